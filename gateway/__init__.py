@@ -1,0 +1,3 @@
+"""Article 6 Interoperability Gateway."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,232 @@
+"""The validated configuration file and trust file.
+
+Both are YAML. Paths inside the config file are relative to the config file's folder. The
+config is built once (``load_config``) and passed down; nothing below reads the environment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gateway.errors import ConfigError
+from schemas._types import CooperativeApproachId, PartyCode, RegistryId
+from schemas.events import EVENT_TYPES, Role
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PartyConfig(_Model):
+    code: PartyCode
+    name: str
+
+
+class RegistryConfig(_Model):
+    id: RegistryId
+    party: PartyCode
+    transport: Literal["kafka", "https"] = "kafka"
+    endpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _endpoint_for_https(self) -> RegistryConfig:
+        if self.transport == "https" and not (self.endpoint or "").startswith("https://"):
+            raise ValueError(f"registry {self.id}: transport https needs an https:// endpoint")
+        return self
+
+    @property
+    def in_topic(self) -> str:
+        return f"a6.in.{self.id}"
+
+    @property
+    def out_topic(self) -> str:
+        return f"a6.out.{self.id}"
+
+
+class CooperativeApproachConfig(_Model):
+    id: CooperativeApproachId
+    title: str
+    parties: tuple[PartyCode, ...] = Field(min_length=2)
+    joint_committee: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class KafkaConfig(_Model):
+    bootstrap: str = "127.0.0.1:19092"
+    partitions: int = Field(default=4, ge=1, le=256)
+    replication: int = Field(default=1, ge=1)
+    session_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    rebalance_timeout_s: float = Field(default=10.0, gt=0, le=60)
+
+
+class GatewaySection(_Model):
+    id: str = Field(default="a6gw", pattern=r"^[a-z0-9-]+$")
+    data_dir: Path = Path(".a6gw/data")
+    trust_file: Path = Path("trust.yaml")
+    signing_key_id: str = "a6gw-gateway"
+    signing_key_file: Path = Path("keys/gateway.pem")
+    log_origin: str = Field(default="a6gw.local/audit", pattern=r"^[^\s+]+$")
+    log_key_file: Path = Path("keys/log.key")
+
+
+class Limits(_Model):
+    max_message_bytes: int = Field(default=256 * 1024, ge=1024, le=8 * 1024 * 1024)
+    max_clock_skew_s: int = Field(default=300, ge=0)
+
+
+class Timeouts(_Model):
+    transfer_answer_s: int = Field(default=86_400, ge=1)
+
+
+class Config(_Model):
+    gateway: GatewaySection = GatewaySection()
+    kafka: KafkaConfig = KafkaConfig()
+    limits: Limits = Limits()
+    timeouts: Timeouts = Timeouts()
+    parties: tuple[PartyConfig, ...] = Field(min_length=1)
+    registries: tuple[RegistryConfig, ...] = Field(min_length=1)
+    cooperative_approaches: tuple[CooperativeApproachConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        parties = {p.code for p in self.parties}
+        for r in self.registries:
+            if r.party not in parties:
+                raise ValueError(f"registry {r.id} names unknown party {r.party}")
+        for ca in self.cooperative_approaches:
+            unknown = set(ca.parties) - parties
+            if unknown:
+                raise ValueError(f"cooperative approach {ca.id} names unknown parties {unknown}")
+        ids = [r.id for r in self.registries]
+        if len(ids) != len(set(ids)):
+            raise ValueError("registry ids must be unique")
+        return self
+
+    def registry(self, registry_id: str) -> RegistryConfig | None:
+        return next((r for r in self.registries if r.id == registry_id), None)
+
+    @property
+    def kafka_registries(self) -> tuple[RegistryConfig, ...]:
+        return tuple(r for r in self.registries if r.transport == "kafka")
+
+    def input_topics(self) -> dict[str, TopicOwner]:
+        """Every input topic and who owns it."""
+        out = {r.in_topic: TopicOwner(registry=r.id, party=r.party) for r in self.registries}
+        for p in self.parties:
+            out[f"a6.in.inventory.{p.code}"] = TopicOwner(registry=None, party=p.code)
+        return out
+
+    def joint_committees_of(self, party: str) -> set[str]:
+        return {
+            ca.joint_committee
+            for ca in self.cooperative_approaches
+            if ca.joint_committee and party in ca.parties
+        }
+
+
+class TopicOwner(_Model):
+    """The principal an input topic belongs to: a registry (and its Party) or a Party."""
+
+    registry: str | None
+    party: str
+
+
+class TrustedKey(_Model):
+    key_id: str = Field(pattern=r"^[A-Za-z0-9._:-]+$")
+    public_key: str
+    principal: str = Field(pattern=r"^[A-Za-z0-9-]+$")
+    role: Role
+    valid_from: datetime
+    valid_to: datetime | None = None
+    status: Literal["active", "suspended", "revoked"] = "active"
+
+    @model_validator(mode="after")
+    def _aware(self) -> TrustedKey:
+        for t in (self.valid_from, self.valid_to):
+            if t is not None and t.utcoffset() is None:
+                raise ValueError(f"key {self.key_id}: validity times need a UTC offset")
+        return self
+
+
+class Trust(_Model):
+    keys: tuple[TrustedKey, ...]
+    event_roles: dict[str, tuple[Role, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> Trust:
+        ids = [k.key_id for k in self.keys]
+        if len(ids) != len(set(ids)):
+            raise ValueError("key ids must be unique")
+        unknown = set(self.event_roles) - set(EVENT_TYPES)
+        if unknown:
+            raise ValueError(f"event_roles names unknown event types: {sorted(unknown)}")
+        return self
+
+    @cached_property
+    def by_id(self) -> dict[str, TrustedKey]:
+        return {k.key_id: k for k in self.keys}
+
+    def roles_for(self, event_type: str) -> tuple[Role, ...]:
+        if event_type in self.event_roles:
+            return self.event_roles[event_type]
+        et = EVENT_TYPES.get(event_type)
+        return et.roles if et else ()
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", code="A6-CFG-002") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}", code="A6-CFG-003") from exc
+
+
+def _validate(model: type[_Model], data: Any, path: Path) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}", code="A6-CFG-004") from exc
+
+
+class LoadedConfig:
+    """A validated config plus the folder its relative paths are resolved against."""
+
+    def __init__(self, config: Config, base: Path) -> None:
+        self.config = config
+        self.base = base
+
+    def path(self, p: Path) -> Path:
+        return p if p.is_absolute() else (self.base / p)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path(self.config.gateway.data_dir)
+
+    def load_trust(self) -> Trust:
+        path = self.path(self.config.gateway.trust_file)
+        result: Trust = _validate(Trust, _read_yaml(path), path)
+        return result
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Read and validate a config file.
+
+    :raises ConfigError: when it is missing, not YAML, or invalid (every problem listed).
+    """
+    cfg: Config = _validate(Config, _read_yaml(path), path)
+    return LoadedConfig(cfg, path.resolve().parent)
+
+
+def dump_yaml(model: BaseModel) -> str:
+    return yaml.safe_dump(model.model_dump(mode="json", exclude_defaults=False), sort_keys=False)

@@ -1,0 +1,144 @@
+"""Unit serial block algebra over plain integers.
+
+A serial space is ``(cooperative approach, originating registry)``: serials are unique within
+it (one unit, one place: 3/CMP.1 appendix D para 4, carried into Article 6 by the unique ITMO
+identifier of decision 6/CMA.4). Holdings are non-overlapping inclusive ranges; a move splits
+a block into at most three pieces, each keyed by its first serial, so the pieces always tile
+the original range and no key is ever orphaned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+BlockState = Literal["held", "reserved", "retired", "cancelled"]
+TERMINAL: frozenset[str] = frozenset({"retired", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive serial range ``[start, end]``."""
+
+    start: int
+    end: int
+
+    @property
+    def quantity(self) -> int:
+        return self.end - self.start + 1
+
+    def wire(self) -> dict[str, str]:
+        return {"serial_start": str(self.start), "serial_end": str(self.end)}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One held (or terminal) range of units and where it is."""
+
+    ca_id: str
+    origin: str
+    start: int
+    end: int
+    vintage: int
+    unit_type: str
+    registry: str
+    account: str
+    state: BlockState = "held"
+    first_transferred: bool = False
+    reserved_by: str | None = None
+
+    @property
+    def key(self) -> str:
+        return block_key(self.ca_id, self.origin, self.start)
+
+    @property
+    def range(self) -> Range:
+        return Range(self.start, self.end)
+
+    @property
+    def quantity(self) -> int:
+        return self.end - self.start + 1
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-ready record; serials as decimal strings (RFC 8785 cannot carry big ints)."""
+        rec = asdict(self)
+        rec["start"], rec["end"] = str(self.start), str(self.end)
+        return rec
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Block:
+        data = dict(rec)
+        data["start"], data["end"] = int(data["start"]), int(data["end"])
+        return cls(**data)
+
+
+def block_key(ca_id: str, origin: str, start: int) -> str:
+    """Table key of a block; zero-padded so keys of one space sort by serial."""
+    return f"{ca_id}|{origin}|{start:018d}"
+
+
+def malformed(ranges: Sequence[Range]) -> list[Range]:
+    """Ranges whose start is after their end (BLK-001)."""
+    return [r for r in ranges if r.start > r.end]
+
+
+def overlapping_pairs(ranges: Sequence[Range]) -> list[Range]:
+    """Ranges of one transaction that overlap another of the same transaction (BLK-002)."""
+    ordered = sorted((r for r in ranges if r.start <= r.end), key=lambda r: (r.start, r.end))
+    bad: list[Range] = []
+    for prev, cur in zip(ordered, ordered[1:], strict=False):
+        if cur.start <= prev.end:
+            bad.extend(r for r in (prev, cur) if r not in bad)
+    return bad
+
+
+def intersect(
+    blocks: Iterable[Block], want: Range
+) -> tuple[list[tuple[Block, Range]], list[Range]]:
+    """Split ``want`` into the parts covered by ``blocks`` and the gaps no block covers.
+
+    ``blocks`` must be non-overlapping; they may be in any order.
+    """
+    covered: list[tuple[Block, Range]] = []
+    gaps: list[Range] = []
+    cursor = want.start
+    for b in sorted(blocks, key=lambda b: b.start):
+        if b.end < want.start or b.start > want.end:
+            continue
+        lo, hi = max(b.start, want.start), min(b.end, want.end)
+        if lo > cursor:
+            gaps.append(Range(cursor, lo - 1))
+        covered.append((b, Range(lo, hi)))
+        cursor = hi + 1
+    if cursor <= want.end:
+        gaps.append(Range(cursor, want.end))
+    return covered, gaps
+
+
+def carve(block: Block, part: Range, **changes: Any) -> list[Block]:
+    """Pieces of ``block`` after giving ``part`` (inside it) the attribute ``changes``.
+
+    Returns one to three blocks that tile the original range exactly: the part before
+    (unchanged), the changed part, and the part after (unchanged).
+    """
+    if part.start < block.start or part.end > block.end or part.start > part.end:
+        raise ValueError(f"{part} is not inside block [{block.start}, {block.end}]")
+    pieces: list[Block] = []
+    if part.start > block.start:
+        pieces.append(replace(block, end=part.start - 1))
+    pieces.append(replace(block, start=part.start, end=part.end, **changes))
+    if part.end < block.end:
+        pieces.append(replace(block, start=part.end + 1))
+    return pieces
+
+
+def merge_ranges(ranges: Iterable[Range]) -> list[Range]:
+    """Sorted union of ranges, adjacent ones joined."""
+    out: list[Range] = []
+    for r in sorted(ranges, key=lambda r: r.start):
+        if out and r.start <= out[-1].end + 1:
+            out[-1] = Range(out[-1].start, max(out[-1].end, r.end))
+        else:
+            out.append(r)
+    return out

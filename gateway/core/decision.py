@@ -1,0 +1,128 @@
+"""Audit entries and decision messages, built from plain values.
+
+An audit entry is one JSON object, serialised with RFC 8785, that becomes one leaf of the
+audit log. ``entry_id`` is derived from the input's identity, so a redelivery maps to the
+same entry and the sequencer can skip it:
+
+- authenticated input: ``(source, id, sha256 of the bytes)``: the same id with other bytes
+  is a different input (and a coded conflict);
+- input that cannot be authenticated: ``(topic, partition, offset)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.core.blocks import Block
+from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.ingest import RawInput
+from gateway.core.model import Evaluation, Event, Finding
+
+ENTRY_VERSION = 1
+
+
+def event_entry_id(source: str, event_id: str, sha256: str) -> str:
+    return "ev-" + sha256_hex(f"{source}\n{event_id}\n{sha256}".encode())[:40]
+
+
+def raw_entry_id(topic: str, partition: int, offset: int) -> str:
+    return "raw-" + sha256_hex(f"{topic}\n{partition}\n{offset}".encode())[:40]
+
+
+def iso_ms(timestamp_ms: int) -> str:
+    """UTC RFC 3339 with milliseconds, from a Kafka record timestamp."""
+    from datetime import UTC, datetime
+
+    t = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def decision_entry(
+    event: Event,
+    evaluation: Evaluation,
+    *,
+    decided_at: str,
+    blocks_after: Sequence[Block] = (),
+    ca_id: str | None = None,
+) -> dict[str, Any]:
+    """The audit entry for an authenticated input's decision."""
+    return {
+        "entry_version": ENTRY_VERSION,
+        "entry_type": "decision",
+        "entry_id": event_entry_id(event.source, event.id, event.sha256),
+        "input": {
+            "source": event.source,
+            "id": event.id,
+            "type": event.type,
+            "kind": event.kind,
+            "time": event.time,
+            "sha256": event.sha256,
+            "signer": event.signer_principal,
+        },
+        "ca_id": ca_id,
+        "outcome": evaluation.outcome,
+        "results": [f.wire() for f in evaluation.findings],
+        "actions": list(evaluation.actions),
+        "quantity": str(evaluation.quantity),
+        "blocks": [b.to_record() for b in blocks_after],
+        "decided_at": decided_at,
+    }
+
+
+def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
+    """The audit entry for an input that could not be parsed or authenticated."""
+    return {
+        "entry_version": ENTRY_VERSION,
+        "entry_type": "dead-letter",
+        "entry_id": raw_entry_id(raw.topic, raw.partition, raw.offset),
+        "input": {
+            "topic": raw.topic,
+            "partition": raw.partition,
+            "offset": raw.offset,
+            "size": len(raw.value),
+            "sha256": raw.sha256,
+        },
+        "outcome": "dead-lettered",
+        "results": [finding.wire()],
+        "decided_at": iso_ms(raw.timestamp_ms),
+    }
+
+
+def dead_letter_record(raw: RawInput, finding: Finding, *, keep_bytes: int) -> dict[str, Any]:
+    """The ``a6.dlq`` record: where the input came from, why, and (a prefix of) its bytes."""
+    import base64
+
+    return {
+        "reason_code": finding.code,
+        "reason": finding.message,
+        "topic": raw.topic,
+        "partition": raw.partition,
+        "offset": raw.offset,
+        "sha256": raw.sha256,
+        "size": len(raw.value),
+        "value_b64": base64.b64encode(raw.value[:keep_bytes]).decode("ascii"),
+        "truncated": len(raw.value) > keep_bytes,
+        "audit_entry_id": raw_entry_id(raw.topic, raw.partition, raw.offset),
+    }
+
+
+def decision_data(entry: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` of the signed ``a6gw.decision.v1`` message sent back to the registry."""
+    inp = entry["input"]
+    return {
+        "input_source": inp["source"],
+        "input_id": inp["id"],
+        "input_type": inp["type"],
+        "input_sha256": inp["sha256"],
+        "outcome": entry["outcome"],
+        "results": entry["results"],
+        "derived_actions": entry["actions"],
+        "audit_entry_id": entry["entry_id"],
+        "quantity": entry["quantity"],
+    }
+
+
+def entry_bytes(entry: dict[str, Any]) -> bytes:
+    """Leaf bytes: RFC 8785 never emits a raw 0x0A, so one entry is one bundle line."""
+    return canonical_bytes(entry)

@@ -1,0 +1,199 @@
+"""Bytes to an authenticated :class:`Event`: size, JSON, envelope, signer, signature, payload.
+
+Order matters: nothing about the payload is trusted before the signature verifies, and an
+input that cannot be attributed to a signer is identified by where it was read
+(topic, partition, offset), never by what it claims to be.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
+
+from gateway.config import TopicOwner, Trust, TrustedKey
+from gateway.core.canonical import sha256_hex
+from gateway.core.model import Event
+from gateway.core.signing import load_public_key_b64, verify_envelope
+from gateway.errors import AuthenticationError, SchemaError
+from schemas._types import Strict
+from schemas.envelope import Envelope
+from schemas.events import EVENT_TYPES
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """One record as read from an input topic."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.value)
+
+
+class PayloadInvalid(SchemaError):
+    """The envelope is authentic but its ``data`` does not match the event type (MSG-001)."""
+
+    def __init__(self, message: str, event: Event) -> None:
+        super().__init__(message, code="MSG-001")
+        self.event = event
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise SchemaError(f"duplicate JSON member {k!r}", code="MSG-001")
+        out[k] = v
+    return out
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()[:10]
+    )
+
+
+def parse_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelope]:
+    """Decode and validate the envelope.
+
+    :raises SchemaError: MSG-008 when larger than ``max_bytes``; MSG-001 when not a valid
+        envelope (bad UTF-8, bad JSON, duplicate members, missing or extra attributes).
+    """
+    if len(value) > max_bytes:
+        raise SchemaError(f"message of {len(value)} bytes exceeds {max_bytes}", code="MSG-008")
+    try:
+        obj = json.loads(value.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"not UTF-8: {exc.reason} at byte {exc.start}", code="MSG-001") from exc
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"not JSON: {exc.msg} at {exc.pos}", code="MSG-001") from exc
+    if not isinstance(obj, dict):
+        raise SchemaError("envelope is not a JSON object", code="MSG-001")
+    try:
+        envelope = Envelope.model_validate(obj)
+    except ValidationError as exc:
+        raise SchemaError(f"invalid envelope: {_problems(exc)}", code="MSG-001") from exc
+    return obj, envelope
+
+
+def may_publish(key: TrustedKey, owner: TopicOwner, joint_committees: set[str]) -> bool:
+    """Whether ``key``'s principal may publish on a topic owned by ``owner``.
+
+    A registry's topic takes its own registry's keys and its Party's (authorizing authority,
+    inventory agency) and those of Joint Committees the Party sits on; a Party's inventory
+    topic takes only that Party's keys.
+    """
+    if owner.registry is not None and key.principal == owner.registry:
+        return True
+    if key.principal == owner.party:
+        return True
+    return owner.registry is not None and key.principal in joint_committees
+
+
+def check_signer(
+    trust: Trust,
+    envelope: Envelope,
+    owner: TopicOwner,
+    joint_committees: set[str],
+    received_at: datetime,
+) -> TrustedKey:
+    """MSG-002: the key is known, active, valid, of an allowed role, and owns the topic."""
+    key = trust.by_id.get(envelope.a6keyid)
+    if key is None:
+        raise AuthenticationError(f"unknown key id {envelope.a6keyid!r}", code="MSG-002")
+    if key.status != "active":
+        raise AuthenticationError(f"key {key.key_id} is {key.status}", code="MSG-002")
+    if received_at < key.valid_from or (key.valid_to is not None and received_at >= key.valid_to):
+        raise AuthenticationError(
+            f"key {key.key_id} is not valid at {received_at:%Y-%m-%dT%H:%M:%SZ}", code="MSG-002"
+        )
+    if envelope.type not in EVENT_TYPES:
+        raise SchemaError(f"unknown event type {envelope.type!r}", code="MSG-001")
+    roles = trust.roles_for(envelope.type)
+    if key.role not in roles:
+        raise AuthenticationError(
+            f"role {key.role} may not sign {envelope.type} (allowed: {', '.join(roles)})",
+            code="MSG-002",
+        )
+    if not may_publish(key, owner, joint_committees):
+        where = owner.registry or owner.party
+        raise AuthenticationError(
+            f"{key.principal} may not publish on {where}'s topic", code="MSG-002"
+        )
+    if envelope.source != key.principal:
+        raise AuthenticationError(
+            f"source {envelope.source!r} is not the signer {key.principal!r}", code="MSG-002"
+        )
+    return key
+
+
+def authenticate(
+    raw: RawInput,
+    owner: TopicOwner,
+    trust: Trust,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    joint_committees: set[str],
+    *,
+    max_bytes: int,
+) -> Event:
+    """Turn one input record into an authenticated event.
+
+    :raises SchemaError: (MSG-001, MSG-008) the bytes are not an envelope.
+    :raises AuthenticationError: (MSG-002, MSG-003) the signer may not send it or the
+        signature does not verify.
+    :raises PayloadInvalid: (MSG-001) authentic envelope, invalid ``data``; carries the event.
+    """
+    obj, envelope = parse_envelope(raw.value, max_bytes)
+    received = datetime.fromtimestamp(raw.timestamp_ms / 1000, tz=UTC)
+    key = check_signer(trust, envelope, owner, joint_committees, received)
+    public = public_keys.get(key.key_id) or load_public_key_b64(key.public_key)
+    verify_envelope(obj, public)
+    et = EVENT_TYPES[envelope.type]
+    event = Event(
+        source=envelope.source,
+        id=envelope.id,
+        type=envelope.type,
+        name=et.name,
+        kind=et.kind,
+        time=envelope.time,
+        payload=_EMPTY,
+        sha256=raw.sha256,
+        signer_principal=key.principal,
+        signer_role=key.role,
+    )
+    try:
+        payload = et.model.model_validate_json(json.dumps(envelope.data))
+    except ValidationError as exc:
+        raise PayloadInvalid(f"invalid {et.name} data: {_problems(exc)}", event) from exc
+    return replace(event, payload=payload)
+
+
+def routing_key(event: Event) -> str:
+    """The ledger partition key: the cooperative approach (one serial space per event)."""
+    payload = event.payload
+    ca = getattr(payload, "ca_id", None)
+    if isinstance(ca, str):
+        return ca
+    registry = getattr(payload, "registry_id", None)
+    if isinstance(registry, str):
+        return f"registry:{registry}"
+    return f"party:{getattr(payload, 'party', event.source)}"
+
+
+class _Pending(Strict):
+    """Placeholder payload of an event whose ``data`` is not validated yet."""
+
+
+_EMPTY = _Pending()

@@ -1,0 +1,74 @@
+"""Plain values passed between the core's steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from gateway.core.blocks import Range
+from gateway.core.state import Put
+from schemas._types import Strict
+
+Outcome = Literal["accepted", "rejected", "recorded", "discrepancy", "dead-lettered"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed check: a stable code, a one-line reason, the offending serial ranges."""
+
+    code: str
+    message: str
+    ranges: tuple[Range, ...] = ()
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "blocks": [r.wire() for r in self.ranges],
+        }
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message the gateway sends to a registry besides the decision (e.g. a proposal)."""
+
+    registry_id: str
+    kind: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the ledger decided for one input and the state change that goes with it."""
+
+    outcome: Outcome
+    findings: tuple[Finding, ...] = ()
+    actions: tuple[str, ...] = ()
+    effects: tuple[Put, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    quantity: int = 0
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Who is who: the registries' Parties and the cooperative approaches' Parties."""
+
+    registry_party: dict[str, str]
+    ca_parties: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Event:
+    """An authenticated, parsed input."""
+
+    source: str
+    id: str
+    type: str
+    name: str
+    kind: str
+    time: str
+    payload: Strict
+    sha256: str
+    signer_principal: str
+    signer_role: str
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,110 @@
+"""Ledger state as plain tables of JSON records, and the effects that change it.
+
+The pure core never writes state: it returns :class:`Put` effects. The edge applies them to
+durable tables (faust, changelog-backed) and to a :class:`LedgerState` mirror used for reads.
+Each put carries the version (the ledger input offset) of the decision that made it, so
+re-applying an old decision's effects on a redelivery never rolls newer state back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sortedcontainers import SortedDict
+
+from gateway.core.blocks import Block, Range
+
+TableName = Literal["blocks", "decisions", "jc_decisions", "authorizations", "transfers"]
+TABLES: tuple[TableName, ...] = (
+    "blocks",
+    "decisions",
+    "jc_decisions",
+    "authorizations",
+    "transfers",
+)
+VERSION = "_v"
+
+
+@dataclass(frozen=True)
+class Put:
+    """Set ``table[key] = value`` (value is a JSON-ready dict)."""
+
+    table: TableName
+    key: str
+    value: dict[str, Any]
+
+
+def newer_or_equal(existing: Mapping[str, Any] | None, version: int) -> bool:
+    """True when a put of ``version`` may overwrite ``existing``."""
+    return existing is None or int(existing.get(VERSION, -1)) <= version
+
+
+class LedgerState:
+    """Read side of the ledger: the tables plus a per-serial-space index of blocks.
+
+    ``tables`` may be plain dicts (tests) or faust tables (the worker); either way the
+    state is what those mappings hold, and :meth:`rebuild_index` re-derives the index.
+    """
+
+    def __init__(self, tables: Mapping[TableName, MutableMapping[str, Any]] | None = None):
+        self.tables: dict[TableName, MutableMapping[str, Any]] = {
+            name: (tables[name] if tables and name in tables else {}) for name in TABLES
+        }
+        self._index: dict[tuple[str, str], SortedDict] = {}
+        self.rebuild_index()
+
+    # ---- writes -------------------------------------------------------------------------
+    def apply(self, effects: Iterable[Put], version: int) -> None:
+        """Apply effects with version guarding; re-applying the same effects is a no-op."""
+        for eff in effects:
+            table = self.tables[eff.table]
+            if not newer_or_equal(table.get(eff.key), version):
+                continue
+            value = dict(eff.value)
+            value[VERSION] = version
+            table[eff.key] = value
+            if eff.table == "blocks":
+                self._index_block(Block.from_record(_strip(value)))
+
+    def rebuild_index(self) -> None:
+        self._index.clear()
+        for rec in self.tables["blocks"].values():
+            self._index_block(Block.from_record(_strip(rec)))
+
+    def _index_block(self, block: Block) -> None:
+        space = self._index.setdefault((block.ca_id, block.origin), SortedDict())
+        space[block.start] = block
+
+    # ---- reads --------------------------------------------------------------------------
+    def overlapping(self, ca_id: str, origin: str, want: Range) -> list[Block]:
+        """Blocks of the serial space ``(ca_id, origin)`` that overlap ``want``, by serial."""
+        space = self._index.get((ca_id, origin))
+        if not space:
+            return []
+        out: list[Block] = []
+        # The block holding want.start starts at or before it; later ones start inside want.
+        pos = space.bisect_right(want.start)
+        if pos > 0:
+            first: Block = space.peekitem(pos - 1)[1]
+            if first.end >= want.start:
+                out.append(first)
+        for start in space.irange(want.start + 1 if out else want.start, want.end):
+            out.append(space[start])
+        return out
+
+    def blocks(self) -> Iterator[Block]:
+        for space in self._index.values():
+            yield from space.values()
+
+    def get(self, table: TableName, key: str) -> dict[str, Any] | None:
+        rec = self.tables[table].get(key)
+        return _strip(rec) if rec is not None else None
+
+    def values(self, table: TableName, prefix: str) -> list[dict[str, Any]]:
+        return [_strip(v) for k, v in self.tables[table].items() if str(k).startswith(prefix)]
+
+
+def _strip(rec: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in rec.items() if k != VERSION}

@@ -1,0 +1,221 @@
+"""The two processing steps, as pure functions the faust agents call.
+
+``ingest_step`` (stage A, partitioned like the input topics, whose record key must be the
+event id) authenticates, dead-letters what cannot be authenticated, decides duplicates and
+conflicts, and forwards the rest to the ledger topic keyed by cooperative approach (the one
+repartition hop). ``ledger_step`` (stage B, partitioned by cooperative approach) runs the
+ledger checks, or re-emits the stored decision of a redelivered input.
+
+Both return :class:`Output` records and table writes; the agents only move bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import ValidationError
+
+from gateway.config import TopicOwner, Trust
+from gateway.core import decision as dec
+from gateway.core.blocks import Block
+from gateway.core.canonical import canonical_bytes
+from gateway.core.ingest import PayloadInvalid, RawInput, authenticate, routing_key
+from gateway.core.ledger import evaluate
+from gateway.core.model import Directory, Evaluation, Event, Finding
+from gateway.core.signing import sign_envelope
+from gateway.core.state import LedgerState, Put
+from gateway.errors import AuthenticationError, SchemaError
+from schemas.envelope import Envelope
+from schemas.events import EVENT_TYPES
+
+DLQ_TOPIC = "a6.dlq"
+AUDIT_TOPIC = "a6.audit.log"
+LEDGER_TOPIC = "a6.ledger"
+
+
+@dataclass(frozen=True)
+class Output:
+    topic: str
+    key: str
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The gateway's own identity for the messages it sends."""
+
+    source: str
+    key_id: str
+    key: Ed25519PrivateKey
+
+    def envelope(self, name: str, msg_id: str, time: str, data: dict[str, Any]) -> bytes:
+        env = {
+            "specversion": "1.0",
+            "id": msg_id,
+            "source": self.source,
+            "type": EVENT_TYPES[f"a6gw.{name}.v1"].type,
+            "time": time,
+            "datacontenttype": "application/json",
+            "a6keyid": self.key_id,
+            "data": data,
+        }
+        return canonical_bytes(sign_envelope(env, self.key))
+
+
+@dataclass
+class IngestResult:
+    outputs: list[Output] = field(default_factory=list)
+    seen_put: tuple[str, dict[str, Any]] | None = None
+
+
+def out_topic(owner: TopicOwner) -> str:
+    return f"a6.out.{owner.registry}" if owner.registry else f"a6.out.inventory.{owner.party}"
+
+
+def _entry_outputs(entry: dict[str, Any], owner: TopicOwner, signer: Signer) -> list[Output]:
+    """The audit entry and the signed decision for the topic owner."""
+    eid = entry["entry_id"]
+    data = dec.decision_data(entry)
+    msg = signer.envelope("decision", "dec-" + eid, entry["decided_at"], data)
+    return [
+        Output(out_topic(owner), entry["input"]["id"], msg),
+        Output(AUDIT_TOPIC, eid, dec.entry_bytes(entry)),
+    ]
+
+
+def ingest_step(
+    raw: RawInput,
+    owner: TopicOwner,
+    trust: Trust,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    joint_committees: set[str],
+    seen: Mapping[str, Any],
+    signer: Signer,
+    *,
+    max_bytes: int,
+) -> IngestResult:
+    """Stage A for one input record. ``seen`` maps ``source|id`` to what was recorded."""
+    try:
+        event = authenticate(raw, owner, trust, public_keys, joint_committees, max_bytes=max_bytes)
+    except PayloadInvalid as exc:
+        return _decide_here(exc.event, Finding(exc.code, str(exc)), raw, owner, seen, signer)
+    except (SchemaError, AuthenticationError) as exc:
+        finding = Finding(exc.code, str(exc))
+        entry = dec.dead_letter_entry(raw, finding)
+        record = dec.dead_letter_record(raw, finding, keep_bytes=min(max_bytes, 64 * 1024))
+        return IngestResult([
+            Output(DLQ_TOPIC, entry["entry_id"], canonical_bytes(record)),
+            Output(AUDIT_TOPIC, entry["entry_id"], dec.entry_bytes(entry)),
+        ])
+    if raw.key != event.id.encode():
+        finding = Finding("MSG-007", "the record key must be the event id")
+        return _decide_here(event, finding, raw, owner, seen, signer)
+    seen_key = f"{event.source}|{event.id}"
+    prior = seen.get(seen_key)
+    if prior is not None and prior["sha256"] != event.sha256:
+        finding = Finding("MSG-004", f"event id {event.id} was already used for other content")
+        return _decide_here(event, finding, raw, owner, seen, signer, record=False)
+    if prior is not None and prior.get("entry") is not None:
+        # A redelivery of an input decided here: re-emit the stored decision.
+        return IngestResult(_entry_outputs(prior["entry"], owner, signer))
+    record = {
+        "value": raw.value.decode("utf-8"),
+        "sha256": event.sha256,
+        "signer": event.signer_principal,
+        "role": event.signer_role,
+        "owner": owner.model_dump(),
+        "timestamp_ms": raw.timestamp_ms,
+    }
+    out = Output(LEDGER_TOPIC, routing_key(event), canonical_bytes(record))
+    return IngestResult([out], (seen_key, {"sha256": event.sha256, "entry": None}))
+
+
+def _decide_here(
+    event: Event,
+    finding: Finding,
+    raw: RawInput,
+    owner: TopicOwner,
+    seen: Mapping[str, Any],
+    signer: Signer,
+    *,
+    record: bool = True,
+) -> IngestResult:
+    """A rejection stage A can make alone (schema, key, conflict)."""
+    seen_key = f"{event.source}|{event.id}"
+    prior = seen.get(seen_key)
+    if record and prior is not None and prior["sha256"] == event.sha256 and prior.get("entry"):
+        return IngestResult(_entry_outputs(prior["entry"], owner, signer))
+    outcome = "rejected" if event.kind == "proposal" else "discrepancy"
+    entry = dec.decision_entry(
+        event, Evaluation(outcome, (finding,)), decided_at=dec.iso_ms(raw.timestamp_ms)
+    )
+    put = (seen_key, {"sha256": event.sha256, "entry": entry}) if record and prior is None else None
+    return IngestResult(_entry_outputs(entry, owner, signer), put)
+
+
+def parse_forwarded(record: Mapping[str, Any]) -> Event:
+    """Rebuild the event stage A authenticated (no second signature check)."""
+    obj = json.loads(record["value"])
+    env = Envelope.model_validate(obj)
+    et = EVENT_TYPES[env.type]
+    try:
+        payload = et.model.model_validate_json(json.dumps(env.data))
+    except ValidationError as exc:  # stage A validated it; a failure here is a bug
+        raise SchemaError(f"forwarded event no longer validates: {exc}") from exc
+    return Event(
+        source=env.source, id=env.id, type=env.type, name=et.name, kind=et.kind, time=env.time,
+        payload=payload, sha256=record["sha256"], signer_principal=record["signer"],
+        signer_role=record["role"],
+    )
+
+
+@dataclass
+class LedgerResult:
+    outputs: list[Output]
+    decision_put: Put | None
+    effects: Sequence[Put]
+    version: int
+
+
+def ledger_step(
+    record: Mapping[str, Any],
+    state: LedgerState,
+    directory: Directory,
+    signer: Signer,
+    *,
+    version: int,
+) -> LedgerResult:
+    """Stage B for one forwarded input; ``version`` is its offset in its ledger partition."""
+    event = parse_forwarded(record)
+    owner = TopicOwner.model_validate(record["owner"])
+    key = f"{event.source}|{event.id}"
+    stored = state.get("decisions", key)
+    if stored is not None and stored["sha256"] == event.sha256:
+        # Redelivery: re-apply the stored state change and re-send the stored messages.
+        effects = [Put(t, k, v) for t, k, v in stored["effects"]]
+        outputs = [Output(t, k, v.encode("utf-8")) for t, k, v in stored["outputs"]]
+        return LedgerResult(outputs, None, effects, int(stored["version"]))
+    evaluation = evaluate(event, state, directory)
+    after = [Block.from_record(e.value) for e in evaluation.effects if e.table == "blocks"]
+    ca_id = getattr(event.payload, "ca_id", None)
+    entry = dec.decision_entry(
+        event, evaluation, decided_at=dec.iso_ms(int(record["timestamp_ms"])),
+        blocks_after=after, ca_id=ca_id,
+    )
+    outputs = _entry_outputs(entry, owner, signer)
+    for i, notice in enumerate(evaluation.notices):
+        data = {"kind": notice.kind, "body": notice.body}
+        msg = signer.envelope("notice", f"ntc-{entry['entry_id']}-{i}", entry["decided_at"], data)
+        outputs.append(Output(f"a6.out.{notice.registry_id}", notice.body.get("transaction_id", event.id), msg))
+    stored_value = {
+        "sha256": event.sha256,
+        "version": version,
+        "entry_id": entry["entry_id"],
+        "effects": [[e.table, e.key, e.value] for e in evaluation.effects],
+        "outputs": [[o.topic, o.key, o.value.decode("utf-8")] for o in outputs],
+    }
+    return LedgerResult(outputs, Put("decisions", key, stored_value), evaluation.effects, version)

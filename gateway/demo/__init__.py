@@ -1,0 +1,1 @@
+"""The bundled demo: a JCM scenario replayed against a real local Kafka broker."""

@@ -1,0 +1,139 @@
+"""A self-contained demo world: Parties, registries, keys, config and trust files.
+
+Japan (JPN, registry JPN01), Mongolia (MNG, MNG01) and Indonesia (IDN, IDN01), with one JCM
+cooperative approach per partnership. The demo plays every registry, authority and Joint
+Committee secretariat, so it holds their private keys; a real deployment's trust file
+holds only public keys.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from gateway.audit.note import LogKey
+from gateway.core.canonical import canonical_bytes
+from gateway.core.signing import load_private_key_pem, private_key_pem, public_key_b64, sign_envelope
+from schemas.events import EVENT_TYPES
+
+PARTIES = {"JPN": "Japan", "MNG": "Mongolia", "IDN": "Indonesia"}
+REGISTRIES = {"JPN01": "JPN", "MNG01": "MNG", "IDN01": "IDN"}
+CAS = {
+    "CA0001": ("JCM Japan-Mongolia", ("JPN", "MNG"), "JC-JPN-MNG"),
+    "CA0002": ("JCM Japan-Indonesia", ("JPN", "IDN"), "JC-JPN-IDN"),
+}
+# principal -> (key id, role)
+SIGNERS = {
+    "JPN01": ("JPN01-2026", "registry"),
+    "MNG01": ("MNG01-2026", "registry"),
+    "IDN01": ("IDN01-2026", "registry"),
+    "JPN": ("JPN-DNA-2026", "authorizing-authority"),
+    "MNG": ("MNG-DNA-2026", "authorizing-authority"),
+    "IDN": ("IDN-DNA-2026", "authorizing-authority"),
+    "JC-JPN-MNG": ("JC-JPN-MNG-2026", "jc-secretariat"),
+    "JC-JPN-IDN": ("JC-JPN-IDN-2026", "jc-secretariat"),
+    "a6gw-demo": ("a6gw-demo-2026", "gateway"),
+}
+GATEWAY_ID = "a6gw-demo"
+LOG_ORIGIN = "a6gw.demo/audit"
+
+
+@dataclass(frozen=True)
+class World:
+    root: Path
+    config_path: Path
+    keys: dict[str, Ed25519PrivateKey]
+
+    def key_id(self, principal: str) -> str:
+        return SIGNERS[principal][0]
+
+
+def _load_or_make(path: Path) -> Ed25519PrivateKey:
+    if path.exists():
+        return load_private_key_pem(path.read_bytes())
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(private_key_pem(key))
+    os.chmod(path, 0o600)
+    return key
+
+
+def write_world(root: Path, *, bootstrap: str, partitions: int = 4) -> World:
+    """Create (or reuse) keys and write ``config.yaml`` and ``trust.yaml`` under ``root``."""
+    keydir = root / "keys"
+    keydir.mkdir(parents=True, exist_ok=True)
+    keys = {p: _load_or_make(keydir / f"{p}.pem") for p in SIGNERS}
+    log_key_path = keydir / "log.key"
+    if not log_key_path.exists():
+        LogKey.generate(LOG_ORIGIN).save(log_key_path)
+    config: dict[str, Any] = {
+        "gateway": {
+            "id": GATEWAY_ID,
+            "data_dir": "data",
+            "trust_file": "trust.yaml",
+            "signing_key_id": SIGNERS[GATEWAY_ID][0],
+            "signing_key_file": f"keys/{GATEWAY_ID}.pem",
+            "log_origin": LOG_ORIGIN,
+            "log_key_file": "keys/log.key",
+        },
+        "kafka": {"bootstrap": bootstrap, "partitions": partitions},
+        "parties": [{"code": c, "name": n} for c, n in PARTIES.items()],
+        "registries": [{"id": r, "party": p, "transport": "kafka"} for r, p in REGISTRIES.items()],
+        "cooperative_approaches": [
+            {"id": ca, "title": t, "parties": list(ps), "joint_committee": jc}
+            for ca, (t, ps, jc) in CAS.items()
+        ],
+    }
+    trust = {
+        "keys": [
+            {
+                "key_id": kid,
+                "public_key": public_key_b64(keys[p].public_key()),
+                "principal": p,
+                "role": role,
+                "valid_from": "2026-01-01T00:00:00Z",
+                "valid_to": "2031-01-01T00:00:00Z",
+                "status": "active",
+            }
+            for p, (kid, role) in SIGNERS.items()
+        ],
+        "event_roles": {t: list(et.roles) for t, et in EVENT_TYPES.items()},
+    }
+    config_path = root / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    (root / "trust.yaml").write_text(yaml.safe_dump(trust, sort_keys=False), encoding="utf-8")
+    return World(root, config_path, keys)
+
+
+def now_utc() -> str:
+    t = datetime.now(UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def signed_event(
+    key: Ed25519PrivateKey,
+    *,
+    key_id: str,
+    source: str,
+    name: str,
+    event_id: str,
+    data: dict[str, Any],
+    time: str | None = None,
+) -> bytes:
+    """The wire bytes of a signed event, as a registry would publish it."""
+    env = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": f"a6gw.{name}.v1",
+        "time": time or now_utc(),
+        "datacontenttype": "application/json",
+        "a6keyid": key_id,
+        "data": data,
+    }
+    return canonical_bytes(sign_envelope(env, key))

@@ -1,0 +1,73 @@
+"""The gateway's one error tree.
+
+Every error the gateway raises on purpose derives from :class:`GatewayError` and carries a
+stable ``code`` (a string that never changes meaning once released). Third-party errors are
+translated at the boundary that meets them, always with ``raise ... from exc``::
+
+    GatewayError                      A6-GW-000
+    ├── ConfigError                   A6-CFG-*    invalid config or trust file
+    ├── SchemaError                   MSG-001     bytes that do not form a valid envelope/event
+    ├── AuthenticationError           MSG-002/3   signer not allowed / bad signature
+    ├── AuditError                    AUD-*       audit log, proofs, checkpoints, bundles
+    │   └── VerificationError         AUD-VERIFY  a proof, root or signature does not verify
+    ├── BrokerError                   KAFKA-*     the local broker could not be fetched/started
+    └── RegistryError                 REG-*       a partner registry failed (connectors)
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose."""
+
+    code: str = "A6-GW-000"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {super().__str__()}"
+
+
+class ConfigError(GatewayError):
+    """The configuration or trust file is missing or invalid."""
+
+    code = "A6-CFG-001"
+
+
+class SchemaError(GatewayError):
+    """Input bytes are not a valid envelope or event payload."""
+
+    code = "MSG-001"
+
+
+class AuthenticationError(GatewayError):
+    """The signer may not publish this event here, or the signature does not verify."""
+
+    code = "MSG-003"
+
+
+class AuditError(GatewayError):
+    """The audit log, a proof, a checkpoint or a bundle is malformed."""
+
+    code = "AUD-001"
+
+
+class VerificationError(AuditError):
+    """A Merkle proof, a tree root or a checkpoint signature does not verify."""
+
+    code = "AUD-VERIFY"
+
+
+class BrokerError(GatewayError):
+    """The local Kafka broker could not be fetched, formatted, started or stopped."""
+
+    code = "KAFKA-001"
+
+
+class RegistryError(GatewayError):
+    """A partner registry could not be reached or answered wrongly."""
+
+    code = "REG-001"

@@ -1,0 +1,130 @@
+"""faust wiring: three thin agents over the pure steps in ``gateway.core.steps``.
+
+- ``ingest``: all input topics → authenticate, dead-letter, dedup → ``a6.ledger`` keyed by
+  cooperative approach (the one repartition hop);
+- ``ledger``: ``a6.ledger`` → checks against the block ledger → decisions, notices, audit
+  entries;
+- ``sequencer``: ``a6.audit.log`` (one partition, so one active writer) → the audit store.
+
+Agents run with ``concurrency=1`` (faust #606) under at-least-once delivery; every effect is
+idempotent, keyed by deterministic ids. Each agent waits for its outputs to be acknowledged
+(acks=all) before it moves on, so an input is never committed ahead of its decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from gateway.audit.store import AuditStore
+from gateway.config import LoadedConfig
+from gateway.core.ingest import RawInput
+from gateway.core.state import TABLES, LedgerState
+from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC, Output, ingest_step, ledger_step
+from gateway.worker.context import WorkerContext
+
+log = logging.getLogger("a6gw.worker")
+
+
+def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
+    cfg = lc.config
+    ctx = WorkerContext.load(lc)
+    datadir = datadir or (lc.data_dir / "worker")
+    partitions = cfg.kafka.partitions
+    app = faust.App(
+        cfg.gateway.id,
+        broker=f"kafka://{cfg.kafka.bootstrap}",
+        store="memory://",
+        datadir=str(datadir),
+        autodiscover=False,
+        processing_guarantee="at_least_once",
+        topic_partitions=partitions,
+        topic_replication_factor=cfg.kafka.replication,
+        topic_allow_declare=True,
+        topic_disable_leader=True,
+        broker_session_timeout=cfg.kafka.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, cfg.kafka.session_timeout_s / 4),
+        broker_rebalance_timeout=cfg.kafka.rebalance_timeout_s,
+        broker_max_poll_records=500,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        table_standby_replicas=0,
+        web_enabled=False,
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    owners = cfg.input_topics()
+    inputs = app.topic(*sorted(owners), **raw)
+    ledger_topic = app.topic(LEDGER_TOPIC, partitions=partitions, **raw)
+    audit_topic = app.topic(AUDIT_TOPIC, partitions=1, **raw)
+
+    def table(name: str) -> Any:
+        return app.Table(name, default=None, partitions=partitions,
+                         key_serializer="json", value_serializer="json")
+
+    seen = table("inputs")
+    tables = {name: table(name) for name in TABLES}
+    state = LedgerState(tables)
+    dirty = {"index": True}
+
+    async def _mark_dirty() -> None:
+        dirty["index"] = True
+
+    tables["blocks"].on_recover(_mark_dirty)
+
+    async def send_all(outputs: list[Output]) -> None:
+        futures = [
+            await app.topic(o.topic, **raw).send(key=o.key.encode(), value=o.value)
+            for o in outputs
+        ]
+        await asyncio.gather(*futures)
+
+    @app.agent(inputs, name="ingest", concurrency=1)
+    async def ingest(stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            rec = RawInput(msg.topic, msg.partition, msg.offset, msg.key, msg.value or b"",
+                           int(msg.timestamp * 1000))
+            result = ingest_step(rec, owners[msg.topic], ctx.trust, ctx.public_keys,
+                                 ctx.joint_committees(owners[msg.topic]), seen, ctx.signer,
+                                 max_bytes=cfg.limits.max_message_bytes)
+            if result.seen_put is not None:
+                seen[result.seen_put[0]] = result.seen_put[1]
+            await send_all(result.outputs)
+
+    @app.agent(ledger_topic, name="ledger", concurrency=1)
+    async def ledger(stream: Any) -> None:
+        async for event in stream.events():
+            if dirty["index"]:
+                state.rebuild_index()
+                dirty["index"] = False
+            msg = event.message
+            record = json.loads(msg.value)
+            result = ledger_step(record, state, ctx.directory, ctx.signer, version=msg.offset)
+            if result.decision_put is not None:
+                state.apply([result.decision_put], result.version)
+            state.apply(result.effects, result.version)
+            await send_all(result.outputs)
+
+    store = AuditStore(lc.data_dir / "audit.sqlite")
+
+    @app.agent(audit_topic, name="sequencer", concurrency=1)
+    async def sequencer(stream: Any) -> None:
+        async for batch in stream.take_events(500, within=0.2):
+            items = [(e.message.key.decode(), e.message.value) for e in batch]
+            added = store.append(items)
+            log.info("sequenced %d of %d entries; log size %d", added, len(items), store.size())
+
+    @app.on_partitions_revoked.connect
+    async def _revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
+        dirty["index"] = True
+
+    return app

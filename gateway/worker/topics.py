@@ -1,0 +1,34 @@
+"""The gateway's topics, created explicitly with fixed partition counts (never auto-created)."""
+
+from __future__ import annotations
+
+from gateway.config import Config
+from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC
+
+CHECKPOINT_TOPIC = "a6.audit.checkpoints"
+DISCREPANCY_TOPIC = "a6.discrepancies"
+# Input and audit topics are kept forever: they are the evidence.
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
+def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
+    """``({topic: partitions}, {topic: configs})`` for every topic the gateway uses.
+
+    Input topics share the ledger's partition count: stage A's dedup table is co-partitioned
+    with them. The audit log has one partition: one writer orders it.
+    """
+    n = cfg.kafka.partitions
+    topics: dict[str, int] = {}
+    configs: dict[str, dict[str, str]] = {}
+    for name, owner in cfg.input_topics().items():
+        topics[name] = n
+        configs[name] = dict(KEEP_FOREVER)
+        out = f"a6.out.{owner.registry}" if owner.registry else f"a6.out.inventory.{owner.party}"
+        topics[out] = n
+    topics[LEDGER_TOPIC] = n
+    topics[DLQ_TOPIC] = n
+    topics[DISCREPANCY_TOPIC] = n
+    for name in (AUDIT_TOPIC, CHECKPOINT_TOPIC):
+        topics[name] = 1
+        configs[name] = dict(KEEP_FOREVER)
+    return topics, configs

@@ -1,0 +1,273 @@
+"""Event payloads (the CloudEvents ``data`` member), one strict model per event type.
+
+Each type is either a *proposal* (the registry waits for the gateway's decision before it
+completes the act, as Kyoto registries waited for the transaction log) or a *notification*
+of an act already completed. ``EVENT_TYPES`` is the single catalogue: type string, model,
+kind, the roles that may sign it by default, and whether it carries a serial space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+
+from schemas._types import (
+    AccountId,
+    AccountType,
+    AuthorizationId,
+    CancellationSubtype,
+    CooperativeApproachId,
+    DecimalInt,
+    FirstTransferDefinition,
+    IsoDate,
+    JcmProjectId,
+    PartyCode,
+    PositiveDecimalInt,
+    Purpose,
+    RegistryId,
+    SerialRange,
+    SignedDecimal,
+    Strict,
+    TransactionId,
+    Year,
+)
+
+Kind = Literal["proposal", "notification"]
+Role = Literal[
+    "registry",
+    "authorizing-authority",
+    "jc-secretariat",
+    "inventory-agency",
+    "operator",
+    "gateway",
+]
+
+
+class AccountOpened(Strict):
+    registry_id: RegistryId
+    account_id: AccountId
+    account_type: AccountType
+    holder: str = Field(min_length=1, max_length=200)
+
+
+class AccountBlocked(Strict):
+    registry_id: RegistryId
+    account_id: AccountId
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class AccountClosed(Strict):
+    registry_id: RegistryId
+    account_id: AccountId
+
+
+class Allocation(Strict):
+    """One side's share of a Joint Committee issuance decision."""
+
+    registry_id: RegistryId
+    quantity: PositiveDecimalInt
+
+
+class MonitoringPeriod(Strict):
+    start: IsoDate
+    end: IsoDate
+
+
+class JcIssuanceDecision(Strict):
+    """A JCM Joint Committee decision to issue credits for a monitoring period."""
+
+    decision_id: TransactionId
+    ca_id: CooperativeApproachId
+    project_id: JcmProjectId
+    monitoring_period: MonitoringPeriod
+    vintage: Year
+    quantity: PositiveDecimalInt
+    allocation: tuple[Allocation, ...] = Field(min_length=1, max_length=2)
+
+
+class IssuedBlock(SerialRange):
+    account_id: AccountId
+
+
+class Issuance(Strict):
+    """Issuance of units into holding accounts of the issuing (originating) registry."""
+
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    registry_id: RegistryId
+    decision_id: TransactionId
+    vintage: Year
+    unit_type: Literal["JCM", "A6.4ER", "MO"]
+    blocks: tuple[IssuedBlock, ...] = Field(min_length=1, max_length=1000)
+
+
+class AccountRef(Strict):
+    registry_id: RegistryId
+    account_id: AccountId
+
+
+class Transfer(Strict):
+    """A transfer within one registry, or a proposal to move units to another registry."""
+
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    originating_registry: RegistryId
+    transferring: AccountRef
+    acquiring: AccountRef
+    blocks: tuple[SerialRange, ...] = Field(min_length=1, max_length=1000)
+
+
+class TransferAnswer(Strict):
+    """The acquiring registry's answer to a cross-registry transfer proposal."""
+
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    originating_registry: RegistryId
+    answer: Literal["accepted", "rejected"]
+    # DES registry response codes, e.g. 5902 acquiring account does not exist.
+    reason_code: int | None = Field(default=None, ge=5900, le=5999)
+
+
+class Cancellation(Strict):
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    originating_registry: RegistryId
+    registry_id: RegistryId
+    account_id: AccountId
+    cancellation_account_id: AccountId
+    subtype: CancellationSubtype
+    blocks: tuple[SerialRange, ...] = Field(min_length=1, max_length=1000)
+
+
+class Retirement(Strict):
+    """Retirement of units towards a Party's NDC (an Article 6 'use')."""
+
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    originating_registry: RegistryId
+    registry_id: RegistryId
+    account_id: AccountId
+    retirement_account_id: AccountId
+    using_party: PartyCode
+    ndc_year: Year
+    blocks: tuple[SerialRange, ...] = Field(min_length=1, max_length=1000)
+
+
+class Coverage(SerialRange):
+    originating_registry: RegistryId
+
+
+class Authorization(Strict):
+    """A versioned authorization by the first transferring Party (AEF Table 2)."""
+
+    authorization_id: AuthorizationId
+    version: int = Field(ge=1)
+    status: Literal["granted", "amended", "revoked"]
+    ca_id: CooperativeApproachId
+    authorizing_party: PartyCode
+    date: IsoDate
+    purposes: Purpose
+    first_transfer_definition: FirstTransferDefinition
+    authorized_quantity: PositiveDecimalInt | None = None
+    authorized_timeframe: str | None = Field(default=None, pattern=r"^\d{4} - \d{4}$")
+    metric: Literal["GHG", "non-GHG"] = "GHG"
+    coverage: tuple[Coverage, ...] = Field(default=(), max_length=1000)
+
+
+class InventoryEmissions(Strict):
+    """A national inventory's annual emissions covered by the NDC (supersedes earlier ones)."""
+
+    party: PartyCode
+    year: Year
+    emissions_tco2e: SignedDecimal
+    submission_id: str = Field(min_length=1, max_length=100)
+
+
+class SummaryRows(Strict):
+    """CTF Table 4 rows 7-14 as a Party reports them (tCO2e; absent = not applicable)."""
+
+    r7: SignedDecimal | None = None
+    r8: SignedDecimal | None = None
+    r9: SignedDecimal | None = None
+    r10: SignedDecimal | None = None
+    r11: SignedDecimal | None = None
+    r12: SignedDecimal | None = None
+    r13: SignedDecimal | None = None
+    r14: SignedDecimal | None = None
+
+
+class StructuredSummaryReported(Strict):
+    party: PartyCode
+    year: Year
+    rows: SummaryRows
+
+
+class DecisionResult(Strict):
+    code: str
+    message: str
+    blocks: tuple[SerialRange, ...] = ()
+
+
+class Decision(Strict):
+    """The gateway's signed answer to one input (published on ``a6.out.<registry-id>``)."""
+
+    input_source: str
+    input_id: str
+    input_type: str
+    input_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    outcome: Literal["accepted", "rejected", "recorded", "discrepancy"]
+    results: tuple[DecisionResult, ...] = ()
+    derived_actions: tuple[str, ...] = ()
+    audit_entry_id: str
+    quantity: DecimalInt = "0"
+
+
+class GatewayNotice(Strict):
+    """A message from the gateway to a registry besides a decision (e.g. a transfer proposal)."""
+
+    kind: str = Field(pattern=r"^[a-z.]+$")
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One row of the event catalogue."""
+
+    name: str
+    model: type[Strict]
+    kind: Kind
+    roles: tuple[Role, ...]
+
+    @property
+    def type(self) -> str:
+        return f"a6gw.{self.name}.v1"
+
+
+_CATALOGUE: tuple[EventType, ...] = (
+    EventType("account.opened", AccountOpened, "notification", ("registry",)),
+    EventType("account.blocked", AccountBlocked, "notification", ("registry",)),
+    EventType("account.closed", AccountClosed, "notification", ("registry",)),
+    EventType("jcm.issuance.decided", JcIssuanceDecision, "notification", ("jc-secretariat",)),
+    EventType("issuance", Issuance, "proposal", ("registry",)),
+    EventType("transfer", Transfer, "proposal", ("registry",)),
+    EventType("transfer.answer", TransferAnswer, "notification", ("registry",)),
+    EventType("cancellation", Cancellation, "proposal", ("registry",)),
+    EventType("retirement", Retirement, "proposal", ("registry",)),
+    EventType("authorization", Authorization, "notification", ("authorizing-authority",)),
+    EventType("inventory.emissions", InventoryEmissions, "notification", ("inventory-agency",)),
+    EventType("summary.reported", StructuredSummaryReported, "notification", ("inventory-agency",)),
+    EventType("decision", Decision, "notification", ("gateway",)),
+    EventType("notice", GatewayNotice, "notification", ("gateway",)),
+)
+
+EVENT_TYPES: dict[str, EventType] = {et.type: et for et in _CATALOGUE}
+
+
+def event_type(name: str) -> EventType:
+    """Look up a catalogue row by short name (``"issuance"``) or full type string."""
+    for et in _CATALOGUE:
+        if name in (et.name, et.type):
+            return et
+    raise KeyError(name)

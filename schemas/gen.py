@@ -1,0 +1,78 @@
+"""Generate the checked-in JSON Schema files from the models.
+
+``python -m schemas.gen`` rewrites ``schemas/json/``; ``python -m schemas.gen --check``
+exits 1 when a checked-in file is stale or missing (CI runs the same comparison as a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from schemas.envelope import Envelope
+from schemas.events import EVENT_TYPES
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "json"
+
+
+def render() -> dict[str, str]:
+    """Return ``{file name: JSON text}`` for the envelope and every event type."""
+    files: dict[str, str] = {}
+    docs: list[tuple[str, dict[str, object]]] = [("envelope", Envelope.model_json_schema())]
+    for et in EVENT_TYPES.values():
+        schema = et.model.model_json_schema()
+        schema["$comment"] = (
+            f"CloudEvents type {et.type}; kind: {et.kind}; signed by: " + ", ".join(et.roles)
+        )
+        docs.append((et.type, schema))
+    for name, schema in docs:
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"a6gw/{name}.schema.json"
+        files[f"{name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    return files
+
+
+def stale(directory: Path = SCHEMA_DIR) -> list[str]:
+    """Names of files that differ from, are missing from, or are extra in ``directory``."""
+    want = render()
+    have = {p.name for p in directory.glob("*.schema.json")} if directory.exists() else set()
+    out = [
+        n
+        for n, text in want.items()
+        if not (directory / n).exists() or (directory / n).read_text(encoding="utf-8") != text
+    ]
+    out += sorted(have - set(want))
+    return sorted(out)
+
+
+def write(directory: Path = SCHEMA_DIR) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    want = render()
+    for p in directory.glob("*.schema.json"):
+        if p.name not in want:
+            p.unlink()
+    for name, text in want.items():
+        (directory / name).write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m schemas.gen", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if checked-in files are stale")
+    args = parser.parse_args(argv)
+    if args.check:
+        bad = stale()
+        if bad:
+            print("stale schema files: " + ", ".join(bad), file=sys.stderr)
+            print("run: python -m schemas.gen", file=sys.stderr)
+            return 1
+        print("schemas are current")
+        return 0
+    write()
+    print(f"wrote {len(render())} files to {SCHEMA_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
