@@ -57,8 +57,9 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         web_enabled=False,
         web_tables_enabled=False,
         web_router_enabled=False,
-        key_serializer="raw",
-        value_serializer="raw",
+        # Tables' changelogs use JSON; every topic below names its own (raw) serializers.
+        key_serializer="json",
+        value_serializer="json",
     )
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     owners = cfg.input_topics()
@@ -67,8 +68,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     audit_topic = app.topic(AUDIT_TOPIC, partitions=1, **raw)
 
     def table(name: str) -> Any:
-        return app.Table(name, default=None, partitions=partitions,
-                         key_serializer="json", value_serializer="json")
+        return app.Table(name, default=None, partitions=partitions)
 
     seen = table("inputs")
     tables = {name: table(name) for name in TABLES}

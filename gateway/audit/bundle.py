@@ -1,0 +1,199 @@
+"""Audit bundles: a directory an auditor can verify offline.
+
+Contract (all three files are required)::
+
+    entries.ndjson   one entry per line, in log order. The bytes of line i without its
+                     terminating 0x0A are exactly the bytes hashed as leaf i
+                     (leaf_hash(line)). Every line, including the last, ends in 0x0A;
+                     lines are split on b"\\n" only (never str.splitlines, which would
+                     also split on U+2028, U+0085, \\r, ...). An empty log is an empty file.
+    checkpoint       the C2SP checkpoint note for the whole file, signed by the log key.
+    log.vkey         one verifier key line (name+hexid+base64key), optionally newline-ended.
+
+``log.vkey`` travels with the bundle, so on its own it only proves internal
+consistency; pin the key with ``trusted_vkey`` or check ``since`` against a checkpoint
+obtained earlier to tie the bundle to the log you know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.audit.note import Checkpoint, LogKey, Verifier, open_checkpoint, parse_vkey
+from gateway.audit.proof import consistency_proof
+from gateway.audit.rfc6962 import EMPTY_ROOT, leaf_hash, range_root, root_from_leaf_hashes
+from gateway.audit.verify import verify_consistency
+from gateway.errors import AuditError, VerificationError
+
+__all__ = [
+    "CHECKPOINT_FILE",
+    "ENTRIES_FILE",
+    "VKEY_FILE",
+    "BundleReport",
+    "verify_bundle",
+    "write_bundle",
+]
+
+ENTRIES_FILE = "entries.ndjson"
+CHECKPOINT_FILE = "checkpoint"
+VKEY_FILE = "log.vkey"
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    """What a verified bundle commits to: tree size, hex root and checkpoint origin."""
+
+    size: int
+    root: str
+    origin: str
+
+
+def write_bundle(
+    directory: Path, entries: Sequence[bytes], log_key: LogKey, origin: str
+) -> Checkpoint:
+    """Write ``entries`` as a bundle into ``directory`` (created if missing) and sign it.
+
+    Preconditions: no entry contains 0x0A. Existing bundle files are replaced.
+
+    :raises AuditError: if an entry contains a newline or a file cannot be written.
+    """
+    for i, entry in enumerate(entries):
+        if b"\n" in entry:
+            raise AuditError(f"entry {i} contains a newline (0x0A); bundle lines must not")
+    checkpoint = Checkpoint(origin, len(entries), root_from_leaf_hashes(_hash_all(entries)))
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / ENTRIES_FILE).write_bytes(b"".join(e + b"\n" for e in entries))
+        note = log_key.sign(checkpoint.to_text())
+        (directory / CHECKPOINT_FILE).write_bytes(note.encode("utf-8"))
+        (directory / VKEY_FILE).write_bytes(log_key.public_vkey().encode("utf-8") + b"\n")
+    except OSError as exc:
+        raise AuditError(f"cannot write bundle {directory}: {exc}") from exc
+    return checkpoint
+
+
+def _hash_all(entries: Sequence[bytes]) -> list[bytes]:
+    return [leaf_hash(e) for e in entries]
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"cannot read {path}: {exc}") from exc
+
+
+def _read_vkey(path: Path) -> Verifier:
+    raw = _read(path)
+    line = raw.removesuffix(b"\n")
+    if b"\n" in line:
+        raise VerificationError(f"{path}: want exactly one verifier key line")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VerificationError(f"{path}: not valid UTF-8") from exc
+    return parse_vkey(text)
+
+
+def _split_lines(data: bytes, path: Path) -> list[bytes]:
+    """Split NDJSON bytes into lines on b"\\n" only; the last line must be terminated."""
+    if not data:
+        return []
+    if not data.endswith(b"\n"):
+        line_no = data.count(b"\n")
+        raise VerificationError(f"{path}: line {line_no} (0-based) lacks its final newline")
+    return data[:-1].split(b"\n")
+
+
+def verify_bundle(
+    directory: Path,
+    *,
+    since: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    trusted_vkey: str | None = None,
+) -> BundleReport:
+    """Verify a bundle and return what it commits to.
+
+    Checks, in order: ``log.vkey`` parses (and equals ``trusted_vkey`` if given); the
+    checkpoint note verifies with it; every line of ``entries.ndjson`` is hashed
+    (``progress(done, total)`` is called along the way); the line count equals the
+    checkpoint size; the computed root equals the checkpoint root. With ``since`` (an
+    older checkpoint note signed by the same key) a consistency proof from the old tree
+    to the new one is built from the leaves and verified against both signed roots.
+
+    Preconditions: none; the directory content is untrusted.
+
+    :raises VerificationError: on the first problem found, naming the file, line or
+        index and the expected and computed values.
+    """
+    directory = Path(directory)
+    verifier = _read_vkey(directory / VKEY_FILE)
+    if trusted_vkey is not None and verifier != parse_vkey(trusted_vkey):
+        raise VerificationError(
+            f"{VKEY_FILE}: key {verifier.to_vkey()!r} is not the trusted key {trusted_vkey!r}"
+        )
+    checkpoint = _open(directory / CHECKPOINT_FILE, verifier)
+    lines = _split_lines(_read(directory / ENTRIES_FILE), directory / ENTRIES_FILE)
+    total = len(lines)
+    hashes: list[bytes] = []
+    step = max(1, total // 100)
+    for i, line in enumerate(lines):
+        hashes.append(leaf_hash(line))
+        if progress is not None and (i + 1) % step == 0:
+            progress(i + 1, total)
+    if progress is not None:
+        progress(total, total)
+    if total != checkpoint.size:
+        raise VerificationError(
+            f"{ENTRIES_FILE} has {total} lines but the checkpoint size is {checkpoint.size}"
+        )
+    root = root_from_leaf_hashes(hashes)
+    if root != checkpoint.root:
+        hint = next((i for i, line in enumerate(lines) if line.endswith(b"\r")), None)
+        extra = "" if hint is None else f" (line {hint} ends in CR: was the file converted?)"
+        raise VerificationError(
+            f"root mismatch over {total} lines: checkpoint {checkpoint.root.hex()}, "
+            f"computed {root.hex()}{extra}"
+        )
+    if since is not None:
+        _check_since(since, verifier, checkpoint, hashes)
+    return BundleReport(size=checkpoint.size, root=root.hex(), origin=checkpoint.origin)
+
+
+def _open(path: Path, verifier: Verifier) -> Checkpoint:
+    try:
+        return open_checkpoint(_read(path), verifier)
+    except VerificationError as exc:
+        raise VerificationError(f"{path}: {exc.args[0]}") from exc
+
+
+def _check_since(path: Path, verifier: Verifier, new: Checkpoint, hashes: list[bytes]) -> None:
+    """Verify that the older checkpoint at ``path`` is a prefix of the new tree."""
+    old = _open(path, verifier)
+    if old.origin != new.origin:
+        raise VerificationError(f"{path}: origin {old.origin!r}, want {new.origin!r}")
+    if old.size > new.size:
+        raise VerificationError(
+            f"{path}: older checkpoint size {old.size} > current size {new.size} (rollback?)"
+        )
+    if old.size == 0:  # the empty tree is a prefix of every tree; only its root is fixed
+        if old.root != EMPTY_ROOT:
+            raise VerificationError(
+                f"{path}: size 0 but root {old.root.hex()}, want {EMPTY_ROOT.hex()}"
+            )
+        return
+    proof = consistency_proof(old.size, hashes)
+    try:
+        verify_consistency(
+            size1=old.size, size2=new.size, root1=old.root, root2=new.root, proof=proof
+        )
+    except VerificationError as exc:
+        prefix = range_root(hashes, 0, old.size).hex()
+        raise VerificationError(
+            f"{path} (size {old.size}, root {old.root.hex()}) is not consistent with the "
+            f"bundle (size {new.size}; its first {old.size} leaves have root {prefix}): "
+            f"{exc.args[0]}"
+        ) from exc

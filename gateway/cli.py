@@ -1,0 +1,149 @@
+"""The ``a6gw`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway import __version__
+from gateway.errors import GatewayError
+
+EPILOG = """\
+examples:
+  a6gw demo                         replay the bundled JCM scenario on a local Kafka broker
+  a6gw demo --export bundle/        ... and write the audit bundle to bundle/
+  a6gw verify bundle/               check an audit bundle offline
+  a6gw kafka start                  run a local single-node Kafka broker
+  a6gw worker --config config.yaml  run the stream worker
+"""
+
+
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from gateway.config import load_config
+
+    return load_config(Path(args.config))
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from gateway.worker.run import run_worker
+
+    return run_worker(_config(args), loglevel=args.loglevel)
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.kafka.admin import create_topics
+    from gateway.worker.topics import topic_plan
+
+    lc = _config(args)
+    topics, configs = topic_plan(lc.config)
+    created = asyncio.run(create_topics(lc.config.kafka.bootstrap, topics, configs=configs,
+                                        replication=lc.config.kafka.replication))
+    for name, n in topics.items():
+        print(f"{name:<32} {n:>3} partitions {'(created)' if name in created else ''}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo.run import run_demo
+
+    export = Path(args.export) if args.export else None
+    return run_demo(Path(args.workdir), export=export, port=args.port, keep_running=args.keep)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from gateway.audit.bundle import verify_bundle
+
+    def progress(done: int, total: int) -> None:
+        if total >= 10_000 and (done % 100_000 == 0 or done == total):
+            print(f"  hashed {done:,}/{total:,} entries", file=sys.stderr, flush=True)
+
+    since = Path(args.since) if args.since else None
+    report = verify_bundle(Path(args.bundle), since=since, progress=progress)
+    print(f"OK: {report.size} entries, root {report.root}, origin {report.origin}")
+    if since:
+        print(f"OK: consistent with the earlier checkpoint {since}")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    from gateway.audit.bundle import write_bundle
+    from gateway.audit.note import LogKey
+    from gateway.audit.store import AuditStore
+
+    lc = _config(args)
+    store = AuditStore(lc.data_dir / "audit.sqlite")
+    key = LogKey.load(lc.path(lc.config.gateway.log_key_file))
+    cp = write_bundle(Path(args.dir), list(store.entries()), key, lc.config.gateway.log_origin)
+    print(f"wrote {cp.size} entries to {args.dir}; root {cp.root.hex()}")
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from schemas.gen import main as gen_main
+
+    return gen_main(["--check"] if args.check else [])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="a6gw",
+        description="Article 6 Interoperability Gateway: checks, signs and audits carbon-credit "
+        "registry events on Kafka.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"a6gw {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    from gateway.kafka.cli import add_kafka_parser
+
+    add_kafka_parser(sub)
+
+    p = sub.add_parser("worker", help="run the stream worker (ingest, ledger, sequencer)")
+    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    p.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("topics", help="create the gateway's topics on the configured broker")
+    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("demo", help="replay the bundled JCM scenario end to end on a local broker")
+    p.add_argument("--export", metavar="DIR", help="write the audit bundle to DIR")
+    p.add_argument("--workdir", default=".a6gw/demo", help="working folder (wiped each run)")
+    p.add_argument("--port", type=int, default=19292, help="port of the demo's own broker")
+    p.add_argument("--keep", action="store_true", help="keep the broker and worker running")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("verify", help="verify an audit bundle offline")
+    p.add_argument("bundle", metavar="DIR", help="folder with entries.ndjson, checkpoint, log.vkey")
+    p.add_argument("--since", metavar="OLD_CHECKPOINT",
+                   help="also prove the log is an extension of this earlier checkpoint")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("audit", help="audit log operations")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    e = asub.add_parser("export", help="write the audit bundle of the configured store")
+    e.add_argument("dir", metavar="DIR")
+    e.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    e.set_defaults(func=cmd_audit_export)
+
+    p = sub.add_parser("schemas", help="regenerate the JSON Schema files (or --check them)")
+    p.add_argument("--check", action="store_true", help="fail if the checked-in files are stale")
+    p.set_defaults(func=cmd_schemas)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except GatewayError as exc:
+        print(f"a6gw: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

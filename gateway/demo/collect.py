@@ -1,0 +1,84 @@
+"""Read what the gateway sends back (decisions, notices, dead letters), as a registry would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from gateway.core.signing import verify_envelope
+from gateway.errors import GatewayError
+
+
+class OutputCollector:
+    """Consumes the output and dead-letter topics from the beginning, in the background.
+
+    With ``gateway_key`` every gateway message's signature is checked; one that fails
+    raises when the results are read.
+    """
+
+    def __init__(self, bootstrap: str, topics: list[str],
+                 gateway_key: Ed25519PublicKey | None = None) -> None:
+        self.topics = [t for t in topics if t.startswith(("a6.out.", "a6.dlq"))]
+        self.gateway_key = gateway_key
+        self.consumer = AIOKafkaConsumer(*self.topics, bootstrap_servers=bootstrap,
+                                         auto_offset_reset="earliest", enable_auto_commit=False,
+                                         group_id=None)
+        self.messages: list[tuple[str, dict[str, Any]]] = []
+        self.copies: Counter[str] = Counter()
+        self.bad_signatures: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        async for msg in self.consumer:
+            body = json.loads(msg.value)
+            if msg.topic.startswith("a6.out.") and self.gateway_key is not None:
+                try:
+                    verify_envelope(body, self.gateway_key)
+                except GatewayError:
+                    self.bad_signatures.append(body.get("id", "?"))
+            self.messages.append((msg.topic, body))
+            self.copies[body.get("id", body.get("audit_entry_id", ""))] += 1
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self.consumer.stop()
+
+    async def wait_for_copies(self, msg_id: str, n: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.copies[msg_id] < n:
+            if time.monotonic() > deadline:
+                raise GatewayError(f"{msg_id}: saw {self.copies[msg_id]} copies, want {n}",
+                                   code="DEMO-TIMEOUT")
+            await asyncio.sleep(0.05)
+
+    def decisions(self) -> dict[str, dict[str, Any]]:
+        """Signed decisions by audit entry id."""
+        if self.bad_signatures:
+            raise GatewayError(f"gateway messages with bad signatures: {self.bad_signatures}",
+                               code="DEMO-SIGNATURE")
+        return {
+            body["data"]["audit_entry_id"]: body["data"]
+            for topic, body in self.messages
+            if topic.startswith("a6.out.") and body.get("type") == "a6gw.decision.v1"
+        }
+
+    def notices(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(t, b["data"]) for t, b in self.messages if b.get("type") == "a6gw.notice.v1"]
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [b for t, b in self.messages if t == "a6.dlq"]

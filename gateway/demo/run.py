@@ -1,0 +1,173 @@
+"""``a6gw demo``: a local Kafka broker, the worker, and the bundled scenario end to end.
+
+Starts its own broker (in ``<workdir>/kafka``, wiped each run) and the worker as
+subprocesses, publishes every scenario step as the registry would, waits for each step's
+audit entry, then prints a summary and exits 0 only if every outcome is the expected one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from gateway.audit.bundle import verify_bundle, write_bundle
+from gateway.audit.note import LogKey
+from gateway.audit.store import AuditStore
+from gateway.config import LoadedConfig, load_config
+from gateway.core.decision import raw_entry_id
+from gateway.core.signing import load_public_key_b64
+from gateway.demo.collect import OutputCollector
+from gateway.demo.report import holdings_from_entries, render_summary
+from gateway.demo.scenario import Step, load_steps
+from gateway.demo.world import write_world
+from gateway.errors import GatewayError
+from gateway.kafka.admin import create_topics
+from gateway.kafka.broker import LocalBroker
+from gateway.worker.process import WorkerProcess
+from gateway.worker.topics import topic_plan
+
+Say = Callable[[str], None]
+
+
+def _say(msg: str) -> None:
+    print(f"a6gw demo: {msg}", file=sys.stderr, flush=True)
+
+
+async def _wait_entry(store: AuditStore, entry_id: str, timeout: float, worker: WorkerProcess) -> None:
+    deadline = time.monotonic() + timeout
+    while not store.has(entry_id):
+        worker.check_alive()
+        if time.monotonic() > deadline:
+            raise GatewayError(f"no audit entry {entry_id} after {timeout:.0f}s", code="DEMO-TIMEOUT")
+        await asyncio.sleep(0.05)
+
+
+async def replay(
+    lc: LoadedConfig,
+    steps: list[Step],
+    store: AuditStore,
+    worker: WorkerProcess,
+    say: Say = _say,
+    first_timeout: float = 180.0,
+) -> dict[str, Any]:
+    """Publish each step and wait for its decision; returns what was observed."""
+    cfg = lc.config
+    gateway_key = load_public_key_b64(lc.load_trust().by_id[cfg.gateway.signing_key_id].public_key)
+    collector = OutputCollector(cfg.kafka.bootstrap, sorted(topic_plan(cfg)[0]), gateway_key)
+    await collector.start()
+    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka.bootstrap, acks="all",
+                                enable_idempotence=True)
+    await producer.start()
+    observed: dict[str, Any] = {"entries": {}, "size_after": {}}
+    try:
+        for i, step in enumerate(steps):
+            meta = await producer.send_and_wait(step.topic, step.value, key=step.key)
+            entry_id = step.entry_id or raw_entry_id(meta.topic, meta.partition, meta.offset)
+            timeout = first_timeout if i == 0 else 60.0
+            if step.is_redelivery:
+                # The stored decision is re-sent; the audit log must not grow.
+                await collector.wait_for_copies("dec-" + entry_id, 2, timeout)
+            else:
+                await _wait_entry(store, entry_id, timeout, worker)
+            observed["entries"][step.id] = entry_id
+            observed["size_after"][step.id] = store.size()
+            say(f"step {i + 1:2d}/{len(steps)} {step.id}: decided")
+        await asyncio.sleep(1.0)  # a late duplicate would show up here
+        observed["decisions"] = collector.decisions()
+        observed["dlq"] = collector.dead_letters()
+        observed["notices"] = collector.notices()
+    finally:
+        await producer.stop()
+        await collector.stop()
+    return observed
+
+
+def check(steps: list[Step], observed: dict[str, Any], store: AuditStore) -> list[dict[str, Any]]:
+    """Compare every step with its expectation; one row per step for the summary."""
+    entries = {json.loads(b)["entry_id"]: json.loads(b) for b in store.entries()}
+    rows: list[dict[str, Any]] = []
+    for step in steps:
+        entry = entries.get(observed["entries"].get(step.id, ""), {})
+        codes = tuple(sorted(r["code"] for r in entry.get("results", ())))
+        problems: list[str] = []
+        if (entry.get("outcome"), codes) != (step.expect.outcome, step.expect.codes):
+            problems.append(f"expected {step.expect.outcome} {list(step.expect.codes)}")
+        if step.expect.actions is not None and tuple(entry.get("actions", ())) != step.expect.actions:
+            problems.append(f"expected actions {list(step.expect.actions)}")
+        if step.is_redelivery:
+            prev = steps[[s.id for s in steps].index(step.id) - 1].id
+            if observed["size_after"][step.id] != observed["size_after"][prev]:
+                problems.append("the redelivery added an audit entry")
+        if entry.get("entry_type") == "decision" and entry["entry_id"] not in observed["decisions"]:
+            problems.append("no signed decision on the registry's output topic")
+        rows.append({"step": step, "entry": entry, "codes": codes, "problems": problems})
+    return rows
+
+
+def run_demo(workdir: Path, *, export: Path | None = None, port: int = 19292,
+             keep_running: bool = False) -> int:
+    """Run the whole demo; returns the process exit code."""
+    # Right after topic creation the broker answers NotLeader for a moment; aiokafka retries
+    # and logs each retry. The outcome is checked below, so keep the console readable.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    broker = LocalBroker(workdir / "kafka", port=port)
+    _say("starting a local Kafka broker (the first run fetches its jars with Maven)")
+    t0 = time.monotonic()
+    broker.start()
+    _say(f"Kafka answers at {broker.bootstrap} after {time.monotonic() - t0:.1f}s")
+    worker: WorkerProcess | None = None
+    try:
+        world = write_world(workdir, bootstrap=broker.bootstrap)
+        lc = load_config(world.config_path)
+        topics, configs = topic_plan(lc.config)
+        asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
+        _say(f"created {len(topics)} topics")
+        worker = WorkerProcess(world.config_path, workdir / "worker.log")
+        worker.start()
+        _say("worker started; replaying the scenario")
+        steps = load_steps(world)
+        store = AuditStore(lc.data_dir / "audit.sqlite")
+        observed = asyncio.run(replay(lc, steps, store, worker))
+        rows = check(steps, observed, store)
+        entries = list(store.entries())
+        log_key = LogKey.load(lc.path(lc.config.gateway.log_key_file))
+        bundle_dir = export or (workdir / "bundle")
+        checkpoint = write_bundle(bundle_dir, entries, log_key, lc.config.gateway.log_origin)
+        report = verify_bundle(bundle_dir)
+        holdings = holdings_from_entries(entries)
+        print(render_summary(rows, holdings, checkpoint, report, bundle_dir, observed))
+        failed = [r for r in rows if r["problems"]]
+        expected_size = len([s for s in steps if not s.is_redelivery])
+        if len(entries) != expected_size:
+            print(f"FAIL: the audit log has {len(entries)} entries, expected {expected_size}")
+            return 1
+        if failed:
+            print(f"FAIL: {len(failed)} step(s) did not end as expected")
+            return 1
+        print("OK: every input ended as its expected decision; the bundle verifies.")
+        if keep_running:
+            _say("broker and worker keep running; press Ctrl-C to stop")
+            while True:
+                time.sleep(3600)
+        return 0
+    except GatewayError as exc:
+        print(f"FAIL: {exc}", file=sys.stderr)
+        if worker is not None:
+            print(worker.log_tail(), file=sys.stderr)
+        return 1
+    finally:
+        if worker is not None:
+            worker.stop()
+        broker.stop()
