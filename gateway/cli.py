@@ -53,6 +53,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.workdir), export=export, port=args.port, keep_running=args.keep)
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from gateway.demo.world import write_world
+
+    root = Path(args.dir)
+    if args.keep_existing and (root / "config.yaml").exists():
+        print(f"{root / 'config.yaml'} exists; left as it is")
+        return 0
+    world = write_world(root, bootstrap=args.bootstrap, partitions=args.partitions)
+    print(f"wrote {world.config_path}, {root / 'trust.yaml'} and keys in {root / 'keys'}")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from gateway.audit.bundle import verify_bundle
 
@@ -117,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=19292, help="port of the demo's own broker")
     p.add_argument("--keep", action="store_true", help="keep the broker and worker running")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("init", help="write a sample config, trust file and keys (the demo world)")
+    p.add_argument("dir", metavar="DIR", help="folder to write config.yaml, trust.yaml, keys/ into")
+    p.add_argument("--bootstrap", default="127.0.0.1:19092", help="Kafka bootstrap host:port")
+    p.add_argument("--partitions", type=int, default=4, help="partitions per gateway topic")
+    p.add_argument("--keep-existing", action="store_true", help="do nothing if DIR has a config")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("verify", help="verify an audit bundle offline")
     p.add_argument("bundle", metavar="DIR", help="folder with entries.ndjson, checkpoint, log.vkey")

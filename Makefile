@@ -1,0 +1,58 @@
+# The two commands: `make demo` runs the gateway end to end; `make test` runs every test.
+# Both set up the virtualenv on first use. Prerequisites (see README): Python 3.11+ with
+# venv, Java 17+ and Maven (they fetch and run the real Kafka broker).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.a6gw-installed
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test unit integration lint schemas kafka-start kafka-stop clean help
+
+help:
+	@echo "make demo         set up, then replay the bundled JCM scenario on a local Kafka broker"
+	@echo "make test         set up, then run lint, unit tests and integration tests (real broker)"
+	@echo "make unit         unit tests only (no broker)"
+	@echo "make integration  integration tests only (starts a broker for the session)"
+	@echo "make lint         ruff, ruff format --check, mypy, schema freshness"
+	@echo "make schemas      regenerate schemas/json from the models"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/a6gw demo $(DEMO_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy gateway schemas connectors
+	$(BIN)/python -m schemas.gen --check
+
+unit: setup
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+test: lint
+	$(BIN)/pytest tests $(PYTEST_ARGS)
+
+schemas: setup
+	$(BIN)/python -m schemas.gen
+
+kafka-start: setup
+	$(BIN)/a6gw kafka start
+
+kafka-stop: setup
+	$(BIN)/a6gw kafka stop
+
+clean:
+	-$(BIN)/a6gw kafka stop
+	rm -rf .a6gw .pytest_cache .mypy_cache .ruff_cache

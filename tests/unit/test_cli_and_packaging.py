@@ -1,0 +1,76 @@
+"""The command line, the compose file and the Makefile's two commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for cmd in ("kafka", "worker", "topics", "demo", "verify", "audit", "schemas", "init"):
+        assert f"    {cmd}" in out
+
+
+def test_kafka_subcommands() -> None:
+    parser = build_parser()
+    for action in ("start", "stop", "status"):
+        args = parser.parse_args(["kafka", action])
+        assert callable(args.func)
+
+
+def test_module_entry_point_runs() -> None:
+    result = subprocess.run([sys.executable, "-m", "gateway", "--version"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0 and result.stdout.startswith("a6gw ")
+
+
+def test_errors_exit_2_with_the_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", str(tmp_path)]) == 2
+    assert "[AUD-" in capsys.readouterr().err
+    assert main(["topics", "--config", str(tmp_path / "missing.yaml")]) == 2
+    assert "[A6-CFG-002]" in capsys.readouterr().err
+
+
+def test_init_writes_a_loadable_world(tmp_path: Path) -> None:
+    from gateway.config import load_config
+
+    assert main(["init", str(tmp_path), "--bootstrap", "kafka:9092"]) == 0
+    lc = load_config(tmp_path / "config.yaml")
+    assert lc.config.kafka.bootstrap == "kafka:9092"
+    assert len(lc.load_trust().keys) >= 8
+    assert main(["init", str(tmp_path), "--keep-existing"]) == 0
+
+
+def test_compose_names_kafka_and_the_gateway() -> None:
+    doc = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = doc["services"]
+    assert set(services) == {"kafka", "gateway-init", "gateway"}
+    assert services["kafka"]["image"].startswith("apache/kafka:4.")
+    assert services["gateway"]["command"][:2] == ["worker", "--config"]
+    assert services["gateway"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    build = services["gateway-init"]["build"]
+    assert (ROOT / build["context"] / build["dockerfile"]).is_file()
+    for name, svc in services.items():
+        for vol in svc.get("volumes", ()):
+            assert vol.split(":")[0] in doc["volumes"], (name, vol)
+
+
+def test_makefile_and_ci_run_the_two_commands() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\ndemo: setup" in makefile and "\ntest: lint" in makefile
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+    readme = (ROOT / "README.md").read_text()
+    assert "make demo" in readme and "make test" in readme
