@@ -119,10 +119,11 @@ def verify_bundle(
 
     Checks, in order: ``log.vkey`` parses (and equals ``trusted_vkey`` if given); the
     checkpoint note verifies with it; every line of ``entries.ndjson`` is hashed
-    (``progress(done, total)`` is called along the way); the line count equals the
-    checkpoint size; the computed root equals the checkpoint root. With ``since`` (an
-    older checkpoint note signed by the same key) a consistency proof from the old tree
-    to the new one is built from the leaves and verified against both signed roots.
+    (``progress(done, total)`` is called after each line, or once as ``(0, 0)``); the
+    line count equals the checkpoint size; the computed root equals the checkpoint
+    root. With ``since`` (an older checkpoint note signed by the same key) a
+    consistency proof from the old tree to the new one is built from the leaves and
+    verified against both signed roots.
 
     Preconditions: none; the directory content is untrusted.
 
@@ -139,13 +140,12 @@ def verify_bundle(
     lines = _split_lines(_read(directory / ENTRIES_FILE), directory / ENTRIES_FILE)
     total = len(lines)
     hashes: list[bytes] = []
-    step = max(1, total // 100)
-    for i, line in enumerate(lines):
+    for done, line in enumerate(lines, 1):
         hashes.append(leaf_hash(line))
-        if progress is not None and (i + 1) % step == 0:
-            progress(i + 1, total)
-    if progress is not None:
-        progress(total, total)
+        if progress is not None:  # after every line; callers throttle their output
+            progress(done, total)
+    if progress is not None and total == 0:
+        progress(0, 0)
     if total != checkpoint.size:
         raise VerificationError(
             f"{ENTRIES_FILE} has {total} lines but the checkpoint size is {checkpoint.size}"
