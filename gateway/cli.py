@@ -39,8 +39,14 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
     lc = _config(args)
     topics, configs = topic_plan(lc.config)
-    created = asyncio.run(create_topics(lc.config.kafka.bootstrap, topics, configs=configs,
-                                        replication=lc.config.kafka.replication))
+    created = asyncio.run(
+        create_topics(
+            lc.config.kafka.bootstrap,
+            topics,
+            configs=configs,
+            replication=lc.config.kafka.replication,
+        )
+    )
     for name, n in topics.items():
         print(f"{name:<32} {n:>3} partitions {'(created)' if name in created else ''}")
     return 0
@@ -139,8 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="verify an audit bundle offline")
     p.add_argument("bundle", metavar="DIR", help="folder with entries.ndjson, checkpoint, log.vkey")
-    p.add_argument("--since", metavar="OLD_CHECKPOINT",
-                   help="also prove the log is an extension of this earlier checkpoint")
+    p.add_argument(
+        "--since",
+        metavar="OLD_CHECKPOINT",
+        help="also prove the log is an extension of this earlier checkpoint",
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("audit", help="audit log operations")

@@ -25,7 +25,7 @@ from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import PayloadInvalid, RawInput, authenticate, routing_key
 from gateway.core.ledger import evaluate
-from gateway.core.model import Directory, Evaluation, Event, Finding
+from gateway.core.model import Directory, Evaluation, Event, Finding, Outcome
 from gateway.core.signing import sign_envelope
 from gateway.core.state import LedgerState, Put
 from gateway.errors import AuthenticationError, SchemaError
@@ -107,10 +107,12 @@ def ingest_step(
         finding = Finding(exc.code, str(exc))
         entry = dec.dead_letter_entry(raw, finding)
         record = dec.dead_letter_record(raw, finding, keep_bytes=min(max_bytes, 64 * 1024))
-        return IngestResult([
-            Output(DLQ_TOPIC, entry["entry_id"], canonical_bytes(record)),
-            Output(AUDIT_TOPIC, entry["entry_id"], dec.entry_bytes(entry)),
-        ])
+        return IngestResult(
+            [
+                Output(DLQ_TOPIC, entry["entry_id"], canonical_bytes(record)),
+                Output(AUDIT_TOPIC, entry["entry_id"], dec.entry_bytes(entry)),
+            ]
+        )
     if raw.key != event.id.encode():
         finding = Finding("MSG-007", "the record key must be the event id")
         return _decide_here(event, finding, raw, owner, seen, signer)
@@ -149,7 +151,7 @@ def _decide_here(
     prior = seen.get(seen_key)
     if record and prior is not None and prior["sha256"] == event.sha256 and prior.get("entry"):
         return IngestResult(_entry_outputs(prior["entry"], owner, signer))
-    outcome = "rejected" if event.kind == "proposal" else "discrepancy"
+    outcome: Outcome = "rejected" if event.kind == "proposal" else "discrepancy"
     entry = dec.decision_entry(
         event, Evaluation(outcome, (finding,)), decided_at=dec.iso_ms(raw.timestamp_ms)
     )
@@ -167,8 +169,15 @@ def parse_forwarded(record: Mapping[str, Any]) -> Event:
     except ValidationError as exc:  # stage A validated it; a failure here is a bug
         raise SchemaError(f"forwarded event no longer validates: {exc}") from exc
     return Event(
-        source=env.source, id=env.id, type=env.type, name=et.name, kind=et.kind, time=env.time,
-        payload=payload, sha256=record["sha256"], signer_principal=record["signer"],
+        source=env.source,
+        id=env.id,
+        type=env.type,
+        name=et.name,
+        kind=et.kind,
+        time=env.time,
+        payload=payload,
+        sha256=record["sha256"],
+        signer_principal=record["signer"],
         signer_role=record["role"],
     )
 
@@ -203,14 +212,19 @@ def ledger_step(
     after = [Block.from_record(e.value) for e in evaluation.effects if e.table == "blocks"]
     ca_id = getattr(event.payload, "ca_id", None)
     entry = dec.decision_entry(
-        event, evaluation, decided_at=dec.iso_ms(int(record["timestamp_ms"])),
-        blocks_after=after, ca_id=ca_id,
+        event,
+        evaluation,
+        decided_at=dec.iso_ms(int(record["timestamp_ms"])),
+        blocks_after=after,
+        ca_id=ca_id,
     )
     outputs = _entry_outputs(entry, owner, signer)
     for i, notice in enumerate(evaluation.notices):
         data = {"kind": notice.kind, "body": notice.body}
         msg = signer.envelope("notice", f"ntc-{entry['entry_id']}-{i}", entry["decided_at"], data)
-        outputs.append(Output(f"a6.out.{notice.registry_id}", notice.body.get("transaction_id", event.id), msg))
+        outputs.append(
+            Output(f"a6.out.{notice.registry_id}", notice.body.get("transaction_id", event.id), msg)
+        )
     stored_value = {
         "sha256": event.sha256,
         "version": version,

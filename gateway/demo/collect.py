@@ -22,13 +22,18 @@ class OutputCollector:
     raises when the results are read.
     """
 
-    def __init__(self, bootstrap: str, topics: list[str],
-                 gateway_key: Ed25519PublicKey | None = None) -> None:
+    def __init__(
+        self, bootstrap: str, topics: list[str], gateway_key: Ed25519PublicKey | None = None
+    ) -> None:
         self.topics = [t for t in topics if t.startswith(("a6.out.", "a6.dlq"))]
         self.gateway_key = gateway_key
-        self.consumer = AIOKafkaConsumer(*self.topics, bootstrap_servers=bootstrap,
-                                         auto_offset_reset="earliest", enable_auto_commit=False,
-                                         group_id=None)
+        self.consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
         self.messages: list[tuple[str, dict[str, Any]]] = []
         self.copies: Counter[str] = Counter()
         self.bad_signatures: list[str] = []
@@ -62,15 +67,18 @@ class OutputCollector:
         deadline = time.monotonic() + timeout
         while self.copies[msg_id] < n:
             if time.monotonic() > deadline:
-                raise GatewayError(f"{msg_id}: saw {self.copies[msg_id]} copies, want {n}",
-                                   code="DEMO-TIMEOUT")
+                raise GatewayError(
+                    f"{msg_id}: saw {self.copies[msg_id]} copies, want {n}", code="DEMO-TIMEOUT"
+                )
             await asyncio.sleep(0.05)
 
     def decisions(self) -> dict[str, dict[str, Any]]:
         """Signed decisions by audit entry id."""
         if self.bad_signatures:
-            raise GatewayError(f"gateway messages with bad signatures: {self.bad_signatures}",
-                               code="DEMO-SIGNATURE")
+            raise GatewayError(
+                f"gateway messages with bad signatures: {self.bad_signatures}",
+                code="DEMO-SIGNATURE",
+            )
         return {
             body["data"]["audit_entry_id"]: body["data"]
             for topic, body in self.messages

@@ -51,7 +51,9 @@ def render_summary(
             lines.append(f"{'':<22} ! {p}")
     lines += ["", "Dead letters on a6.dlq"]
     for d in observed.get("dlq", ()):
-        lines.append(f"  {d['topic']}@{d['partition']}:{d['offset']}  {d['reason_code']}  {d['reason']}")
+        lines.append(
+            f"  {d['topic']}@{d['partition']}:{d['offset']}  {d['reason_code']}  {d['reason']}"
+        )
     lines += ["", "Notices sent to registries"]
     for topic, n in observed.get("notices", ()):
         lines.append(f"  {topic:<14} {n['kind']:<20} {n['body'].get('transaction_id', '')}")

@@ -42,12 +42,16 @@ def _say(msg: str) -> None:
     print(f"a6gw demo: {msg}", file=sys.stderr, flush=True)
 
 
-async def _wait_entry(store: AuditStore, entry_id: str, timeout: float, worker: WorkerProcess) -> None:
+async def _wait_entry(
+    store: AuditStore, entry_id: str, timeout: float, worker: WorkerProcess
+) -> None:
     deadline = time.monotonic() + timeout
     while not store.has(entry_id):
         worker.check_alive()
         if time.monotonic() > deadline:
-            raise GatewayError(f"no audit entry {entry_id} after {timeout:.0f}s", code="DEMO-TIMEOUT")
+            raise GatewayError(
+                f"no audit entry {entry_id} after {timeout:.0f}s", code="DEMO-TIMEOUT"
+            )
         await asyncio.sleep(0.05)
 
 
@@ -64,8 +68,9 @@ async def replay(
     gateway_key = load_public_key_b64(lc.load_trust().by_id[cfg.gateway.signing_key_id].public_key)
     collector = OutputCollector(cfg.kafka.bootstrap, sorted(topic_plan(cfg)[0]), gateway_key)
     await collector.start()
-    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka.bootstrap, acks="all",
-                                enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=cfg.kafka.bootstrap, acks="all", enable_idempotence=True
+    )
     await producer.start()
     observed: dict[str, Any] = {"entries": {}, "size_after": {}}
     try:
@@ -101,7 +106,10 @@ def check(steps: list[Step], observed: dict[str, Any], store: AuditStore) -> lis
         problems: list[str] = []
         if (entry.get("outcome"), codes) != (step.expect.outcome, step.expect.codes):
             problems.append(f"expected {step.expect.outcome} {list(step.expect.codes)}")
-        if step.expect.actions is not None and tuple(entry.get("actions", ())) != step.expect.actions:
+        if (
+            step.expect.actions is not None
+            and tuple(entry.get("actions", ())) != step.expect.actions
+        ):
             problems.append(f"expected actions {list(step.expect.actions)}")
         if step.is_redelivery:
             prev = steps[[s.id for s in steps].index(step.id) - 1].id
@@ -113,8 +121,9 @@ def check(steps: list[Step], observed: dict[str, Any], store: AuditStore) -> lis
     return rows
 
 
-def run_demo(workdir: Path, *, export: Path | None = None, port: int = 19292,
-             keep_running: bool = False) -> int:
+def run_demo(
+    workdir: Path, *, export: Path | None = None, port: int = 19292, keep_running: bool = False
+) -> int:
     """Run the whole demo; returns the process exit code."""
     # Right after topic creation the broker answers NotLeader for a moment; aiokafka retries
     # and logs each retry. The outcome is checked below, so keep the console readable.

@@ -73,8 +73,9 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
             step = Step(raw["id"], topic, raw["id"].encode(), value, expect)
         elif "redeliver" in raw:
             orig = by_id[raw["redeliver"]]
-            step = Step(raw["id"], orig.topic, orig.key, orig.value, expect, orig.source,
-                        orig.event_id)
+            step = Step(
+                raw["id"], orig.topic, orig.key, orig.value, expect, orig.source, orig.event_id
+            )
         else:
             signer = raw["signer"]
             key: Ed25519PrivateKey = world.keys[signer]
@@ -82,11 +83,25 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
                 key = Ed25519PrivateKey.generate()
             event_id = by_id[raw["reuse_id"]].event_id if "reuse_id" in raw else raw["id"]
             assert event_id is not None
-            value = signed_event(key, key_id=world.key_id(signer), source=signer,
-                                 name=raw["type"], event_id=event_id, data=raw["data"], time=time)
+            value = signed_event(
+                key,
+                key_id=world.key_id(signer),
+                source=signer,
+                name=raw["type"],
+                event_id=event_id,
+                data=raw["data"],
+                time=time,
+            )
             authentic = not raw.get("forge") and expect.outcome != "dead-lettered"
-            step = Step(raw["id"], topic, event_id.encode(), value, expect,
-                        signer if authentic else None, event_id if authentic else None)
+            step = Step(
+                raw["id"],
+                topic,
+                event_id.encode(),
+                value,
+                expect,
+                signer if authentic else None,
+                event_id if authentic else None,
+            )
         steps.append(step)
         by_id[step.id] = step
     return steps

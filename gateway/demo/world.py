@@ -19,7 +19,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.audit.note import LogKey
 from gateway.core.canonical import canonical_bytes
-from gateway.core.signing import load_private_key_pem, private_key_pem, public_key_b64, sign_envelope
+from gateway.core.signing import (
+    load_private_key_pem,
+    private_key_pem,
+    public_key_b64,
+    sign_envelope,
+)
 from schemas.events import EVENT_TYPES
 
 PARTIES = {"JPN": "Japan", "MNG": "Mongolia", "IDN": "Indonesia"}

@@ -61,11 +61,20 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         key_serializer="json",
         value_serializer="json",
     )
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    def raw_topic(*names: str, partitions: int | None = None) -> Any:
+        return app.topic(
+            *names,
+            partitions=partitions,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+
     owners = cfg.input_topics()
-    inputs = app.topic(*sorted(owners), **raw)
-    ledger_topic = app.topic(LEDGER_TOPIC, partitions=partitions, **raw)
-    audit_topic = app.topic(AUDIT_TOPIC, partitions=1, **raw)
+    inputs = raw_topic(*sorted(owners))
+    ledger_topic = raw_topic(LEDGER_TOPIC, partitions=partitions)
+    audit_topic = raw_topic(AUDIT_TOPIC, partitions=1)
 
     def table(name: str) -> Any:
         return app.Table(name, default=None, partitions=partitions)
@@ -82,8 +91,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
 
     async def send_all(outputs: list[Output]) -> None:
         futures = [
-            await app.topic(o.topic, **raw).send(key=o.key.encode(), value=o.value)
-            for o in outputs
+            await raw_topic(o.topic).send(key=o.key.encode(), value=o.value) for o in outputs
         ]
         await asyncio.gather(*futures)
 
@@ -91,11 +99,24 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     async def ingest(stream: Any) -> None:
         async for event in stream.events():
             msg = event.message
-            rec = RawInput(msg.topic, msg.partition, msg.offset, msg.key, msg.value or b"",
-                           int(msg.timestamp * 1000))
-            result = ingest_step(rec, owners[msg.topic], ctx.trust, ctx.public_keys,
-                                 ctx.joint_committees(owners[msg.topic]), seen, ctx.signer,
-                                 max_bytes=cfg.limits.max_message_bytes)
+            rec = RawInput(
+                msg.topic,
+                msg.partition,
+                msg.offset,
+                msg.key,
+                msg.value or b"",
+                int(msg.timestamp * 1000),
+            )
+            result = ingest_step(
+                rec,
+                owners[msg.topic],
+                ctx.trust,
+                ctx.public_keys,
+                ctx.joint_committees(owners[msg.topic]),
+                seen,
+                ctx.signer,
+                max_bytes=cfg.limits.max_message_bytes,
+            )
             if result.seen_put is not None:
                 seen[result.seen_put[0]] = result.seen_put[1]
             await send_all(result.outputs)
@@ -123,8 +144,8 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
             added = store.append(items)
             log.info("sequenced %d of %d entries; log size %d", added, len(items), store.size())
 
-    @app.on_partitions_revoked.connect
-    async def _revoked(app: Any, revoked: Any, **kwargs: Any) -> None:
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def _revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
         dirty["index"] = True
 
     return app

@@ -29,8 +29,9 @@ class WorkerContext:
         try:
             key = load_private_key_pem(key_path.read_bytes())
         except OSError as exc:
-            raise ConfigError(f"cannot read the gateway signing key {key_path}: {exc.strerror}",
-                              code="A6-CFG-002") from exc
+            raise ConfigError(
+                f"cannot read the gateway signing key {key_path}: {exc.strerror}", code="A6-CFG-002"
+            ) from exc
         return cls(
             config=cfg,
             trust=trust,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import NoReturn
 
 import faust
 
@@ -13,12 +14,17 @@ from gateway.worker.app import create_app
 from gateway.worker.topics import topic_plan
 
 
-def run_worker(lc: LoadedConfig, *, loglevel: str = "info") -> int:
+def run_worker(lc: LoadedConfig, *, loglevel: str = "info") -> NoReturn:
     topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(lc.config.kafka.bootstrap, topics, configs=configs,
-                              replication=lc.config.kafka.replication))
+    asyncio.run(
+        create_topics(
+            lc.config.kafka.bootstrap,
+            topics,
+            configs=configs,
+            replication=lc.config.kafka.replication,
+        )
+    )
     app = create_app(lc)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    worker.execute_from_commandline()  # returns via SystemExit when stopped
-    return 0
+    worker.execute_from_commandline()  # exits the process (SystemExit) when stopped

@@ -60,10 +60,23 @@ def running(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> I
         print(worker.log_tail(15))
 
 
-def _step(world: World, sid: str, signer: str, name: str, data: dict[str, Any],
-          outcome: str, codes: tuple[str, ...] = ()) -> Step:
-    value = signed_event(world.keys[signer], key_id=world.key_id(signer), source=signer,
-                         name=name, event_id=sid, data=data)
+def _step(
+    world: World,
+    sid: str,
+    signer: str,
+    name: str,
+    data: dict[str, Any],
+    outcome: str,
+    codes: tuple[str, ...] = (),
+) -> Step:
+    value = signed_event(
+        world.keys[signer],
+        key_id=world.key_id(signer),
+        source=signer,
+        name=name,
+        event_id=sid,
+        data=data,
+    )
     return Step(sid, f"a6.in.{signer}", sid.encode(), value, Expect(outcome, codes), signer, sid)
 
 
@@ -92,25 +105,50 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
     running.worker.kill()
     running.worker.start()
     ret = next(s for s in running.steps if s.id == "jpn-ret-1")
-    redelivered = Step("again", ret.topic, ret.key, ret.value,
-                       Expect("accepted", (), None, "jpn-ret-1"), ret.source, ret.event_id)
-    move = {"transaction_id": "JPN01-TX-9", "ca_id": "CA0001", "originating_registry": "MNG01",
-            "transferring": {"registry_id": "JPN01", "account_id": "JP-GOV-1"},
-            "acquiring": {"registry_id": "JPN01", "account_id": "JP-PP-1"},
-            "blocks": [{"serial_start": "1001", "serial_end": "1500"}]}
-    retire_again = {"transaction_id": "JPN01-RET-9", "ca_id": "CA0001",
-                    "originating_registry": "MNG01", "registry_id": "JPN01",
-                    "account_id": "JP-GOV-1", "retirement_account_id": "JP-RET-1",
-                    "using_party": "JPN", "ndc_year": 2025,
-                    "blocks": [{"serial_start": "1", "serial_end": "10"}]}
+    redelivered = Step(
+        "again",
+        ret.topic,
+        ret.key,
+        ret.value,
+        Expect("accepted", (), None, "jpn-ret-1"),
+        ret.source,
+        ret.event_id,
+    )
+    move = {
+        "transaction_id": "JPN01-TX-9",
+        "ca_id": "CA0001",
+        "originating_registry": "MNG01",
+        "transferring": {"registry_id": "JPN01", "account_id": "JP-GOV-1"},
+        "acquiring": {"registry_id": "JPN01", "account_id": "JP-PP-1"},
+        "blocks": [{"serial_start": "1001", "serial_end": "1500"}],
+    }
+    retire_again = {
+        "transaction_id": "JPN01-RET-9",
+        "ca_id": "CA0001",
+        "originating_registry": "MNG01",
+        "registry_id": "JPN01",
+        "account_id": "JP-GOV-1",
+        "retirement_account_id": "JP-RET-1",
+        "using_party": "JPN",
+        "ndc_year": 2025,
+        "blocks": [{"serial_start": "1", "serial_end": "10"}],
+    }
     steps = [
         _step(running.world, "after-restart-move", "JPN01", "transfer", move, "accepted"),
         redelivered,
-        _step(running.world, "after-restart-retire", "JPN01", "retirement", retire_again,
-              "rejected", ("BLK-007",)),
+        _step(
+            running.world,
+            "after-restart-retire",
+            "JPN01",
+            "retirement",
+            retire_again,
+            "rejected",
+            ("BLK-007",),
+        ),
     ]
-    observed = asyncio.run(replay(running.lc, steps, running.store, running.worker,
-                                  say=lambda _m: None))
+    observed = asyncio.run(
+        replay(running.lc, steps, running.store, running.worker, say=lambda _m: None)
+    )
     rows = check(steps, observed, running.store)
     assert {r["step"].id: r["problems"] for r in rows if r["problems"]} == {}
     assert running.store.size() == before + 2

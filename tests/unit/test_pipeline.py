@@ -14,7 +14,7 @@ import pytest
 from gateway.config import load_config
 from gateway.core.ingest import RawInput
 from gateway.core.state import LedgerState
-from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC, DLQ_TOPIC, ingest_step, ledger_step
+from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC, ingest_step, ledger_step
 from gateway.demo.scenario import load_steps
 from gateway.demo.world import write_world
 from gateway.worker.context import WorkerContext
@@ -38,9 +38,16 @@ class MemoryPipeline:
         off = self.offsets.get(topic, 0)
         self.offsets[topic] = off + 1
         raw = RawInput(topic, 0, off, key, value, TS + off)
-        res = ingest_step(raw, self.owners[topic], self.ctx.trust, self.ctx.public_keys,
-                          self.ctx.joint_committees(self.owners[topic]), self.seen,
-                          self.ctx.signer, max_bytes=self.lc.config.limits.max_message_bytes)
+        res = ingest_step(
+            raw,
+            self.owners[topic],
+            self.ctx.trust,
+            self.ctx.public_keys,
+            self.ctx.joint_committees(self.owners[topic]),
+            self.seen,
+            self.ctx.signer,
+            max_bytes=self.lc.config.limits.max_message_bytes,
+        )
         if res.seen_put:
             self.seen[res.seen_put[0]] = res.seen_put[1]
         for o in res.outputs:
@@ -53,8 +60,9 @@ class MemoryPipeline:
         elif topic == LEDGER_TOPIC:
             off = self.offsets.get(topic, 0)
             self.offsets[topic] = off + 1
-            res = ledger_step(json.loads(value), self.state, self.ctx.directory,
-                              self.ctx.signer, version=off)
+            res = ledger_step(
+                json.loads(value), self.state, self.ctx.directory, self.ctx.signer, version=off
+            )
             if res.decision_put:
                 self.state.apply([res.decision_put], res.version)
             self.state.apply(res.effects, res.version)

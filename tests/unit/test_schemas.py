@@ -12,7 +12,9 @@ from schemas.events import Decision, Issuance, Transfer
 from schemas.gen import SCHEMA_DIR, render, stale
 
 TRANSFER = {
-    "transaction_id": "t1", "ca_id": "CA0001", "originating_registry": "MNG01",
+    "transaction_id": "t1",
+    "ca_id": "CA0001",
+    "originating_registry": "MNG01",
     "transferring": {"registry_id": "MNG01", "account_id": "a"},
     "acquiring": {"registry_id": "JPN01", "account_id": "b"},
     "blocks": [{"serial_start": "1", "serial_end": "5"}],
@@ -68,23 +70,45 @@ def test_models_are_immutable() -> None:
 
 def test_serials_beyond_2_pow_53_survive_as_strings() -> None:
     big = str(2**55)  # above 2^53 - 1, which JSON numbers cannot carry exactly
-    data = {"transaction_id": "i", "ca_id": "CA0001", "registry_id": "JPN01", "decision_id": "d",
-            "vintage": 2025, "unit_type": "JCM",
-            "blocks": [{"serial_start": big, "serial_end": big, "account_id": "x"}]}
+    data = {
+        "transaction_id": "i",
+        "ca_id": "CA0001",
+        "registry_id": "JPN01",
+        "decision_id": "d",
+        "vintage": 2025,
+        "unit_type": "JCM",
+        "blocks": [{"serial_start": big, "serial_end": big, "account_id": "x"}],
+    }
     assert Issuance.model_validate_json(json.dumps(data)).blocks[0].serial_start == big
 
 
 def test_envelope_requires_utc_time_and_versioned_type() -> None:
-    env = {"specversion": "1.0", "id": "e1", "source": "JPN01", "type": "a6gw.transfer.v1",
-           "time": "2026-01-01T00:00:00Z", "datacontenttype": "application/json",
-           "a6keyid": "k", "a6signature": "A" * 86 + "==", "data": {}}
+    env = {
+        "specversion": "1.0",
+        "id": "e1",
+        "source": "JPN01",
+        "type": "a6gw.transfer.v1",
+        "time": "2026-01-01T00:00:00Z",
+        "datacontenttype": "application/json",
+        "a6keyid": "k",
+        "a6signature": "A" * 86 + "==",
+        "data": {},
+    }
     Envelope.model_validate(env)
-    for bad in ({"time": "2026-01-01T00:00:00+09:00"}, {"type": "a6gw.transfer"},
-                {"specversion": "0.3"}, {"a6signature": "short"}):
+    for bad in (
+        {"time": "2026-01-01T00:00:00+09:00"},
+        {"type": "a6gw.transfer"},
+        {"specversion": "0.3"},
+        {"a6signature": "short"},
+    ):
         with pytest.raises(ValidationError):
             Envelope.model_validate({**env, **bad})
 
 
 def test_decision_outcomes() -> None:
     assert set(Decision.model_fields["outcome"].annotation.__args__) == {  # type: ignore[union-attr]
-        "accepted", "rejected", "recorded", "discrepancy"}
+        "accepted",
+        "rejected",
+        "recorded",
+        "discrepancy",
+    }
