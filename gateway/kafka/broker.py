@@ -129,8 +129,7 @@ class LocalBroker:
         jars = jar_dir or os.environ.get("A6GW_KAFKA_JARS") or cache / "a6gw" / f"kafka-{version}"
         self.jar_dir = Path(jars).expanduser().absolute()
         self.deploy_dir = Path(deploy_dir).absolute() if deploy_dir else DEPLOY_DIR
-        self.heap = heap
-        self.verbose = verbose
+        self.heap, self.verbose = heap, verbose
         self.data_dir = self.state_dir / "data"
         self.properties_path = self.state_dir / "server.properties"
         self.pid_path = self.state_dir / "broker.pid"
@@ -149,10 +148,9 @@ class LocalBroker:
 
     def is_fetched(self) -> bool:
         """True if the jar cache holds a complete fetch for this version and this pom.xml."""
-        pom = self.deploy_dir / "pom.xml"
         try:
             stamp = json.loads((self.jar_dir / FETCH_MARKER).read_text())
-            digest = hashlib.sha256(pom.read_bytes()).hexdigest()
+            digest = hashlib.sha256((self.deploy_dir / "pom.xml").read_bytes()).hexdigest()
         except (OSError, ValueError):
             return False
         got = (stamp.get("version"), stamp.get("pom_sha256")) if isinstance(stamp, dict) else ()
@@ -243,7 +241,9 @@ class LocalBroker:
         return [java, *opts, "-cp", str(self.jar_dir / "*"), main, *args]
 
     def format_storage(self) -> bool:
-        """Format the KRaft storage once (static voters); False if it was already formatted."""
+        """Fetch jars, write server.properties, format storage once; False if already done."""
+        self.fetch()
+        self._prepare_state_dir()
         if (self.data_dir / "meta.properties").exists():
             return False
         java = _find_tool("java", "KAFKA-FORMAT")
@@ -311,9 +311,7 @@ class LocalBroker:
 
     def _launch(self) -> int:
         self._check_ports_free()
-        self.fetch()
         java = _find_tool("java", "KAFKA-START")
-        self._prepare_state_dir()
         self.format_storage()
         cmd = self._java_cmd(java, self.main_class, str(self.properties_path))
         cmd[1:1] = [f"-Xms{self.heap[0]}", f"-Xmx{self.heap[1]}", "-XX:+UseG1GC"]
@@ -357,6 +355,8 @@ class LocalBroker:
     def stop(self, timeout: float = 30.0) -> bool:
         """SIGTERM the broker's process group, SIGKILL after ``timeout``. False if not running."""
         pid = self._running_pid()
+        if pid is None and self._proc is not None and self._proc.poll() is None:
+            pid = self._proc.pid  # our own child, even if its pid file was removed
         if pid is None:
             return False
         try:

@@ -1,0 +1,73 @@
+"""Shared pytest fixtures.
+
+Broker-backed tests ask for ``kafka_broker`` (or ``kafka_bootstrap``) explicitly and carry
+``@pytest.mark.kafka``; the broker is started once per session, on demand, so unit tests never
+pay for it. The test broker uses port 19192 (controller 19193; ``A6GW_TEST_KAFKA_PORT`` moves
+it) and the state dir ``.a6gw/test-kafka-<port>``, wiped at the start of each session. A lock
+file per port keeps concurrent pytest sessions apart: a busy slot makes the next session use
+the next port pair.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from gateway.kafka import LocalBroker
+
+TEST_KAFKA_PORT = int(os.environ.get("A6GW_TEST_KAFKA_PORT", "19192"))
+_SLOTS = 8
+
+
+def _ports_free(*ports: int) -> bool:
+    for port in ports:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def _claim_broker_slot(root: Path) -> tuple[LocalBroker, IO[str]]:
+    """Lock the first free (port, state dir) slot; clean up what a dead session left there."""
+    (root / ".a6gw").mkdir(exist_ok=True)
+    for slot in range(_SLOTS):
+        port = TEST_KAFKA_PORT + 2 * slot
+        lock = (root / ".a6gw" / f"test-kafka-{port}.lock").open("w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another live pytest session uses this slot
+            lock.close()
+            continue
+        broker = LocalBroker(root / ".a6gw" / f"test-kafka-{port}", port=port)
+        broker.wipe()  # also stops a broker left behind by an interrupted session
+        if _ports_free(port, port + 1):
+            return broker, lock
+        lock.close()  # something else listens there
+    pytest.fail(f"no free Kafka test port pair in {TEST_KAFKA_PORT}..+{2 * _SLOTS}")
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(pytestconfig: pytest.Config) -> Iterator[LocalBroker]:
+    """One real Kafka broker for the whole session, on a fresh data dir; stopped at the end."""
+    broker, lock = _claim_broker_slot(pytestconfig.rootpath)
+    try:
+        broker.start(timeout=120)
+        yield broker
+    finally:
+        broker.stop()
+        lock.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(kafka_broker: LocalBroker) -> str:
+    """``host:port`` of the session's Kafka broker."""
+    return kafka_broker.bootstrap
