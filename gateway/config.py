@@ -95,16 +95,20 @@ class Config(_Model):
     @model_validator(mode="after")
     def _references(self) -> Config:
         parties = {p.code for p in self.parties}
-        for r in self.registries:
-            if r.party not in parties:
-                raise ValueError(f"registry {r.id} names unknown party {r.party}")
+        problems = [
+            f"registry {r.id} names unknown party {r.party}"
+            for r in self.registries
+            if r.party not in parties
+        ]
         for ca in self.cooperative_approaches:
-            unknown = set(ca.parties) - parties
+            unknown = sorted(set(ca.parties) - parties)
             if unknown:
-                raise ValueError(f"cooperative approach {ca.id} names unknown parties {unknown}")
+                problems.append(f"cooperative approach {ca.id} names unknown parties {unknown}")
         ids = [r.id for r in self.registries]
         if len(ids) != len(set(ids)):
-            raise ValueError("registry ids must be unique")
+            problems.append("registry ids must be unique")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def registry(self, registry_id: str) -> RegistryConfig | None:
@@ -159,12 +163,15 @@ class Trust(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> Trust:
+        problems = []
         ids = [k.key_id for k in self.keys]
         if len(ids) != len(set(ids)):
-            raise ValueError("key ids must be unique")
+            problems.append("key ids must be unique")
         unknown = set(self.event_roles) - set(EVENT_TYPES)
         if unknown:
-            raise ValueError(f"event_roles names unknown event types: {sorted(unknown)}")
+            problems.append(f"event_roles names unknown event types: {sorted(unknown)}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @cached_property

@@ -86,11 +86,17 @@ def malformed(ranges: Sequence[Range]) -> list[Range]:
 def overlapping_pairs(ranges: Sequence[Range]) -> list[Range]:
     """Ranges of one transaction that overlap another of the same transaction (BLK-002)."""
     ordered = sorted((r for r in ranges if r.start <= r.end), key=lambda r: (r.start, r.end))
-    bad: list[Range] = []
-    for prev, cur in zip(ordered, ordered[1:], strict=False):
-        if cur.start <= prev.end:
-            bad.extend(r for r in (prev, cur) if r not in bad)
-    return bad
+    bad: dict[Range, None] = {}
+    # Compare each range with the one reaching furthest so far, not just its neighbour:
+    # in [1, 100], [10, 20], [30, 40] the last overlaps the first only.
+    reach: Range | None = None
+    for cur in ordered:
+        if reach is not None and cur.start <= reach.end:
+            bad[reach] = None
+            bad[cur] = None
+        if reach is None or cur.end > reach.end:
+            reach = cur
+    return sorted(bad, key=lambda r: (r.start, r.end))
 
 
 def intersect(

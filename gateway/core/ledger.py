@@ -18,16 +18,18 @@ from gateway.core.blocks import (
     carve,
     intersect,
     malformed,
+    merge_ranges,
     overlapping_pairs,
 )
 from gateway.core.model import Directory, Evaluation, Event, Finding, Notice
 from gateway.core.state import LedgerState, Put
 from schemas import events as ev
+from schemas._types import SerialRange
 
 FIRST_INTERNATIONAL = "First international transfer"
 
 
-def _ranges(blocks: Sequence[ev.SerialRange]) -> list[Range]:
+def _ranges(blocks: Sequence[SerialRange]) -> list[Range]:
     return [Range(int(b.serial_start), int(b.serial_end)) for b in blocks]
 
 
@@ -120,7 +122,9 @@ def _const(**changes: Any) -> Callable[[Range], dict[str, Any]]:
 
 
 def _quantity(ranges: Sequence[Range]) -> int:
-    return sum(r.quantity for r in ranges if r.start <= r.end)
+    """Units named, each once: overlapping ranges (BLK-002) must not push the total past
+    the 18 digits a decision's ``quantity`` may carry."""
+    return sum(r.quantity for r in merge_ranges(r for r in ranges if r.start <= r.end))
 
 
 # ---- event types ----------------------------------------------------------------------------
@@ -187,21 +191,39 @@ def issuance(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     return Evaluation("accepted", effects=tuple(effects), actions=("Issuance",), quantity=qty)
 
 
-def _authorization_for(state: LedgerState, block: Block, part: Range) -> dict[str, Any] | None:
-    """The latest non-revoked authorization whose coverage contains ``part``."""
+def _authorized(
+    state: LedgerState, block: Block, part: Range, party: str | None
+) -> tuple[list[tuple[Range, str]], list[Range]]:
+    """Split ``part`` by the coverage of ``party``'s non-revoked authorizations.
+
+    Returns the covered pieces with the first-transfer definition of the authorization that
+    covers each (a higher version wins where coverages overlap) and the uncovered gaps. A
+    part may span several coverage entries or authorizations.
+    """
+    covered: list[tuple[Range, str]] = []
+    remaining = [part]
     for auth in sorted(
         state.values("authorizations", f"{block.ca_id}|"), key=lambda a: -a["version"]
     ):
-        if auth["status"] == "revoked":
+        if auth["status"] == "revoked" or auth["authorizing_party"] != party:
             continue
         for c in auth.get("coverage", ()):
-            if (
-                c["originating_registry"] == block.origin
-                and int(c["serial_start"]) <= part.start
-                and part.end <= int(c["serial_end"])
-            ):
-                return auth
-    return None
+            if c["originating_registry"] != block.origin:
+                continue
+            cov_start, cov_end = int(c["serial_start"]), int(c["serial_end"])
+            rest: list[Range] = []
+            for r in remaining:
+                lo, hi = max(r.start, cov_start), min(r.end, cov_end)
+                if lo > hi:
+                    rest.append(r)
+                    continue
+                covered.append((Range(lo, hi), auth["first_transfer_definition"]))
+                if r.start < lo:
+                    rest.append(Range(r.start, lo - 1))
+                if hi < r.end:
+                    rest.append(Range(hi + 1, r.end))
+            remaining = rest
+    return sorted(covered, key=lambda c: c[0].start), sorted(remaining, key=lambda r: r.start)
 
 
 def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
@@ -231,19 +253,25 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     first: list[Range] = []
     if src_party != dst_party:
         unauthorized: list[Range] = []
+        split: list[tuple[Block, Range]] = []
         for block, part in parts:
             if block.first_transferred:
+                split.append((block, part))
                 continue
-            auth = _authorization_for(state, block, part)
-            if auth is None or auth["authorizing_party"] != src_party:
-                unauthorized.append(part)
-            elif auth["first_transfer_definition"] == FIRST_INTERNATIONAL:
-                first.append(part)
+            covered, gaps = _authorized(state, block, part, src_party)
+            unauthorized += gaps
+            for piece, definition in covered:
+                # reserve first-transfer pieces apart, so the answer can mark exactly them
+                split.append((block, piece))
+                if definition == FIRST_INTERNATIONAL:
+                    first.append(piece)
+        parts = split
         if unauthorized:
             findings.append(
                 Finding(
                     "A6-002",
-                    f"no valid authorization by {src_party} covers these units before their first transfer",
+                    f"no valid authorization by {src_party} covers these units"
+                    " before their first transfer",
                     tuple(unauthorized),
                 )
             )
@@ -293,6 +321,13 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
         findings.append(
             Finding("TRN-002", f"transfer {p.transaction_id} is already {tx['status']}")
         )
+    if tx["origin"] != p.originating_registry:
+        findings.append(
+            Finding(
+                "TRN-003",
+                f"the transfer moves units of {tx['origin']}, not {p.originating_registry}",
+            )
+        )
     if findings:
         return Evaluation("discrepancy", tuple(findings))
     ranges = [Range(int(r["serial_start"]), int(r["serial_end"])) for r in tx["ranges"]]
@@ -305,6 +340,7 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
     ]
     if p.answer == "accepted":
         acq = tx["acquiring"]
+        already = {part for b, part in parts if b.first_transferred}
         effects = _move(
             parts,
             lambda part: {
@@ -312,12 +348,13 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
                 "reserved_by": None,
                 "registry": acq["registry_id"],
                 "account": acq["account_id"],
-                "first_transferred": any(
-                    f.start <= part.start and part.end <= f.end for f in first
-                ),
+                # a unit is first transferred once: moving it again keeps the mark
+                "first_transferred": part in already
+                or any(f.start <= part.start and part.end <= f.end for f in first),
             },
         )
-        status, actions = "completed", ("Acquisition",)
+        status = "completed"
+        actions: tuple[str, ...] = ("Acquisition",)
     else:
         effects = _move(parts, _const(state="held", reserved_by=None))
         status, actions = "rejected", ()
@@ -359,7 +396,7 @@ def _terminal(
     action: str,
     ca_id: str,
     origin: str,
-    blocks: Sequence[ev.SerialRange],
+    blocks: Sequence[SerialRange],
 ) -> Evaluation:
     ranges = _ranges(blocks)
     findings = (

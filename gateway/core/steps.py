@@ -113,9 +113,6 @@ def ingest_step(
                 Output(AUDIT_TOPIC, entry["entry_id"], dec.entry_bytes(entry)),
             ]
         )
-    if raw.key != event.id.encode():
-        finding = Finding("MSG-007", "the record key must be the event id")
-        return _decide_here(event, finding, raw, owner, seen, signer)
     seen_key = f"{event.source}|{event.id}"
     prior = seen.get(seen_key)
     if prior is not None and prior["sha256"] != event.sha256:
@@ -124,6 +121,11 @@ def ingest_step(
     if prior is not None and prior.get("entry") is not None:
         # A redelivery of an input decided here: re-emit the stored decision.
         return IngestResult(_entry_outputs(prior["entry"], owner, signer))
+    # The record key is not part of the input's identity (source, id, bytes): an input
+    # already forwarded keeps its decision whatever key it is redelivered under.
+    if prior is None and raw.key != event.id.encode():
+        finding = Finding("MSG-007", "the record key must be the event id")
+        return _decide_here(event, finding, raw, owner, seen, signer)
     record = {
         "value": raw.value.decode("utf-8"),
         "sha256": event.sha256,

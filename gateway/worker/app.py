@@ -61,6 +61,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         key_serializer="json",
         value_serializer="json",
     )
+
     def raw_topic(*names: str, partitions: int | None = None) -> Any:
         return app.topic(
             *names,
