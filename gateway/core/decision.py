@@ -11,7 +11,9 @@ same entry and the sequencer can skip it:
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.core.blocks import Block
@@ -32,8 +34,6 @@ def raw_entry_id(topic: str, partition: int, offset: int) -> str:
 
 def iso_ms(timestamp_ms: int) -> str:
     """UTC RFC 3339 with milliseconds, from a Kafka record timestamp."""
-    from datetime import UTC, datetime
-
     t = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
@@ -91,8 +91,6 @@ def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
 
 def dead_letter_record(raw: RawInput, finding: Finding, *, keep_bytes: int) -> dict[str, Any]:
     """The ``a6.dlq`` record: where the input came from, why, and (a prefix of) its bytes."""
-    import base64
-
     return {
         "reason_code": finding.code,
         "reason": finding.message,
