@@ -127,7 +127,7 @@ def run_demo(
     """Run the whole demo; returns the process exit code."""
     # Right after topic creation the broker answers NotLeader for a moment; aiokafka retries
     # and logs each retry. The outcome is checked below, so keep the console readable.
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
