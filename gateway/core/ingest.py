@@ -160,6 +160,14 @@ def authenticate(
     key = check_signer(trust, envelope, owner, joint_committees, received)
     public = public_keys.get(key.key_id) or load_public_key_b64(key.public_key)
     verify_envelope(obj, public)
+    return event_of(envelope, raw.sha256, key.principal, key.role)
+
+
+def event_of(envelope: Envelope, sha256: str, principal: str, role: str) -> Event:
+    """The event an authenticated envelope carries, its ``data`` validated by type.
+
+    :raises PayloadInvalid: (MSG-001) when ``data`` does not match the event type's model.
+    """
     et = EVENT_TYPES[envelope.type]
     event = Event(
         source=envelope.source,
@@ -169,9 +177,9 @@ def authenticate(
         kind=et.kind,
         time=envelope.time,
         payload=_EMPTY,
-        sha256=raw.sha256,
-        signer_principal=key.principal,
-        signer_role=key.role,
+        sha256=sha256,
+        signer_principal=principal,
+        signer_role=role,
     )
     try:
         payload = et.model.model_validate_json(json.dumps(envelope.data))

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import ValidationError
 
 from gateway.config import TopicOwner, Trust
 from gateway.core import decision as dec
 from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes
-from gateway.core.ingest import PayloadInvalid, RawInput, authenticate, routing_key
+from gateway.core.ingest import PayloadInvalid, RawInput, authenticate, event_of, routing_key
 from gateway.core.ledger import evaluate
 from gateway.core.model import Directory, Evaluation, Event, Finding, Outcome
 from gateway.core.signing import sign_envelope
@@ -163,25 +162,11 @@ def _decide_here(
 
 def parse_forwarded(record: Mapping[str, Any]) -> Event:
     """Rebuild the event stage A authenticated (no second signature check)."""
-    obj = json.loads(record["value"])
-    env = Envelope.model_validate(obj)
-    et = EVENT_TYPES[env.type]
+    envelope = Envelope.model_validate(json.loads(record["value"]))
     try:
-        payload = et.model.model_validate_json(json.dumps(env.data))
-    except ValidationError as exc:  # stage A validated it; a failure here is a bug
+        return event_of(envelope, record["sha256"], record["signer"], record["role"])
+    except PayloadInvalid as exc:  # stage A validated it; a failure here is a bug
         raise SchemaError(f"forwarded event no longer validates: {exc}") from exc
-    return Event(
-        source=env.source,
-        id=env.id,
-        type=env.type,
-        name=et.name,
-        kind=et.kind,
-        time=env.time,
-        payload=payload,
-        sha256=record["sha256"],
-        signer_principal=record["signer"],
-        signer_role=record["role"],
-    )
 
 
 @dataclass
