@@ -99,6 +99,19 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_checks(args: argparse.Namespace) -> int:
+    from gateway.core.catalogue import CATALOGUE, render
+
+    if args.json:
+        import json
+        from dataclasses import asdict
+
+        print(json.dumps([asdict(c) | {"group": c.group} for c in CATALOGUE], indent=2))
+    else:
+        print(render())
+    return 0
+
+
 def cmd_schemas(args: argparse.Namespace) -> int:
     from schemas.gen import main as gen_main
 
@@ -158,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("dir", metavar="DIR")
     e.add_argument("--config", required=True, help="the gateway config file (YAML)")
     e.set_defaults(func=cmd_audit_export)
+
+    p = sub.add_parser("checks", help="print the catalogue of coded checks")
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(func=cmd_checks)
 
     p = sub.add_parser("schemas", help="regenerate the JSON Schema files (or --check them)")
     p.add_argument("--check", action="store_true", help="fail if the checked-in files are stale")

@@ -26,6 +26,14 @@ class _Model(BaseModel):
 class PartyConfig(_Model):
     code: PartyCode
     name: str
+    # First and last year of the NDC implementation period (AEF Table 1).
+    ndc_period: tuple[int, int] | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> PartyConfig:
+        if self.ndc_period and not (2021 <= self.ndc_period[0] <= self.ndc_period[1] <= 2100):
+            raise ValueError(f"party {self.code}: ndc_period must be two years from 2021 on")
+        return self
 
 
 class RegistryConfig(_Model):
@@ -38,6 +46,9 @@ class RegistryConfig(_Model):
     def _endpoint_for_https(self) -> RegistryConfig:
         if self.transport == "https" and not (self.endpoint or "").startswith("https://"):
             raise ValueError(f"registry {self.id}: transport https needs an https:// endpoint")
+        # A Party ITMO registry id is the Party's code and two digits (CN-2026 Table 28).
+        if not self.id.startswith(self.party):
+            raise ValueError(f"registry {self.id} does not start with its party code {self.party}")
         return self
 
     @property
@@ -54,6 +65,7 @@ class CooperativeApproachConfig(_Model):
     title: str
     parties: tuple[PartyCode, ...] = Field(min_length=2)
     joint_committee: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]+$")
+    unit_types: tuple[Literal["JCM", "A6.4ER", "MO"], ...] = ("JCM",)
 
 
 class KafkaConfig(_Model):
@@ -65,6 +77,8 @@ class KafkaConfig(_Model):
 
 
 class GatewaySection(_Model):
+    """The gateway's identity, files and stores."""
+
     id: str = Field(default="a6gw", pattern=r"^[a-z0-9-]+$")
     data_dir: Path = Path(".a6gw/data")
     trust_file: Path = Path("trust.yaml")
@@ -72,11 +86,15 @@ class GatewaySection(_Model):
     signing_key_file: Path = Path("keys/gateway.pem")
     log_origin: str = Field(default="a6gw.local/audit", pattern=r"^[^\s+]+$")
     log_key_file: Path = Path("keys/log.key")
+    # faust table store: RocksDB (rocksdict) for deployments, memory for quick local runs.
+    table_store: Literal["rocksdb", "memory"] = "rocksdb"
 
 
 class Limits(_Model):
     max_message_bytes: int = Field(default=256 * 1024, ge=1024, le=8 * 1024 * 1024)
     max_clock_skew_s: int = Field(default=300, ge=0)
+    # MSG-005: a proposal older than this when it reaches the gateway is stale.
+    max_proposal_age_s: int = Field(default=86_400, ge=60)
 
 
 class Timeouts(_Model):

@@ -101,6 +101,7 @@ class Issuance(Strict):
     vintage: Year
     unit_type: Literal["JCM", "A6.4ER", "MO"]
     blocks: tuple[IssuedBlock, ...] = Field(min_length=1, max_length=1000)
+    quantity: DecimalInt | None = None
 
 
 class AccountRef(Strict):
@@ -117,6 +118,9 @@ class Transfer(Strict):
     transferring: AccountRef
     acquiring: AccountRef
     blocks: tuple[SerialRange, ...] = Field(min_length=1, max_length=1000)
+    quantity: DecimalInt | None = None
+    # What the sender believes; the gateway derives it and rejects a wrong claim (A6-006).
+    first_transfer: bool | None = None
 
 
 class TransferAnswer(Strict):
@@ -139,6 +143,7 @@ class Cancellation(Strict):
     cancellation_account_id: AccountId
     subtype: CancellationSubtype
     blocks: tuple[SerialRange, ...] = Field(min_length=1, max_length=1000)
+    quantity: DecimalInt | None = None
 
 
 class Retirement(Strict):
@@ -151,8 +156,10 @@ class Retirement(Strict):
     account_id: AccountId
     retirement_account_id: AccountId
     using_party: PartyCode
+    using_entity_id: str | None = Field(default=None, min_length=1, max_length=100)
     ndc_year: Year
     blocks: tuple[SerialRange, ...] = Field(min_length=1, max_length=1000)
+    quantity: DecimalInt | None = None
 
 
 class Coverage(SerialRange):
@@ -173,7 +180,28 @@ class Authorization(Strict):
     authorized_quantity: PositiveDecimalInt | None = None
     authorized_timeframe: str | None = Field(default=None, pattern=r"^\d{4} - \d{4}$")
     metric: Literal["GHG", "non-GHG"] = "GHG"
+    non_ghg_metric: str | None = Field(default=None, min_length=1, max_length=100)
+    authorized_entity_ids: tuple[str, ...] = Field(default=(), max_length=1000)
     coverage: tuple[Coverage, ...] = Field(default=(), max_length=1000)
+
+
+class OpeningBlock(SerialRange):
+    account_id: AccountId
+    vintage: Year
+    unit_type: Literal["JCM", "A6.4ER", "MO"]
+    state: Literal["held", "retired", "cancelled"] = "held"
+    first_transferred: bool = False
+    authorization_id: AuthorizationId | None = None
+
+
+class OpeningHoldings(Strict):
+    """A registry's holdings in one serial space when it joins the gateway (signed by it)."""
+
+    registry_id: RegistryId
+    ca_id: CooperativeApproachId
+    originating_registry: RegistryId
+    as_of: IsoDate
+    blocks: tuple[OpeningBlock, ...] = Field(min_length=1, max_length=10000)
 
 
 class InventoryEmissions(Strict):
@@ -256,6 +284,7 @@ _CATALOGUE: tuple[EventType, ...] = (
     EventType("cancellation", Cancellation, "proposal", ("registry",)),
     EventType("retirement", Retirement, "proposal", ("registry",)),
     EventType("authorization", Authorization, "notification", ("authorizing-authority",)),
+    EventType("holdings.opening", OpeningHoldings, "notification", ("registry",)),
     EventType("inventory.emissions", InventoryEmissions, "notification", ("inventory-agency",)),
     EventType("summary.reported", StructuredSummaryReported, "notification", ("inventory-agency",)),
     EventType("decision", Decision, "notification", ("gateway",)),

@@ -47,6 +47,9 @@ class Block:
     state: BlockState = "held"
     first_transferred: bool = False
     reserved_by: str | None = None
+    # The authorization under which the units were first transferred: their purposes
+    # survive every later transfer.
+    authorization_id: str | None = None
 
     @property
     def key(self) -> str:

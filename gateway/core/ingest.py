@@ -84,6 +84,13 @@ def parse_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelo
     try:
         envelope = Envelope.model_validate(obj)
     except ValidationError as exc:
+        if [(e["loc"], e["type"]) for e in exc.errors()] == [
+            (("time",), "string_pattern_mismatch")
+        ]:
+            # The AEF's action dates are ISO 8601 UTC; so are the gateway's event times.
+            raise SchemaError(
+                f"time is not RFC 3339 UTC: {obj.get('time')!r}", code="MSG-006"
+            ) from exc
         raise SchemaError(f"invalid envelope: {_problems(exc)}", code="MSG-001") from exc
     return obj, envelope
 
@@ -186,6 +193,26 @@ def event_of(envelope: Envelope, sha256: str, principal: str, role: str) -> Even
     except ValidationError as exc:
         raise PayloadInvalid(f"invalid {et.name} data: {_problems(exc)}", event) from exc
     return replace(event, payload=payload)
+
+
+def parse_time(value: str) -> datetime:
+    """An envelope ``time`` (already pattern-checked) as an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def freshness(event: Event, timestamp_ms: int, *, max_age_s: int, skew_s: int) -> str | None:
+    """MSG-005: why a proposal is stale or from the future, or None when it is fresh.
+
+    UKETS transaction log check -1: a proposal older than N hours is not started.
+    """
+    if event.kind != "proposal":
+        return None
+    age = timestamp_ms / 1000 - parse_time(event.time).timestamp()
+    if age > max_age_s:
+        return f"proposal is {age / 3600:.1f} h old (limit {max_age_s / 3600:.1f} h)"
+    if age < -skew_s:
+        return f"proposal time is {-age:.0f} s ahead of its arrival (limit {skew_s} s)"
+    return None
 
 
 def routing_key(event: Event) -> str:

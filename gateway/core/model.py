@@ -51,10 +51,12 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class Directory:
-    """Who is who: the registries' Parties and the cooperative approaches' Parties."""
+    """Who is who: registries' Parties, cooperative approaches, NDC periods."""
 
     registry_party: dict[str, str]
     ca_parties: dict[str, tuple[str, ...]]
+    ca_unit_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ndc_period: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,98 @@ def quantity_of(ranges: Sequence[Range]) -> int:
     """Units named, each once: overlapping ranges (BLK-002) must not push the total past
     the 18 digits a decision's ``quantity`` may carry."""
     return sum(r.quantity for r in merge_ranges(r for r in ranges if r.start <= r.end))
+
+
+HOLDING_TYPES = ("government-holding", "participant-holding")
+
+
+def account_of(state: LedgerState, registry: str, account: str) -> dict[str, Any] | None:
+    return state.get("accounts", f"{registry}|{account}")
+
+
+def transferring_account(
+    state: LedgerState, registry: str, account: str, allowed: Sequence[str] = HOLDING_TYPES
+) -> list[Finding]:
+    """ACC-001 exists, ACC-002 open, ACC-008 of a type that may give units away."""
+    acc = account_of(state, registry, account)
+    if acc is None:
+        # UKETS check1002: the transferring account must exist in the transferring registry.
+        return [Finding("ACC-001", f"account {registry}/{account} does not exist")]
+    if acc["status"] != "open":
+        # UKETS check1003-1005: closed, blocked or suspended accounts do not transfer.
+        return [Finding("ACC-002", f"account {registry}/{account} is {acc['status']}")]
+    if acc["account_type"] not in allowed:
+        # UKETS check1007 -> ITL 5904: account type not allowed for the transaction type.
+        return [Finding("ACC-008", f"a {acc['account_type']} account cannot give units away")]
+    return []
+
+
+def acquiring_account(
+    state: LedgerState, registry: str, account: str, allowed: Sequence[str] = HOLDING_TYPES
+) -> list[Finding]:
+    """ACC-003 exists (DES 5902), ACC-005 open (5906), ACC-004 eligible type (5903)."""
+    acc = account_of(state, registry, account)
+    if acc is None:
+        return [Finding("ACC-003", f"acquiring account {registry}/{account} does not exist")]
+    if acc["status"] != "open":
+        return [Finding("ACC-005", f"acquiring account {registry}/{account} is {acc['status']}")]
+    if acc["account_type"] not in allowed:
+        return [Finding("ACC-004", f"a {acc['account_type']} account cannot receive these units")]
+    return []
+
+
+def declared_quantity(declared: str | None, ranges: Sequence[Range]) -> list[Finding]:
+    """QTY-001: a declared quantity is positive and equals the units the blocks name."""
+    if declared is None:
+        return []
+    named = quantity_of(ranges)
+    if int(declared) <= 0 or int(declared) != named:
+        # UKETS check3007/3008 -> 5904: quantity must be a positive integer.
+        return [Finding("QTY-001", f"declared quantity {declared} != {named} units in the blocks")]
+    return []
+
+
+def balance(state: LedgerState, ca_id: str, origin: str, registry: str, account: str) -> int:
+    """Units an account can give away in one serial space (a scan: called on failures only)."""
+    return sum(
+        b.quantity
+        for b in state.blocks()
+        if (b.ca_id, b.origin, b.registry, b.account, b.state)
+        == (ca_id, origin, registry, account, "held")
+    )
+
+
+def within_balance(
+    state: LedgerState, ca_id: str, origin: str, registry: str, account: str, wanted: int
+) -> list[Finding]:
+    """QTY-002: the quantity does not exceed what the account holds (UKETS check3005)."""
+    have = balance(state, ca_id, origin, registry, account)
+    if wanted > have:
+        return [Finding("QTY-002", f"{wanted} units wanted, {registry}/{account} holds {have}")]
+    return []
+
+
+def one_period(blocks: Sequence[Block], d: Directory, party: str | None) -> list[Finding]:
+    """BLK-005: every block's vintage lies in the originating Party's NDC period.
+
+    UKETS check3003 keeps one transaction in one commitment period; for Article 6 units the
+    period is the NDC implementation period (AEF Table 1).
+    """
+    period = d.ndc_period.get(party or "")
+    if period is None:
+        return []
+    outside = tuple(b.range for b in blocks if not period[0] <= b.vintage <= period[1])
+    if outside:
+        return [
+            Finding("BLK-005", f"vintages outside the NDC period {period[0]}-{period[1]}", outside)
+        ]
+    return []
+
+
+def known_registries(d: Directory, registries: Sequence[str]) -> list[Finding]:
+    """A6-013: every registry named is a known Party ITMO registry (CN-2026 Table 28)."""
+    return [
+        Finding("A6-013", f"unknown registry {r}")
+        for r in dict.fromkeys(registries)
+        if r not in d.registry_party
+    ]

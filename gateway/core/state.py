@@ -16,14 +16,20 @@ from sortedcontainers import SortedDict
 
 from gateway.core.blocks import Block, Range
 
-TableName = Literal["blocks", "decisions", "jc_decisions", "authorizations", "transfers"]
+TableName = Literal[
+    "blocks", "decisions", "jc_decisions", "authorizations", "transfers", "accounts", "openings"
+]
 TABLES: tuple[TableName, ...] = (
     "blocks",
     "decisions",
     "jc_decisions",
     "authorizations",
     "transfers",
+    "accounts",
+    "openings",
 )
+# Read by every partition: kept in faust global tables.
+GLOBAL_TABLES: frozenset[TableName] = frozenset({"accounts", "authorizations"})
 VERSION = "_v"
 
 

@@ -22,7 +22,14 @@ from gateway.config import TopicOwner, Trust
 from gateway.core import decision as dec
 from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes
-from gateway.core.ingest import PayloadInvalid, RawInput, authenticate, event_of, routing_key
+from gateway.core.ingest import (
+    PayloadInvalid,
+    RawInput,
+    authenticate,
+    event_of,
+    freshness,
+    routing_key,
+)
 from gateway.core.ledger import evaluate
 from gateway.core.model import Directory, Evaluation, Event, Finding, Outcome
 from gateway.core.signing import sign_envelope
@@ -96,6 +103,8 @@ def ingest_step(
     signer: Signer,
     *,
     max_bytes: int,
+    max_age_s: int | None = None,
+    skew_s: int = 300,
 ) -> IngestResult:
     """Stage A for one input record. ``seen`` maps ``source|id`` to what was recorded."""
     try:
@@ -114,6 +123,13 @@ def ingest_step(
         )
     seen_key = f"{event.source}|{event.id}"
     prior = seen.get(seen_key)
+    stale = (
+        None
+        if max_age_s is None
+        else freshness(event, raw.timestamp_ms, max_age_s=max_age_s, skew_s=skew_s)
+    )
+    if stale is not None and prior is None:
+        return _decide_here(event, Finding("MSG-005", stale), raw, owner, seen, signer)
     if prior is not None and prior["sha256"] != event.sha256:
         finding = Finding("MSG-004", f"event id {event.id} was already used for other content")
         return _decide_here(event, finding, raw, owner, seen, signer, record=False)

@@ -1,61 +1,56 @@
-"""Transfers: within a registry, and the DES-style cross-registry proposal and answer."""
+"""Transfers: within a registry, and the DES-style cross-registry proposal and answer.
+
+A move between two registries runs the Kyoto data exchange pattern (domain.md §c.3): the
+gateway checks the proposal and reserves the units, the acquiring registry answers, and
+only an accepted answer moves them (JCM-003: a cross-registry move needs both sides).
+"""
 
 from __future__ import annotations
 
-from gateway.core.blocks import (
-    Block,
-    Range,
-    intersect,
-)
+from typing import Any
+
+from gateway.core.authz import FirstTransfers, auth_key, covering, triggers
+from gateway.core.blocks import Block, Range, intersect
 from gateway.core.model import Directory, Evaluation, Event, Finding, Notice
 from gateway.core.rules import (
-    FIRST_INTERNATIONAL,
+    acquiring_account,
     const,
+    declared_quantity,
     held_parts,
+    known_registries,
     move,
+    one_period,
     participation,
     quantity_of,
     ranges_of,
     sender_is,
     shape,
+    transferring_account,
+    within_balance,
 )
 from gateway.core.state import LedgerState, Put
 from schemas import events as ev
 
 
-def _authorized(
-    state: LedgerState, block: Block, part: Range, party: str | None
-) -> tuple[list[tuple[Range, str]], list[Range]]:
-    """Split ``part`` by the coverage of ``party``'s non-revoked authorizations.
-
-    Returns the covered pieces with the first-transfer definition of the authorization that
-    covers each (a higher version wins where coverages overlap) and the uncovered gaps. A
-    part may span several coverage entries or authorizations.
-    """
-    covered: list[tuple[Range, str]] = []
-    remaining = [part]
-    for auth in sorted(
-        state.values("authorizations", f"{block.ca_id}|"), key=lambda a: -a["version"]
-    ):
-        if auth["status"] == "revoked" or auth["authorizing_party"] != party:
+def _international(
+    state: LedgerState, parts: list[tuple[Block, Range]], party: str | None
+) -> tuple[list[tuple[Block, Range]], FirstTransfers, list[Range]]:
+    """Split parts by authorization; collect first-transfer pieces and unauthorized gaps."""
+    ft = FirstTransfers(state)
+    split: list[tuple[Block, Range]] = []
+    unauthorized: list[Range] = []
+    for block, part in parts:
+        if block.first_transferred:
+            split.append((block, part))
             continue
-        for c in auth.get("coverage", ()):
-            if c["originating_registry"] != block.origin:
-                continue
-            cov_start, cov_end = int(c["serial_start"]), int(c["serial_end"])
-            rest: list[Range] = []
-            for r in remaining:
-                lo, hi = max(r.start, cov_start), min(r.end, cov_end)
-                if lo > hi:
-                    rest.append(r)
-                    continue
-                covered.append((Range(lo, hi), auth["first_transfer_definition"]))
-                if r.start < lo:
-                    rest.append(Range(r.start, lo - 1))
-                if hi < r.end:
-                    rest.append(Range(hi + 1, r.end))
-            remaining = rest
-    return sorted(covered, key=lambda c: c[0].start), sorted(remaining, key=lambda r: r.start)
+        covered, gaps = covering(state, block, part, party)
+        unauthorized += gaps
+        for piece, auth in covered:
+            # reserve first-transfer pieces apart, so the answer can mark exactly them
+            split.append((block, piece))
+            if triggers(auth, "international"):
+                ft.add(block, piece, auth)
+    return split, ft, unauthorized
 
 
 def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
@@ -63,11 +58,16 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     assert isinstance(p, ev.Transfer)
     src, dst = p.transferring, p.acquiring
     ranges = ranges_of(p.blocks)
+    qty = quantity_of(ranges)
     findings = sender_is(event, src.registry_id)
+    findings += known_registries(d, [dst.registry_id, p.originating_registry])
     findings += participation(event, d, p.ca_id, [src.registry_id, dst.registry_id])
-    findings += shape(ranges)
+    findings += shape(ranges) + declared_quantity(p.quantity, ranges)
     if (src.registry_id, src.account_id) == (dst.registry_id, dst.account_id):
+        # UKETS check2508: acquiring and transferring accounts differ.
         findings.append(Finding("ACC-006", "acquiring and transferring account are the same"))
+    findings += transferring_account(state, src.registry_id, src.account_id)
+    findings += acquiring_account(state, dst.registry_id, dst.account_id)
     parts, held = held_parts(
         state,
         p.ca_id,
@@ -77,44 +77,46 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         [r for r in ranges if r.start <= r.end],
     )
     findings += held
-    qty = quantity_of(ranges)
+    if any(f.code == "BLK-003" for f in held):
+        findings += within_balance(
+            state, p.ca_id, p.originating_registry, src.registry_id, src.account_id, qty
+        )
     src_party, dst_party = (
         d.registry_party.get(src.registry_id),
         d.registry_party.get(dst.registry_id),
     )
-    first: list[Range] = []
-    if src_party != dst_party:
-        unauthorized: list[Range] = []
-        split: list[tuple[Block, Range]] = []
-        for block, part in parts:
-            if block.first_transferred:
-                split.append((block, part))
-                continue
-            covered, gaps = _authorized(state, block, part, src_party)
-            unauthorized += gaps
-            for piece, definition in covered:
-                # reserve first-transfer pieces apart, so the answer can mark exactly them
-                split.append((block, piece))
-                if definition == FIRST_INTERNATIONAL:
-                    first.append(piece)
-        parts = split
+    findings += one_period([b for b, _ in parts], d, d.registry_party.get(p.originating_registry))
+    ft = FirstTransfers(state)
+    if src_party != dst_party and dst_party is not None:
+        parts, ft, unauthorized = _international(state, parts, src_party)
         if unauthorized:
+            # 2/CMA.3 annex para 2 with the SBSTA 60 text: no first transfer before an
+            # authorization by the first transferring Party.
             findings.append(
                 Finding(
                     "A6-002",
-                    f"no valid authorization by {src_party} covers these units"
-                    " before their first transfer",
+                    f"no valid authorization by {src_party} covers "
+                    "these units before their first transfer",
                     tuple(unauthorized),
                 )
             )
+        findings += ft.findings()
+    if p.first_transfer is not None and p.first_transfer != bool(ft.pieces):
+        findings.append(
+            Finding(
+                "A6-006",
+                f"the sender says first transfer={p.first_transfer}; "
+                f"the authorization says {bool(ft.pieces)}",
+            )
+        )
     if findings:
         return Evaluation("rejected", tuple(findings), quantity=qty)
-    actions = ("First transfer",) if first else ("Transfer",)
+    actions = ("First transfer",) if ft.pieces else ("Transfer",)
     if src.registry_id == dst.registry_id:
         effects = move(parts, const(account=dst.account_id))
         return Evaluation("accepted", effects=tuple(effects), actions=actions, quantity=qty)
     effects = move(parts, const(state="reserved", reserved_by=p.transaction_id))
-    record = {
+    record: dict[str, Any] = {
         "transaction_id": p.transaction_id,
         "status": "proposed",
         "ca_id": p.ca_id,
@@ -122,18 +124,15 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         "transferring": src.model_dump(),
         "acquiring": dst.model_dump(),
         "ranges": [r.wire() for r in ranges],
-        "first_transfer": [r.wire() for r in first],
+        "first_transfer": [r.wire() | {"authorization_id": ft.auth_for(r)} for r in ft.ranges],
         "proposed_by": event.id,
     }
     effects.append(Put("transfers", f"{p.ca_id}|{p.transaction_id}", record))
-    notice = Notice(
-        dst.registry_id,
-        "transfer.proposed",
-        {
-            k: record[k]
-            for k in ("transaction_id", "ca_id", "origin", "transferring", "acquiring", "ranges")
-        },
-    )
+    body = {
+        k: record[k]
+        for k in ("transaction_id", "ca_id", "origin", "transferring", "acquiring", "ranges")
+    }
+    notice = Notice(dst.registry_id, "transfer.proposed", body)
     return Evaluation(
         "accepted", effects=tuple(effects), actions=actions, notices=(notice,), quantity=qty
     )
@@ -148,7 +147,15 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
         return Evaluation(
             "discrepancy", (Finding("TRN-001", f"no transfer {p.transaction_id} is pending"),)
         )
-    findings = sender_is(event, tx["acquiring"]["registry_id"])
+    findings: list[Finding] = []
+    if event.signer_principal != tx["acquiring"]["registry_id"]:
+        # JCM-003: only the acquiring registry completes a cross-registry move.
+        findings.append(
+            Finding(
+                "JCM-003",
+                f"only {tx['acquiring']['registry_id']} can answer transfer {p.transaction_id}",
+            )
+        )
     if tx["status"] != "proposed":
         findings.append(
             Finding("TRN-002", f"transfer {p.transaction_id} is already {tx['status']}")
@@ -163,28 +170,39 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
     if findings:
         return Evaluation("discrepancy", tuple(findings))
     ranges = [Range(int(r["serial_start"]), int(r["serial_end"])) for r in tx["ranges"]]
-    first = [Range(int(r["serial_start"]), int(r["serial_end"])) for r in tx["first_transfer"]]
+    first = {
+        Range(int(r["serial_start"]), int(r["serial_end"])): r["authorization_id"]
+        for r in tx["first_transfer"]
+    }
     parts = [
         (b, part)
         for r in ranges
         for b, part in intersect(state.overlapping(tx["ca_id"], tx["origin"], r), r)[0]
         if b.state == "reserved" and b.reserved_by == p.transaction_id
     ]
+    effects: list[Put] = []
     if p.answer == "accepted":
         acq = tx["acquiring"]
-        already = {part for b, part in parts if b.first_transferred}
-        effects = move(
-            parts,
-            lambda part: {
+
+        def arrive(part: Range) -> dict[str, Any]:
+            change: dict[str, Any] = {
                 "state": "held",
                 "reserved_by": None,
                 "registry": acq["registry_id"],
                 "account": acq["account_id"],
-                # a unit is first transferred once: moving it again keeps the mark
-                "first_transferred": part in already
-                or any(f.start <= part.start and part.end <= f.end for f in first),
-            },
-        )
+            }
+            if part in first:  # a unit is first transferred once: later moves keep the mark
+                change |= {"first_transferred": True, "authorization_id": first[part]}
+            return change
+
+        effects = move(parts, arrive)
+        ft = FirstTransfers(state)
+        for block, part in parts:
+            auth_id = first.get(part)
+            auth = state.get("authorizations", auth_key(block.ca_id, auth_id)) if auth_id else None
+            if auth is not None:
+                ft.add(block, part, auth)
+        effects += ft.counter_effects()
         status = "completed"
         actions: tuple[str, ...] = ("Acquisition",)
     else:

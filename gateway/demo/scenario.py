@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,10 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
                 key = Ed25519PrivateKey.generate()
             event_id = by_id[raw["reuse_id"]].event_id if "reuse_id" in raw else raw["id"]
             assert event_id is not None
+            when = time
+            if "age_hours" in raw:  # an event stamped that long before it is published
+                past = datetime.now(UTC) - timedelta(hours=float(raw["age_hours"]))
+                when = past.strftime("%Y-%m-%dT%H:%M:%S.000Z")
             value = signed_event(
                 key,
                 key_id=world.key_id(signer),
@@ -90,13 +95,13 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
                 name=raw["type"],
                 event_id=event_id,
                 data=raw["data"],
-                time=time,
+                time=when,
             )
             authentic = not raw.get("forge") and expect.outcome != "dead-lettered"
             step = Step(
                 raw["id"],
                 topic,
-                event_id.encode(),
+                raw.get("key", event_id).encode(),
                 value,
                 expect,
                 signer if authentic else None,

@@ -87,7 +87,7 @@ def write_world(root: Path, *, bootstrap: str, partitions: int = 4) -> World:
             "log_key_file": "keys/log.key",
         },
         "kafka": {"bootstrap": bootstrap, "partitions": partitions},
-        "parties": [{"code": c, "name": n} for c, n in PARTIES.items()],
+        "parties": [{"code": c, "name": n, "ndc_period": [2021, 2030]} for c, n in PARTIES.items()],
         "registries": [{"id": r, "party": p, "transport": "kafka"} for r, p in REGISTRIES.items()],
         "cooperative_approaches": [
             {"id": ca, "title": t, "parties": list(ps), "joint_committee": jc}

@@ -48,4 +48,6 @@ def directory_of(cfg: Config) -> Directory:
     return Directory(
         registry_party={r.id: r.party for r in cfg.registries},
         ca_parties={ca.id: tuple(ca.parties) for ca in cfg.cooperative_approaches},
+        ca_unit_types={ca.id: tuple(ca.unit_types) for ca in cfg.cooperative_approaches},
+        ndc_period={p.code: p.ndc_period for p in cfg.parties if p.ndc_period},
     )

@@ -6,6 +6,7 @@ The same scenario runs against the real broker in tests/integration and in `make
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from gateway.demo.scenario import load_steps
 from gateway.demo.world import write_world
 from gateway.worker.context import WorkerContext
 
-TS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+TS = int(time.time() * 1000)  # the scenario stamps its events "now"
 
 
 class MemoryPipeline:
@@ -47,6 +48,8 @@ class MemoryPipeline:
             self.seen,
             self.ctx.signer,
             max_bytes=self.lc.config.limits.max_message_bytes,
+            max_age_s=self.lc.config.limits.max_proposal_age_s,
+            skew_s=self.lc.config.limits.max_clock_skew_s,
         )
         if res.seen_put:
             self.seen[res.seen_put[0]] = res.seen_put[1]
@@ -92,6 +95,8 @@ def test_scenario_outcomes_in_memory(pipe: MemoryPipeline) -> None:
             assert tuple(entry["actions"]) == step.expect.actions, step.id
         if step.entry_id:
             assert entry["entry_id"] == step.entry_id
+    codes = {c for s in steps if s.expect.outcome == "rejected" for c in s.expect.codes}
+    assert len(codes) >= 10, f"the scenario exercises only {sorted(codes)}"
     dlq = [v for t, _, v in pipe.sent if t == DLQ_TOPIC]
     assert sorted(json.loads(v)["reason_code"] for v in dlq) == ["MSG-001", "MSG-002", "MSG-003"]
 
@@ -110,6 +115,7 @@ def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
         ("JPN01", "JP-RET-1", "retired"): 1000,
         ("JPN01", "JP-PP-1", "held"): 3000,
         ("IDN01", "ID-PP-1", "held"): 2000,
+        ("IDN01", "ID-GOV-1", "held"): 500,  # from its opening holdings
     }
     first = [b for b in pipe.state.blocks() if b.first_transferred]
     assert sum(b.quantity for b in first) == 2000

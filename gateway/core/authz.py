@@ -1,0 +1,249 @@
+"""Authorizations and the first transfer, derived by the gateway (never taken on trust).
+
+Decision 2/CMA.3 annex para 2: for ITMOs authorized for use towards an NDC the first
+transfer is the first international transfer; for other international mitigation purposes
+it is the authorization, the issuance, or the use or cancellation, as the first
+transferring Party specifies (CN-2026 Table 49(b)). A unit is first transferred once
+(A6-006); it carries the authorization it was first transferred under, so its purposes
+survive every later transfer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+from gateway.core.blocks import TERMINAL, Block, Range, intersect
+from gateway.core.model import Directory, Evaluation, Event, Finding
+from gateway.core.rules import FIRST_INTERNATIONAL, known_registries, move
+from gateway.core.state import LedgerState, Put
+from schemas import events as ev
+
+Trigger = Literal["international", "authorization", "issuance", "use"]
+NDC_PURPOSES = frozenset({"NDC", "NDC and OIMP", "NDC and IMP", "NDC and OP"})
+# Article 6 ITMOs are mitigation from 2021 onwards (2/CMA.3 annex para 1(e)).
+FIRST_VINTAGE = 2021
+
+
+def auth_key(ca_id: str, authorization_id: str) -> str:
+    return f"{ca_id}|{authorization_id}"
+
+
+def covering(
+    state: LedgerState, block: Block, part: Range, party: str | None
+) -> tuple[list[tuple[Range, dict[str, Any]]], list[Range]]:
+    """Split ``part`` by the coverage of ``party``'s non-revoked authorizations.
+
+    Returns the covered pieces, each with the authorization covering it (a higher version
+    wins where coverages overlap), and the gaps no authorization covers.
+    """
+    covered: list[tuple[Range, dict[str, Any]]] = []
+    remaining = [part]
+    auths = sorted(state.values("authorizations", f"{block.ca_id}|"), key=lambda a: -a["version"])
+    for auth in auths:
+        if auth["status"] == "revoked" or auth["authorizing_party"] != party:
+            continue
+        for c in auth.get("coverage", ()):
+            if c["originating_registry"] != block.origin:
+                continue
+            cov = Range(int(c["serial_start"]), int(c["serial_end"]))
+            rest: list[Range] = []
+            for r in remaining:
+                lo, hi = max(r.start, cov.start), min(r.end, cov.end)
+                if lo > hi:
+                    rest.append(r)
+                    continue
+                covered.append((Range(lo, hi), auth))
+                if r.start < lo:
+                    rest.append(Range(r.start, lo - 1))
+                if hi < r.end:
+                    rest.append(Range(hi + 1, r.end))
+            remaining = rest
+    return sorted(covered, key=lambda c: c[0].start), sorted(remaining, key=lambda r: r.start)
+
+
+def triggers(auth: dict[str, Any], trigger: Trigger) -> bool:
+    """Whether ``trigger`` is the first transfer under ``auth``."""
+    definition: str = auth["first_transfer_definition"]
+    if trigger == "international":
+        return definition == FIRST_INTERNATIONAL or auth["purposes"] in NDC_PURPOSES
+    if trigger in ("authorization", "issuance"):
+        # Either way the first transfer cannot precede the authorization or the issuance:
+        # it happens at whichever of the two comes second.
+        return definition in ("Authorisation", "Issuance")
+    return definition == "Use or Cancellation"
+
+
+def in_timeframe(auth: dict[str, Any], vintage: int) -> bool:
+    frame = auth.get("authorized_timeframe")
+    if not frame:
+        return True
+    first, last = (int(y) for y in frame.split(" - "))
+    return first <= vintage <= last
+
+
+class FirstTransfers:
+    """Accumulates first-transfer pieces and checks them (A6-004, A6-005) per authorization."""
+
+    def __init__(self, state: LedgerState) -> None:
+        self.state = state
+        self.pieces: list[tuple[Block, Range, dict[str, Any]]] = []
+
+    def add(self, block: Block, piece: Range, auth: dict[str, Any]) -> None:
+        self.pieces.append((block, piece, auth))
+
+    @property
+    def ranges(self) -> list[Range]:
+        return [piece for _, piece, _ in self.pieces]
+
+    def findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        late = tuple(p for b, p, a in self.pieces if not in_timeframe(a, b.vintage))
+        if late:
+            # AEF Table 2 "Authorized timeframe": the vintage lies inside it.
+            out.append(Finding("A6-004", "vintage outside the authorized timeframe", late))
+        for auth_id, (auth, qty, pieces) in self._per_auth().items():
+            cap = auth.get("authorized_quantity")
+            done = int(auth.get("first_transferred_qty", "0"))
+            if cap is not None and done + qty > int(cap):
+                # AEF Table 2 "Authorized quantity": the most that may be first transferred.
+                out.append(
+                    Finding(
+                        "A6-005",
+                        f"{auth_id}: {done} + {qty} first transferred "
+                        f"would exceed the authorized {cap}",
+                        tuple(pieces),
+                    )
+                )
+        return out
+
+    def _per_auth(self) -> dict[str, tuple[dict[str, Any], int, list[Range]]]:
+        per: dict[str, tuple[dict[str, Any], int, list[Range]]] = {}
+        for _, piece, auth in self.pieces:
+            a, qty, pieces = per.get(auth["authorization_id"], (auth, 0, []))
+            per[auth["authorization_id"]] = (a, qty + piece.quantity, [*pieces, piece])
+        return per
+
+    def counter_effects(self) -> list[Put]:
+        """Raise each authorization's first-transferred counter."""
+        return [
+            Put(
+                "authorizations",
+                auth_key(auth["ca_id"], aid),
+                {
+                    **auth,
+                    "first_transferred_qty": str(int(auth.get("first_transferred_qty", "0")) + qty),
+                },
+            )
+            for aid, (auth, qty, _) in self._per_auth().items()
+        ]
+
+    def auth_for(self, piece: Range) -> str | None:
+        return next((a["authorization_id"] for _, p, a in self.pieces if p == piece), None)
+
+
+def mark_new_blocks(
+    state: LedgerState, blocks: Sequence[Block], party: str | None, trigger: Trigger
+) -> tuple[list[Block], FirstTransfers]:
+    """Split not-yet-stored blocks by coverage and mark the pieces ``trigger`` first-transfers."""
+    ft = FirstTransfers(state)
+    out: list[Block] = []
+    for b in blocks:
+        covered, _ = covering(state, b, b.range, party)
+        cursor = b.start
+        for piece, auth in covered:
+            if not triggers(auth, trigger):
+                continue
+            if piece.start > cursor:
+                out.append(replace(b, start=cursor, end=piece.start - 1))
+            out.append(
+                replace(
+                    b,
+                    start=piece.start,
+                    end=piece.end,
+                    first_transferred=True,
+                    authorization_id=auth["authorization_id"],
+                )
+            )
+            ft.add(b, piece, auth)
+            cursor = piece.end + 1
+        if cursor <= b.end:
+            out.append(replace(b, start=cursor, end=b.end))
+    return out, ft
+
+
+def authorization(event: Event, state: LedgerState, d: Directory) -> Evaluation:
+    p = event.payload
+    assert isinstance(p, ev.Authorization)
+    findings: list[Finding] = []
+    if event.signer_principal != p.authorizing_party:
+        findings.append(
+            Finding(
+                "MSG-002", f"{event.signer_principal} cannot authorize for {p.authorizing_party}"
+            )
+        )
+    if p.authorizing_party not in d.ca_parties.get(p.ca_id, ()):
+        findings.append(Finding("A6-001", f"{p.authorizing_party} does not take part in {p.ca_id}"))
+    findings += known_registries(d, [c.originating_registry for c in p.coverage])
+    key = auth_key(p.ca_id, p.authorization_id)
+    current = state.get("authorizations", key)
+    if current is not None and current["version"] >= p.version:
+        findings.append(
+            Finding("AUT-001", f"version {p.version} is not newer than {current['version']}")
+        )
+    if p.purposes == "NDC" and p.first_transfer_definition != FIRST_INTERNATIONAL:
+        # 2/CMA.3 annex para 2(a): for NDC use the first transfer is the first international
+        # transfer; other definitions are for OIMP only (para 2(b), CN-2026 Table 22(b)).
+        findings.append(
+            Finding(
+                "A6-007",
+                f"purposes NDC need '{FIRST_INTERNATIONAL}', not '{p.first_transfer_definition}'",
+            )
+        )
+    if (p.metric == "GHG") == (p.non_ghg_metric is not None):
+        findings.append(Finding("A6-014", "a non-GHG metric is named iff the metric is non-GHG"))
+    if p.authorized_timeframe:
+        first, last = (int(y) for y in p.authorized_timeframe.split(" - "))
+        if not FIRST_VINTAGE <= first <= last:
+            findings.append(
+                Finding(
+                    "A6-004",
+                    f"timeframe {p.authorized_timeframe} is not within {FIRST_VINTAGE} onwards",
+                )
+            )
+    if findings:
+        return Evaluation("discrepancy", tuple(findings))
+    record = p.model_dump(mode="json")
+    record["first_transferred_qty"] = (current or {}).get("first_transferred_qty", "0")
+    effects: list[Put] = []
+    actions = ["Authorization"]
+    if p.status != "revoked" and triggers(record, "authorization"):
+        # Units already issued become ITMOs now (their issuance came first).
+        staged = LedgerState({"authorizations": {key: record}})
+        ft = FirstTransfers(state)
+        parts: list[tuple[Block, Range]] = []
+        for c in p.coverage:
+            want = Range(int(c.serial_start), int(c.serial_end))
+            for block, part in intersect(
+                state.overlapping(p.ca_id, c.originating_registry, want), want
+            )[0]:
+                if block.first_transferred or block.state in TERMINAL or block.state == "reserved":
+                    continue
+                for piece, auth in covering(staged, block, part, p.authorizing_party)[0]:
+                    parts.append((block, piece))
+                    ft.add(block, piece, auth)
+        late = ft.findings()
+        if late:
+            return Evaluation("discrepancy", tuple(late))
+        if parts:
+            effects += move(
+                parts,
+                lambda _r: {"first_transferred": True, "authorization_id": p.authorization_id},
+            )
+            record["first_transferred_qty"] = str(
+                int(record["first_transferred_qty"]) + sum(r.quantity for _, r in parts)
+            )
+            actions.append("First transfer")
+    effects.insert(0, Put("authorizations", key, record))
+    return Evaluation("recorded", effects=tuple(effects), actions=tuple(actions))
