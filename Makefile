@@ -7,8 +7,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.a6gw-installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: setup demo test unit integration lint schemas kafka-start kafka-stop clean help
+.PHONY: setup demo test unit integration lint schemas bench kafka-start kafka-stop clean help
 
 help:
 	@echo "make demo         set up, then replay the bundled JCM scenario on a local Kafka broker"
@@ -17,6 +18,7 @@ help:
 	@echo "make integration  integration tests only (starts a broker for the session)"
 	@echo "make lint         ruff, ruff format --check, mypy, schema freshness"
 	@echo "make schemas      regenerate schemas/json from the models"
+	@echo "make bench        measure the pure check path on one core (no Kafka, ~1 min)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,9 @@ test: lint
 
 schemas: setup
 	$(BIN)/python -m schemas.gen
+
+bench: setup
+	$(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)
 
 kafka-start: setup
 	$(BIN)/a6gw kafka start

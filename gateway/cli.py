@@ -28,7 +28,8 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def cmd_worker(args: argparse.Namespace) -> int:
     from gateway.worker.run import run_worker
 
-    return run_worker(_config(args), loglevel=args.loglevel)
+    datadir = Path(args.datadir) if args.datadir else None
+    return run_worker(_config(args), loglevel=args.loglevel, datadir=datadir)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -136,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="run the stream worker (ingest, ledger, sequencer)")
     p.add_argument("--config", required=True, help="the gateway config file (YAML)")
     p.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--datadir",
+        help="this worker's table folder (default: <data_dir>/worker); "
+        "give each worker on one machine its own",
+    )
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("topics", help="create the gateway's topics on the configured broker")

@@ -105,18 +105,33 @@ class FirstTransfers:
             out.append(Finding("A6-004", "vintage outside the authorized timeframe", late))
         for auth_id, (auth, qty, pieces) in self._per_auth().items():
             cap = auth.get("authorized_quantity")
+            if cap is None:
+                continue
             done = int(auth.get("first_transferred_qty", "0"))
-            if cap is not None and done + qty > int(cap):
+            # Units a pending transfer proposes to first transfer count too: the counter
+            # rises only when the answer accepts, and both answers may still accept.
+            pending = self._pending(auth["ca_id"], auth_id)
+            if done + pending + qty > int(cap):
                 # AEF Table 2 "Authorized quantity": the most that may be first transferred.
                 out.append(
                     Finding(
                         "A6-005",
-                        f"{auth_id}: {done} + {qty} first transferred "
+                        f"{auth_id}: {done} first transferred + {pending} pending + {qty} "
                         f"would exceed the authorized {cap}",
                         tuple(pieces),
                     )
                 )
         return out
+
+    def _pending(self, ca_id: str, auth_id: str) -> int:
+        """Units proposed for first transfer under ``auth_id`` by transfers not yet answered."""
+        return sum(
+            int(r["serial_end"]) - int(r["serial_start"]) + 1
+            for tx in self.state.values("transfers", f"{ca_id}|")
+            if tx["status"] == "proposed"
+            for r in tx["first_transfer"]
+            if r["authorization_id"] == auth_id
+        )
 
     def _per_auth(self) -> dict[str, tuple[dict[str, Any], int, list[Range]]]:
         per: dict[str, tuple[dict[str, Any], int, list[Range]]] = {}

@@ -92,6 +92,13 @@ def parse_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelo
                 f"time is not RFC 3339 UTC: {obj.get('time')!r}", code="MSG-006"
             ) from exc
         raise SchemaError(f"invalid envelope: {_problems(exc)}", code="MSG-001") from exc
+    try:
+        # The pattern admits impossible dates and times (2026-02-30, 24:00): not RFC 3339.
+        parse_time(envelope.time)
+    except ValueError as exc:
+        raise SchemaError(
+            f"time is not RFC 3339 UTC: {envelope.time!r} ({exc})", code="MSG-006"
+        ) from exc
     return obj, envelope
 
 

@@ -72,7 +72,9 @@ def _decision_limits(
         # decision by the Joint Committee".
         return [Finding("JCM-001", f"no Joint Committee decision {p.decision_id} recorded")]
     out: list[Finding] = []
-    allocated = {a["registry_id"]: int(a["quantity"]) for a in decision["allocation"]}
+    allocated: dict[str, int] = {}
+    for a in decision["allocation"]:  # two participants may hold accounts in one registry
+        allocated[a["registry_id"]] = allocated.get(a["registry_id"], 0) + int(a["quantity"])
     issued = {k: int(v) for k, v in decision.get("issued", {}).items()}
     mine = issued.get(p.registry_id, 0)
     if p.registry_id not in allocated:
@@ -117,7 +119,7 @@ def issuance(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     for account in dict.fromkeys(b.account_id for b in p.blocks):
         findings += acquiring_account(state, p.registry_id, account)
     party = d.registry_party.get(p.registry_id)
-    findings += one_period(_new_blocks(p), d, party)
+    findings += one_period([(b, b.range) for b in _new_blocks(p)], d, party)
     taken = [
         part
         for r in ranges
@@ -235,7 +237,7 @@ def _terminal(
             state, p.ca_id, p.originating_registry, p.registry_id, p.account_id, qty
         )
     party = d.registry_party.get(p.originating_registry)
-    findings += one_period([b for b, _ in parts], d, party)
+    findings += one_period(parts, d, party)
     ft = FirstTransfers(state)
     for block, part in parts:
         if block.first_transferred:

@@ -175,9 +175,8 @@ def balance(state: LedgerState, ca_id: str, origin: str, registry: str, account:
     """Units an account can give away in one serial space (a scan: called on failures only)."""
     return sum(
         b.quantity
-        for b in state.blocks()
-        if (b.ca_id, b.origin, b.registry, b.account, b.state)
-        == (ca_id, origin, registry, account, "held")
+        for b in state.space(ca_id, origin)
+        if (b.registry, b.account, b.state) == (registry, account, "held")
     )
 
 
@@ -191,16 +190,19 @@ def within_balance(
     return []
 
 
-def one_period(blocks: Sequence[Block], d: Directory, party: str | None) -> list[Finding]:
+def one_period(
+    parts: Sequence[tuple[Block, Range]], d: Directory, party: str | None
+) -> list[Finding]:
     """BLK-005: every block's vintage lies in the originating Party's NDC period.
 
     UKETS check3003 keeps one transaction in one commitment period; for Article 6 units the
-    period is the NDC implementation period (AEF Table 1).
+    period is the NDC implementation period (AEF Table 1). ``parts`` are the blocks and the
+    part of each the transaction names: the finding names those parts, not whole blocks.
     """
     period = d.ndc_period.get(party or "")
     if period is None:
         return []
-    outside = tuple(b.range for b in blocks if not period[0] <= b.vintage <= period[1])
+    outside = tuple(r for b, r in parts if not period[0] <= b.vintage <= period[1])
     if outside:
         return [
             Finding("BLK-005", f"vintages outside the NDC period {period[0]}-{period[1]}", outside)

@@ -104,6 +104,10 @@ class LedgerState:
         for space in self._index.values():
             yield from space.values()
 
+    def space(self, ca_id: str, origin: str) -> Iterator[Block]:
+        """Every block of one serial space, by serial."""
+        yield from self._index.get((ca_id, origin), {}).values()
+
     def get(self, table: TableName, key: str) -> dict[str, Any] | None:
         rec = self.tables[table].get(key)
         return _strip(rec) if rec is not None else None

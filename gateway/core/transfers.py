@@ -85,7 +85,7 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         d.registry_party.get(src.registry_id),
         d.registry_party.get(dst.registry_id),
     )
-    findings += one_period([b for b, _ in parts], d, d.registry_party.get(p.originating_registry))
+    findings += one_period(parts, d, d.registry_party.get(p.originating_registry))
     ft = FirstTransfers(state)
     if src_party != dst_party and dst_party is not None:
         parts, ft, unauthorized = _international(state, parts, src_party)

@@ -36,8 +36,8 @@ def render_summary(
     bundle_dir: Path,
     observed: dict[str, Any],
 ) -> str:
-    lines = ["", "Decisions (one per distinct input)", "-" * 100]
-    lines.append(f"{'step':<22} {'outcome':<14} {'codes':<20} {'actions':<16} {'check':<6}")
+    lines = ["", "Decisions (one per distinct input)", "-" * 110]
+    lines.append(f"{'step':<24} {'outcome':<15} {'codes':<40} {'actions':<16} {'check':<6}")
     for r in rows:
         entry = r["entry"]
         mark = "ok" if not r["problems"] else "FAIL"
@@ -45,10 +45,10 @@ def render_summary(
         codes = ",".join(r["codes"]) or "-"
         outcome = entry.get("outcome", "?")
         if r["step"].is_redelivery:
-            outcome, codes = "(same decision)", "no new entry"
-        lines.append(f"{r['step'].id:<22} {outcome:<14} {codes:<20} {actions:<16} {mark:<6}")
+            outcome, codes = "(redelivered)", "same decision, no new audit entry"
+        lines.append(f"{r['step'].id:<24} {outcome:<15} {codes:<40} {actions:<16} {mark:<6}")
         for p in r["problems"]:
-            lines.append(f"{'':<22} ! {p}")
+            lines.append(f"{'':<24} ! {p}")
     lines += ["", "Dead letters on a6.dlq"]
     for d in observed.get("dlq", ()):
         lines.append(

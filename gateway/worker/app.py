@@ -24,7 +24,7 @@ import faust
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
 from gateway.core.ingest import RawInput
-from gateway.core.state import TABLES, LedgerState
+from gateway.core.state import GLOBAL_TABLES, TABLES, LedgerState
 from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC, Output, ingest_step, ledger_step
 from gateway.worker.context import WorkerContext
 
@@ -32,6 +32,7 @@ log = logging.getLogger("a6gw.worker")
 
 
 def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
+    """The faust app; ``datadir`` holds its RocksDB tables (one folder per worker)."""
     cfg = lc.config
     ctx = WorkerContext.load(lc)
     datadir = datadir or (lc.data_dir / "worker")
@@ -39,7 +40,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     app = faust.App(
         cfg.gateway.id,
         broker=f"kafka://{cfg.kafka.bootstrap}",
-        store="memory://",
+        store="rocksdb://" if cfg.gateway.table_store == "rocksdb" else "memory://",
         datadir=str(datadir),
         autodiscover=False,
         processing_guarantee="at_least_once",
@@ -78,7 +79,9 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     audit_topic = raw_topic(AUDIT_TOPIC, partitions=1)
 
     def table(name: str) -> Any:
-        return app.Table(name, default=None, partitions=partitions)
+        # Accounts and authorizations are small and read by every partition: global tables.
+        make = app.GlobalTable if name in GLOBAL_TABLES else app.Table
+        return make(name, default=None, partitions=partitions)
 
     seen = table("inputs")
     tables = {name: table(name) for name in TABLES}

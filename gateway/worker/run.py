@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import NoReturn
 
 import faust
@@ -14,7 +15,9 @@ from gateway.worker.app import create_app
 from gateway.worker.topics import topic_plan
 
 
-def run_worker(lc: LoadedConfig, *, loglevel: str = "info") -> NoReturn:
+def run_worker(
+    lc: LoadedConfig, *, loglevel: str = "info", datadir: Path | None = None
+) -> NoReturn:
     topics, configs = topic_plan(lc.config)
     asyncio.run(
         create_topics(
@@ -24,7 +27,7 @@ def run_worker(lc: LoadedConfig, *, loglevel: str = "info") -> NoReturn:
             replication=lc.config.kafka.replication,
         )
     )
-    app = create_app(lc)
+    app = create_app(lc, datadir=datadir)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     worker.execute_from_commandline()  # exits the process (SystemExit) when stopped

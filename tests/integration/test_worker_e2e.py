@@ -114,12 +114,15 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
         ret.source,
         ret.event_id,
     )
-    move = {
-        "transaction_id": "JPN01-TX-9",
+    retire = {
+        "transaction_id": "JPN01-RET-8",
         "ca_id": "CA0001",
         "originating_registry": "MNG01",
-        "transferring": {"registry_id": "JPN01", "account_id": "JP-GOV-1"},
-        "acquiring": {"registry_id": "JPN01", "account_id": "JP-PP-1"},
+        "registry_id": "JPN01",
+        "account_id": "JP-GOV-1",
+        "retirement_account_id": "JP-RET-1",
+        "using_party": "JPN",
+        "ndc_year": 2026,
         "blocks": [{"serial_start": "1001", "serial_end": "1500"}],
     }
     retire_again = {
@@ -134,7 +137,7 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
         "blocks": [{"serial_start": "1", "serial_end": "10"}],
     }
     steps = [
-        _step(running.world, "after-restart-move", "JPN01", "transfer", move, "accepted"),
+        _step(running.world, "after-restart-use", "JPN01", "retirement", retire, "accepted"),
         redelivered,
         _step(
             running.world,
