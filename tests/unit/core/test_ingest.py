@@ -127,8 +127,9 @@ def _mutated(kit: Kit, change: str) -> bytes:
         env["subject"] = "x"
     elif change == "specversion":
         env["specversion"] = "0.3"
-    elif change == "time":
+    elif change == "time-and-extra":  # MSG-006 only when the time is the only problem
         env["time"] = "2026-01-01T00:00:00+00:00"
+        env["subject"] = "x"
     elif change == "type":
         env["type"] = "a6gw.nothing.v1"
     elif change == "bad-signature-chars":
@@ -152,12 +153,42 @@ def test_bytes_that_are_not_an_object_are_msg001(kit: Kit, value: bytes) -> None
 
 
 @pytest.mark.parametrize(
-    "change", ["missing", "extra", "specversion", "time", "type", "bad-signature-chars"]
+    "change",
+    ["missing", "extra", "specversion", "time-and-extra", "type", "bad-signature-chars"],
 )
 def test_invalid_envelope_attributes_are_msg001(kit: Kit, change: str) -> None:
     message = fails(kit, MNG, _mutated(kit, change), "MSG-001", SchemaError)
     if change == "type":
         assert "unknown event type" in message
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "2026-01-01T00:00:00+00:00",  # an offset, not Z
+        "2026-01-01T09:00:00+09:00",
+        "2026-01-01T00:00:00",  # no zone
+        "2026-01-01t00:00:00z",
+        "2026-01-01 00:00:00Z",
+        "2026-01-01",
+        "1767225600",
+        "2026-02-30T00:00:00Z",  # matches the pattern, but no such day
+        "2026-01-01T24:00:00Z",
+        "2026-13-01T00:00:00Z",
+    ],
+)
+def test_malformed_time_is_msg006(kit: Kit, time: str) -> None:
+    """MSG-006 (the event time is RFC 3339 UTC), before anything else is trusted."""
+    value = kit.sign(envelope("MNG01", "issuance", ISSUANCE, time=time))
+    assert repr(time) in fails(kit, MNG, value, "MSG-006", SchemaError)
+
+
+@pytest.mark.parametrize(
+    "time", ["2026-01-01T00:00:00Z", "2026-01-01T00:00:00.1Z", "2026-01-01T00:00:00.123456789Z"]
+)
+def test_well_formed_times_authenticate(kit: Kit, time: str) -> None:
+    value = kit.sign(envelope("MNG01", "issuance", ISSUANCE, time=time))
+    assert kit.authenticate(MNG, value).time == time
 
 
 @pytest.mark.parametrize("where", ["top", "data"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-from a6kit import Book, codes, ranges_of
+from a6book import Book, codes, merge, only, ranges_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.core.blocks import Block, Range, merge_ranges
+from gateway.core.blocks import Block, Range
 from gateway.core.model import Evaluation
 from gateway.core.state import LedgerState, Put
 
@@ -24,18 +24,6 @@ def book() -> Book:
     assert b.issue("MNG01", [(1, 100, "MN-A")]).outcome == "accepted"
     assert b.authorize("MNG", [("MNG01", 1, 100)]).outcome == "recorded"
     return b
-
-
-def merge(rs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Union of inclusive ranges, adjacent ones joined."""
-    return [(r.start, r.end) for r in merge_ranges(Range(s, e) for s, e in rs)]
-
-
-def only(ev: Evaluation, code: str, outcome: str = "rejected") -> list[tuple[int, int]]:
-    """Assert ``ev`` failed with exactly ``code``; return the finding's ranges."""
-    assert (ev.outcome, codes(ev)) == (outcome, [code]), ev.findings
-    assert ev.effects == ()
-    return ranges_of(ev, code)
 
 
 # ---- one code each --------------------------------------------------------------------
@@ -159,7 +147,11 @@ def test_msg002_in_the_ledger(book: Book) -> None:
     ev = book.authorize("JPN", [("MNG01", 1, 5)], auth_id="J", signer="MNG")
     assert only(ev, "MSG-002", "discrepancy") == []
     book.transfer(MA, JA, [(1, 10)])
-    assert only(book.answer("IDN01"), "MSG-002", "discrepancy") == []  # not the acquirer
+    # a registry that is not the acquirer cannot answer: JCM-003 (was MSG-002 before the
+    # catalogue had a code for it)
+    assert only(book.answer("IDN01"), "JCM-003", "discrepancy") == []
+    assert only(book.answer("MNG01"), "JCM-003", "discrepancy") == []  # nor the transferor
+    assert book.answer("JPN01").outcome == "recorded"
 
 
 def test_rejection_lists_every_failing_code_at_once(book: Book) -> None:
@@ -169,7 +161,8 @@ def test_rejection_lists_every_failing_code_at_once(book: Book) -> None:
         decision_id="D9",
         signer="MNG01",
     )
-    assert codes(ev) == ["A6-001", "BLK-001", "BLK-002", "JCM-001", "MSG-002"]
+    # IDN01 has no account X: ACC-003 as well
+    assert codes(ev) == ["A6-001", "ACC-003", "BLK-001", "BLK-002", "JCM-001", "MSG-002"]
     book.terminal("retirement", "MNG01", "MN-A", [(1, 5)])
     book.transfer(MA, JA, [(6, 10)], tx="TX-0")
     ev = book.transfer(MA, MA, [(1, 8), (4, 12), (30, 20), (200, 210)], signer="JPN01")
@@ -202,7 +195,16 @@ def test_accepted_transfer_marks_only_first_transfer_ranges() -> None:
     b.decide()
     b.issue("MNG01", [(1, 100, "MN-A")])
     b.authorize("MNG", [("MNG01", 1, 50)])
-    b.authorize("MNG", [("MNG01", 51, 100)], auth_id="AUTH-2", definition="Issuance")
+    # units 51-100 are authorized for OIMP only, first transferred at their use or
+    # cancellation: moving them abroad is not their first transfer
+    ev = b.authorize(
+        "MNG",
+        [("MNG01", 51, 100)],
+        auth_id="AUTH-2",
+        purposes="OIMP",
+        definition="Use or Cancellation",
+    )
+    assert ev.outcome == "recorded"
     assert b.transfer(MA, JA, [(41, 60)], tx="T1").actions == ("First transfer",)
     assert b.answer("JPN01", tx="T1").actions == ("Acquisition",)
     first = sorted((x.start, x.end) for x in b.state.blocks() if x.first_transferred)
@@ -317,9 +319,14 @@ def test_conservation_and_redelivery_under_random_sequences(data: st.DataObject)
     b = Book()
     b.decide(MNG01=10**6, JPN01=10**6)
     b.authorize("MNG", [("MNG01", 1, 50)])
-    b.authorize("JPN", [("JPN01", 1, 10**6)], definition="Authorisation")
+    # Japan's units are authorized for OIMP, first transferred at authorization or issuance
+    # (whichever comes second): at their issuance here
+    b.authorize(
+        "JPN", [("JPN01", 1, 10**6)], auth_id="JP-1", definition="Authorisation", purposes="OIMP"
+    )
     b.issue("MNG01", [(1, 60, "A")])
     b.issue("JPN01", [(1, 60, "A")])
+    assert b.first("JPN01") == {"JP-1": [(1, 60)]} and b.first("MNG01") == {}
     issued: dict[str, list[tuple[int, int]]] = {"MNG01": [(1, 60)], "JPN01": [(1, 60)]}
     txs: list[tuple[str, str]] = []
     history: list[tuple[Evaluation, int]] = []
@@ -367,5 +374,7 @@ def test_conservation_and_redelivery_under_random_sequences(data: st.DataObject)
             for s in range(x.start, x.end + 1)
         }
         assert first_before <= first and terminal_before <= terminal
-        assert all(o == "MNG01" and s <= 50 for o, s in first)  # only MNG's definition counts
+        # MNG's units first transfer only inside its authorization; Japan's all did at issuance
+        assert all(s <= 50 for o, s in first if o == "MNG01")
+        assert {(o, s) for o, s in first if o == "JPN01"} >= {("JPN01", s) for s in range(1, 61)}
         first_before, terminal_before = first, terminal

@@ -45,6 +45,7 @@ def issuance(start: int, end: int, tx: str = "ISS-1") -> dict[str, Any]:
 @pytest.fixture()
 def pipe(kit: Kit) -> Pipe:
     p = Pipe(kit)
+    p.open_accounts()
     p.publish(
         MNG, b"jc-1", kit.event_bytes("JC-JPN-MNG", "jcm.issuance.decided", JC, event_id="jc-1")
     )
