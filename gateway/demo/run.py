@@ -158,6 +158,10 @@ def run_demo(
         holdings = holdings_from_entries(entries)
         print(render_summary(rows, holdings, checkpoint, report, bundle_dir, observed))
         failed = [r for r in rows if r["problems"]]
+        crashes = worker.crashes()
+        if crashes:
+            print("FAIL: a worker agent crashed:\n" + "\n".join(crashes[:5]))
+            return 1
         expected_size = len([s for s in steps if not s.is_redelivery])
         if len(entries) != expected_size:
             print(f"FAIL: the audit log has {len(entries)} entries, expected {expected_size}")

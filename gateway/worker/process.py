@@ -76,6 +76,14 @@ class WorkerProcess:
             except ProcessLookupError:
                 pass
 
+    def crashes(self) -> list[str]:
+        """Agent crashes the worker logged (faust restarts a crashed agent and goes on)."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if "Crashed reason=" in line]
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")

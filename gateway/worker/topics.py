@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from gateway.config import Config
+from gateway.core.state import TABLES
 from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC
 
 CHECKPOINT_TOPIC = "a6.audit.checkpoints"
 DISCREPANCY_TOPIC = "a6.discrepancies"
 # Input and audit topics are kept forever: they are the evidence.
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+COMPACTED = {"cleanup.policy": "compact"}
+# The worker's tables: the ledger's plus the ingest stage's dedup table.
+WORKER_TABLES = ("inputs", *TABLES)
+
+
+def changelog_topic(app_id: str, table: str) -> str:
+    """faust's name for a table's changelog topic."""
+    return f"{app_id}-{table}-changelog"
 
 
 def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
@@ -31,4 +40,10 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     for name in (AUDIT_TOPIC, CHECKPOINT_TOPIC):
         topics[name] = 1
         configs[name] = dict(KEEP_FOREVER)
+    # Created here rather than by faust at startup, so that every worker sees them (with
+    # their partition count) from its first metadata fetch on.
+    for table in WORKER_TABLES:
+        name = changelog_topic(cfg.gateway.id, table)
+        topics[name] = n
+        configs[name] = dict(COMPACTED)
     return topics, configs

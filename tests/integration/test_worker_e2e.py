@@ -86,6 +86,7 @@ def test_every_input_ends_as_its_expected_decision(running: Running) -> None:
     assert problems == {}
     distinct = [s for s in running.steps if not s.is_redelivery]
     assert running.store.size() == len(distinct)
+    assert running.worker.crashes() == []
 
 
 def test_dead_letters_carry_reason_codes(running: Running) -> None:
