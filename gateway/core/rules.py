@@ -171,20 +171,11 @@ def declared_quantity(declared: str | None, ranges: Sequence[Range]) -> list[Fin
     return []
 
 
-def balance(state: LedgerState, ca_id: str, origin: str, registry: str, account: str) -> int:
-    """Units an account can give away in one serial space (a scan: called on failures only)."""
-    return sum(
-        b.quantity
-        for b in state.space(ca_id, origin)
-        if (b.registry, b.account, b.state) == (registry, account, "held")
-    )
-
-
 def within_balance(
     state: LedgerState, ca_id: str, origin: str, registry: str, account: str, wanted: int
 ) -> list[Finding]:
     """QTY-002: the quantity does not exceed what the account holds (UKETS check3005)."""
-    have = balance(state, ca_id, origin, registry, account)
+    have = state.held(ca_id, origin, registry, account)
     if wanted > have:
         return [Finding("QTY-002", f"{wanted} units wanted, {registry}/{account} holds {have}")]
     return []

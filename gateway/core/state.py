@@ -59,6 +59,8 @@ class LedgerState:
             name: (tables[name] if tables and name in tables else {}) for name in TABLES
         }
         self._index: dict[tuple[str, str], SortedDict] = {}
+        # Units each account holds (state "held") per serial space, derived like the index.
+        self._held: dict[tuple[str, str, str, str], int] = {}
         self.rebuild_index()
 
     # ---- writes -------------------------------------------------------------------------
@@ -76,11 +78,19 @@ class LedgerState:
 
     def rebuild_index(self) -> None:
         self._index.clear()
+        self._held.clear()
         for rec in self.tables["blocks"].values():
             self._index_block(Block.from_record(_strip(rec)))
 
     def _index_block(self, block: Block) -> None:
         space = self._index.setdefault((block.ca_id, block.origin), SortedDict())
+        # Blocks are keyed by first serial and a split's pieces tile the old block, so the
+        # block a put replaces is the one stored under the same first serial.
+        old = space.get(block.start)
+        for b, sign in ((old, -1), (block, 1)):
+            if b is not None and b.state == "held":
+                key = (b.ca_id, b.origin, b.registry, b.account)
+                self._held[key] = self._held.get(key, 0) + sign * b.quantity
         space[block.start] = block
 
     # ---- reads --------------------------------------------------------------------------
@@ -103,6 +113,10 @@ class LedgerState:
     def blocks(self) -> Iterator[Block]:
         for space in self._index.values():
             yield from space.values()
+
+    def held(self, ca_id: str, origin: str, registry: str, account: str) -> int:
+        """Units ``registry/account`` holds (not reserved, not terminal) in one serial space."""
+        return self._held.get((ca_id, origin, registry, account), 0)
 
     def space(self, ca_id: str, origin: str) -> Iterator[Block]:
         """Every block of one serial space, by serial."""

@@ -117,6 +117,17 @@ def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
         ("IDN01", "ID-PP-1", "held"): 2000,
         ("IDN01", "ID-GOV-1", "held"): 500,  # from its opening holdings
     }
+    # The derived per-account balance agrees with the blocks, and survives a rebuild.
+    sums: dict[tuple[str, str, str, str], int] = {}
+    for b in pipe.state.blocks():
+        if b.state == "held":
+            k = (b.ca_id, b.origin, b.registry, b.account)
+            sums[k] = sums.get(k, 0) + b.quantity
+    for rebuilt in (False, True):
+        if rebuilt:
+            pipe.state.rebuild_index()
+        for k, qty in sums.items():
+            assert pipe.state.held(*k) == qty, (k, rebuilt)
     first = [b for b in pipe.state.blocks() if b.first_transferred]
     assert sum(b.quantity for b in first) == 2000
     assert {b.origin for b in first} == {"MNG01"}
