@@ -98,7 +98,10 @@ class Limits(_Model):
 
 
 class Timeouts(_Model):
+    # DES: a proposal the acquiring registry does not answer in time is cancelled.
     transfer_answer_s: int = Field(default=86_400, ge=1)
+    # How often each worker looks for overdue transfers in the partitions it owns.
+    check_interval_s: float = Field(default=1.0, gt=0, le=3600)
 
 
 class Config(_Model):

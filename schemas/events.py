@@ -134,6 +134,15 @@ class TransferAnswer(Strict):
     reason_code: int | None = Field(default=None, ge=5900, le=5999)
 
 
+class TransferTimeout(Strict):
+    """The gateway's own input: no answer came for a cross-registry transfer in time."""
+
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    originating_registry: RegistryId
+    deadline: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+
+
 class Cancellation(Strict):
     transaction_id: TransactionId
     ca_id: CooperativeApproachId
@@ -281,6 +290,7 @@ _CATALOGUE: tuple[EventType, ...] = (
     EventType("issuance", Issuance, "proposal", ("registry",)),
     EventType("transfer", Transfer, "proposal", ("registry",)),
     EventType("transfer.answer", TransferAnswer, "notification", ("registry",)),
+    EventType("transfer.timeout", TransferTimeout, "notification", ("gateway",)),
     EventType("cancellation", Cancellation, "proposal", ("registry",)),
     EventType("retirement", Retirement, "proposal", ("registry",)),
     EventType("authorization", Authorization, "notification", ("authorizing-authority",)),

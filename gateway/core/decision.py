@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.model import Evaluation, Event, Finding
 
@@ -30,12 +30,6 @@ def event_entry_id(source: str, event_id: str, sha256: str) -> str:
 
 def raw_entry_id(topic: str, partition: int, offset: int) -> str:
     return "raw-" + sha256_hex(f"{topic}\n{partition}\n{offset}".encode())[:40]
-
-
-def iso_ms(timestamp_ms: int) -> str:
-    """UTC RFC 3339 with milliseconds, from a Kafka record timestamp."""
-    t = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
 def decision_entry(

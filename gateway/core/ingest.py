@@ -174,10 +174,12 @@ def authenticate(
     key = check_signer(trust, envelope, owner, joint_committees, received)
     public = public_keys.get(key.key_id) or load_public_key_b64(key.public_key)
     verify_envelope(obj, public)
-    return event_of(envelope, raw.sha256, key.principal, key.role)
+    return event_of(envelope, raw.sha256, key.principal, key.role, raw.timestamp_ms)
 
 
-def event_of(envelope: Envelope, sha256: str, principal: str, role: str) -> Event:
+def event_of(
+    envelope: Envelope, sha256: str, principal: str, role: str, received_ms: int = 0
+) -> Event:
     """The event an authenticated envelope carries, its ``data`` validated by type.
 
     :raises PayloadInvalid: (MSG-001) when ``data`` does not match the event type's model.
@@ -194,6 +196,7 @@ def event_of(envelope: Envelope, sha256: str, principal: str, role: str) -> Even
         sha256=sha256,
         signer_principal=principal,
         signer_role=role,
+        received_ms=received_ms,
     )
     try:
         payload = et.model.model_validate_json(json.dumps(envelope.data))

@@ -41,7 +41,7 @@ from gateway.core.rules import (
     within_balance,
 )
 from gateway.core.state import LedgerState, Put
-from gateway.core.transfers import transfer, transfer_answer
+from gateway.core.transfers import transfer, transfer_answer, transfer_timeout
 from schemas import events as ev
 
 # ---- event types ----------------------------------------------------------------------------
@@ -366,6 +366,7 @@ EVALUATORS: dict[str, Callable[[Event, LedgerState, Directory], Evaluation]] = {
     "issuance": issuance,
     "transfer": transfer,
     "transfer.answer": transfer_answer,
+    "transfer.timeout": transfer_timeout,
     "retirement": retirement,
     "cancellation": cancellation,
     "jcm.issuance.decided": jc_decision,

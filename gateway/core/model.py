@@ -57,6 +57,7 @@ class Directory:
     ca_parties: dict[str, tuple[str, ...]]
     ca_unit_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ndc_period: dict[str, tuple[int, int]] = field(default_factory=dict)
+    transfer_answer_s: int = 86_400
 
 
 @dataclass(frozen=True)
@@ -73,4 +74,7 @@ class Event:
     sha256: str
     signer_principal: str
     signer_role: str
+    # When the gateway received it (the input record's timestamp, in ms): a deterministic
+    # clock for anything measured from arrival, such as a transfer's answer deadline.
+    received_ms: int = 0
     extra: dict[str, Any] = field(default_factory=dict)

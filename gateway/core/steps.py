@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -21,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gateway.config import TopicOwner, Trust
 from gateway.core import decision as dec
 from gateway.core.blocks import Block
-from gateway.core.canonical import canonical_bytes
+from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import (
     PayloadInvalid,
     RawInput,
@@ -170,7 +172,7 @@ def _decide_here(
         return IngestResult(_entry_outputs(prior["entry"], owner, signer))
     outcome: Outcome = "rejected" if event.kind == "proposal" else "discrepancy"
     entry = dec.decision_entry(
-        event, Evaluation(outcome, (finding,)), decided_at=dec.iso_ms(raw.timestamp_ms)
+        event, Evaluation(outcome, (finding,)), decided_at=iso_ms(raw.timestamp_ms)
     )
     put = (seen_key, {"sha256": event.sha256, "entry": entry}) if record and prior is None else None
     return IngestResult(_entry_outputs(entry, owner, signer), put)
@@ -180,7 +182,9 @@ def parse_forwarded(record: Mapping[str, Any]) -> Event:
     """Rebuild the event stage A authenticated (no second signature check)."""
     envelope = Envelope.model_validate(json.loads(record["value"]))
     try:
-        return event_of(envelope, record["sha256"], record["signer"], record["role"])
+        return event_of(
+            envelope, record["sha256"], record["signer"], record["role"], record["timestamp_ms"]
+        )
     except PayloadInvalid as exc:  # stage A validated it; a failure here is a bug
         raise SchemaError(f"forwarded event no longer validates: {exc}") from exc
 
@@ -217,7 +221,7 @@ def ledger_step(
     entry = dec.decision_entry(
         event,
         evaluation,
-        decided_at=dec.iso_ms(int(record["timestamp_ms"])),
+        decided_at=iso_ms(int(record["timestamp_ms"])),
         blocks_after=after,
         ca_id=ca_id,
     )
@@ -236,3 +240,31 @@ def ledger_step(
         "outputs": [[o.topic, o.key, o.value.decode("utf-8")] for o in outputs],
     }
     return LedgerResult(outputs, Put("decisions", key, stored_value), evaluation.effects, version)
+
+
+def timeout_record(tx: Mapping[str, Any], signer: Signer, directory: Directory) -> Output:
+    """The gateway's own ``transfer.timeout`` input for an overdue transfer.
+
+    Deterministic (id, time and signature depend only on the transfer), so two workers or two
+    timer runs that emit it produce the same input, decided once.
+    """
+    data = {
+        "transaction_id": tx["transaction_id"],
+        "ca_id": tx["ca_id"],
+        "originating_registry": tx["origin"],
+        "deadline": tx["deadline"],
+    }
+    event_id = f"timeout-{tx['ca_id']}-{tx['transaction_id']}"
+    value = signer.envelope("transfer.timeout", event_id, tx["deadline"], data)
+    registry = tx["transferring"]["registry_id"]
+    owner = TopicOwner(registry=registry, party=directory.registry_party.get(registry, ""))
+    deadline = datetime.fromisoformat(tx["deadline"].replace("Z", "+00:00"))
+    record = {
+        "value": value.decode("utf-8"),
+        "sha256": sha256_hex(value),
+        "signer": signer.source,
+        "role": "gateway",
+        "owner": owner.model_dump(),
+        "timestamp_ms": int(deadline.timestamp() * 1000),
+    }
+    return Output(LEDGER_TOPIC, tx["ca_id"], canonical_bytes(record))

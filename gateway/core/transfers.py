@@ -7,10 +7,12 @@ only an accepted answer moves them (JCM-003: a cross-registry move needs both si
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from gateway.core.authz import FirstTransfers, auth_key, covering, triggers
 from gateway.core.blocks import Block, Range, intersect
+from gateway.core.decision_time import iso_ms
 from gateway.core.model import Directory, Evaluation, Event, Finding, Notice
 from gateway.core.rules import (
     acquiring_account,
@@ -129,6 +131,8 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         "ranges": [r.wire() for r in ranges],
         "first_transfer": [r.wire() | {"authorization_id": ft.auth_for(r)} for r in ft.ranges],
         "proposed_by": event.id,
+        # DES: no answer by then and the gateway cancels the transfer (as its own input).
+        "deadline": iso_ms(event.received_ms + d.transfer_answer_s * 1000),
     }
     effects.append(Put("transfers", f"{p.ca_id}|{p.transaction_id}", record))
     body = {
@@ -209,7 +213,7 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
         status = "completed"
         actions: tuple[str, ...] = ("Acquisition",)
     else:
-        effects = move(parts, const(state="held", reserved_by=None))
+        effects = _release(state, tx)
         status, actions = "rejected", ()
     effects.append(
         Put(
@@ -235,3 +239,61 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
         notices=(notice,),
         quantity=quantity_of(ranges),
     )
+
+
+def _release(state: LedgerState, tx: dict[str, Any]) -> list[Put]:
+    """Effects that put a transfer's reserved units back where they were."""
+    ranges = [Range(int(r["serial_start"]), int(r["serial_end"])) for r in tx["ranges"]]
+    parts = [
+        (b, part)
+        for r in ranges
+        for b, part in intersect(state.overlapping(tx["ca_id"], tx["origin"], r), r)[0]
+        if b.state == "reserved" and b.reserved_by == tx["transaction_id"]
+    ]
+    return move(parts, const(state="held", reserved_by=None))
+
+
+def transfer_timeout(event: Event, state: LedgerState, d: Directory) -> Evaluation:
+    """The gateway's own timeout input: an unanswered proposal is cancelled (DES status 7)."""
+    p = event.payload
+    assert isinstance(p, ev.TransferTimeout)
+    key = f"{p.ca_id}|{p.transaction_id}"
+    tx = state.get("transfers", key)
+    if event.signer_role != "gateway":
+        return Evaluation("discrepancy", (Finding("MSG-002", "only the gateway times out"),))
+    if tx is None:
+        return Evaluation(
+            "discrepancy", (Finding("TRN-001", f"no transfer {p.transaction_id} is pending"),)
+        )
+    if tx["status"] != "proposed":
+        # The answer won the race: whichever the ledger saw first decided.
+        return Evaluation(
+            "discrepancy",
+            (Finding("TRN-002", f"transfer {p.transaction_id} is already {tx['status']}"),),
+        )
+    effects = _release(state, tx)
+    effects.append(Put("transfers", key, {**tx, "status": "cancelled", "answer": None}))
+    body = {
+        "transaction_id": p.transaction_id,
+        "ca_id": p.ca_id,
+        "status": "cancelled",
+        "reason": f"no answer by {p.deadline}",
+    }
+    notices = tuple(
+        Notice(tx[side]["registry_id"], "transfer.cancelled", body)
+        for side in ("transferring", "acquiring")
+    )
+    ranges = [Range(int(r["serial_start"]), int(r["serial_end"])) for r in tx["ranges"]]
+    return Evaluation(
+        "recorded", effects=tuple(effects), notices=notices, quantity=quantity_of(ranges)
+    )
+
+
+def overdue(transfers: Iterable[tuple[str, dict[str, Any]]], now_ms: int) -> list[dict[str, Any]]:
+    """Pending transfers whose deadline has passed (the timer's question, asked of a table)."""
+    now = iso_ms(now_ms)
+    return [
+        tx
+        for _, tx in transfers
+        if tx and tx.get("status") == "proposed" and tx.get("deadline", now) < now
+    ]

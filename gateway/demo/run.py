@@ -36,6 +36,8 @@ from gateway.worker.process import WorkerProcess
 from gateway.worker.topics import topic_plan
 
 Say = Callable[[str], None]
+# How long the demo's acquiring registries have to answer a transfer proposal.
+DEMO_ANSWER_S = 15
 
 
 def _say(msg: str) -> None:
@@ -53,6 +55,27 @@ async def _wait_entry(
                 f"no audit entry {entry_id} after {timeout:.0f}s", code="DEMO-TIMEOUT"
             )
         await asyncio.sleep(0.05)
+
+
+async def _wait_input(
+    store: AuditStore, source: str, event_id: str, timeout: float, worker: WorkerProcess
+) -> str:
+    """Wait for the entry of an input the gateway made itself (e.g. a timeout)."""
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while True:
+        for body in store.entries(seen):
+            seen += 1
+            entry = json.loads(body)
+            inp = entry.get("input", {})
+            if (inp.get("source"), inp.get("id")) == (source, event_id):
+                return str(entry["entry_id"])
+        worker.check_alive()
+        if time.monotonic() > deadline:
+            raise GatewayError(
+                f"no decision for {event_id} after {timeout:.0f}s", code="DEMO-TIMEOUT"
+            )
+        await asyncio.sleep(0.1)
 
 
 async def replay(
@@ -75,6 +98,14 @@ async def replay(
     observed: dict[str, Any] = {"entries": {}, "size_after": {}}
     try:
         for i, step in enumerate(steps):
+            if step.awaits is not None:
+                assert step.source is not None
+                wait = cfg.timeouts.transfer_answer_s + 60.0
+                entry_id = await _wait_input(store, step.source, step.awaits, wait, worker)
+                observed["entries"][step.id] = entry_id
+                observed["size_after"][step.id] = store.size()
+                say(f"step {i + 1:2d}/{len(steps)} {step.id}: decided by the gateway's timer")
+                continue
             meta = await producer.send_and_wait(step.topic, step.value, key=step.key)
             entry_id = step.entry_id or raw_entry_id(meta.topic, meta.partition, meta.offset)
             timeout = first_timeout if i == 0 else 60.0
@@ -138,7 +169,7 @@ def run_demo(
     _say(f"Kafka answers at {broker.bootstrap} after {time.monotonic() - t0:.1f}s")
     worker: WorkerProcess | None = None
     try:
-        world = write_world(workdir, bootstrap=broker.bootstrap)
+        world = write_world(workdir, bootstrap=broker.bootstrap, transfer_answer_s=DEMO_ANSWER_S)
         lc = load_config(world.config_path)
         topics, configs = topic_plan(lc.config)
         asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))

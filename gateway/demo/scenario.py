@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id
-from gateway.demo.world import World, signed_event
+from gateway.demo.world import GATEWAY_ID, World, signed_event
 from gateway.errors import ConfigError
 
 
@@ -35,10 +35,12 @@ class Step:
     event_id: str | None = None
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The id of a gateway input to wait for, instead of publishing anything.
+    awaits: str | None = None
 
     @property
     def entry_id(self) -> str | None:
-        if self.source is None or self.event_id is None:
+        if self.source is None or self.event_id is None or self.awaits:
             return None
         return event_entry_id(self.source, self.event_id, sha256_hex(self.value))
 
@@ -68,8 +70,12 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
             actions=tuple(e["actions"]) if "actions" in e else None,
             same_as=e.get("same_as"),
         )
-        topic = f"a6.in.{raw['topic']}"
-        if "raw" in raw:
+        topic = f"a6.in.{raw.get('topic', '')}"
+        if "await_timeout" in raw:
+            t = raw["await_timeout"]
+            awaits = f"timeout-{t['ca_id']}-{t['transaction_id']}"
+            step = Step(raw["id"], "", b"", b"", expect, GATEWAY_ID, awaits, awaits=awaits)
+        elif "raw" in raw:
             value = raw["raw"].encode()
             step = Step(raw["id"], topic, raw["id"].encode(), value, expect)
         elif "redeliver" in raw:

@@ -68,8 +68,14 @@ def _load_or_make(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def write_world(root: Path, *, bootstrap: str, partitions: int = 4) -> World:
-    """Create (or reuse) keys and write ``config.yaml`` and ``trust.yaml`` under ``root``."""
+def write_world(
+    root: Path, *, bootstrap: str, partitions: int = 4, transfer_answer_s: int = 86_400
+) -> World:
+    """Create (or reuse) keys and write ``config.yaml`` and ``trust.yaml`` under ``root``.
+
+    ``transfer_answer_s`` is how long an acquiring registry has to answer a proposal; the
+    demo shortens it so that its unanswered transfer times out while you watch.
+    """
     keydir = root / "keys"
     keydir.mkdir(parents=True, exist_ok=True)
     keys = {p: _load_or_make(keydir / f"{p}.pem") for p in SIGNERS}
@@ -87,6 +93,7 @@ def write_world(root: Path, *, bootstrap: str, partitions: int = 4) -> World:
             "log_key_file": "keys/log.key",
         },
         "kafka": {"bootstrap": bootstrap, "partitions": partitions},
+        "timeouts": {"transfer_answer_s": transfer_answer_s, "check_interval_s": 1.0},
         "parties": [{"code": c, "name": n, "ndc_period": [2021, 2030]} for c, n in PARTIES.items()],
         "registries": [{"id": r, "party": p, "transport": "kafka"} for r, p in REGISTRIES.items()],
         "cooperative_approaches": [

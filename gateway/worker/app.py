@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,15 @@ from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
 from gateway.core.ingest import RawInput
 from gateway.core.state import GLOBAL_TABLES, TABLES, LedgerState
-from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC, Output, ingest_step, ledger_step
+from gateway.core.steps import (
+    AUDIT_TOPIC,
+    LEDGER_TOPIC,
+    Output,
+    ingest_step,
+    ledger_step,
+    timeout_record,
+)
+from gateway.core.transfers import overdue
 from gateway.worker.context import WorkerContext
 
 log = logging.getLogger("a6gw.worker")
@@ -140,6 +149,18 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
                 state.apply([result.decision_put], result.version)
             state.apply(result.effects, result.version)
             await send_all(result.outputs)
+
+    emitted: set[str] = set()
+
+    @app.timer(interval=cfg.timeouts.check_interval_s)  # type: ignore[untyped-decorator]
+    async def timeouts() -> None:
+        """Overdue transfers in the partitions this worker owns become timeout inputs."""
+        now_ms = int(time.time() * 1000)
+        for tx in overdue(tables["transfers"].items(), now_ms):
+            ident = f"{tx['ca_id']}|{tx['transaction_id']}"
+            if ident not in emitted:
+                await send_all([timeout_record(tx, ctx.signer, ctx.directory)])
+                emitted.add(ident)
 
     store = AuditStore(lc.data_dir / "audit.sqlite")
 

@@ -50,4 +50,5 @@ def directory_of(cfg: Config) -> Directory:
         ca_parties={ca.id: tuple(ca.parties) for ca in cfg.cooperative_approaches},
         ca_unit_types={ca.id: tuple(ca.unit_types) for ca in cfg.cooperative_approaches},
         ndc_period={p.code: p.ndc_period for p in cfg.parties if p.ndc_period},
+        transfer_answer_s=cfg.timeouts.transfer_answer_s,
     )

@@ -21,7 +21,7 @@ from gateway.audit.bundle import verify_bundle, write_bundle
 from gateway.audit.note import LogKey
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig, load_config
-from gateway.demo.run import check, replay
+from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.world import World, signed_event, write_world
 from gateway.kafka.admin import create_topics
@@ -44,7 +44,7 @@ class Running:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("gateway")
-    world = write_world(root, bootstrap=kafka_bootstrap)
+    world = write_world(root, bootstrap=kafka_bootstrap, transfer_answer_s=DEMO_ANSWER_S)
     lc = load_config(world.config_path)
     topics, configs = topic_plan(lc.config)
     asyncio.run(create_topics(kafka_bootstrap, topics, configs=configs))

@@ -15,7 +15,15 @@ import pytest
 from gateway.config import load_config
 from gateway.core.ingest import RawInput
 from gateway.core.state import LedgerState
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC, ingest_step, ledger_step
+from gateway.core.steps import (
+    AUDIT_TOPIC,
+    DLQ_TOPIC,
+    LEDGER_TOPIC,
+    ingest_step,
+    ledger_step,
+    timeout_record,
+)
+from gateway.core.transfers import overdue
 from gateway.demo.scenario import load_steps
 from gateway.demo.world import write_world
 from gateway.worker.context import WorkerContext
@@ -56,6 +64,12 @@ class MemoryPipeline:
         for o in res.outputs:
             self._route(o.topic, o.key, o.value)
 
+    def fire_timers(self, now_ms: int) -> None:
+        """What the worker's timer does: overdue transfers become timeout inputs."""
+        for tx in overdue(self.state.tables["transfers"].items(), now_ms):
+            out = timeout_record(tx, self.ctx.signer, self.ctx.directory)
+            self._route(out.topic, out.key, out.value)
+
     def _route(self, topic: str, key: str, value: bytes) -> None:
         self.sent.append((topic, key, value))
         if topic == AUDIT_TOPIC:
@@ -82,7 +96,10 @@ def test_scenario_outcomes_in_memory(pipe: MemoryPipeline) -> None:
     steps = load_steps(pipe.world)
     for step in steps:
         before = len(pipe.audit)
-        pipe.publish(step.topic, step.key, step.value)
+        if step.awaits:
+            pipe.fire_timers(TS + 10**9)  # long after every deadline
+        else:
+            pipe.publish(step.topic, step.key, step.value)
         new = list(pipe.audit.values())[before:]
         if step.is_redelivery:
             assert new == [], f"{step.id}: a redelivery added an audit entry"
@@ -103,7 +120,9 @@ def test_scenario_outcomes_in_memory(pipe: MemoryPipeline) -> None:
 
 def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
     for step in load_steps(pipe.world):
-        pipe.publish(step.topic, step.key, step.value)
+        if not step.awaits:
+            pipe.publish(step.topic, step.key, step.value)
+    pipe.fire_timers(TS + 10**9)
     held: dict[tuple[str, str, str], int] = {}
     for b in pipe.state.blocks():
         k = (b.registry, b.account, b.state)

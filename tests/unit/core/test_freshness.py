@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from a6kit import TS, Kit, Pipe, rng
 
-from gateway.core.decision import iso_ms
+from gateway.core.decision_time import iso_ms
 from gateway.core.steps import AUDIT_TOPIC
 
 MNG, JPN = "a6.in.MNG01", "a6.in.JPN01"
