@@ -155,6 +155,8 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     @app.timer(interval=cfg.timeouts.check_interval_s)  # type: ignore[untyped-decorator]
     async def timeouts() -> None:
         """Overdue transfers in the partitions this worker owns become timeout inputs."""
+        if app.rebalancing or not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
+            return  # a half-recovered table could show an answered transfer as pending
         now_ms = int(time.time() * 1000)
         for tx in overdue(tables["transfers"].items(), now_ms):
             ident = f"{tx['ca_id']}|{tx['transaction_id']}"
