@@ -38,7 +38,6 @@ from gateway.core.rules import (
     sender_is,
     shape,
     transferring_account,
-    within_balance,
 )
 from gateway.core.state import LedgerState, Put
 from gateway.core.transfers import transfer, transfer_answer, transfer_timeout
@@ -232,10 +231,6 @@ def _terminal(
         [r for r in ranges if r.start <= r.end],
     )
     findings += held
-    if any(f.code == "BLK-003" for f in held):
-        findings += within_balance(
-            state, p.ca_id, p.originating_registry, p.registry_id, p.account_id, qty
-        )
     party = d.registry_party.get(p.originating_registry)
     findings += one_period(parts, d, party)
     ft = FirstTransfers(state)

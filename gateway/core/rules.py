@@ -62,7 +62,8 @@ def participation(
 def held_parts(
     state: LedgerState, ca_id: str, origin: str, registry: str, account: str, want: Sequence[Range]
 ) -> tuple[list[tuple[Block, Range]], list[Finding]]:
-    """BLK-003 / BLK-007: the account holds every requested range, none terminal or reserved."""
+    """BLK-003 / BLK-007 / BLK-009: the account holds every requested range, none terminal
+    or reserved; when it does not, QTY-002 compares the quantity with its balance."""
     parts: list[tuple[Block, Range]] = []
     missing: list[Range] = []
     terminal: list[Range] = []
@@ -86,6 +87,7 @@ def held_parts(
                 "BLK-003", f"account {registry}/{account} does not hold these units", tuple(missing)
             )
         )
+        findings += within_balance(state, ca_id, origin, registry, account, quantity_of(want))
     if terminal:
         findings.append(Finding("BLK-007", "units are retired or cancelled", tuple(terminal)))
     if reserved:

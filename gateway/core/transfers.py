@@ -28,7 +28,6 @@ from gateway.core.rules import (
     sender_is,
     shape,
     transferring_account,
-    within_balance,
 )
 from gateway.core.state import LedgerState, Put
 from schemas import events as ev
@@ -82,10 +81,6 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         [r for r in ranges if r.start <= r.end],
     )
     findings += held
-    if any(f.code == "BLK-003" for f in held):
-        findings += within_balance(
-            state, p.ca_id, p.originating_registry, src.registry_id, src.account_id, qty
-        )
     src_party, dst_party = (
         d.registry_party.get(src.registry_id),
         d.registry_party.get(dst.registry_id),

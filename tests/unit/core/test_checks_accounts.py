@@ -16,16 +16,6 @@ from a6book import DIRECTORY, Book, codes, merge, only, ranges_of, rng
 MA, MB, JA = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A")
 
 
-@pytest.fixture()
-def book() -> Book:
-    """Decision D1, MNG01 [1, 100] issued into MN-A, MNG authorizes [1, 100] (NDC)."""
-    b = Book()
-    assert b.decide().outcome == "recorded"
-    assert b.issue("MNG01", [(1, 100, "MN-A")]).outcome == "accepted"
-    assert b.authorize("MNG", [("MNG01", 1, 100)]).outcome == "recorded"
-    return b
-
-
 def held(b: Book, registry: str, account: str) -> list[tuple[int, int]]:
     return merge(b.holdings().get((registry, account, "held"), []))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 from a6book import Book, codes, merge, only, ranges_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,16 +13,6 @@ from gateway.core.model import Evaluation
 from gateway.core.state import LedgerState, Put
 
 MA, MB, JA = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A")
-
-
-@pytest.fixture()
-def book() -> Book:
-    """Decision D1 (1e6 units each side), MNG01 [1, 100] in MN-A, MNG authorizes [1, 100]."""
-    b = Book()
-    assert b.decide().outcome == "recorded"
-    assert b.issue("MNG01", [(1, 100, "MN-A")]).outcome == "accepted"
-    assert b.authorize("MNG", [("MNG01", 1, 100)]).outcome == "recorded"
-    return b
 
 
 # ---- one code each --------------------------------------------------------------------

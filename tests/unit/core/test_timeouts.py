@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from a6book import Book, codes, merge
 
 from gateway.core.decision_time import iso_ms
 from gateway.core.transfers import overdue
 
 MA, JA = ("MNG01", "MN-A"), ("JPN01", "JP-A")
-
-
-@pytest.fixture()
-def book() -> Book:
-    b = Book()
-    assert b.decide().outcome == "recorded"
-    assert b.issue("MNG01", [(1, 100, "MN-A")]).outcome == "accepted"
-    assert b.authorize("MNG", [("MNG01", 1, 100)]).outcome == "recorded"
-    return b
 
 
 def timeout(book: Book, tx: str = "TX-1", signer: str = "a6gw-demo", origin: str = "MNG01"):  # type: ignore[no-untyped-def]
