@@ -8,7 +8,8 @@
 
 Agents run with ``concurrency=1`` (faust #606) under at-least-once delivery; every effect is
 idempotent, keyed by deterministic ids. Each agent waits for its outputs to be acknowledged
-(acks=all) before it moves on, so an input is never committed ahead of its decision.
+(acks=all) before it moves on, so an input is never committed ahead of its decision; the
+ledger also makes each decision record durable before any of its effects.
 """
 
 from __future__ import annotations
@@ -146,9 +147,14 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
             record = json.loads(msg.value)
             result = ledger_step(record, state, ctx.directory, ctx.signer, version=msg.offset)
             if result.decision_put is not None:
+                # The decision record carries its state change. It is on the broker before
+                # any effect is, so a crash can never leave effects without their decision
+                # (which a redelivery would then re-evaluate against half-changed state).
                 state.apply([result.decision_put], result.version)
+                await app.producer.flush()
             state.apply(result.effects, result.version)
             await send_all(result.outputs)
+            await app.producer.flush()  # effects too, before this input may be committed
 
     emitted: set[str] = set()
 
