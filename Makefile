@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.a6gw-installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: setup demo test unit integration lint schemas bench kafka-start kafka-stop clean help
+.PHONY: setup demo test unit integration lint schemas bench faults kafka-start kafka-stop clean help
 
 help:
 	@echo "make demo         set up, then replay the bundled JCM scenario on a local Kafka broker"
@@ -18,6 +18,7 @@ help:
 	@echo "make integration  integration tests only (starts a broker for the session)"
 	@echo "make lint         ruff, ruff format --check, mypy, schema freshness"
 	@echo "make schemas      regenerate schemas/json from the models"
+	@echo "make faults       kill -9 the worker 10x and restart the broker during 20,000 inputs"
 	@echo "make bench        measure the pure check path on one core (no Kafka, ~1 min)"
 
 $(STAMP): pyproject.toml
@@ -48,6 +49,10 @@ test: lint
 
 schemas: setup
 	$(BIN)/python -m schemas.gen
+
+faults: setup
+	$(BIN)/python tests/faults/faults.py --events 20000 --kills 10 --broker-restart $(FAULTS_ARGS)
+	$(BIN)/python tests/faults/faults.py --recovery-blocks 100000
 
 bench: setup
 	$(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)

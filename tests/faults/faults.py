@@ -1,0 +1,563 @@
+"""Crash the worker (kill -9) and restart the broker in the middle of a run; lose nothing.
+
+Publishes a realistic load in phases (accounts, a Joint Committee decision and an
+authorization; issuances; transfers within and across registries; the acquiring registry's
+answers; retirements) while a killer SIGKILLs the worker at random moments and restarts it.
+Then it checks, from the audit log alone, that every input has exactly one decision (no
+loss, no duplicate), that every decision is the expected one, that the ledger conserves
+units with no unit both reserved and free, and that consumer lag is 0.
+
+    python tests/faults/faults.py --events 20000 --kills 10 --broker-restart
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+
+from gateway.audit.store import AuditStore
+from gateway.config import load_config
+from gateway.core.canonical import sha256_hex
+from gateway.core.decision import event_entry_id
+from gateway.demo.report import holdings_from_entries
+from gateway.demo.world import World, signed_event, write_world
+from gateway.kafka.admin import create_topics
+from gateway.kafka.broker import LocalBroker
+from gateway.worker.process import WorkerProcess
+from gateway.worker.topics import topic_plan
+
+BLOCK = 100  # units per issued block
+
+
+@dataclass(frozen=True)
+class Input:
+    topic: str
+    key: bytes
+    value: bytes
+    source: str
+    expect: str
+
+    @property
+    def entry_id(self) -> str:
+        return event_entry_id(self.source, self.key.decode(), sha256_hex(self.value))
+
+
+@dataclass
+class Report:
+    inputs: int = 0
+    decisions: int = 0
+    losses: int = 0
+    duplicates: int = 0
+    wrong: int = 0
+    kills: int = 0
+    broker_restarts: int = 0
+    reserved_left: int = 0
+    units_issued: int = 0
+    units_seen: int = 0
+    lag: int = -1
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def render(self) -> str:
+        return (
+            f"kills {self.kills}, broker restarts {self.broker_restarts}, inputs {self.inputs}, "
+            f"decisions {self.decisions}, losses {self.losses}, duplicates {self.duplicates}, "
+            f"unexpected decisions {self.wrong}, reserved units left {self.reserved_left}, "
+            f"units issued {self.units_issued} / in the ledger {self.units_seen}, "
+            f"consumer lag {self.lag}, {self.seconds:.0f} s"
+        )
+
+
+def _ev(
+    world: World,
+    signer: str,
+    name: str,
+    eid: str,
+    data: dict[str, Any],
+    expect: str,
+    registry: str | None = None,
+) -> Input:
+    """A signed input published on ``registry``'s topic (default: the signer's own)."""
+    value = signed_event(
+        world.keys[signer],
+        key_id=world.key_id(signer),
+        source=signer,
+        name=name,
+        event_id=eid,
+        data=data,
+    )
+    return Input(f"a6.in.{registry or signer}", eid.encode(), value, signer, expect)
+
+
+def phases(world: World, events: int) -> list[list[Input]]:
+    """The load, in phases whose outcomes do not depend on interleaving within a phase."""
+    issued = max(4, int(events / 1.875))
+    setup = [
+        _ev(
+            world,
+            r,
+            "account.opened",
+            f"acc-{r}-{a}",
+            {"registry_id": r, "account_id": a, "account_type": t, "holder": "holder"},
+            "recorded",
+        )
+        for r, a, t in [
+            ("JPN01", "JP-GOV-1", "government-holding"),
+            ("JPN01", "JP-RET-1", "retirement"),
+            ("MNG01", "MN-PP-1", "participant-holding"),
+            ("MNG01", "MN-GOV-1", "government-holding"),
+        ]
+    ]
+    setup.append(
+        _ev(
+            world,
+            "JC-JPN-MNG",
+            "jcm.issuance.decided",
+            "jc-1",
+            {
+                "decision_id": "MN003-1",
+                "ca_id": "CA0001",
+                "project_id": "MN003",
+                "monitoring_period": {"start": "2025-01-01", "end": "2025-12-31"},
+                "vintage": 2025,
+                "quantity": str(10**12),
+                "allocation": [
+                    {"registry_id": "MNG01", "quantity": str(6 * 10**11)},
+                    {"registry_id": "JPN01", "quantity": str(4 * 10**11)},
+                ],
+            },
+            "recorded",
+            "MNG01",
+        )
+    )
+    setup.append(
+        _ev(
+            world,
+            "MNG",
+            "authorization",
+            "auth-1",
+            {
+                "authorization_id": "MN-AUTH-1",
+                "version": 1,
+                "status": "granted",
+                "ca_id": "CA0001",
+                "authorizing_party": "MNG",
+                "date": "2025-09-01",
+                "purposes": "NDC",
+                "first_transfer_definition": "First international transfer",
+                "coverage": [
+                    {"originating_registry": "MNG01", "serial_start": "1", "serial_end": str(10**9)}
+                ],
+            },
+            "recorded",
+            "MNG01",
+        )
+    )
+
+    def rng(i: int) -> dict[str, str]:
+        return {"serial_start": str(i * BLOCK + 1), "serial_end": str((i + 1) * BLOCK)}
+
+    issue = [
+        _ev(
+            world,
+            "MNG01",
+            "issuance",
+            f"iss-{i}",
+            {
+                "transaction_id": f"ISS-{i}",
+                "ca_id": "CA0001",
+                "registry_id": "MNG01",
+                "decision_id": "MN003-1",
+                "vintage": 2025,
+                "unit_type": "JCM",
+                "blocks": [rng(i) | {"account_id": "MN-PP-1"}],
+            },
+            "accepted",
+        )
+        for i in range(issued)
+    ]
+    quarter = issued // 4
+    intra = [
+        _ev(
+            world,
+            "MNG01",
+            "transfer",
+            f"tx-in-{i}",
+            {
+                "transaction_id": f"TXI-{i}",
+                "ca_id": "CA0001",
+                "originating_registry": "MNG01",
+                "transferring": {"registry_id": "MNG01", "account_id": "MN-PP-1"},
+                "acquiring": {"registry_id": "MNG01", "account_id": "MN-GOV-1"},
+                "blocks": [rng(i)],
+            },
+            "accepted",
+        )
+        for i in range(quarter)
+    ]
+    cross = [
+        _ev(
+            world,
+            "MNG01",
+            "transfer",
+            f"tx-x-{i}",
+            {
+                "transaction_id": f"TXX-{i}",
+                "ca_id": "CA0001",
+                "originating_registry": "MNG01",
+                "transferring": {"registry_id": "MNG01", "account_id": "MN-PP-1"},
+                "acquiring": {"registry_id": "JPN01", "account_id": "JP-GOV-1"},
+                "blocks": [rng(i)],
+            },
+            "accepted",
+        )
+        for i in range(quarter, 2 * quarter)
+    ]
+    answers = [
+        _ev(
+            world,
+            "JPN01",
+            "transfer.answer",
+            f"ans-{i}",
+            {
+                "transaction_id": f"TXX-{i}",
+                "ca_id": "CA0001",
+                "originating_registry": "MNG01",
+                "answer": "accepted",
+            },
+            "recorded",
+        )
+        for i in range(quarter, 2 * quarter)
+    ]
+    retire = [
+        _ev(
+            world,
+            "JPN01",
+            "retirement",
+            f"ret-{i}",
+            {
+                "transaction_id": f"RET-{i}",
+                "ca_id": "CA0001",
+                "originating_registry": "MNG01",
+                "registry_id": "JPN01",
+                "account_id": "JP-GOV-1",
+                "retirement_account_id": "JP-RET-1",
+                "using_party": "JPN",
+                "ndc_year": 2026,
+                "blocks": [rng(i)],
+            },
+            "accepted",
+        )
+        for i in range(quarter, quarter + quarter // 2)
+    ]
+    return [setup, issue, intra + cross, answers, retire]
+
+
+async def _publish(bootstrap: str, inputs: list[Input]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    try:
+        futures = [await producer.send(i.topic, i.value, key=i.key) for i in inputs]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def _lag(bootstrap: str, group: str, topics: list[str]) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        ends = await consumer.end_offsets(tps)
+        return sum(ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in tps)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def run(
+    workdir: Path,
+    *,
+    events: int,
+    kills: int,
+    broker_restart: bool,
+    port: int,
+    seed: int = 1,
+    say: Any = print,
+) -> Report:
+    """One fault run in ``workdir`` (wiped) on its own broker; returns the report."""
+    rnd = random.Random(seed)
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    report = Report()
+    t0 = time.monotonic()
+    broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
+    broker.start()
+    world = write_world(workdir, bootstrap=broker.bootstrap)
+    lc = load_config(world.config_path)
+    topics, configs = topic_plan(lc.config)
+    asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
+    worker = WorkerProcess(world.config_path, workdir / "worker.log")
+    worker.start()
+    store = AuditStore(lc.data_dir / "audit.sqlite")
+    plan = phases(world, events)
+    every = [i for phase in plan for i in phase]
+    report.inputs = len(every)
+    budget = kills
+    try:
+        for n, phase in enumerate(plan):
+            asyncio.run(_publish(broker.bootstrap, phase))
+            want = {i.entry_id for i in phase}
+            deadline = time.monotonic() + 120 + len(phase) / 20
+            next_kill = time.monotonic() + rnd.uniform(1.0, 4.0)
+            while not want <= _ids(store):
+                now = time.monotonic()
+                if now > deadline:
+                    report.problems.append(f"phase {n}: {len(want - _ids(store))} inputs undecided")
+                    break
+                if budget and n > 0 and now > next_kill:
+                    worker.kill()
+                    report.kills += 1
+                    budget -= 1
+                    worker.start()
+                    next_kill = now + rnd.uniform(2.0, 6.0)
+                    say(f"  killed the worker (-9) and restarted it ({report.kills}/{kills})")
+                if broker_restart and n == 2 and not report.broker_restarts:
+                    broker.stop()
+                    broker.start()
+                    report.broker_restarts += 1
+                    say("  restarted the broker")
+                time.sleep(0.2)
+            say(f"phase {n + 1}/{len(plan)}: {len(phase)} inputs decided (log size {store.size()})")
+        while budget:  # kills left over: spend them now, at rest, then let it settle
+            worker.kill()
+            report.kills += 1
+            budget -= 1
+            worker.start()
+        time.sleep(3)
+        _check(report, every, store)
+        report.lag = _wait_lag(
+            broker.bootstrap,
+            lc.config.gateway.id,
+            [t for t in topics if t.startswith("a6.in.") or t == "a6.ledger"],
+            worker,
+        )
+        if report.lag:
+            report.problems.append(f"consumer lag {report.lag}")
+        crashes = worker.crashes()
+        if crashes:
+            report.problems.append(f"agent crashes: {crashes[:3]}")
+    finally:
+        worker.stop()
+        broker.stop()
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def _ids(store: AuditStore) -> set[str]:
+    return {json.loads(b)["entry_id"] for b in store.entries()}
+
+
+def _wait_lag(bootstrap: str, group: str, topics: list[str], worker: WorkerProcess) -> int:
+    lag = -1
+    for _ in range(60):  # faust commits every few seconds
+        lag = asyncio.run(_lag(bootstrap, group, topics))
+        if lag == 0:
+            break
+        time.sleep(1)
+    return lag
+
+
+def _check(report: Report, every: list[Input], store: AuditStore) -> None:
+    entries = [json.loads(b) for b in store.entries()]
+    report.decisions = len(entries)
+    per_input = Counter((e["input"].get("source"), e["input"].get("id")) for e in entries)
+    expected = {(i.source, i.key.decode()): i for i in every}
+    report.losses = sum(1 for k in expected if per_input[k] == 0)
+    report.duplicates = sum(n - 1 for n in per_input.values() if n > 1)
+    extra = [k for k in per_input if k not in expected]
+    for e in entries:
+        i = expected.get((e["input"].get("source"), e["input"].get("id")))
+        if i is not None and (e["outcome"] != i.expect or e["results"]):
+            report.wrong += 1
+    holdings = holdings_from_entries(store.entries())
+    report.reserved_left = sum(q for (_, _, state), q in holdings.items() if state == "reserved")
+    report.units_seen = sum(holdings.values())
+    report.units_issued = BLOCK * sum(1 for i in every if i.key.startswith(b"iss-"))
+    for name, value in [
+        ("losses", report.losses),
+        ("duplicates", report.duplicates),
+        ("unexpected decisions", report.wrong),
+        ("extra entries", len(extra)),
+        ("reserved units left", report.reserved_left),
+    ]:
+        if value:
+            report.problems.append(f"{name}: {value}")
+    if report.units_seen != report.units_issued:
+        report.problems.append(f"conservation: {report.units_seen} != {report.units_issued}")
+
+
+def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict[str, float]:
+    """Seconds a worker needs to rebuild a serial space of ``blocks`` blocks from the changelog.
+
+    Issues the blocks (1,000 per issuance), stops the worker, deletes its local tables
+    (so everything comes back from the changelog topics), restarts it and times how long
+    until it decides the next input that depends on that state.
+    """
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
+    broker.start()
+    world = write_world(workdir, bootstrap=broker.bootstrap)
+    lc = load_config(world.config_path)
+    topics, configs = topic_plan(lc.config)
+    asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
+    worker = WorkerProcess(world.config_path, workdir / "worker.log")
+    worker.start()
+    store = AuditStore(lc.data_dir / "audit.sqlite")
+    try:
+        setup = phases(world, 8)[0]
+        per = 1000
+        issue = [
+            _ev(
+                world,
+                "MNG01",
+                "issuance",
+                f"big-{n}",
+                {
+                    "transaction_id": f"BIG-{n}",
+                    "ca_id": "CA0001",
+                    "registry_id": "MNG01",
+                    "decision_id": "MN003-1",
+                    "vintage": 2025,
+                    "unit_type": "JCM",
+                    "blocks": [
+                        {
+                            "serial_start": str(i * 2 + 1),
+                            "serial_end": str(i * 2 + 1),
+                            "account_id": "MN-PP-1",
+                        }
+                        for i in range(n * per, (n + 1) * per)
+                    ],
+                },
+                "accepted",
+            )
+            for n in range(blocks // per)
+        ]
+        t = time.monotonic()
+        for phase in (setup, issue):
+            asyncio.run(_publish(broker.bootstrap, phase))
+            _wait(store, {i.entry_id for i in phase}, 600 + len(phase))
+        load_s = time.monotonic() - t
+        say(f"  {blocks} blocks in the ledger after {load_s:.0f} s")
+        worker.stop()
+        shutil.rmtree(lc.data_dir / "worker", ignore_errors=True)
+        probe = _ev(
+            world,
+            "MNG01",
+            "transfer",
+            "probe",
+            {
+                "transaction_id": "PROBE",
+                "ca_id": "CA0001",
+                "originating_registry": "MNG01",
+                "transferring": {"registry_id": "MNG01", "account_id": "MN-PP-1"},
+                "acquiring": {"registry_id": "MNG01", "account_id": "MN-GOV-1"},
+                "blocks": [{"serial_start": "1", "serial_end": "1"}],
+            },
+            "accepted",
+        )
+        t = time.monotonic()
+        worker.start()
+        asyncio.run(_publish(broker.bootstrap, [probe]))
+        _wait(store, {probe.entry_id}, 900)
+        recover_s = time.monotonic() - t
+        entry = next(json.loads(b) for b in store.entries(store.size() - 1))
+        if entry["outcome"] != "accepted":
+            raise SystemExit(f"the probe after recovery was {entry['outcome']}: {entry['results']}")
+        return {"blocks": blocks, "load_s": load_s, "restart_to_decision_s": recover_s}
+    finally:
+        worker.stop()
+        broker.stop()
+
+
+def _wait(store: AuditStore, want: set[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not want <= _ids(store):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{len(want - _ids(store))} inputs undecided after {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=20_000, help="inputs to publish")
+    parser.add_argument("--kills", type=int, default=10, help="kill -9 the worker this often")
+    parser.add_argument("--broker-restart", action="store_true", help="also restart the broker")
+    parser.add_argument("--port", type=int, default=19492, help="port of the run's own broker")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", default=None, help="working folder (default: a temp dir)")
+    parser.add_argument(
+        "--recovery-blocks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: time a worker's recovery of N blocks from the changelog",
+    )
+    args = parser.parse_args(argv)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="a6gw-faults-"))
+    if args.recovery_blocks:
+        figures = recovery(
+            workdir,
+            blocks=args.recovery_blocks,
+            port=args.port,
+            say=lambda m: print(m, file=sys.stderr, flush=True),
+        )
+        print(
+            f"recovery of {figures['blocks']} blocks from the changelog: "
+            f"{figures['restart_to_decision_s']:.1f} s from restart to the next decision "
+            f"(loading them took {figures['load_s']:.0f} s)"
+        )
+        return 0
+    report = run(
+        workdir,
+        events=args.events,
+        kills=args.kills,
+        broker_restart=args.broker_restart,
+        port=args.port,
+        seed=args.seed,
+        say=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+    print(report.render())
+    for p in report.problems:
+        print(f"FAIL: {p}")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
