@@ -308,7 +308,8 @@ CATALOGUE: tuple[Check, ...] = (
         N,
         "gateway onboarding",
     ),
-    Check("TRN-001", "an answer refers to a pending transfer", N, "DES transaction lifecycle"),
+    Check("TRN-001", "an answer refers to a pending transfer, or is the one answer waiting "
+          "for its proposal", N, "DES transaction lifecycle"),
     Check("TRN-002", "a transfer's final status is final", N, "DES transaction statuses"),
     Check(
         "TRN-003",

@@ -61,7 +61,7 @@ def decision_entry(
         "quantity": str(evaluation.quantity),
         "blocks": [b.to_record() for b in blocks_after],
         "decided_at": decided_at,
-    }
+    } | ({"note": evaluation.note} if evaluation.note else {})
 
 
 def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:

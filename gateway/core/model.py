@@ -47,6 +47,8 @@ class Evaluation:
     effects: tuple[Put, ...] = ()
     notices: tuple[Notice, ...] = ()
     quantity: int = 0
+    # A word on a decision that is neither a failed check nor an action (e.g. "waits").
+    note: str = ""
 
 
 @dataclass(frozen=True)

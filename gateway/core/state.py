@@ -17,7 +17,14 @@ from sortedcontainers import SortedDict
 from gateway.core.blocks import Block, Range
 
 TableName = Literal[
-    "blocks", "decisions", "jc_decisions", "authorizations", "transfers", "accounts", "openings"
+    "blocks",
+    "decisions",
+    "jc_decisions",
+    "authorizations",
+    "transfers",
+    "accounts",
+    "openings",
+    "early_answers",
 ]
 TABLES: tuple[TableName, ...] = (
     "blocks",
@@ -27,6 +34,7 @@ TABLES: tuple[TableName, ...] = (
     "transfers",
     "accounts",
     "openings",
+    "early_answers",
 )
 # Read by every partition: kept in faust global tables.
 GLOBAL_TABLES: frozenset[TableName] = frozenset({"accounts", "authorizations"})

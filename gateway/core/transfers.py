@@ -129,7 +129,25 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         # DES: no answer by then and the gateway cancels the transfer (as its own input).
         "deadline": iso_ms(event.received_ms + d.transfer_answer_s * 1000),
     }
-    effects.append(Put("transfers", f"{p.ca_id}|{p.transaction_id}", record))
+    key = f"{p.ca_id}|{p.transaction_id}"
+    early = state.get("early_answers", key)
+    if (
+        early is not None
+        and early["used_by"] is None
+        and (early["registry"], early["origin"]) == (dst.registry_id, p.originating_registry)
+    ):
+        # The acquiring registry answered first: settle the transfer now.
+        settled, more, notice = _settle(state, record, parts, early["answer"], early["reason_code"])
+        settled.append(Put("early_answers", key, {**early, "used_by": event.id}))
+        return Evaluation(
+            "accepted",
+            effects=tuple(settled),
+            actions=actions + more,
+            notices=(notice,),
+            quantity=qty,
+            note=f"settled by the acquiring registry's earlier answer ({early['answer']})",
+        )
+    effects.append(Put("transfers", key, record))
     body = {
         k: record[k]
         for k in ("transaction_id", "ca_id", "origin", "transferring", "acquiring", "ranges")
@@ -140,50 +158,19 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     )
 
 
-def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
-    p = event.payload
-    assert isinstance(p, ev.TransferAnswer)
-    key = f"{p.ca_id}|{p.transaction_id}"
-    tx = state.get("transfers", key)
-    if tx is None:
-        return Evaluation(
-            "discrepancy", (Finding("TRN-001", f"no transfer {p.transaction_id} is pending"),)
-        )
-    findings: list[Finding] = []
-    if event.signer_principal != tx["acquiring"]["registry_id"]:
-        # JCM-003: only the acquiring registry completes a cross-registry move.
-        findings.append(
-            Finding(
-                "JCM-003",
-                f"only {tx['acquiring']['registry_id']} can answer transfer {p.transaction_id}",
-            )
-        )
-    if tx["status"] != "proposed":
-        findings.append(
-            Finding("TRN-002", f"transfer {p.transaction_id} is already {tx['status']}")
-        )
-    if tx["origin"] != p.originating_registry:
-        findings.append(
-            Finding(
-                "TRN-003",
-                f"the transfer moves units of {tx['origin']}, not {p.originating_registry}",
-            )
-        )
-    if findings:
-        return Evaluation("discrepancy", tuple(findings))
-    ranges = [Range(int(r["serial_start"]), int(r["serial_end"])) for r in tx["ranges"]]
+def _settle(
+    state: LedgerState,
+    tx: dict[str, Any],
+    parts: list[tuple[Block, Range]],
+    answer: str,
+    reason_code: int | None,
+) -> tuple[list[Put], tuple[str, ...], Notice]:
+    """The acquiring registry's answer applied to a transfer's parts (reserved or not yet)."""
     first = {
         Range(int(r["serial_start"]), int(r["serial_end"])): r["authorization_id"]
         for r in tx["first_transfer"]
     }
-    parts = [
-        (b, part)
-        for r in ranges
-        for b, part in intersect(state.overlapping(tx["ca_id"], tx["origin"], r), r)[0]
-        if b.state == "reserved" and b.reserved_by == p.transaction_id
-    ]
-    effects: list[Put] = []
-    if p.answer == "accepted":
+    if answer == "accepted":
         acq = tx["acquiring"]
 
         def arrive(part: Range) -> dict[str, Any]:
@@ -208,31 +195,98 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
         status = "completed"
         actions: tuple[str, ...] = ("Acquisition",)
     else:
-        effects = _release(state, tx)
+        reserved = [(b, r) for b, r in parts if b.state == "reserved"]
+        effects = move(reserved, const(state="held", reserved_by=None))
         status, actions = "rejected", ()
+    key = f"{tx['ca_id']}|{tx['transaction_id']}"
     effects.append(
         Put(
-            "transfers",
-            key,
-            {**tx, "status": status, "answer": p.answer, "reason_code": p.reason_code},
+            "transfers", key, {**tx, "status": status, "answer": answer, "reason_code": reason_code}
         )
     )
     notice = Notice(
         tx["transferring"]["registry_id"],
         f"transfer.{status}",
         {
-            "transaction_id": p.transaction_id,
-            "ca_id": p.ca_id,
+            "transaction_id": tx["transaction_id"],
+            "ca_id": tx["ca_id"],
             "status": status,
-            "reason_code": p.reason_code,
+            "reason_code": reason_code,
         },
     )
+    return effects, actions, notice
+
+
+def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
+    p = event.payload
+    assert isinstance(p, ev.TransferAnswer)
+    key = f"{p.ca_id}|{p.transaction_id}"
+    tx = state.get("transfers", key)
+    if tx is None:
+        return _early(event, p, state, key)
+    findings: list[Finding] = []
+    if event.signer_principal != tx["acquiring"]["registry_id"]:
+        # JCM-003: only the acquiring registry completes a cross-registry move.
+        findings.append(
+            Finding(
+                "JCM-003",
+                f"only {tx['acquiring']['registry_id']} can answer transfer {p.transaction_id}",
+            )
+        )
+    if tx["status"] != "proposed":
+        findings.append(
+            Finding("TRN-002", f"transfer {p.transaction_id} is already {tx['status']}")
+        )
+    if tx["origin"] != p.originating_registry:
+        findings.append(
+            Finding(
+                "TRN-003",
+                f"the transfer moves units of {tx['origin']}, not {p.originating_registry}",
+            )
+        )
+    if findings:
+        return Evaluation("discrepancy", tuple(findings))
+    ranges = [Range(int(r["serial_start"]), int(r["serial_end"])) for r in tx["ranges"]]
+    parts = [
+        (b, part)
+        for r in ranges
+        for b, part in intersect(state.overlapping(tx["ca_id"], tx["origin"], r), r)[0]
+        if b.state == "reserved" and b.reserved_by == p.transaction_id
+    ]
+    effects, actions, notice = _settle(state, tx, parts, p.answer, p.reason_code)
     return Evaluation(
         "recorded",
         effects=tuple(effects),
         actions=actions,
         notices=(notice,),
         quantity=quantity_of(ranges),
+    )
+
+
+def _early(event: Event, p: ev.TransferAnswer, state: LedgerState, key: str) -> Evaluation:
+    """An answer with no proposal yet waits for it (the proposal settles it on arrival)."""
+    if state.get("early_answers", key) is not None:
+        return Evaluation(
+            "discrepancy",
+            (
+                Finding(
+                    "TRN-001",
+                    f"no transfer {p.transaction_id} is pending; an answer already waits for it",
+                ),
+            ),
+        )
+    record = {
+        "registry": event.signer_principal,
+        "origin": p.originating_registry,
+        "answer": p.answer,
+        "reason_code": p.reason_code,
+        "event_id": event.id,
+        "used_by": None,
+    }
+    return Evaluation(
+        "recorded",
+        effects=(Put("early_answers", key, record),),
+        note=f"no proposal {p.transaction_id} yet: the answer waits for it",
     )
 
 

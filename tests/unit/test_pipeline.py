@@ -128,9 +128,10 @@ def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
         k = (b.registry, b.account, b.state)
         held[k] = held.get(k, 0) + b.quantity
     assert held == {
-        ("MNG01", "MN-PP-1", "held"): 3000,
+        ("MNG01", "MN-PP-1", "held"): 2900,
         ("MNG01", "MN-GOV-1", "held"): 1000,
-        ("JPN01", "JP-GOV-1", "held"): 1000 + 1000,  # 1000 own + 1000 from Mongolia
+        ("JPN01", "JP-GOV-1", "held"): 1000
+        + 1100,  # 1000 own + 1100 from Mongolia (one by an early answer)
         ("JPN01", "JP-RET-1", "retired"): 1000,
         ("JPN01", "JP-PP-1", "held"): 3000,
         ("IDN01", "ID-PP-1", "held"): 2000,
@@ -148,5 +149,5 @@ def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
         for k, qty in sums.items():
             assert pipe.state.held(*k) == qty, (k, rebuilt)
     first = [b for b in pipe.state.blocks() if b.first_transferred]
-    assert sum(b.quantity for b in first) == 2000
+    assert sum(b.quantity for b in first) == 2100
     assert {b.origin for b in first} == {"MNG01"}
