@@ -308,8 +308,12 @@ CATALOGUE: tuple[Check, ...] = (
         N,
         "gateway onboarding",
     ),
-    Check("TRN-001", "an answer refers to a pending transfer, or is the one answer waiting "
-          "for its proposal", N, "DES transaction lifecycle"),
+    Check(
+        "TRN-001",
+        "an answer refers to a pending transfer, or is the one answer waiting for its proposal",
+        N,
+        "DES transaction lifecycle",
+    ),
     Check("TRN-002", "a transfer's final status is final", N, "DES transaction statuses"),
     Check(
         "TRN-003",
