@@ -326,22 +326,25 @@ def run(
     plan = phases(world, events)
     every = [i for phase in plan for i in phase]
     report.inputs = len(every)
-    budget = kills
+    # Kills are spread over the issuance, transfer and answer phases, so that some land
+    # while cross-registry transfers are in flight.
+    quota = {n: kills // 3 + (1 if n - 1 < kills % 3 else 0) for n in (1, 2, 3)}
+    logged = _Logged(store)
     try:
         for n, phase in enumerate(plan):
             asyncio.run(_publish(broker.bootstrap, phase))
             want = {i.entry_id for i in phase}
             deadline = time.monotonic() + 120 + len(phase) / 20
             next_kill = time.monotonic() + rnd.uniform(1.0, 4.0)
-            while not want <= _ids(store):
+            while not want <= logged.update():
                 now = time.monotonic()
                 if now > deadline:
-                    report.problems.append(f"phase {n}: {len(want - _ids(store))} inputs undecided")
+                    report.problems.append(f"phase {n}: {len(want - logged.ids)} inputs undecided")
                     break
-                if budget and n > 0 and now > next_kill:
+                if quota.get(n, 0) and now > next_kill:
                     worker.kill()
                     report.kills += 1
-                    budget -= 1
+                    quota[n] -= 1
                     worker.start()
                     next_kill = now + rnd.uniform(2.0, 6.0)
                     say(f"  killed the worker (-9) and restarted it ({report.kills}/{kills})")
@@ -352,11 +355,11 @@ def run(
                     say("  restarted the broker")
                 time.sleep(0.2)
             say(f"phase {n + 1}/{len(plan)}: {len(phase)} inputs decided (log size {store.size()})")
-        while budget:  # kills left over: spend them now, at rest, then let it settle
-            worker.kill()
-            report.kills += 1
-            budget -= 1
-            worker.start()
+            while quota.get(n, 0):  # a phase too quick for its kills: spend them now
+                worker.kill()
+                report.kills += 1
+                quota[n] -= 1
+                worker.start()
         time.sleep(3)
         _check(report, every, store)
         report.lag = _wait_lag(
@@ -377,8 +380,19 @@ def run(
     return report
 
 
-def _ids(store: AuditStore) -> set[str]:
-    return {json.loads(b)["entry_id"] for b in store.entries()}
+class _Logged:
+    """The entry ids in the audit store, read incrementally (the log only grows)."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+        self.ids: set[str] = set()
+        self.read = 0
+
+    def update(self) -> set[str]:
+        for body in self.store.entries(self.read):
+            self.ids.add(json.loads(body)["entry_id"])
+            self.read += 1
+        return self.ids
 
 
 def _wait_lag(bootstrap: str, group: str, topics: list[str], worker: WorkerProcess) -> int:
@@ -506,9 +520,10 @@ def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict
 
 def _wait(store: AuditStore, want: set[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while not want <= _ids(store):
+    logged = _Logged(store)
+    while not want <= logged.update():
         if time.monotonic() > deadline:
-            raise SystemExit(f"{len(want - _ids(store))} inputs undecided after {timeout:.0f} s")
+            raise SystemExit(f"{len(want - logged.ids)} inputs undecided after {timeout:.0f} s")
         time.sleep(0.5)
 
 
