@@ -22,15 +22,14 @@ from aiokafka import AIOKafkaProducer
 from gateway.audit.bundle import verify_bundle, write_bundle
 from gateway.audit.note import LogKey
 from gateway.audit.store import AuditStore
-from gateway.config import LoadedConfig, load_config
+from gateway.config import LoadedConfig
 from gateway.core.decision import raw_entry_id
 from gateway.core.signing import load_public_key_b64
 from gateway.demo.collect import OutputCollector
 from gateway.demo.report import holdings_from_entries, render_summary
 from gateway.demo.scenario import Step, load_steps
-from gateway.demo.world import write_world
+from gateway.demo.stack import start_gateway
 from gateway.errors import GatewayError
-from gateway.kafka.admin import create_topics
 from gateway.kafka.broker import LocalBroker
 from gateway.worker.process import WorkerProcess
 from gateway.worker.topics import topic_plan
@@ -169,16 +168,10 @@ def run_demo(
     _say(f"Kafka answers at {broker.bootstrap} after {time.monotonic() - t0:.1f}s")
     worker: WorkerProcess | None = None
     try:
-        world = write_world(workdir, bootstrap=broker.bootstrap, transfer_answer_s=DEMO_ANSWER_S)
-        lc = load_config(world.config_path)
-        topics, configs = topic_plan(lc.config)
-        asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
-        _say(f"created {len(topics)} topics")
-        worker = WorkerProcess(world.config_path, workdir / "worker.log")
-        worker.start()
-        _say("worker started; replaying the scenario")
+        gw = start_gateway(workdir, broker.bootstrap, transfer_answer_s=DEMO_ANSWER_S)
+        world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
+        _say(f"created {len(gw.topics)} topics; worker started; replaying the scenario")
         steps = load_steps(world)
-        store = AuditStore(lc.data_dir / "audit.sqlite")
         observed = asyncio.run(replay(lc, steps, store, worker))
         rows = check(steps, observed, store)
         entries = list(store.entries())

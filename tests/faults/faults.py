@@ -30,15 +30,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from gateway.audit.store import AuditStore
-from gateway.config import load_config
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id
 from gateway.demo.report import holdings_from_entries
-from gateway.demo.world import World, signed_event, write_world
-from gateway.kafka.admin import create_topics
+from gateway.demo.stack import start_gateway
+from gateway.demo.world import World, signed_event
 from gateway.kafka.broker import LocalBroker
 from gateway.worker.process import WorkerProcess
-from gateway.worker.topics import topic_plan
 
 BLOCK = 100  # units per issued block
 
@@ -195,42 +193,20 @@ def phases(world: World, events: int) -> list[list[Input]]:
         for i in range(issued)
     ]
     quarter = issued // 4
-    intra = [
-        _ev(
-            world,
-            "MNG01",
-            "transfer",
-            f"tx-in-{i}",
-            {
-                "transaction_id": f"TXI-{i}",
-                "ca_id": "CA0001",
-                "originating_registry": "MNG01",
-                "transferring": {"registry_id": "MNG01", "account_id": "MN-PP-1"},
-                "acquiring": {"registry_id": "MNG01", "account_id": "MN-GOV-1"},
-                "blocks": [rng(i)],
-            },
-            "accepted",
-        )
-        for i in range(quarter)
-    ]
-    cross = [
-        _ev(
-            world,
-            "MNG01",
-            "transfer",
-            f"tx-x-{i}",
-            {
-                "transaction_id": f"TXX-{i}",
-                "ca_id": "CA0001",
-                "originating_registry": "MNG01",
-                "transferring": {"registry_id": "MNG01", "account_id": "MN-PP-1"},
-                "acquiring": {"registry_id": "JPN01", "account_id": "JP-GOV-1"},
-                "blocks": [rng(i)],
-            },
-            "accepted",
-        )
-        for i in range(quarter, 2 * quarter)
-    ]
+
+    def move(i: int, prefix: str, tx: str, to: tuple[str, str]) -> Input:
+        data = {
+            "transaction_id": f"{tx}-{i}",
+            "ca_id": "CA0001",
+            "originating_registry": "MNG01",
+            "transferring": {"registry_id": "MNG01", "account_id": "MN-PP-1"},
+            "acquiring": {"registry_id": to[0], "account_id": to[1]},
+            "blocks": [rng(i)],
+        }
+        return _ev(world, "MNG01", "transfer", f"{prefix}-{i}", data, "accepted")
+
+    intra = [move(i, "tx-in", "TXI", ("MNG01", "MN-GOV-1")) for i in range(quarter)]
+    cross = [move(i, "tx-x", "TXX", ("JPN01", "JP-GOV-1")) for i in range(quarter, 2 * quarter)]
     answers = [
         _ev(
             world,
@@ -316,13 +292,8 @@ def run(
     t0 = time.monotonic()
     broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()
-    world = write_world(workdir, bootstrap=broker.bootstrap)
-    lc = load_config(world.config_path)
-    topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
-    worker = WorkerProcess(world.config_path, workdir / "worker.log")
-    worker.start()
-    store = AuditStore(lc.data_dir / "audit.sqlite")
+    gw = start_gateway(workdir, broker.bootstrap)
+    world, lc, topics, worker, store = gw.world, gw.lc, gw.topics, gw.worker, gw.store
     plan = phases(world, events)
     every = [i for phase in plan for i in phase]
     report.inputs = len(every)
@@ -445,13 +416,8 @@ def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict
     workdir.mkdir(parents=True)
     broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()
-    world = write_world(workdir, bootstrap=broker.bootstrap)
-    lc = load_config(world.config_path)
-    topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
-    worker = WorkerProcess(world.config_path, workdir / "worker.log")
-    worker.start()
-    store = AuditStore(lc.data_dir / "audit.sqlite")
+    gw = start_gateway(workdir, broker.bootstrap)
+    world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
     try:
         setup = phases(world, 8)[0]
         per = 1000

@@ -20,13 +20,12 @@ import pytest
 from gateway.audit.bundle import verify_bundle, write_bundle
 from gateway.audit.note import LogKey
 from gateway.audit.store import AuditStore
-from gateway.config import LoadedConfig, load_config
+from gateway.config import LoadedConfig
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
-from gateway.demo.world import World, signed_event, write_world
-from gateway.kafka.admin import create_topics
+from gateway.demo.stack import start_gateway
+from gateway.demo.world import World, signed_event
 from gateway.worker.process import WorkerProcess
-from gateway.worker.topics import topic_plan
 
 pytestmark = pytest.mark.kafka
 
@@ -44,14 +43,9 @@ class Running:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("gateway")
-    world = write_world(root, bootstrap=kafka_bootstrap, transfer_answer_s=DEMO_ANSWER_S)
-    lc = load_config(world.config_path)
-    topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(kafka_bootstrap, topics, configs=configs))
-    worker = WorkerProcess(world.config_path, root / "worker.log")
-    worker.start()
+    gw = start_gateway(root, kafka_bootstrap, transfer_answer_s=DEMO_ANSWER_S)
+    world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
     try:
-        store = AuditStore(lc.data_dir / "audit.sqlite")
         steps = load_steps(world)
         observed = asyncio.run(replay(lc, steps, store, worker, say=lambda _m: None))
         yield Running(world, lc, worker, store, steps, observed)

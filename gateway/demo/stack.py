@@ -1,0 +1,34 @@
+"""The demo world's gateway on a broker: config, topics, a running worker, its audit store."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.audit.store import AuditStore
+from gateway.config import LoadedConfig, load_config
+from gateway.demo.world import World, write_world
+from gateway.kafka.admin import create_topics
+from gateway.worker.process import WorkerProcess
+from gateway.worker.topics import topic_plan
+
+
+@dataclass
+class Gateway:
+    world: World
+    lc: LoadedConfig
+    topics: dict[str, int]
+    worker: WorkerProcess
+    store: AuditStore
+
+
+def start_gateway(root: Path, bootstrap: str, *, transfer_answer_s: int = 86_400) -> Gateway:
+    """Write the demo world under ``root``, create its topics, start a worker on them."""
+    world = write_world(root, bootstrap=bootstrap, transfer_answer_s=transfer_answer_s)
+    lc = load_config(world.config_path)
+    topics, configs = topic_plan(lc.config)
+    asyncio.run(create_topics(bootstrap, topics, configs=configs))
+    worker = WorkerProcess(world.config_path, root / "worker.log")
+    worker.start()
+    return Gateway(world, lc, topics, worker, AuditStore(lc.data_dir / "audit.sqlite"))
