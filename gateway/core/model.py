@@ -79,4 +79,3 @@ class Event:
     # When the gateway received it (the input record's timestamp, in ms): a deterministic
     # clock for anything measured from arrival, such as a transfer's answer deadline.
     received_ms: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)

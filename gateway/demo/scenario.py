@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -33,8 +32,6 @@ class Step:
     expect: Expect
     source: str | None = None  # None: cannot be authenticated (identified by offset)
     event_id: str | None = None
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
     # The id of a gateway input to wait for, instead of publishing anything.
     awaits: str | None = None
 
