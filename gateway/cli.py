@@ -26,10 +26,15 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from gateway.worker.run import run_worker
+    from gateway.worker.run import run_worker, supervise
 
+    lc = _config(args)  # fail fast on a bad config, before any child starts
+    if args.supervise:
+        cmd = [sys.executable, "-m", "gateway", "worker", "--config", args.config]
+        cmd += ["--loglevel", args.loglevel, "--no-supervise"]
+        return supervise(cmd + (["--datadir", args.datadir] if args.datadir else []))
     datadir = Path(args.datadir) if args.datadir else None
-    return run_worker(_config(args), loglevel=args.loglevel, datadir=datadir)
+    return run_worker(lc, loglevel=args.loglevel, datadir=datadir)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -141,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--datadir",
         help="this worker's table folder (default: <data_dir>/worker); "
         "give each worker on one machine its own",
+    )
+    p.add_argument(
+        "--no-supervise",
+        dest="supervise",
+        action="store_false",
+        help="run the worker in this process, without restarting it when its watchdog "
+        "finds it stalled (for service managers that restart on failure)",
     )
     p.set_defaults(func=cmd_worker)
 

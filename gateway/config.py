@@ -102,6 +102,9 @@ class Timeouts(_Model):
     transfer_answer_s: int = Field(default=86_400, ge=1)
     # How often each worker looks for overdue transfers in the partitions it owns.
     check_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    # A partition with records waiting whose agent has not moved on for this long is
+    # sought back and resumed (see gateway.worker.watch); checked every stall_s / 4.
+    stall_s: float = Field(default=30.0, ge=1, le=3600)
 
 
 class Config(_Model):

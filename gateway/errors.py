@@ -11,6 +11,7 @@ translated at the boundary that meets them, always with ``raise ... from exc``::
     ├── AuditError                    AUD-*       audit log, proofs, checkpoints, bundles
     │   └── VerificationError         AUD-VERIFY  a proof, root or signature does not verify
     ├── BrokerError                   KAFKA-*     the local broker could not be fetched/started
+    ├── WorkerError                   WORKER-*    the worker process or its consumer failed
     └── RegistryError                 REG-*       a partner registry failed (connectors)
 """
 
@@ -71,3 +72,9 @@ class RegistryError(GatewayError):
     """A partner registry could not be reached or answered wrongly."""
 
     code = "REG-001"
+
+
+class WorkerError(GatewayError):
+    """The worker process exited, or records it must process cannot be read again."""
+
+    code = "WORKER-001"

@@ -21,6 +21,12 @@ CREATE TABLE IF NOT EXISTS entries (
     body      BLOB    NOT NULL,
     leaf_hash BLOB    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS positions (
+    topic      TEXT    NOT NULL,
+    partition  INTEGER NOT NULL,
+    last       INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
 """
 
 
@@ -41,8 +47,13 @@ class AuditStore:
     def close(self) -> None:
         self._db.close()
 
-    def append(self, batch: Iterable[tuple[str, bytes]]) -> int:
+    def append(
+        self, batch: Iterable[tuple[str, bytes]], *, position: tuple[str, int, int] | None = None
+    ) -> int:
         """Append entries not logged yet, in order; returns how many were appended.
+
+        ``position`` (topic, partition, offset) records the last input record the batch
+        came from, in the same transaction, so the store knows exactly what it has consumed.
 
         :raises AuditError: when an entry contains 0x0A (it could not be one bundle line).
         """
@@ -61,11 +72,24 @@ class AuditStore:
                     (size + added, entry_id, body, leaf_hash(body)),
                 )
                 added += cur.rowcount
+            if position is not None:
+                self._db.execute(
+                    "INSERT INTO positions (topic, partition, last) VALUES (?, ?, ?) "
+                    "ON CONFLICT (topic, partition) DO UPDATE SET last = MAX(last, excluded.last)",
+                    position,
+                )
             self._db.execute("COMMIT")
             return added
         except sqlite3.Error as exc:
             self._db.execute("ROLLBACK")
             raise AuditError(f"audit append failed: {exc}", code="AUD-STORE") from exc
+
+    def position(self, topic: str, partition: int) -> int | None:
+        """The last input offset appended from ``topic[partition]`` (None before the first)."""
+        row = self._db.execute(
+            "SELECT last FROM positions WHERE topic = ? AND partition = ?", (topic, partition)
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def size(self) -> int:
         row = self._db.execute("SELECT COUNT(*) FROM entries").fetchone()

@@ -93,7 +93,11 @@ def write_world(
             "log_key_file": "keys/log.key",
         },
         "kafka": {"bootstrap": bootstrap, "partitions": partitions},
-        "timeouts": {"transfer_answer_s": transfer_answer_s, "check_interval_s": 1.0},
+        "timeouts": {
+            "transfer_answer_s": transfer_answer_s,
+            "check_interval_s": 1.0,
+            "stall_s": 10.0,
+        },
         "parties": [{"code": c, "name": n, "ndc_period": [2021, 2030]} for c, n in PARTIES.items()],
         "registries": [{"id": r, "party": p, "transport": "kafka"} for r, p in REGISTRIES.items()],
         "cooperative_approaches": [

@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
@@ -37,6 +39,9 @@ from gateway.core.steps import (
 )
 from gateway.core.transfers import overdue
 from gateway.worker.context import WorkerContext
+from gateway.worker.gaps import Guard, Probe, RangeReader, cursor_key, raw_of
+from gateway.worker.run import EXIT_STALLED
+from gateway.worker.watch import Restart, Seek, Status, Watch
 
 log = logging.getLogger("a6gw.worker")
 
@@ -94,6 +99,8 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         return make(name, default=None, partitions=partitions)
 
     seen = table("inputs")
+    # The last offset each agent processed per input partition, written with its effects.
+    guard = Guard(table("cursors"), RangeReader(cfg.kafka.bootstrap))
     tables = {name: table(name) for name in TABLES}
     state = LedgerState(tables)
     dirty = {"index": True}
@@ -109,52 +116,50 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         ]
         await asyncio.gather(*futures)
 
+    async def handle_input(rec: RawInput) -> None:
+        owner = owners[rec.topic]
+        result = ingest_step(
+            rec,
+            owner,
+            ctx.trust,
+            ctx.public_keys,
+            ctx.joint_committees(owner),
+            seen,
+            ctx.signer,
+            max_bytes=cfg.limits.max_message_bytes,
+            max_age_s=cfg.limits.max_proposal_age_s,
+            skew_s=cfg.limits.max_clock_skew_s,
+        )
+        if result.seen_put is not None:
+            seen[result.seen_put[0]] = result.seen_put[1]
+        await send_all(result.outputs)
+
+    async def handle_ledger(rec: RawInput) -> None:
+        if dirty["index"]:
+            state.rebuild_index()
+            dirty["index"] = False
+        result = ledger_step(
+            json.loads(rec.value), state, ctx.directory, ctx.signer, version=rec.offset
+        )
+        if result.decision_put is not None:
+            # The decision record carries its state change. It is on the broker before
+            # any effect is, so a crash can never leave effects without their decision
+            # (which a redelivery would then re-evaluate against half-changed state).
+            state.apply([result.decision_put], result.version)
+            await app.producer.flush()
+        state.apply(result.effects, result.version)
+        await send_all(result.outputs)
+        await app.producer.flush()  # effects too, before this input may be committed
+
     @app.agent(inputs, name="ingest", concurrency=1)
     async def ingest(stream: Any) -> None:
         async for event in stream.events():
-            msg = event.message
-            rec = RawInput(
-                msg.topic,
-                msg.partition,
-                msg.offset,
-                msg.key,
-                msg.value or b"",
-                int(msg.timestamp * 1000),
-            )
-            result = ingest_step(
-                rec,
-                owners[msg.topic],
-                ctx.trust,
-                ctx.public_keys,
-                ctx.joint_committees(owners[msg.topic]),
-                seen,
-                ctx.signer,
-                max_bytes=cfg.limits.max_message_bytes,
-                max_age_s=cfg.limits.max_proposal_age_s,
-                skew_s=cfg.limits.max_clock_skew_s,
-            )
-            if result.seen_put is not None:
-                seen[result.seen_put[0]] = result.seen_put[1]
-            await send_all(result.outputs)
+            await guard.run(raw_of(event.message), handle_input)
 
     @app.agent(ledger_topic, name="ledger", concurrency=1)
     async def ledger(stream: Any) -> None:
         async for event in stream.events():
-            if dirty["index"]:
-                state.rebuild_index()
-                dirty["index"] = False
-            msg = event.message
-            record = json.loads(msg.value)
-            result = ledger_step(record, state, ctx.directory, ctx.signer, version=msg.offset)
-            if result.decision_put is not None:
-                # The decision record carries its state change. It is on the broker before
-                # any effect is, so a crash can never leave effects without their decision
-                # (which a redelivery would then re-evaluate against half-changed state).
-                state.apply([result.decision_put], result.version)
-                await app.producer.flush()
-            state.apply(result.effects, result.version)
-            await send_all(result.outputs)
-            await app.producer.flush()  # effects too, before this input may be committed
+            await guard.run(raw_of(event.message), handle_ledger)
 
     emitted: set[str] = set()
 
@@ -175,9 +180,47 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     @app.agent(audit_topic, name="sequencer", concurrency=1)
     async def sequencer(stream: Any) -> None:
         async for batch in stream.take_events(500, within=0.2):
-            items = [(e.message.key.decode(), e.message.value) for e in batch]
-            added = store.append(items)
+            recs = [raw_of(e.message) for e in batch]
+            recs = await guard.complete(store.position(AUDIT_TOPIC, 0), recs)
+            items = [(r.key.decode() if r.key else "", r.value) for r in recs]
+            added = store.append(items, position=(AUDIT_TOPIC, 0, recs[-1].offset))
             log.info("sequenced %d of %d entries; log size %d", added, len(items), store.size())
+
+    watch = Watch(cfg.timeouts.stall_s)
+    probe = Probe(cfg.kafka.bootstrap, cfg.gateway.id)
+    guarded = {*owners, LEDGER_TOPIC, AUDIT_TOPIC}
+
+    @app.timer(interval=cfg.timeouts.stall_s / 4)  # type: ignore[untyped-decorator]
+    async def watchdog() -> None:
+        """Partitions whose records stop reaching their agent are sought back (see watch)."""
+        if app.rebalancing or not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
+            return
+        tps = sorted(tp for tp in app.consumer.assignment() if tp.topic in guarded)
+        try:
+            committed, end = await probe.offsets(tps)
+        except KafkaError as exc:
+            log.warning("watchdog: cannot read offsets (%s); trying again later", exc)
+            return
+        watch.forget({cursor_key(tp.topic, tp.partition) for tp in tps})
+        for tp in tps:
+            key = cursor_key(tp.topic, tp.partition)
+            last = (
+                store.position(tp.topic, tp.partition)
+                if tp.topic == AUDIT_TOPIC
+                else (guard.cursors.get(key))
+            )
+            status = Status(last=last, committed=committed.get(tp), end=end.get(tp, 0))
+            action = watch.check(key, status, time.monotonic())
+            if isinstance(action, Seek):
+                log.warning("%s: stuck at %s (%s); seeking to %d", key, last, status, action.offset)
+                app.consumer.resume_partitions({tp})
+                await app.consumer.seek(tp, action.offset)
+            elif isinstance(action, Restart):
+                # Nothing is lost by a crash (the guard and the cursors see to that), so a
+                # wedged consumer is replaced by a fresh process; the supervisor restarts it.
+                log.error("%s; restarting the worker", action.reason)
+                logging.shutdown()
+                os._exit(EXIT_STALLED)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def _revoked(sender: Any, *args: Any, **kwargs: Any) -> None:

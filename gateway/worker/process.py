@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gateway.errors import GatewayError
+from gateway.errors import WorkerError
 
 
 class WorkerProcess:
@@ -49,9 +49,9 @@ class WorkerProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def check_alive(self) -> None:
-        """:raises GatewayError: (WORKER-EXIT) if the worker has exited."""
+        """:raises WorkerError: (WORKER-EXIT) if the worker has exited."""
         if self.proc is not None and self.proc.poll() is not None:
-            raise GatewayError(
+            raise WorkerError(
                 f"the worker exited with code {self.proc.returncode}", code="WORKER-EXIT"
             )
 

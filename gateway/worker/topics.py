@@ -11,8 +11,8 @@ DISCREPANCY_TOPIC = "a6.discrepancies"
 # Input and audit topics are kept forever: they are the evidence.
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 COMPACTED = {"cleanup.policy": "compact"}
-# The worker's tables: the ledger's plus the ingest stage's dedup table.
-WORKER_TABLES = ("inputs", *TABLES)
+# The worker's tables: the ledger's, the ingest stage's dedup table and the agents' cursors.
+WORKER_TABLES = ("inputs", "cursors", *TABLES)
 
 
 def changelog_topic(app_id: str, table: str) -> str:

@@ -10,12 +10,16 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.structs import TopicPartition
 
 from gateway.audit.bundle import verify_bundle, write_bundle
 from gateway.audit.note import LogKey
@@ -74,6 +78,21 @@ def _step(
     return Step(sid, f"a6.in.{signer}", sid.encode(), value, Expect(outcome, codes), signer, sid)
 
 
+def _retirement(transaction_id: str, ndc_year: int, first: str, last: str) -> dict[str, Any]:
+    """JPN01 retires MNG01-originated units of CA0001 towards Japan's NDC."""
+    return {
+        "transaction_id": transaction_id,
+        "ca_id": "CA0001",
+        "originating_registry": "MNG01",
+        "registry_id": "JPN01",
+        "account_id": "JP-GOV-1",
+        "retirement_account_id": "JP-RET-1",
+        "using_party": "JPN",
+        "ndc_year": ndc_year,
+        "blocks": [{"serial_start": first, "serial_end": last}],
+    }
+
+
 def test_every_input_ends_as_its_expected_decision(running: Running) -> None:
     rows = check(running.steps, running.observed, running.store)
     problems = {r["step"].id: r["problems"] for r in rows if r["problems"]}
@@ -109,28 +128,8 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
         ret.source,
         ret.event_id,
     )
-    retire = {
-        "transaction_id": "JPN01-RET-8",
-        "ca_id": "CA0001",
-        "originating_registry": "MNG01",
-        "registry_id": "JPN01",
-        "account_id": "JP-GOV-1",
-        "retirement_account_id": "JP-RET-1",
-        "using_party": "JPN",
-        "ndc_year": 2026,
-        "blocks": [{"serial_start": "1001", "serial_end": "1500"}],
-    }
-    retire_again = {
-        "transaction_id": "JPN01-RET-9",
-        "ca_id": "CA0001",
-        "originating_registry": "MNG01",
-        "registry_id": "JPN01",
-        "account_id": "JP-GOV-1",
-        "retirement_account_id": "JP-RET-1",
-        "using_party": "JPN",
-        "ndc_year": 2025,
-        "blocks": [{"serial_start": "1", "serial_end": "10"}],
-    }
+    retire = _retirement("JPN01-RET-8", 2026, "1001", "1500")
+    retire_again = _retirement("JPN01-RET-9", 2025, "1", "10")
     steps = [
         _step(running.world, "after-restart-use", "JPN01", "retirement", retire, "accepted"),
         redelivered,
@@ -152,6 +151,69 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
     assert running.store.size() == before + 2
     ids = [json.loads(b)["entry_id"] for b in running.store.entries()]
     assert len(ids) == len(set(ids))
+
+
+async def _commit_to_end(bootstrap: str, group: str, topic: str) -> dict[TopicPartition, int]:
+    """Commit ``group``'s offsets of ``topic`` to the log end, as if it had consumed it all."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(tps)
+        end = await consumer.end_offsets(tps)
+        for _ in range(60):  # the group accepts a commit only once its last member has left
+            try:
+                await consumer.commit(end)
+                return end
+            except KafkaError:
+                await asyncio.sleep(1)
+        raise AssertionError("could not commit the group's offsets")
+    finally:
+        await consumer.stop()
+
+
+def test_records_committed_but_never_processed_are_processed(running: Running) -> None:
+    """A consumer that commits past records it never handed to the agent loses nothing.
+
+    faust can do this around a rebalance (see gateway.worker.gaps). Here the worker is down
+    while inputs arrive and the group's offsets are committed past them; when it starts again
+    its watchdog finds the partitions behind their committed offsets and reads them anyway.
+    """
+    running.worker.stop()
+    steps = [
+        _step(
+            running.world,
+            f"skipped-{n}",
+            "JPN01",
+            "retirement",
+            _retirement(f"JPN01-RET-SKIP-{n}", 2025, "1", "10"),
+            "rejected",
+            ("BLK-007",),
+        )
+        for n in range(6)
+    ]
+    bootstrap = running.lc.config.kafka.bootstrap
+
+    async def publish() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await producer.start()
+        try:
+            for step in steps:
+                await producer.send_and_wait(step.topic, step.value, key=step.key)
+        finally:
+            await producer.stop()
+
+    asyncio.run(publish())
+    asyncio.run(_commit_to_end(bootstrap, running.lc.config.gateway.id, "a6.in.JPN01"))
+    running.worker.start()
+    want = {step.entry_id for step in steps}
+    deadline = time.monotonic() + 180
+    while not all(running.store.has(e) for e in want):
+        running.worker.check_alive()
+        assert time.monotonic() < deadline, running.worker.log_tail(30)
+        time.sleep(0.5)
+    log = running.worker.log_path.read_text(encoding="utf-8", errors="replace")
+    assert "a6.in.JPN01#" in log and "seeking to" in log
 
 
 def test_exported_bundle_verifies_and_tampering_is_caught(running: Running, tmp_path: Path) -> None:

@@ -1,0 +1,89 @@
+"""Watchdog for partitions whose records stop reaching their agent.
+
+The guard in ``gaps`` repairs a skipped range when the next record of the partition arrives.
+Two cases leave no next record to trigger it, and the watchdog finds them by comparing each
+agent's cursor with the broker's view of the partition:
+
+- the tail was skipped: the group's committed offset is past the cursor + 1;
+- the partition stalled: records wait after the cursor and the cursor has not moved for
+  ``stall_s`` seconds, though the worker owns the partition.
+
+Either way the worker first seeks the partition back to the cursor + 1 and resumes fetching
+it; records between there and what the agent has seen are then redelivered, which is
+harmless (every effect is idempotent). If the cursor still has not moved ``stall_s`` later,
+the consumer itself is wedged, and the worker restarts: a crash is safe by design, and a
+fresh consumer starts from the agents' cursors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the broker and the agent know about one partition."""
+
+    last: int | None  # the agent's cursor: the last offset it processed
+    committed: int | None  # the group's committed offset (the next one to read)
+    end: int  # the log end offset (one past the last record)
+
+
+def next_offset(last: int | None) -> int:
+    return 0 if last is None else last + 1
+
+
+def skipped(status: Status) -> bool:
+    """Records were committed without the agent processing them."""
+    return status.committed is not None and status.committed > next_offset(status.last)
+
+
+def waiting(status: Status) -> bool:
+    """Records are there that the agent has not processed."""
+    return status.end > next_offset(status.last)
+
+
+@dataclass(frozen=True)
+class Seek:
+    offset: int
+
+
+@dataclass(frozen=True)
+class Restart:
+    reason: str
+
+
+Action = Seek | Restart | None
+
+
+class Watch:
+    """Remembers since when each partition's cursor has stood still, and what was tried."""
+
+    def __init__(self, stall_s: float) -> None:
+        self.stall_s = stall_s
+        # key -> (cursor, since when it stands there, whether a seek was tried since)
+        self._state: dict[str, tuple[int | None, float, bool]] = {}
+
+    def check(self, key: str, status: Status, now: float) -> Action:
+        """What to do about ``key``'s partition (None when it is healthy)."""
+        last, since, sought = self._state.get(key, (status.last, now, False))
+        if last != status.last:
+            since, sought = now, False
+        self._state[key] = (status.last, since, sought)
+        stuck = skipped(status) or (waiting(status) and now - since >= self.stall_s)
+        if not stuck:
+            return None
+        if not sought:
+            self._state[key] = (status.last, now, True)  # give the seek time to take effect
+            return Seek(next_offset(status.last))
+        if now - since >= self.stall_s:
+            return Restart(
+                f"{key} has not moved past offset {status.last} for {self.stall_s:.0f} s "
+                f"after a seek (committed {status.committed}, end {status.end})"
+            )
+        return None
+
+    def forget(self, keys: set[str]) -> None:
+        """Partitions this worker no longer owns."""
+        for key in set(self._state) - keys:
+            del self._state[key]

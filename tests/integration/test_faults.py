@@ -1,0 +1,28 @@
+"""A shorter `make faults`: kill -9 the worker and restart the broker during a run."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+_path = Path(__file__).resolve().parents[1] / "faults" / "faults.py"
+_spec = importlib.util.spec_from_file_location("a6gw_faults", _path)
+assert _spec is not None and _spec.loader is not None
+faults = importlib.util.module_from_spec(_spec)
+sys.modules["a6gw_faults"] = faults  # dataclasses look their module up by name
+_spec.loader.exec_module(faults)
+run = faults.run
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def test_kill_9_and_broker_restart_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:
+    report = run(tmp_path / "run", events=1500, kills=3, broker_restart=True, port=19592, say=print)
+    print(report.render())
+    assert report.problems == []
+    assert (report.kills, report.broker_restarts) == (3, 1)
+    assert (report.losses, report.duplicates, report.lag) == (0, 0, 0)
+    assert report.decisions == report.inputs

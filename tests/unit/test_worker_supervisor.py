@@ -1,0 +1,53 @@
+"""The worker's supervisor: restarts a stalled worker, passes other exits and signals on."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from gateway.worker.run import EXIT_STALLED, supervise
+
+# A stand-in worker: counts its starts in a file and exits with the code listed for each.
+CHILD = """
+import pathlib, sys, time
+count = pathlib.Path(sys.argv[1])
+n = int(count.read_text()) if count.exists() else 0
+count.write_text(str(n + 1))
+codes = [int(c) for c in sys.argv[2].split(",") if c]
+if n < len(codes):
+    sys.exit(codes[n])
+time.sleep(60)
+"""
+
+
+def test_a_stalled_worker_is_started_again(tmp_path: Path) -> None:
+    count = tmp_path / "starts"
+    code = supervise([sys.executable, "-c", CHILD, str(count), f"{EXIT_STALLED},{EXIT_STALLED},3"])
+    assert code == 3
+    assert count.read_text() == "3"
+
+
+def test_a_clean_exit_is_not_restarted(tmp_path: Path) -> None:
+    count = tmp_path / "starts"
+    assert supervise([sys.executable, "-c", CHILD, str(count), "0"]) == 0
+    assert count.read_text() == "1"
+
+
+def test_sigterm_reaches_the_worker_and_ends_supervision(tmp_path: Path) -> None:
+    count = tmp_path / "starts"
+    script = (
+        "import sys; from gateway.worker.run import supervise; "
+        f"sys.exit(supervise([sys.executable, '-c', {CHILD!r}, {str(count)!r}, '']))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while not count.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert count.exists(), "the worker never started"
+    proc.send_signal(signal.SIGTERM)
+    # The worker died of the signal; the supervisor exits as a shell reports that: 128 + 15.
+    assert proc.wait(30) == 128 + signal.SIGTERM
+    assert count.read_text() == "1"
