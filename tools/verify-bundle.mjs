@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// verify-bundle.mjs: an independent, offline verifier for a6gw audit bundles.
+//
+// This is the "second implementation" auditors use to check the Python one
+// (gateway/audit/*). It shares no code with it; it is written from the specs:
+//   - RFC 9162 §2.1.1  Merkle tree hash (SHA-256)
+//   - C2SP signed-note     https://c2sp.org/signed-note     (Ed25519, type 0x01)
+//   - C2SP tlog-checkpoint https://c2sp.org/tlog-checkpoint
+// Plain Node.js (>= 18), built-in modules only, no npm dependencies.
+//
+// Usage:
+//   node tools/verify-bundle.mjs DIR [--since OLD_CHECKPOINT_FILE] [--vkey VKEY_FILE]
+//
+//   DIR holds the bundle:
+//     entries.ndjson  one entry per line, in log order; the bytes of line i without its
+//                     0x0A are leaf i. Every line ends in 0x0A; an empty log is an empty file.
+//     checkpoint      signed note whose text is a tlog checkpoint (origin, size, root).
+//     log.vkey        the log's verifier key: <name>+<hex key id>+<base64(0x01 || pubkey)>.
+//   --vkey FILE   pin the log key: use FILE as the trusted key and require the bundle's
+//                 log.vkey to be the same key (without it, log.vkey only proves that the
+//                 bundle is internally consistent).
+//   --since FILE  an earlier checkpoint note from the same log (size m): require m <= n, the
+//                 same origin, and that the first m entries of this bundle give its root,
+//                 i.e. the log was only appended to, never rewritten.
+//
+// Success: prints "OK origin=<origin> size=<n> root=<hex>" and exits 0.
+// Failure: prints "FAIL: <what failed>" to stderr and exits 1. Usage errors exit 2.
+
+import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const USAGE = `usage: node tools/verify-bundle.mjs DIR [--since OLD_CHECKPOINT_FILE] [--vkey VKEY_FILE]
+Verify the audit bundle in DIR (entries.ndjson, checkpoint, log.vkey) offline.
+  --vkey FILE   trusted verifier key; the bundle's log.vkey must equal it
+  --since FILE  earlier signed checkpoint of the same log; it must be a prefix of this one
+Prints "OK origin=... size=... root=..." (exit 0) or "FAIL: ..." on stderr (exit 1).`;
+
+class Fail extends Error {}
+const fail = (msg) => { throw new Fail(msg); };
+
+const NL = 0x0a;
+const MAX_UINT64 = (1n << 64n) - 1n;
+const MAX_SIG_LINES = 100; // signed-note: verifiers must accept at least 16
+
+function sha256(...parts) {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+// ---- RFC 9162 §2.1.1 Merkle Tree Hash ---------------------------------------------------
+const LEAF_PREFIX = Buffer.from([0x00]);
+const NODE_PREFIX = Buffer.from([0x01]);
+const EMPTY_ROOT = sha256(Buffer.alloc(0)); // MTH({}) = SHA-256()
+const leafHash = (entry) => sha256(LEAF_PREFIX, entry);
+const nodeHash = (left, right) => sha256(NODE_PREFIX, left, right);
+
+// Incremental MTH. For n leaves the tree is a sequence of perfect subtrees whose sizes are
+// the binary digits of n, largest (leftmost) first, since the split point k is the largest
+// power of two < n. The stack keeps one hash per digit; adding a leaf merges equal-sized
+// tops like a binary counter carry. root() folds the stack right to left:
+// MTH = node(s_1, node(s_2, ... node(s_{j-1}, s_j))). Memory O(log n), time O(n).
+class MerkleAccumulator {
+  constructor() { this.hashes = []; this.sizes = []; this.count = 0; }
+  add(hash) {
+    let h = hash, size = 1;
+    while (this.sizes.length && this.sizes[this.sizes.length - 1] === size) {
+      h = nodeHash(this.hashes.pop(), h);
+      size += this.sizes.pop();
+    }
+    this.hashes.push(h); this.sizes.push(size); this.count += 1;
+  }
+  root() {
+    if (this.count === 0) return EMPTY_ROOT;
+    let acc = this.hashes[this.hashes.length - 1];
+    for (let i = this.hashes.length - 2; i >= 0; i--) acc = nodeHash(this.hashes[i], acc);
+    return acc;
+  }
+}
+
+// ---- helpers ----------------------------------------------------------------------------
+function readFile(path) {
+  try { return readFileSync(path); } catch (e) { return fail(`cannot read ${path}: ${e.code || e.message}`); }
+}
+
+// Strict standard base64 (RFC 4648 §4): alphabet, padding and canonical form.
+function b64decode(s, what) {
+  const out = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)
+    ? Buffer.from(s, 'base64') : null;
+  if (out === null || out.toString('base64') !== s) fail(`${what}: invalid base64 ${JSON.stringify(s)}`);
+  return out;
+}
+
+function utf8(buf, what) {
+  try { return new TextDecoder('utf-8', { fatal: true }).decode(buf); } catch { return fail(`${what} is not valid UTF-8`); }
+}
+
+// signed-note: key names are non-empty, contain no Unicode white space and no "+".
+const validKeyName = (name) => name.length > 0 && !/[\s+\u0000-\u001f\u007f]/u.test(name);
+
+// ---- signed-note verifier key -------------------------------------------------------------
+// "<name>+<hex(key id)>+<base64(0x01 || 32-byte Ed25519 public key)>";
+// key id = SHA-256(name || 0x0A || 0x01 || public key)[:4] (signed-note §Verifier keys).
+function parseVkey(text, what) {
+  const p1 = text.indexOf('+'), p2 = text.indexOf('+', p1 + 1); // base64 may contain "+"
+  if (p1 < 0 || p2 < 0) fail(`${what}: want <name>+<hex key id>+<base64 key>`);
+  const name = text.slice(0, p1), idHex = text.slice(p1 + 1, p2);
+  if (!validKeyName(name)) fail(`${what}: invalid key name ${JSON.stringify(name)}`);
+  if (!/^[0-9a-fA-F]{8}$/.test(idHex)) fail(`${what}: key id ${JSON.stringify(idHex)} is not 8 hex digits`);
+  const key = b64decode(text.slice(p2 + 1), what);
+  if (key.length !== 33 || key[0] !== 0x01) fail(`${what}: not an Ed25519 key (want 0x01 || 32 bytes)`);
+  const pub = key.subarray(1);
+  const keyId = sha256(Buffer.from(name, 'utf8'), Buffer.from([NL, 0x01]), pub).subarray(0, 4);
+  if (keyId.toString('hex') !== idHex.toLowerCase()) {
+    fail(`${what}: vkey key id mismatch: vkey says ${idHex}, computed ${keyId.toString('hex')}`);
+  }
+  const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: pub.toString('base64url') }, format: 'jwk' });
+  return { name, keyId, pub, publicKey, line: `${name}+${keyId.toString('hex')}+${key.toString('base64')}` };
+}
+
+function readVkeyFile(path) {
+  let buf = readFile(path);
+  if (buf.length && buf[buf.length - 1] === NL) buf = buf.subarray(0, -1); // optional newline
+  if (buf.includes(NL)) fail(`${path}: want exactly one verifier key line`);
+  return parseVkey(utf8(buf, path), path);
+}
+
+// ---- signed-note verification (c2sp.org/signed-note §Format, §Signatures) ----------------
+// Returns the note text (a Buffer, ending in "\n"): the signed message.
+function verifyNote(note, vkey, what) {
+  const str = utf8(note, what);
+  const ctl = str.search(/[\u0000-\u0009\u000b-\u001f]/);
+  if (ctl >= 0) fail(`${what}: control character at offset ${ctl}`);
+  const split = note.lastIndexOf('\n\n'); // text, a blank line, then the signature lines
+  if (split < 0) fail(`${what}: no blank line before the signatures`);
+  const text = note.subarray(0, split + 1);
+  const block = note.subarray(split + 2);
+  if (block.length === 0 || block[block.length - 1] !== NL) fail(`${what}: signature block is empty or lacks its final newline`);
+  const lines = block.subarray(0, -1).toString('utf8').split('\n');
+  if (lines.length > MAX_SIG_LINES) fail(`${what}: ${lines.length} signature lines, max ${MAX_SIG_LINES}`);
+  const seen = [];
+  let verified = false;
+  lines.forEach((line, i) => {
+    const m = /^\u2014 (\S+) (\S+)$/u.exec(line); // em dash U+2014, space, name, space, blob
+    if (!m || !validKeyName(m[1])) fail(`${what}: signature line ${i + 1} is malformed: ${JSON.stringify(line)}`);
+    const blob = b64decode(m[2], `${what}: signature line ${i + 1}`);
+    if (blob.length < 5) fail(`${what}: signature line ${i + 1} is too short`);
+    const keyId = blob.subarray(0, 4), sig = blob.subarray(4);
+    seen.push(`${m[1]}+${keyId.toString('hex')}`);
+    if (m[1] !== vkey.name || !keyId.equals(vkey.keyId)) return; // unknown key: ignored
+    // Ed25519 (RFC 8032) over the text including its final newline. A bad signature by a
+    // known key rejects the note.
+    if (sig.length !== 64 || !cryptoVerify(null, text, vkey.publicKey, sig)) {
+      fail(`${what}: checkpoint signature invalid (line ${i + 1}, key ${vkey.name}+${vkey.keyId.toString('hex')})`);
+    }
+    verified = true;
+  });
+  if (!verified) {
+    fail(`${what}: no signature by the log key ${vkey.name}+${vkey.keyId.toString('hex')} (found: ${seen.join(', ')})`);
+  }
+  return text;
+}
+
+// ---- tlog-checkpoint body (c2sp.org/tlog-checkpoint §Note text) --------------------------
+// origin\n decimal size\n base64(root)\n [extension lines\n]
+function parseCheckpoint(text, what) {
+  const lines = text.toString('utf8').slice(0, -1).split('\n'); // text ends in "\n"
+  if (lines.length < 3) fail(`${what}: checkpoint has ${lines.length} lines, want at least 3`);
+  const [origin, sizeLine, rootLine, ...extensions] = lines;
+  if (origin.length === 0) fail(`${what}: empty origin line`);
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeLine) || BigInt(sizeLine) > MAX_UINT64) {
+    fail(`${what}: tree size ${JSON.stringify(sizeLine)} is not a canonical decimal uint64`);
+  }
+  const root = b64decode(rootLine, `${what}: root hash`);
+  if (root.length !== 32) fail(`${what}: root hash has ${root.length} bytes, want 32`);
+  if (extensions.some((e) => e.length === 0)) fail(`${what}: empty extension line`);
+  return { origin, size: BigInt(sizeLine), root };
+}
+
+const openCheckpoint = (path, vkey) => parseCheckpoint(verifyNote(readFile(path), vkey, path), path);
+
+// ---- entries.ndjson -------------------------------------------------------------------------
+// Hashes every line (split on byte 0x0A only) into the accumulator; if prefixSize is a
+// number, also returns the root of the first prefixSize leaves.
+function hashEntries(path, prefixSize) {
+  const data = readFile(path);
+  if (data.length && data[data.length - 1] !== NL) fail(`entries.ndjson does not end with a newline (${path})`);
+  const acc = new MerkleAccumulator();
+  let prefixRoot = prefixSize === 0 ? EMPTY_ROOT : null;
+  for (let start = 0; start < data.length;) {
+    const end = data.indexOf(NL, start);
+    acc.add(leafHash(data.subarray(start, end))); // a view, no copy
+    start = end + 1;
+    if (acc.count === prefixSize) prefixRoot = acc.root();
+  }
+  return { count: acc.count, root: acc.root(), prefixRoot };
+}
+
+// ---- main -------------------------------------------------------------------------------------
+function verifyBundle(dir, sincePath, trustedVkeyPath) {
+  const bundleVkey = readVkeyFile(join(dir, 'log.vkey'));
+  let vkey = bundleVkey;
+  if (trustedVkeyPath !== undefined) {
+    vkey = readVkeyFile(trustedVkeyPath);
+    if (bundleVkey.line !== vkey.line) {
+      fail(`log.vkey is not the trusted key: bundle has ${bundleVkey.line}, trusted ${vkey.line}`);
+    }
+  }
+  const cp = openCheckpoint(join(dir, 'checkpoint'), vkey);
+  let old = null;
+  if (sincePath !== undefined) {
+    old = openCheckpoint(sincePath, vkey); // same key as the new checkpoint
+    if (old.origin !== cp.origin) fail(`since: origin mismatch: old ${JSON.stringify(old.origin)}, new ${JSON.stringify(cp.origin)}`);
+    if (old.size > cp.size) fail(`since: old checkpoint size ${old.size} > ${cp.size} (rollback?)`);
+  }
+  const got = hashEntries(join(dir, 'entries.ndjson'), old && Number(old.size));
+  if (BigInt(got.count) !== cp.size) fail(`size mismatch: checkpoint ${cp.size}, entries ${got.count}`);
+  if (!got.root.equals(cp.root)) {
+    fail(`root mismatch: checkpoint ${cp.root.toString('hex')} computed ${got.root.toString('hex')}`);
+  }
+  // Full-data consistency (RFC 9162 §2.1.4 in spirit): with every entry at hand, the old
+  // tree must be exactly the tree over the first m entries, so recompute it.
+  if (old && !got.prefixRoot.equals(old.root)) {
+    fail(`since: first ${old.size} entries do not produce the old root (log rewritten): ` +
+      `old ${old.root.toString('hex')}, computed ${got.prefixRoot.toString('hex')}`);
+  }
+  return `OK origin=${cp.origin} size=${cp.size} root=${got.root.toString('hex')}`;
+}
+
+function usageError(msg) {
+  process.stderr.write(`${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function main(argv) {
+  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (argv[0] === '--note-only') { // hidden: verify a bare signed note, for spec vectors
+    if (argv.length !== 3) usageError('--note-only wants NOTE_FILE VKEY_FILE');
+    verifyNote(readFile(argv[1]), readVkeyFile(argv[2]), argv[1]);
+    return 'OK note';
+  }
+  const opts = {}, positional = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--since' || a === '--vkey') {
+      if (i + 1 >= argv.length) usageError(`${a} needs a file argument`);
+      if (opts[a] !== undefined) usageError(`${a} given twice`);
+      opts[a] = argv[++i];
+    } else if (a.startsWith('-') && a !== '-') {
+      usageError(`unknown option ${a}`);
+    } else {
+      positional.push(a);
+    }
+  }
+  if (positional.length !== 1) usageError('want exactly one bundle directory');
+  return verifyBundle(positional[0], opts['--since'], opts['--vkey']);
+}
+
+try {
+  const out = main(process.argv.slice(2));
+  if (typeof out === 'string') process.stdout.write(`${out}\n`);
+  process.exitCode = 0;
+} catch (e) {
+  // Anything unexpected is still a failure to verify, never a pass.
+  process.stderr.write(e instanceof Fail ? `FAIL: ${e.message}\n` : `FAIL: internal error: ${e.stack}\n`);
+  process.exitCode = 1;
+}
