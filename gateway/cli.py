@@ -85,7 +85,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"  hashed {done:,}/{total:,} entries", file=sys.stderr, flush=True)
 
     since = Path(args.since) if args.since else None
-    report = verify_bundle(Path(args.bundle), since=since, progress=progress)
+    trusted = Path(args.vkey).read_text(encoding="utf-8").strip() if args.vkey else None
+    report = verify_bundle(Path(args.bundle), since=since, progress=progress, trusted_vkey=trusted)
     print(f"OK: {report.size} entries, root {report.root}, origin {report.origin}")
     if since:
         print(f"OK: consistent with the earlier checkpoint {since}")
@@ -93,15 +94,50 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
-    from gateway.audit.bundle import write_bundle
-    from gateway.audit.note import LogKey
+    from gateway.audit.export import export_bundle
     from gateway.audit.store import AuditStore
 
     lc = _config(args)
     store = AuditStore(lc.data_dir / "audit.sqlite")
-    key = LogKey.load(lc.path(lc.config.gateway.log_key_file))
-    cp = write_bundle(Path(args.dir), list(store.entries()), key, lc.config.gateway.log_origin)
-    print(f"wrote {cp.size} entries to {args.dir}; root {cp.root.hex()}")
+    latest = store.latest_checkpoint()
+    if latest is None:
+        print(
+            "error: no checkpoint has been published yet; run the worker, or ask for one "
+            "with `a6gw audit checkpoint`",
+            file=sys.stderr,
+        )
+        return 2
+    verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
+
+    def progress(done: int, total: int) -> None:
+        print(f"  wrote {done:,}/{total:,} entries", file=sys.stderr, flush=True)
+
+    cp = export_bundle(
+        Path(args.dir),
+        store,
+        latest.note,
+        verifiers,
+        start=args.start,
+        end=args.end,
+        progress=progress if latest.size >= 10_000 else None,
+    )
+    what = "all" if args.start is None and args.end is None else f"[{args.start}, {args.end})"
+    print(f"wrote {what} of the {cp.size} checkpointed entries to {args.dir}; root {cp.root.hex()}")
+    if store.size() > cp.size:
+        print(f"({store.size() - cp.size} newer entries wait for the next checkpoint)")
+    return 0
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.worker.sequencing import request_checkpoint
+
+    lc = _config(args)
+    note = asyncio.run(request_checkpoint(lc.config.kafka.bootstrap, args.timeout))
+    if args.out:
+        Path(args.out).write_text(note, encoding="utf-8")
+    print(note, end="")
     return 0
 
 
@@ -181,14 +217,36 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OLD_CHECKPOINT",
         help="also prove the log is an extension of this earlier checkpoint",
     )
+    p.add_argument(
+        "--vkey",
+        metavar="FILE",
+        help="the log key you trust (a vkey line); the bundle's log.vkey alone only proves "
+        "that the bundle is consistent with itself",
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("audit", help="audit log operations")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    e = asub.add_parser("export", help="write the audit bundle of the configured store")
+    e = asub.add_parser(
+        "export",
+        help="write the audit bundle at the latest published checkpoint",
+        description="Write entries.ndjson, checkpoint and log.vkey for the latest checkpoint "
+        "the sequencer published; with --start/--end only that range, with an inclusion "
+        "proof per entry (proofs.ndjson, range.json).",
+    )
     e.add_argument("dir", metavar="DIR")
     e.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    e.add_argument("--start", type=int, help="first leaf index of a range bundle")
+    e.add_argument("--end", type=int, help="leaf index after the last one of a range bundle")
     e.set_defaults(func=cmd_audit_export)
+    c = asub.add_parser(
+        "checkpoint",
+        help="ask the running sequencer to publish a checkpoint now, and print it",
+    )
+    c.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    c.add_argument("--out", help="also write the signed note to this file")
+    c.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
+    c.set_defaults(func=cmd_audit_checkpoint)
 
     p = sub.add_parser("checks", help="print the catalogue of coded checks")
     p.add_argument("--json", action="store_true", help="as JSON")

@@ -6,6 +6,7 @@ config is built once (``load_config``) and passed down; nothing below reads the 
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from gateway.errors import ConfigError
+from gateway.audit.note import LogKey, Verifier, parse_vkey
+from gateway.errors import AuditError, ConfigError
 from schemas._types import CooperativeApproachId, PartyCode, RegistryId
 from schemas.events import EVENT_TYPES, Role
 
@@ -86,6 +88,9 @@ class GatewaySection(_Model):
     signing_key_file: Path = Path("keys/gateway.pem")
     log_origin: str = Field(default="a6gw.local/audit", pattern=r"^[^\s+]+$")
     log_key_file: Path = Path("keys/log.key")
+    # Verifier keys (note vkey lines) of earlier log keys: checkpoints they signed still
+    # verify after a rotation, and exported bundles carry them.
+    log_previous_vkeys: tuple[str, ...] = ()
     # faust table store: RocksDB (rocksdict) for deployments, memory for quick local runs.
     table_store: Literal["rocksdb", "memory"] = "rocksdb"
 
@@ -107,11 +112,23 @@ class Timeouts(_Model):
     stall_s: float = Field(default=30.0, ge=1, le=3600)
 
 
+#: The environment variable that may hold the log key (the text of a key file).
+LOG_KEY_ENV = "A6GW_LOG_KEY"
+
+
+class AuditSection(_Model):
+    """When the sequencer signs and publishes a checkpoint on a6.audit.checkpoints."""
+
+    checkpoint_every: int = Field(default=1000, ge=1)  # entries
+    checkpoint_interval_s: float = Field(default=10.0, gt=0, le=86_400)
+
+
 class Config(_Model):
     gateway: GatewaySection = GatewaySection()
     kafka: KafkaConfig = KafkaConfig()
     limits: Limits = Limits()
     timeouts: Timeouts = Timeouts()
+    audit: AuditSection = AuditSection()
     parties: tuple[PartyConfig, ...] = Field(min_length=1)
     registries: tuple[RegistryConfig, ...] = Field(min_length=1)
     cooperative_approaches: tuple[CooperativeApproachConfig, ...] = ()
@@ -248,6 +265,29 @@ class LoadedConfig:
         path = self.path(self.config.gateway.trust_file)
         result: Trust = _validate(Trust, _read_yaml(path), path)
         return result
+
+    def load_log_key(self) -> LogKey:
+        """The log's signing key: from ``$A6GW_LOG_KEY`` (the key file's text) if set, else
+        from ``gateway.log_key_file``. It is never generated here.
+
+        :raises ConfigError: (A6-CFG-003) when it is missing or invalid.
+        """
+        text = os.environ.get(LOG_KEY_ENV)
+        path = self.path(self.config.gateway.log_key_file)
+        try:
+            return LogKey.parse(text, f"${LOG_KEY_ENV}") if text else LogKey.load(path)
+        except AuditError as exc:
+            raise ConfigError(
+                f"{exc.args[0]} (create one with `a6gw init`, or set ${LOG_KEY_ENV})",
+                code="A6-CFG-003",
+            ) from exc
+
+    def previous_log_verifiers(self) -> list[Verifier]:
+        """:raises ConfigError: (A6-CFG-001) for a malformed vkey line."""
+        try:
+            return [parse_vkey(v) for v in self.config.gateway.log_previous_vkeys]
+        except AuditError as exc:
+            raise ConfigError(f"gateway.log_previous_vkeys: {exc.args[0]}") from exc
 
 
 def load_config(path: Path) -> LoadedConfig:

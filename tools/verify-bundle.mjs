@@ -15,7 +15,8 @@
 //     entries.ndjson  one entry per line, in log order; the bytes of line i without its
 //                     0x0A are leaf i. Every line ends in 0x0A; an empty log is an empty file.
 //     checkpoint      signed note whose text is a tlog checkpoint (origin, size, root).
-//     log.vkey        the log's verifier key: <name>+<hex key id>+<base64(0x01 || pubkey)>.
+//     log.vkey        the log's verifier keys, one per line (current first): <name>+<hex key id>+<base64(0x01 || pubkey)>.
+//     range.json, proofs.ndjson   (range bundles) entries [start, end) with inclusion proofs.
 //   --vkey FILE   pin the log key: use FILE as the trusted key and require the bundle's
 //                 log.vkey to be the same key (without it, log.vkey only proves that the
 //                 bundle is internally consistent).
@@ -27,7 +28,7 @@
 // Failure: prints "FAIL: <what failed>" to stderr and exits 1. Usage errors exit 2.
 
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const USAGE = `usage: node tools/verify-bundle.mjs DIR [--since OLD_CHECKPOINT_FILE] [--vkey VKEY_FILE]
@@ -119,16 +120,18 @@ function parseVkey(text, what) {
   return { name, keyId, pub, publicKey, line: `${name}+${keyId.toString('hex')}+${key.toString('base64')}` };
 }
 
+// One key per line: the current log key first, then earlier ones (after a rotation,
+// checkpoints signed by an earlier key still verify).
 function readVkeyFile(path) {
   let buf = readFile(path);
   if (buf.length && buf[buf.length - 1] === NL) buf = buf.subarray(0, -1); // optional newline
-  if (buf.includes(NL)) fail(`${path}: want exactly one verifier key line`);
-  return parseVkey(utf8(buf, path), path);
+  if (buf.length === 0) fail(`${path}: no verifier key line`);
+  return utf8(buf, path).split('\n').map((line, i) => parseVkey(line, `${path} line ${i + 1}`));
 }
 
 // ---- signed-note verification (c2sp.org/signed-note §Format, §Signatures) ----------------
 // Returns the note text (a Buffer, ending in "\n"): the signed message.
-function verifyNote(note, vkey, what) {
+function verifyNote(note, vkeys, what) {
   const str = utf8(note, what);
   const ctl = str.search(/[\u0000-\u0009\u000b-\u001f]/);
   if (ctl >= 0) fail(`${what}: control character at offset ${ctl}`);
@@ -148,7 +151,8 @@ function verifyNote(note, vkey, what) {
     if (blob.length < 5) fail(`${what}: signature line ${i + 1} is too short`);
     const keyId = blob.subarray(0, 4), sig = blob.subarray(4);
     seen.push(`${m[1]}+${keyId.toString('hex')}`);
-    if (m[1] !== vkey.name || !keyId.equals(vkey.keyId)) return; // unknown key: ignored
+    const vkey = vkeys.find((k) => k.name === m[1] && keyId.equals(k.keyId));
+    if (vkey === undefined) return; // unknown key: ignored
     // Ed25519 (RFC 8032) over the text including its final newline. A bad signature by a
     // known key rejects the note.
     if (sig.length !== 64 || !cryptoVerify(null, text, vkey.publicKey, sig)) {
@@ -157,7 +161,8 @@ function verifyNote(note, vkey, what) {
     verified = true;
   });
   if (!verified) {
-    fail(`${what}: no signature by the log key ${vkey.name}+${vkey.keyId.toString('hex')} (found: ${seen.join(', ')})`);
+    const known = vkeys.map((k) => `${k.name}+${k.keyId.toString('hex')}`).join(', ');
+    fail(`${what}: no signature by the log key ${known} (found: ${seen.join(', ')})`);
   }
   return text;
 }
@@ -178,7 +183,7 @@ function parseCheckpoint(text, what) {
   return { origin, size: BigInt(sizeLine), root };
 }
 
-const openCheckpoint = (path, vkey) => parseCheckpoint(verifyNote(readFile(path), vkey, path), path);
+const openCheckpoint = (path, vkeys) => parseCheckpoint(verifyNote(readFile(path), vkeys, path), path);
 
 // ---- entries.ndjson -------------------------------------------------------------------------
 // Hashes every line (split on byte 0x0A only) into the accumulator; if prefixSize is a
@@ -199,18 +204,22 @@ function hashEntries(path, prefixSize) {
 
 // ---- main -------------------------------------------------------------------------------------
 function verifyBundle(dir, sincePath, trustedVkeyPath) {
-  const bundleVkey = readVkeyFile(join(dir, 'log.vkey'));
-  let vkey = bundleVkey;
+  const bundleVkeys = readVkeyFile(join(dir, 'log.vkey'));
+  let vkeys = bundleVkeys;
   if (trustedVkeyPath !== undefined) {
-    vkey = readVkeyFile(trustedVkeyPath);
-    if (bundleVkey.line !== vkey.line) {
-      fail(`log.vkey is not the trusted key: bundle has ${bundleVkey.line}, trusted ${vkey.line}`);
-    }
+    vkeys = readVkeyFile(trustedVkeyPath);
+    const lines = new Set(bundleVkeys.map((k) => k.line));
+    const stranger = vkeys.find((k) => !lines.has(k.line));
+    if (stranger) fail(`log.vkey is not the trusted key: the bundle lacks ${stranger.line}`);
   }
-  const cp = openCheckpoint(join(dir, 'checkpoint'), vkey);
+  const cp = openCheckpoint(join(dir, 'checkpoint'), vkeys);
+  if (existsSync(join(dir, 'range.json'))) {
+    if (sincePath !== undefined) fail('since: needs a whole-log bundle, not a range bundle');
+    return verifyRange(dir, cp);
+  }
   let old = null;
   if (sincePath !== undefined) {
-    old = openCheckpoint(sincePath, vkey); // same key as the new checkpoint
+    old = openCheckpoint(sincePath, bundleVkeys); // an earlier checkpoint, maybe an earlier key
     if (old.origin !== cp.origin) fail(`since: origin mismatch: old ${JSON.stringify(old.origin)}, new ${JSON.stringify(cp.origin)}`);
     if (old.size > cp.size) fail(`since: old checkpoint size ${old.size} > ${cp.size} (rollback?)`);
   }
@@ -226,6 +235,53 @@ function verifyBundle(dir, sincePath, trustedVkeyPath) {
       `old ${old.root.toString('hex')}, computed ${got.prefixRoot.toString('hex')}`);
   }
   return `OK origin=${cp.origin} size=${cp.size} root=${got.root.toString('hex')}`;
+}
+
+// ---- range bundles: RFC 9162 §2.1.3.2, verifying an inclusion proof --------------------------
+function rootFromInclusion(index, size, leaf, proof, what) {
+  if (index >= size) fail(`${what}: index ${index} >= tree size ${size}`);
+  let fn = index, sn = size - 1n, r = leaf;
+  for (const p of proof) {
+    if (p.length !== 32) fail(`${what}: proof hash of ${p.length} bytes`);
+    if (sn === 0n) fail(`${what}: proof too long`);
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = nodeHash(p, r);
+      if ((fn & 1n) === 0n) { while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; } }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn >>= 1n; sn >>= 1n;
+  }
+  if (sn !== 0n) fail(`${what}: proof too short`);
+  return r;
+}
+
+function verifyRange(dir, cp) {
+  let meta;
+  try { meta = JSON.parse(readFile(join(dir, 'range.json')).toString('utf8')); } catch (e) { fail(`range.json: malformed (${e.message})`); }
+  const { start, end, size } = meta;
+  if (![start, end, size].every(Number.isSafeInteger) || BigInt(size) !== cp.size || !(0 <= start && start <= end && end <= size)) {
+    fail(`range.json: range [${start}, ${end}) of size ${size} does not fit the checkpoint size ${cp.size}`);
+  }
+  const split = (name) => {
+    const data = readFile(join(dir, name));
+    if (data.length && data[data.length - 1] !== NL) fail(`${name} does not end with a newline`);
+    return data.length ? data.subarray(0, -1).toString('latin1').split('\n').map((l) => Buffer.from(l, 'latin1')) : [];
+  };
+  const entries = split('entries.ndjson'), proofs = split('proofs.ndjson');
+  if (entries.length !== end - start || proofs.length !== end - start) {
+    fail(`range [${start}, ${end}): ${entries.length} entries and ${proofs.length} proofs`);
+  }
+  entries.forEach((entry, n) => {
+    const index = start + n, what = `entry ${index}`;
+    let doc;
+    try { doc = JSON.parse(proofs[n].toString('utf8')); } catch (e) { fail(`${what}: malformed proof line`); }
+    if (doc.index !== index || !Array.isArray(doc.proof)) fail(`${what}: proof line names index ${doc.index}`);
+    const proof = doc.proof.map((h) => b64decode(h, `${what}: proof`));
+    const root = rootFromInclusion(BigInt(index), cp.size, leafHash(entry), proof, what);
+    if (!root.equals(cp.root)) fail(`${what}: inclusion proof gives root ${root.toString('hex')}, checkpoint ${cp.root.toString('hex')}`);
+  });
+  return `OK origin=${cp.origin} size=${cp.size} root=${cp.root.toString('hex')} range=[${start},${end})`;
 }
 
 function usageError(msg) {

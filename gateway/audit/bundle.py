@@ -8,7 +8,15 @@ Contract (all three files are required)::
                      lines are split on b"\\n" only (never str.splitlines, which would
                      also split on U+2028, U+0085, \\r, ...). An empty log is an empty file.
     checkpoint       the C2SP checkpoint note for the whole file, signed by the log key.
-    log.vkey         one verifier key line (name+hexid+base64key), optionally newline-ended.
+    log.vkey         verifier key lines (name+hexid+base64key), one per line: the current
+                     log key first, then earlier ones (after a rotation, checkpoints they
+                     signed still verify).
+
+A *range* bundle (``a6gw audit export --start I --end J``) holds entries ``[I, J)`` of the
+tree the checkpoint commits to, with their inclusion proofs::
+
+    range.json       {"start": I, "end": J, "size": N}
+    proofs.ndjson    one line per entry: {"index": i, "proof": [base64 hashes, leaf upward]}
 
 ``log.vkey`` travels with the bundle, so on its own it only proves internal
 consistency; pin the key with ``trusted_vkey`` or check ``since`` against a checkpoint
@@ -37,6 +45,8 @@ __all__ = [
 ]
 
 ENTRIES_FILE = "entries.ndjson"
+RANGE_FILE = "range.json"
+PROOFS_FILE = "proofs.ndjson"
 CHECKPOINT_FILE = "checkpoint"
 VKEY_FILE = "log.vkey"
 
@@ -86,16 +96,15 @@ def _read(path: Path) -> bytes:
         raise VerificationError(f"cannot read {path}: {exc}") from exc
 
 
-def _read_vkey(path: Path) -> Verifier:
+def _read_vkeys(path: Path) -> list[Verifier]:
     raw = _read(path)
-    line = raw.removesuffix(b"\n")
-    if b"\n" in line:
-        raise VerificationError(f"{path}: want exactly one verifier key line")
     try:
-        text = line.decode("utf-8")
+        lines = raw.decode("utf-8").removesuffix("\n").split("\n")
     except UnicodeDecodeError as exc:
         raise VerificationError(f"{path}: not valid UTF-8") from exc
-    return parse_vkey(text)
+    if lines == [""]:
+        raise VerificationError(f"{path}: want at least one verifier key line")
+    return [parse_vkey(line) for line in lines]
 
 
 def _split_lines(data: bytes, path: Path) -> list[bytes]:
@@ -131,12 +140,18 @@ def verify_bundle(
         index and the expected and computed values.
     """
     directory = Path(directory)
-    verifier = _read_vkey(directory / VKEY_FILE)
-    if trusted_vkey is not None and verifier != parse_vkey(trusted_vkey):
+    verifiers = _read_vkeys(directory / VKEY_FILE)
+    if trusted_vkey is not None and parse_vkey(trusted_vkey) not in verifiers:
         raise VerificationError(
-            f"{VKEY_FILE}: key {verifier.to_vkey()!r} is not the trusted key {trusted_vkey!r}"
+            f"{VKEY_FILE}: the trusted key {trusted_vkey!r} is not among the bundle's keys"
         )
-    checkpoint = _open(directory / CHECKPOINT_FILE, verifier)
+    checkpoint = _open(directory / CHECKPOINT_FILE, verifiers)
+    if (directory / RANGE_FILE).exists():
+        if since is not None:
+            raise VerificationError("--since needs a whole-log bundle, not a range bundle")
+        from gateway.audit.export import verify_range  # a range bundle: proofs per entry
+
+        return verify_range(directory, checkpoint, progress)
     lines = _split_lines(_read(directory / ENTRIES_FILE), directory / ENTRIES_FILE)
     total = len(lines)
     hashes: list[bytes] = []
@@ -159,20 +174,26 @@ def verify_bundle(
             f"computed {root.hex()}{extra}"
         )
     if since is not None:
-        _check_since(since, verifier, checkpoint, hashes)
+        _check_since(since, verifiers, checkpoint, hashes)
     return BundleReport(size=checkpoint.size, root=root.hex(), origin=checkpoint.origin)
 
 
-def _open(path: Path, verifier: Verifier) -> Checkpoint:
-    try:
-        return open_checkpoint(_read(path), verifier)
-    except VerificationError as exc:
-        raise VerificationError(f"{path}: {exc.args[0]}") from exc
+def _open(path: Path, verifiers: list[Verifier]) -> Checkpoint:
+    note = _read(path)
+    problems = []
+    for verifier in verifiers:
+        try:
+            return open_checkpoint(note, verifier)
+        except VerificationError as exc:
+            problems.append(exc.args[0])
+    raise VerificationError(f"{path}: {'; '.join(problems)}")
 
 
-def _check_since(path: Path, verifier: Verifier, new: Checkpoint, hashes: list[bytes]) -> None:
+def _check_since(
+    path: Path, verifiers: list[Verifier], new: Checkpoint, hashes: list[bytes]
+) -> None:
     """Verify that the older checkpoint at ``path`` is a prefix of the new tree."""
-    old = _open(path, verifier)
+    old = _open(path, verifiers)
     if old.origin != new.origin:
         raise VerificationError(f"{path}: origin {old.origin!r}, want {new.origin!r}")
     if old.size > new.size:

@@ -328,17 +328,29 @@ class LogKey:
         :raises AuditError: if the file is unreadable, malformed or not Ed25519.
         """
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise AuditError(f"cannot load log key {path}: {exc}") from exc
+        return cls.parse(text, str(path))
+
+    @classmethod
+    def parse(cls, text: str, source: str = "the log key") -> LogKey:
+        """A key from the text of a key file (e.g. held in an environment variable).
+
+        :raises AuditError: if the text is malformed or not an Ed25519 key.
+        """
+        try:
+            doc = json.loads(text)
             if not isinstance(doc, dict) or set(doc) != {"name", "private_key_pem"}:
                 raise ValueError("want an object with exactly name and private_key_pem")
             name, pem = doc["name"], doc["private_key_pem"]
             if not isinstance(name, str) or not isinstance(pem, str):
                 raise ValueError("name and private_key_pem must be strings")
             key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-        except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise AuditError(f"cannot load log key {path}: {exc}") from exc
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise AuditError(f"cannot load log key {source}: {exc}") from exc
         if not isinstance(key, Ed25519PrivateKey):
-            raise AuditError(f"log key {path} is not an Ed25519 key")
+            raise AuditError(f"log key {source} is not an Ed25519 key")
         return cls(name, key)
 
     def save(self, path: Path, *, overwrite: bool = False) -> None:

@@ -1,17 +1,30 @@
-"""The audit store: entries in log order with dense leaf indices (SQLite, the embedded default).
+"""The audit store in SQLite (the embedded default): entries, tree nodes, positions, epochs.
 
 The sequencer appends batches of ``(entry_id, bytes)``; an entry id already logged is
 skipped, so redeliveries never grow the log. Kafka offsets are not leaf indices: the index
-is assigned here, densely, inside one transaction per batch.
+is assigned here, densely, inside one transaction per batch, together with the hashes of
+the perfect subtrees the batch completes and the input position it was consumed up to.
+Proofs and roots are read from those nodes (:mod:`gateway.audit.tree`), O(log n) per query.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
+from gateway.audit.logstore import StoredCheckpoint
+from gateway.audit.rfc6962 import leaf_hash
+from gateway.audit.tree import (
+    Frontier,
+    Node,
+    consistency_ranges,
+    fold,
+    inclusion_ranges,
+    perfect_subtrees,
+    range_hashes,
+)
 from gateway.errors import AuditError
 
 _SCHEMA = """
@@ -21,17 +34,34 @@ CREATE TABLE IF NOT EXISTS entries (
     body      BLOB    NOT NULL,
     leaf_hash BLOB    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS nodes (
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  BLOB    NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS positions (
     topic      TEXT    NOT NULL,
     partition  INTEGER NOT NULL,
     last       INTEGER NOT NULL,
     PRIMARY KEY (topic, partition)
 );
+CREATE TABLE IF NOT EXISTS writer (
+    one    INTEGER PRIMARY KEY CHECK (one = 1),
+    epoch  INTEGER NOT NULL,
+    owner  TEXT    NOT NULL,
+    since  REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    size       INTEGER PRIMARY KEY,
+    note       TEXT    NOT NULL,
+    stored_at  REAL    NOT NULL
+);
 """
 
 
 class AuditStore:
-    """Append-only entries and their RFC 9162 leaf hashes in one SQLite file."""
+    """Append-only entries and their RFC 9162 tree in one SQLite file (see LogStore)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,19 +73,25 @@ class AuditStore:
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise AuditError(f"cannot open audit store {path}: {exc}", code="AUD-STORE") from exc
+        self._frontier: Frontier | None = None
 
     def close(self) -> None:
         self._db.close()
 
+    # -- writing ---------------------------------------------------------------------
+
     def append(
-        self, batch: Iterable[tuple[str, bytes]], *, position: tuple[str, int, int] | None = None
+        self,
+        batch: Iterable[tuple[str, bytes]],
+        *,
+        position: tuple[str, int, int] | None = None,
+        epoch: int | None = None,
     ) -> int:
         """Append entries not logged yet, in order; returns how many were appended.
 
-        ``position`` (topic, partition, offset) records the last input record the batch
-        came from, in the same transaction, so the store knows exactly what it has consumed.
-
-        :raises AuditError: when an entry contains 0x0A (it could not be one bundle line).
+        :raises AuditError: ``AUD-ENTRY`` when an entry contains 0x0A (it could not be one
+            bundle line); ``AUD-FENCED`` when ``epoch`` is no longer the writer epoch;
+            ``AUD-STORE`` when SQLite fails.
         """
         items = list(batch)
         for entry_id, body in items:
@@ -63,36 +99,89 @@ class AuditStore:
                 raise AuditError(f"entry {entry_id} contains a newline", code="AUD-ENTRY")
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            size = self.size()
-            added = 0
-            for entry_id, body in items:
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO entries (idx, entry_id, body, leaf_hash) "
-                    "VALUES (?, ?, ?, ?)",
-                    (size + added, entry_id, body, leaf_hash(body)),
-                )
-                added += cur.rowcount
-            if position is not None:
-                self._db.execute(
-                    "INSERT INTO positions (topic, partition, last) VALUES (?, ?, ?) "
-                    "ON CONFLICT (topic, partition) DO UPDATE SET last = MAX(last, excluded.last)",
-                    position,
-                )
+            try:
+                added = self._append_locked(items, position, epoch)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._frontier = None  # reload it from what is committed
+                raise
             self._db.execute("COMMIT")
             return added
         except sqlite3.Error as exc:
-            self._db.execute("ROLLBACK")
             raise AuditError(f"audit append failed: {exc}", code="AUD-STORE") from exc
 
-    def position(self, topic: str, partition: int) -> int | None:
-        """The last input offset appended from ``topic[partition]`` (None before the first)."""
-        row = self._db.execute(
-            "SELECT last FROM positions WHERE topic = ? AND partition = ?", (topic, partition)
-        ).fetchone()
-        return None if row is None else int(row[0])
+    def _append_locked(
+        self,
+        items: list[tuple[str, bytes]],
+        position: tuple[str, int, int] | None,
+        epoch: int | None,
+    ) -> int:
+        if epoch is not None and epoch != self.epoch():
+            raise AuditError(
+                f"writer epoch {epoch} was fenced by epoch {self.epoch()}; "
+                "another sequencer owns the log",
+                code="AUD-FENCED",
+            )
+        frontier = self._current_frontier()
+        seen: set[str] = set()
+        rows: list[tuple[int, str, bytes, bytes]] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        for entry_id, body in items:
+            if entry_id in seen or self.has(entry_id):
+                continue
+            seen.add(entry_id)
+            h = leaf_hash(body)
+            rows.append((frontier.size, entry_id, body, h))
+            nodes.extend(n for n in frontier.append(h) if n[0] > 0)
+        self._db.executemany(
+            "INSERT INTO entries (idx, entry_id, body, leaf_hash) VALUES (?, ?, ?, ?)", rows
+        )
+        self._db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+        if position is not None:
+            self._db.execute(
+                "INSERT INTO positions (topic, partition, last) VALUES (?, ?, ?) "
+                "ON CONFLICT (topic, partition) DO UPDATE SET last = MAX(last, excluded.last)",
+                position,
+            )
+        return len(rows)
+
+    def _current_frontier(self) -> Frontier:
+        size = self.size()
+        if self._frontier is None or self._frontier.size != size:
+            self._frontier = Frontier.of(size, self.nodes(perfect_subtrees(0, size)))
+        return self._frontier
+
+    def claim(self, owner: str) -> int:
+        """Become the log's writer with a new epoch; appends with older epochs now fail."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            epoch = self.epoch() + 1
+            self._db.execute(
+                "INSERT INTO writer (one, epoch, owner, since) VALUES (1, ?, ?, ?) "
+                "ON CONFLICT (one) DO UPDATE SET epoch = excluded.epoch, "
+                "owner = excluded.owner, since = excluded.since",
+                (epoch, owner, time.time()),
+            )
+            self._db.execute("COMMIT")
+            return epoch
+        except sqlite3.Error as exc:
+            self._db.execute("ROLLBACK")
+            raise AuditError(f"cannot claim the audit log: {exc}", code="AUD-STORE") from exc
+
+    def epoch(self) -> int:
+        row = self._db.execute("SELECT epoch FROM writer WHERE one = 1").fetchone()
+        return 0 if row is None else int(row[0])
+
+    def save_checkpoint(self, size: int, note: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO checkpoints (size, note, stored_at) VALUES (?, ?, ?)",
+            (size, note, time.time()),
+        )
+
+    # -- reading ---------------------------------------------------------------------
 
     def size(self) -> int:
-        row = self._db.execute("SELECT COUNT(*) FROM entries").fetchone()
+        row = self._db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()
         return int(row[0])
 
     def entries(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -102,14 +191,91 @@ class AuditStore:
         ):
             yield bytes(body)
 
-    def leaf_hashes(self, size: int | None = None) -> list[bytes]:
-        size = self.size() if size is None else size
-        rows = self._db.execute("SELECT leaf_hash FROM entries WHERE idx < ? ORDER BY idx", (size,))
-        return [bytes(h) for (h,) in rows]
+    def entry(self, index: int) -> bytes:
+        """:raises AuditError: (AUD-NOT-FOUND) when there is no entry ``index``."""
+        row = self._db.execute("SELECT body FROM entries WHERE idx = ?", (index,)).fetchone()
+        if row is None:
+            raise AuditError(f"no entry {index} in the log", code="AUD-NOT-FOUND")
+        return bytes(row[0])
 
-    def root(self, size: int | None = None) -> bytes:
-        return root_from_leaf_hashes(self.leaf_hashes(size))
+    def index_of(self, entry_id: str) -> int | None:
+        row = self._db.execute("SELECT idx FROM entries WHERE entry_id = ?", (entry_id,))
+        found = row.fetchone()
+        return None if found is None else int(found[0])
 
     def has(self, entry_id: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM entries WHERE entry_id = ?", (entry_id,)).fetchone()
-        return row is not None
+        return self.index_of(entry_id) is not None
+
+    def leaf_hashes(self, start: int = 0, end: int | None = None) -> list[bytes]:
+        end = self.size() if end is None else end
+        rows = self._db.execute(
+            "SELECT leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+        )
+        return [bytes(h) for (h,) in rows]
+
+    def nodes(self, wanted: Iterable[Node]) -> Mapping[Node, bytes]:
+        want = list(wanted)
+        got: dict[Node, bytes] = {}
+        leaves = [index for level, index in want if level == 0]
+        inner = [(level, index) for level, index in want if level > 0]
+        for chunk in _chunks(leaves, 500):
+            marks = ",".join("?" * len(chunk))
+            for idx, h in self._db.execute(
+                f"SELECT idx, leaf_hash FROM entries WHERE idx IN ({marks})",  # noqa: S608
+                chunk,
+            ):
+                got[(0, int(idx))] = bytes(h)
+        for chunk in _chunks(inner, 250):
+            where = " OR ".join("(level = ? AND idx = ?)" for _ in chunk)
+            params = [v for node in chunk for v in node]
+            for level, idx, h in self._db.execute(
+                f"SELECT level, idx, hash FROM nodes WHERE {where}",  # noqa: S608 - placeholders
+                params,
+            ):
+                got[(int(level), int(idx))] = bytes(h)
+        return got
+
+    def _sized(self, size: int | None) -> int:
+        current = self.size()
+        size = current if size is None else size
+        if not 0 <= size <= current:
+            raise AuditError(f"tree size {size} is not in 0..{current}", code="AUD-NOT-FOUND")
+        return size
+
+    def root(self, size: int | None = None) -> bytes:
+        """``MTH`` of the first ``size`` entries (default: all), from O(log n) nodes."""
+        size = self._sized(size)
+        plan = perfect_subtrees(0, size)
+        got = self.nodes(plan)
+        missing = [n for n in plan if n not in got]
+        if missing:
+            raise AuditError(f"the store has no hash for tree nodes {missing}", code="AUD-STORE")
+        return fold([got[n] for n in plan])
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        return range_hashes(inclusion_ranges(index, self._sized(size)), self.nodes)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        return range_hashes(consistency_ranges(size1, self._sized(size2)), self.nodes)
+
+    def position(self, topic: str, partition: int) -> int | None:
+        """The last input offset appended from ``topic[partition]`` (None before the first)."""
+        row = self._db.execute(
+            "SELECT last FROM positions WHERE topic = ? AND partition = ?", (topic, partition)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        row = self._db.execute(
+            "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else StoredCheckpoint(int(row[0]), str(row[1]))
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        rows = self._db.execute("SELECT size, note FROM checkpoints ORDER BY size")
+        return [StoredCheckpoint(int(size), str(note)) for size, note in rows]
+
+
+def _chunks(items: list[int] | list[Node], n: int) -> Iterator[list]:  # type: ignore[type-arg]
+    for i in range(0, len(items), n):
+        yield items[i : i + n]

@@ -19,8 +19,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from gateway.audit.bundle import verify_bundle, write_bundle
-from gateway.audit.note import LogKey
+from gateway.audit.bundle import verify_bundle
+from gateway.audit.export import export_bundle
+from gateway.audit.note import Checkpoint
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
 from gateway.core.decision import raw_entry_id
@@ -32,6 +33,7 @@ from gateway.demo.stack import start_gateway
 from gateway.errors import GatewayError
 from gateway.kafka.broker import LocalBroker
 from gateway.worker.process import WorkerProcess
+from gateway.worker.sequencing import request_checkpoint
 from gateway.worker.topics import topic_plan
 
 Say = Callable[[str], None]
@@ -75,6 +77,13 @@ async def _wait_input(
                 f"no decision for {event_id} after {timeout:.0f}s", code="DEMO-TIMEOUT"
             )
         await asyncio.sleep(0.1)
+
+
+def export_at_new_checkpoint(lc: LoadedConfig, store: AuditStore, directory: Path) -> Checkpoint:
+    """Ask the running sequencer for a checkpoint now and export the bundle it signs."""
+    note = asyncio.run(request_checkpoint(lc.config.kafka.bootstrap, min_size=store.size()))
+    verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
+    return export_bundle(directory, store, note, verifiers)
 
 
 async def replay(
@@ -175,10 +184,10 @@ def run_demo(
         observed = asyncio.run(replay(lc, steps, store, worker))
         rows = check(steps, observed, store)
         entries = list(store.entries())
-        log_key = LogKey.load(lc.path(lc.config.gateway.log_key_file))
         bundle_dir = export or (workdir / "bundle")
-        checkpoint = write_bundle(bundle_dir, entries, log_key, lc.config.gateway.log_origin)
-        report = verify_bundle(bundle_dir)
+        _say("asking the sequencer for a checkpoint over the whole log, then exporting it")
+        checkpoint = export_at_new_checkpoint(lc, store, bundle_dir)
+        report = verify_bundle(bundle_dir, trusted_vkey=lc.load_log_key().public_vkey())
         holdings = holdings_from_entries(entries)
         print(render_summary(rows, holdings, checkpoint, report, bundle_dir, observed))
         failed = [r for r in rows if r["problems"]]

@@ -24,6 +24,7 @@ from typing import Any
 
 import faust
 from aiokafka.errors import KafkaError
+from faust.types import TP
 
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
@@ -38,12 +39,18 @@ from gateway.core.steps import (
     timeout_record,
 )
 from gateway.core.transfers import overdue
+from gateway.errors import AuditError
 from gateway.worker.context import WorkerContext
 from gateway.worker.gaps import Guard, Probe, RangeReader, cursor_key, raw_of
 from gateway.worker.run import EXIT_STALLED
+from gateway.worker.sequencing import AuditWriter
 from gateway.worker.watch import Restart, Seek, Status, Watch
 
 log = logging.getLogger("a6gw.worker")
+
+# The sequencer refuses a store behind, or apart from, the last published checkpoint.
+REFUSALS = {"AUD-BEHIND", "AUD-FORK", "AUD-CHECKPOINT"}
+EXIT_REFUSED = 3
 
 
 def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
@@ -100,7 +107,8 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
 
     seen = table("inputs")
     # The last offset each agent processed per input partition, written with its effects.
-    guard = Guard(table("cursors"), RangeReader(cfg.kafka.bootstrap))
+    reader = RangeReader(cfg.kafka.bootstrap)
+    guard = Guard(table("cursors"), reader)
     tables = {name: table(name) for name in TABLES}
     state = LedgerState(tables)
     dirty = {"index": True}
@@ -177,14 +185,30 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
 
     store = AuditStore(lc.data_dir / "audit.sqlite")
 
+    async def send_now(topic: str, key: bytes, value: bytes) -> None:
+        await (await raw_topic(topic).send(key=key, value=value))
+
+    writer = AuditWriter(lc, store, guard, reader, send_now)
+
     @app.agent(audit_topic, name="sequencer", concurrency=1)
     async def sequencer(stream: Any) -> None:
         async for batch in stream.take_events(500, within=0.2):
-            recs = [raw_of(e.message) for e in batch]
-            recs = await guard.complete(store.position(AUDIT_TOPIC, 0), recs)
-            items = [(r.key.decode() if r.key else "", r.value) for r in recs]
-            added = store.append(items, position=(AUDIT_TOPIC, 0, recs[-1].offset))
-            log.info("sequenced %d of %d entries; log size %d", added, len(items), store.size())
+            try:
+                await writer.batch([raw_of(e.message) for e in batch], app.consumer_generation_id)
+            except AuditError as exc:
+                if exc.code not in REFUSALS:
+                    raise
+                # A store behind or apart from what was published must not go on: stop
+                # for an operator (the supervisor restarts only stalled workers).
+                log.critical("sequencer: %s; stopping the worker", exc)
+                logging.shutdown()
+                os._exit(EXIT_REFUSED)
+
+    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
+    async def checkpoints() -> None:
+        """Checkpoints due by time, from the worker that owns the audit log."""
+        if not app.rebalancing and TP(AUDIT_TOPIC, 0) in app.consumer.assignment():
+            await writer.tick(app.consumer_generation_id)
 
     watch = Watch(cfg.timeouts.stall_s)
     probe = Probe(cfg.kafka.bootstrap, cfg.gateway.id)

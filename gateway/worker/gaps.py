@@ -115,6 +115,26 @@ class RangeReader:
             )
         return out
 
+    async def last(self, topic: str, partition: int) -> RawInput | None:
+        """The last record of a partition (None when it is empty).
+
+        :raises WorkerError: (WORKER-GAP) when the broker cannot be read.
+        """
+        tp = TopicPartition(topic, partition)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        try:
+            await consumer.start()
+            end = (await consumer.end_offsets([tp]))[tp]
+        except KafkaError as exc:
+            raise WorkerError(
+                f"cannot read {topic}[{partition}]: {exc}", code="WORKER-GAP"
+            ) from exc
+        finally:
+            await consumer.stop()
+        if end == 0:
+            return None
+        return (await self.read(topic, partition, range(end - 1, end)))[0]
+
 
 class Probe:
     """The broker's view of partitions: the group's committed offsets and the log ends."""

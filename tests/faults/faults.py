@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
+from gateway.audit.note import open_checkpoint
 from gateway.audit.store import AuditStore
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id
@@ -37,6 +38,7 @@ from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
 from gateway.kafka.broker import LocalBroker
 from gateway.worker.process import WorkerProcess
+from gateway.worker.topics import CHECKPOINT_TOPIC
 
 BLOCK = 100  # units per issued block
 
@@ -62,6 +64,7 @@ class Report:
     duplicates: int = 0
     wrong: int = 0
     kills: int = 0
+    checkpoints: int = 0
     broker_restarts: int = 0
     reserved_left: int = 0
     units_issued: int = 0
@@ -80,7 +83,8 @@ class Report:
             f"decisions {self.decisions}, losses {self.losses}, duplicates {self.duplicates}, "
             f"unexpected decisions {self.wrong}, reserved units left {self.reserved_left}, "
             f"units issued {self.units_issued} / in the ledger {self.units_seen}, "
-            f"consumer lag {self.lag}, {self.seconds:.0f} s"
+            f"consumer lag {self.lag}, checkpoints {self.checkpoints} (all prefixes of the log), "
+            f"{self.seconds:.0f} s"
         )
 
 
@@ -333,6 +337,7 @@ def run(
                 worker.start()
         time.sleep(3)
         _check(report, every, store)
+        _check_checkpoints(report, broker.bootstrap, lc, store)
         report.lag = _wait_lag(
             broker.bootstrap,
             lc.config.gateway.id,
@@ -403,6 +408,35 @@ def _check(report: Report, every: list[Input], store: AuditStore) -> None:
             report.problems.append(f"{name}: {value}")
     if report.units_seen != report.units_issued:
         report.problems.append(f"conservation: {report.units_seen} != {report.units_issued}")
+
+
+async def _notes(bootstrap: str) -> list[str]:
+    tp = TopicPartition(CHECKPOINT_TOPIC, 0)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        consumer.seek(tp, 0)
+        notes: list[str] = []
+        while len(notes) < end:
+            batch = await consumer.getmany(tp, timeout_ms=2000)
+            notes += [bytes(r.value or b"").decode() for r in batch.get(tp, [])]
+        return notes
+    finally:
+        await consumer.stop()
+
+
+def _check_checkpoints(report: Report, bootstrap: str, lc: Any, store: AuditStore) -> None:
+    """Every checkpoint published during the run is a prefix of the final log."""
+    verifier = lc.load_log_key().verifier()
+    for note in asyncio.run(_notes(bootstrap)):
+        cp = open_checkpoint(note, verifier)
+        report.checkpoints += 1
+        if cp.size > store.size() or store.root(cp.size) != cp.root:
+            report.problems.append(f"checkpoint of size {cp.size} is not a prefix of the log")
+    if not report.checkpoints:
+        report.problems.append("no checkpoint was published")
 
 
 def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict[str, float]:

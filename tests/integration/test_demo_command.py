@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.audit.bundle import verify_bundle
+from gateway.errors import VerificationError
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -35,6 +36,17 @@ def test_demo_exits_0_with_summary_and_a_verifying_bundle(tmp_path: Path) -> Non
         assert text in out
     report = verify_bundle(bundle)
     assert f"Audit log: {report.size} entries, root {report.root}" in out
+    # The independent verifier agrees, and both catch one changed byte.
+    tool = Path(__file__).resolve().parents[2] / "tools" / "verify-bundle.mjs"
+    node = subprocess.run(["node", str(tool), str(bundle)], capture_output=True, text=True)
+    assert node.returncode == 0, node.stderr
+    assert f"size={report.size} root={report.root}" in node.stdout
+    data = bytearray((bundle / "entries.ndjson").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (bundle / "entries.ndjson").write_bytes(bytes(data))
+    assert subprocess.run(["node", str(tool), str(bundle)], capture_output=True).returncode == 1
+    with pytest.raises(VerificationError):
+        verify_bundle(bundle)
     # The demo stops what it started: its broker's port is free again.
     import socket
 

@@ -55,7 +55,9 @@ def test_probe_reports_committed_and_end_offsets(kafka_bootstrap: str) -> None:
         topic = await _topic_with(kafka_bootstrap, 5)
         group = f"g-{uuid.uuid4().hex[:8]}"
         tp0, tp1 = TopicPartition(topic, 0), TopicPartition(topic, 1)
-        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False
+        )
         await consumer.start()
         try:
             consumer.assign([tp1])

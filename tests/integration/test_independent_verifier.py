@@ -22,8 +22,11 @@ from gateway.audit.bundle import (
     verify_bundle,
     write_bundle,
 )
+from gateway.audit.export import export_bundle
 from gateway.audit.note import Checkpoint, LogKey
 from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
+from gateway.audit.sequencer import Sequencer
+from gateway.audit.store import AuditStore
 from gateway.errors import VerificationError
 
 NODE = shutil.which("node")
@@ -343,3 +346,59 @@ def test_c2sp_signed_note_example(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout, result.stderr) == (0, "OK note\n", "")
     note.write_text(EXAMPLE_NOTE.replace("example message", "example massage"), "utf-8")
     assert_fail(run_node("--note-only", note, vkey), "checkpoint signature invalid")
+
+
+# -- bundles exported from a store: ranges with inclusion proofs, rotated keys --------------
+
+
+def _sequenced(tmp_path: Path, key: LogKey, n: int) -> tuple[Sequencer, str]:
+    seq = Sequencer(AuditStore(tmp_path / "audit.sqlite"), key, ORIGIN)
+    seq.take_over("test", None)
+    seq.append([(f"ev-{i}", e) for i, e in enumerate(make_entries(n))], ("a6.audit.log", 0, n))
+    return seq, seq.checkpoint()[1]
+
+
+@pytest.mark.parametrize(("start", "end"), [(0, 1), (0, 37), (5, 6), (36, 37), (10, 10)])
+def test_a_range_bundle_verifies_by_inclusion_proofs(
+    tmp_path: Path, log_key: LogKey, start: int, end: int
+) -> None:
+    seq, note = _sequenced(tmp_path, log_key, 37)
+    out = tmp_path / "range"
+    export_bundle(out, seq.store, note, [log_key.verifier()], start=start, end=end)
+    result = run_node(out)
+    assert result.returncode == 0, result.stderr
+    assert f"range=[{start},{end})" in result.stdout
+
+
+def test_a_range_bundle_with_a_changed_entry_or_proof_fails(
+    tmp_path: Path, log_key: LogKey
+) -> None:
+    seq, note = _sequenced(tmp_path, log_key, 20)
+    out = tmp_path / "range"
+    export_bundle(out, seq.store, note, [log_key.verifier()], start=4, end=9)
+    proofs = (out / "proofs.ndjson").read_text().splitlines()
+    doc = json.loads(proofs[2])
+    doc["proof"][0] = base64.b64encode(b"\x07" * 32).decode()
+    (out / "proofs.ndjson").write_text(
+        "\n".join([*proofs[:2], json.dumps(doc), *proofs[3:]]) + "\n"
+    )
+    assert_fail(run_node(out), "entry 6: inclusion proof gives root")
+    assert python_rejects(out)
+
+
+def test_after_a_rotation_the_bundle_and_an_old_checkpoint_verify(
+    tmp_path: Path, log_key: LogKey
+) -> None:
+    seq, old_note = _sequenced(tmp_path, log_key, 12)
+    (tmp_path / "old.cp").write_text(old_note)
+    new_key = LogKey.generate("a6gw.test/log-2027")
+    rotated = Sequencer(seq.store, new_key, ORIGIN, previous=[log_key.verifier()])
+    rotated.take_over("test", old_note)
+    rotated.append([("ev-new", b'{"n":"new"}')], ("a6.audit.log", 0, 13))
+    _cp, note = rotated.checkpoint()
+    out = tmp_path / "bundle"
+    export_bundle(out, seq.store, note, rotated.verifiers)
+    trusted = tmp_path / "trusted.vkey"
+    trusted.write_text(new_key.public_vkey() + "\n")
+    result = run_node(out, "--since", tmp_path / "old.cp", "--vkey", trusted)
+    assert result.returncode == 0, result.stderr

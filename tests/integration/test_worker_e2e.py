@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -21,8 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from gateway.audit.bundle import verify_bundle, write_bundle
-from gateway.audit.note import LogKey
+from gateway.audit.bundle import write_bundle
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
@@ -153,12 +153,16 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
     assert len(ids) == len(set(ids))
 
 
-async def _commit_to_end(bootstrap: str, group: str, topic: str) -> dict[TopicPartition, int]:
+async def _commit_to_end(
+    bootstrap: str, group: str, topic: str, partitions: int
+) -> dict[TopicPartition, int]:
     """Commit ``group``'s offsets of ``topic`` to the log end, as if it had consumed it all."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)
         end = await consumer.end_offsets(tps)
         for _ in range(60):  # the group accepts a commit only once its last member has left
@@ -204,7 +208,8 @@ def test_records_committed_but_never_processed_are_processed(running: Running) -
             await producer.stop()
 
     asyncio.run(publish())
-    asyncio.run(_commit_to_end(bootstrap, running.lc.config.gateway.id, "a6.in.JPN01"))
+    cfg = running.lc.config
+    asyncio.run(_commit_to_end(bootstrap, cfg.gateway.id, "a6.in.JPN01", cfg.kafka.partitions))
     running.worker.start()
     want = {step.entry_id for step in steps}
     deadline = time.monotonic() + 180
@@ -216,17 +221,140 @@ def test_records_committed_but_never_processed_are_processed(running: Running) -
     assert "a6.in.JPN01#" in log and "seeking to" in log
 
 
-def test_exported_bundle_verifies_and_tampering_is_caught(running: Running, tmp_path: Path) -> None:
-    key = LogKey.load(running.lc.path(running.lc.config.gateway.log_key_file))
-    entries = list(running.store.entries())
-    cp = write_bundle(tmp_path, entries, key, running.lc.config.gateway.log_origin)
-    report = verify_bundle(tmp_path)
-    assert (report.size, report.root) == (cp.size, cp.root.hex())
-    cli = [sys.executable, "-m", "gateway", "verify", str(tmp_path)]
-    assert subprocess.run(cli, capture_output=True, check=False).returncode == 0
-    lines = (tmp_path / "entries.ndjson").read_bytes().split(b"\n")
-    lines[3] = lines[3].replace(b'"recorded"', b'"accepted"', 1)
-    (tmp_path / "entries.ndjson").write_bytes(b"\n".join(lines))
-    result = subprocess.run(cli, capture_output=True, text=True, check=False)
-    assert result.returncode != 0
-    assert "AUD-VERIFY" in result.stderr
+def _a6gw(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args], capture_output=True, text=True, check=False
+    )
+
+
+def _node_verify(*args: str) -> subprocess.CompletedProcess[str]:
+    tool = Path(__file__).resolve().parents[2] / "tools" / "verify-bundle.mjs"
+    return subprocess.run(["node", str(tool), *args], capture_output=True, text=True, check=False)
+
+
+def _decide_more(running: Running, tag: str, count: int) -> None:
+    steps = [
+        _step(
+            running.world,
+            f"{tag}-{n}",
+            "JPN01",
+            "retirement",
+            _retirement(f"JPN01-RET-{tag}-{n}", 2025, "1", "10"),
+            "rejected",
+            ("BLK-007",),
+        )
+        for n in range(count)
+    ]
+    observed = asyncio.run(
+        replay(running.lc, steps, running.store, running.worker, say=lambda _m: None)
+    )
+    assert {
+        r["step"].id: r["problems"] for r in check(steps, observed, running.store) if r["problems"]
+    } == {}
+
+
+def test_published_checkpoints_export_and_verify_twice_over(
+    running: Running, tmp_path: Path
+) -> None:
+    """The sequencer's checkpoint, exported, passes a6gw verify and the Node verifier; one
+    changed byte fails both; a later export is consistent with the earlier checkpoint."""
+    config = str(running.world.config_path)
+    vkey = tmp_path / "log.vkey"
+    vkey.write_text(running.lc.load_log_key().public_vkey() + "\n")
+    first = _a6gw("audit", "checkpoint", "--config", config, "--out", str(tmp_path / "cp1"))
+    assert first.returncode == 0, first.stderr
+    old = tmp_path / "old"
+    assert _a6gw("audit", "export", str(old), "--config", config).returncode == 0
+    assert _a6gw("verify", str(old), "--vkey", str(vkey)).returncode == 0
+    node = _node_verify(str(old), "--vkey", str(vkey))
+    assert node.returncode == 0, node.stderr
+    size1 = int((tmp_path / "cp1").read_text().split("\n")[1])
+    assert f"size={size1} " in node.stdout
+
+    _decide_more(running, "since", 3)
+    second = _a6gw("audit", "checkpoint", "--config", config, "--out", str(tmp_path / "cp2"))
+    assert second.returncode == 0, second.stderr
+    new = tmp_path / "new"
+    assert _a6gw("audit", "export", str(new), "--config", config).returncode == 0
+    since = _a6gw("verify", str(new), "--since", str(tmp_path / "cp1"), "--vkey", str(vkey))
+    assert since.returncode == 0, since.stderr
+    assert _node_verify(str(new), "--since", str(tmp_path / "cp1")).returncode == 0
+
+    # A range with proofs, checked entry by entry.
+    part = tmp_path / "part"
+    assert (
+        _a6gw(
+            "audit", "export", str(part), "--config", config, "--start", "2", "--end", "9"
+        ).returncode
+        == 0
+    )
+    assert _a6gw("verify", str(part)).returncode == 0
+    assert "range=[2,9)" in _node_verify(str(part)).stdout
+
+    # One byte of an entry: both verifiers fail.
+    lines = (new / "entries.ndjson").read_bytes().split(b"\n")
+    lines[3] = (
+        lines[3].replace(b'"recorded"', b'"accepted"', 1).replace(b'"rejected"', b'"accepted"', 1)
+    )
+    (new / "entries.ndjson").write_bytes(b"\n".join(lines))
+    broken = _a6gw("verify", str(new))
+    assert broken.returncode != 0 and "AUD-VERIFY" in broken.stderr
+    assert _node_verify(str(new)).returncode == 1
+
+    # A forked log (entry 2 rewritten, the checkpoint re-signed) fails --since.
+    key = running.lc.load_log_key()
+    forged = list((old / "entries.ndjson").read_bytes().split(b"\n")[:-1])
+    forged[2] = forged[2].replace(b'"entry_version"', b'"entry_version" ', 1)
+    write_bundle(tmp_path / "fork", forged, key, running.lc.config.gateway.log_origin)
+    fork = _a6gw("verify", str(tmp_path / "fork"), "--since", str(tmp_path / "cp1"))
+    assert fork.returncode != 0 and "not consistent" in fork.stderr
+    assert _node_verify(str(tmp_path / "fork"), "--since", str(tmp_path / "cp1")).returncode == 1
+
+
+def test_the_sequencer_refuses_a_store_behind_its_published_checkpoint(
+    running: Running, tmp_path: Path
+) -> None:
+    """A store restored from an old backup would rewrite published history: the worker stops."""
+    store_path = running.lc.data_dir / "audit.sqlite"
+    running.worker.stop()
+    backup = tmp_path / "backup.sqlite"
+    shutil.copy(store_path, backup)
+    running.worker.start()
+    _decide_more(running, "behind", 2)
+    note = _a6gw("audit", "checkpoint", "--config", str(running.world.config_path))
+    assert note.returncode == 0, note.stderr
+    running.worker.stop()
+    current = tmp_path / "current.sqlite"
+    shutil.move(store_path, current)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store_path}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, store_path)
+    try:
+        running.worker.start()
+        asyncio.run(_publish_one(running))  # the worker stops on the first batch it sequences
+        assert running.worker.proc is not None
+        assert running.worker.proc.wait(180) == 3
+        assert "AUD-BEHIND" in running.worker.log_path.read_text(encoding="utf-8")
+    finally:
+        running.worker.stop()
+        store_path.unlink()
+        shutil.move(current, store_path)
+        running.worker.start()
+
+
+async def _publish_one(running: Running) -> None:
+    step = _step(
+        running.world,
+        "behind-trigger",
+        "JPN01",
+        "retirement",
+        _retirement("JPN01-RET-behind-trigger", 2025, "1", "10"),
+        "rejected",
+        ("BLK-007",),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=running.lc.config.kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(step.topic, step.value, key=step.key)
+    finally:
+        await producer.stop()

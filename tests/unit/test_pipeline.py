@@ -28,8 +28,6 @@ from gateway.demo.scenario import load_steps
 from gateway.demo.world import write_world
 from gateway.worker.context import WorkerContext
 
-TS = int(time.time() * 1000)  # the scenario stamps its events "now"
-
 
 class MemoryPipeline:
     def __init__(self, root: Path) -> None:
@@ -42,11 +40,14 @@ class MemoryPipeline:
         self.offsets: dict[str, int] = {}
         self.audit: dict[str, bytes] = {}
         self.sent: list[tuple[str, str, bytes]] = []
+        # The scenario stamps its events "now": they arrive now too (not at import time,
+        # which a long test session leaves minutes behind, past the allowed clock skew).
+        self.ts = int(time.time() * 1000)
 
     def publish(self, topic: str, key: bytes | None, value: bytes) -> None:
         off = self.offsets.get(topic, 0)
         self.offsets[topic] = off + 1
-        raw = RawInput(topic, 0, off, key, value, TS + off)
+        raw = RawInput(topic, 0, off, key, value, self.ts + off)
         res = ingest_step(
             raw,
             self.owners[topic],
@@ -97,7 +98,7 @@ def test_scenario_outcomes_in_memory(pipe: MemoryPipeline) -> None:
     for step in steps:
         before = len(pipe.audit)
         if step.awaits:
-            pipe.fire_timers(TS + 10**9)  # long after every deadline
+            pipe.fire_timers(pipe.ts + 10**9)  # long after every deadline
         else:
             pipe.publish(step.topic, step.key, step.value)
         new = list(pipe.audit.values())[before:]
@@ -122,7 +123,7 @@ def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
     for step in load_steps(pipe.world):
         if not step.awaits:
             pipe.publish(step.topic, step.key, step.value)
-    pipe.fire_timers(TS + 10**9)
+    pipe.fire_timers(pipe.ts + 10**9)
     held: dict[tuple[str, str, str], int] = {}
     for b in pipe.state.blocks():
         k = (b.registry, b.account, b.state)

@@ -1,0 +1,133 @@
+"""The sequencer agent's edge: takes over the log, appends batches, publishes checkpoints.
+
+The pure rules are in :mod:`gateway.audit.sequencer`; this module moves bytes between Kafka
+and the store. A record on ``a6.audit.log`` whose key is ``CHECKPOINT_REQUEST`` is not an
+entry: it asks for a checkpoint as soon as everything before it is appended
+(``a6gw audit checkpoint`` sends one).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.structs import TopicPartition
+
+from gateway.audit.sequencer import CheckpointPolicy, Sequencer
+from gateway.audit.store import AuditStore
+from gateway.config import LoadedConfig
+from gateway.core.ingest import RawInput
+from gateway.core.steps import AUDIT_TOPIC
+from gateway.errors import AuditError, WorkerError
+from gateway.worker.gaps import Guard, RangeReader
+from gateway.worker.topics import CHECKPOINT_TOPIC
+
+log = logging.getLogger("a6gw.worker")
+
+#: The key of a record on ``a6.audit.log`` that asks the sequencer for a checkpoint now.
+CHECKPOINT_REQUEST = b"a6gw.checkpoint-request"
+
+Send = Callable[[str, bytes, bytes], Awaitable[None]]
+
+
+class AuditWriter:
+    """One worker's sequencer: active while this worker owns the audit log's partition."""
+
+    def __init__(
+        self, lc: LoadedConfig, store: AuditStore, guard: Guard, reader: RangeReader, send: Send
+    ) -> None:
+        cfg = lc.config
+        self.store = store
+        self.guard = guard
+        self.reader = reader
+        self.send = send
+        self.owner = cfg.gateway.id
+        self.sequencer = Sequencer(
+            store,
+            lc.load_log_key(),
+            cfg.gateway.log_origin,
+            policy=CheckpointPolicy(cfg.audit.checkpoint_every, cfg.audit.checkpoint_interval_s),
+            previous=lc.previous_log_verifiers(),
+        )
+        self.generation: int | None = None
+
+    async def _take_over(self, generation: int) -> None:
+        """Check the store against the last published checkpoint; claim a new epoch.
+
+        :raises AuditError: when the store is behind or rewritten (the worker must stop).
+        """
+        published = await self.reader.last(CHECKPOINT_TOPIC, 0)
+        note = published.value.decode("utf-8") if published is not None else None
+        epoch = self.sequencer.take_over(f"{self.owner}/generation-{generation}", note)
+        self.generation = generation
+        log.info(
+            "sequencer: took over the audit log (epoch %d, %d entries)", epoch, self.store.size()
+        )
+
+    async def batch(self, records: list[RawInput], generation: int) -> None:
+        if self.generation != generation:
+            await self._take_over(generation)
+        records = await self.guard.complete(self.store.position(AUDIT_TOPIC, 0), records)
+        items = [
+            (r.key.decode(), r.value) for r in records if r.key and r.key != CHECKPOINT_REQUEST
+        ]
+        requested = any(r.key == CHECKPOINT_REQUEST for r in records)
+        try:
+            added = self.sequencer.append(items, (AUDIT_TOPIC, 0, records[-1].offset))
+        except AuditError as exc:
+            if exc.code != "AUD-FENCED":
+                raise
+            log.warning("sequencer: %s; leaving the batch to the new owner", exc)
+            self.generation = None
+            return
+        log.info("sequenced %d of %d entries; log size %d", added, len(items), self.store.size())
+        if requested or self.sequencer.due():
+            await self.publish()
+
+    async def tick(self, generation: int) -> None:
+        """Publish a checkpoint when one is due by time (only the current owner does)."""
+        if self.generation == generation and self.sequencer.due():
+            await self.publish()
+
+    async def publish(self) -> None:
+        checkpoint, note = self.sequencer.checkpoint()
+        await self.send(CHECKPOINT_TOPIC, str(checkpoint.size).encode(), note.encode("utf-8"))
+        log.info("checkpoint: %d entries, root %s", checkpoint.size, checkpoint.root.hex())
+
+
+async def request_checkpoint(bootstrap: str, timeout_s: float = 60.0, min_size: int = 0) -> str:
+    """Ask the running sequencer for a checkpoint now; returns the note it publishes.
+
+    Checkpoints of fewer than ``min_size`` entries (published on time, just before the
+    request was seen) are passed over.
+
+    :raises WorkerError: (WORKER-CHECKPOINT) when none arrives within ``timeout_s``.
+    """
+    tp = TopicPartition(CHECKPOINT_TOPIC, 0)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        await consumer.start()
+        await producer.start()
+        consumer.assign([tp])
+        start = (await consumer.end_offsets([tp]))[tp]
+        consumer.seek(tp, start)
+        await producer.send_and_wait(AUDIT_TOPIC, b"{}", key=CHECKPOINT_REQUEST)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=1000)
+            for record in batch.get(tp, []):
+                if record.key is not None and int(record.key) >= min_size:
+                    return bytes(record.value or b"").decode("utf-8")
+    except KafkaError as exc:
+        raise WorkerError(f"cannot ask for a checkpoint: {exc}", code="WORKER-CHECKPOINT") from exc
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    raise WorkerError(
+        f"no checkpoint was published within {timeout_s:.0f} s: is a worker running?",
+        code="WORKER-CHECKPOINT",
+    )
