@@ -41,27 +41,32 @@ def decision_entry(
     ca_id: str | None = None,
 ) -> dict[str, Any]:
     """The audit entry for an authenticated input's decision."""
-    return {
-        "entry_version": ENTRY_VERSION,
-        "entry_type": "decision",
-        "entry_id": event_entry_id(event.source, event.id, event.sha256),
-        "input": {
-            "source": event.source,
-            "id": event.id,
-            "type": event.type,
-            "kind": event.kind,
-            "time": event.time,
-            "sha256": event.sha256,
-            "signer": event.signer_principal,
-        },
-        "ca_id": ca_id,
-        "outcome": evaluation.outcome,
-        "results": [f.wire() for f in evaluation.findings],
-        "actions": list(evaluation.actions),
-        "quantity": str(evaluation.quantity),
-        "blocks": [b.to_record() for b in blocks_after],
-        "decided_at": decided_at,
-    } | ({"note": evaluation.note} if evaluation.note else {})
+    transaction_id = getattr(event.payload, "transaction_id", None)
+    return (
+        {
+            "entry_version": ENTRY_VERSION,
+            "entry_type": "decision",
+            "entry_id": event_entry_id(event.source, event.id, event.sha256),
+            "input": {
+                "source": event.source,
+                "id": event.id,
+                "type": event.type,
+                "kind": event.kind,
+                "time": event.time,
+                "sha256": event.sha256,
+                "signer": event.signer_principal,
+            },
+            "ca_id": ca_id,
+            "outcome": evaluation.outcome,
+            "results": [f.wire() for f in evaluation.findings],
+            "actions": list(evaluation.actions),
+            "quantity": str(evaluation.quantity),
+            "blocks": [b.to_record() for b in blocks_after],
+            "decided_at": decided_at,
+        }
+        | ({"note": evaluation.note} if evaluation.note else {})
+        | ({"transaction_id": transaction_id} if isinstance(transaction_id, str) else {})
+    )
 
 
 def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:

@@ -226,19 +226,20 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
             log.warning("watchdog: cannot read offsets (%s); trying again later", exc)
             return
         watch.forget({cursor_key(tp.topic, tp.partition) for tp in tps})
+        statuses = []
         for tp in tps:
             key = cursor_key(tp.topic, tp.partition)
-            last = (
-                store.position(tp.topic, tp.partition)
-                if tp.topic == AUDIT_TOPIC
-                else (guard.cursors.get(key))
-            )
+            audit = tp.topic == AUDIT_TOPIC
+            last = store.position(tp.topic, tp.partition) if audit else guard.cursors.get(key)
             status = Status(last=last, committed=committed.get(tp), end=end.get(tp, 0))
-            action = watch.check(key, status, time.monotonic())
+            agent = "sequencer" if audit else "ledger" if tp.topic == LEDGER_TOPIC else "ingest"
+            statuses.append((key, agent, status))
+        by_key = {cursor_key(tp.topic, tp.partition): tp for tp in tps}
+        for key, action in watch.check_all(statuses, time.monotonic()):
             if isinstance(action, Seek):
-                log.warning("%s: stuck at %s (%s); seeking to %d", key, last, status, action.offset)
-                app.consumer.resume_partitions({tp})
-                await app.consumer.seek(tp, action.offset)
+                log.warning("%s: stuck (%s); seeking to %d", key, action, action.offset)
+                app.consumer.resume_partitions({by_key[key]})
+                await app.consumer.seek(by_key[key], action.offset)
             elif isinstance(action, Restart):
                 # Nothing is lost by a crash (the guard and the cursors see to that), so a
                 # wedged consumer is replaced by a fresh process; the supervisor restarts it.

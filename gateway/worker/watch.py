@@ -57,29 +57,50 @@ Action = Seek | Restart | None
 
 
 class Watch:
-    """Remembers since when each partition's cursor has stood still, and what was tried."""
+    """Remembers since when each partition's cursor, and each agent, has stood still.
+
+    A partition whose records wait is only *stalled* when its agent as a whole has not moved
+    for ``stall_s`` either: a busy agent works through its other partitions' records first
+    (faust hands them over in fetched batches), which is not a fault.
+    """
 
     def __init__(self, stall_s: float) -> None:
         self.stall_s = stall_s
         # key -> (cursor, since when it stands there, whether a seek was tried since)
         self._state: dict[str, tuple[int | None, float, bool]] = {}
+        self._agent_moved: dict[str, float] = {}
 
-    def check(self, key: str, status: Status, now: float) -> Action:
-        """What to do about ``key``'s partition (None when it is healthy)."""
-        last, since, sought = self._state.get(key, (status.last, now, False))
-        if last != status.last:
-            since, sought = now, False
-        self._state[key] = (status.last, since, sought)
-        stuck = skipped(status) or (waiting(status) and now - since >= self.stall_s)
-        if not stuck:
+    def check_all(
+        self, statuses: list[tuple[str, str, Status]], now: float
+    ) -> list[tuple[str, Seek | Restart]]:
+        """``(key, agent, status)`` of every partition owned → the actions to take."""
+        for key, agent, status in statuses:
+            last, since, sought = self._state.get(key, (status.last, now, False))
+            if last != status.last:
+                since, sought = now, False
+                self._agent_moved[agent] = now
+            self._agent_moved.setdefault(agent, now)
+            self._state[key] = (status.last, since, sought)
+        actions: list[tuple[str, Seek | Restart]] = []
+        for key, agent, status in statuses:
+            action = self._decide(key, status, now - self._agent_moved[agent] >= self.stall_s, now)
+            if action is not None:
+                actions.append((key, action))
+        return actions
+
+    def _decide(self, key: str, status: Status, agent_idle: bool, now: float) -> Action:
+        last, since, sought = self._state[key]
+        stalled = waiting(status) and agent_idle and now - since >= self.stall_s
+        if not (skipped(status) or stalled):
             return None
         if not sought:
-            self._state[key] = (status.last, now, True)  # give the seek time to take effect
+            self._state[key] = (last, now, True)  # give the seek time to take effect
             return Seek(next_offset(status.last))
-        if now - since >= self.stall_s:
+        if stalled:
             return Restart(
                 f"{key} has not moved past offset {status.last} for {self.stall_s:.0f} s "
-                f"after a seek (committed {status.committed}, end {status.end})"
+                f"after a seek, nor has its agent (committed {status.committed}, "
+                f"end {status.end})"
             )
         return None
 

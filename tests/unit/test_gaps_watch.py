@@ -96,47 +96,74 @@ def test_status_predicates() -> None:
     assert not waiting(Status(last=4, committed=5, end=5))
 
 
+def check(watch: Watch, key: str, status: Status, now: float) -> Seek | Restart | None:
+    """One partition, alone on its agent."""
+    actions = dict(watch.check_all([(key, "ingest", status)], now))
+    return actions.get(key)
+
+
 def test_watch_seeks_a_skipped_tail_at_once() -> None:
     watch = Watch(stall_s=30)
-    assert watch.check("t#0", Status(last=4, committed=9, end=9), now=0.0) == Seek(5)
+    assert check(watch, "t#0", Status(last=4, committed=9, end=9), now=0.0) == Seek(5)
 
 
 def test_watch_seeks_a_stalled_partition_after_stall_s_then_restarts() -> None:
     watch = Watch(stall_s=30)
     stalled = Status(last=4, committed=5, end=20)
-    assert watch.check("t#0", stalled, now=0.0) is None
-    assert watch.check("t#0", stalled, now=29.0) is None
-    assert watch.check("t#0", stalled, now=30.0) == Seek(5)
-    assert watch.check("t#0", stalled, now=31.0) is None  # the seek gets stall_s to work
-    action = watch.check("t#0", stalled, now=60.0)
+    assert check(watch, "t#0", stalled, now=0.0) is None
+    assert check(watch, "t#0", stalled, now=29.0) is None
+    assert check(watch, "t#0", stalled, now=30.0) == Seek(5)
+    assert check(watch, "t#0", stalled, now=31.0) is None  # the seek gets stall_s to work
+    action = check(watch, "t#0", stalled, now=60.0)
     assert isinstance(action, Restart)
     assert "t#0" in action.reason and "offset 4" in action.reason
 
 
 def test_watch_a_seek_that_helps_starts_the_clock_again() -> None:
     watch = Watch(stall_s=30)
-    assert watch.check("t#0", Status(last=4, committed=9, end=9), now=0.0) == Seek(5)
-    assert watch.check("t#0", Status(last=8, committed=9, end=9), now=10.0) is None
-    assert watch.check("t#0", Status(last=8, committed=9, end=30), now=35.0) is None
-    assert watch.check("t#0", Status(last=8, committed=9, end=30), now=40.0) == Seek(9)
+    assert check(watch, "t#0", Status(last=4, committed=9, end=9), now=0.0) == Seek(5)
+    assert check(watch, "t#0", Status(last=8, committed=9, end=9), now=10.0) is None
+    assert check(watch, "t#0", Status(last=8, committed=9, end=30), now=35.0) is None
+    assert check(watch, "t#0", Status(last=8, committed=9, end=30), now=40.0) == Seek(9)
+
+
+def test_watch_leaves_a_waiting_partition_alone_while_its_agent_is_busy() -> None:
+    """A busy agent works through other partitions' batches first: not a stall."""
+    watch = Watch(stall_s=10)
+    waiting_p0 = Status(last=4, committed=5, end=500)
+    for step in range(20):
+        busy_p1 = Status(last=100 + step * 50, committed=100, end=5000)
+        actions = watch.check_all(
+            [("t#0", "ingest", waiting_p0), ("t#1", "ingest", busy_p1)], now=step * 5.0
+        )
+        assert actions == []
+    # Another agent moving does not count: the ledger's progress says nothing of ingest.
+    watch = Watch(stall_s=10)
+    seen = []
+    for step in range(3):
+        ledger = Status(last=step, committed=0, end=100)
+        seen += watch.check_all(
+            [("t#0", "ingest", waiting_p0), ("l#0", "ledger", ledger)], now=step * 5.0
+        )
+    assert seen == [("t#0", Seek(5))]
 
 
 def test_watch_leaves_a_moving_partition_alone() -> None:
     watch = Watch(stall_s=30)
     for step in range(10):
         status = Status(last=step * 10, committed=step * 10 + 1, end=500)
-        assert watch.check("t#0", status, now=step * 20.0) is None
+        assert check(watch, "t#0", status, now=step * 20.0) is None
 
 
 def test_watch_leaves_a_caught_up_partition_alone() -> None:
     watch = Watch(stall_s=1)
     for step in range(5):
-        assert watch.check("t#0", Status(last=9, committed=10, end=10), now=step * 10.0) is None
+        assert check(watch, "t#0", Status(last=9, committed=10, end=10), now=step * 10.0) is None
 
 
 def test_watch_forgets_partitions_it_no_longer_owns() -> None:
     watch = Watch(stall_s=30)
     status = Status(last=4, committed=5, end=20)
-    watch.check("t#0", status, now=0.0)
+    check(watch, "t#0", status, now=0.0)
     watch.forget(set())
-    assert watch.check("t#0", status, now=40.0) is None  # the clock starts again
+    assert check(watch, "t#0", status, now=40.0) is None  # the partition's clock starts again
