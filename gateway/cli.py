@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from gateway import __version__
+from gateway.api.cli import add_parsers as add_api_parsers
+from gateway.api.cli import add_verify_api_args
 from gateway.errors import GatewayError
 
 EPILOG = """\
@@ -80,6 +82,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from gateway.audit.bundle import verify_bundle
 
+    if args.api:
+        from gateway.api.cli import verify_api_command
+
+        return verify_api_command(args)
+    if not args.bundle:
+        print("error: give a bundle DIR, or --api URL", file=sys.stderr)
+        return 2
+
     def progress(done: int, total: int) -> None:
         if total >= 10_000 and (done % 100_000 == 0 or done == total):
             print(f"  hashed {done:,}/{total:,} entries", file=sys.stderr, flush=True)
@@ -95,10 +105,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
     from gateway.audit.export import export_bundle
-    from gateway.audit.store import AuditStore
+    from gateway.audit.open import open_store
 
     lc = _config(args)
-    store = AuditStore(lc.data_dir / "audit.sqlite")
+    store = open_store(lc.audit_store())
     latest = store.latest_checkpoint()
     if latest is None:
         print(
@@ -210,8 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-existing", action="store_true", help="do nothing if DIR has a config")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("verify", help="verify an audit bundle offline")
-    p.add_argument("bundle", metavar="DIR", help="folder with entries.ndjson, checkpoint, log.vkey")
+    p = sub.add_parser("verify", help="verify an audit bundle offline, or a live API")
+    p.add_argument(
+        "bundle", metavar="DIR", nargs="?", help="folder with entries.ndjson, checkpoint, log.vkey"
+    )
     p.add_argument(
         "--since",
         metavar="OLD_CHECKPOINT",
@@ -223,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the log key you trust (a vkey line); the bundle's log.vkey alone only proves "
         "that the bundle is consistent with itself",
     )
+    add_verify_api_args(p)
     p.set_defaults(func=cmd_verify)
+    add_api_parsers(sub)
 
     p = sub.add_parser("audit", help="audit log operations")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)

@@ -121,6 +121,22 @@ class AuditSection(_Model):
 
     checkpoint_every: int = Field(default=1000, ge=1)  # entries
     checkpoint_interval_s: float = Field(default=10.0, gt=0, le=86_400)
+    # The audit store: a SQLite file (relative to the config) or a postgresql:// URL for a
+    # store shared by several workers and API servers. Default: <data_dir>/audit.sqlite.
+    store: str | None = None
+
+
+class ApiSection(_Model):
+    """The auditors' HTTPS API (``a6gw api``): where it listens, its TLS files, who may read."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    cert_file: Path = Path("pki/server.pem")
+    key_file: Path = Path("pki/server.key")
+    client_ca_file: Path = Path("pki/ca.pem")
+    # Client certificate common names allowed to read, and SHA-256 (hex) of bearer tokens.
+    clients: tuple[str, ...] = ("auditor",)
+    token_sha256: tuple[str, ...] = ()
 
 
 class Config(_Model):
@@ -129,6 +145,7 @@ class Config(_Model):
     limits: Limits = Limits()
     timeouts: Timeouts = Timeouts()
     audit: AuditSection = AuditSection()
+    api: ApiSection = ApiSection()
     parties: tuple[PartyConfig, ...] = Field(min_length=1)
     registries: tuple[RegistryConfig, ...] = Field(min_length=1)
     cooperative_approaches: tuple[CooperativeApproachConfig, ...] = ()
@@ -265,6 +282,13 @@ class LoadedConfig:
         path = self.path(self.config.gateway.trust_file)
         result: Trust = _validate(Trust, _read_yaml(path), path)
         return result
+
+    def audit_store(self) -> str:
+        """Where the audit store is: a postgresql:// URL, or the path of a SQLite file."""
+        store = self.config.audit.store
+        if store and store.lower().startswith(("postgresql://", "postgres://")):
+            return store
+        return str(self.path(Path(store)) if store else self.data_dir / "audit.sqlite")
 
     def load_log_key(self) -> LogKey:
         """The log's signing key: from ``$A6GW_LOG_KEY`` (the key file's text) if set, else

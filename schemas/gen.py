@@ -1,7 +1,8 @@
-"""Generate the checked-in JSON Schema files from the models.
+"""Generate the checked-in JSON Schema and OpenAPI files from the models.
 
-``python -m schemas.gen`` rewrites ``schemas/json/``; ``python -m schemas.gen --check``
-exits 1 when a checked-in file is stale or missing (CI runs the same comparison as a test).
+``python -m schemas.gen`` rewrites ``schemas/json/`` (events) and ``schemas/openapi/`` (the
+HTTPS APIs); ``python -m schemas.gen --check`` exits 1 when a checked-in file is stale or
+missing (CI runs the same comparison as a test).
 """
 
 from __future__ import annotations
@@ -15,6 +16,22 @@ from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "json"
+OPENAPI_DIR = Path(__file__).resolve().parent / "openapi"
+
+
+def render_openapi() -> dict[str, str]:
+    """Return ``{file name: JSON text}`` for every HTTPS API's OpenAPI document."""
+    from gateway.api.models import openapi
+
+    return {"audit-api.openapi.json": json.dumps(openapi(), indent=2, sort_keys=True) + "\n"}
+
+
+def _outputs() -> list[tuple[Path, str, dict[str, str]]]:
+    """(folder, file pattern, files) of every generated kind."""
+    return [
+        (SCHEMA_DIR, "*.schema.json", render()),
+        (OPENAPI_DIR, "*.openapi.json", render_openapi()),
+    ]
 
 
 def render() -> dict[str, str]:
@@ -34,27 +51,34 @@ def render() -> dict[str, str]:
     return files
 
 
-def stale(directory: Path = SCHEMA_DIR) -> list[str]:
+def stale_in(directory: Path, pattern: str, want: dict[str, str]) -> list[str]:
     """Names of files that differ from, are missing from, or are extra in ``directory``."""
-    want = render()
-    have = {p.name for p in directory.glob("*.schema.json")} if directory.exists() else set()
+    have = {p.name for p in directory.glob(pattern)} if directory.exists() else set()
     out = [
         n
         for n, text in want.items()
         if not (directory / n).exists() or (directory / n).read_text(encoding="utf-8") != text
     ]
-    out += sorted(have - set(want))
-    return sorted(out)
+    return sorted(out + sorted(have - set(want)))
 
 
-def write(directory: Path = SCHEMA_DIR) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    want = render()
-    for p in directory.glob("*.schema.json"):
-        if p.name not in want:
-            p.unlink()
-    for name, text in want.items():
-        (directory / name).write_text(text, encoding="utf-8")
+def stale() -> list[str]:
+    """Every generated file that is stale, missing or extra."""
+    return sorted(n for d, pattern, want in _outputs() for n in stale_in(d, pattern, want))
+
+
+def write() -> int:
+    """Rewrite every generated file; returns how many there are."""
+    count = 0
+    for directory, pattern, want in _outputs():
+        directory.mkdir(parents=True, exist_ok=True)
+        for p in directory.glob(pattern):
+            if p.name not in want:
+                p.unlink()
+        for name, text in want.items():
+            (directory / name).write_text(text, encoding="utf-8")
+        count += len(want)
+    return count
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("schemas are current")
         return 0
-    write()
-    print(f"wrote {len(render())} files to {SCHEMA_DIR}")
+    print(f"wrote {write()} files to {SCHEMA_DIR} and {OPENAPI_DIR}")
     return 0
 
 

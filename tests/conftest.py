@@ -13,6 +13,8 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -20,6 +22,7 @@ from typing import IO
 import pytest
 
 from gateway.kafka import LocalBroker
+from gateway.pg import LocalPostgres
 
 TEST_KAFKA_PORT = int(os.environ.get("A6GW_TEST_KAFKA_PORT", "19192"))
 _SLOTS = 8
@@ -71,3 +74,68 @@ def kafka_broker(pytestconfig: pytest.Config) -> Iterator[LocalBroker]:
 def kafka_bootstrap(kafka_broker: LocalBroker) -> str:
     """``host:port`` of the session's Kafka broker."""
     return kafka_broker.bootstrap
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+#
+# Postgres-backed tests ask for ``postgres_database`` (a fresh, empty database per test; dropped
+# afterwards) or ``postgres_dsn`` (the session's database) and carry ``@pytest.mark.postgres``.
+# One private cluster (gateway.pg.LocalPostgres) is started per session, on demand, on port
+# 15432 (``A6GW_TEST_PG_PORT`` moves it) with its root in ``$TMPDIR/a6gw-test-pg-<uid>/<port>``
+# (``A6GW_TEST_PG_DIR``), wiped at the start of each session: under /tmp so that, when the tests
+# run as root, the ``postgres`` system user the server runs as can reach it. A lock file per
+# port keeps concurrent sessions (and pytest-xdist workers) apart; durability is off (fsync)
+# because the cluster is thrown away.
+
+TEST_PG_PORT = int(os.environ.get("A6GW_TEST_PG_PORT", "15432"))
+_PG_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def _claim_postgres_slot() -> tuple[LocalPostgres, IO[str]]:
+    """Lock the first free (port, root) slot; clean up what a dead session left there."""
+    default = Path(tempfile.gettempdir()) / f"a6gw-test-pg-{os.getuid()}"
+    base = Path(os.environ.get("A6GW_TEST_PG_DIR") or default)
+    base.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for slot in range(_SLOTS):
+        port = TEST_PG_PORT + slot
+        lock = (base / f"{port}.lock").open("w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another live pytest session uses this slot
+            lock.close()
+            continue
+        server = LocalPostgres(base / str(port), port, settings=_PG_SETTINGS)
+        server.wipe()  # also stops a server left behind by an interrupted session
+        if _ports_free(port):
+            return server, lock
+        lock.close()  # something else listens there
+    pytest.fail(f"no free PostgreSQL test port in {TEST_PG_PORT}..+{_SLOTS}")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One real PostgreSQL server for the whole session, on a fresh cluster; stopped at the end."""
+    server, lock = _claim_postgres_slot()
+    try:
+        server.start(timeout=120)
+        yield server
+    finally:
+        server.stop()
+        lock.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_server: LocalPostgres) -> str:
+    """The URL of the session's database (shared by every test that asks for it)."""
+    return postgres_server.dsn
+
+
+@pytest.fixture
+def postgres_database(postgres_server: LocalPostgres) -> Iterator[str]:
+    """The URL of a fresh, empty database for this test only; dropped after it."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    dsn = postgres_server.create_database(name)
+    try:
+        yield dsn
+    finally:
+        postgres_server.drop_database(name)

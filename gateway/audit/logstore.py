@@ -8,13 +8,24 @@ stored nodes in one batch of O(log n) reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.audit.tree import Node
+from gateway.audit.rfc6962 import leaf_hash
+from gateway.audit.search import Query
+from gateway.audit.tree import (
+    Frontier,
+    Node,
+    consistency_ranges,
+    fold,
+    inclusion_ranges,
+    perfect_subtrees,
+    range_hashes,
+)
+from gateway.errors import AuditError
 
-__all__ = ["LogStore", "StoredCheckpoint"]
+__all__ = ["LogStore", "StoredCheckpoint", "TreeReads"]
 
 
 @dataclass(frozen=True)
@@ -70,8 +81,74 @@ class LogStore(Protocol):
 
     def position(self, topic: str, partition: int) -> int | None: ...
 
+    def search(self, query: Query, after: int, limit: int) -> list[int]:
+        """Leaf indices greater than ``after`` that match ``query``, ascending, ``limit`` at most.
+
+        Terms of the same field match any of their values; different fields must all match.
+        """
+
     def save_checkpoint(self, size: int, note: str) -> None: ...
 
     def latest_checkpoint(self) -> StoredCheckpoint | None: ...
 
     def checkpoints(self) -> list[StoredCheckpoint]: ...
+
+
+class TreeReads:
+    """What both stores share: the append frontier, roots and proofs from ``nodes()``."""
+
+    _frontier: Frontier | None = None
+
+    def _current_frontier(self) -> Frontier:
+        """The frontier of the committed tree (reloaded when another writer appended)."""
+        size = self.size()
+        if self._frontier is None or self._frontier.size != size:
+            self._frontier = Frontier.of(size, self.nodes(perfect_subtrees(0, size)))
+        return self._frontier
+
+    def _plan_append(
+        self, items: Iterable[tuple[str, bytes]], logged: Callable[[str], bool]
+    ) -> tuple[list[tuple[int, str, bytes, bytes]], list[tuple[int, int, bytes]]]:
+        """The entry rows (index, id, body, leaf hash) and inner tree nodes of a batch;
+        ids already ``logged``, or repeated in the batch, are skipped."""
+        frontier = self._current_frontier()
+        seen: set[str] = set()
+        rows: list[tuple[int, str, bytes, bytes]] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        for entry_id, body in items:
+            if entry_id in seen or logged(entry_id):
+                continue
+            seen.add(entry_id)
+            h = leaf_hash(body)
+            rows.append((frontier.size, entry_id, body, h))
+            nodes.extend(n for n in frontier.append(h) if n[0] > 0)
+        return rows, nodes
+
+    def size(self) -> int:
+        raise NotImplementedError
+
+    def nodes(self, wanted: Iterable[Node]) -> Mapping[Node, bytes]:
+        raise NotImplementedError
+
+    def _sized(self, size: int | None) -> int:
+        current = self.size()
+        size = current if size is None else size
+        if not 0 <= size <= current:
+            raise AuditError(f"tree size {size} is not in 0..{current}", code="AUD-NOT-FOUND")
+        return size
+
+    def root(self, size: int | None = None) -> bytes:
+        """``MTH`` of the first ``size`` entries (default: all), from O(log n) nodes."""
+        size = self._sized(size)
+        plan = perfect_subtrees(0, size)
+        got = self.nodes(plan)
+        missing = [n for n in plan if n not in got]
+        if missing:
+            raise AuditError(f"the store has no hash for tree nodes {missing}", code="AUD-STORE")
+        return fold([got[n] for n in plan])
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        return range_hashes(inclusion_ranges(index, self._sized(size)), self.nodes)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        return range_hashes(consistency_ranges(size1, self._sized(size2)), self.nodes)

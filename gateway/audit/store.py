@@ -14,16 +14,11 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from gateway.audit.logstore import StoredCheckpoint
-from gateway.audit.rfc6962 import leaf_hash
+from gateway.audit import sqlindex
+from gateway.audit.logstore import StoredCheckpoint, TreeReads
+from gateway.audit.search import Query
 from gateway.audit.tree import (
-    Frontier,
     Node,
-    consistency_ranges,
-    fold,
-    inclusion_ranges,
-    perfect_subtrees,
-    range_hashes,
 )
 from gateway.errors import AuditError
 
@@ -60,7 +55,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 
-class AuditStore:
+class AuditStore(TreeReads):
     """Append-only entries and their RFC 9162 tree in one SQLite file (see LogStore)."""
 
     def __init__(self, path: Path) -> None:
@@ -70,10 +65,10 @@ class AuditStore:
             self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + sqlindex.SCHEMA)
         except sqlite3.Error as exc:
             raise AuditError(f"cannot open audit store {path}: {exc}", code="AUD-STORE") from exc
-        self._frontier: Frontier | None = None
+        self._frontier = None
 
     def close(self) -> None:
         self._db.close()
@@ -122,21 +117,12 @@ class AuditStore:
                 "another sequencer owns the log",
                 code="AUD-FENCED",
             )
-        frontier = self._current_frontier()
-        seen: set[str] = set()
-        rows: list[tuple[int, str, bytes, bytes]] = []
-        nodes: list[tuple[int, int, bytes]] = []
-        for entry_id, body in items:
-            if entry_id in seen or self.has(entry_id):
-                continue
-            seen.add(entry_id)
-            h = leaf_hash(body)
-            rows.append((frontier.size, entry_id, body, h))
-            nodes.extend(n for n in frontier.append(h) if n[0] > 0)
+        rows, nodes = self._plan_append(items, self.has)
         self._db.executemany(
             "INSERT INTO entries (idx, entry_id, body, leaf_hash) VALUES (?, ?, ?, ?)", rows
         )
         self._db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+        sqlindex.index_rows(self._db, ((idx, body) for idx, _, body, _ in rows))
         if position is not None:
             self._db.execute(
                 "INSERT INTO positions (topic, partition, last) VALUES (?, ?, ?) "
@@ -144,12 +130,6 @@ class AuditStore:
                 position,
             )
         return len(rows)
-
-    def _current_frontier(self) -> Frontier:
-        size = self.size()
-        if self._frontier is None or self._frontier.size != size:
-            self._frontier = Frontier.of(size, self.nodes(perfect_subtrees(0, size)))
-        return self._frontier
 
     def claim(self, owner: str) -> int:
         """Become the log's writer with a new epoch; appends with older epochs now fail."""
@@ -235,35 +215,15 @@ class AuditStore:
                 got[(int(level), int(idx))] = bytes(h)
         return got
 
-    def _sized(self, size: int | None) -> int:
-        current = self.size()
-        size = current if size is None else size
-        if not 0 <= size <= current:
-            raise AuditError(f"tree size {size} is not in 0..{current}", code="AUD-NOT-FOUND")
-        return size
-
-    def root(self, size: int | None = None) -> bytes:
-        """``MTH`` of the first ``size`` entries (default: all), from O(log n) nodes."""
-        size = self._sized(size)
-        plan = perfect_subtrees(0, size)
-        got = self.nodes(plan)
-        missing = [n for n in plan if n not in got]
-        if missing:
-            raise AuditError(f"the store has no hash for tree nodes {missing}", code="AUD-STORE")
-        return fold([got[n] for n in plan])
-
-    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
-        return range_hashes(inclusion_ranges(index, self._sized(size)), self.nodes)
-
-    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
-        return range_hashes(consistency_ranges(size1, self._sized(size2)), self.nodes)
-
     def position(self, topic: str, partition: int) -> int | None:
         """The last input offset appended from ``topic[partition]`` (None before the first)."""
         row = self._db.execute(
             "SELECT last FROM positions WHERE topic = ? AND partition = ?", (topic, partition)
         ).fetchone()
         return None if row is None else int(row[0])
+
+    def search(self, query: Query, after: int, limit: int) -> list[int]:
+        return sqlindex.search(self._db, query, after, limit)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._db.execute(

@@ -31,4 +31,4 @@ def start_gateway(root: Path, bootstrap: str, *, transfer_answer_s: int = 86_400
     asyncio.run(create_topics(bootstrap, topics, configs=configs))
     worker = WorkerProcess(world.config_path, root / "worker.log")
     worker.start()
-    return Gateway(world, lc, topics, worker, AuditStore(lc.data_dir / "audit.sqlite"))
+    return Gateway(world, lc, topics, worker, AuditStore(Path(lc.audit_store())))

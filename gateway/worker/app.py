@@ -26,7 +26,7 @@ import faust
 from aiokafka.errors import KafkaError
 from faust.types import TP
 
-from gateway.audit.store import AuditStore
+from gateway.audit.open import open_store
 from gateway.config import LoadedConfig
 from gateway.core.ingest import RawInput
 from gateway.core.state import GLOBAL_TABLES, TABLES, LedgerState
@@ -183,7 +183,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
                 await send_all([timeout_record(tx, ctx.signer, ctx.directory)])
                 emitted.add(ident)
 
-    store = AuditStore(lc.data_dir / "audit.sqlite")
+    store = open_store(lc.audit_store())
 
     async def send_now(topic: str, key: bytes, value: bytes) -> None:
         await (await raw_topic(topic).send(key=key, value=value))

@@ -16,8 +16,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
+from gateway.audit.logstore import LogStore
 from gateway.audit.sequencer import CheckpointPolicy, Sequencer
-from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
 from gateway.core.ingest import RawInput
 from gateway.core.steps import AUDIT_TOPIC
@@ -37,7 +37,7 @@ class AuditWriter:
     """One worker's sequencer: active while this worker owns the audit log's partition."""
 
     def __init__(
-        self, lc: LoadedConfig, store: AuditStore, guard: Guard, reader: RangeReader, send: Send
+        self, lc: LoadedConfig, store: LogStore, guard: Guard, reader: RangeReader, send: Send
     ) -> None:
         cfg = lc.config
         self.store = store

@@ -32,6 +32,7 @@ from gateway.audit.bundle import verify_bundle
 from gateway.audit.export import export_bundle
 from gateway.audit.note import LogKey, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
+from gateway.audit.search import Query, SerialRange
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_consistency, verify_inclusion
@@ -41,21 +42,71 @@ TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify-bundle.mjs"
 
 
 def entry(i: int) -> tuple[str, bytes]:
-    """A realistic entry: about 420 bytes of canonical JSON."""
+    """A realistic decision entry (about 560 bytes of canonical JSON)."""
     body = {
         "entry_version": 1,
+        "entry_type": "decision",
         "entry_id": f"ev-{i:040x}",
-        "kind": "decision",
+        "input": {
+            "id": f"jpn-tx-{i}",
+            "source": ("JPN01", "MNG01", "IDN01")[i % 3],
+            "type": "a6gw.transfer.v1",
+            "kind": "proposal",
+            "sha256": hashlib.sha256(str(i).encode()).hexdigest(),
+        },
+        "ca_id": "CA0001",
         "outcome": "accepted" if i % 10 else "rejected",
-        "codes": [] if i % 10 else ["BLK-003"],
-        "source": "JPN01",
-        "event_id": f"jpn-tx-{i}",
-        "sha256": hashlib.sha256(str(i).encode()).hexdigest(),
-        "blocks": [{"serial_start": str(i * 100 + 1), "serial_end": str(i * 100 + 100)}],
-        "decided_at": "2026-11-29T08:00:00.000Z",
+        "results": [] if i % 10 else [{"code": "BLK-003", "severity": "error"}],
+        "blocks": [
+            {
+                "ca_id": "CA0001",
+                "origin": "MNG01",
+                "start": str(i * 100 + 1),
+                "end": str(i * 100 + 100),
+            }
+        ],
+        "transaction_id": f"MNG01-TX-{i}",
+        "decided_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00.000Z",
     }
     text = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
     return f"ev-{i:040x}", text
+
+
+SEARCHES: dict[str, Any] = {
+    "event id": lambda i: Query((("event", f"jpn-tx-{i}"),)),
+    "transaction": lambda i: Query((("transaction", f"MNG01-TX-{i}"),)),
+    "code, first page": lambda i: Query((("code", "BLK-003"),)),
+    "ITMO serial": lambda i: Query(
+        serials=SerialRange("CA0001", "MNG01", i * 100 + 50, i * 100 + 50)
+    ),
+    "source + month": lambda i: Query((("source", "IDN01"),), None, "2026-03", "2026-04"),
+}
+
+
+def time_searches(store: Any, n: int, samples: int, figures: dict[str, Any], label: str) -> None:
+    """p50/p99 of each kind of search (first page of 100), beside one entry read."""
+    rnd = random.Random(2)
+    reads = []
+    for _ in range(samples):
+        index = rnd.randrange(n)
+        t0 = time.perf_counter()
+        store.entry(index)
+        reads.append(time.perf_counter() - t0)
+    base = statistics.median(reads)
+    for name, make in SEARCHES.items():
+        took = []
+        for _ in range(max(samples // 4, 50)):
+            i = rnd.randrange(n)
+            t0 = time.perf_counter()
+            found = store.search(make(i), -1, 100)
+            took.append(time.perf_counter() - t0)
+            if not found:
+                raise SystemExit(f"FAIL: {label} search {name!r} for {i} found nothing")
+        p50, p99 = percentile(took, 0.5) * 1000, percentile(took, 0.99) * 1000
+        figures[f"{label}_search_{name}_p50_ms"] = p50
+        figures[f"{label}_search_{name}_p99_ms"] = p99
+        ratio = p50 / 1000 / base
+        say(f"{label} search by {name}: p50 {p50:.3f} ms, p99 {p99:.3f} ms ({ratio:.1f}x a read)")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -149,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
             f"p99 {figures['consistency_p99_ms']:.3f} ms "
             f"({statistics.median(cons) / base:.1f}x one entry read)"
         )
+
+        time_searches(store, n, args.samples, figures, "sqlite")
 
         say("exporting the bundle")
         bundle = work / "bundle"

@@ -7,8 +7,10 @@ share them and run in file order).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -22,14 +24,22 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
+from gateway.api.client import AuditClient, client_tls
+from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
 from gateway.audit.bundle import write_bundle
+from gateway.audit.note import open_checkpoint
+from gateway.audit.open import open_store
+from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.store import AuditStore
+from gateway.audit.verify import verify_inclusion
 from gateway.config import LoadedConfig
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
+from gateway.pki import init_pki
 from gateway.worker.process import WorkerProcess
+from gateway.worker.sequencing import request_checkpoint
 
 pytestmark = pytest.mark.kafka
 
@@ -309,6 +319,53 @@ def test_published_checkpoints_export_and_verify_twice_over(
     fork = _a6gw("verify", str(tmp_path / "fork"), "--since", str(tmp_path / "cp1"))
     assert fork.returncode != 0 and "not consistent" in fork.stderr
     assert _node_verify(str(tmp_path / "fork"), "--since", str(tmp_path / "cp1")).returncode == 1
+
+
+def test_the_chain_of_custody_of_a_demo_unit_over_the_api(running: Running, tmp_path: Path) -> None:
+    """Units 1-10 of CA0001 from MNG01: issued, first transferred to JPN01, retired; the API
+    shows each step with an inclusion proof that verifies against the signed checkpoint."""
+    lc = running.lc
+    note = asyncio.run(request_checkpoint(lc.config.kafka.bootstrap, min_size=running.store.size()))
+    key = lc.load_log_key()
+    init_pki(tmp_path / "pki", ("auditor",))
+    pki = tmp_path / "pki"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    def build():  # type: ignore[no-untyped-def]
+        api = AuditAPI(open_store(lc.audit_store()), [key.verifier()])
+        return make_app(api, Access(frozenset({"auditor"})))
+
+    tls = server_tls(str(pki / "server.pem"), str(pki / "server.key"), str(pki / "ca.pem"))
+    server = ServerThread(build, "127.0.0.1", port, tls).start()
+    try:
+        client_ctx = client_tls(
+            str(pki / "ca.pem"), str(pki / "auditor.pem"), str(pki / "auditor.key")
+        )
+        client = AuditClient(f"https://127.0.0.1:{port}", client_ctx)
+        doc = client.get("/v1/custody", itmo="CA0001:MNG01:1-10")
+        client.close()
+    finally:
+        server.stop()
+    cp = open_checkpoint(doc["checkpoint"]["note"], key.verifier())
+    assert cp.size >= open_checkpoint(note, key.verifier()).size
+    steps = []
+    for item in doc["items"]:
+        body = item["entry"]["body"].encode()
+        verify_inclusion(
+            index=item["entry"]["index"],
+            size=cp.size,
+            leaf_hash=leaf_hash(body),
+            proof=[base64.b64decode(h) for h in item["proof"]["hashes"]],
+            root=cp.root,
+        )
+        entry = json.loads(body)
+        steps.append((entry["input"]["id"], entry["actions"]))
+    ids = [i for i, _ in steps]
+    assert ids.index("mng-iss-1") < ids.index("mng-tx-1") < ids.index("jpn-ret-1")
+    actions = {a for _, acts in steps for a in acts}
+    assert {"Issuance", "First transfer"} <= actions, steps
 
 
 def test_the_sequencer_refuses_a_store_behind_its_published_checkpoint(

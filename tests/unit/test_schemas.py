@@ -7,9 +7,10 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from gateway.api.models import ROUTES
 from schemas import EVENT_TYPES, Envelope
 from schemas.events import Decision, Issuance, Transfer
-from schemas.gen import SCHEMA_DIR, render, stale
+from schemas.gen import OPENAPI_DIR, SCHEMA_DIR, render, stale, stale_in
 
 TRANSFER = {
     "transaction_id": "t1",
@@ -28,13 +29,26 @@ def test_checked_in_schema_files_are_current() -> None:
 def test_stale_detects_an_edited_and_a_missing_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     for name, text in render().items():
         (tmp_path / name).write_text(text)
-    assert stale(tmp_path) == []
+
+    def check() -> list[str]:
+        return stale_in(tmp_path, "*.schema.json", render())
+
+    assert check() == []
     victim = sorted(render())[0]
     (tmp_path / victim).write_text("{}\n")
     (tmp_path / "a6gw.retired.v1.schema.json").write_text("{}\n")
-    assert stale(tmp_path) == sorted([victim, "a6gw.retired.v1.schema.json"])
+    assert check() == sorted([victim, "a6gw.retired.v1.schema.json"])
     (tmp_path / victim).unlink()
-    assert victim in stale(tmp_path)
+    assert victim in check()
+
+
+def test_the_openapi_document_lists_every_route_and_401() -> None:
+    doc = json.loads((OPENAPI_DIR / "audit-api.openapi.json").read_text())
+    assert doc["openapi"].startswith("3.1")
+    assert set(doc["paths"]) == {r.path for r in ROUTES}
+    for item in doc["paths"].values():
+        assert "401" in item["get"]["responses"]
+    assert {"clientCertificate", "bearerToken"} <= set(doc["components"]["securitySchemes"])
 
 
 def test_every_event_type_has_a_schema_file_with_its_kind() -> None:

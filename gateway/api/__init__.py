@@ -1,0 +1,1 @@
+"""The auditors' HTTPS API (read-only): models, server, client."""

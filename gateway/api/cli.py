@@ -1,0 +1,123 @@
+"""Commands of the API and its PKI: ``a6gw api``, ``a6gw verify --api``, ``a6gw pki init``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway.config import LoadedConfig, load_config
+
+
+def _vkeys(path: str) -> list[str]:
+    return [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def verify_api_command(args: argparse.Namespace) -> int:
+    from gateway.api.client import AuditClient, client_tls, save_checkpoint, verify_api
+    from gateway.audit.note import parse_vkey
+
+    if not args.vkey:
+        print("error: --api needs --vkey FILE: the log key you trust", file=sys.stderr)
+        return 2
+    if not args.ca:
+        print("error: --api needs --ca FILE: the CA of the API's certificate", file=sys.stderr)
+        return 2
+    verifiers = [parse_vkey(line) for line in _vkeys(args.vkey)]
+    since_path = Path(args.since) if args.since else None
+    since = since_path.read_text(encoding="utf-8") if since_path else None
+    client = AuditClient(
+        args.api, client_tls(args.ca, args.cert, args.key), token=args.token or None
+    )
+    try:
+        report = verify_api(
+            client, verifiers, since=since, sample=args.sample, say=lambda m: print(f"  {m}")
+        )
+    finally:
+        client.close()
+    save = Path(args.save) if args.save else since_path or Path("a6gw-api.checkpoint")
+    save_checkpoint(save, report.note)
+    cp = report.checkpoint
+    print(f"OK: {cp.size} entries, root {cp.root.hex()}, origin {cp.origin} (API {args.api})")
+    print(f"saved the checkpoint to {save} for the next --since")
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from gateway.api.server import Access, AuditAPI, make_app, server_tls
+    from gateway.audit.open import open_store
+
+    lc: LoadedConfig = load_config(Path(args.config))
+    cfg = lc.config
+    store = open_store(lc.audit_store())
+    parties: dict[str, tuple[str, ...]] = {}
+    for reg in cfg.registries:
+        parties[reg.party] = (*parties.get(reg.party, ()), reg.id)
+    verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
+    api = AuditAPI(store, verifiers, parties)
+    access = Access(frozenset(cfg.api.clients), frozenset(cfg.api.token_sha256))
+    tls = server_tls(
+        str(lc.path(cfg.api.cert_file)),
+        str(lc.path(cfg.api.key_file)),
+        str(lc.path(cfg.api.client_ca_file)),
+    )
+    host, port = args.host or cfg.api.host, args.port or cfg.api.port
+    print(f"a6gw api: serving https://{host}:{port}/v1/ (Ctrl-C to stop)", flush=True)
+    web.run_app(make_app(api, access), host=host, port=port, ssl_context=tls, print=None)
+    return 0
+
+
+def cmd_pki_init(args: argparse.Namespace) -> int:
+    from gateway.pki import init_pki
+
+    root = Path(args.dir)
+    if (root / "ca.pem").exists() and not args.force:
+        print(f"error: {root / 'ca.pem'} exists (use --force to replace the PKI)", file=sys.stderr)
+        return 2
+    init_pki(root, tuple(args.clients))
+    names = ", ".join(["server", *args.clients])
+    print(f"wrote ca.pem and certificates for {names} in {root}")
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "api",
+        help="serve the auditors' HTTPS API (read-only)",
+        description="Serve checkpoints, entries, search, inclusion and consistency proofs and "
+        "chains of custody over HTTPS. Readers authenticate with a client certificate "
+        "(common name listed in api.clients) or a bearer token (api.token_sha256).",
+    )
+    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    p.add_argument("--host", help="listen address (default: api.host)")
+    p.add_argument("--port", type=int, help="listen port (default: api.port)")
+    p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser("pki", help="a local test PKI (CA, server and client certificates)")
+    psub = p.add_subparsers(dest="pki_command", metavar="ACTION", required=True)
+    i = psub.add_parser("init", help="create a CA with server and client certificates")
+    i.add_argument("dir", metavar="DIR")
+    i.add_argument(
+        "--clients",
+        nargs="*",
+        default=["auditor", "JPN01", "MNG01", "IDN01"],
+        help="client certificate identities (default: auditor and the demo registries)",
+    )
+    i.add_argument("--force", action="store_true", help="replace an existing PKI")
+    i.set_defaults(func=cmd_pki_init)
+
+
+def add_verify_api_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--api", metavar="URL", help="verify a live API instead of a bundle")
+    p.add_argument("--ca", help="(--api) CA certificate of the API's TLS certificate")
+    p.add_argument("--cert", help="(--api) client certificate for mutual TLS")
+    p.add_argument("--key", help="(--api) its private key")
+    p.add_argument("--token", help="(--api) a bearer token instead of a client certificate")
+    p.add_argument(
+        "--save", help="(--api) where to save the verified checkpoint (default: the --since file)"
+    )
+    p.add_argument(
+        "--sample", type=int, default=16, help="(--api) random entries to prove (default 16)"
+    )

@@ -1,0 +1,168 @@
+"""Client of the auditors' API, and ``a6gw verify --api``: trust nothing the server says.
+
+The client pins the log key (``--vkey``), fetches the latest checkpoint and verifies its
+signature; proves it consistent with the checkpoint it saw last time (``--since``); fetches
+entries with inclusion proofs and checks them against the signed root; then saves the new
+checkpoint for the next run. httpx errors become coded ``GatewayError``\\ s here.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
+from gateway.audit.rfc6962 import leaf_hash
+from gateway.audit.verify import verify_consistency, verify_inclusion
+from gateway.errors import ConfigError, GatewayError, VerificationError
+
+__all__ = ["AuditClient", "ApiReport", "client_tls", "verify_api"]
+
+
+def client_tls(ca: str, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
+    """Trust ``ca`` for the server; present ``cert``/``key`` when given (mutual TLS).
+
+    :raises ConfigError: (A6-CFG-TLS) when a file cannot be loaded.
+    """
+    try:
+        ctx = ssl.create_default_context(cafile=ca)
+        if cert:
+            ctx.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load TLS files: {exc}", code="A6-CFG-TLS") from exc
+    return ctx
+
+
+class AuditClient:
+    def __init__(
+        self,
+        base_url: str,
+        tls: ssl.SSLContext,
+        *,
+        token: str | None = None,
+        timeout_s: float = 30.0,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # mutual TLS through the SSLContext: httpx 0.28 drops cert= when verify= is a path
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), verify=tls, headers=headers, timeout=timeout_s
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        """:raises GatewayError: API-HTTP on transport errors, API-<status> on error answers."""
+        try:
+            response = self._http.get(
+                path, params={k: v for k, v in params.items() if v is not None}
+            )
+        except httpx.HTTPError as exc:
+            raise GatewayError(f"GET {path}: {exc}", code="API-HTTP") from exc
+        if response.status_code != 200:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise GatewayError(
+                f"GET {path}: {response.status_code} {detail}", code=f"API-{response.status_code}"
+            )
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@dataclass(frozen=True)
+class ApiReport:
+    checkpoint: Checkpoint
+    note: str
+    since_size: int | None
+    entries_checked: int
+
+
+def _open(note: str, verifiers: Sequence[Verifier]) -> Checkpoint:
+    for verifier in verifiers:
+        try:
+            return open_checkpoint(note, verifier)
+        except VerificationError:
+            continue
+    raise VerificationError("the checkpoint is not signed by the trusted log key")
+
+
+def verify_api(
+    client: AuditClient,
+    verifiers: Sequence[Verifier],
+    *,
+    since: str | None = None,
+    sample: int = 16,
+    entry_ids: Sequence[str] = (),
+    say: Callable[[str], None] = lambda _m: None,
+) -> ApiReport:
+    """Check a live API against the pinned key; returns what it verified.
+
+    :raises VerificationError: on any answer that does not verify.
+    :raises GatewayError: when the API cannot be asked.
+    """
+    got = client.get("/v1/checkpoint")
+    cp = _open(got["note"], verifiers)
+    if (got["size"], got["root"], got["origin"]) != (cp.size, cp.root.hex(), cp.origin):
+        raise VerificationError("the checkpoint's fields differ from its signed note")
+    say(f"checkpoint: {cp.size} entries, root {cp.root.hex()} (signature verified)")
+    since_size = None
+    if since is not None:
+        old = _open(since, verifiers)
+        since_size = old.size
+        if old.origin != cp.origin:
+            raise VerificationError(f"origin {cp.origin!r} is not the earlier {old.origin!r}")
+        if old.size > cp.size:
+            raise VerificationError(f"the log shrank from {old.size} to {cp.size} entries")
+        if old.size == cp.size and old.root != cp.root:
+            raise VerificationError(f"two different roots for {cp.size} entries: a fork")
+        if 0 < old.size < cp.size:
+            proof = client.get("/v1/proofs/consistency", **{"from": old.size, "to": cp.size})
+            verify_consistency(
+                size1=old.size,
+                size2=cp.size,
+                root1=old.root,
+                root2=cp.root,
+                proof=[base64.b64decode(h) for h in proof["hashes"]],
+            )
+        say(f"consistent with the earlier checkpoint of {old.size} entries")
+    indices: list[int] = []
+    if cp.size:
+        rnd = random.Random()
+        indices = sorted({0, cp.size - 1, *(rnd.randrange(cp.size) for _ in range(sample))})
+    checked = 0
+    for entry_id in entry_ids:
+        found = client.get(f"/v1/entries/by-id/{entry_id}")
+        indices.append(int(found["index"]))
+    for index in indices:
+        entry = client.get(f"/v1/entries/{index}")
+        body = entry["body"].encode("utf-8")
+        proof = client.get("/v1/proofs/inclusion", index=index, size=cp.size)
+        if leaf_hash(body).hex() != entry["leaf_hash"] or proof["leaf_hash"] != entry["leaf_hash"]:
+            raise VerificationError(f"entry {index}: its leaf hash does not match its bytes")
+        try:
+            verify_inclusion(
+                index=index,
+                size=cp.size,
+                leaf_hash=leaf_hash(body),
+                proof=[base64.b64decode(h) for h in proof["hashes"]],
+                root=cp.root,
+            )
+        except VerificationError as exc:
+            raise VerificationError(f"entry {index}: {exc.args[0]}") from exc
+        checked += 1
+    say(f"{checked} entries proved included under the signed root")
+    return ApiReport(cp, got["note"], since_size, checked)
+
+
+def save_checkpoint(path: Path, note: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(note, encoding="utf-8")

@@ -1,0 +1,316 @@
+"""The auditors' HTTPS API: read-only, TLS always, client certificate or bearer token.
+
+Handlers only move bytes: the store answers (entries, search, proofs from stored nodes)
+and the answers are the models of :mod:`gateway.api.models`. Every proof is against a
+tree size no larger than the latest *published* checkpoint, so a client can check it
+against that signed note (``a6gw verify --api`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import ssl
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from gateway.api.models import (
+    CheckpointOut,
+    ConsistencyOut,
+    CustodyItem,
+    CustodyOut,
+    EntryOut,
+    EntryPage,
+    InclusionOut,
+    Problem,
+)
+from gateway.audit.logstore import LogStore
+from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
+from gateway.audit.rfc6962 import leaf_hash
+from gateway.audit.search import Query, parse_itmo
+from gateway.errors import AuditError, GatewayError, VerificationError
+
+MAX_LIMIT = 1000
+STATUS = {"AUD-NOT-FOUND": 404, "AUD-QUERY": 400, "AUD-RANGE": 400, "API-REQUEST": 400}
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may read: client certificate common names, and SHA-256 digests of tokens."""
+
+    clients: frozenset[str] = frozenset()
+    token_sha256: frozenset[str] = frozenset()
+
+    def allows(self, request: web.Request) -> bool:
+        cert = request.transport.get_extra_info("peercert") if request.transport else None
+        if cert:  # only present when it verified against the client CA
+            for rdn in cert.get("subject", ()):
+                for attr, value in rdn:
+                    if attr == "commonName" and value in self.clients:
+                        return True
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            digest = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+            return any(hmac.compare_digest(digest, t) for t in self.token_sha256)
+        return False
+
+
+@dataclass
+class AuditAPI:
+    store: LogStore
+    verifiers: Sequence[Verifier]
+    party_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def checkpoint(self) -> tuple[Checkpoint, str]:
+        latest = self.store.latest_checkpoint()
+        if latest is None:
+            raise AuditError("no checkpoint has been published yet", code="AUD-NOT-FOUND")
+        for verifier in self.verifiers:
+            try:
+                return open_checkpoint(latest.note, verifier), latest.note
+            except VerificationError:
+                continue
+        raise AuditError("the stored checkpoint does not verify", code="AUD-CHECKPOINT")
+
+    def entry(self, index: int) -> EntryOut:
+        body = self.store.entry(index)
+        entry_id = str(json.loads(body).get("entry_id", ""))
+        return EntryOut(
+            index=index,
+            entry_id=entry_id,
+            leaf_hash=leaf_hash(body).hex(),
+            body=body.decode("utf-8"),
+        )
+
+    def inclusion(self, index: int, size: int) -> InclusionOut:
+        if not 0 <= index < size:
+            raise AuditError(f"entry {index} is not in a tree of {size}", code="AUD-NOT-FOUND")
+        proof = self.store.inclusion_proof(index, size)
+        return InclusionOut(
+            index=index,
+            size=size,
+            leaf_hash=leaf_hash(self.store.entry(index)).hex(),
+            hashes=[base64.b64encode(h).decode() for h in proof],
+        )
+
+    def query(self, params: dict[str, str]) -> Query:
+        terms: list[tuple[str, str]] = []
+        for name in ("event", "source", "type", "outcome", "code", "ca", "transaction"):
+            if params.get(name):
+                terms.append((name, params[name]))
+        if params.get("party"):
+            sources = self.party_sources.get(params["party"])
+            if not sources:
+                raise AuditError(f"unknown Party {params['party']!r}", code="AUD-QUERY")
+            terms += [("source", s) for s in sources]
+        serials = parse_itmo(params["itmo"]) if params.get("itmo") else None
+        return Query(tuple(terms), serials, params.get("from"), params.get("to"))
+
+    def page(self, query: Query, params: dict[str, str]) -> tuple[list[int], int | None]:
+        after = _int(params, "after", -1)
+        limit = min(max(_int(params, "limit", 100), 1), MAX_LIMIT)
+        found = self.store.search(query, after, limit + 1)
+        return found[:limit], (found[limit - 1] if len(found) > limit else None)
+
+    # -- handlers -----------------------------------------------------------------------
+
+    async def get_checkpoint(self, request: web.Request) -> BaseModel:
+        cp, note = self.checkpoint()
+        return CheckpointOut(origin=cp.origin, size=cp.size, root=cp.root.hex(), note=note)
+
+    async def get_entry(self, request: web.Request) -> BaseModel:
+        return self.entry(_int(dict(request.match_info), "index", None))
+
+    async def get_entry_by_id(self, request: web.Request) -> BaseModel:
+        index = self.store.index_of(request.match_info["entry_id"])
+        if index is None:
+            raise AuditError("no entry with that id", code="AUD-NOT-FOUND")
+        return self.entry(index)
+
+    async def search(self, request: web.Request) -> BaseModel:
+        params = dict(request.query)
+        found, next_after = self.page(self.query(params), params)
+        return EntryPage(items=[self.entry(i) for i in found], next_after=next_after)
+
+    async def get_inclusion(self, request: web.Request) -> BaseModel:
+        params = dict(request.query)
+        cp, _ = self.checkpoint()
+        size = _int(params, "size", cp.size)
+        if "entry_id" in params:
+            index = self.store.index_of(params["entry_id"])
+            if index is None:
+                raise AuditError("no entry with that id", code="AUD-NOT-FOUND")
+        else:
+            index = _int(params, "index", None)
+        return self.inclusion(index, size)
+
+    async def get_consistency(self, request: web.Request) -> BaseModel:
+        params = dict(request.query)
+        cp, _ = self.checkpoint()
+        size1, size2 = _int(params, "from", None), _int(params, "to", cp.size)
+        if not 0 < size1 <= size2 or size2 > self.store.size():
+            raise AuditError(f"no consistency proof from {size1} to {size2}", code="AUD-RANGE")
+        proof = self.store.consistency_proof(size1, size2)
+        return ConsistencyOut(
+            size1=size1, size2=size2, hashes=[base64.b64encode(h).decode() for h in proof]
+        )
+
+    async def custody(self, request: web.Request) -> BaseModel:
+        params = dict(request.query)
+        if not params.get("itmo"):
+            raise AuditError("custody needs itmo=CA:ORIGIN:FIRST-LAST", code="AUD-QUERY")
+        serials = parse_itmo(params["itmo"])
+        cp, note = self.checkpoint()
+        found, next_after = self.page(Query(serials=serials), params)
+        items = [
+            CustodyItem(entry=self.entry(i), proof=self.inclusion(i, cp.size))
+            for i in found
+            if i < cp.size
+        ]
+        return CustodyOut(
+            ca_id=serials.ca_id,
+            origin=serials.origin,
+            serial_start=str(serials.start),
+            serial_end=str(serials.end),
+            checkpoint=CheckpointOut(origin=cp.origin, size=cp.size, root=cp.root.hex(), note=note),
+            items=items,
+            next_after=next_after,
+        )
+
+
+def _int(params: dict[str, str], name: str, default: int | None) -> int:
+    raw = params.get(name)
+    if raw is None:
+        if default is None:
+            raise AuditError(f"parameter {name!r} is required", code="API-REQUEST")
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise AuditError(f"parameter {name!r} is not an integer", code="API-REQUEST") from exc
+
+
+def _problem(status: int, code: str, detail: str) -> web.Response:
+    body = Problem(title=_TITLES.get(status, "Error"), status=status, code=code, detail=detail)
+    return web.Response(
+        text=body.model_dump_json(), status=status, content_type="application/problem+json"
+    )
+
+
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 500: "Server Error"}
+
+Handler = Callable[[web.Request], Awaitable[BaseModel]]
+
+
+def make_app(api: AuditAPI, access: Access) -> web.Application:
+    """The aiohttp application: routes of :data:`gateway.api.models.ROUTES`."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]) -> Any:
+        if not access.allows(request):
+            response = _problem(
+                401, "API-AUTH", "a client certificate or a bearer token is required"
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer realm="a6gw"'
+            return response
+        try:
+            return await handler(request)
+        except GatewayError as exc:
+            return _problem(STATUS.get(exc.code, 500), exc.code, str(exc.args[0]))
+
+    def wrap(fn: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            model = await fn(request)
+            return web.json_response(text=model.model_dump_json())
+
+        return handle
+
+    app = web.Application(middlewares=[guard])
+
+    async def close_store(_app: web.Application) -> None:
+        api.store.close()
+
+    app.on_cleanup.append(close_store)
+    app.router.add_get("/v1/checkpoint", wrap(api.get_checkpoint))
+    app.router.add_get("/v1/entries/by-id/{entry_id}", wrap(api.get_entry_by_id))
+    app.router.add_get("/v1/entries/{index}", wrap(api.get_entry))
+    app.router.add_get("/v1/search", wrap(api.search))
+    app.router.add_get("/v1/proofs/inclusion", wrap(api.get_inclusion))
+    app.router.add_get("/v1/proofs/consistency", wrap(api.get_consistency))
+    app.router.add_get("/v1/custody", wrap(api.custody))
+    return app
+
+
+def server_tls(cert: str, key: str, client_ca: str) -> ssl.SSLContext:
+    """TLS 1.2+ with the server certificate; client certificates optional, checked by the CA.
+
+    :raises ConfigError: when a file cannot be loaded.
+    """
+    from gateway.errors import ConfigError
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.load_cert_chain(cert, key)
+        ctx.load_verify_locations(client_ca)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load the API's TLS files: {exc}", code="A6-CFG-TLS") from exc
+    ctx.verify_mode = ssl.CERT_OPTIONAL  # a token may stand in for a certificate
+    return ctx
+
+
+class ServerThread:
+    """The API in a background thread with its own event loop (tests, the demo).
+
+    ``build`` runs in that thread, so a store opened there belongs to it (SQLite
+    connections stay in the thread that made them).
+    """
+
+    def __init__(
+        self, build: Callable[[], web.Application], host: str, port: int, tls: ssl.SSLContext
+    ) -> None:
+        self.build, self.host, self.port, self.tls = build, host, port, tls
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="a6gw-api", daemon=True)
+
+    def _run(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        try:
+            runner = web.AppRunner(self.build(), access_log=None)
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, self.host, self.port, ssl_context=self.tls)
+            loop.run_until_complete(site.start())
+        except BaseException as exc:  # reported to start()
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

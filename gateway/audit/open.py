@@ -1,0 +1,43 @@
+"""Open the audit store a URL or path names: PostgreSQL for ``postgresql://``, else SQLite.
+
+::
+
+    open_store("postgresql://a6gw@db.internal:5432/audit")  # PostgresStore (shared log)
+    open_store("postgres://a6gw@db.internal/audit")         # the same (libpq accepts both)
+    open_store(".a6gw/audit.sqlite")                        # AuditStore (embedded SQLite)
+    open_store(Path("/var/lib/a6gw/audit.sqlite"))          # the same, from a Path
+
+Anything that is not a ``postgresql://`` or ``postgres://`` URL (scheme matched case-
+insensitively) is taken as the path of a SQLite file, created with its parent directories
+if missing. Both stores implement :class:`~gateway.audit.logstore.LogStore`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gateway.audit.logstore import LogStore
+
+__all__ = ["POSTGRES_SCHEMES", "is_postgres_url", "open_store"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(url_or_path: str | os.PathLike[str]) -> bool:
+    """True if ``url_or_path`` is a ``postgresql://`` or ``postgres://`` URL."""
+    return isinstance(url_or_path, str) and url_or_path.lower().startswith(POSTGRES_SCHEMES)
+
+
+def open_store(url_or_path: str | os.PathLike[str]) -> LogStore:
+    """The audit store at ``url_or_path``: a PostgresStore for a PostgreSQL URL, else SQLite.
+
+    :raises AuditError: (AUD-STORE) when the store cannot be opened.
+    """
+    if is_postgres_url(url_or_path):
+        from gateway.audit.pgstore import PostgresStore  # psycopg only when it is needed
+
+        return PostgresStore(str(url_or_path))
+    from gateway.audit.store import AuditStore
+
+    return AuditStore(Path(url_or_path))

@@ -1,0 +1,131 @@
+"""What an audit entry can be found by: index terms and serial ranges, from its JSON alone.
+
+The store indexes each entry when it appends it (terms and ranges below), so the auditors'
+API can search a log of millions of entries with index lookups:
+
+- ``event``: the input's event id; ``source``: the registry (or Party) that sent it;
+- ``type``: the event type; ``outcome``; ``code``: each check code in the results;
+- ``ca``: the cooperative approach; ``transaction``: the transaction id, when the input has
+  one; ``decided``: the decision time (ISO 8601, UTC; searched as a period);
+- serial ranges: ``(ca_id, originating registry, first serial, last serial)`` of every block
+  the decision left behind, which is what an ITMO unique identifier (cooperative approach,
+  originating registry, serial) and a chain of custody look up.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import AuditError
+
+__all__ = ["TERMS", "Query", "SerialRange", "index_of_entry", "parse_itmo"]
+
+#: The searchable fields (query parameter names of the API).
+TERMS = ("event", "source", "type", "outcome", "code", "ca", "transaction")
+#: Serials are stored as 64-bit integers; longer ones are not range-indexed.
+MAX_SERIAL = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class SerialRange:
+    ca_id: str
+    origin: str
+    start: int
+    end: int
+
+    def overlaps(self, other: SerialRange) -> bool:
+        return (
+            self.ca_id == other.ca_id
+            and self.origin == other.origin
+            and self.start <= other.end
+            and other.start <= self.end
+        )
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search: every given term must match (AND); ``serials`` must overlap a block."""
+
+    terms: tuple[tuple[str, str], ...] = ()
+    serials: SerialRange | None = None
+    decided_from: str | None = None  # inclusive, ISO 8601 prefix
+    decided_to: str | None = None  # exclusive
+
+    def by_field(self) -> dict[str, list[str]]:
+        """The terms grouped by field: a field's values are alternatives (OR)."""
+        out: dict[str, list[str]] = {}
+        for field, value in self.terms:
+            out.setdefault(field, []).append(value)
+        return out
+
+    def __post_init__(self) -> None:
+        for field, _ in self.terms:
+            if field not in TERMS:
+                raise AuditError(f"cannot search by {field!r}", code="AUD-QUERY")
+        if not (self.terms or self.serials or self.decided_from or self.decided_to):
+            raise AuditError("a search needs at least one criterion", code="AUD-QUERY")
+
+
+def index_of_entry(body: bytes) -> tuple[list[tuple[str, str]], str, list[SerialRange]]:
+    """``(terms, decided_at, serial ranges)`` of one entry's bytes (nothing for bytes that
+    are not an entry object: the log stores them, but they cannot be searched)."""
+    try:
+        entry: dict[str, Any] = json.loads(body)
+        inp = entry.get("input") or {}
+        if not isinstance(inp, dict):
+            raise TypeError("input is not an object")
+    except (ValueError, AttributeError, TypeError):
+        return [], "", []
+    terms: list[tuple[str, str]] = []
+
+    def add(field: str, value: object) -> None:
+        if isinstance(value, str) and value:
+            terms.append((field, value))
+
+    add("event", inp.get("id"))
+    add("source", inp.get("source"))
+    add("type", inp.get("type"))
+    add("outcome", entry.get("outcome"))
+    add("ca", entry.get("ca_id"))
+    add("transaction", entry.get("transaction_id"))
+    for result in entry.get("results") or ():
+        if isinstance(result, dict):
+            add("code", result.get("code"))
+    ranges = []
+    for block in entry.get("blocks") or ():
+        try:
+            r = SerialRange(
+                str(block["ca_id"]), str(block["origin"]), int(block["start"]), int(block["end"])
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 0 <= r.start <= r.end <= MAX_SERIAL:
+            ranges.append(r)
+    return sorted(set(terms)), str(entry.get("decided_at") or ""), sorted(set(ranges), key=_key)
+
+
+def _key(r: SerialRange) -> tuple[str, str, int, int]:
+    return (r.ca_id, r.origin, r.start, r.end)
+
+
+def parse_itmo(text: str) -> SerialRange:
+    """An ITMO unique identifier ``CA:ORIGIN:SERIAL`` or a block ``CA:ORIGIN:FIRST-LAST``.
+
+    :raises AuditError: (AUD-QUERY) when it is not one.
+    """
+    parts = text.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise AuditError(
+            f"{text!r} is not CA:ORIGIN:SERIAL or CA:ORIGIN:FIRST-LAST", code="AUD-QUERY"
+        )
+    ca_id, origin, serials = parts
+    first, _, last = serials.partition("-")
+    try:
+        start, end = int(first), int(last or first)
+    except ValueError as exc:
+        raise AuditError(f"serials {serials!r} are not decimal numbers", code="AUD-QUERY") from exc
+    if not 0 <= start <= end <= MAX_SERIAL:
+        raise AuditError(f"serial range {serials!r} is empty or too large", code="AUD-QUERY")
+    return SerialRange(ca_id, origin, start, end)
