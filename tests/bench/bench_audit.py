@@ -10,7 +10,10 @@ Every figure is printed beside a baseline measured in the same run on the same d
   rebuilt, the checkpoint signature checked) against raw SHA-256 over the same lines; and
   the independent Node.js verifier, when ``node`` is on PATH.
 
-    python tests/bench/bench_audit.py [--entries N] [--samples S] [--json FILE]
+The search and proof figures are then measured again on PostgreSQL (a private cluster the
+benchmark starts, as the tests do), when its server binaries are installed.
+
+    python tests/bench/bench_audit.py [--entries N] [--samples S] [--no-postgres] [--json FILE]
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import shutil
 import statistics
@@ -118,11 +122,65 @@ def say(msg: str) -> None:
     print(msg, flush=True)
 
 
+def time_proofs(store: Any, n: int, samples: int, figures: dict[str, Any], label: str) -> None:
+    rnd = random.Random(3)
+    incl, cons = [], []
+    for _ in range(samples):
+        index = rnd.randrange(n)
+        t0 = time.perf_counter()
+        store.inclusion_proof(index, n)
+        incl.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        store.consistency_proof(rnd.randrange(1, n + 1), n)
+        cons.append(time.perf_counter() - t0)
+    for name, values in (("inclusion", incl), ("consistency", cons)):
+        p50, p99 = percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000
+        figures[f"{label}_{name}_p50_ms"], figures[f"{label}_{name}_p99_ms"] = p50, p99
+        say(f"{label} {name} proof on {n:,}: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+
+
+def bench_postgres(
+    work: Path, items: list[tuple[str, bytes]], samples: int, figures: dict[str, Any]
+) -> None:
+    """The same log in PostgreSQL: append rate, proofs and searches."""
+    from gateway.audit.pgstore import PostgresStore
+    from gateway.errors import AuditError
+    from gateway.pg.local import LocalPostgres
+
+    pg_root = Path(tempfile.gettempdir()) / f"a6gw-bench-pg-{os.getuid()}"
+    server = LocalPostgres(pg_root, 15499)
+    try:
+        server.wipe()
+        dsn = server.start(timeout=120)
+    except AuditError as exc:
+        say(f"PostgreSQL skipped: {exc}")
+        return
+    try:
+        n = len(items)
+        store = PostgresStore(dsn)
+        say(f"postgres: appending {n:,} entries in batches of 500")
+        t0 = time.perf_counter()
+        for lo in range(0, n, BATCH):
+            store.append(items[lo : lo + BATCH], position=("a6.audit.log", 0, lo + BATCH - 1))
+            if lo and lo % 200_000 == 0:
+                say(f"  {lo:,} appended")
+        took = time.perf_counter() - t0
+        figures["postgres_append_per_s"] = n / took
+        say(f"postgres append: {n / took:,.0f} entries/s")
+        time_proofs(store, n, samples, figures, "postgres")
+        time_searches(store, n, samples, figures, "postgres")
+        store.close()
+    finally:
+        server.stop()
+        server.wipe()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=2000, help="proofs timed per kind")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args(argv)
     n = args.entries
     work = Path(tempfile.mkdtemp(prefix="a6gw-bench-audit-"))
@@ -231,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             figures["node_verify_per_s"] = n / node_s
             say(f"Node verifier: {n / node_s:,.0f} entries/s ({node_s:.2f} s, incl. start-up)")
+        if not args.no_postgres:
+            bench_postgres(work, items, args.samples, figures)
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
         return 0
