@@ -43,6 +43,9 @@ class RegistryConfig(_Model):
     party: PartyCode
     transport: Literal["kafka", "https"] = "kafka"
     endpoint: str | None = None
+    # HTTPS partners: the common name of the client certificate the registry presents to
+    # the ingress (default: its registry id).
+    client_cn: str | None = None
 
     @model_validator(mode="after")
     def _endpoint_for_https(self) -> RegistryConfig:
@@ -139,6 +142,25 @@ class ApiSection(_Model):
     token_sha256: tuple[str, ...] = ()
 
 
+class ConnectorsSection(_Model):
+    """HTTPS partners: the gateway's client TLS, delivery retries, and the ingress server."""
+
+    ca_file: Path = Path("pki/ca.pem")  # the CA of partners' server and client certificates
+    cert_file: Path = Path("pki/a6gw-gateway.pem")  # the gateway's client certificate
+    key_file: Path = Path("pki/a6gw-gateway.key")
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # A message that cannot be delivered within this budget is parked on a6.retry.<id>.
+    retry_budget_s: float = Field(default=60.0, gt=0, le=86_400)
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int = Field(default=8444, ge=1, le=65535)
+    # The URL partners post to (behind a proxy it differs from host:port); they sign it.
+    ingress_url: str | None = None
+    ingress_cert_file: Path = Path("pki/server.pem")
+    ingress_key_file: Path = Path("pki/server.key")
+    # RFC 9421: a signed request older than this (or a nonce seen before) is refused.
+    max_request_age_s: int = Field(default=300, ge=1, le=86_400)
+
+
 class Config(_Model):
     gateway: GatewaySection = GatewaySection()
     kafka: KafkaConfig = KafkaConfig()
@@ -146,6 +168,7 @@ class Config(_Model):
     timeouts: Timeouts = Timeouts()
     audit: AuditSection = AuditSection()
     api: ApiSection = ApiSection()
+    connectors: ConnectorsSection = ConnectorsSection()
     parties: tuple[PartyConfig, ...] = Field(min_length=1)
     registries: tuple[RegistryConfig, ...] = Field(min_length=1)
     cooperative_approaches: tuple[CooperativeApproachConfig, ...] = ()

@@ -1,4 +1,5 @@
-"""Commands of the API and its PKI: ``a6gw api``, ``a6gw verify --api``, ``a6gw pki init``."""
+"""Commands of the HTTPS servers and their PKI: ``a6gw api``, ``a6gw ingress``,
+``a6gw verify --api``, ``a6gw pki init``."""
 
 from __future__ import annotations
 
@@ -69,10 +70,38 @@ def cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingress(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
+
+    lc: LoadedConfig = load_config(Path(args.config))
+    cfg = lc.config.connectors
+    send = KafkaSend(lc.config.kafka.bootstrap)
+    ingress = ingress_from_config(lc, send)
+    if not ingress.registry_of_cn:
+        print("error: no registry is configured with transport: https", file=sys.stderr)
+        return 2
+    tls = ingress_tls(
+        str(lc.path(cfg.ingress_cert_file)),
+        str(lc.path(cfg.ingress_key_file)),
+        str(lc.path(cfg.ca_file)),
+    )
+    app = make_app(ingress, send.close)
+    host, port = args.host or cfg.ingress_host, args.port or cfg.ingress_port
+    names = ", ".join(sorted(ingress.registry_of_cn.values()))
+    print(f"a6gw ingress: https://{host}:{port}/v1/events for {names}", flush=True)
+    web.run_app(app, host=host, port=port, ssl_context=tls, print=None)
+    return 0
+
+
 def cmd_pki_init(args: argparse.Namespace) -> int:
     from gateway.pki import init_pki
 
     root = Path(args.dir)
+    if (root / "ca.pem").exists() and args.keep_existing:
+        print(f"{root / 'ca.pem'} exists; left as it is")
+        return 0
     if (root / "ca.pem").exists() and not args.force:
         print(f"error: {root / 'ca.pem'} exists (use --force to replace the PKI)", file=sys.stderr)
         return 2
@@ -95,6 +124,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--port", type=int, help="listen port (default: api.port)")
     p.set_defaults(func=cmd_api)
 
+    p = sub.add_parser(
+        "ingress",
+        help="serve the HTTPS ingress where partner registries post signed events",
+        description="Accept signed events from registries configured with transport https "
+        "(mutual TLS; RFC 9421 signatures) and put them on their a6.in.<registry-id> topic.",
+    )
+    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    p.add_argument("--host", help="listen address (default: connectors.ingress_host)")
+    p.add_argument("--port", type=int, help="listen port (default: connectors.ingress_port)")
+    p.set_defaults(func=cmd_ingress)
+
     p = sub.add_parser("pki", help="a local test PKI (CA, server and client certificates)")
     psub = p.add_subparsers(dest="pki_command", metavar="ACTION", required=True)
     i = psub.add_parser("init", help="create a CA with server and client certificates")
@@ -102,10 +142,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     i.add_argument(
         "--clients",
         nargs="*",
-        default=["auditor", "JPN01", "MNG01", "IDN01"],
+        default=["auditor", "a6gw-gateway", "JPN01", "MNG01", "IDN01"],
         help="client certificate identities (default: auditor and the demo registries)",
     )
     i.add_argument("--force", action="store_true", help="replace an existing PKI")
+    i.add_argument(
+        "--keep-existing", action="store_true", help="do nothing if DIR already has a CA"
+    )
     i.set_defaults(func=cmd_pki_init)
 
 

@@ -251,21 +251,31 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
     return app
 
 
-def server_tls(cert: str, key: str, client_ca: str) -> ssl.SSLContext:
-    """TLS 1.2+ with the server certificate; client certificates optional, checked by the CA.
+def server_tls(
+    cert: str, key: str, client_ca: str, *, require_client: bool = False, what: str = "API"
+) -> ssl.SSLContext:
+    """TLS 1.2+ with the server certificate; client certificates checked against the CA.
 
-    :raises ConfigError: when a file cannot be loaded.
+    Optional for the API (a token may stand in); with ``require_client`` (the ingress) they
+    are required, and TLS stays at 1.2: there the server checks the client certificate
+    inside the handshake, so a refused one fails the client's handshake. Under TLS 1.3 the
+    client's handshake is done first and asyncio servers drop the connection without the
+    alert, so the client would see a reset rather than a refusal.
+
+    :raises ConfigError: (A6-CFG-TLS) when a file cannot be loaded.
     """
     from gateway.errors import ConfigError
 
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if require_client:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     try:
         ctx.load_cert_chain(cert, key)
         ctx.load_verify_locations(client_ca)
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"cannot load the API's TLS files: {exc}", code="A6-CFG-TLS") from exc
-    ctx.verify_mode = ssl.CERT_OPTIONAL  # a token may stand in for a certificate
+        raise ConfigError(f"cannot load the {what}'s TLS files: {exc}", code="A6-CFG-TLS") from exc
+    ctx.verify_mode = ssl.CERT_REQUIRED if require_client else ssl.CERT_OPTIONAL
     return ctx
 
 

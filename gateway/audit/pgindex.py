@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS serials (
     start bigint NOT NULL, "end" bigint NOT NULL, idx bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS serials_by_start ON serials (ca_id, origin, cls, start);
+CREATE INDEX IF NOT EXISTS serials_by_idx ON serials (idx);
 """
 
 

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS serials (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, idx INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS serials_by_start ON serials (ca_id, origin, cls, start);
+CREATE INDEX IF NOT EXISTS serials_by_idx ON serials (idx);
 """
 
 
@@ -56,34 +57,67 @@ def index_rows(db: sqlite3.Connection, entries: Iterable[tuple[int, bytes]]) -> 
     )
 
 
+# Which criterion drives a search (scanned in leaf order); the others are checked per
+# candidate with a correlated EXISTS on their table's index. Ids come first (a handful of
+# rows), then serial ranges, then broader terms, then the decision period.
+_DRIVE_FIRST = ("event", "transaction", "serials", "code", "ca", "type", "source", "outcome")
+
+
 def plan(query: Query, after: int, limit: int, *, pg: bool = False) -> tuple[str, list[object]]:
     """The search statement and its parameters, for SQLite (``?``) or PostgreSQL (``%s``).
 
-    Only fixed SQL and placeholders are joined here: every value is a parameter.
+    One criterion drives the scan in leaf order, so ``LIMIT`` stops it after one page; each
+    other criterion is a correlated ``EXISTS`` (an index lookup per candidate). Only fixed
+    SQL and placeholders are joined here: every value is a parameter.
     """
     ph = "%s" if pg else "?"
-    parts: list[str] = []
-    params: list[object] = []
+    # criterion name -> (driving SELECT with "idx > ?", its params, EXISTS filter, its params)
+    crit: dict[str, tuple[str, list[object], str, list[object]]] = {}
     for field, values in query.by_field().items():  # one field's values: any of them
         any_of = f"= ANY({ph})" if pg else f"IN ({','.join('?' * len(values))})"
-        parts.append(f"SELECT idx FROM terms WHERE field = {ph} AND value {any_of} AND idx > {ph}")
-        params += [field, values, after] if pg else [field, *values, after]
+        vals: list[object] = [values] if pg else list(values)
+        where = f"field = {ph} AND value {any_of}"
+        crit[field] = (
+            f"SELECT idx FROM terms WHERE {where} AND idx > {ph}",
+            [field, *vals, after],
+            f"EXISTS (SELECT 1 FROM terms t WHERE t.idx = d.idx AND t.field = {ph} "
+            f"AND t.value {any_of})",
+            [field, *vals],
+        )
     if query.decided_from or query.decided_to:
-        parts.append(f"SELECT idx FROM decided WHERE at >= {ph} AND at < {ph} AND idx > {ph}")
-        params += [query.decided_from or "", query.decided_to or "\uffff", after]
+        period: list[object] = [query.decided_from or "", query.decided_to or "\uffff"]
+        crit["decided"] = (
+            f"SELECT idx FROM decided WHERE at >= {ph} AND at < {ph} AND idx > {ph}",
+            [*period, after],
+            f"EXISTS (SELECT 1 FROM decided p WHERE p.idx = d.idx "
+            f"AND p.at >= {ph} AND p.at < {ph})",
+            period,
+        )
     if query.serials is not None:
+        r = query.serials
         scan = (
             f"SELECT idx FROM serials WHERE ca_id = {ph} AND origin = {ph} AND cls = {ph} "
             f'AND start BETWEEN {ph} AND {ph} AND "end" >= {ph} AND idx > {ph}'
         )
-        parts.append(" UNION ".join([scan] * 65))
+        scan_args: list[object] = []
         for cls in range(65):
-            params += scan_params(query.serials, cls, after)
-    if len(parts) == 1:
-        body = parts[0]  # one criterion: the index streams in idx order, LIMIT stops it early
-    else:
-        body = " INTERSECT ".join(f"SELECT idx FROM ({p}) AS p{n}" for n, p in enumerate(parts))
-    return f"SELECT idx FROM ({body}) AS found ORDER BY idx LIMIT {ph}", [*params, limit]
+            scan_args += scan_params(r, cls, after)
+        crit["serials"] = (
+            " UNION ".join([scan] * 65),
+            scan_args,
+            f"EXISTS (SELECT 1 FROM serials s WHERE s.idx = d.idx AND s.ca_id = {ph} "
+            f'AND s.origin = {ph} AND s.start <= {ph} AND s."end" >= {ph})',
+            [r.ca_id, r.origin, r.end, r.start],
+        )
+    order = sorted(crit, key=lambda n: _DRIVE_FIRST.index(n) if n in _DRIVE_FIRST else 99)
+    drive_sql, params = crit[order[0]][0], list(crit[order[0]][1])
+    filters = []
+    for name in order[1:]:
+        filters.append(crit[name][2])
+        params += crit[name][3]
+    where = f"WHERE {' AND '.join(filters)} " if filters else ""
+    statement = f"SELECT d.idx FROM ({drive_sql}) AS d {where}ORDER BY d.idx LIMIT {ph}"
+    return statement, [*params, limit]
 
 
 def search(db: sqlite3.Connection, query: Query, after: int, limit: int) -> list[int]:

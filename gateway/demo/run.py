@@ -27,6 +27,7 @@ from gateway.config import LoadedConfig
 from gateway.core.decision import raw_entry_id
 from gateway.core.signing import load_public_key_b64
 from gateway.demo.collect import OutputCollector
+from gateway.demo.https import HttpsPartner, configure, start_partner, wait_delivered
 from gateway.demo.report import holdings_from_entries, render_summary
 from gateway.demo.scenario import Step, load_steps
 from gateway.demo.stack import start_gateway
@@ -93,8 +94,13 @@ async def replay(
     worker: WorkerProcess,
     say: Say = _say,
     first_timeout: float = 180.0,
+    https: HttpsPartner | None = None,
 ) -> dict[str, Any]:
-    """Publish each step and wait for its decision; returns what was observed."""
+    """Publish each step and wait for its decision; returns what was observed.
+
+    With ``https``, the steps of that partner's topic are posted to the gateway's ingress by
+    the partner instead of being put on the topic.
+    """
     cfg = lc.config
     gateway_key = load_public_key_b64(lc.load_trust().by_id[cfg.gateway.signing_key_id].public_key)
     collector = OutputCollector(cfg.kafka.bootstrap, sorted(topic_plan(cfg)[0]), gateway_key)
@@ -114,8 +120,12 @@ async def replay(
                 observed["size_after"][step.id] = store.size()
                 say(f"step {i + 1:2d}/{len(steps)} {step.id}: decided by the gateway's timer")
                 continue
-            meta = await producer.send_and_wait(step.topic, step.value, key=step.key)
-            entry_id = step.entry_id or raw_entry_id(meta.topic, meta.partition, meta.offset)
+            if https is not None and step.topic == https.topic and step.entry_id:
+                await https.post(step.value, step.key.decode())
+                entry_id = step.entry_id
+            else:
+                meta = await producer.send_and_wait(step.topic, step.value, key=step.key)
+                entry_id = step.entry_id or raw_entry_id(meta.topic, meta.partition, meta.offset)
             timeout = first_timeout if i == 0 else 60.0
             if step.is_redelivery:
                 # The stored decision is re-sent; the audit log must not grow.
@@ -176,13 +186,31 @@ def run_demo(
     broker.start()
     _say(f"Kafka answers at {broker.bootstrap} after {time.monotonic() - t0:.1f}s")
     worker: WorkerProcess | None = None
+    https: HttpsPartner | None = None
     try:
-        gw = start_gateway(workdir, broker.bootstrap, transfer_answer_s=DEMO_ANSWER_S)
+        ports: list[int] = []
+        gw = start_gateway(
+            workdir,
+            broker.bootstrap,
+            transfer_answer_s=DEMO_ANSWER_S,
+            adjust=lambda w: ports.extend(configure(w, workdir)),
+        )
         world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
-        _say(f"created {len(gw.topics)} topics; worker started; replaying the scenario")
+        https = start_partner(world, workdir, *ports)
+        _say(
+            f"created {len(gw.topics)} topics; worker started; IDN01 is an HTTPS registry "
+            f"(partner at {https.sim.base_url}, ingress at {https.ingress_url})"
+        )
+        _say("replaying the scenario")
         steps = load_steps(world)
-        observed = asyncio.run(replay(lc, steps, store, worker))
+        observed = asyncio.run(replay(lc, steps, store, worker, https=https))
         rows = check(steps, observed, store)
+        posted = sum(1 for s in steps if s.topic == https.topic)
+        sent = wait_delivered(https, lc.config.kafka.bootstrap, lc.config.kafka.partitions, 60)
+        _say(
+            f"IDN01 over HTTPS: {posted} events posted to the ingress; {sent} messages "
+            f"delivered to the partner, each idempotency key applied once"
+        )
         entries = list(store.entries())
         bundle_dir = export or (workdir / "bundle")
         _say("asking the sequencer for a checkpoint over the whole log, then exporting it")
@@ -214,6 +242,8 @@ def run_demo(
             print(worker.log_tail(), file=sys.stderr)
         return 1
     finally:
+        if https is not None:
+            https.stop()
         if worker is not None:
             worker.stop()
         broker.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,20 @@ class Gateway:
     store: AuditStore
 
 
-def start_gateway(root: Path, bootstrap: str, *, transfer_answer_s: int = 86_400) -> Gateway:
-    """Write the demo world under ``root``, create its topics, start a worker on them."""
+def start_gateway(
+    root: Path,
+    bootstrap: str,
+    *,
+    transfer_answer_s: int = 86_400,
+    adjust: Callable[[World], None] | None = None,
+) -> Gateway:
+    """Write the demo world under ``root``, create its topics, start a worker on them.
+
+    ``adjust`` may change the world's config before anything reads it.
+    """
     world = write_world(root, bootstrap=bootstrap, transfer_answer_s=transfer_answer_s)
+    if adjust is not None:
+        adjust(world)
     lc = load_config(world.config_path)
     topics, configs = topic_plan(lc.config)
     asyncio.run(create_topics(bootstrap, topics, configs=configs))

@@ -41,6 +41,8 @@ from gateway.core.steps import (
 from gateway.core.transfers import overdue
 from gateway.errors import AuditError
 from gateway.worker.context import WorkerContext
+from gateway.worker.delivery import install as install_delivery
+from gateway.worker.delivery import partner_clients
 from gateway.worker.gaps import Guard, Probe, RangeReader, cursor_key, raw_of
 from gateway.worker.run import EXIT_STALLED
 from gateway.worker.sequencing import AuditWriter
@@ -185,7 +187,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
 
     store = open_store(lc.audit_store())
 
-    async def send_now(topic: str, key: bytes, value: bytes) -> None:
+    async def send_now(topic: str, key: bytes | None, value: bytes) -> None:
         await (await raw_topic(topic).send(key=key, value=value))
 
     writer = AuditWriter(lc, store, guard, reader, send_now)
@@ -209,6 +211,10 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         """Checkpoints due by time, from the worker that owns the audit log."""
         if not app.rebalancing and TP(AUDIT_TOPIC, 0) in app.consumer.assignment():
             await writer.tick(app.consumer_generation_id)
+
+    # HTTPS partners: deliver a6.out.<id>, park what cannot be delivered on a6.retry.<id>.
+    clients = partner_clients(lc, ctx.signer.key_id, ctx.signer.key)
+    install_delivery(app, clients, guard.run, raw_of, raw_topic, table, send_now)
 
     watch = Watch(cfg.timeouts.stall_s)
     probe = Probe(cfg.kafka.bootstrap, cfg.gateway.id)
@@ -246,6 +252,12 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
                 log.error("%s; restarting the worker", action.reason)
                 logging.shutdown()
                 os._exit(EXIT_STALLED)
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def _close_clients(sender: Any, *args: Any, **kwargs: Any) -> None:
+        await probe.close()
+        for client in clients.values():
+            await client.aclose()
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def _revoked(sender: Any, *args: Any, **kwargs: Any) -> None:

@@ -153,21 +153,34 @@ class Probe:
         :raises KafkaError: when the broker cannot be asked (the caller tries again later).
         """
         if self._admin is None or self._consumer is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-            self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
-            await self._admin.start()
-            await self._consumer.start()
-        meta = await self._admin.list_consumer_group_offsets(self.group, partitions=tps)
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+            self._admin, self._consumer = admin, consumer
+            try:
+                await admin.start()
+                await consumer.start()
+            except BaseException:
+                await self.close()  # a half-started pair is never reused
+                raise
+        try:
+            meta = await self._admin.list_consumer_group_offsets(self.group, partitions=tps)
+            end = await self._consumer.end_offsets(tps)
+        except KafkaError:
+            await self.close()  # reconnect next time (e.g. after a broker restart)
+            raise
         committed = {tp: m.offset for tp, m in meta.items() if m.offset >= 0}
-        end = await self._consumer.end_offsets(tps)
         return committed, end
 
     async def close(self) -> None:
-        if self._admin is not None:
-            await self._admin.close()
-        if self._consumer is not None:
-            await self._consumer.stop()
+        admin, consumer = self._admin, self._consumer
         self._admin = self._consumer = None
+        if admin is not None:
+            try:
+                await admin.close()
+            except KafkaError:
+                log.debug("closing the offset probe's admin client failed", exc_info=True)
+        if consumer is not None:
+            await consumer.stop()
 
 
 class Guard:

@@ -15,6 +15,10 @@ COMPACTED = {"cleanup.policy": "compact"}
 WORKER_TABLES = ("inputs", "cursors", *TABLES)
 
 
+def retry_topic(registry_id: str) -> str:
+    return f"a6.retry.{registry_id}"
+
+
 def changelog_topic(app_id: str, table: str) -> str:
     """faust's name for a table's changelog topic."""
     return f"{app_id}-{table}-changelog"
@@ -34,6 +38,10 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
         configs[name] = dict(KEEP_FOREVER)
         out = f"a6.out.{owner.registry}" if owner.registry else f"a6.out.inventory.{owner.party}"
         topics[out] = n
+    for reg in cfg.registries:
+        if reg.transport == "https":  # messages parked until the partner is back, in order
+            topics[retry_topic(reg.id)] = n
+            configs[retry_topic(reg.id)] = dict(KEEP_FOREVER)
     topics[LEDGER_TOPIC] = n
     topics[DLQ_TOPIC] = n
     topics[DISCREPANCY_TOPIC] = n
@@ -42,7 +50,8 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
         configs[name] = dict(KEEP_FOREVER)
     # Created here rather than by faust at startup, so that every worker sees them (with
     # their partition count) from its first metadata fetch on.
-    for table in WORKER_TABLES:
+    parked = [f"parked-{r.id}" for r in cfg.registries if r.transport == "https"]
+    for table in (*WORKER_TABLES, *parked):
         name = changelog_topic(cfg.gateway.id, table)
         topics[name] = n
         configs[name] = dict(COMPACTED)

@@ -19,7 +19,9 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for cmd in ("kafka", "worker", "topics", "demo", "verify", "audit", "schemas", "init"):
+    for cmd in (
+        "kafka", "worker", "topics", "demo", "verify", "audit", "schemas", "init", "api", "pki"
+    ):  # fmt: skip
         assert f"    {cmd}" in out
 
 
@@ -57,7 +59,12 @@ def test_init_writes_a_loadable_world(tmp_path: Path) -> None:
 def test_compose_names_kafka_and_the_gateway() -> None:
     doc = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = doc["services"]
-    assert set(services) == {"kafka", "gateway-init", "gateway"}
+    assert set(services) == {"kafka", "gateway-init", "gateway-pki", "gateway", "api"}
+    assert services["api"]["command"][:3] == ["api", "--config", "/config/config.yaml"]
+    parser = build_parser()  # every command the compose file runs parses
+    for svc in services.values():
+        if "command" in svc:
+            assert callable(parser.parse_args(svc["command"]).func)
     assert services["kafka"]["image"].startswith("apache/kafka:4.")
     assert services["gateway"]["command"][:2] == ["worker", "--config"]
     assert services["gateway"]["depends_on"]["kafka"]["condition"] == "service_healthy"
@@ -75,3 +82,28 @@ def test_makefile_and_ci_run_the_two_commands() -> None:
     assert "make test" in ci
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
+
+
+def test_pki_init_writes_a_ca_and_certificates_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptography import x509
+
+    pki = tmp_path / "pki"
+    assert main(["pki", "init", str(pki), "--clients", "auditor", "JPN01"]) == 0
+    for name in ("ca", "server", "auditor", "JPN01"):
+        assert (pki / f"{name}.pem").exists() and (pki / f"{name}.key").exists()
+        assert (pki / f"{name}.key").stat().st_mode & 0o077 == 0  # keys are private
+    server = x509.load_pem_x509_certificate((pki / "server.pem").read_bytes())
+    names = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "localhost" in names.get_values_for_type(x509.DNSName)
+    before = (pki / "ca.pem").read_bytes()
+    assert main(["pki", "init", str(pki)]) == 2  # refuses to replace a CA silently
+    assert main(["pki", "init", str(pki), "--keep-existing"]) == 0
+    assert (pki / "ca.pem").read_bytes() == before
+
+
+def test_verify_needs_a_bundle_or_an_api(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify"]) == 2
+    assert main(["verify", "--api", "https://127.0.0.1:1"]) == 2  # no --vkey
+    assert "--vkey" in capsys.readouterr().err

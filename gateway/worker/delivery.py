@@ -1,0 +1,223 @@
+"""Delivery to HTTPS partners: ``a6.out.<id>`` in order per key, at least once; parked keys.
+
+For each registry configured with ``transport: https`` the worker runs two agents:
+
+- ``deliver-<id>`` consumes ``a6.out.<id>``. A message whose key is not parked is delivered
+  (signed, mutual TLS, retried with backoff on retryable failures within the retry budget).
+  When the budget runs out, or the partner refuses for good, the message is *parked*: it is
+  put on ``a6.retry.<id>`` (same key, so the same partition and order), the key is marked
+  parked, and a coded audit entry and a discrepancy are written. Later messages of a parked
+  key follow it onto ``a6.retry.<id>``, so they keep their order; other keys keep flowing.
+- ``redeliver-<id>`` consumes ``a6.retry.<id>`` and delivers each message when the partner is
+  back, retrying until it is; then the key's parked count goes down, and at zero the key
+  flows through ``a6.out.<id>`` again.
+
+The idempotency key is the message's event id: the partner applies each one once, so a
+redelivery after a crash or a retry is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from connectors.client import PartnerClient
+from connectors.policy import CircuitBreaker, RetryBudget
+from gateway.api.client import client_tls
+from gateway.config import LoadedConfig
+from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision_time import iso_ms
+from gateway.core.ingest import RawInput
+from gateway.core.steps import AUDIT_TOPIC
+from gateway.errors import RegistryError
+from gateway.worker.topics import DISCREPANCY_TOPIC, retry_topic
+
+log = logging.getLogger("a6gw.worker")
+
+MESSAGES_PATH = "/v1/messages"
+
+Send = Callable[[str, bytes | None, bytes], Awaitable[None]]
+Deliver = Callable[[str, bytes, str], Awaitable[Any]]  # (path, body, idempotency key)
+
+
+def message_id(value: bytes) -> str:
+    """The idempotency key of a message: its envelope id (its digest if it has none)."""
+    try:
+        ident = json.loads(value).get("id")
+    except (ValueError, AttributeError):
+        ident = None
+    return ident if isinstance(ident, str) and ident else f"sha256-{sha256_hex(value)}"
+
+
+def parked_entry(
+    registry: str, msg_id: str, key: str, code: str, reason: str, at_ms: int
+) -> dict[str, Any]:
+    """The audit entry of a message parked for a partner (pure)."""
+    ident = sha256_hex(f"{registry}\n{msg_id}\nparked".encode())[:40]
+    return {
+        "entry_version": 1,
+        "entry_type": "delivery-parked",
+        "entry_id": f"dlv-{ident}",
+        "input": {"registry": registry, "message_id": msg_id, "key": key},
+        "outcome": "parked",
+        "results": [{"code": code, "message": reason, "blocks": []}],
+        "decided_at": iso_ms(at_ms),
+    }
+
+
+class Delivery:
+    """One HTTPS partner's two agents' logic (the faust wiring is in ``gateway.worker.app``)."""
+
+    def __init__(
+        self,
+        registry: str,
+        deliver: Deliver,
+        parked: MutableMapping[str, Any],
+        send: Send,
+        *,
+        clock_ms: Callable[[], int],
+        pause_s: float = 1.0,
+    ) -> None:
+        self.registry = registry
+        self.deliver = deliver
+        self.parked = parked
+        self.send = send
+        self.clock_ms = clock_ms
+        self.pause_s = pause_s
+        self.delivered = 0
+
+    def _key(self, rec: RawInput) -> str:
+        return rec.key.decode() if rec.key else message_id(rec.value)
+
+    async def on_out(self, rec: RawInput) -> None:
+        key = self._key(rec)
+        if self.parked.get(key):
+            self.parked[key] = int(self.parked[key]) + 1
+            await self.send(retry_topic(self.registry), key.encode(), rec.value)
+            return
+        msg_id = message_id(rec.value)
+        try:
+            await self.deliver(MESSAGES_PATH, rec.value, msg_id)
+            self.delivered += 1
+        except RegistryError as exc:
+            await self._park(rec, key, msg_id, exc)
+
+    async def _park(self, rec: RawInput, key: str, msg_id: str, exc: RegistryError) -> None:
+        log.warning("%s: parking %s (key %s): %s", self.registry, msg_id, key, exc)
+        self.parked[key] = 1
+        await self.send(retry_topic(self.registry), key.encode(), rec.value)
+        entry = parked_entry(
+            self.registry, msg_id, key, exc.code, str(exc.args[0]), self.clock_ms()
+        )
+        await self.send(AUDIT_TOPIC, entry["entry_id"].encode(), canonical_bytes(entry))
+        discrepancy = {
+            "code": "DLV-001",
+            "severity": "warning",
+            "registry": self.registry,
+            "message_id": msg_id,
+            "key": key,
+            "cause": exc.code,
+            "audit_entry_id": entry["entry_id"],
+            "first_seen": entry["decided_at"],
+            "status": "open",
+        }
+        await self.send(DISCREPANCY_TOPIC, entry["entry_id"].encode(), canonical_bytes(discrepancy))
+
+    async def on_retry(self, rec: RawInput) -> None:
+        key = self._key(rec)
+        msg_id = message_id(rec.value)
+        while True:
+            try:
+                await self.deliver(MESSAGES_PATH, rec.value, msg_id)
+                break
+            except RegistryError as exc:
+                log.info(
+                    "%s: %s still undeliverable (%s); waiting", self.registry, msg_id, exc.code
+                )
+                await asyncio.sleep(self.pause_s)
+        self.delivered += 1
+        left = int(self.parked.get(key) or 0) - 1
+        if left > 0:
+            self.parked[key] = left
+        elif key in self.parked:
+            del self.parked[key]
+            log.info(
+                "%s: key %s delivered again; it flows through a6.out again", self.registry, key
+            )
+
+
+def partner_clients(
+    lc: LoadedConfig, signer_key_id: str, signer_key: Ed25519PrivateKey
+) -> dict[str, PartnerClient]:
+    """One signed, mutually authenticated client per registry configured for HTTPS."""
+    cfg = lc.config
+    conn = cfg.connectors
+    https = [r for r in cfg.registries if r.transport == "https"]
+    if not https:
+        return {}
+    tls = client_tls(
+        str(lc.path(conn.ca_file)), str(lc.path(conn.cert_file)), str(lc.path(conn.key_file))
+    )
+    return {
+        r.id: PartnerClient(
+            r.id,
+            str(r.endpoint),
+            tls,
+            key_id=signer_key_id,
+            private_key=signer_key,
+            timeout_s=conn.timeout_s,
+            budget=RetryBudget(max_attempts=1000, max_elapsed_s=conn.retry_budget_s),
+            breaker=CircuitBreaker(
+                failure_threshold=5, reset_after_s=min(30.0, conn.retry_budget_s)
+            ),
+        )
+        for r in https
+    }
+
+
+def install(
+    app: Any,
+    clients: dict[str, PartnerClient],
+    run: Callable[[RawInput, Callable[[RawInput], Awaitable[None]]], Awaitable[None]],
+    raw_of: Callable[[Any], RawInput],
+    raw_topic: Callable[..., Any],
+    table: Callable[[str], Any],
+    send: Send,
+) -> dict[str, Delivery]:
+    """The two agents per HTTPS partner (``run`` is the contiguity guard's ``run``)."""
+    deliveries: dict[str, Delivery] = {}
+    for registry, client in clients.items():
+
+        async def deliver(path: str, body: bytes, key: str, client: PartnerClient = client) -> Any:
+            return await client.deliver(path, body, key)
+
+        delivery = Delivery(
+            registry,
+            deliver,
+            table(f"parked-{registry}"),
+            send,
+            clock_ms=lambda: int(time.time() * 1000),
+        )
+        deliveries[registry] = delivery
+
+        async def out_agent(stream: Any, d: Delivery = delivery) -> None:
+            async for event in stream.events():
+                await run(raw_of(event.message), d.on_out)
+
+        async def retry_agent(stream: Any, d: Delivery = delivery) -> None:
+            async for event in stream.events():
+                await run(raw_of(event.message), d.on_retry)
+
+        app.agent(raw_topic(f"a6.out.{registry}"), name=f"deliver-{registry}", concurrency=1)(
+            out_agent
+        )
+        app.agent(raw_topic(retry_topic(registry)), name=f"redeliver-{registry}", concurrency=1)(
+            retry_agent
+        )
+    return deliveries
