@@ -151,6 +151,34 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    import json
+
+    from gateway.audit.open import open_store
+    from gateway.reconciliation import run
+
+    lc = _config(args)
+    if args.registry not in {r.id for r in lc.config.registries}:
+        print(f"error: no registry {args.registry!r} in the config", file=sys.stderr)
+        return 2
+    store = open_store(lc.audit_store())
+    snapshot = Path(args.snapshot) if args.snapshot else None
+    report, found = run(
+        lc,
+        store,
+        args.registry,
+        snapshot=snapshot,
+        say=lambda m: print(f"  {m}", file=sys.stderr, flush=True),
+        record=not args.dry_run,
+    )
+    doc = report.to_dict() | {"registry": args.registry, "audit_trail": found}
+    text = json.dumps(doc, indent=2, sort_keys=True)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0 if report.status == "completed" else 1
+
+
 def cmd_checks(args: argparse.Namespace) -> int:
     from gateway.core.catalogue import CATALOGUE, render
 
@@ -261,6 +289,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="also write the signed note to this file")
     c.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
     c.set_defaults(func=cmd_audit_checkpoint)
+
+    p = sub.add_parser(
+        "reconcile",
+        help="reconcile a registry's holdings snapshot with the audit log (DES-style)",
+        description="Three phases: totals per (registry, account type, cooperative approach, "
+        "vintage, unit type); unit blocks for the cells that differ; the audit trail of the "
+        "blocks that differ. Pulls an HTTPS partner's snapshot, or reads --snapshot FILE "
+        "(JSON rows: account_id, ca_id, origin, serial_start, serial_end, unit_type, "
+        "vintage). Records the run as an audit entry and its differences as discrepancies. "
+        "Exits 0 when the books agree, 1 when they do not.",
+    )
+    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    p.add_argument("--registry", required=True, help="the registry id, e.g. IDN01")
+    p.add_argument("--snapshot", help="the registry's holdings snapshot (JSON) instead of a pull")
+    p.add_argument("--out", help="also write the report (JSON) to this file")
+    p.add_argument("--dry-run", action="store_true", help="do not record the run")
+    p.set_defaults(func=cmd_reconcile)
 
     p = sub.add_parser("checks", help="print the catalogue of coded checks")
     p.add_argument("--json", action="store_true", help="as JSON")

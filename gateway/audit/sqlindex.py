@@ -74,8 +74,13 @@ def plan(query: Query, after: int, limit: int, *, pg: bool = False) -> tuple[str
     # criterion name -> (driving SELECT with "idx > ?", its params, EXISTS filter, its params)
     crit: dict[str, tuple[str, list[object], str, list[object]]] = {}
     for field, values in query.by_field().items():  # one field's values: any of them
-        any_of = f"= ANY({ph})" if pg else f"IN ({','.join('?' * len(values))})"
-        vals: list[object] = [values] if pg else list(values)
+        vals: list[object]
+        if len(values) == 1:  # "= ?" keeps the index's order (PostgreSQL's ANY does not)
+            any_of, vals = f"= {ph}", list(values)
+        elif pg:
+            any_of, vals = f"= ANY({ph})", [values]
+        else:
+            any_of, vals = f"IN ({','.join('?' * len(values))})", list(values)
         where = f"field = {ph} AND value {any_of}"
         crit[field] = (
             f"SELECT idx FROM terms WHERE {where} AND idx > {ph}",

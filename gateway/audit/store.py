@@ -117,7 +117,14 @@ class AuditStore(TreeReads):
                 "another sequencer owns the log",
                 code="AUD-FENCED",
             )
-        rows, nodes = self._plan_append(items, self.has)
+        known: set[str] = set()
+        ids = list({entry_id: None for entry_id, _ in items})
+        for lo in range(0, len(ids), 500):  # one query per 500 ids, not one per entry
+            chunk = ids[lo : lo + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT entry_id FROM entries WHERE entry_id IN ({marks})"  # noqa: S608
+            known.update(str(r[0]) for r in self._db.execute(sql, chunk))
+        rows, nodes = self._plan_append(items, known.__contains__)
         self._db.executemany(
             "INSERT INTO entries (idx, entry_id, body, leaf_hash) VALUES (?, ?, ?, ?)", rows
         )

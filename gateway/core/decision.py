@@ -42,6 +42,16 @@ def decision_entry(
 ) -> dict[str, Any]:
     """The audit entry for an authenticated input's decision."""
     transaction_id = getattr(event.payload, "transaction_id", None)
+    account_type = getattr(event.payload, "account_type", None)
+    account = (
+        {
+            "registry": str(event.payload.registry_id),  # type: ignore[attr-defined]
+            "account_id": str(event.payload.account_id),  # type: ignore[attr-defined]
+            "account_type": str(account_type),
+        }
+        if isinstance(account_type, str)
+        else None
+    )
     return (
         {
             "entry_version": ENTRY_VERSION,
@@ -66,6 +76,7 @@ def decision_entry(
         }
         | ({"note": evaluation.note} if evaluation.note else {})
         | ({"transaction_id": transaction_id} if isinstance(transaction_id, str) else {})
+        | ({"account": account} if account else {})
     )
 
 

@@ -28,6 +28,7 @@ from gateway.core.decision import raw_entry_id
 from gateway.core.signing import load_public_key_b64
 from gateway.demo.collect import OutputCollector
 from gateway.demo.https import HttpsPartner, configure, start_partner, wait_delivered
+from gateway.demo.planted import plant_and_reconcile
 from gateway.demo.report import holdings_from_entries, render_summary
 from gateway.demo.scenario import Step, load_steps
 from gateway.demo.stack import start_gateway
@@ -78,6 +79,16 @@ async def _wait_input(
                 f"no decision for {event_id} after {timeout:.0f}s", code="DEMO-TIMEOUT"
             )
         await asyncio.sleep(0.1)
+
+
+def await_entries(store: AuditStore, kind: str, count: int, worker: WorkerProcess) -> None:
+    """Wait until the log holds ``count`` entries of type ``kind`` (at most a minute)."""
+    deadline = time.monotonic() + 60
+    while sum(1 for b in store.entries() if json.loads(b)["entry_type"] == kind) < count:
+        worker.check_alive()
+        if time.monotonic() > deadline:
+            raise GatewayError(f"fewer than {count} {kind} entries were logged", code="DEMO-LOG")
+        time.sleep(0.5)
 
 
 def export_at_new_checkpoint(lc: LoadedConfig, store: AuditStore, directory: Path) -> Checkpoint:
@@ -212,6 +223,8 @@ def run_demo(
             f"delivered to the partner, each idempotency key applied once"
         )
         entries = list(store.entries())
+        planted = plant_and_reconcile(lc, store, https, workdir, _say)
+        await_entries(store, "reconciliation", 2, worker)
         bundle_dir = export or (workdir / "bundle")
         _say("asking the sequencer for a checkpoint over the whole log, then exporting it")
         checkpoint = export_at_new_checkpoint(lc, store, bundle_dir)
@@ -230,7 +243,13 @@ def run_demo(
         if failed:
             print(f"FAIL: {len(failed)} step(s) did not end as expected")
             return 1
-        print("OK: every input ended as its expected decision; the bundle verifies.")
+        if planted:
+            print("FAIL: reconciliation: " + "; ".join(planted))
+            return 1
+        print(
+            "OK: every input ended as its expected decision; both planted inconsistencies "
+            "were found by reconciliation; the bundle verifies."
+        )
         if keep_running:
             _say("broker and worker keep running; press Ctrl-C to stop")
             while True:
