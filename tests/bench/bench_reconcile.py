@@ -223,6 +223,7 @@ def best_of(repeat: int, fn: Callable[[], object], label: str) -> tuple[float, A
 def measure(n: int, repeat: int, seed: int) -> dict[str, Any]:
     rnd = random.Random(seed + n)
     progress(f"N = {n:,}: generating")
+    gc.disable()  # millions of long-lived objects: no point in scanning them while building
     rows = generate(n, rnd)
     their_rows, expect, delta = plant(rows)
     ours = [Holding(*r) for r in rows]
@@ -230,6 +231,7 @@ def measure(n: int, repeat: int, seed: int) -> dict[str, Any]:
     rnd.shuffle(ours)
     rnd.shuffle(theirs)
     units = sum(h.end - h.start + 1 for h in ours)
+    gc.enable()
     gc.collect()
     gc.freeze()  # the inputs are long-lived: keep them out of the collector's way
     reps = 1 if n >= ONE_RUN_FROM else repeat
