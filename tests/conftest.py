@@ -20,9 +20,15 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from hypothesis import settings
 
 from gateway.kafka import LocalBroker
 from gateway.pg import LocalPostgres
+
+# Property tests check outcomes, not speed: on a loaded 2-core CI machine an example can
+# take longer than hypothesis's default 200 ms deadline without anything being wrong.
+settings.register_profile("a6gw", deadline=None)
+settings.load_profile("a6gw")
 
 TEST_KAFKA_PORT = int(os.environ.get("A6GW_TEST_KAFKA_PORT", "19192"))
 _SLOTS = 8
