@@ -1,15 +1,19 @@
-"""faust wiring: three thin agents over the pure steps in ``gateway.core.steps``.
+"""faust wiring: thin agents over the pure steps in ``gateway.core.steps``.
 
 - ``ingest``: all input topics → authenticate, dead-letter, dedup → ``a6.ledger`` keyed by
   cooperative approach (the one repartition hop);
 - ``ledger``: ``a6.ledger`` → checks against the block ledger → decisions, notices, audit
   entries;
-- ``sequencer``: ``a6.audit.log`` (one partition, so one active writer) → the audit store.
+- ``sequencer``: ``a6.audit.log`` (one partition, so one active writer) → the audit store,
+  and signed checkpoints on ``a6.audit.checkpoints`` (``gateway.worker.sequencing``);
+- ``deliver-<id>`` / ``redeliver-<id>`` for each HTTPS partner (``gateway.worker.delivery``).
 
 Agents run with ``concurrency=1`` (faust #606) under at-least-once delivery; every effect is
 idempotent, keyed by deterministic ids. Each agent waits for its outputs to be acknowledged
 (acks=all) before it moves on, so an input is never committed ahead of its decision; the
-ledger also makes each decision record durable before any of its effects.
+ledger also makes each decision record durable before any of its effects. Each agent keeps
+a cursor per partition and re-reads what the consumer skipped (``gateway.worker.gaps``); a
+watchdog seeks stuck partitions back and restarts a wedged worker (``gateway.worker.watch``).
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ class Delivery:
                 await self.deliver(MESSAGES_PATH, rec.value, msg_id)
                 break
             except RegistryError as exc:
-                log.info(
+                log.warning(
                     "%s: %s still undeliverable (%s); waiting", self.registry, msg_id, exc.code
                 )
                 await asyncio.sleep(self.pause_s)
