@@ -33,7 +33,7 @@ from aiokafka.errors import KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from connectors.httpsig import verify_request
-from gateway.api.server import server_tls
+from gateway.api.server import problem, server_tls
 from gateway.config import LoadedConfig
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision import http_refusal_entry
@@ -96,8 +96,8 @@ class Ingress:
             await self.send(AUDIT_TOPIC, entry["entry_id"].encode(), canonical_bytes(entry))
         except KafkaError:
             log.exception("could not record the refusal %s", entry["entry_id"])
-            return _problem(503, "INGRESS-BROKER", "the gateway cannot record requests now")
-        return _problem(status, code, message)
+            return problem(503, "INGRESS-BROKER", "the gateway cannot record requests now")
+        return problem(status, code, message)
 
     async def post_event(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -149,7 +149,7 @@ class Ingress:
         try:
             await self.send(f"a6.in.{registry}", event_id.encode(), body)
         except KafkaError as exc:
-            return _problem(503, "INGRESS-BROKER", f"the event could not be stored: {exc}")
+            return problem(503, "INGRESS-BROKER", f"the event could not be stored: {exc}")
         self.accepted += 1
         return web.json_response({"event_id": event_id, "registry": registry}, status=202)
 
@@ -160,25 +160,6 @@ def _common_name(cert: dict[str, Any] | None) -> str | None:
             if attr == "commonName":
                 return str(value)
     return None
-
-
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    413: "Content Too Large",
-    500: "Server Error",
-    503: "Service Unavailable",
-}
-
-
-def _problem(status: int, code: str, detail: str) -> web.Response:
-    """RFC 9457 problem details with the gateway's stable code."""
-    doc = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status}
-    doc |= {"code": code, "detail": detail}
-    return web.Response(
-        text=json.dumps(doc), status=status, content_type="application/problem+json"
-    )
 
 
 def make_app(
@@ -197,7 +178,7 @@ def make_app(
         try:
             return await ingress.post_event(request)
         except GatewayError as exc:
-            return _problem(500, exc.code, str(exc.args[0]))
+            return problem(500, exc.code, str(exc.args[0]))
 
     app.router.add_post(PATH, post)
     return app

@@ -87,12 +87,12 @@ class ApiReport:
 
 
 def _open(note: str, verifiers: Sequence[Verifier]) -> Checkpoint:
-    for verifier in verifiers:
-        try:
-            return open_checkpoint(note, verifier)
-        except VerificationError:
-            continue
-    raise VerificationError("the checkpoint is not signed by the trusted log key")
+    try:
+        return open_checkpoint(note, verifiers)
+    except VerificationError as exc:
+        raise VerificationError(
+            f"the checkpoint is not signed by the trusted log key: {exc.args[0]}"
+        ) from exc
 
 
 def verify_api(

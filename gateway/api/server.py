@@ -17,6 +17,7 @@ import ssl
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -75,12 +76,12 @@ class AuditAPI:
         latest = self.store.latest_checkpoint()
         if latest is None:
             raise AuditError("no checkpoint has been published yet", code="AUD-NOT-FOUND")
-        for verifier in self.verifiers:
-            try:
-                return open_checkpoint(latest.note, verifier), latest.note
-            except VerificationError:
-                continue
-        raise AuditError("the stored checkpoint does not verify", code="AUD-CHECKPOINT")
+        try:
+            return open_checkpoint(latest.note, self.verifiers), latest.note
+        except VerificationError as exc:
+            raise AuditError(
+                f"the stored checkpoint does not verify: {exc.args[0]}", code="AUD-CHECKPOINT"
+            ) from exc
 
     def entry(self, index: int) -> EntryOut:
         body = self.store.entry(index)
@@ -200,14 +201,13 @@ def _int(params: dict[str, str], name: str, default: int | None) -> int:
         raise AuditError(f"parameter {name!r} is not an integer", code="API-REQUEST") from exc
 
 
-def _problem(status: int, code: str, detail: str) -> web.Response:
-    body = Problem(title=_TITLES.get(status, "Error"), status=status, code=code, detail=detail)
+def problem(status: int, code: str, detail: str) -> web.Response:
+    """An RFC 9457 problem-details answer carrying the gateway's stable code."""
+    body = Problem(title=HTTPStatus(status).phrase, status=status, code=code, detail=detail)
     return web.Response(
         text=body.model_dump_json(), status=status, content_type="application/problem+json"
     )
 
-
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 500: "Server Error"}
 
 Handler = Callable[[web.Request], Awaitable[BaseModel]]
 
@@ -218,7 +218,7 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
     @web.middleware
     async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]) -> Any:
         if not access.allows(request):
-            response = _problem(
+            response = problem(
                 401, "API-AUTH", "a client certificate or a bearer token is required"
             )
             response.headers["WWW-Authenticate"] = 'Bearer realm="a6gw"'
@@ -226,7 +226,7 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
         try:
             return await handler(request)
         except GatewayError as exc:
-            return _problem(STATUS.get(exc.code, 500), exc.code, str(exc.args[0]))
+            return problem(STATUS.get(exc.code, 500), exc.code, str(exc.args[0]))
 
     def wrap(fn: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:

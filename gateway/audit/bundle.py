@@ -179,14 +179,10 @@ def verify_bundle(
 
 
 def _open(path: Path, verifiers: list[Verifier]) -> Checkpoint:
-    note = _read(path)
-    problems = []
-    for verifier in verifiers:
-        try:
-            return open_checkpoint(note, verifier)
-        except VerificationError as exc:
-            problems.append(exc.args[0])
-    raise VerificationError(f"{path}: {'; '.join(problems)}")
+    try:
+        return open_checkpoint(_read(path), verifiers)
+    except VerificationError as exc:
+        raise VerificationError(f"{path}: {exc.args[0]}") from exc
 
 
 def _check_since(

@@ -35,12 +35,13 @@ Progress = Callable[[int, int], None]
 
 
 def _opened(note: str, verifiers: Sequence[Verifier]) -> Checkpoint:
-    for verifier in verifiers:
-        try:
-            return open_checkpoint(note, verifier)
-        except VerificationError:
-            continue
-    raise AuditError("the checkpoint is not signed by any of the log's keys", code="AUD-CHECKPOINT")
+    try:
+        return open_checkpoint(note, verifiers)
+    except VerificationError as exc:
+        raise AuditError(
+            f"the checkpoint is not signed by any of the log's keys: {exc.args[0]}",
+            code="AUD-CHECKPOINT",
+        ) from exc
 
 
 def export_bundle(

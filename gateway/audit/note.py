@@ -292,12 +292,14 @@ def sign_checkpoint(checkpoint: Checkpoint, name: str, private_key: Ed25519Priva
     return sign_note(checkpoint.to_text(), name, private_key)
 
 
-def open_checkpoint(note: str | bytes, verifier: Verifier) -> Checkpoint:
-    """Verify a checkpoint note signed by ``verifier`` and parse its body.
+def open_checkpoint(note: str | bytes, verifier: Verifier | Iterable[Verifier]) -> Checkpoint:
+    """Verify a checkpoint note signed by ``verifier`` (or by one of several, e.g. the current
+    log key and earlier ones after a rotation) and parse its body.
 
     :raises VerificationError: if the note or the checkpoint body is invalid.
     """
-    return Checkpoint.from_text(verify_note(note, [verifier]))
+    verifiers = [verifier] if isinstance(verifier, Verifier) else list(verifier)
+    return Checkpoint.from_text(verify_note(note, verifiers))
 
 
 @dataclass(frozen=True, eq=False)

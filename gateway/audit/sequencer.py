@@ -37,18 +37,13 @@ def check_against(store: LogStore, note: str, verifiers: Sequence[Verifier]) -> 
         when the store has fewer entries than it; ``AUD-FORK`` when the store's root at its
         size differs.
     """
-    checkpoint = None
-    for verifier in verifiers:
-        try:
-            checkpoint = open_checkpoint(note, verifier)
-            break
-        except VerificationError:
-            continue
-    if checkpoint is None:
+    try:
+        checkpoint = open_checkpoint(note, verifiers)
+    except VerificationError as exc:
         raise AuditError(
-            "the last published checkpoint is not signed by any known log key",
+            f"the last published checkpoint is not signed by any known log key: {exc.args[0]}",
             code="AUD-CHECKPOINT",
-        )
+        ) from exc
     size = store.size()
     if size < checkpoint.size:
         raise AuditError(

@@ -159,3 +159,31 @@ def http_refusal_entry(
         "results": [Finding(code, message).wire()],
         "decided_at": at,
     }
+
+
+def parked_entry(
+    registry: str, msg_id: str, key: str, code: str, reason: str, at: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A message parked for an HTTPS partner: its audit entry, and its discrepancy (DLV-001)."""
+    ident = sha256_hex(f"{registry}\n{msg_id}\nparked".encode())[:40]
+    entry = {
+        "entry_version": ENTRY_VERSION,
+        "entry_type": "delivery-parked",
+        "entry_id": f"dlv-{ident}",
+        "input": {"registry": registry, "message_id": msg_id, "key": key},
+        "outcome": "parked",
+        "results": [Finding(code, reason).wire()],
+        "decided_at": at,
+    }
+    discrepancy = {
+        "code": "DLV-001",
+        "severity": "warning",
+        "registry": registry,
+        "message_id": msg_id,
+        "key": key,
+        "cause": code,
+        "audit_entry_id": entry["entry_id"],
+        "first_seen": at,
+        "status": "open",
+    }
+    return entry, discrepancy

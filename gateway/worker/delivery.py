@@ -32,6 +32,7 @@ from connectors.policy import CircuitBreaker, RetryBudget
 from gateway.api.client import client_tls
 from gateway.config import LoadedConfig
 from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision import parked_entry
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.steps import AUDIT_TOPIC
@@ -53,22 +54,6 @@ def message_id(value: bytes) -> str:
     except (ValueError, AttributeError):
         ident = None
     return ident if isinstance(ident, str) and ident else f"sha256-{sha256_hex(value)}"
-
-
-def parked_entry(
-    registry: str, msg_id: str, key: str, code: str, reason: str, at_ms: int
-) -> dict[str, Any]:
-    """The audit entry of a message parked for a partner (pure)."""
-    ident = sha256_hex(f"{registry}\n{msg_id}\nparked".encode())[:40]
-    return {
-        "entry_version": 1,
-        "entry_type": "delivery-parked",
-        "entry_id": f"dlv-{ident}",
-        "input": {"registry": registry, "message_id": msg_id, "key": key},
-        "outcome": "parked",
-        "results": [{"code": code, "message": reason, "blocks": []}],
-        "decided_at": iso_ms(at_ms),
-    }
 
 
 class Delivery:
@@ -112,22 +97,12 @@ class Delivery:
         log.warning("%s: parking %s (key %s): %s", self.registry, msg_id, key, exc)
         self.parked[key] = 1
         await self.send(retry_topic(self.registry), key.encode(), rec.value)
-        entry = parked_entry(
-            self.registry, msg_id, key, exc.code, str(exc.args[0]), self.clock_ms()
+        entry, discrepancy = parked_entry(
+            self.registry, msg_id, key, exc.code, str(exc.args[0]), iso_ms(self.clock_ms())
         )
-        await self.send(AUDIT_TOPIC, entry["entry_id"].encode(), canonical_bytes(entry))
-        discrepancy = {
-            "code": "DLV-001",
-            "severity": "warning",
-            "registry": self.registry,
-            "message_id": msg_id,
-            "key": key,
-            "cause": exc.code,
-            "audit_entry_id": entry["entry_id"],
-            "first_seen": entry["decided_at"],
-            "status": "open",
-        }
-        await self.send(DISCREPANCY_TOPIC, entry["entry_id"].encode(), canonical_bytes(discrepancy))
+        key_bytes = entry["entry_id"].encode()
+        await self.send(AUDIT_TOPIC, key_bytes, canonical_bytes(entry))
+        await self.send(DISCREPANCY_TOPIC, key_bytes, canonical_bytes(discrepancy))
 
     async def on_retry(self, rec: RawInput) -> None:
         key = self._key(rec)
