@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 from gateway.audit.logstore import LogStore
 from gateway.audit.search import Query, SerialRange
 from gateway.config import LoadedConfig
+from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.reconcile import (
@@ -34,11 +35,12 @@ from gateway.core.reconcile import (
     holdings_from_blocks,
     reconcile,
 )
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.steps import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import ConfigError
-from gateway.worker.topics import DISCREPANCY_TOPIC
 
 Say = Callable[[str], None]
+#: The ``input.type`` of a run's audit entry (searchable like an event type).
+RUN_TYPE = "a6gw.reconciliation.run"
 
 
 def gateway_view(
@@ -113,7 +115,7 @@ def records(registry: str, report: Report, at_ms: int) -> list[tuple[str, bytes,
         "entry_version": 1,
         "entry_type": "reconciliation",
         "entry_id": run_id,
-        "input": {"registry": registry, "kind": "snapshot"},
+        "input": {"type": RUN_TYPE, "id": run_id, "registry": registry, "kind": "snapshot"},
         "outcome": report.status,
         "results": [{"code": c, "message": "", "blocks": []} for c in report.codes],
         "report": report.to_dict(),
@@ -122,15 +124,41 @@ def records(registry: str, report: Report, at_ms: int) -> list[tuple[str, bytes,
     out = [(AUDIT_TOPIC, run_id.encode(), canonical_bytes(entry))]
     diffs: list[CellDiff | BlockDiff] = [*report.cell_diffs, *report.block_diffs]
     for n, diff in enumerate(diffs):
-        doc = diff.to_dict() | {
-            "registry": registry,
-            "reconciliation": run_id,
-            "severity": "error",
-            "first_seen": entry["decided_at"],
-            "status": "open",
-        }
-        out.append((DISCREPANCY_TOPIC, f"{run_id}-{n}".encode(), canonical_bytes(doc)))
+        found = finding(registry, run_id, n, diff, iso_ms(at_ms))
+        out.append((FINDINGS_TOPIC, found.id.encode(), canonical_bytes(dsc.record(found))))
     return out
+
+
+def finding(
+    registry: str, run_id: str, n: int, diff: CellDiff | BlockDiff, at: str
+) -> dsc.Discrepancy:
+    """The discrepancy of a run's ``n``-th difference."""
+    if isinstance(diff, CellDiff):
+        blocks: tuple[dsc.BlockRef, ...] = ()
+        summary = (
+            f"{registry}: total of cell {'/'.join(map(str, diff.cell))} is {diff.theirs} "
+            f"at the registry, {diff.ours} in the gateway's log"
+        )
+        registries: tuple[str, ...] = (registry,)
+    else:
+        blocks = ((diff.ca_id, diff.origin, diff.start, diff.end),)
+        summary = (
+            f"{registry}: serials {diff.ca_id}:{diff.origin}:{diff.start}-{diff.end} {diff.kind}"
+        )
+        named = {p[0] for p in (*diff.ours, *diff.theirs)}
+        registries = (registry, *sorted(named - {registry}))
+    return dsc.Discrepancy(
+        id=dsc.discrepancy_id("reconciliation", run_id, n),
+        code=diff.code,
+        severity="error",
+        registries=registries,
+        blocks=blocks,
+        first_seen=at,
+        found_by="reconciliation",
+        source_entry=run_id,
+        summary=summary,
+        detail=diff.to_dict(),
+    )
 
 
 async def publish(bootstrap: str, items: list[tuple[str, bytes, bytes]]) -> None:

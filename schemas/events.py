@@ -123,6 +123,13 @@ class Transfer(Strict):
     first_transfer: bool | None = None
 
 
+class CreditedBlock(SerialRange):
+    """A range the acquiring registry credited, as its own records describe the units."""
+
+    vintage: Year
+    unit_type: Literal["JCM", "A6.4ER", "MO"]
+
+
 class TransferAnswer(Strict):
     """The acquiring registry's answer to a cross-registry transfer proposal."""
 
@@ -132,6 +139,8 @@ class TransferAnswer(Strict):
     answer: Literal["accepted", "rejected"]
     # DES registry response codes, e.g. 5902 acquiring account does not exist.
     reason_code: int | None = Field(default=None, ge=5900, le=5999)
+    # What it credited, on an accepted answer: it must mirror what was debited (A6-015).
+    credited: tuple[CreditedBlock, ...] | None = Field(default=None, max_length=1000)
 
 
 class TransferTimeout(Strict):
@@ -241,6 +250,19 @@ class StructuredSummaryReported(Strict):
     rows: SummaryRows
 
 
+class DiscrepancyCommand(Strict):
+    """An operator's command moving a discrepancy on (acknowledge, resolve, resolve by hand).
+
+    Published on ``a6.discrepancy.commands`` keyed by the discrepancy id, signed by a key of
+    role ``operator``; the signer is who acted."""
+
+    discrepancy_id: str = Field(pattern=r"^dsc-[0-9a-f]{40}$")
+    action: Literal["acknowledge", "resolve", "resolve-by-hand"]
+    note: str = Field(default="", max_length=2000)
+    # resolve-by-hand: what the operator changed, and where (DES manual intervention)
+    correction: str = Field(default="", max_length=4000)
+
+
 class DecisionResult(Strict):
     code: str
     message: str
@@ -297,6 +319,7 @@ _CATALOGUE: tuple[EventType, ...] = (
     EventType("holdings.opening", OpeningHoldings, "notification", ("registry",)),
     EventType("inventory.emissions", InventoryEmissions, "notification", ("inventory-agency",)),
     EventType("summary.reported", StructuredSummaryReported, "notification", ("inventory-agency",)),
+    EventType("discrepancy.command", DiscrepancyCommand, "notification", ("operator",)),
     EventType("decision", Decision, "notification", ("gateway",)),
     EventType("notice", GatewayNotice, "notification", ("gateway",)),
 )

@@ -241,11 +241,11 @@ CATALOGUE: tuple[Check, ...] = (
         N,
         "AEF-V2 footnotes",
     ),
-    _na(
+    Check(
         "A6-015",
         "both Parties report the same ITMO block identically",
-        "2/CMA.3 annex para 33(a)",
-        "compares two Parties' records over time: done by reconciliation, not per input",
+        N,
+        "2/CMA.3 annex para 33(a); DES mirrored transfer",
     ),
     _na(
         "AEF-001",

@@ -15,6 +15,7 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.core import discrepancy as dsc
 from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
@@ -164,26 +165,28 @@ def http_refusal_entry(
 def parked_entry(
     registry: str, msg_id: str, key: str, code: str, reason: str, at: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A message parked for an HTTPS partner: its audit entry, and its discrepancy (DLV-001)."""
+    """A message parked for an HTTPS partner: its audit entry, and its finding (DLV-001)."""
     ident = sha256_hex(f"{registry}\n{msg_id}\nparked".encode())[:40]
-    entry = {
+    entry_id = f"dlv-{ident}"
+    entry: dict[str, Any] = {
         "entry_version": ENTRY_VERSION,
         "entry_type": "delivery-parked",
-        "entry_id": f"dlv-{ident}",
+        "entry_id": entry_id,
         "input": {"registry": registry, "message_id": msg_id, "key": key},
         "outcome": "parked",
         "results": [Finding(code, reason).wire()],
         "decided_at": at,
     }
-    discrepancy = {
-        "code": "DLV-001",
-        "severity": "warning",
-        "registry": registry,
-        "message_id": msg_id,
-        "key": key,
-        "cause": code,
-        "audit_entry_id": entry["entry_id"],
-        "first_seen": at,
-        "status": "open",
-    }
-    return entry, discrepancy
+    found = dsc.Discrepancy(
+        id=dsc.discrepancy_id("delivery", entry_id),
+        code="DLV-001",
+        severity="warning",
+        registries=(registry,),
+        blocks=(),
+        first_seen=at,
+        found_by="delivery",
+        source_entry=entry_id,
+        summary=f"message {msg_id} for {registry} is parked: {reason}",
+        detail={"message_id": msg_id, "key": key, "cause": code},
+    )
+    return entry, dsc.record(found)

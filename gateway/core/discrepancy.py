@@ -7,6 +7,12 @@ with a note saying how), or *resolve by hand* (an operator's signed correction, 
 "manual intervention"). A resolved discrepancy is final; the same finding seen again later
 is a new discrepancy. Each transition is a plain value the caller logs as an audit entry.
 
+On the wire a finding is a *discrepancy record* (:func:`record`, on ``a6.discrepancies``,
+keyed by its id); its id is derived from what found it, so a finding seen twice (a
+redelivery, a retried run) is one discrepancy. Every transition is an audit entry of type
+``discrepancy`` (:func:`opened_entry`, :func:`command_entry`) carrying the discrepancy as
+it stands after it, so the latest entry per id is its current state (:func:`fold`).
+
 Codes of refused commands (stable):
 
 - REC-101: no discrepancy with that id;
@@ -16,11 +22,22 @@ Codes of refused commands (stable):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from gateway.core.canonical import sha256_hex
 
 Status = Literal["open", "acknowledged", "resolved"]
 Action = Literal["acknowledge", "resolve", "resolve-by-hand"]
+Severity = Literal["info", "warning", "error"]
+#: What found it: a reconciliation run, a decision on a notification whose checks failed (an
+#: act a registry completed on its own), or a message that could not be delivered.
+FoundBy = Literal["reconciliation", "decision", "delivery"]
+#: (ca_id, originating registry or "" when unknown, first serial, last serial)
+BlockRef = tuple[str, str, int, int]
+ENTRY_TYPE = "discrepancy"
+OPENED_TYPE = "a6gw.discrepancy.opened"
 
 #: Which actions each status allows.
 ALLOWED: dict[Status, frozenset[Action]] = {
@@ -34,10 +51,14 @@ ALLOWED: dict[Status, frozenset[Action]] = {
 class Discrepancy:
     id: str
     code: str  # what was found, e.g. REC-002 or DLV-001
-    severity: Literal["info", "warning", "error"]
+    severity: Severity
     registries: tuple[str, ...]
-    blocks: tuple[tuple[str, str, int, int], ...]  # (ca_id, origin, first, last)
+    blocks: tuple[BlockRef, ...]
     first_seen: str  # ISO 8601, UTC
+    found_by: FoundBy = "reconciliation"
+    source_entry: str = ""  # the audit entry that found it (run, decision, parked delivery)
+    summary: str = ""
+    detail: Mapping[str, Any] = field(default_factory=dict, compare=False)
     status: Status = "open"
     owner: str | None = None  # who acknowledged it
     resolution: str | None = None  # how it was resolved
@@ -86,3 +107,171 @@ def apply(known: Discrepancy | None, cmd: Command) -> Discrepancy | Refused:
         manual=cmd.action == "resolve-by-hand",
         history=history,
     )
+
+
+def discrepancy_id(found_by: FoundBy, source_entry: str, n: int = 0) -> str:
+    """Deterministic: the same finding (same entry, same position) is the same discrepancy."""
+    return "dsc-" + sha256_hex(f"{found_by}\n{source_entry}\n{n}".encode())[:40]
+
+
+def record(d: Discrepancy) -> dict[str, Any]:
+    """The wire form of a finding (``a6.discrepancies``) and of the state in audit entries."""
+    out: dict[str, Any] = {
+        "discrepancy_id": d.id,
+        "code": d.code,
+        "severity": d.severity,
+        "registries": list(d.registries),
+        "blocks": [
+            {"ca_id": c, "origin": o, "start": str(s), "end": str(e)} for c, o, s, e in d.blocks
+        ],
+        "first_seen": d.first_seen,
+        "found_by": d.found_by,
+        "source_entry": d.source_entry,
+        "summary": d.summary,
+        "detail": dict(d.detail),
+    }
+    if d.status != "open" or d.history:
+        out |= {
+            "status": d.status,
+            "owner": d.owner,
+            "resolution": d.resolution,
+            "manual": d.manual,
+            "history": [{"action": a, "by": b, "at": t} for a, b, t in d.history],
+        }
+    return out
+
+
+def from_record(doc: Mapping[str, Any]) -> Discrepancy:
+    """The inverse of :func:`record` (a finding, or a state read back from an entry).
+
+    :raises ValueError: when the record lacks a field or has one of the wrong shape.
+    """
+    try:
+        return Discrepancy(
+            id=str(doc["discrepancy_id"]),
+            code=str(doc["code"]),
+            severity=_one_of(doc["severity"], ("info", "warning", "error")),
+            registries=tuple(str(r) for r in doc["registries"]),
+            blocks=tuple(
+                (str(b["ca_id"]), str(b["origin"]), int(b["start"]), int(b["end"]))
+                for b in doc["blocks"]
+            ),
+            first_seen=str(doc["first_seen"]),
+            found_by=_one_of(doc["found_by"], ("reconciliation", "decision", "delivery")),
+            source_entry=str(doc.get("source_entry", "")),
+            summary=str(doc.get("summary", "")),
+            detail=dict(doc.get("detail") or {}),
+            status=_one_of(doc.get("status", "open"), ("open", "acknowledged", "resolved")),
+            owner=doc.get("owner"),
+            resolution=doc.get("resolution"),
+            manual=bool(doc.get("manual", False)),
+            history=tuple(
+                (str(h["action"]), str(h["by"]), str(h["at"])) for h in doc.get("history", ())
+            ),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a discrepancy record: {exc!r}") from exc
+
+
+def _one_of(value: Any, allowed: Sequence[str]) -> Any:
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def opened_entry(d: Discrepancy) -> dict[str, Any]:
+    """The audit entry that puts a new finding on record (status ``open``)."""
+    return {
+        "entry_version": 1,
+        "entry_type": ENTRY_TYPE,
+        "entry_id": "dso-" + d.id.removeprefix("dsc-"),
+        "input": {"type": OPENED_TYPE, "id": d.id, "source": d.found_by},
+        "outcome": "open",
+        "results": [{"code": d.code, "message": d.summary, "blocks": []}],
+        "discrepancy": record(d),
+        "decided_at": d.first_seen,
+    }
+
+
+def command_entry(
+    cmd_input: Mapping[str, Any],
+    after: Discrepancy | Refused,
+    before: Discrepancy | None,
+    at: str,
+) -> dict[str, Any]:
+    """The audit entry of one operator command: the discrepancy after it, or the refusal
+    (with the discrepancy as it stands). ``cmd_input`` identifies the signed command
+    (source, id, type, sha256, signer), from which the entry id is derived."""
+    entry: dict[str, Any] = {
+        "entry_version": 1,
+        "entry_type": ENTRY_TYPE,
+        "entry_id": command_entry_id(cmd_input["source"], cmd_input["id"], cmd_input["sha256"]),
+        "input": dict(cmd_input),
+        "decided_at": at,
+    }
+    if isinstance(after, Refused):
+        state = record(before) if before is not None else None
+        return entry | {
+            "outcome": "refused",
+            "results": [{"code": after.code, "message": after.message, "blocks": []}],
+            "discrepancy": state,
+        }
+    return entry | {"outcome": after.status, "results": [], "discrepancy": record(after)}
+
+
+def command_entry_id(source: str, command_id: str, sha256: str) -> str:
+    """The entry id of a command, from its identity (the same command is the same entry)."""
+    return "dsx-" + sha256_hex(f"{source}\n{command_id}\n{sha256}".encode())[:40]
+
+
+def fold(entries: Iterable[Mapping[str, Any]]) -> dict[str, Discrepancy]:
+    """Every discrepancy's current state from the audit entries, in log order."""
+    out: dict[str, Discrepancy] = {}
+    for entry in entries:
+        doc = entry.get("discrepancy")
+        if entry.get("entry_type") == ENTRY_TYPE and isinstance(doc, Mapping):
+            d = from_record(doc)
+            out[d.id] = d
+    return out
+
+
+def decision_finding(entry: Mapping[str, Any]) -> Discrepancy | None:
+    """A decision on a notification whose checks failed: the registry completed an act on
+    its own that the gateway's books cannot follow, so the books differ. None otherwise."""
+    if entry.get("entry_type") != "decision" or entry.get("outcome") != "discrepancy":
+        return None
+    inp = entry["input"]
+    results = list(entry.get("results") or ())
+    ca_id = str(entry.get("ca_id") or "")
+    blocks = tuple(
+        (ca_id, "", int(b["serial_start"]), int(b["serial_end"]))
+        for r in results
+        for b in r.get("blocks", ())
+    )
+    first = results[0] if results else {"code": "MSG-000", "message": ""}
+    eid = str(entry["entry_id"])
+    return Discrepancy(
+        id=discrepancy_id("decision", eid),
+        code=str(first["code"]),
+        severity="error",
+        registries=(str(inp.get("signer") or inp.get("source")),),
+        blocks=blocks,
+        first_seen=str(entry["decided_at"]),
+        found_by="decision",
+        source_entry=eid,
+        summary=f"{inp.get('type')} {inp.get('id')}: {first['message']}",
+        detail={"codes": [r["code"] for r in results], "input": dict(inp)},
+    )
+
+
+def run_status(report_status: str, found: Iterable[Discrepancy]) -> str:
+    """A reconciliation run's status with its discrepancies' lifecycle applied: an
+    inconsistent run whose every discrepancy is resolved, at least one by an operator's
+    correction, is "completed-with-manual-intervention" (DES status 6); resolved without one
+    it is "completed"."""
+    mine = list(found)
+    if not mine or report_status not in ("totals-inconsistent", "blocks-inconsistent"):
+        return report_status
+    if any(d.status != "resolved" for d in mine):
+        return report_status
+    return "completed-with-manual-intervention" if any(d.manual for d in mine) else "completed"

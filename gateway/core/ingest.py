@@ -25,6 +25,9 @@ from schemas._types import Strict
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
 
+#: Operators' commands: authenticated by the discrepancy stage, never taken as inputs.
+COMMAND_TYPES = frozenset({"a6gw.discrepancy.command.v1"})
+
 
 @dataclass(frozen=True)
 class RawInput:
@@ -116,14 +119,9 @@ def may_publish(key: TrustedKey, owner: TopicOwner, joint_committees: set[str]) 
     return owner.registry is not None and key.principal in joint_committees
 
 
-def check_signer(
-    trust: Trust,
-    envelope: Envelope,
-    owner: TopicOwner,
-    joint_committees: set[str],
-    received_at: datetime,
-) -> TrustedKey:
-    """MSG-002: the key is known, active, valid, of an allowed role, and owns the topic."""
+def check_key(trust: Trust, envelope: Envelope, received_at: datetime) -> TrustedKey:
+    """MSG-002: the key is known, active, valid, of a role allowed to sign the event's type,
+    and its principal is the envelope's source (whatever topic the envelope came on)."""
     key = trust.by_id.get(envelope.a6keyid)
     if key is None:
         raise AuthenticationError(f"unknown key id {envelope.a6keyid!r}", code="MSG-002")
@@ -141,14 +139,31 @@ def check_signer(
             f"role {key.role} may not sign {envelope.type} (allowed: {', '.join(roles)})",
             code="MSG-002",
         )
+    if envelope.source != key.principal:
+        raise AuthenticationError(
+            f"source {envelope.source!r} is not the signer {key.principal!r}", code="MSG-002"
+        )
+    return key
+
+
+def check_signer(
+    trust: Trust,
+    envelope: Envelope,
+    owner: TopicOwner,
+    joint_committees: set[str],
+    received_at: datetime,
+) -> TrustedKey:
+    """MSG-002: :func:`check_key`, and the signer owns the input topic."""
+    key = check_key(trust, envelope, received_at)
+    if envelope.type in COMMAND_TYPES:
+        raise AuthenticationError(
+            f"{envelope.type} goes on the gateway's command topic, not an input topic",
+            code="MSG-002",
+        )
     if not may_publish(key, owner, joint_committees):
         where = owner.registry or owner.party
         raise AuthenticationError(
             f"{key.principal} may not publish on {where}'s topic", code="MSG-002"
-        )
-    if envelope.source != key.principal:
-        raise AuthenticationError(
-            f"source {envelope.source!r} is not the signer {key.principal!r}", code="MSG-002"
         )
     return key
 

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from gateway.config import TopicOwner, Trust
 from gateway.core import decision as dec
+from gateway.core import discrepancy as dsc
 from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
@@ -43,6 +44,7 @@ from schemas.events import EVENT_TYPES
 DLQ_TOPIC = "a6.dlq"
 AUDIT_TOPIC = "a6.audit.log"
 LEDGER_TOPIC = "a6.ledger"
+FINDINGS_TOPIC = "a6.discrepancies"
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,24 @@ def out_topic(owner: TopicOwner) -> str:
 
 
 def _entry_outputs(entry: dict[str, Any], owner: TopicOwner, signer: Signer) -> list[Output]:
-    """The audit entry and the signed decision for the topic owner."""
+    """The audit entry and the signed decision for the topic owner, and the finding when a
+    notification's checks failed (the registry's books and the gateway's now differ)."""
     eid = entry["entry_id"]
     data = dec.decision_data(entry)
     msg = signer.envelope("decision", "dec-" + eid, entry["decided_at"], data)
-    return [
+    out = [
         Output(out_topic(owner), entry["input"]["id"], msg),
         Output(AUDIT_TOPIC, eid, dec.entry_bytes(entry)),
     ]
+    found = dsc.decision_finding(entry)
+    if found is not None:
+        out.append(finding_output(found))
+    return out
+
+
+def finding_output(d: dsc.Discrepancy) -> Output:
+    """The ``a6.discrepancies`` record of a finding, keyed by its id."""
+    return Output(FINDINGS_TOPIC, d.id, canonical_bytes(dsc.record(d)))
 
 
 def ingest_step(

@@ -7,11 +7,12 @@ only an accepted answer moves them (JCM-003: a cross-registry move needs both si
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gateway.core.authz import FirstTransfers, auth_key, covering, triggers
-from gateway.core.blocks import Block, Range, intersect
+from gateway.core.blocks import Block, Range, intersect, merge_ranges, overlapping_pairs
 from gateway.core.decision_time import iso_ms
 from gateway.core.model import Directory, Evaluation, Event, Finding, Notice
 from gateway.core.rules import (
@@ -217,6 +218,74 @@ def _settle(
     return effects, actions, notice
 
 
+def _minus(a: Sequence[Range], b: Sequence[Range]) -> list[Range]:
+    """Serials of ``a`` that are not in ``b`` (both merged: sorted, disjoint)."""
+    out: list[Range] = []
+    j = 0
+    for r in a:
+        while j < len(b) and b[j].end < r.start:
+            j += 1
+        cursor, k = r.start, j
+        while k < len(b) and b[k].start <= r.end:
+            if b[k].start > cursor:
+                out.append(Range(cursor, b[k].start - 1))
+            cursor, k = b[k].end + 1, k + 1
+        if cursor <= r.end:
+            out.append(Range(cursor, r.end))
+    return out
+
+
+def mirror_findings(
+    sent: Sequence[Range],
+    debited: Sequence[tuple[Block, Range]],
+    credited: Sequence[ev.CreditedBlock],
+) -> list[Finding]:
+    """A6-015: what the acquiring registry says it credited against what the transfer debited.
+
+    The serials must be the same set however either side splits them into ranges (DES
+    mirrored transfer, domain.md §e.2 item 3), none credited twice, and each credited range
+    must carry the vintage and unit type of the debited (reserved) units it covers.
+    """
+    got = ranges_of(credited)
+    well = [r for r in got if r.start <= r.end]
+    want, have = merge_ranges(sent), merge_ranges(well)
+    serials = (
+        ("credited ranges have serial_start after serial_end", [r for r in got if r.start > r.end]),
+        ("credited ranges overlap: units credited twice", overlapping_pairs(well)),
+        ("debited units the acquiring registry did not credit", _minus(want, have)),
+        ("credited units the transfer did not debit", _minus(have, want)),
+    )
+    out = [Finding("A6-015", message, tuple(rs)) for message, rs in serials if rs]
+    # (what, credited as, debited as) -> serials; a backwards range covers nothing here
+    differ: dict[tuple[str, str, str], list[Range]] = {}
+    parts = sorted(debited, key=lambda bp: bp[1].start)
+    ends = [part.end for _, part in parts]
+    for c in credited:
+        start, end = int(c.serial_start), int(c.serial_end)
+        for i in range(bisect_left(ends, start), len(parts)):
+            block, part = parts[i]
+            if part.start > end:
+                break
+            lo, hi = max(start, part.start), min(end, part.end)
+            if lo > hi:
+                continue
+            for what, mine, theirs in (
+                ("vintage", str(c.vintage), str(block.vintage)),
+                ("unit type", c.unit_type, block.unit_type),
+            ):
+                if mine != theirs:
+                    differ.setdefault((what, mine, theirs), []).append(Range(lo, hi))
+    for (what, mine, theirs), rs in sorted(differ.items()):
+        out.append(
+            Finding(
+                "A6-015",
+                f"units credited as {what} {mine} were debited as {what} {theirs}",
+                tuple(merge_ranges(rs)),
+            )
+        )
+    return out
+
+
 def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     p = event.payload
     assert isinstance(p, ev.TransferAnswer)
@@ -253,6 +322,12 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
         for b, part in intersect(state.overlapping(tx["ca_id"], tx["origin"], r), r)[0]
         if b.state == "reserved" and b.reserved_by == p.transaction_id
     ]
+    if p.answer == "accepted" and p.credited is not None:
+        # 2/CMA.3 annex para 33(a): both sides record the same units; a registry that
+        # credited otherwise acted on its own, and the transfer stays proposed.
+        mirror = mirror_findings(ranges, parts, p.credited)
+        if mirror:
+            return Evaluation("discrepancy", tuple(mirror))
     effects, actions, notice = _settle(state, tx, parts, p.answer, p.reason_code)
     return Evaluation(
         "recorded",

@@ -25,7 +25,7 @@ from gateway.reconciliation import gateway_view, run
 Say = Callable[[str], None]
 
 
-def _rows(lc: LoadedConfig, store: LogStore, registry: str) -> list[dict[str, Any]]:
+def snapshot_rows(store: LogStore, registry: str) -> list[dict[str, Any]]:
     """The registry's holdings exactly as the audit log has them, as snapshot rows."""
     holdings, _types = gateway_view(store.entries(), registry)
     return [
@@ -48,7 +48,7 @@ def plant_and_reconcile(
     """Plant both inconsistencies, reconcile both registries; returns what went wrong."""
     problems: list[str] = []
     # IDN01: one block short by its last 100 units.
-    rows = _rows(lc, store, "IDN01")
+    rows = snapshot_rows(store, "IDN01")
     biggest = max(rows, key=lambda r: int(r["serial_end"]) - int(r["serial_start"]))
     biggest["serial_end"] = str(int(biggest["serial_end"]) - 100)
     https.sim.holdings = rows
@@ -57,7 +57,7 @@ def plant_and_reconcile(
     if report.codes != ["REC-001", "REC-002"]:
         problems.append(f"IDN01: found {report.codes}, planted REC-001 and REC-002")
     # JPN01: its export misses the acquisition from MNG01.
-    rows = [r for r in _rows(lc, store, "JPN01") if r["origin"] != "MNG01"]
+    rows = [r for r in snapshot_rows(store, "JPN01") if r["origin"] != "MNG01"]
     snapshot = workdir / "JPN01-holdings.json"
     snapshot.write_text(json.dumps({"rows": rows}, indent=1), encoding="utf-8")
     say("JPN01's holdings export misses the units it acquired from MNG01; reconciling it")

@@ -44,6 +44,7 @@ SIGNERS = {
     "JC-JPN-MNG": ("JC-JPN-MNG-2026", "jc-secretariat"),
     "JC-JPN-IDN": ("JC-JPN-IDN-2026", "jc-secretariat"),
     "a6gw-demo": ("a6gw-demo-2026", "gateway"),
+    "ops-1": ("ops-1-2026", "operator"),  # the gateway's operator: discrepancy commands
 }
 GATEWAY_ID = "a6gw-demo"
 LOG_ORIGIN = "a6gw.demo/audit"

@@ -6,6 +6,9 @@
   entries;
 - ``sequencer``: ``a6.audit.log`` (one partition, so one active writer) → the audit store,
   and signed checkpoints on ``a6.audit.checkpoints`` (``gateway.worker.sequencing``);
+- ``discrepancies``: ``a6.discrepancies`` (findings) and ``a6.discrepancy.commands``
+  (operators' signed commands), keyed by discrepancy id → the ``discrepancies`` table and
+  one audit entry per record (``gateway.core.oversight``);
 - ``deliver-<id>`` / ``redeliver-<id>`` for each HTTPS partner (``gateway.worker.delivery``).
 
 Agents run with ``concurrency=1`` (faust #606) under at-least-once delivery; every effect is
@@ -33,6 +36,7 @@ from faust.types import TP
 from gateway.audit.open import open_store
 from gateway.config import LoadedConfig
 from gateway.core.ingest import RawInput
+from gateway.core.oversight import COMMANDS_TOPIC, FINDINGS_TOPIC, oversight_step
 from gateway.core.state import GLOBAL_TABLES, TABLES, LedgerState
 from gateway.core.steps import (
     AUDIT_TOPIC,
@@ -57,6 +61,13 @@ log = logging.getLogger("a6gw.worker")
 # The sequencer refuses a store behind, or apart from, the last published checkpoint.
 REFUSALS = {"AUD-BEHIND", "AUD-FORK", "AUD-CHECKPOINT"}
 EXIT_REFUSED = 3
+# The agent that consumes each topic (input topics: ingest), for the watchdog.
+AGENT_OF = {
+    AUDIT_TOPIC: "sequencer",
+    LEDGER_TOPIC: "ledger",
+    FINDINGS_TOPIC: "discrepancies",
+    COMMANDS_TOPIC: "discrepancies",
+}
 
 
 def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
@@ -175,6 +186,22 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         async for event in stream.events():
             await guard.run(raw_of(event.message), handle_ledger)
 
+    oversight_topic = raw_topic(FINDINGS_TOPIC, COMMANDS_TOPIC)
+    known = table("discrepancies")
+
+    async def handle_oversight(rec: RawInput) -> None:
+        result = oversight_step(
+            rec, known, ctx.trust, ctx.public_keys, max_bytes=cfg.limits.max_message_bytes
+        )
+        await send_all(result.outputs)  # the entry first: a crash before the row replays it
+        if result.put is not None:
+            known[result.put[0]] = result.put[1]
+
+    @app.agent(oversight_topic, name="discrepancies", concurrency=1)
+    async def discrepancies(stream: Any) -> None:
+        async for event in stream.events():
+            await guard.run(raw_of(event.message), handle_oversight)
+
     emitted: set[str] = set()
 
     @app.timer(interval=cfg.timeouts.check_interval_s)  # type: ignore[untyped-decorator]
@@ -222,7 +249,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
 
     watch = Watch(cfg.timeouts.stall_s)
     probe = Probe(cfg.kafka.bootstrap, cfg.gateway.id)
-    guarded = {*owners, LEDGER_TOPIC, AUDIT_TOPIC}
+    guarded = {*owners, LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC, COMMANDS_TOPIC}
 
     @app.timer(interval=cfg.timeouts.stall_s / 4)  # type: ignore[untyped-decorator]
     async def watchdog() -> None:
@@ -242,7 +269,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
             audit = tp.topic == AUDIT_TOPIC
             last = store.position(tp.topic, tp.partition) if audit else guard.cursors.get(key)
             status = Status(last=last, committed=committed.get(tp), end=end.get(tp, 0))
-            agent = "sequencer" if audit else "ledger" if tp.topic == LEDGER_TOPIC else "ingest"
+            agent = AGENT_OF.get(tp.topic, "ingest")
             statuses.append((key, agent, status))
         by_key = {cursor_key(tp.topic, tp.partition): tp for tp in tps}
         for key, action in watch.check_all(statuses, time.monotonic()):

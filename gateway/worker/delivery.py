@@ -100,9 +100,9 @@ class Delivery:
         entry, discrepancy = parked_entry(
             self.registry, msg_id, key, exc.code, str(exc.args[0]), iso_ms(self.clock_ms())
         )
-        key_bytes = entry["entry_id"].encode()
-        await self.send(AUDIT_TOPIC, key_bytes, canonical_bytes(entry))
-        await self.send(DISCREPANCY_TOPIC, key_bytes, canonical_bytes(discrepancy))
+        await self.send(AUDIT_TOPIC, entry["entry_id"].encode(), canonical_bytes(entry))
+        found_key = discrepancy["discrepancy_id"].encode()
+        await self.send(DISCREPANCY_TOPIC, found_key, canonical_bytes(discrepancy))
 
     async def on_retry(self, rec: RawInput) -> None:
         key = self._key(rec)

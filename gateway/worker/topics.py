@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from gateway.config import Config
+from gateway.core.oversight import COMMANDS_TOPIC
 from gateway.core.state import TABLES
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC
+from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 
 CHECKPOINT_TOPIC = "a6.audit.checkpoints"
-DISCREPANCY_TOPIC = "a6.discrepancies"
+DISCREPANCY_TOPIC = FINDINGS_TOPIC
 # Input and audit topics are kept forever: they are the evidence.
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 COMPACTED = {"cleanup.policy": "compact"}
-# The worker's tables: the ledger's, the ingest stage's dedup table and the agents' cursors.
-WORKER_TABLES = ("inputs", "cursors", *TABLES)
+# The worker's tables: the ledger's, the ingest stage's dedup table, the agents' cursors and
+# the discrepancy stage's discrepancies.
+WORKER_TABLES = ("inputs", "cursors", "discrepancies", *TABLES)
 
 
 def retry_topic(registry_id: str) -> str:
@@ -44,7 +46,10 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
             configs[retry_topic(reg.id)] = dict(KEEP_FOREVER)
     topics[LEDGER_TOPIC] = n
     topics[DLQ_TOPIC] = n
-    topics[DISCREPANCY_TOPIC] = n
+    # Findings and operators' commands: keyed by discrepancy id, partitioned alike.
+    for name in (DISCREPANCY_TOPIC, COMMANDS_TOPIC):
+        topics[name] = n
+        configs[name] = dict(KEEP_FOREVER)
     for name in (AUDIT_TOPIC, CHECKPOINT_TOPIC):
         topics[name] = 1
         configs[name] = dict(KEEP_FOREVER)

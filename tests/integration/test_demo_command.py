@@ -32,7 +32,10 @@ def test_demo_exits_0_with_summary_and_a_verifying_bundle(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "OK: every input ended as its expected decision" in out
-    assert "both planted inconsistencies were found by reconciliation" in out
+    assert "the planted inconsistencies were found (continuously and by snapshot" in out
+    err = result.stderr
+    assert "1 refused as it should be (REC-102)" in err
+    assert "totals-inconsistent → completed-with-manual-intervention" in err
     assert "IDN01 over HTTPS: 5 events posted to the ingress" in result.stderr + out
     for text in ("bad-forged", "MSG-003", "BLK-004,JCM-002", "First transfer", "Holdings"):
         assert text in out

@@ -23,6 +23,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.api.client import AuditClient, client_tls
 from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
@@ -33,10 +34,13 @@ from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_inclusion
 from gateway.config import LoadedConfig
+from gateway.core import discrepancy as dsc
+from gateway.core.decision import raw_entry_id
+from gateway.core.oversight import COMMANDS_TOPIC, command_entry_id, command_envelope
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.stack import start_gateway
-from gateway.demo.world import World, signed_event
+from gateway.demo.world import World, now_utc, signed_event
 from gateway.pki import init_pki
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
@@ -108,8 +112,70 @@ def test_every_input_ends_as_its_expected_decision(running: Running) -> None:
     problems = {r["step"].id: r["problems"] for r in rows if r["problems"]}
     assert problems == {}
     distinct = [s for s in running.steps if not s.is_redelivery]
-    assert running.store.size() == len(distinct)
+    assert len(_decisions(running.store)) == len(distinct)
     assert running.worker.crashes() == []
+
+
+def _decisions(store: AuditStore) -> list[dict[str, Any]]:
+    """The entries of inputs (every entry but the discrepancies' transitions)."""
+    entries = (json.loads(b) for b in store.entries())
+    return [e for e in entries if e["entry_type"] != "discrepancy"]
+
+
+def _wait_for(store: AuditStore, entry_id: str, worker: WorkerProcess) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while (index := store.index_of(entry_id)) is None:
+        worker.check_alive()
+        assert time.monotonic() < deadline, f"no entry {entry_id}"
+        time.sleep(0.2)
+    return dict(json.loads(store.entry(index)))
+
+
+def test_failed_notifications_open_discrepancies_operators_move_them(running: Running) -> None:
+    """Continuous reconciliation: every notification whose checks failed is a finding, on
+    record as an open discrepancy; an operator's signed command moves it, anything else
+    sent to the command topic is dead-lettered (and the worker goes on)."""
+    failed = [e for e in _decisions(running.store) if e["outcome"] == "discrepancy"]
+    assert sorted(e["results"][0]["code"] for e in failed) == ["A6-007", "A6-015", "TRN-001"]
+    opened = []
+    for e in failed:
+        found = dsc.decision_finding(e)
+        assert found is not None
+        opened.append(_wait_for(running.store, dsc.opened_entry(found)["entry_id"], running.worker))
+    assert {o["outcome"] for o in opened} == {"open"}
+    target = dsc.from_record(opened[0]["discrepancy"])
+    key = running.world.keys["ops-1"]
+    good = command_envelope(
+        key, key_id="ops-1-2026", principal="ops-1", discrepancy_id=target.id,
+        action="acknowledge", time=now_utc(),
+    )  # fmt: skip
+    forged = command_envelope(
+        Ed25519PrivateKey.generate(), key_id="ops-1-2026", principal="ops-1",
+        discrepancy_id=target.id, action="resolve", note="not me", time=now_utc(),
+    )  # fmt: skip
+
+    async def send() -> list[str]:
+        producer = AIOKafkaProducer(bootstrap_servers=running.lc.config.kafka.bootstrap)
+        await producer.start()
+        try:
+            metas = [
+                await producer.send_and_wait(COMMANDS_TOPIC, v, key=target.id.encode())
+                for v in (good, forged)
+            ]
+        finally:
+            await producer.stop()
+        return [raw_entry_id(m.topic, m.partition, m.offset) for m in metas]
+
+    _, forged_entry = asyncio.run(send())
+    acked = _wait_for(running.store, command_entry_id(good), running.worker)
+    assert (acked["outcome"], acked["input"]["signer"]) == ("acknowledged", "ops-1")
+    assert dsc.from_record(acked["discrepancy"]).owner == "ops-1"
+    dead = _wait_for(running.store, forged_entry, running.worker)
+    assert (dead["outcome"], dead["results"][0]["code"]) == ("dead-lettered", "MSG-003")
+    assert dsc.fold(json.loads(b) for b in running.store.entries())[target.id].status == (
+        "acknowledged"
+    )
+    assert running.worker.alive()
 
 
 def test_dead_letters_carry_reason_codes(running: Running) -> None:
@@ -125,7 +191,7 @@ def test_transfer_proposal_reaches_the_acquiring_registry(running: Running) -> N
 
 
 def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running) -> None:
-    before = running.store.size()
+    before = len(_decisions(running.store))
     running.worker.kill()
     running.worker.start()
     ret = next(s for s in running.steps if s.id == "jpn-ret-1")
@@ -158,7 +224,7 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
     )
     rows = check(steps, observed, running.store)
     assert {r["step"].id: r["problems"] for r in rows if r["problems"]} == {}
-    assert running.store.size() == before + 2
+    assert len(_decisions(running.store)) == before + 2
     ids = [json.loads(b)["entry_id"] for b in running.store.entries()]
     assert len(ids) == len(set(ids))
 

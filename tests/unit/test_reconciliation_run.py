@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from gateway.core.discrepancy import from_record
 from gateway.core.reconcile import reconcile
 from gateway.reconciliation import gateway_view, records, snapshot_holdings
 
@@ -71,6 +72,12 @@ def test_a_snapshot_that_agrees_completes_and_one_short_is_found() -> None:
     audit = json.loads(items[0][2])
     assert audit["entry_type"] == "reconciliation" and audit["outcome"] == "totals-inconsistent"
     assert [r["code"] for r in audit["results"]] == ["REC-001", "REC-002"]
-    assert all(json.loads(v)["status"] == "open" for _, _, v in items[1:])
+    found = [from_record(json.loads(v)) for _, _, v in items[1:]]
+    assert [(d.code, d.status, d.source_entry) for d in found] == [
+        ("REC-001", "open", audit["entry_id"]),
+        ("REC-002", "open", audit["entry_id"]),
+    ]
+    assert found[1].blocks == (("CA0002", "IDN01", 1901, 2000),)
+    assert [k for _, k, _ in items[1:]] == [d.id.encode() for d in found]
     # The same run records the same ids (a re-sent record is deduplicated downstream).
     assert records("IDN01", report, at_ms=1_700_000_000_000) == items

@@ -254,6 +254,13 @@ def test_every_gateway_message_is_a_valid_signed_envelope(pipe: Pipe) -> None:
         ("a6.out.MNG01", "rejected", ("MSG-004",)),
         ("a6.out.MNG01", "rejected", ("MSG-007",)),
     }, outcomes
+    # Exactly the notifications whose checks failed are findings, keyed by their ids.
+    findings = [json.loads(v) | {"key": k} for t, k, v in sent if t == "a6.discrepancies"]
+    failed = [e for e in audit.values() if e["outcome"] == "discrepancy"]
+    assert [(f["code"], f["source_entry"]) for f in findings] == [
+        (e["results"][0]["code"], e["entry_id"]) for e in failed
+    ]
+    assert all(f["key"] == f["discrepancy_id"] for f in findings)
 
 
 def test_decision_quantity_fits_the_schema_for_overlapping_giant_blocks(pipe: Pipe) -> None:
