@@ -12,6 +12,7 @@ translated at the boundary that meets them, always with ``raise ... from exc``::
     │   └── VerificationError         AUD-VERIFY  a proof, root or signature does not verify
     ├── BrokerError                   KAFKA-*     the local broker could not be fetched/started
     ├── WorkerError                   WORKER-*    the worker process or its consumer failed
+    ├── ReconciliationError           RECON-*     a reconciliation run could not get its inputs
     └── RegistryError                 REG-*       a partner registry failed (connectors)
 """
 
@@ -78,3 +79,9 @@ class WorkerError(GatewayError):
     """The worker process exited, or records it must process cannot be read again."""
 
     code = "WORKER-001"
+
+
+class ReconciliationError(GatewayError):
+    """A reconciliation run could not obtain or use a registry's snapshot."""
+
+    code = "RECON-001"

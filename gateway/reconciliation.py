@@ -37,6 +37,7 @@ from gateway.core.reconcile import (
 )
 from gateway.core.steps import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import ConfigError
+from gateway.snapshots import pages_of
 
 Say = Callable[[str], None]
 #: The ``input.type`` of a run's audit entry (searchable like an event type).
@@ -108,14 +109,18 @@ def trail(store: LogStore, report: Report, limit: int = 50) -> dict[str, list[in
     return out
 
 
-def records(registry: str, report: Report, at_ms: int) -> list[tuple[str, bytes, bytes]]:
-    """(topic, key, value) of the run's audit entry and of one discrepancy per difference."""
+def records(
+    registry: str, report: Report, at_ms: int, source: Mapping[str, Any] | None = None
+) -> list[tuple[str, bytes, bytes]]:
+    """(topic, key, value) of the run's audit entry and of one discrepancy per difference;
+    ``source`` says where the snapshot came from (a file's digest, the signed pages)."""
     run_id = "rec-" + sha256_hex(f"{registry}\n{at_ms}\n{report.to_json()}".encode())[:40]
     entry = {
         "entry_version": 1,
         "entry_type": "reconciliation",
         "entry_id": run_id,
-        "input": {"type": RUN_TYPE, "id": run_id, "registry": registry, "kind": "snapshot"},
+        "input": {"type": RUN_TYPE, "id": run_id, "registry": registry, "kind": "snapshot"}
+        | ({"snapshot": dict(source)} if source else {}),
         "outcome": report.status,
         "results": [{"code": c, "message": "", "blocks": []} for c in report.codes],
         "report": report.to_dict(),
@@ -180,17 +185,32 @@ def run(
     snapshot: Path | None,
     say: Say,
     record: bool = True,
+    request: str | None = None,
+    wait_s: float = 300.0,
 ) -> tuple[Report, dict[str, list[int]]]:
-    """One reconciliation of ``registry``; returns the report and the phase-3 trail."""
+    """One reconciliation of ``registry``; returns the report and the phase-3 trail.
+
+    The registry's snapshot: ``snapshot`` (a file), else pulled from an HTTPS partner, else
+    asked of a Kafka registry (or, with ``request``, the pages it already sent for that
+    reconciliation id), waiting up to ``wait_s`` for them.
+    """
     say("status: initiated")
     t0 = time.monotonic()
     ours, types = gateway_view(store.entries(), registry)
     say(f"gateway view: {len(ours)} blocks held at {registry} (from {store.size()} entries)")
+    reg = lc.config.registry(registry)
+    source: dict[str, Any]
     if snapshot is not None:
-        rows = json.loads(snapshot.read_text(encoding="utf-8"))
-        rows = rows["rows"] if isinstance(rows, dict) else rows
-    else:
+        data = snapshot.read_bytes()
+        doc = json.loads(data)
+        rows = doc["rows"] if isinstance(doc, dict) else doc
+        source = {"from": "file", "sha256": sha256_hex(data)}
+    elif reg is not None and reg.transport == "https":
         rows = asyncio.run(pull_snapshot(lc, registry))
+        source = {"from": "https"}
+    else:
+        rec_id, rows, pages = pages_of(lc, registry, rec_id=request, timeout_s=wait_s, say=say)
+        source = {"from": "kafka", "reconciliation_id": rec_id, "pages": pages}
     theirs = snapshot_holdings(rows, registry, types)
     say(f"registry snapshot: {len(theirs)} blocks")
     report = reconcile(ours, theirs)
@@ -202,7 +222,7 @@ def run(
     say(f"phase 3 (audit trail): {sum(len(v) for v in found.values())} entries for "
         f"{len(found)} ranges")  # fmt: skip
     if record:
-        items = records(registry, report, int(time.time() * 1000))
+        items = records(registry, report, int(time.time() * 1000), source)
         asyncio.run(publish(lc.config.kafka.bootstrap, items))
         say(f"recorded: 1 audit entry and {len(items) - 1} discrepancies")
     say(f"status: {report.status} ({time.monotonic() - t0:.1f} s)")

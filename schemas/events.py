@@ -222,6 +222,28 @@ class OpeningHoldings(Strict):
     blocks: tuple[OpeningBlock, ...] = Field(min_length=1, max_length=10000)
 
 
+class SnapshotRow(SerialRange):
+    """Units one account held at the snapshot time."""
+
+    account_id: AccountId
+    ca_id: CooperativeApproachId
+    originating_registry: RegistryId
+    vintage: Year
+    unit_type: Literal["JCM", "A6.4ER", "MO"]
+
+
+class HoldingsSnapshot(Strict):
+    """One page of a registry's holdings at an announced snapshot time: its answer to the
+    gateway's ``reconciliation.requested`` notice (DES provideUnitBlocks, every account)."""
+
+    reconciliation_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+    registry_id: RegistryId
+    snapshot_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+    page: int = Field(ge=1, le=100_000)
+    pages: int = Field(ge=1, le=100_000)
+    rows: tuple[SnapshotRow, ...] = Field(max_length=1000)
+
+
 class InventoryEmissions(Strict):
     """A national inventory's annual emissions covered by the NDC (supersedes earlier ones)."""
 
@@ -317,6 +339,7 @@ _CATALOGUE: tuple[EventType, ...] = (
     EventType("retirement", Retirement, "proposal", ("registry",)),
     EventType("authorization", Authorization, "notification", ("authorizing-authority",)),
     EventType("holdings.opening", OpeningHoldings, "notification", ("registry",)),
+    EventType("holdings.snapshot", HoldingsSnapshot, "notification", ("registry",)),
     EventType("inventory.emissions", InventoryEmissions, "notification", ("inventory-agency",)),
     EventType("summary.reported", StructuredSummaryReported, "notification", ("inventory-agency",)),
     EventType("discrepancy.command", DiscrepancyCommand, "notification", ("operator",)),

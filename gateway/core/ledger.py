@@ -354,6 +354,19 @@ def recorded(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     return Evaluation("recorded")
 
 
+def holdings_snapshot(event: Event, state: LedgerState, d: Directory) -> Evaluation:
+    """A page of a registry's holdings snapshot: recorded (reconciliation compares it), once
+    its sender is that registry and its page number is in range."""
+    p = event.payload
+    assert isinstance(p, ev.HoldingsSnapshot)
+    findings = sender_is(event, p.registry_id)
+    if p.page > p.pages:
+        findings.append(Finding("MSG-001", f"page {p.page} of {p.pages}"))
+    if findings:
+        return Evaluation("discrepancy", tuple(findings))
+    return Evaluation("recorded", note=f"snapshot {p.reconciliation_id} page {p.page}/{p.pages}")
+
+
 EVALUATORS: dict[str, Callable[[Event, LedgerState, Directory], Evaluation]] = {
     "account.opened": account_opened,
     "account.blocked": account_blocked,
@@ -367,6 +380,7 @@ EVALUATORS: dict[str, Callable[[Event, LedgerState, Directory], Evaluation]] = {
     "jcm.issuance.decided": jc_decision,
     "authorization": authorization,
     "holdings.opening": opening_holdings,
+    "holdings.snapshot": holdings_snapshot,
 }
 
 

@@ -132,11 +132,16 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     }
     key = f"{p.ca_id}|{p.transaction_id}"
     early = state.get("early_answers", key)
-    if (
+    usable = (
         early is not None
         and early["used_by"] is None
         and (early["registry"], early["origin"]) == (dst.registry_id, p.originating_registry)
-    ):
+    )
+    mirror: list[Finding] = []
+    if usable and early is not None and early.get("credited") is not None:
+        credited = [ev.CreditedBlock.model_validate(c) for c in early["credited"]]
+        mirror = mirror_findings(ranges, parts, credited)
+    if usable and early is not None and not mirror:
         # The acquiring registry answered first: settle the transfer now.
         settled, more, notice = _settle(state, record, parts, early["answer"], early["reason_code"])
         settled.append(Put("early_answers", key, {**early, "used_by": event.id}))
@@ -154,8 +159,21 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         for k in ("transaction_id", "ca_id", "origin", "transferring", "acquiring", "ranges")
     }
     notice = Notice(dst.registry_id, "transfer.proposed", body)
+    # An earlier answer whose record of the credited units differs (A6-015) settles nothing:
+    # the transfer waits for an answer that mirrors it, or its timeout.
+    note = (
+        "the acquiring registry's earlier answer credited other units (A6-015); "
+        "waiting for its answer"
+        if mirror
+        else ""
+    )
     return Evaluation(
-        "accepted", effects=tuple(effects), actions=actions, notices=(notice,), quantity=qty
+        "accepted",
+        effects=tuple(effects),
+        actions=actions,
+        notices=(notice,),
+        quantity=qty,
+        note=note,
     )
 
 
@@ -357,6 +375,7 @@ def _early(event: Event, p: ev.TransferAnswer, state: LedgerState, key: str) -> 
         "reason_code": p.reason_code,
         "event_id": event.id,
         "used_by": None,
+        "credited": None if p.credited is None else [c.model_dump() for c in p.credited],
     }
     return Evaluation(
         "recorded",

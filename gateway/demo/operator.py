@@ -20,7 +20,6 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -30,7 +29,7 @@ from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core.oversight import COMMANDS_TOPIC, command_entry_id, command_envelope
 from gateway.demo.https import HttpsPartner
-from gateway.demo.planted import snapshot_rows
+from gateway.demo.planted import KafkaRegistry, snapshot_rows
 from gateway.demo.world import World, now_utc
 from gateway.errors import GatewayError
 from gateway.reconciliation import RUN_TYPE, run
@@ -98,7 +97,6 @@ def operate(
     store: AuditStore,
     worker: WorkerProcess,
     https: HttpsPartner,
-    workdir: Path,
     say: Say,
 ) -> list[str]:
     """Act on every finding as described above; returns the problems."""
@@ -162,9 +160,8 @@ def operate(
     report, _ = run(lc, store, "IDN01", snapshot=None, say=lambda m: say(f"  IDN01 again: {m}"))
     if report.status != "completed":
         problems.append(f"IDN01 reconciled again: {report.status}")
-    full = workdir / "JPN01-holdings-fixed.json"
-    full.write_text(json.dumps({"rows": snapshot_rows(store, "JPN01")}, indent=1), "utf-8")
-    report, _ = run(lc, store, "JPN01", snapshot=full, say=lambda m: say(f"  JPN01 again: {m}"))
+    with KafkaRegistry(lc, world, "JPN01").answering(snapshot_rows(store, "JPN01")):
+        report, _ = run(lc, store, "JPN01", snapshot=None, say=lambda m: say(f"  JPN01 again: {m}"))
     if report.status != "completed":
         problems.append(f"JPN01 reconciled again: {report.status}")
     final = dsc.fold(_entries(store))

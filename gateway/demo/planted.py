@@ -3,8 +3,9 @@
 - IDN01 (the HTTPS partner) serves a holdings snapshot that differs from the audit log by one
   block: the last 100 units of its participant account's issuance are missing (REC-001 for
   the cell's total, REC-002 for the units);
-- JPN01 (a Kafka registry) exports a snapshot that misses an acquisition: the units MNG01
-  transferred to JP-GOV-1 and Japan has not retired (REC-001, REC-002).
+- JPN01 (a Kafka registry) answers the gateway's snapshot request with signed pages that
+  miss an acquisition: the units MNG01 transferred to JP-GOV-1 that Japan still holds
+  (REC-001, REC-002).
 
 Each is pulled or read, reconciled in three phases and recorded (an audit entry and one
 discrepancy per difference), and the demo checks that exactly the planted codes are found.
@@ -12,15 +13,22 @@ discrepancy per difference), and the demo checks that exactly the planted codes 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
-from pathlib import Path
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from gateway.audit.logstore import LogStore
 from gateway.config import LoadedConfig
 from gateway.demo.https import HttpsPartner
+from gateway.demo.world import World, signed_event
+from gateway.errors import GatewayError
 from gateway.reconciliation import gateway_view, run
+from gateway.snapshots import snapshot_pages
 
 Say = Callable[[str], None]
 
@@ -42,8 +50,79 @@ def snapshot_rows(store: LogStore, registry: str) -> list[dict[str, Any]]:
     ]
 
 
+class KafkaRegistry:
+    """A demo registry on Kafka answering the gateway's snapshot request: it waits for the
+    signed ``reconciliation.requested`` notice on its output topic and publishes its
+    holdings as signed ``holdings.snapshot`` pages on its input topic."""
+
+    def __init__(self, lc: LoadedConfig, world: World, registry: str) -> None:
+        self.lc, self.world, self.registry = lc, world, registry
+        self.error: BaseException | None = None
+
+    @contextmanager
+    def answering(self, rows: list[dict[str, Any]]) -> Iterator[None]:
+        ready = threading.Event()
+        thread = threading.Thread(
+            target=lambda: self._run(rows, ready), name=f"{self.registry}-snapshot", daemon=True
+        )
+        thread.start()
+        if not ready.wait(30):
+            raise GatewayError(f"{self.registry} could not watch its topic", code="DEMO-LOG")
+        yield
+        thread.join(30)
+        if self.error is not None:
+            raise GatewayError(f"{self.registry}: {self.error}", code="DEMO-LOG")
+
+    def _run(self, rows: list[dict[str, Any]], ready: threading.Event) -> None:
+        try:
+            asyncio.run(self._answer(rows, ready))
+        except Exception as exc:  # reported by answering()
+            self.error = exc
+
+    async def _answer(self, rows: list[dict[str, Any]], ready: threading.Event) -> None:
+        bootstrap, topic = self.lc.config.kafka.bootstrap, f"a6.out.{self.registry}"
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest")
+        await consumer.start()
+        try:
+            while not consumer.assignment():
+                await asyncio.sleep(0.05)
+            await consumer.seek_to_end()
+            for tp in consumer.assignment():
+                await consumer.position(tp)
+            ready.set()
+            async for msg in consumer:
+                env = json.loads(msg.value)
+                if env["type"] == "a6gw.notice.v1" and env["data"]["kind"] == (
+                    "reconciliation.requested"
+                ):
+                    await self._send(env["data"]["body"], rows)
+                    return
+        finally:
+            await consumer.stop()
+
+    async def _send(self, request: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        rec_id = request["reconciliation_id"]
+        pages = snapshot_pages(self.registry, rec_id, rows, request["snapshot_at"], size=2)
+        producer = AIOKafkaProducer(bootstrap_servers=self.lc.config.kafka.bootstrap, acks="all")
+        await producer.start()
+        try:
+            for data in pages:
+                event_id = f"{rec_id}-p{data['page']}"
+                value = signed_event(
+                    self.world.keys[self.registry],
+                    key_id=self.world.key_id(self.registry),
+                    source=self.registry,
+                    name="holdings.snapshot",
+                    event_id=event_id,
+                    data=data,
+                )
+                await producer.send_and_wait(f"a6.in.{self.registry}", value, key=event_id.encode())
+        finally:
+            await producer.stop()
+
+
 def plant_and_reconcile(
-    lc: LoadedConfig, store: LogStore, https: HttpsPartner, workdir: Path, say: Say
+    lc: LoadedConfig, world: World, store: LogStore, https: HttpsPartner, say: Say
 ) -> list[str]:
     """Plant both inconsistencies, reconcile both registries; returns what went wrong."""
     problems: list[str] = []
@@ -56,12 +135,11 @@ def plant_and_reconcile(
     report, _ = run(lc, store, "IDN01", snapshot=None, say=lambda m: say(f"  IDN01 {m}"))
     if report.codes != ["REC-001", "REC-002"]:
         problems.append(f"IDN01: found {report.codes}, planted REC-001 and REC-002")
-    # JPN01: its export misses the acquisition from MNG01.
+    # JPN01: its snapshot misses the acquisition from MNG01.
     rows = [r for r in snapshot_rows(store, "JPN01") if r["origin"] != "MNG01"]
-    snapshot = workdir / "JPN01-holdings.json"
-    snapshot.write_text(json.dumps({"rows": rows}, indent=1), encoding="utf-8")
-    say("JPN01's holdings export misses the units it acquired from MNG01; reconciling it")
-    report, found = run(lc, store, "JPN01", snapshot=snapshot, say=lambda m: say(f"  JPN01 {m}"))
+    say("JPN01's snapshot will miss the units it acquired from MNG01; reconciling it")
+    with KafkaRegistry(lc, world, "JPN01").answering(rows):
+        report, found = run(lc, store, "JPN01", snapshot=None, say=lambda m: say(f"  JPN01 {m}"))
     if report.codes != ["REC-001", "REC-002"]:
         problems.append(f"JPN01: found {report.codes}, planted REC-001 and REC-002")
     if not any(found.values()):

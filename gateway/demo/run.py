@@ -224,10 +224,10 @@ def run_demo(
             f"delivered to the partner, each idempotency key applied once"
         )
         entries = list(store.entries())
-        planted = plant_and_reconcile(lc, store, https, workdir, _say)
+        planted = plant_and_reconcile(lc, world, store, https, _say)
         await_entries(store, "reconciliation", 2, worker)
         _say("the operator acts on every discrepancy found (signed commands)")
-        planted += operate(lc, world, store, worker, https, workdir, _say)
+        planted += operate(lc, world, store, worker, https, _say)
         bundle_dir = export or (workdir / "bundle")
         _say("asking the sequencer for a checkpoint over the whole log, then exporting it")
         checkpoint = export_at_new_checkpoint(lc, store, bundle_dir)
