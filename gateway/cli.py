@@ -9,6 +9,7 @@ from pathlib import Path
 from gateway import __version__
 from gateway.api.cli import add_parsers as add_api_parsers
 from gateway.api.cli import add_verify_api_args
+from gateway.discrepancy_cli import add_parser as add_discrepancy_parser
 from gateway.errors import GatewayError
 
 EPILOG = """\
@@ -18,6 +19,7 @@ examples:
   a6gw verify bundle/               check an audit bundle offline
   a6gw kafka start                  run a local single-node Kafka broker
   a6gw worker --config config.yaml  run the stream worker
+  a6gw discrepancy list --config config.yaml --status open   discrepancies still open
 """
 
 
@@ -170,6 +172,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         snapshot=snapshot,
         say=lambda m: print(f"  {m}", file=sys.stderr, flush=True),
         record=not args.dry_run,
+        request=args.request,
+        wait_s=args.wait,
     )
     doc = report.to_dict() | {"registry": args.registry, "audit_trail": found}
     text = json.dumps(doc, indent=2, sort_keys=True)
@@ -295,17 +299,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="reconcile a registry's holdings snapshot with the audit log (DES-style)",
         description="Three phases: totals per (registry, account type, cooperative approach, "
         "vintage, unit type); unit blocks for the cells that differ; the audit trail of the "
-        "blocks that differ. Pulls an HTTPS partner's snapshot, or reads --snapshot FILE "
-        "(JSON rows: account_id, ca_id, origin, serial_start, serial_end, unit_type, "
-        "vintage). Records the run as an audit entry and its differences as discrepancies. "
-        "Exits 0 when the books agree, 1 when they do not.",
+        "blocks that differ. Pulls an HTTPS partner's snapshot; asks a Kafka registry for "
+        "one (a signed reconciliation.requested notice on a6.out.<id>, answered by signed "
+        "holdings.snapshot pages on its input topic); or reads --snapshot FILE (JSON rows: "
+        "account_id, ca_id, origin, serial_start, serial_end, unit_type, vintage). Records "
+        "the run as an audit entry and its differences as discrepancies. Exits 0 when the "
+        "books agree, 1 when they do not.",
     )
     p.add_argument("--config", required=True, help="the gateway config file (YAML)")
     p.add_argument("--registry", required=True, help="the registry id, e.g. IDN01")
     p.add_argument("--snapshot", help="the registry's holdings snapshot (JSON) instead of a pull")
+    p.add_argument(
+        "--request",
+        metavar="ID",
+        help="a Kafka registry's snapshot it already sent for this reconciliation id "
+        "(instead of announcing a new one)",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="seconds to wait for a Kafka registry's pages (default 300)",
+    )
     p.add_argument("--out", help="also write the report (JSON) to this file")
     p.add_argument("--dry-run", action="store_true", help="do not record the run")
     p.set_defaults(func=cmd_reconcile)
+    add_discrepancy_parser(sub)
 
     p = sub.add_parser("checks", help="print the catalogue of coded checks")
     p.add_argument("--json", action="store_true", help="as JSON")

@@ -47,6 +47,7 @@ def verify_api_command(args: argparse.Namespace) -> int:
 def cmd_api(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from gateway.api.oversight import KafkaPublisher
     from gateway.api.server import Access, AuditAPI, make_app, server_tls
     from gateway.audit.open import open_store
 
@@ -57,7 +58,15 @@ def cmd_api(args: argparse.Namespace) -> int:
     for reg in cfg.registries:
         parties[reg.party] = (*parties.get(reg.party, ()), reg.id)
     verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
-    api = AuditAPI(store, verifiers, parties)
+    publisher = None if args.read_only else KafkaPublisher(cfg.kafka.bootstrap)
+    api = AuditAPI(
+        store,
+        verifiers,
+        parties,
+        publisher=publisher,
+        trust=lc.load_trust(),
+        max_command_bytes=cfg.limits.max_message_bytes,
+    )
     access = Access(frozenset(cfg.api.clients), frozenset(cfg.api.token_sha256))
     tls = server_tls(
         str(lc.path(cfg.api.cert_file)),
@@ -65,8 +74,20 @@ def cmd_api(args: argparse.Namespace) -> int:
         str(lc.path(cfg.api.client_ca_file)),
     )
     host, port = args.host or cfg.api.host, args.port or cfg.api.port
-    print(f"a6gw api: serving https://{host}:{port}/v1/ (Ctrl-C to stop)", flush=True)
-    web.run_app(make_app(api, access), host=host, port=port, ssl_context=tls, print=None)
+    app = make_app(api, access)
+    if publisher is not None:
+
+        async def start(_app: web.Application) -> None:
+            await publisher.start()
+
+        async def stop(_app: web.Application) -> None:
+            await publisher.stop()
+
+        app.on_startup.append(start)
+        app.on_cleanup.append(stop)
+    mode = "read-only" if publisher is None else f"commands to {cfg.kafka.bootstrap}"
+    print(f"a6gw api: serving https://{host}:{port}/v1/ ({mode}; Ctrl-C to stop)", flush=True)
+    web.run_app(app, host=host, port=port, ssl_context=tls, print=None)
     return 0
 
 
@@ -114,14 +135,22 @@ def cmd_pki_init(args: argparse.Namespace) -> int:
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "api",
-        help="serve the auditors' HTTPS API (read-only)",
-        description="Serve checkpoints, entries, search, inclusion and consistency proofs and "
-        "chains of custody over HTTPS. Readers authenticate with a client certificate "
-        "(common name listed in api.clients) or a bearer token (api.token_sha256).",
+        help="serve the auditors' HTTPS API",
+        description="Serve checkpoints, entries, search, inclusion and consistency proofs, "
+        "chains of custody, discrepancies and reconciliation runs over HTTPS. Clients "
+        "authenticate with a client certificate (common name listed in api.clients) or a "
+        "bearer token (api.token_sha256). POST /v1/discrepancies/{id}/commands takes an "
+        "operator's signed command, checks it against the trust file and puts it on "
+        "a6.discrepancy.commands (kafka.bootstrap); --read-only answers it 503.",
     )
     p.add_argument("--config", required=True, help="the gateway config file (YAML)")
     p.add_argument("--host", help="listen address (default: api.host)")
     p.add_argument("--port", type=int, help="listen port (default: api.port)")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="no Kafka producer: discrepancy commands are answered 503 API-READONLY",
+    )
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser(

@@ -23,7 +23,15 @@ from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.verify import verify_consistency, verify_inclusion
 from gateway.errors import ConfigError, GatewayError, VerificationError
 
-__all__ = ["AuditClient", "ApiReport", "client_tls", "verify_api"]
+__all__ = ["ApiProblem", "AuditClient", "ApiReport", "client_tls", "verify_api"]
+
+
+class ApiProblem(GatewayError):
+    """An error answer (``API-<status>``), with the problem's own code (e.g. MSG-003)."""
+
+    def __init__(self, message: str, *, status: int, problem_code: str, detail: str) -> None:
+        super().__init__(message, code=f"API-{status}")
+        self.status, self.problem_code, self.detail = status, problem_code, detail
 
 
 def client_tls(ca: str, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
@@ -76,6 +84,77 @@ class AuditClient:
             )
         data: dict[str, Any] = response.json()
         return data
+
+    def post(self, path: str, body: bytes) -> dict[str, Any]:
+        """:raises GatewayError: API-HTTP on transport errors.
+        :raises ApiProblem: on error answers, with the problem's code."""
+        try:
+            response = self._http.post(
+                path, content=body, headers={"Content-Type": "application/json"}
+            )
+        except httpx.HTTPError as exc:
+            raise GatewayError(f"POST {path}: {exc}", code="API-HTTP") from exc
+        if response.status_code >= 300:
+            try:
+                doc = response.json()
+                detail, code = str(doc.get("detail", response.text)), str(doc.get("code", ""))
+            except (ValueError, AttributeError):
+                detail, code = response.text, ""
+            raise ApiProblem(
+                f"POST {path}: {response.status_code} {code} {detail}",
+                status=response.status_code,
+                problem_code=code or f"API-{response.status_code}",
+                detail=detail,
+            )
+        data: dict[str, Any] = response.json()
+        return data
+
+    # -- discrepancies and reconciliation runs --------------------------------------------
+
+    def discrepancies(
+        self,
+        *,
+        status: str | None = None,
+        code: str | None = None,
+        registry: str | None = None,
+        found_by: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The discrepancies matching every filter given, as they stand."""
+        doc = self.get(
+            "/v1/discrepancies", status=status, code=code, registry=registry, found_by=found_by
+        )
+        items: list[dict[str, Any]] = doc["items"]
+        return items
+
+    def discrepancy(self, discrepancy_id: str) -> dict[str, Any]:
+        """``{"discrepancy": ..., "entries": [...]}``."""
+        return self.get(f"/v1/discrepancies/{discrepancy_id}")
+
+    def reconciliations(self) -> list[dict[str, Any]]:
+        """The runs, newest first."""
+        items: list[dict[str, Any]] = self.get("/v1/reconciliations")["items"]
+        return items
+
+    def reconciliation(self, run_id: str) -> dict[str, Any]:
+        """``{"run": ..., "report": ..., "discrepancies": [...]}``."""
+        return self.get(f"/v1/reconciliations/{run_id}")
+
+    def send_command(self, discrepancy_id: str, body: bytes) -> dict[str, Any]:
+        """Post a signed command; ``{"discrepancy_id", "command_id", "entry_id"}`` once it
+        is on the broker.
+
+        :raises ApiProblem: when the API refuses it (e.g. 401 MSG-003, 404 REC-101).
+        """
+        return self.post(f"/v1/discrepancies/{discrepancy_id}/commands", body)
+
+    def find_entry(self, entry_id: str) -> dict[str, Any] | None:
+        """The entry with that id, or None while the log does not have it."""
+        try:
+            return self.get(f"/v1/entries/by-id/{entry_id}")
+        except GatewayError as exc:
+            if exc.code == "API-404":
+                return None
+            raise
 
 
 @dataclass(frozen=True)

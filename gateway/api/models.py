@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,6 +68,95 @@ class CustodyOut(_Model):
     next_after: int | None
 
 
+class BlockOut(_Model):
+    ca_id: str
+    origin: str = Field(description="originating registry; empty when not known")
+    start: str = Field(description="first serial (decimal)")
+    end: str = Field(description="last serial (decimal)")
+
+
+class HistoryOut(_Model):
+    action: str
+    by: str = Field(description="the signer of the command")
+    at: str
+
+
+class DiscrepancyOut(_Model):
+    """A discrepancy as it stands after its latest audit entry."""
+
+    discrepancy_id: str
+    code: str = Field(description="what was found, e.g. REC-002 or DLV-001")
+    severity: str
+    status: str = Field(description="open, acknowledged or resolved")
+    registries: list[str]
+    blocks: list[BlockOut]
+    first_seen: str
+    found_by: str = Field(description="reconciliation, decision or delivery")
+    source_entry: str = Field(description="the entry that found it (for a run: the run id)")
+    summary: str
+    detail: dict[str, Any]
+    owner: str | None = Field(description="who acknowledged it")
+    resolution: str | None
+    manual: bool = Field(description="resolved by an operator's correction")
+    history: list[HistoryOut]
+    latest_index: int = Field(ge=0, description="leaf index of its latest audit entry")
+
+
+class DiscrepancyList(_Model):
+    items: list[DiscrepancyOut] = Field(description="in the order they were opened")
+
+
+class StepOut(_Model):
+    """One audit entry of a discrepancy: its opening, an applied command, or a refusal."""
+
+    index: int = Field(ge=0)
+    entry_id: str
+    outcome: str = Field(description="open, acknowledged, resolved or refused")
+    at: str
+    by: str | None = Field(description="the command's signer (null for the opening)")
+    codes: list[str] = Field(description="the finding's code, or the refusal's (REC-10x)")
+    message: str
+
+
+class DiscrepancyDetail(_Model):
+    discrepancy: DiscrepancyOut
+    entries: list[StepOut] = Field(description="every entry about it, in log order")
+
+
+class RunOut(_Model):
+    """A reconciliation run, with its status after its discrepancies' lifecycle."""
+
+    run_id: str
+    index: int = Field(ge=0, description="leaf index of the run's entry")
+    registry: str
+    decided_at: str
+    report_status: str = Field(description="the status the run found")
+    status: str = Field(
+        description="after the lifecycle: completed-with-manual-intervention once every "
+        "discrepancy is resolved and one by hand, completed once all are resolved otherwise"
+    )
+    discrepancy_ids: list[str]
+    pending: int = Field(ge=0, description="differences whose discrepancy is not logged yet")
+
+
+class RunList(_Model):
+    items: list[RunOut] = Field(description="newest first")
+
+
+class RunDetail(_Model):
+    run: RunOut
+    report: dict[str, Any]
+    discrepancies: list[DiscrepancyOut]
+
+
+class CommandAccepted(_Model):
+    """A command that passed the checks and is on ``a6.discrepancy.commands``."""
+
+    discrepancy_id: str
+    command_id: str
+    entry_id: str = Field(description="the audit entry the command will end as")
+
+
 class Problem(_Model):
     """An error (RFC 9457 problem details, with the gateway's stable code)."""
 
@@ -93,6 +183,21 @@ class Route:
     summary: str
     response: type[BaseModel]
     params: tuple[Param, ...] = ()
+    method: str = "get"
+    body: str | None = None  # what the request body is (for methods that take one)
+    status: int = 200
+    errors: tuple[int, ...] = (400, 401, 404)
+
+
+ERRORS = {
+    400: "a malformed request",
+    401: "no valid client certificate or token",
+    404: "no such entry, tree size, discrepancy or run",
+    413: "the body is larger than limits.max_message_bytes (MSG-008)",
+    422: "an envelope that is not a valid discrepancy command (MSG-001)",
+    503: "commands are not accepted: no Kafka producer (API-READONLY), or the broker did "
+    "not take the command (API-PUBLISH)",
+}
 
 
 PAGING = (
@@ -100,6 +205,7 @@ PAGING = (
     Param("limit", "entries per page (1 to 1000, default 100)", "integer"),
 )
 SIZE = Param("size", "tree size (default: the latest checkpoint's)", "integer")
+DISCREPANCY = Param("discrepancy_id", "discrepancy id (dsc-…)", where="path", required=True)
 
 SEARCH_PARAMS: tuple[Param, ...] = (
     Param("event", "event id of the input"),
@@ -110,6 +216,7 @@ SEARCH_PARAMS: tuple[Param, ...] = (
     Param("code", "a check code in the results, e.g. BLK-003"),
     Param("ca", "cooperative approach id"),
     Param("transaction", "transaction id"),
+    Param("discrepancy", "a discrepancy id (dsc-…): its opening and every command on it"),
     Param("itmo", "CA:ORIGIN:SERIAL (an ITMO unique identifier) or CA:ORIGIN:FIRST-LAST"),
     Param("from", "decided at or after (ISO 8601, UTC, e.g. 2026 or 2026-11-29)"),
     Param("to", "decided before (ISO 8601, UTC)"),
@@ -166,6 +273,45 @@ ROUTES: tuple[Route, ...] = (
             *PAGING,
         ),
     ),
+    Route(
+        "/v1/discrepancies",
+        "discrepancies",
+        "Discrepancies as they stand, matching every filter given",
+        DiscrepancyList,
+        (
+            Param("status", "open, acknowledged or resolved"),
+            Param("code", "what was found, e.g. REC-002"),
+            Param("registry", "a registry involved"),
+            Param("found_by", "reconciliation, decision or delivery"),
+        ),
+    ),
+    Route(
+        "/v1/discrepancies/{discrepancy_id}",
+        "discrepancy",
+        "A discrepancy as it stands, and every audit entry about it",
+        DiscrepancyDetail,
+        (DISCREPANCY,),
+    ),
+    Route(
+        "/v1/discrepancies/{discrepancy_id}/commands",
+        "discrepancy_command",
+        "Put an operator's signed command on a6.discrepancy.commands, once it is checked",
+        CommandAccepted,
+        (DISCREPANCY,),
+        method="post",
+        body="a signed a6gw.discrepancy.command.v1 envelope (RFC 8785 JSON, Ed25519 by an "
+        "active operator key), published exactly as posted, keyed by the path's id",
+        status=202,
+        errors=(400, 401, 404, 413, 422, 503),
+    ),
+    Route("/v1/reconciliations", "reconciliations", "Reconciliation runs, newest first", RunList),
+    Route(
+        "/v1/reconciliations/{run_id}",
+        "reconciliation",
+        "A reconciliation run: its report, its discrepancies, its status after them",
+        RunDetail,
+        (Param("run_id", "run id (rec-…)", where="path", required=True),),
+    ),
 )
 
 
@@ -178,19 +324,15 @@ def openapi() -> dict[str, Any]:
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
     problem = {"$ref": "#/components/schemas/Problem"}
-    errors = {
-        str(status): {
-            "description": text,
-            "content": {"application/problem+json": {"schema": problem}},
-        }
-        for status, text in (
-            (400, "a malformed request"),
-            (401, "no valid client certificate or token"),
-            (404, "no such entry or tree size"),
-        )
-    }
     paths: dict[str, Any] = {}
     for r in ROUTES:
+        errors = {
+            str(status): {
+                "description": ERRORS[status],
+                "content": {"application/problem+json": {"schema": problem}},
+            }
+            for status in r.errors
+        }
         parameters = [
             {
                 "name": p.name,
@@ -202,25 +344,35 @@ def openapi() -> dict[str, Any]:
             for p in r.params
         ]
         ok = {"$ref": f"#/components/schemas/{r.response.__name__}"}
-        paths[r.path] = {
-            "get": {
-                "operationId": r.name,
-                "summary": r.summary,
-                "parameters": parameters,
-                "responses": {
-                    "200": {"description": "OK", "content": {"application/json": {"schema": ok}}},
-                    **errors,
+        operation: dict[str, Any] = {
+            "operationId": r.name,
+            "summary": r.summary,
+            "parameters": parameters,
+            "responses": {
+                str(r.status): {
+                    "description": HTTPStatus(r.status).phrase,
+                    "content": {"application/json": {"schema": ok}},
                 },
-            }
+                **errors,
+            },
         }
+        if r.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "description": r.body,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        paths.setdefault(r.path, {})[r.method] = operation
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "a6gw auditors' API",
             "version": "1",
-            "description": "Read-only access to the audit log: checkpoints, entries, search, "
+            "description": "Access to the audit log: checkpoints, entries, search, "
             "inclusion and consistency proofs (RFC 9162), chains of custody. Every answer "
-            "can be checked against the signed checkpoint; `a6gw verify --api` does so.",
+            "can be checked against the signed checkpoint; `a6gw verify --api` does so. "
+            "Discrepancies and reconciliation runs as the log has them; the one write: an "
+            "operator's signed discrepancy command, checked, then put on Kafka.",
         },
         "servers": [{"url": "https://127.0.0.1:8443"}],
         "security": [{"clientCertificate": []}, {"bearerToken": []}],

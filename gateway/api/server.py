@@ -1,9 +1,12 @@
-"""The auditors' HTTPS API: read-only, TLS always, client certificate or bearer token.
+"""The auditors' HTTPS API: TLS always, client certificate or bearer token.
 
-Handlers only move bytes: the store answers (entries, search, proofs from stored nodes)
-and the answers are the models of :mod:`gateway.api.models`. Every proof is against a
-tree size no larger than the latest *published* checkpoint, so a client can check it
-against that signed note (``a6gw verify --api`` does).
+Handlers only move bytes: the store answers (entries, search, proofs from stored nodes,
+discrepancies and runs folded from their entries) and the answers are the models of
+:mod:`gateway.api.models`. Every proof is against a tree size no larger than the latest
+*published* checkpoint, so a client can check it against that signed note (``a6gw verify
+--api`` does). The one write, an operator's signed discrepancy command, is checked as the
+worker will check it and then published to Kafka (:mod:`gateway.api.oversight`); without a
+publisher the API is read-only.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hmac
 import json
 import ssl
 import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -23,8 +27,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from gateway.api import oversight
 from gateway.api.models import (
     CheckpointOut,
+    CommandAccepted,
     ConsistencyOut,
     CustodyItem,
     CustodyOut,
@@ -36,11 +42,22 @@ from gateway.api.models import (
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
-from gateway.audit.search import Query, parse_itmo
+from gateway.audit.search import TERMS, Query, parse_itmo
+from gateway.config import Trust
+from gateway.core.oversight import COMMANDS_TOPIC, command_entry_id
+from gateway.discrepancies import is_known
 from gateway.errors import AuditError, GatewayError, VerificationError
 
 MAX_LIMIT = 1000
-STATUS = {"AUD-NOT-FOUND": 404, "AUD-QUERY": 400, "AUD-RANGE": 400, "API-REQUEST": 400}
+STATUS = {
+    "AUD-NOT-FOUND": 404,
+    "AUD-QUERY": 400,
+    "AUD-RANGE": 400,
+    "API-REQUEST": 400,
+    "REC-101": 404,
+    "API-READONLY": 503,
+    "API-PUBLISH": 503,
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,11 @@ class AuditAPI:
     store: LogStore
     verifiers: Sequence[Verifier]
     party_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Commands: checked against the trust file, then published; None: read-only.
+    publisher: oversight.Publisher | None = None
+    trust: Trust | None = None
+    max_command_bytes: int = 256 * 1024
+    clock_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -106,7 +128,7 @@ class AuditAPI:
 
     def query(self, params: dict[str, str]) -> Query:
         terms: list[tuple[str, str]] = []
-        for name in ("event", "source", "type", "outcome", "code", "ca", "transaction"):
+        for name in TERMS:
             if params.get(name):
                 terms.append((name, params[name]))
         if params.get("party"):
@@ -188,6 +210,44 @@ class AuditAPI:
             next_after=next_after,
         )
 
+    async def list_discrepancies(self, request: web.Request) -> BaseModel:
+        return oversight.discrepancy_list(self.store, dict(request.query))
+
+    async def get_discrepancy(self, request: web.Request) -> BaseModel:
+        return oversight.discrepancy_answer(self.store, request.match_info["discrepancy_id"])
+
+    async def list_runs(self, request: web.Request) -> BaseModel:
+        return oversight.run_list(self.store)
+
+    async def get_run(self, request: web.Request) -> BaseModel:
+        return oversight.run_answer(self.store, request.match_info["run_id"])
+
+    async def post_command(self, request: web.Request) -> BaseModel:
+        if self.publisher is None or self.trust is None:
+            raise GatewayError(
+                "this API is read-only: it has no Kafka producer", code="API-READONLY"
+            )
+        discrepancy_id = request.match_info["discrepancy_id"]
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise oversight.CommandProblem(413, "MSG-008", "the command is too large") from exc
+        identity, _ = oversight.check_command(
+            body,
+            discrepancy_id,
+            self.trust,
+            now_ms=self.clock_ms(),
+            max_bytes=self.max_command_bytes,
+        )
+        if not is_known(self.store, discrepancy_id):
+            raise AuditError(f"no discrepancy {discrepancy_id!r} in the log", code="REC-101")
+        await self.publisher(COMMANDS_TOPIC, discrepancy_id.encode(), body)
+        return CommandAccepted(
+            discrepancy_id=discrepancy_id,
+            command_id=str(identity["id"]),
+            entry_id=command_entry_id(body),
+        )
+
 
 def _int(params: dict[str, str], name: str, default: int | None) -> int:
     raw = params.get(name)
@@ -225,17 +285,19 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
             return response
         try:
             return await handler(request)
+        except oversight.CommandProblem as exc:
+            return problem(exc.status, exc.code, str(exc.args[0]))
         except GatewayError as exc:
             return problem(STATUS.get(exc.code, 500), exc.code, str(exc.args[0]))
 
-    def wrap(fn: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def wrap(fn: Handler, status: int = 200) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
             model = await fn(request)
-            return web.json_response(text=model.model_dump_json())
+            return web.json_response(text=model.model_dump_json(), status=status)
 
         return handle
 
-    app = web.Application(middlewares=[guard])
+    app = web.Application(middlewares=[guard], client_max_size=api.max_command_bytes + 1024)
 
     async def close_store(_app: web.Application) -> None:
         api.store.close()
@@ -248,6 +310,11 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
     app.router.add_get("/v1/proofs/inclusion", wrap(api.get_inclusion))
     app.router.add_get("/v1/proofs/consistency", wrap(api.get_consistency))
     app.router.add_get("/v1/custody", wrap(api.custody))
+    app.router.add_get("/v1/discrepancies", wrap(api.list_discrepancies))
+    app.router.add_get("/v1/discrepancies/{discrepancy_id}", wrap(api.get_discrepancy))
+    app.router.add_post("/v1/discrepancies/{discrepancy_id}/commands", wrap(api.post_command, 202))
+    app.router.add_get("/v1/reconciliations", wrap(api.list_runs))
+    app.router.add_get("/v1/reconciliations/{run_id}", wrap(api.get_run))
     return app
 
 

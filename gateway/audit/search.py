@@ -23,7 +23,7 @@ from gateway.errors import AuditError
 __all__ = ["TERMS", "Query", "SerialRange", "index_of_entry", "parse_itmo"]
 
 #: The searchable fields (query parameter names of the API).
-TERMS = ("event", "source", "type", "outcome", "code", "ca", "transaction")
+TERMS = ("event", "source", "type", "outcome", "code", "ca", "transaction", "discrepancy")
 #: Serials are stored as 64-bit integers; longer ones are not range-indexed.
 MAX_SERIAL = 2**63 - 1
 
@@ -90,6 +90,9 @@ def index_of_entry(body: bytes) -> tuple[list[tuple[str, str]], str, list[Serial
     add("outcome", entry.get("outcome"))
     add("ca", entry.get("ca_id"))
     add("transaction", entry.get("transaction_id"))
+    found = entry.get("discrepancy")
+    if isinstance(found, dict):
+        add("discrepancy", found.get("discrepancy_id"))
     for result in entry.get("results") or ():
         if isinstance(result, dict):
             add("code", result.get("code"))

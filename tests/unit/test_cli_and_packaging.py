@@ -20,7 +20,8 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
     assert exc.value.code == 0
     out = capsys.readouterr().out
     for cmd in (
-        "kafka", "worker", "topics", "demo", "verify", "audit", "schemas", "init", "api", "pki"
+        "kafka", "worker", "topics", "demo", "verify", "audit", "schemas", "init", "api", "pki",
+        "discrepancy",
     ):  # fmt: skip
         assert f"    {cmd}" in out
 

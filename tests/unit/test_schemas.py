@@ -46,8 +46,12 @@ def test_the_openapi_document_lists_every_route_and_401() -> None:
     doc = json.loads((OPENAPI_DIR / "audit-api.openapi.json").read_text())
     assert doc["openapi"].startswith("3.1")
     assert set(doc["paths"]) == {r.path for r in ROUTES}
+    assert {(r.path, r.method) for r in ROUTES} == {
+        (path, method) for path, item in doc["paths"].items() for method in item
+    }
     for item in doc["paths"].values():
-        assert "401" in item["get"]["responses"]
+        for operation in item.values():
+            assert "401" in operation["responses"]
     assert {"clientCertificate", "bearerToken"} <= set(doc["components"]["securitySchemes"])
 
 

@@ -1,0 +1,239 @@
+"""Discrepancies and reconciliation runs as the audit log has them.
+
+Both are read with the store's index (``type`` terms), never by scanning the whole log:
+discrepancy entries are those of type ``a6gw.discrepancy.opened`` (a finding put on record)
+and ``a6gw.discrepancy.command.v1`` (an operator's command, applied or refused); a run is an
+entry of type ``a6gw.reconciliation.run``. Every discrepancy entry carries the discrepancy
+as it stands after it, so folding them in log order (:func:`gateway.core.discrepancy.fold`)
+gives each one's current state; :func:`track` keeps the entries too (leaf index, outcome,
+who, codes), and :func:`runs` gives each run its status after its discrepancies' lifecycle.
+
+Everything but :func:`indexed` and the ``load_*`` helpers is pure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.audit.logstore import LogStore
+from gateway.audit.search import Query
+from gateway.core import discrepancy as dsc
+from gateway.core.ingest import COMMAND_TYPES
+from gateway.reconciliation import RUN_TYPE
+
+__all__ = [
+    "COMMAND_TYPE",
+    "DISCREPANCY_TYPES",
+    "RUN_TYPE",
+    "Run",
+    "Step",
+    "Tracked",
+    "indexed",
+    "is_known",
+    "load_discrepancies",
+    "load_one",
+    "load_runs",
+    "runs",
+    "select",
+    "track",
+]
+
+COMMAND_TYPE = "a6gw.discrepancy.command.v1"
+#: The input types of discrepancy entries: openings and operators' commands.
+DISCREPANCY_TYPES = (dsc.OPENED_TYPE, *sorted(COMMAND_TYPES | {COMMAND_TYPE}))
+RUN_ENTRY_TYPE = "reconciliation"
+INCONSISTENT = ("totals-inconsistent", "blocks-inconsistent")
+#: Leaf indices asked of the store per search.
+PAGE = 1000
+
+Indexed = tuple[int, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One audit entry of a discrepancy: its opening, an applied command or a refusal."""
+
+    index: int
+    entry_id: str
+    outcome: str  # open, acknowledged, resolved, refused
+    at: str
+    by: str | None  # the command's signer; None for the opening
+    codes: tuple[str, ...]  # the finding's code (opening) or the refusal's (REC-10x)
+    message: str
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A discrepancy's current state and every entry about it, in log order."""
+
+    discrepancy: dsc.Discrepancy
+    steps: tuple[Step, ...]
+
+    @property
+    def latest(self) -> int:
+        """The leaf index of its latest entry."""
+        return self.steps[-1].index
+
+    @property
+    def opened_at(self) -> int:
+        return self.steps[0].index
+
+
+@dataclass(frozen=True)
+class Run:
+    """A reconciliation run and what became of its findings."""
+
+    id: str
+    index: int
+    registry: str
+    decided_at: str
+    report_status: str  # as the run found it
+    status: str  # after its discrepancies' lifecycle
+    discrepancy_ids: tuple[str, ...]  # in the order they were opened
+    pending: int  # differences of the report whose discrepancy is not in the log yet
+    report: Mapping[str, Any]
+
+
+def _step(index: int, entry: Mapping[str, Any]) -> Step:
+    inp = entry.get("input") or {}
+    results = [r for r in entry.get("results") or () if isinstance(r, Mapping)]
+    opened = inp.get("type") == dsc.OPENED_TYPE
+    return Step(
+        index=index,
+        entry_id=str(entry.get("entry_id", "")),
+        outcome=str(entry.get("outcome", "")),
+        at=str(entry.get("decided_at", "")),
+        by=None if opened else str(inp.get("signer") or inp.get("source") or ""),
+        codes=tuple(str(r.get("code", "")) for r in results),
+        message=str(results[0].get("message", "")) if results else "",
+    )
+
+
+def track(items: Iterable[Indexed]) -> dict[str, Tracked]:
+    """Every discrepancy's current state and entries, from ``(leaf index, entry)`` pairs
+    in log order. Refusals that name no known discrepancy (REC-101) belong to none.
+
+    :raises ValueError: when an entry's discrepancy is not a discrepancy record.
+    """
+    mine = [
+        (i, e)
+        for i, e in items
+        if e.get("entry_type") == dsc.ENTRY_TYPE and isinstance(e.get("discrepancy"), Mapping)
+    ]
+    states = dsc.fold(e for _, e in mine)
+    steps: dict[str, list[Step]] = {}
+    for index, entry in mine:
+        steps.setdefault(str(entry["discrepancy"]["discrepancy_id"]), []).append(
+            _step(index, entry)
+        )
+    return {d_id: Tracked(d, tuple(steps[d_id])) for d_id, d in states.items()}
+
+
+def select(
+    tracked: Iterable[Tracked],
+    *,
+    status: str | None = None,
+    code: str | None = None,
+    registry: str | None = None,
+    found_by: str | None = None,
+) -> list[Tracked]:
+    """The discrepancies matching every filter given, in the order they were opened."""
+    out = [
+        t
+        for t in tracked
+        if (status is None or t.discrepancy.status == status)
+        and (code is None or t.discrepancy.code == code)
+        and (registry is None or registry in t.discrepancy.registries)
+        and (found_by is None or t.discrepancy.found_by == found_by)
+    ]
+    return sorted(out, key=lambda t: t.opened_at)
+
+
+def expected_findings(report: Mapping[str, Any]) -> int:
+    """How many discrepancies a run's report opens: one per differing cell and block."""
+    return len(report.get("cells") or ()) + len(report.get("blocks") or ())
+
+
+def runs(items: Iterable[Indexed], tracked: Mapping[str, Tracked]) -> list[Run]:
+    """The reconciliation runs among ``items``, newest first, each with its status after
+    its discrepancies' lifecycle. A run some of whose findings are not in the log yet keeps
+    the status its report gave it."""
+    by_run: dict[str, list[Tracked]] = {}
+    for t in tracked.values():
+        if t.discrepancy.found_by == "reconciliation":
+            by_run.setdefault(t.discrepancy.source_entry, []).append(t)
+    out = []
+    for index, entry in items:
+        if entry.get("entry_type") != RUN_ENTRY_TYPE:
+            continue
+        inp = entry.get("input") or {}
+        run_id = str(inp.get("id") or entry.get("entry_id", ""))
+        report = entry.get("report") or {}
+        mine = sorted(by_run.get(run_id, ()), key=lambda t: t.opened_at)
+        pending = max(0, expected_findings(report) - len(mine))
+        report_status = str(entry.get("outcome") or report.get("status", ""))
+        status = (
+            report_status
+            if pending
+            else dsc.run_status(report_status, (t.discrepancy for t in mine))
+        )
+        out.append(
+            Run(
+                id=run_id,
+                index=index,
+                registry=str(inp.get("registry", "")),
+                decided_at=str(entry.get("decided_at", "")),
+                report_status=report_status,
+                status=status,
+                discrepancy_ids=tuple(t.discrepancy.id for t in mine),
+                pending=pending,
+                report=dict(report),
+            )
+        )
+    return sorted(out, key=lambda r: r.index, reverse=True)
+
+
+# -- reading the store ---------------------------------------------------------------------
+
+
+def indexed(
+    store: LogStore, types: Sequence[str], *, page: int = PAGE, query: Query | None = None
+) -> Iterator[Indexed]:
+    """``(leaf index, entry)`` of every entry whose input type is one of ``types`` (or that
+    ``query`` finds), in log order, by the store's index (a page of leaf indices per
+    search)."""
+    query = query or Query(terms=tuple(("type", t) for t in types))
+    after = -1
+    while True:
+        found = store.search(query, after, page)
+        for index in found:
+            yield index, json.loads(store.entry(index))
+        if len(found) < page:
+            return
+        after = found[-1]
+
+
+def load_discrepancies(store: LogStore) -> dict[str, Tracked]:
+    """Every discrepancy in the log, with its entries."""
+    return track(indexed(store, DISCREPANCY_TYPES))
+
+
+def load_one(store: LogStore, discrepancy_id: str) -> Tracked | None:
+    """One discrepancy with its entries, by the index of discrepancy ids."""
+    query = Query(terms=(("discrepancy", discrepancy_id),))
+    return track(indexed(store, (), query=query)).get(discrepancy_id)
+
+
+def load_runs(store: LogStore, tracked: Mapping[str, Tracked] | None = None) -> list[Run]:
+    """Every reconciliation run in the log, newest first."""
+    known = load_discrepancies(store) if tracked is None else tracked
+    return runs(indexed(store, (RUN_TYPE,)), known)
+
+
+def is_known(store: LogStore, discrepancy_id: str) -> bool:
+    """Whether the log has opened ``discrepancy_id`` (one index lookup)."""
+    query = Query(terms=(("event", discrepancy_id), ("type", dsc.OPENED_TYPE)))
+    return bool(store.search(query, -1, 1))

@@ -1,0 +1,168 @@
+"""Sending an operator's signed discrepancy command and waiting for what became of it.
+
+A :class:`Channel` sends the command's bytes (straight to Kafka after the same check the
+worker makes, or to the auditors' API, which makes it) and looks up the audit entry it ends
+as (:func:`gateway.core.oversight.command_entry_id`): in the config's audit store, or
+through the API. :func:`send_command` returns the exit code of ``a6gw discrepancy
+acknowledge|resolve|resolve-by-hand``: 0 applied, 1 refused, 3 no outcome in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway import discrepancies as dq
+from gateway.config import LoadedConfig
+from gateway.core.oversight import command_entry_id
+
+APPLIED, REFUSED, USAGE, PENDING = 0, 1, 2, 3
+Say = Callable[[str], None]
+
+
+def outcome(entry: Mapping[str, Any]) -> tuple[str, int]:
+    """What became of a command, from the audit entry it ended as, and the exit code."""
+    if entry.get("outcome") == "refused":
+        first = (entry.get("results") or [{}])[0]
+        return f"refused {first.get('code', '')}: {first.get('message', '')}", REFUSED
+    state = entry.get("discrepancy") or {}
+    by_hand = " by hand" if state.get("manual") else ""
+    return f"{entry.get('outcome', '')}{by_hand}", APPLIED
+
+
+def usage_problem(action: str, note: str, correction: str) -> str | None:
+    """What a command lacks that the worker would refuse it for (REC-103), if anything."""
+    if action != "acknowledge" and not note.strip():
+        return f"{action} needs --note: how it was resolved"
+    if action == "resolve-by-hand" and not correction.strip():
+        return "resolve-by-hand needs --correction: what the operator changed, and where"
+    return None
+
+
+# -- sending a command ---------------------------------------------------------------------
+
+
+class Refusal(Exception):
+    """A coded refusal before the command is published (exit code 1)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"refused {code}: {message}")
+        self.code = code
+
+
+@dataclass
+class Channel:
+    """Where a command goes (``send``; raises :class:`Refusal`) and where its audit entry is
+    looked for (``lookup``: its bytes, or None while the log does not have it)."""
+
+    send: Callable[[bytes], None]
+    lookup: Callable[[str], bytes | None]
+    close: Callable[[], None]
+
+
+def wait_for(
+    lookup: Callable[[str], bytes | None],
+    entry_id: str,
+    wait_s: float,
+    *,
+    poll_s: float = 0.25,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bytes | None:
+    """The entry's bytes once the log has it; None after ``wait_s`` seconds."""
+    deadline = clock() + wait_s
+    while True:
+        found = lookup(entry_id)
+        if found is not None or clock() >= deadline:
+            return found
+        sleep(poll_s)
+
+
+def send_command(body: bytes, channel: Channel, wait_s: float, say: Say) -> int:
+    """Send a signed command, wait for its entry, say the outcome; the exit code."""
+    entry_id = command_entry_id(body)
+    try:
+        channel.send(body)
+    except Refusal as exc:
+        say(str(exc))
+        return REFUSED
+    print(f"sent command {json.loads(body)['id']}; its audit entry: {entry_id}", file=sys.stderr)
+    if wait_s <= 0:
+        return APPLIED
+    found = wait_for(channel.lookup, entry_id, wait_s)
+    if found is None:
+        say(f"no outcome within {wait_s:g} s: {entry_id} is not in the log yet (is the worker up?)")
+        return PENDING
+    text, code = outcome(json.loads(found))
+    say(text)
+    return code
+
+
+def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
+    """Checked here against the config's trust file and log, then published to Kafka."""
+    from aiokafka.errors import KafkaError
+
+    from gateway.api.oversight import CommandProblem, check_command
+    from gateway.audit.open import open_store
+    from gateway.core.oversight import COMMANDS_TOPIC
+    from gateway.errors import GatewayError
+    from gateway.reconciliation import publish
+
+    store = open_store(lc.audit_store())
+    trust = lc.load_trust()
+    bootstrap = lc.config.kafka.bootstrap
+
+    def send(body: bytes) -> None:
+        try:
+            check_command(
+                body,
+                discrepancy_id,
+                trust,
+                now_ms=int(time.time() * 1000),
+                max_bytes=lc.config.limits.max_message_bytes,
+            )
+        except CommandProblem as exc:
+            raise Refusal(exc.code, str(exc.args[0])) from exc
+        if not dq.is_known(store, discrepancy_id):
+            raise Refusal("REC-101", f"no discrepancy {discrepancy_id!r} in the log")
+        try:
+            asyncio.run(publish(bootstrap, [(COMMANDS_TOPIC, discrepancy_id.encode(), body)]))
+        except KafkaError as exc:
+            raise GatewayError(
+                f"cannot publish to {bootstrap}: {exc}", code="KAFKA-PUBLISH"
+            ) from exc
+
+    def lookup(entry_id: str) -> bytes | None:
+        index = store.index_of(entry_id)
+        return None if index is None else store.entry(index)
+
+    return Channel(send, lookup, store.close)
+
+
+def api_channel(args: argparse.Namespace, discrepancy_id: str) -> Channel:
+    """Posted to the API (which checks it and publishes it); the entry read from the API."""
+    from gateway.api.client import ApiProblem, AuditClient, client_tls
+
+    client = AuditClient(
+        args.api, client_tls(args.ca, args.cert, args.key), token=args.token or None
+    )
+
+    def send(body: bytes) -> None:
+        try:
+            client.send_command(discrepancy_id, body)
+        except ApiProblem as exc:
+            if exc.problem_code.startswith(("MSG-", "REC-")):
+                raise Refusal(exc.problem_code, exc.detail) from exc
+            raise
+
+    def lookup(entry_id: str) -> bytes | None:
+        found = client.find_entry(entry_id)
+        return None if found is None else str(found["body"]).encode("utf-8")
+
+    return Channel(send, lookup, client.close)
