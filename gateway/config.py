@@ -30,6 +30,11 @@ class PartyConfig(_Model):
     name: str
     # First and last year of the NDC implementation period (AEF Table 1).
     ndc_period: tuple[int, int] | None = None
+    # How the Party applies corresponding adjustments (2/CMA.3 annex paras 7-8): by the
+    # averaging approach (single-year NDC, para 7(a)) or annually along a trajectory or
+    # budget; and which year a block counts in: its first transfer's or its vintage.
+    ca_method: Literal["averaging", "trajectory", "budget"] = "trajectory"
+    ca_year: Literal["first-transfer", "vintage"] = "first-transfer"
 
     @model_validator(mode="after")
     def _period(self) -> PartyConfig:

@@ -24,6 +24,7 @@ from typing import Any
 from gateway import discrepancies as dq
 from gateway.audit.logstore import LogStore
 from gateway.config import load_config
+from gateway.core import discrepancy as dsc
 from gateway.core.decision_time import iso_ms
 from gateway.discrepancy_send import (
     USAGE,
@@ -235,7 +236,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     q.add_argument("--status", choices=("open", "acknowledged", "resolved"))
     q.add_argument("--code", help="what was found, e.g. REC-002 or DLV-001")
     q.add_argument("--registry", help="a registry involved, e.g. JPN01")
-    q.add_argument("--found-by", choices=("reconciliation", "decision", "delivery"))
+    q.add_argument("--found-by", choices=dsc.FOUND_BY)
     q.set_defaults(func=cmd_list)
 
     q = dsub.add_parser("show", help="one discrepancy and every audit entry about it")

@@ -35,6 +35,47 @@ Purpose = Literal["NDC", "OIMP", "IMP", "OP", "NDC and OIMP", "NDC and IMP", "ND
 FirstTransferDefinition = Literal[
     "First international transfer", "Authorisation", "Issuance", "Use or Cancellation"
 ]
+# CN-2026 sectors (AEF Table 2 "Sector(s)")
+Sector = Literal[
+    "Agriculture",
+    "Building and construction",
+    "Cross-sectoral mechanisms",
+    "Energy generation",
+    "Forestry and land use",
+    "Industrial processes",
+    "Transportation",
+    "Urban development",
+    "Waste management",
+]
+# CN-2026 activity types (AEF Table 2 "Activity type(s)"): the 22 of its 27 values our
+# sources name, spelled as CN-2026 spells them ("C02 usage" with a digit zero). The export
+# refuses any other value rather than guess.
+ActivityType = Literal[
+    "Afforestation",
+    "Biogas",
+    "Cement",
+    "C02 usage",
+    "Energy distribution",
+    "Energy Efficiency households",
+    "Energy Efficiency Industry",
+    "Energy Efficiency own generation",
+    "Energy Efficiency service",
+    "Energy Efficiency supply side",
+    "Fossil fuel switch",
+    "Hydro",
+    "Landfill gas",
+    "Methane avoidance",
+    "N2O",
+    "PFCs and SF6",
+    "Reforestation",
+    "Solar",
+    "Tidal",
+    "Transport",
+    "Waste",
+    "Wind",
+]
+# CN-2026 mitigation types (AEF Tables 3 and 4)
+MitigationType = Literal["Emission reductions", "Removals", "Emission reductions and removals"]
 # CN-2026 Table 26(b), cancellation subtypes
 CancellationSubtype = Literal[
     "Mandatory cancellation to deliver OMGE",

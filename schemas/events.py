@@ -16,6 +16,7 @@ from pydantic import Field
 from schemas._types import (
     AccountId,
     AccountType,
+    ActivityType,
     AuthorizationId,
     CancellationSubtype,
     CooperativeApproachId,
@@ -23,10 +24,12 @@ from schemas._types import (
     FirstTransferDefinition,
     IsoDate,
     JcmProjectId,
+    MitigationType,
     PartyCode,
     PositiveDecimalInt,
     Purpose,
     RegistryId,
+    Sector,
     SerialRange,
     SignedDecimal,
     Strict,
@@ -201,6 +204,26 @@ class Authorization(Strict):
     non_ghg_metric: str | None = Field(default=None, min_length=1, max_length=100)
     authorized_entity_ids: tuple[str, ...] = Field(default=(), max_length=1000)
     coverage: tuple[Coverage, ...] = Field(default=(), max_length=1000)
+    # AEF Table 2 (and Tables 3-4 for the mitigation type); the AEF export requires a sector
+    # and a mitigation type and refuses an authorization without them.
+    sectors: tuple[Sector, ...] = Field(default=(), max_length=9)
+    activity_types: tuple[ActivityType, ...] = Field(default=(), max_length=27)
+    mitigation_type: MitigationType | None = None
+    oimp_authorized: str | None = Field(default=None, min_length=1, max_length=300)
+
+
+class EntityAuthorized(Strict):
+    """An entity a Party authorized under a cooperative approach (AEF Table 5)."""
+
+    ca_id: CooperativeApproachId
+    authorizing_party: PartyCode
+    date: IsoDate
+    name: str = Field(min_length=1, max_length=300)
+    country_of_incorporation: PartyCode
+    identification_number: str = Field(min_length=1, max_length=100)
+    conditions: str | None = Field(default=None, max_length=4000)
+    change_and_revocation_conditions: str | None = Field(default=None, max_length=4000)
+    additional_information: str | None = Field(default=None, max_length=4000)
 
 
 class OpeningBlock(SerialRange):
@@ -338,6 +361,7 @@ _CATALOGUE: tuple[EventType, ...] = (
     EventType("cancellation", Cancellation, "proposal", ("registry",)),
     EventType("retirement", Retirement, "proposal", ("registry",)),
     EventType("authorization", Authorization, "notification", ("authorizing-authority",)),
+    EventType("entity.authorized", EntityAuthorized, "notification", ("authorizing-authority",)),
     EventType("holdings.opening", OpeningHoldings, "notification", ("registry",)),
     EventType("holdings.snapshot", HoldingsSnapshot, "notification", ("registry",)),
     EventType("inventory.emissions", InventoryEmissions, "notification", ("inventory-agency",)),

@@ -53,7 +53,7 @@ Publisher = Callable[[str, bytes, bytes], Awaitable[None]]
 #: The list's filters with a closed set of values.
 CHOICES = {
     "status": ("open", "acknowledged", "resolved"),
-    "found_by": ("reconciliation", "decision", "delivery"),
+    "found_by": dsc.FOUND_BY,
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from gateway.core.actions import first_transfer_rows
 from gateway.core.blocks import TERMINAL, Block, Range, intersect
 from gateway.core.model import Directory, Evaluation, Event, Finding
 from gateway.core.rules import FIRST_INTERNATIONAL, known_registries, move
@@ -28,6 +29,16 @@ FIRST_VINTAGE = 2021
 
 def auth_key(ca_id: str, authorization_id: str) -> str:
     return f"{ca_id}|{authorization_id}"
+
+
+def itmo_authorization(
+    state: LedgerState, block: Block, auth_id: str | None = None
+) -> dict[str, Any] | None:
+    """The authorization the units of ``block`` are ITMOs under: ``auth_id`` (a first
+    transfer happening now), else the one they were first transferred under; None when
+    they are not ITMOs."""
+    auth_id = auth_id or (block.authorization_id if block.first_transferred else None)
+    return state.get("authorizations", auth_key(block.ca_id, auth_id)) if auth_id else None
 
 
 def covering(
@@ -233,6 +244,7 @@ def authorization(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     record["first_transferred_qty"] = (current or {}).get("first_transferred_qty", "0")
     effects: list[Put] = []
     actions = ["Authorization"]
+    rows: list[dict[str, Any]] = []
     if p.status != "revoked" and triggers(record, "authorization"):
         # Units already issued become ITMOs now (their issuance came first).
         staged = LedgerState({"authorizations": {key: record}})
@@ -260,5 +272,20 @@ def authorization(event: Event, state: LedgerState, d: Directory) -> Evaluation:
                 int(record["first_transferred_qty"]) + sum(r.quantity for _, r in parts)
             )
             actions.append("First transfer")
+            rows = first_transfer_rows([(b, r, record) for b, r, _ in ft.pieces], "Authorization")
     effects.insert(0, Put("authorizations", key, record))
-    return Evaluation("recorded", effects=tuple(effects), actions=tuple(actions))
+    return Evaluation("recorded", effects=tuple(effects), actions=tuple(actions), a6=tuple(rows))
+
+
+def entity_authorized(event: Event, state: LedgerState, d: Directory) -> Evaluation:
+    """An authorized entity (AEF Table 5): recorded, with its data, for the Party's report."""
+    p = event.payload
+    assert isinstance(p, ev.EntityAuthorized)
+    findings: list[Finding] = []
+    if event.signer_principal != p.authorizing_party:
+        findings.append(
+            Finding("MSG-002", f"{event.signer_principal} cannot act for {p.authorizing_party}")
+        )
+    if p.authorizing_party not in d.ca_parties.get(p.ca_id, ()):
+        findings.append(Finding("A6-001", f"{p.authorizing_party} does not take part in {p.ca_id}"))
+    return Evaluation("discrepancy", tuple(findings)) if findings else Evaluation("recorded")

@@ -23,6 +23,10 @@ from gateway.core.ingest import RawInput
 from gateway.core.model import Evaluation, Event, Finding
 
 ENTRY_VERSION = 1
+#: Notifications whose content the reports need: their entry carries the event's data.
+RECORDS_DATA = frozenset(
+    {"authorization", "inventory.emissions", "summary.reported", "entity.authorized"}
+)
 
 
 def event_entry_id(source: str, event_id: str, sha256: str) -> str:
@@ -76,6 +80,12 @@ def decision_entry(
             "decided_at": decided_at,
         }
         | ({"note": evaluation.note} if evaluation.note else {})
+        | ({"a6": list(evaluation.a6)} if evaluation.a6 else {})
+        | (
+            {"data": event.payload.model_dump(mode="json")}
+            if event.name in RECORDS_DATA and evaluation.outcome == "recorded"
+            else {}
+        )
         | ({"transaction_id": transaction_id} if isinstance(transaction_id, str) else {})
         | ({"account": account} if account else {})
     )

@@ -32,8 +32,10 @@ Status = Literal["open", "acknowledged", "resolved"]
 Action = Literal["acknowledge", "resolve", "resolve-by-hand"]
 Severity = Literal["info", "warning", "error"]
 #: What found it: a reconciliation run, a decision on a notification whose checks failed (an
-#: act a registry completed on its own), or a message that could not be delivered.
-FoundBy = Literal["reconciliation", "decision", "delivery"]
+#: act a registry completed on its own), a message that could not be delivered, or a check
+#: of a Party's reported structured summary.
+FoundBy = Literal["reconciliation", "decision", "delivery", "summary"]
+FOUND_BY: tuple[FoundBy, ...] = ("reconciliation", "decision", "delivery", "summary")
 #: (ca_id, originating registry or "" when unknown, first serial, last serial)
 BlockRef = tuple[str, str, int, int]
 ENTRY_TYPE = "discrepancy"
@@ -157,7 +159,7 @@ def from_record(doc: Mapping[str, Any]) -> Discrepancy:
                 for b in doc["blocks"]
             ),
             first_seen=str(doc["first_seen"]),
-            found_by=_one_of(doc["found_by"], ("reconciliation", "decision", "delivery")),
+            found_by=_one_of(doc["found_by"], FOUND_BY),
             source_entry=str(doc.get("source_entry", "")),
             summary=str(doc.get("summary", "")),
             detail=dict(doc.get("detail") or {}),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.core.accounts import account_blocked, account_closed, account_opened
+from gateway.core.actions import first_transfer_rows, row
 from gateway.core.authz import (
     FIRST_VINTAGE,
     NDC_PURPOSES,
@@ -19,6 +20,8 @@ from gateway.core.authz import (
     auth_key,
     authorization,
     covering,
+    entity_authorized,
+    itmo_authorization,
     mark_new_blocks,
     triggers,
 )
@@ -141,7 +144,10 @@ def issuance(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     )
     effects += ft.counter_effects()
     actions = ("Issuance", "First transfer") if ft.pieces else ("Issuance",)
-    return Evaluation("accepted", effects=tuple(effects), actions=actions, quantity=qty)
+    rows = first_transfer_rows(ft.pieces, "Issuance", p.registry_id)
+    return Evaluation(
+        "accepted", effects=tuple(effects), actions=actions, quantity=qty, a6=tuple(rows)
+    )
 
 
 def _use_checks(
@@ -262,7 +268,40 @@ def _terminal(
     effects += ft.counter_effects()
     action = "Use" if kind == "retirement" else "Cancellation"
     actions = ("First transfer", action) if ft.pieces else (action,)
-    return Evaluation("accepted", effects=tuple(effects), actions=actions, quantity=qty)
+    rows = first_transfer_rows(ft.pieces, "Use or cancellation", p.registry_id)
+    rows += _terminal_rows(p, pieces, ft, state, d)
+    return Evaluation(
+        "accepted", effects=tuple(effects), actions=actions, quantity=qty, a6=tuple(rows)
+    )
+
+
+def _terminal_rows(
+    p: ev.Retirement | ev.Cancellation,
+    pieces: list[tuple[Block, Range]],
+    ft: FirstTransfers,
+    state: LedgerState,
+    d: Directory,
+) -> list[dict[str, Any]]:
+    """The use (by the using Party, for its NDC year) or cancellation of the ITMOs among
+    ``pieces``: units first transferred before, or by this very act."""
+    out: list[dict[str, Any]] = []
+    for block, part in pieces:
+        auth = itmo_authorization(state, block, ft.auth_for(part))
+        if auth is None:
+            continue
+        if isinstance(p, ev.Retirement):
+            out.append(
+                row("Use", block, part, auth, party=p.using_party, registry=p.registry_id,
+                    using_party=p.using_party, using_entity=p.using_entity_id,
+                    use_year=p.ndc_year)
+            )  # fmt: skip
+        else:
+            party = d.registry_party.get(p.registry_id, "")
+            out.append(
+                row("Cancellation", block, part, auth, party=party, registry=p.registry_id,
+                    subtype=p.subtype, using_party=party)
+            )  # fmt: skip
+    return out
 
 
 def retirement(event: Event, state: LedgerState, d: Directory) -> Evaluation:
@@ -379,6 +418,7 @@ EVALUATORS: dict[str, Callable[[Event, LedgerState, Directory], Evaluation]] = {
     "cancellation": cancellation,
     "jcm.issuance.decided": jc_decision,
     "authorization": authorization,
+    "entity.authorized": entity_authorized,
     "holdings.opening": opening_holdings,
     "holdings.snapshot": holdings_snapshot,
 }

@@ -49,6 +49,8 @@ class Evaluation:
     quantity: int = 0
     # A word on a decision that is neither a failed check nor an action (e.g. "waits").
     note: str = ""
+    # The Article 6 action rows the decision creates (gateway.core.actions).
+    a6: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gateway.core.actions import transfer_rows
 from gateway.core.authz import FirstTransfers, auth_key, covering, triggers
 from gateway.core.blocks import Block, Range, intersect, merge_ranges, overlapping_pairs
 from gateway.core.decision_time import iso_ms
@@ -143,7 +144,9 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         mirror = mirror_findings(ranges, parts, credited)
     if usable and early is not None and not mirror:
         # The acquiring registry answered first: settle the transfer now.
-        settled, more, notice = _settle(state, record, parts, early["answer"], early["reason_code"])
+        settled, more, notice, rows = _settle(
+            state, record, parts, early["answer"], early["reason_code"], d
+        )
         settled.append(Put("early_answers", key, {**early, "used_by": event.id}))
         return Evaluation(
             "accepted",
@@ -152,6 +155,7 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
             notices=(notice,),
             quantity=qty,
             note=f"settled by the acquiring registry's earlier answer ({early['answer']})",
+            a6=tuple(rows),
         )
     effects.append(Put("transfers", key, record))
     body = {
@@ -183,8 +187,10 @@ def _settle(
     parts: list[tuple[Block, Range]],
     answer: str,
     reason_code: int | None,
-) -> tuple[list[Put], tuple[str, ...], Notice]:
-    """The acquiring registry's answer applied to a transfer's parts (reserved or not yet)."""
+    d: Directory,
+) -> tuple[list[Put], tuple[str, ...], Notice, list[dict[str, Any]]]:
+    """The acquiring registry's answer applied to a transfer's parts (reserved or not yet),
+    and the Article 6 rows of an accepted one."""
     first = {
         Range(int(r["serial_start"]), int(r["serial_end"])): r["authorization_id"]
         for r in tx["first_transfer"]
@@ -213,10 +219,23 @@ def _settle(
         effects += ft.counter_effects()
         status = "completed"
         actions: tuple[str, ...] = ("Acquisition",)
+        itmos = []
+        for block, part in parts:
+            auth_id = first.get(part) or (
+                block.authorization_id if block.first_transferred else None
+            )
+            auth = state.get("authorizations", auth_key(block.ca_id, auth_id)) if auth_id else None
+            itmos.append((block, part, auth, part in first))
+        rows = transfer_rows(
+            itmos,
+            registry_party=d.registry_party,
+            source=tx["transferring"]["registry_id"],
+            target=acq["registry_id"],
+        )
     else:
         reserved = [(b, r) for b, r in parts if b.state == "reserved"]
         effects = move(reserved, const(state="held", reserved_by=None))
-        status, actions = "rejected", ()
+        status, actions, rows = "rejected", (), []
     key = f"{tx['ca_id']}|{tx['transaction_id']}"
     effects.append(
         Put(
@@ -233,7 +252,7 @@ def _settle(
             "reason_code": reason_code,
         },
     )
-    return effects, actions, notice
+    return effects, actions, notice, rows
 
 
 def _minus(a: Sequence[Range], b: Sequence[Range]) -> list[Range]:
@@ -346,13 +365,14 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
         mirror = mirror_findings(ranges, parts, p.credited)
         if mirror:
             return Evaluation("discrepancy", tuple(mirror))
-    effects, actions, notice = _settle(state, tx, parts, p.answer, p.reason_code)
+    effects, actions, notice, rows = _settle(state, tx, parts, p.answer, p.reason_code, d)
     return Evaluation(
         "recorded",
         effects=tuple(effects),
         actions=actions,
         notices=(notice,),
         quantity=quantity_of(ranges),
+        a6=tuple(rows),
     )
 
 

@@ -153,3 +153,32 @@ def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
     first = [b for b in pipe.state.blocks() if b.first_transferred]
     assert sum(b.quantity for b in first) == 2100
     assert {b.origin for b in first} == {"MNG01"}
+
+
+def test_article6_rows_are_written_when_units_move(pipe: MemoryPipeline) -> None:
+    """The AEF action rows of the scenario: a first transfer only when the acquiring
+    registry accepts (never for the rejected or timed-out proposals), the acquisition on
+    the other side, a use for Japan's NDC year, a later transfer back; nothing for units
+    that are not ITMOs (Indonesia's approach has no authorization)."""
+    for step in load_steps(pipe.world):
+        if not step.awaits:
+            pipe.publish(step.topic, step.key, step.value)
+    pipe.fire_timers(pipe.ts + 10**9)
+    rows = [
+        (r["action"], r["party"], r["registry"], r["first"], r["last"], r["use_year"])
+        for v in pipe.audit.values()
+        for r in json.loads(v).get("a6", ())
+    ]
+    assert sorted(rows) == sorted(
+        [
+            ("First transfer", "MNG", "MNG01", "1", "2000", None),
+            ("Acquisition", "JPN", "JPN01", "1", "2000", None),
+            ("Use", "JPN", "JPN01", "1", "1000", 2025),
+            ("Transfer", "JPN", "JPN01", "1901", "2000", None),
+            ("Acquisition", "MNG", "MNG01", "1901", "2000", None),
+            ("First transfer", "MNG", "MNG01", "2401", "2500", None),
+            ("Acquisition", "JPN", "JPN01", "2401", "2500", None),
+        ]
+    )
+    auth = next(json.loads(v) for v in pipe.audit.values() if b'"a6gw.authorization.v1"' in v)
+    assert auth["data"]["sectors"] == ["Energy generation"]  # recorded with its content
