@@ -94,7 +94,7 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
             value = signed_event(
                 key,
                 key_id=world.key_id(signer),
-                source=signer,
+                source=world.principal(signer),
                 name=raw["type"],
                 event_id=event_id,
                 data=raw["data"],
@@ -107,7 +107,7 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
                 raw.get("key", event_id).encode(),
                 value,
                 expect,
-                signer if authentic else None,
+                world.principal(signer) if authentic else None,
                 event_id if authentic else None,
             )
         steps.append(step)

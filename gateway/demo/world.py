@@ -45,6 +45,19 @@ SIGNERS = {
     "JC-JPN-IDN": ("JC-JPN-IDN-2026", "jc-secretariat"),
     "a6gw-demo": ("a6gw-demo-2026", "gateway"),
     "ops-1": ("ops-1-2026", "operator"),  # the gateway's operator: discrepancy commands
+    # Each Party's inventory agency (its principal is the Party: it publishes on the Party's
+    # inventory topic): emissions covered by the NDC and the reported summary rows.
+    "JPN-GHGI": ("JPN-GHGI-2026", "inventory-agency"),
+    "MNG-GHGI": ("MNG-GHGI-2026", "inventory-agency"),
+    "IDN-GHGI": ("IDN-GHGI-2026", "inventory-agency"),
+}
+#: Signers whose principal is not their name.
+PRINCIPALS = {"JPN-GHGI": "JPN", "MNG-GHGI": "MNG", "IDN-GHGI": "IDN"}
+#: How each demo Party applies corresponding adjustments (2/CMA.3 annex paras 7-8).
+CA_METHODS = {
+    "JPN": {"ca_method": "trajectory", "ca_year": "first-transfer"},
+    "MNG": {"ca_method": "averaging", "ca_year": "first-transfer"},
+    "IDN": {"ca_method": "budget", "ca_year": "vintage"},
 }
 GATEWAY_ID = "a6gw-demo"
 LOG_ORIGIN = "a6gw.demo/audit"
@@ -56,8 +69,12 @@ class World:
     config_path: Path
     keys: dict[str, Ed25519PrivateKey]
 
-    def key_id(self, principal: str) -> str:
-        return SIGNERS[principal][0]
+    def key_id(self, signer: str) -> str:
+        return SIGNERS[signer][0]
+
+    def principal(self, signer: str) -> str:
+        """Who ``signer`` acts for (the envelope's source)."""
+        return PRINCIPALS.get(signer, signer)
 
 
 def _load_or_make(path: Path) -> Ed25519PrivateKey:
@@ -99,7 +116,10 @@ def write_world(
             "check_interval_s": 1.0,
             "stall_s": 10.0,
         },
-        "parties": [{"code": c, "name": n, "ndc_period": [2021, 2030]} for c, n in PARTIES.items()],
+        "parties": [
+            {"code": c, "name": n, "ndc_period": [2021, 2030], **CA_METHODS[c]}
+            for c, n in PARTIES.items()
+        ],
         "registries": [{"id": r, "party": p, "transport": "kafka"} for r, p in REGISTRIES.items()],
         "cooperative_approaches": [
             {"id": ca, "title": t, "parties": list(ps), "joint_committee": jc}
@@ -111,7 +131,7 @@ def write_world(
             {
                 "key_id": kid,
                 "public_key": public_key_b64(keys[p].public_key()),
-                "principal": p,
+                "principal": PRINCIPALS.get(p, p),
                 "role": role,
                 "valid_from": "2026-01-01T00:00:00Z",
                 "valid_to": "2031-01-01T00:00:00Z",

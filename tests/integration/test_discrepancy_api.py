@@ -31,6 +31,7 @@ import pytest
 import yaml
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -237,9 +238,25 @@ def recorded(env: Env) -> Iterator[tuple[str, Recorder]]:
 
 
 @pytest.fixture(scope="module")
-def topic(kafka_bootstrap: str) -> str:
+def topic(kafka_bootstrap: str) -> Iterator[str]:
+    """The gateway's command topic on the session broker, deleted afterwards: a worker
+    started later on the same broker must not find these commands waiting for it."""
     asyncio.run(create_topics(kafka_bootstrap, {COMMANDS_TOPIC: PARTITIONS}))
-    return COMMANDS_TOPIC
+    yield COMMANDS_TOPIC
+    asyncio.run(_delete_topic(kafka_bootstrap, COMMANDS_TOPIC))
+
+
+async def _delete_topic(bootstrap: str, name: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([name])
+        for _ in range(100):  # deletion completes asynchronously
+            if name not in await admin.list_topics():
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="module")
