@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 from gateway import __version__
+from gateway.aef_cli import add_parser as add_aef_parser
 from gateway.api.cli import add_parsers as add_api_parsers
 from gateway.api.cli import add_verify_api_args
 from gateway.discrepancy_cli import add_parser as add_discrepancy_parser
 from gateway.errors import GatewayError
+from gateway.summary_cli import add_parser as add_summary_parser
 
 EPILOG = """\
 examples:
@@ -326,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="do not record the run")
     p.set_defaults(func=cmd_reconcile)
     add_discrepancy_parser(sub)
+    add_aef_parser(sub)
+    add_summary_parser(sub)
 
     p = sub.add_parser("checks", help="print the catalogue of coded checks")
     p.add_argument("--json", action="store_true", help="as JSON")

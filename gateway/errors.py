@@ -13,6 +13,8 @@ translated at the boundary that meets them, always with ``raise ... from exc``::
     ├── BrokerError                   KAFKA-*     the local broker could not be fetched/started
     ├── WorkerError                   WORKER-*    the worker process or its consumer failed
     ├── ReconciliationError           RECON-*     a reconciliation run could not get its inputs
+    ├── AefError                      A6-AEF-*    an AEF export refused (missing or unknown value,
+    │                                             holdings that do not roll forward)
     └── RegistryError                 REG-*       a partner registry failed (connectors)
 """
 
@@ -85,3 +87,10 @@ class ReconciliationError(GatewayError):
     """A reconciliation run could not obtain or use a registry's snapshot."""
 
     code = "RECON-001"
+
+
+class AefError(GatewayError):
+    """An AEF export was refused: a required value is missing, a value is outside its
+    controlled vocabulary, or the holdings do not roll forward (codes in gateway.core.aef)."""
+
+    code = "A6-AEF-000"

@@ -3,8 +3,10 @@
 Codes follow the groups of the Kyoto data exchange standards as the domain brief (§d) sets
 them out: MSG message integrity, ACC accounts, BLK unit blocks, QTY quantities, A6 Article 6
 accounting, AEF reporting, JCM the Joint Crediting Mechanism, RCN reconciliation; plus the
-gateway's own AUT (authorization versions), OPN (opening holdings) and TRN (the transfer
-lifecycle). A code never changes meaning once released.
+gateway's own AUT (authorization versions), OPN (opening holdings), TRN (the transfer
+lifecycle) and CTF (a Party's reported structured summary, CTF Table 4, checked against the
+log by ``a6gw summary --check``: :mod:`gateway.core.summary_check`). A code never changes
+meaning once released.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class Check:
 def _na(code: str, rule: str, source: str, reason: str) -> Check:
     return Check(code, rule, "-", source, "not applicable", reason)
 
+
+#: Why the CTF checks are not per-input checks: they run over the log, on demand.
+_CTF = (
+    "a check of a Party's reported structured summary (a6gw summary --check), "
+    "not of registry events"
+)
 
 CATALOGUE: tuple[Check, ...] = (
     Check(
@@ -264,6 +272,30 @@ CATALOGUE: tuple[Check, ...] = (
         "submissions are keyed by Party, year and version",
         "aef-v2 README",
         "a rule of the AEF export, not of registry events",
+    ),
+    _na(
+        "CTF-001",
+        "a reported structured-summary row (R7-R14) equals the one the log implies",
+        "decision 5/CMA.3 CTF Table 4; 2/CMA.3 annex para 23(c)-(f), 23(k)(i)",
+        _CTF,
+    ),
+    _na(
+        "CTF-002",
+        "no row is reported that the log cannot support (R14 without an inventory figure)",
+        "CTF Table 4 rows 5 and 14; domain brief I-INV-1",
+        _CTF,
+    ),
+    _na(
+        "CTF-003",
+        "a row the log makes non-zero is not reported as not applicable",
+        "decision 5/CMA.3 CTF Table 4",
+        _CTF,
+    ),
+    _na(
+        "CTF-004",
+        "units a Party used have a recorded first transfer (or came in as first transferred)",
+        "2/CMA.3 annex para 2; domain brief I-A6-7",
+        _CTF,
     ),
     Check(
         "JCM-001",

@@ -1,0 +1,163 @@
+"""``a6gw aef export``: a Party's Agreed Electronic Format for one year, from the audit log.
+
+Reads every entry of the config's audit store, checks that the Party's ITMO holdings roll
+forward (I-AEF-1: last year's holdings + what came in - what went out = this year's, per
+cooperative approach, authorization and vintage), and only then writes the five tables
+(:mod:`gateway.core.aef`) as CSV files, one JSON document or one XLSX workbook
+(:mod:`gateway.core.aef_write`).
+
+Exit codes: 0 written; 1 refused (the holdings do not roll forward, or a coded refusal of
+the export: a required value missing, a value outside its controlled vocabulary, ...);
+2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.audit.open import open_store
+from gateway.config import LoadedConfig, load_config
+from gateway.core.aef import Aef, build
+from gateway.core.aef_rollforward import RollForward, require, roll_forward
+from gateway.core.aef_vocab import BAD_PARAMETER, CARP_FIELDS, FIELDS, TABLES
+from gateway.core.aef_write import FORMATS, write
+from gateway.errors import AefError
+
+Say = Callable[[str], None]
+
+DESCRIPTION = """\
+Write a Party's Agreed Electronic Format (AEF, current "V2") for one reported year, from
+the audit log alone:
+
+  Table 1 Submission           Party, version, reported year, date of submission, and the
+                               NDC implementation period (parties[].ndc_period in the config)
+  Table 2 Authorizations       the Party's authorizations dated up to 31 December, each in
+                               its latest version so dated (revoked ones too)
+  Table 3 Actions              the Party's Article 6 actions decided in the year (UTC): first
+                               transfers, transfers, acquisitions, uses, cancellations
+  Table 4 Holdings             the ITMOs in the Party's registries at 31 December
+                               23:59:59.999 UTC, one row per block
+  Table 5 Authorized entities  the entities the Party authorized up to 31 December
+
+Fields the CARP populates are never written (their columns are left out):
+{carp}
+
+Before writing, the holdings must roll forward per (cooperative approach, authorization,
+vintage): holdings(Y-1) + acquisitions + first transfers that stay + ITMOs brought in by
+opening holdings - transfers out - uses - cancellations = holdings(Y). If they do not, or
+a value is missing or outside its CN-2026 controlled vocabulary, nothing is written and the
+command exits 1 with the coded error.
+"""
+
+
+def today_utc() -> str:
+    return datetime.now(UTC).strftime("%d/%m/%Y")
+
+
+def export(
+    lc: LoadedConfig,
+    entries: Iterable[dict[str, Any]],
+    *,
+    party: str,
+    year: int,
+    submitted: str,
+    version: str = "1.0",
+) -> tuple[RollForward, Aef]:
+    """The roll-forward (required to pass) and the AEF of ``party`` for ``year``.
+
+    :raises AefError: when the holdings do not roll forward, or the export is refused.
+    """
+    config = next((p for p in lc.config.parties if p.code == party), None)
+    if config is None:
+        raise AefError(f"no party {party!r} in the config", code=BAD_PARAMETER)
+    registries = {r.id for r in lc.config.registries if r.party == party}
+    log = list(entries)
+    rf = require(roll_forward(log, party, year, registries))
+    aef = build(
+        log,
+        party=party,
+        year=year,
+        registries=registries,
+        ndc_period=config.ndc_period,
+        submitted=submitted,
+        version=version,
+    )
+    return rf, aef
+
+
+def write_files(out: Path, files: dict[str, bytes]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        path = out / name
+        path.write_bytes(data)
+        written.append(path)
+    return written
+
+
+def summary(rf: RollForward, aef: Aef, written: list[Path]) -> str:
+    lines = [f"AEF of {aef.party} for {aef.reported_year}, version {aef.version}"]
+    lines += [f"  Table {n} {t}: {len(aef.tables[t])} rows" for n, t in enumerate(TABLES, 1)]
+    lines.append(f"roll-forward (I-AEF-1): {len(rf.lines)} keys, all consistent")
+    lines += [f"  {line.text()}" for line in rf.lines]
+    lines.append("wrote:")
+    lines += [f"  {p} ({p.stat().st_size} bytes)" for p in written]
+    return "\n".join(lines)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    lc = load_config(Path(args.config))
+    store = open_store(lc.audit_store())
+    try:
+        entries = [json.loads(raw) for raw in store.entries()]
+    finally:
+        store.close()
+    submitted = args.date or today_utc()
+    try:
+        rf, aef = export(
+            lc, entries, party=args.party, year=args.year, submitted=submitted, version=args.version
+        )
+    except AefError as exc:
+        print(f"a6gw: refused: {exc}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return 1
+    written = write_files(Path(args.out), write(aef, args.format))
+    print(summary(rf, aef, written))
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    carp = "\n".join(f"  - {f}" for f in sorted(CARP_FIELDS))
+    p = sub.add_parser(
+        "aef",
+        help="the Agreed Electronic Format (AEF V2) of a Party for a year, from the audit log",
+        description=DESCRIPTION.format(carp=carp),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    asub = p.add_subparsers(dest="aef_command", metavar="ACTION", required=True)
+    counts = ", ".join(f"{t} {len(FIELDS[t])}" for t in TABLES)
+    e = asub.add_parser(
+        "export",
+        help="check the roll-forward, then write the five tables",
+        description=DESCRIPTION.format(carp=carp) + f"\nFields written: {counts}.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    e.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    e.add_argument("--party", required=True, help="the reporting Party (alpha-3), e.g. JPN")
+    e.add_argument("--year", required=True, type=int, help="the reported year, e.g. 2025")
+    e.add_argument(
+        "--format",
+        required=True,
+        choices=FORMATS,
+        help="csv (one file per table), json (one document) or xlsx (a sheet per table)",
+    )
+    e.add_argument("--out", required=True, metavar="DIR", help="folder to write the files to")
+    e.add_argument("--version", default="1.0", help="the submission's version X.Y (default 1.0)")
+    e.add_argument("--date", help="date of submission dd/mm/yyyy (default: today, UTC)")
+    e.set_defaults(func=cmd_export)
