@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,16 @@ def test_demo_exits_0_with_summary_and_a_verifying_bundle(tmp_path: Path) -> Non
     err = result.stderr
     assert "1 refused as it should be (REC-102)" in err
     assert "totals-inconsistent → completed-with-manual-intervention" in err
+    # Article 6 reporting: Mongolia's wrong row 7 is a discrepancy naming its blocks; every
+    # Party's AEF is written in the three formats after its holdings roll forward.
+    assert "MNG 2026 R7: reported 2000, computed 2100" in err
+    assert "CA0001:MNG01:2401-2500" in err
+    year = datetime.now(UTC).year
+    for party in ("JPN", "MNG", "IDN"):
+        assert f"AEF {party} {year}" in err
+        written = sorted(p.name for p in (tmp_path / "demo" / "aef" / party).iterdir())
+        assert f"aef-{party}-{year}-v1.0.xlsx" in written, written
+        assert f"aef-{party}-{year}-v1.0-table3-actions.csv" in written, written
     assert "IDN01 over HTTPS: 5 events posted to the ingress" in result.stderr + out
     for text in ("bad-forged", "MSG-003", "BLK-004,JCM-002", "First transfer", "Holdings"):
         assert text in out
