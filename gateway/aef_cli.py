@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gateway.audit.open import open_store
-from gateway.config import LoadedConfig, load_config
+from gateway.config import LoadedConfig, PartyConfig, load_config
 from gateway.core.aef import Aef, build
 from gateway.core.aef_rollforward import RollForward, require, roll_forward
 from gateway.core.aef_vocab import BAD_PARAMETER, CARP_FIELDS, FIELDS, TABLES
@@ -60,6 +60,34 @@ def today_utc() -> str:
     return datetime.now(UTC).strftime("%d/%m/%Y")
 
 
+def export_party(
+    party: PartyConfig,
+    registries: Collection[str],
+    entries: Iterable[dict[str, Any]],
+    *,
+    year: int,
+    submitted: str,
+    version: str = "1.0",
+) -> tuple[RollForward, Aef]:
+    """The roll-forward (required to pass) and the AEF of ``party`` (its ITMO registries
+    ``registries``) for ``year``: pure, over entries already read.
+
+    :raises AefError: when the holdings do not roll forward, or the export is refused.
+    """
+    log = list(entries)
+    rf = require(roll_forward(log, party.code, year, registries))
+    aef = build(
+        log,
+        party=party.code,
+        year=year,
+        registries=registries,
+        ndc_period=party.ndc_period,
+        submitted=submitted,
+        version=version,
+    )
+    return rf, aef
+
+
 def export(
     lc: LoadedConfig,
     entries: Iterable[dict[str, Any]],
@@ -69,26 +97,17 @@ def export(
     submitted: str,
     version: str = "1.0",
 ) -> tuple[RollForward, Aef]:
-    """The roll-forward (required to pass) and the AEF of ``party`` for ``year``.
+    """:func:`export_party` for the Party ``party`` of the config and its registries.
 
-    :raises AefError: when the holdings do not roll forward, or the export is refused.
+    :raises AefError: (A6-AEF-004) no such Party in the config; as :func:`export_party`.
     """
     config = next((p for p in lc.config.parties if p.code == party), None)
     if config is None:
         raise AefError(f"no party {party!r} in the config", code=BAD_PARAMETER)
     registries = {r.id for r in lc.config.registries if r.party == party}
-    log = list(entries)
-    rf = require(roll_forward(log, party, year, registries))
-    aef = build(
-        log,
-        party=party,
-        year=year,
-        registries=registries,
-        ndc_period=config.ndc_period,
-        submitted=submitted,
-        version=version,
+    return export_party(
+        config, registries, entries, year=year, submitted=submitted, version=version
     )
-    return rf, aef
 
 
 def write_files(out: Path, files: dict[str, bytes]) -> list[Path]:

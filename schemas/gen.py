@@ -21,7 +21,7 @@ OPENAPI_DIR = Path(__file__).resolve().parent / "openapi"
 
 def render_openapi() -> dict[str, str]:
     """Return ``{file name: JSON text}`` for every HTTPS API's OpenAPI document."""
-    from gateway.api.models import openapi
+    from gateway.api.openapi import openapi
 
     return {"audit-api.openapi.json": json.dumps(openapi(), indent=2, sort_keys=True) + "\n"}
 

@@ -54,15 +54,16 @@ def cmd_api(args: argparse.Namespace) -> int:
     lc: LoadedConfig = load_config(Path(args.config))
     cfg = lc.config
     store = open_store(lc.audit_store())
-    parties: dict[str, tuple[str, ...]] = {}
+    sources: dict[str, tuple[str, ...]] = {}  # Party code: its registries
     for reg in cfg.registries:
-        parties[reg.party] = (*parties.get(reg.party, ()), reg.id)
+        sources[reg.party] = (*sources.get(reg.party, ()), reg.id)
     verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
     publisher = None if args.read_only else KafkaPublisher(cfg.kafka.bootstrap)
     api = AuditAPI(
         store,
         verifiers,
-        parties,
+        sources,
+        parties={p.code: p for p in cfg.parties},
         publisher=publisher,
         trust=lc.load_trust(),
         max_command_bytes=cfg.limits.max_message_bytes,
@@ -137,7 +138,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "api",
         help="serve the auditors' HTTPS API",
         description="Serve checkpoints, entries, search, inclusion and consistency proofs, "
-        "chains of custody, discrepancies and reconciliation runs over HTTPS. Clients "
+        "chains of custody, discrepancies, reconciliation runs, and each Party's structured "
+        "summary and AEF over HTTPS. Clients "
         "authenticate with a client certificate (common name listed in api.clients) or a "
         "bearer token (api.token_sha256). POST /v1/discrepancies/{id}/commands takes an "
         "operator's signed command, checks it against the trust file and puts it on "

@@ -66,8 +66,12 @@ class AuditClient:
     def close(self) -> None:
         self._http.close()
 
-    def get(self, path: str, **params: Any) -> dict[str, Any]:
-        """:raises GatewayError: API-HTTP on transport errors, API-<status> on error answers."""
+    def fetch(self, path: str, **params: Any) -> httpx.Response:
+        """A 200 answer to GET (``None`` params left out).
+
+        :raises GatewayError: API-HTTP on transport errors.
+        :raises ApiProblem: (API-<status>) on error answers, with the problem's code.
+        """
         try:
             response = self._http.get(
                 path, params={k: v for k, v in params.items() if v is not None}
@@ -76,13 +80,21 @@ class AuditClient:
             raise GatewayError(f"GET {path}: {exc}", code="API-HTTP") from exc
         if response.status_code != 200:
             try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
-                detail = response.text
-            raise GatewayError(
-                f"GET {path}: {response.status_code} {detail}", code=f"API-{response.status_code}"
+                doc = response.json()
+                detail, code = str(doc.get("detail", response.text)), str(doc.get("code", ""))
+            except (ValueError, AttributeError):
+                detail, code = response.text, ""
+            raise ApiProblem(
+                f"GET {path}: {response.status_code} {detail}",
+                status=response.status_code,
+                problem_code=code or f"API-{response.status_code}",
+                detail=detail,
             )
-        data: dict[str, Any] = response.json()
+        return response
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        """The JSON of a 200 answer; raises as :meth:`fetch`."""
+        data: dict[str, Any] = self.fetch(path, **params).json()
         return data
 
     def post(self, path: str, body: bytes) -> dict[str, Any]:
@@ -146,6 +158,31 @@ class AuditClient:
         :raises ApiProblem: when the API refuses it (e.g. 401 MSG-003, 404 REC-101).
         """
         return self.post(f"/v1/discrepancies/{discrepancy_id}/commands", body)
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def summary(self, party: str, year: int | None = None) -> dict[str, Any]:
+        """The Party's structured summary per year (every year with data when ``year`` is
+        None): rows, drill-down, reported rows, findings."""
+        return self.get("/v1/summary", party=party, year=year)
+
+    def aef(
+        self,
+        party: str,
+        year: int,
+        fmt: str = "json",
+        *,
+        version: str | None = None,
+        date: str | None = None,
+    ) -> bytes:
+        """The AEF's bytes: the JSON document, a zip of the CSV files, or the workbook.
+
+        :raises ApiProblem: e.g. 409 A6-AEF-003 when the holdings do not roll forward.
+        """
+        found = self.fetch(
+            "/v1/aef", party=party, year=year, format=fmt, version=version, date=date
+        )
+        return found.content
 
     def find_entry(self, entry_id: str) -> dict[str, Any] | None:
         """The entry with that id, or None while the log does not have it."""

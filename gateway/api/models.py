@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.api.reporting import XLSX, ZIP, AefOut, SummaryOut
 
 
 class _Model(BaseModel):
@@ -187,12 +188,16 @@ class Route:
     body: str | None = None  # what the request body is (for methods that take one)
     status: int = 200
     errors: tuple[int, ...] = (400, 401, 404)
+    media: tuple[str, ...] = ()  # other content types the answer may have (files)
 
 
 ERRORS = {
-    400: "a malformed request",
+    400: "a malformed request (API-REQUEST; CTF-102 a year outside the NDC period; A6-AEF-004 "
+    "a version or date of submission that is not X.Y or dd/mm/yyyy)",
     401: "no valid client certificate or token",
-    404: "no such entry, tree size, discrepancy or run",
+    404: "no such entry, tree size, discrepancy, run or Party (API-PARTY)",
+    409: "the log or the config does not allow the answer: an AEF refused (A6-AEF-003 no "
+    "roll-forward, A6-AEF-00x), a row that cannot be read (CTF-103), no NDC period (CTF-101)",
     413: "the body is larger than limits.max_message_bytes (MSG-008)",
     422: "an envelope that is not a valid discrepancy command (MSG-001)",
     503: "commands are not accepted: no Kafka producer (API-READONLY), or the broker did "
@@ -206,6 +211,7 @@ PAGING = (
 )
 SIZE = Param("size", "tree size (default: the latest checkpoint's)", "integer")
 DISCREPANCY = Param("discrepancy_id", "discrepancy id (dsc-…)", where="path", required=True)
+PARTY = Param("party", "a Party code of the config, e.g. JPN", required=True)
 
 SEARCH_PARAMS: tuple[Param, ...] = (
     Param("event", "event id of the input"),
@@ -312,76 +318,32 @@ ROUTES: tuple[Route, ...] = (
         RunDetail,
         (Param("run_id", "run id (rec-…)", where="path", required=True),),
     ),
+    Route(
+        "/v1/summary",
+        "summary",
+        "A Party's structured summary (CTF Table 4 rows 5, 7-14) per year, the blocks behind "
+        "each row, and its check against the rows the Party reported (not recorded)",
+        SummaryOut,
+        (
+            PARTY,
+            Param("year", "a year of the NDC period (default: up to the latest data)", "integer"),
+        ),
+        errors=(400, 401, 404, 409),
+    ),
+    Route(
+        "/v1/aef",
+        "aef",
+        "A Party's AEF for a year, once its holdings roll forward: the JSON document, a zip "
+        "of the five CSV files, or the XLSX workbook (attachments)",
+        AefOut,
+        (
+            PARTY,
+            Param("year", "the reported year", "integer", required=True),
+            Param("format", f"json (default: the document), csv ({ZIP}) or xlsx ({XLSX})"),
+            Param("version", "the submission's version X.Y (default 1.0)"),
+            Param("date", "date of submission dd/mm/yyyy (default: today, UTC)"),
+        ),
+        errors=(400, 401, 404, 409),
+        media=(ZIP, XLSX),
+    ),
 )
-
-
-def openapi() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the routes above (checked in under schemas/openapi)."""
-    models = {r.response for r in ROUTES} | {Problem}
-    components: dict[str, Any] = {}
-    for model in sorted(models, key=lambda m: m.__name__):
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(schema.pop("$defs", {}))
-        components[model.__name__] = schema
-    problem = {"$ref": "#/components/schemas/Problem"}
-    paths: dict[str, Any] = {}
-    for r in ROUTES:
-        errors = {
-            str(status): {
-                "description": ERRORS[status],
-                "content": {"application/problem+json": {"schema": problem}},
-            }
-            for status in r.errors
-        }
-        parameters = [
-            {
-                "name": p.name,
-                "in": p.where,
-                "required": p.required or p.where == "path",
-                "description": p.description,
-                "schema": {"type": p.kind},
-            }
-            for p in r.params
-        ]
-        ok = {"$ref": f"#/components/schemas/{r.response.__name__}"}
-        operation: dict[str, Any] = {
-            "operationId": r.name,
-            "summary": r.summary,
-            "parameters": parameters,
-            "responses": {
-                str(r.status): {
-                    "description": HTTPStatus(r.status).phrase,
-                    "content": {"application/json": {"schema": ok}},
-                },
-                **errors,
-            },
-        }
-        if r.body is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "description": r.body,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        paths.setdefault(r.path, {})[r.method] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "a6gw auditors' API",
-            "version": "1",
-            "description": "Access to the audit log: checkpoints, entries, search, "
-            "inclusion and consistency proofs (RFC 9162), chains of custody. Every answer "
-            "can be checked against the signed checkpoint; `a6gw verify --api` does so. "
-            "Discrepancies and reconciliation runs as the log has them; the one write: an "
-            "operator's signed discrepancy command, checked, then put on Kafka.",
-        },
-        "servers": [{"url": "https://127.0.0.1:8443"}],
-        "security": [{"clientCertificate": []}, {"bearerToken": []}],
-        "paths": paths,
-        "components": {
-            "schemas": components,
-            "securitySchemes": {
-                "clientCertificate": {"type": "mutualTLS"},
-                "bearerToken": {"type": "http", "scheme": "bearer"},
-            },
-        },
-    }

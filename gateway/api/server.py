@@ -6,7 +6,8 @@ discrepancies and runs folded from their entries) and the answers are the models
 *published* checkpoint, so a client can check it against that signed note (``a6gw verify
 --api`` does). The one write, an operator's signed discrepancy command, is checked as the
 worker will check it and then published to Kafka (:mod:`gateway.api.oversight`); without a
-publisher the API is read-only.
+publisher the API is read-only. A Party's structured summary and AEF are computed from
+the log by :mod:`gateway.api.reporting`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from gateway.api import oversight
+from gateway.api import oversight, reporting
 from gateway.api.models import (
     CheckpointOut,
     CommandAccepted,
@@ -43,7 +44,7 @@ from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.search import TERMS, Query, parse_itmo
-from gateway.config import Trust
+from gateway.config import PartyConfig, Trust
 from gateway.core.oversight import COMMANDS_TOPIC, command_entry_id
 from gateway.discrepancies import is_known
 from gateway.errors import AuditError, GatewayError, VerificationError
@@ -57,6 +58,7 @@ STATUS = {
     "REC-101": 404,
     "API-READONLY": 503,
     "API-PUBLISH": 503,
+    **reporting.STATUS,
 }
 
 
@@ -86,6 +88,7 @@ class AuditAPI:
     store: LogStore
     verifiers: Sequence[Verifier]
     party_sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    parties: Mapping[str, PartyConfig] = field(default_factory=dict)  # for the reporting routes
     # Commands: checked against the trust file, then published; None: read-only.
     publisher: oversight.Publisher | None = None
     trust: Trust | None = None
@@ -315,6 +318,9 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
     app.router.add_post("/v1/discrepancies/{discrepancy_id}/commands", wrap(api.post_command, 202))
     app.router.add_get("/v1/reconciliations", wrap(api.list_runs))
     app.router.add_get("/v1/reconciliations/{run_id}", wrap(api.get_run))
+    reports = reporting.Reporting(api.store, api.parties, api.party_sources)
+    app.router.add_get("/v1/summary", wrap(reports.get_summary))
+    app.router.add_get("/v1/aef", reports.get_aef)
     return app
 
 

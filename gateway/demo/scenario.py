@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -50,8 +51,23 @@ def default_scenario() -> Path:
     return Path(__file__).resolve().parent / "scenario.yaml"
 
 
+def with_years(value: Any, year: int) -> Any:
+    """``value`` with every ``"$YEAR"`` (the year the scenario runs in) and ``"$YEAR-1"``
+    replaced by that year, as an integer."""
+    if value == "$YEAR":
+        return year
+    if value == "$YEAR-1":
+        return year - 1
+    if isinstance(value, dict):
+        return {k: with_years(v, year) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_years(v, year) for v in value]
+    return value
+
+
 def load_steps(world: World, path: Path | None = None, *, time: str | None = None) -> list[Step]:
     """Build the publishable steps. ``time`` fixes every event's timestamp (for tests)."""
+    year = int(time[:4]) if time else datetime.now(UTC).year
     path = path or default_scenario()
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -97,7 +113,7 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
                 source=world.principal(signer),
                 name=raw["type"],
                 event_id=event_id,
-                data=raw["data"],
+                data=with_years(raw["data"], year),
                 time=when,
             )
             authentic = not raw.get("forge") and expect.outcome != "dead-lettered"

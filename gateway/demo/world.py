@@ -56,8 +56,8 @@ PRINCIPALS = {"JPN-GHGI": "JPN", "MNG-GHGI": "MNG", "IDN-GHGI": "IDN"}
 #: How each demo Party applies corresponding adjustments (2/CMA.3 annex paras 7-8).
 CA_METHODS = {
     "JPN": {"ca_method": "trajectory", "ca_year": "first-transfer"},
-    "MNG": {"ca_method": "averaging", "ca_year": "first-transfer"},
-    "IDN": {"ca_method": "budget", "ca_year": "vintage"},
+    "MNG": {"ca_method": "budget", "ca_year": "first-transfer"},
+    "IDN": {"ca_method": "averaging", "ca_year": "vintage"},
 }
 GATEWAY_ID = "a6gw-demo"
 LOG_ORIGIN = "a6gw.demo/audit"

@@ -1,0 +1,359 @@
+"""The reporting routes: a Party's structured summary and its AEF, computed from the log.
+
+``GET /v1/summary`` answers what ``a6gw summary --check --json`` prints (the rows of CTF
+Table 4 rows 5 and 7-14 per year, the rows the Party reported, the check's findings; the
+check is not recorded), each block and inventory figure with the leaf index of its entry
+so that an auditor can prove it included (``/v1/proofs/inclusion?index=``). ``GET
+/v1/aef`` answers what ``a6gw aef export`` writes, once the Party's holdings roll forward:
+the JSON document, a zip of the five CSV files, or the XLSX workbook.
+
+Both call the pure functions of the commands (:mod:`gateway.summary_cli`,
+:func:`gateway.aef_cli.export_party`) over the entries of the store, read whole for every
+request (see :meth:`Reporting.entries`). The response models live here rather than in
+:mod:`gateway.api.models`, which imports them for its route table.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.aef_cli import export_party, today_utc
+from gateway.audit.logstore import LogStore
+from gateway.config import PartyConfig
+from gateway.core import aef_vocab as v
+from gateway.core import summary as sm
+from gateway.core import summary_check as sc
+from gateway.core import summary_log as sl
+from gateway.core.aef import Aef
+from gateway.core.aef_write import FORMATS, write
+from gateway.errors import AuditError
+from gateway.summary_cli import LABELS, YearResult, method_of, results
+
+__all__ = [
+    "STATUS",
+    "XLSX",
+    "ZIP",
+    "AefOut",
+    "Reporting",
+    "SummaryOut",
+    "aef_file",
+    "summary_out",
+]
+
+ZIP = "application/zip"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: HTTP status of the codes these routes answer with (the server adds them to its own).
+STATUS = {
+    "API-PARTY": 404,
+    "CTF-101": 409,  # the Party has no NDC period in the config
+    "CTF-102": 400,  # a year outside the NDC period
+    "CTF-103": 409,  # a recorded row or figure cannot be read
+    v.BAD_PARAMETER: 400,  # version, date or year of the submission
+    v.MISSING: 409,
+    v.UNKNOWN: 409,
+    v.NO_ROLL_FORWARD: 409,
+    v.INCONSISTENT: 409,
+    v.UNWRITABLE: 409,
+}
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # as the XLSX writer's: the same files, the same bytes
+
+#: The leaf index of an entry id.
+Indexer = Callable[[str], int]
+
+
+class _Model(BaseModel):  # as gateway.api.models's own base
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EntryRef(_Model):
+    entry_id: str
+    index: int = Field(ge=0, description="its leaf index (for /v1/proofs/inclusion?index=)")
+
+
+class CountedOut(_Model):
+    """One block behind a row: an Article 6 action row of an entry, as it was counted."""
+
+    entry_id: str
+    index: int = Field(ge=0, description="leaf index of the entry (/v1/proofs/inclusion?index=)")
+    ca_id: str
+    origin: str
+    first: str = Field(description="first serial (decimal)")
+    last: str = Field(description="last serial (decimal)")
+    quantity: str
+    action: str = Field(description="the action row's type, e.g. First transfer or Use")
+
+
+class SummaryRowOut(_Model):
+    label: str
+    value: str | None = Field(description="decimal text; null when unknown or not applicable")
+    status: str = Field(description="computed, unknown or not applicable")
+    reason: str
+    entries: list[EntryRef] = Field(description="R5, R14: the inventory entry of the figure")
+    blocks: list[CountedOut] = Field(description="the blocks counted in the row, in log order")
+
+
+class FigureOut(_Model):
+    """A recorded inventory figure of the year."""
+
+    entry_id: str
+    index: int = Field(ge=0)
+    submission_id: str
+    emissions_tco2e: str
+    decided_at: str
+    current: bool = Field(description="the latest: the one R5 is")
+
+
+class ReportedOut(_Model):
+    """The latest rows the Party reported for the year (``summary.reported``)."""
+
+    entry_id: str
+    index: int = Field(ge=0)
+    decided_at: str
+    rows: dict[str, str | None] = Field(description="R7 ... R14; null: not applicable")
+
+
+class RangeOut(_Model):
+    ca_id: str
+    origin: str
+    first: str
+    last: str
+
+
+class FindingOut(_Model):
+    code: str = Field(description="CTF-001 ... CTF-004 (gateway.core.summary_check)")
+    row: str
+    message: str
+    reported: str | None
+    computed: str | None
+    blocks: list[RangeOut] = Field(description="the serial ranges behind the row")
+    entry: EntryRef | None = Field(description="CTF-004: the entry of the unbacked use")
+
+
+class SummaryYear(_Model):
+    year: int
+    rows: dict[str, SummaryRowOut] = Field(description="R5, R7, R8, ... R14")
+    inventory: list[FigureOut] = Field(description="the year's recorded figures, latest last")
+    reported: ReportedOut | None
+    outcome: str = Field(
+        description="consistent, inconsistent, or unreported (nothing reported, nothing found)"
+    )
+    findings: list[FindingOut]
+
+
+class SummaryOut(_Model):
+    """A Party's structured summary (CTF Table 4 rows 5, 7-14), checked, per year."""
+
+    party: str
+    ca_method: str
+    ca_year: str
+    ndc_period: list[int]
+    years: list[SummaryYear] = Field(description="none when the log has no data in the period")
+
+
+class AefOut(_Model):
+    """The AEF as one JSON document (``format=json``); csv and xlsx answer files."""
+
+    party: str
+    reported_year: int
+    version: str
+    tables: dict[str, list[dict[str, Any]]] = Field(
+        description="per table, its rows keyed by the V2 field names in table order (the "
+        "CARP's fields left out); an empty field is null"
+    )
+
+
+# -- pure parts ------------------------------------------------------------------------------
+
+
+def _counted(b: sl.Counted, index: Indexer) -> CountedOut:
+    return CountedOut(
+        entry_id=b.entry_id,
+        index=index(b.entry_id),
+        ca_id=b.ca_id,
+        origin=b.origin,
+        first=str(b.first),
+        last=str(b.last),
+        quantity=str(b.quantity),
+        action=b.action,
+    )
+
+
+def _year(r: YearResult, index: Indexer) -> SummaryYear:
+    s, rep = r.summary, r.reported
+    rows = {
+        name: SummaryRowOut(
+            label=LABELS[name],
+            value=None if row.value is None else sl.text(row.value),
+            status=row.status,
+            reason=row.reason,
+            entries=[EntryRef(entry_id=e, index=index(e)) for e in row.entries],
+            blocks=[_counted(b, index) for b in row.blocks],
+        )
+        for name, row in s.rows.items()
+    }
+    inventory = [
+        FigureOut(
+            entry_id=f.entry_id,
+            index=index(f.entry_id),
+            submission_id=f.submission_id,
+            emissions_tco2e=sl.text(f.emissions),
+            decided_at=f.decided_at,
+            current=n == len(s.inventory) - 1,
+        )
+        for n, f in enumerate(s.inventory)
+    ]
+    reported = None
+    if rep is not None:
+        reported = ReportedOut(
+            entry_id=rep.entry_id,
+            index=index(rep.entry_id),
+            decided_at=rep.decided_at,
+            rows={k: None if d is None else sl.text(d) for k, d in rep.rows.items()},
+        )
+    return SummaryYear(
+        year=s.year,
+        rows=rows,
+        inventory=inventory,
+        reported=reported,
+        outcome=r.outcome,
+        findings=[_finding(f, index) for f in r.findings],
+    )
+
+
+def _finding(f: sc.SummaryFinding, index: Indexer) -> FindingOut:
+    return FindingOut(
+        code=f.code,
+        row=f.row,
+        message=f.message,
+        reported=None if f.reported is None else sl.text(f.reported),
+        computed=None if f.computed is None else sl.text(f.computed),
+        blocks=[
+            RangeOut(ca_id=c, origin=o, first=str(first), last=str(last))
+            for c, o, first, last in f.blocks
+        ],
+        entry=EntryRef(entry_id=f.entry_id, index=index(f.entry_id)) if f.entry_id else None,
+    )
+
+
+def summary_out(method: sm.Method, rs: Sequence[YearResult], index: Indexer) -> SummaryOut:
+    """The answer of ``/v1/summary`` from checked year results."""
+    return SummaryOut(
+        party=method.code,
+        ca_method=method.ca_method,
+        ca_year=method.ca_year,
+        ndc_period=list(method.ndc_period or ()),
+        years=[_year(r, index) for r in rs],
+    )
+
+
+def zipped(files: Mapping[str, bytes]) -> bytes:
+    """The files in one zip, byte-for-byte reproducible (fixed timestamps, given order)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def aef_file(aef: Aef, fmt: str) -> tuple[bytes, str, str | None]:
+    """(body, content type, attachment file name) of the answer of ``/v1/aef``.
+
+    json: the document, as ``a6gw aef export`` writes it (no attachment); csv: the five
+    files in ``aef-<PARTY>-<YEAR>-csv.zip``; xlsx: the workbook, under its own name.
+    """
+    files = write(aef, fmt)
+    if fmt == "csv":
+        return zipped(files), ZIP, f"aef-{aef.party}-{aef.reported_year}-csv.zip"
+    ((name, data),) = files.items()
+    return (data, XLSX, name) if fmt == "xlsx" else (data, "application/json", None)
+
+
+def _year_param(params: Mapping[str, str]) -> int | None:
+    raw = params.get("year")
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise AuditError("parameter 'year' is not an integer", code="API-REQUEST") from exc
+
+
+# -- the routes ------------------------------------------------------------------------------
+
+
+@dataclass
+class Reporting:
+    """``GET /v1/summary`` and ``GET /v1/aef`` for the Parties of the config."""
+
+    store: LogStore
+    parties: Mapping[str, PartyConfig]
+    registries: Mapping[str, tuple[str, ...]]  # Party code: its registries' ids
+    today: Callable[[], str] = today_utc  # the default date of submission, dd/mm/yyyy
+
+    def party(self, params: Mapping[str, str]) -> PartyConfig:
+        """:raises AuditError: API-REQUEST without a party, API-PARTY for an unknown one."""
+        code = params.get("party")
+        if not code:
+            raise AuditError("parameter 'party' is required", code="API-REQUEST")
+        found = self.parties.get(code)
+        if found is None:
+            raise AuditError(f"no Party {code!r} in the gateway's config", code="API-PARTY")
+        return found
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every entry of the log, parsed. This reads the whole log, for every request:
+        acceptable for logs of today's size; a cache per checkpoint size would spare it."""
+        return [json.loads(raw) for raw in self.store.entries()]
+
+    def indexer(self) -> Indexer:
+        """The leaf index of an entry id (one look-up per id and request)."""
+
+        @cache
+        def index(entry_id: str) -> int:
+            found = self.store.index_of(entry_id)
+            if found is None:  # it was read from this very store
+                raise AuditError(f"entry {entry_id!r} has no leaf index", code="AUD-INDEX")
+            return found
+
+        return index
+
+    async def get_summary(self, request: web.Request) -> BaseModel:
+        params = dict(request.query)
+        party = self.party(params)
+        year = _year_param(params)
+        method = method_of(party)
+        facts = sl.collect(self.entries(), party.code)
+        years = [year] if year is not None else sm.default_years(facts, method)
+        return summary_out(method, results(facts, method, years, check=True), self.indexer())
+
+    async def get_aef(self, request: web.Request) -> web.Response:
+        params = dict(request.query)
+        party = self.party(params)
+        year = _year_param(params)
+        if year is None:
+            raise AuditError("parameter 'year' is required", code="API-REQUEST")
+        fmt = params.get("format") or "json"
+        if fmt not in FORMATS:
+            raise AuditError(f"format is one of {', '.join(FORMATS)}", code="API-REQUEST")
+        _, aef = export_party(
+            party,
+            self.registries.get(party.code, ()),
+            self.entries(),
+            year=year,
+            submitted=params.get("date") or self.today(),
+            version=params.get("version") or "1.0",
+        )
+        body, media, name = aef_file(aef, fmt)
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'} if name else {}
+        return web.Response(body=body, content_type=media, headers=headers)
