@@ -60,7 +60,9 @@ def on_finding(raw: RawInput, known: Mapping[str, Any], *, max_bytes: int) -> Ov
     """A finding: its ``open`` entry (the same entry however often it is seen), and the
     table row the first time."""
     if len(raw.value) > max_bytes:
-        return _dead(raw, "MSG-008", f"finding of {len(raw.value)} bytes exceeds {max_bytes}", 0)
+        return _dead(
+            raw, "MSG-008", f"finding of {len(raw.value)} bytes exceeds {max_bytes}", max_bytes
+        )
     try:
         found = dsc.from_record(json.loads(raw.value))
     except (ValueError, UnicodeDecodeError) as exc:
