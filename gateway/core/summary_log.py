@@ -21,13 +21,14 @@ quantity that is not an integer...): an unrecognised value fails loudly, it neve
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gateway.core.blocks import Range, merge_ranges
+from gateway.core.blocks import Range
 from gateway.errors import GatewayError
 
 INVENTORY_TYPE = "a6gw.inventory.emissions.v1"
@@ -161,26 +162,33 @@ def _item(entry_id: str, row: Mapping[str, Any], year: int) -> Item:
 
 
 class _Coverage:
-    """Serials first transferred so far, per serial space (ca_id, origin)."""
+    """Serials first transferred so far, per serial space (ca_id, origin): sorted, disjoint
+    ranges kept as parallel start/end lists, so adding and asking cost a binary search
+    (and a list insertion), not a pass over everything seen."""
 
     def __init__(self) -> None:
-        self.spaces: dict[tuple[str, str], list[Range]] = {}
+        self.spaces: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
 
     def add(self, ca_id: str, origin: str, first: int, last: int) -> None:
-        have = self.spaces.get((ca_id, origin), [])
-        self.spaces[(ca_id, origin)] = merge_ranges([*have, Range(first, last)])
+        starts, ends = self.spaces.setdefault((ca_id, origin), ([], []))
+        # every range that overlaps or touches [first, last] is folded into it
+        lo = bisect_left(ends, first - 1)
+        hi = bisect_right(starts, last + 1)
+        if lo < hi:
+            first, last = min(first, starts[lo]), max(last, ends[hi - 1])
+        starts[lo:hi] = [first]
+        ends[lo:hi] = [last]
 
     def gaps(self, ca_id: str, origin: str, first: int, last: int) -> list[Range]:
+        starts, ends = self.spaces.get((ca_id, origin), ([], []))
         out: list[Range] = []
         cursor = first
-        for r in self.spaces.get((ca_id, origin), []):  # sorted, disjoint
-            if r.end < cursor:
-                continue
-            if r.start > last:
+        for i in range(bisect_left(ends, first), len(starts)):
+            if starts[i] > last:
                 break
-            if r.start > cursor:
-                out.append(Range(cursor, r.start - 1))
-            cursor = r.end + 1
+            if starts[i] > cursor:
+                out.append(Range(cursor, starts[i] - 1))
+            cursor = ends[i] + 1
             if cursor > last:
                 break
         if cursor <= last:
