@@ -19,7 +19,7 @@ help:
 	@echo "make lint         ruff, ruff format --check, mypy, schema freshness"
 	@echo "make schemas      regenerate schemas/json from the models"
 	@echo "make faults       kill -9 the worker 10x and restart the broker during 20,000 inputs"
-	@echo "make bench        the check path, the audit log and reconciliation (~15 min)"
+	@echo "make bench        the check path, the audit log, reconciliation, reports (~20 min)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,7 @@ bench: setup
 	$(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)
 	$(BIN)/python tests/bench/bench_audit.py $(BENCH_AUDIT_ARGS)
 	$(BIN)/python tests/bench/bench_reconcile.py $(BENCH_RECONCILE_ARGS)
+	$(BIN)/python tests/bench/bench_reporting.py $(BENCH_REPORTING_ARGS)
 
 kafka-start: setup
 	$(BIN)/a6gw kafka start
