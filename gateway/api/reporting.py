@@ -15,6 +15,7 @@ request (see :meth:`Reporting.entries`). The response models live here rather th
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import zipfile
@@ -292,6 +293,10 @@ def _year_param(params: Mapping[str, str]) -> int | None:
 # -- the routes ------------------------------------------------------------------------------
 
 
+def parsed(raw: list[bytes]) -> list[dict[str, Any]]:
+    return [json.loads(b) for b in raw]
+
+
 @dataclass
 class Reporting:
     """``GET /v1/summary`` and ``GET /v1/aef`` for the Parties of the config."""
@@ -311,10 +316,11 @@ class Reporting:
             raise AuditError(f"no Party {code!r} in the gateway's config", code="API-PARTY")
         return found
 
-    def entries(self) -> list[dict[str, Any]]:
-        """Every entry of the log, parsed. This reads the whole log, for every request:
-        acceptable for logs of today's size; a cache per checkpoint size would spare it."""
-        return [json.loads(raw) for raw in self.store.entries()]
+    def raw_entries(self) -> list[bytes]:
+        """Every entry of the log, as stored. Each request reads the whole log (the store
+        is read in the server's thread); parsing and computing run in a worker thread
+        (:func:`parsed`), so other requests are served meanwhile."""
+        return list(self.store.entries())
 
     def indexer(self) -> Indexer:
         """The leaf index of an entry id (one look-up per id and request)."""
@@ -333,9 +339,14 @@ class Reporting:
         party = self.party(params)
         year = _year_param(params)
         method = method_of(party)
-        facts = sl.collect(self.entries(), party.code)
-        years = [year] if year is not None else sm.default_years(facts, method)
-        return summary_out(method, results(facts, method, years, check=True), self.indexer())
+
+        def compute() -> list[YearResult]:
+            facts = sl.collect(parsed(raw), party.code)
+            years = [year] if year is not None else sm.default_years(facts, method)
+            return results(facts, method, years, check=True)
+
+        raw = self.raw_entries()
+        return summary_out(method, await asyncio.to_thread(compute), self.indexer())
 
     async def get_aef(self, request: web.Request) -> web.Response:
         params = dict(request.query)
@@ -346,14 +357,16 @@ class Reporting:
         fmt = params.get("format") or "json"
         if fmt not in FORMATS:
             raise AuditError(f"format is one of {', '.join(FORMATS)}", code="API-REQUEST")
-        _, aef = export_party(
-            party,
-            self.registries.get(party.code, ()),
-            self.entries(),
-            year=year,
-            submitted=params.get("date") or self.today(),
-            version=params.get("version") or "1.0",
-        )
-        body, media, name = aef_file(aef, fmt)
+        registries = self.registries.get(party.code, ())
+        submitted, version = params.get("date") or self.today(), params.get("version") or "1.0"
+
+        def compute() -> tuple[bytes, str, str | None]:
+            _, aef = export_party(
+                party, registries, parsed(raw), year=year, submitted=submitted, version=version
+            )
+            return aef_file(aef, fmt)
+
+        raw = self.raw_entries()
+        body, media, name = await asyncio.to_thread(compute)
         headers = {"Content-Disposition": f'attachment; filename="{name}"'} if name else {}
         return web.Response(body=body, content_type=media, headers=headers)
