@@ -153,8 +153,11 @@ async def collect(
         # input topics have the configured partition count (gateway.worker.topics)
         tps = [TopicPartition(topic, n) for n in range(lc.config.kafka.partitions)]
         consumer.assign(tps)
-        starts = await consumer.offsets_for_times({tp: since_ms for tp in tps})
+        # The ends first: a page written after this read is at or past them, and one
+        # written before it (since ``since_ms``) is found by its time. In the other order a
+        # page written between the two reads would be skipped.
         ends = await consumer.end_offsets(tps)
+        starts = await consumer.offsets_for_times({tp: since_ms for tp in tps})
         for tp in tps:
             found = starts.get(tp)
             consumer.seek(tp, found.offset if found is not None else ends[tp])
