@@ -25,6 +25,7 @@ from gateway.core.decision import event_entry_id
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput, authenticate
 from gateway.errors import AuthenticationError, ReconciliationError, SchemaError
+from gateway.worker.context import WorkerContext
 from schemas import events as ev
 
 Say = Callable[[str], None]
@@ -82,8 +83,6 @@ def assemble(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], list[str]] | 
 
 async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> None:
     """Put the signed ``reconciliation.requested`` notice on the registry's output topic."""
-    from gateway.worker.context import WorkerContext
-
     ctx = WorkerContext.load(lc)
     data = {
         "kind": "reconciliation.requested",
@@ -102,7 +101,7 @@ async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> 
         await producer.stop()
 
 
-def page_of(raw: RawInput, rec_id: str, lc: LoadedConfig, trust_ctx: Any) -> Page | None:
+def page_of(raw: RawInput, rec_id: str, lc: LoadedConfig, trust_ctx: WorkerContext) -> Page | None:
     """The snapshot page ``raw`` carries for ``rec_id``, or None (another event, another
     snapshot, or bytes the ingest stage will dead-letter)."""
     owner = lc.config.input_topics()[raw.topic]
@@ -140,8 +139,6 @@ async def collect(
 
     :raises ReconciliationError: (RECON-SNAPSHOT) not complete within ``timeout_s``.
     """
-    from gateway.worker.context import WorkerContext
-
     ctx = WorkerContext.load(lc)
     topic = f"a6.in.{registry}"
     consumer = AIOKafkaConsumer(

@@ -79,15 +79,11 @@ class AuditClient:
         except httpx.HTTPError as exc:
             raise GatewayError(f"GET {path}: {exc}", code="API-HTTP") from exc
         if response.status_code != 200:
-            try:
-                doc = response.json()
-                detail, code = str(doc.get("detail", response.text)), str(doc.get("code", ""))
-            except (ValueError, AttributeError):
-                detail, code = response.text, ""
+            detail, code = _problem_of(response)
             raise ApiProblem(
                 f"GET {path}: {response.status_code} {detail}",
                 status=response.status_code,
-                problem_code=code or f"API-{response.status_code}",
+                problem_code=code,
                 detail=detail,
             )
         return response
@@ -107,15 +103,12 @@ class AuditClient:
         except httpx.HTTPError as exc:
             raise GatewayError(f"POST {path}: {exc}", code="API-HTTP") from exc
         if response.status_code >= 300:
-            try:
-                doc = response.json()
-                detail, code = str(doc.get("detail", response.text)), str(doc.get("code", ""))
-            except (ValueError, AttributeError):
-                detail, code = response.text, ""
+            detail, code = _problem_of(response)
+            given = "" if code == f"API-{response.status_code}" else f"{code} "
             raise ApiProblem(
-                f"POST {path}: {response.status_code} {code} {detail}",
+                f"POST {path}: {response.status_code} {given}{detail}",
                 status=response.status_code,
-                problem_code=code or f"API-{response.status_code}",
+                problem_code=code,
                 detail=detail,
             )
         data: dict[str, Any] = response.json()
@@ -282,3 +275,14 @@ def verify_api(
 def save_checkpoint(path: Path, note: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(note, encoding="utf-8")
+
+
+def _problem_of(response: httpx.Response) -> tuple[str, str]:
+    """``(detail, code)`` of an error answer: its problem document's, or its text and
+    ``API-<status>`` when it has none."""
+    try:
+        doc = response.json()
+        detail, code = str(doc.get("detail", response.text)), str(doc.get("code", ""))
+    except (ValueError, AttributeError):
+        detail, code = response.text, ""
+    return detail, code or f"API-{response.status_code}"

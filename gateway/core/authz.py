@@ -199,18 +199,20 @@ def mark_new_blocks(
     return out, ft
 
 
+def _by_a_party_of(event: Event, party: str, ca_id: str, d: Directory, verb: str) -> list[Finding]:
+    """MSG-002: the signer is ``party``; A6-001: ``party`` takes part in ``ca_id``."""
+    findings: list[Finding] = []
+    if event.signer_principal != party:
+        findings.append(Finding("MSG-002", f"{event.signer_principal} cannot {verb} for {party}"))
+    if party not in d.ca_parties.get(ca_id, ()):
+        findings.append(Finding("A6-001", f"{party} does not take part in {ca_id}"))
+    return findings
+
+
 def authorization(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     p = event.payload
     assert isinstance(p, ev.Authorization)
-    findings: list[Finding] = []
-    if event.signer_principal != p.authorizing_party:
-        findings.append(
-            Finding(
-                "MSG-002", f"{event.signer_principal} cannot authorize for {p.authorizing_party}"
-            )
-        )
-    if p.authorizing_party not in d.ca_parties.get(p.ca_id, ()):
-        findings.append(Finding("A6-001", f"{p.authorizing_party} does not take part in {p.ca_id}"))
+    findings = _by_a_party_of(event, p.authorizing_party, p.ca_id, d, "authorize")
     findings += known_registries(d, [c.originating_registry for c in p.coverage])
     key = auth_key(p.ca_id, p.authorization_id)
     current = state.get("authorizations", key)
@@ -281,11 +283,5 @@ def entity_authorized(event: Event, state: LedgerState, d: Directory) -> Evaluat
     """An authorized entity (AEF Table 5): recorded, with its data, for the Party's report."""
     p = event.payload
     assert isinstance(p, ev.EntityAuthorized)
-    findings: list[Finding] = []
-    if event.signer_principal != p.authorizing_party:
-        findings.append(
-            Finding("MSG-002", f"{event.signer_principal} cannot act for {p.authorizing_party}")
-        )
-    if p.authorizing_party not in d.ca_parties.get(p.ca_id, ()):
-        findings.append(Finding("A6-001", f"{p.authorizing_party} does not take part in {p.ca_id}"))
+    findings = _by_a_party_of(event, p.authorizing_party, p.ca_id, d, "act")
     return Evaluation("discrepancy", tuple(findings)) if findings else Evaluation("recorded")

@@ -25,6 +25,7 @@ from gateway.core import discrepancy as dsc
 from gateway.core import summary as sm
 from gateway.core import summary_log as sl
 from gateway.core.aef_write import write
+from gateway.core.steps import AUDIT_TOPIC
 from gateway.errors import GatewayError
 from gateway.reconciliation import publish
 from gateway.summary_cli import method_of, records, results, text
@@ -67,7 +68,7 @@ def check_summaries(
         registries = [r.id for r in lc.config.registries if r.party == party.code]
         items += records(rs, at_ms, registries)
     asyncio.run(publish(lc.config.kafka.bootstrap, items))
-    want = sum(1 for topic, _, _ in items if topic != "a6.audit.log")
+    want = sum(1 for topic, _, _ in items if topic != AUDIT_TOPIC)
     deadline = time.monotonic() + 60
     while True:
         opened = [d for d in dsc.fold(_entries(store)).values() if d.found_by == "summary"]
