@@ -39,6 +39,11 @@ class RawInput:
     key: bytes | None
     value: bytes
     timestamp_ms: int
+    #: Kafka's timestamp type: 0 CreateTime (the producer's clock), 1 LogAppendTime (the
+    #: broker's, the same on every redelivery); -1 when unknown
+    timestamp_type: int = -1
+    #: the record's Kafka headers, in order (name, value)
+    headers: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def sha256(self) -> str:

@@ -46,6 +46,10 @@ def missing(last: int | None, offset: int) -> range:
 
 def raw_of(msg: Any) -> RawInput:
     """A faust message or an aiokafka record as a plain value."""
+    headers = msg.headers or ()
+    if isinstance(headers, dict):  # faust may hand headers over as a mapping
+        headers = headers.items()
+    ts_type = getattr(msg, "timestamp_type", -1)
     return RawInput(
         msg.topic,
         msg.partition,
@@ -53,6 +57,8 @@ def raw_of(msg: Any) -> RawInput:
         msg.key,
         msg.value or b"",
         int(msg.timestamp * 1000) if isinstance(msg.timestamp, float) else int(msg.timestamp),
+        int(ts_type) if isinstance(ts_type, int) else -1,
+        tuple((str(k), bytes(v or b"")) for k, v in headers),
     )
 
 
