@@ -355,7 +355,8 @@ CATALOGUE: tuple[Check, ...] = (
     ),
     Check(
         "TRN-004",
-        "a transaction id is used once per cooperative approach",
+        "a transaction id (issuance, transfer, retirement, cancellation) is used once per "
+        "cooperative approach and originating registry",
         P,
         "DES transactionIdentifier",
     ),

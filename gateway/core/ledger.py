@@ -44,6 +44,7 @@ from gateway.core.rules import (
 )
 from gateway.core.state import LedgerState, Put
 from gateway.core.transfers import transfer, transfer_answer, transfer_timeout
+from gateway.core.txids import one_transaction_per_id
 from schemas import events as ev
 
 # ---- event types ----------------------------------------------------------------------------
@@ -426,4 +427,5 @@ EVALUATORS: dict[str, Callable[[Event, LedgerState, Directory], Evaluation]] = {
 
 def evaluate(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     """Run the checks for one authenticated event against the current ledger state."""
-    return EVALUATORS.get(event.name, recorded)(event, state, d)
+    evaluation = EVALUATORS.get(event.name, recorded)(event, state, d)
+    return one_transaction_per_id(event, state, evaluation)

@@ -25,6 +25,7 @@ TableName = Literal[
     "accounts",
     "openings",
     "early_answers",
+    "transactions",
 ]
 TABLES: tuple[TableName, ...] = (
     "blocks",
@@ -35,6 +36,7 @@ TABLES: tuple[TableName, ...] = (
     "accounts",
     "openings",
     "early_answers",
+    "transactions",
 )
 # Read by every partition: kept in faust global tables.
 GLOBAL_TABLES: frozenset[TableName] = frozenset({"accounts", "authorizations"})

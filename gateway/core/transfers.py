@@ -66,9 +66,6 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     findings += known_registries(d, [dst.registry_id, p.originating_registry])
     findings += participation(event, d, p.ca_id, [src.registry_id, dst.registry_id])
     findings += shape(ranges) + declared_quantity(p.quantity, ranges)
-    if state.get("transfers", f"{p.ca_id}|{p.transaction_id}") is not None:
-        # DES transactionIdentifier: one transaction, one identifier.
-        findings.append(Finding("TRN-004", f"transaction id {p.transaction_id} is already used"))
     if (src.registry_id, src.account_id) == (dst.registry_id, dst.account_id):
         # UKETS check2508: acquiring and transferring accounts differ.
         findings.append(Finding("ACC-006", "acquiring and transferring account are the same"))

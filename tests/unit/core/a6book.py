@@ -16,6 +16,7 @@ from gateway.core.blocks import Range, merge_ranges
 from gateway.core.ledger import evaluate
 from gateway.core.model import Directory, Evaluation, Event
 from gateway.core.state import LedgerState
+from gateway.core.txids import id_used
 from gateway.demo.world import CAS, PARTIES, REGISTRIES, SIGNERS
 from schemas.events import EVENT_TYPES
 
@@ -190,20 +191,24 @@ class Book:
         dst: tuple[str, str],
         ranges: list[tuple[int, int]],
         *,
-        tx: str = "TX-1",
+        tx: str | None = None,
         origin: str = "MNG01",
         ca: str = "CA0001",
         signer: str | None = None,
         **extra: Any,
     ) -> Evaluation:
+        """A transfer; without ``tx``, under id ``TX-1`` while that id is free, else a fresh
+        one (an id is used once: TRN-004)."""
         data = {
-            "transaction_id": tx,
+            "transaction_id": tx or "TX-1",
             "ca_id": ca,
             "originating_registry": origin,
             "transferring": {"registry_id": src[0], "account_id": src[1]},
             "acquiring": {"registry_id": dst[0], "account_id": dst[1]},
             "blocks": [rng(s, e) for s, e in ranges],
         }
+        if tx is None and id_used(make_event(src[0], "transfer", data), self.state):
+            data["transaction_id"] = f"TX-{self.version}"
         return self.do(signer or src[0], "transfer", data | extra)
 
     def answer(

@@ -25,7 +25,7 @@ def test_an_early_acceptance_completes_the_transfer_when_it_is_proposed(book: Bo
     auth = book.state.get("authorizations", "CA0001|AUTH-1")
     assert auth is not None and auth["first_transferred_qty"] == "10"
     # Used once: a later proposal with the same id is refused, a new one waits normally.
-    assert codes(book.transfer(MA, JA, [(11, 20)])) == ["TRN-004"]
+    assert codes(book.transfer(MA, JA, [(11, 20)], tx="TX-1")) == ["TRN-004"]
     assert [n.kind for n in book.transfer(MA, JA, [(11, 20)], tx="TX-2").notices] == [
         "transfer.proposed"
     ]

@@ -6,20 +6,17 @@ identifier carries its code, so two registries never collide."""
 
 from __future__ import annotations
 
-import pytest
 from a6book import Book, codes, only
 
 from gateway.core.model import Evaluation
 
 MA, MB, JA, JB = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A"), ("JPN01", "JP-B")
-XFAIL = pytest.mark.xfail(strict=True, reason="issue 14 #4: TRN-004 for every transaction kind")
 
 
 def _retire(book: Book, tx: str, ranges: list[tuple[int, int]]) -> Evaluation:
     return book.terminal("retirement", "MNG01", "MN-A", ranges, transaction_id=tx)
 
 
-@XFAIL
 def test_an_internal_transfer_id_is_used_once(book: Book) -> None:
     assert book.transfer(MA, MB, [(1, 10)], tx="T1").outcome == "accepted"
     # the same payload again under a new event id: TRN-004 with the other failing codes
@@ -31,18 +28,15 @@ def test_an_internal_transfer_id_is_used_once(book: Book) -> None:
     assert book.holdings()[("MNG01", "MN-A", "held")] == [(11, 100)]
 
 
-@XFAIL
 def test_an_issuance_id_is_used_once(book: Book) -> None:
     first = book.issue("MNG01", [(200, 300, "MN-A")], transaction_id="ISS-X")
     assert first.outcome == "accepted"
     again = book.issue("MNG01", [(200, 300, "MN-A")], transaction_id="ISS-X")
     assert codes(again) == ["BLK-004", "TRN-004"]
     assert only(book.issue("MNG01", [(400, 500, "MN-A")], transaction_id="ISS-X"), "TRN-004") == []
-    assert ("MNG01", "MN-A", "held") in book.holdings()
     assert book.holdings()[("MNG01", "MN-A", "held")] == [(1, 100), (200, 300)]
 
 
-@XFAIL
 def test_a_retirement_and_a_cancellation_id_are_used_once(book: Book) -> None:
     assert _retire(book, "R1", [(1, 10)]).outcome == "accepted"
     again = _retire(book, "R1", [(1, 10)])
@@ -52,11 +46,9 @@ def test_a_retirement_and_a_cancellation_id_are_used_once(book: Book) -> None:
     assert ev.outcome == "accepted"
     ev = book.terminal("cancellation", "MNG01", "MN-A", [(31, 40)], transaction_id="C1")
     assert only(ev, "TRN-004") == []
-    assert ("MNG01", "MN-A", "cancelled") in book.holdings()
-    assert book.holdings()[("MNG01", "MN-A", "cancelled")] == [(21, 30)]
+    assert book.holdings()[("MNG01", "CAN", "cancelled")] == [(21, 30)]
 
 
-@XFAIL
 def test_one_id_serves_one_transaction_of_any_kind(book: Book) -> None:
     """The id names a transaction, whatever its kind: an issuance's id cannot be reused by a
     transfer, nor a transfer's by a retirement or a cross-registry proposal."""
@@ -81,7 +73,6 @@ def test_the_id_is_scoped_by_approach_and_originating_registry(book: Book) -> No
     assert ev.outcome == "accepted"
 
 
-@XFAIL
 def test_a_rejected_transaction_does_not_use_its_id(book: Book) -> None:
     """Only an accepted transaction takes its id (as the transfers table always did for
     cross-registry proposals): a registry may correct a rejected one and send it again."""
@@ -90,7 +81,6 @@ def test_a_rejected_transaction_does_not_use_its_id(book: Book) -> None:
     assert only(book.transfer(MA, MB, [(11, 20)], tx="T9"), "TRN-004") == []
 
 
-@XFAIL
 def test_trn004_is_listed_with_the_other_failing_codes(book: Book) -> None:
     assert book.transfer(MA, MB, [(1, 10)], tx="T1").outcome == "accepted"
     ev = book.transfer(MA, MA, [(1, 10), (5, 6)], tx="T1", signer="JPN01")
