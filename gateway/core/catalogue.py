@@ -342,7 +342,8 @@ CATALOGUE: tuple[Check, ...] = (
     ),
     Check(
         "TRN-001",
-        "an answer refers to a pending transfer, or is the one answer waiting for its proposal",
+        "an answer refers to a transfer the gateway proposed (it follows the proposal's "
+        "notice): an answer to none is a discrepancy at once and settles nothing",
         N,
         "DES transaction lifecycle",
     ),

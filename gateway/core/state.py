@@ -24,7 +24,6 @@ TableName = Literal[
     "transfers",
     "accounts",
     "openings",
-    "early_answers",
     "transactions",
 ]
 TABLES: tuple[TableName, ...] = (
@@ -35,7 +34,6 @@ TABLES: tuple[TableName, ...] = (
     "transfers",
     "accounts",
     "openings",
-    "early_answers",
     "transactions",
 )
 # Read by every partition: kept in faust global tables.

@@ -128,53 +128,14 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         # DES: no answer by then and the gateway cancels the transfer (as its own input).
         "deadline": iso_ms(event.received_ms + d.transfer_answer_s * 1000),
     }
-    key = f"{p.ca_id}|{p.transaction_id}"
-    early = state.get("early_answers", key)
-    usable = (
-        early is not None
-        and early["used_by"] is None
-        and (early["registry"], early["origin"]) == (dst.registry_id, p.originating_registry)
-    )
-    mirror: list[Finding] = []
-    if usable and early is not None and early.get("credited") is not None:
-        credited = [ev.CreditedBlock.model_validate(c) for c in early["credited"]]
-        mirror = mirror_findings(ranges, parts, credited)
-    if usable and early is not None and not mirror:
-        # The acquiring registry answered first: settle the transfer now.
-        settled, more, notice, rows = _settle(
-            state, record, parts, early["answer"], early["reason_code"], d
-        )
-        settled.append(Put("early_answers", key, {**early, "used_by": event.id}))
-        return Evaluation(
-            "accepted",
-            effects=tuple(settled),
-            actions=actions + more,
-            notices=(notice,),
-            quantity=qty,
-            note=f"settled by the acquiring registry's earlier answer ({early['answer']})",
-            a6=tuple(rows),
-        )
-    effects.append(Put("transfers", key, record))
+    effects.append(Put("transfers", f"{p.ca_id}|{p.transaction_id}", record))
     body = {
         k: record[k]
         for k in ("transaction_id", "ca_id", "origin", "transferring", "acquiring", "ranges")
     }
     notice = Notice(dst.registry_id, "transfer.proposed", body)
-    # An earlier answer whose record of the credited units differs (A6-015) settles nothing:
-    # the transfer waits for an answer that mirrors it, or its timeout.
-    note = (
-        "the acquiring registry's earlier answer credited other units (A6-015); "
-        "waiting for its answer"
-        if mirror
-        else ""
-    )
     return Evaluation(
-        "accepted",
-        effects=tuple(effects),
-        actions=actions,
-        notices=(notice,),
-        quantity=qty,
-        note=note,
+        "accepted", effects=tuple(effects), actions=actions, notices=(notice,), quantity=qty
     )
 
 
@@ -186,8 +147,8 @@ def _settle(
     reason_code: int | None,
     d: Directory,
 ) -> tuple[list[Put], tuple[str, ...], Notice, list[dict[str, Any]]]:
-    """The acquiring registry's answer applied to a transfer's parts (reserved or not yet),
-    and the Article 6 rows of an accepted one."""
+    """The acquiring registry's answer applied to a transfer's reserved parts, and the
+    Article 6 rows of an accepted one."""
     first = {
         Range(int(r["serial_start"]), int(r["serial_end"])): r["authorization_id"]
         for r in tx["first_transfer"]
@@ -326,7 +287,20 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
     key = f"{p.ca_id}|{p.transaction_id}"
     tx = state.get("transfers", key)
     if tx is None:
-        return _early(event, p, state, key)
+        # The answer and its proposal pass through one ledger partition, and the acquiring
+        # registry learns of a proposal only from the notice sent once it is decided: an
+        # answer the ledger sees first answers nothing.
+        return Evaluation(
+            "discrepancy",
+            (
+                Finding(
+                    "TRN-001",
+                    f"no transfer {p.transaction_id} was proposed in {p.ca_id}: an answer "
+                    "can only follow the gateway's proposal notice, so this one answers "
+                    "nothing and settles nothing",
+                ),
+            ),
+        )
     findings: list[Finding] = []
     if event.signer_principal != tx["acquiring"]["registry_id"]:
         # JCM-003: only the acquiring registry completes a cross-registry move.
@@ -370,34 +344,6 @@ def transfer_answer(event: Event, state: LedgerState, d: Directory) -> Evaluatio
         notices=(notice,),
         quantity=quantity_of(ranges),
         a6=tuple(rows),
-    )
-
-
-def _early(event: Event, p: ev.TransferAnswer, state: LedgerState, key: str) -> Evaluation:
-    """An answer with no proposal yet waits for it (the proposal settles it on arrival)."""
-    if state.get("early_answers", key) is not None:
-        return Evaluation(
-            "discrepancy",
-            (
-                Finding(
-                    "TRN-001",
-                    f"no transfer {p.transaction_id} is pending; an answer already waits for it",
-                ),
-            ),
-        )
-    record = {
-        "registry": event.signer_principal,
-        "origin": p.originating_registry,
-        "answer": p.answer,
-        "reason_code": p.reason_code,
-        "event_id": event.id,
-        "used_by": None,
-        "credited": None if p.credited is None else [c.model_dump() for c in p.credited],
-    }
-    return Evaluation(
-        "recorded",
-        effects=(Put("early_answers", key, record),),
-        note=f"no proposal {p.transaction_id} yet: the answer waits for it",
     )
 
 

@@ -133,7 +133,7 @@ def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
         ("MNG01", "MN-GOV-1", "held"): 1000 + 100,  # 100 moved back from Japan
         ("JPN01", "JP-GOV-1", "held"): 1000
         + 1100
-        - 100,  # 1000 own + 1100 from Mongolia (one by an early answer), 100 moved back
+        - 100,  # 1000 own + 1100 from Mongolia, 100 moved back
         ("JPN01", "JP-RET-1", "retired"): 1000,
         ("JPN01", "JP-PP-1", "held"): 3000,
         ("IDN01", "ID-PP-1", "held"): 2000,

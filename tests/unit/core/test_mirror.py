@@ -174,20 +174,13 @@ def _contiguous(run: list[int]) -> list[list[int]]:
     return out
 
 
-def test_an_early_answer_that_credited_other_units_settles_nothing(book: Book) -> None:
-    """An answer that came before its proposal is checked when the proposal arrives."""
-    early = credit(book, [(1, 7)])  # no proposal yet: it waits
-    assert (early.outcome, codes(early)) == ("recorded", [])
-    ev = book.transfer(MA, JA, [(1, 10)])
-    assert ev.outcome == "accepted" and "A6-015" in ev.note
+def test_a_credit_record_for_no_transfer_is_trn001_and_not_compared(book: Book) -> None:
+    """An answer to a transfer never proposed answers nothing: its credited ranges are not
+    compared with anything (TRN-001 alone), and a later proposal under that id waits."""
+    ev = credit(book, [(1, 7)])
+    assert (ev.outcome, codes(ev), ev.effects) == ("discrepancy", ["TRN-001"], ())
+    assert book.transfer(MA, JA, [(1, 10)]).note == ""
     still_pending(book, [(1, 10)])
-    settled = credit(book, [(1, 10)])  # the answer that mirrors it settles the transfer
+    settled = credit(book, [(1, 10)])
     assert (settled.outcome, settled.actions) == ("recorded", ("Acquisition",))
-    assert status(book) == "completed"
-
-
-def test_an_early_answer_that_mirrors_the_transfer_settles_it(book: Book) -> None:
-    credit(book, [(1, 4), (5, 10)])
-    ev = book.transfer(MA, JA, [(1, 10)])
-    assert ev.outcome == "accepted" and "earlier answer" in ev.note
     assert status(book) == "completed"

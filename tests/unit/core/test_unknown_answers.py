@@ -7,14 +7,11 @@ it: an answer the ledger sees before any proposal is not early, it answers nothi
 
 from __future__ import annotations
 
-import pytest
 from a6book import Book, codes, merge
 
 MA, JA = ("MNG01", "MN-A"), ("JPN01", "JP-A")
-XFAIL = pytest.mark.xfail(strict=True, reason="issue 14 #5: an answer never waits")
 
 
-@XFAIL
 def test_an_answer_to_no_transfer_is_trn001_at_once(book: Book) -> None:
     before = book.holdings()
     ev = book.answer("JPN01", tx="TX-7")
@@ -25,7 +22,6 @@ def test_an_answer_to_no_transfer_is_trn001_at_once(book: Book) -> None:
     assert book.holdings() == before
 
 
-@XFAIL
 def test_a_proposal_after_an_answer_to_nothing_waits_for_its_own_answer(book: Book) -> None:
     book.answer("JPN01", tx="TX-7")
     ev = book.transfer(MA, JA, [(1, 10)], tx="TX-7")
@@ -38,7 +34,6 @@ def test_a_proposal_after_an_answer_to_nothing_waits_for_its_own_answer(book: Bo
     assert merge(book.holdings()[("JPN01", "JP-A", "held")]) == [(1, 10)]
 
 
-@XFAIL
 def test_a_rejection_before_any_proposal_is_trn001_too(book: Book) -> None:
     ev = book.answer("JPN01", tx="TX-7", answer="rejected")
     assert (ev.outcome, codes(ev), ev.effects) == ("discrepancy", ["TRN-001"], ())
