@@ -271,3 +271,63 @@ def test_a6gw_verify_api_saves_the_checkpoint_for_the_next_since(api: Api, tmp_p
     assert "consistent with the earlier checkpoint of 300 entries" in second.stdout
     assert "OK: 340 entries" in second.stdout
     assert open_checkpoint(saved.read_text(), api.key.verifier()).size == 340
+
+
+# -- hostile parameters (issue 14 #7) ---------------------------------------------------------
+
+
+def assert_problem(r: httpx.Response, status: int, code: str) -> None:
+    assert (r.status_code, r.json()["code"]) == (status, code), r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 #7: integers >= 2^63 and NUL answer 500")
+def test_integers_out_of_64_bits_and_nul_characters_are_coded_400(api: Api) -> None:
+    big, small = str(2**63), str(-(2**63) - 1)
+    for path, params in [
+        (f"/v1/entries/{big}", {}),
+        (f"/v1/entries/{2**80}", {}),
+        ("/v1/search", {"ca": "CA0001", "after": big}),
+        ("/v1/search", {"ca": "CA0001", "after": small}),
+        ("/v1/search", {"ca": "CA0001", "limit": big}),
+        ("/v1/proofs/inclusion", {"index": big}),
+        ("/v1/proofs/inclusion", {"index": "1", "size": big}),
+        ("/v1/proofs/consistency", {"from": "1", "to": big}),
+        ("/v1/custody", {"itmo": "CA0001:MNG01:1", "after": big}),
+    ]:
+        assert_problem(get(api, path, **params), 400, "API-REQUEST")
+    for path, params in [
+        ("/v1/entries/by-id/ev%0000001", {}),
+        ("/v1/search", {"source": "MNG\x0001"}),
+        ("/v1/search", {"outcome": "accepted", "code": "\x00"}),
+        ("/v1/search", {"party": "MN\x00G"}),
+        ("/v1/search", {"ca": "CA0001", "from": "2026\x00"}),
+        ("/v1/proofs/inclusion", {"entry_id": "ev\x00"}),
+        ("/v1/custody", {"itmo": "CA0001:MNG\x0001:1"}),
+        ("/v1/discrepancies", {"code": "\x00"}),
+        ("/v1/discrepancies/dsc\x00", {}),
+        ("/v1/reconciliations/run\x00", {}),
+    ]:
+        assert_problem(get(api, path, **params), 400, "API-REQUEST")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 #7: proofs served beyond the checkpoint")
+def test_proofs_stay_within_the_published_checkpoint(api: Api) -> None:
+    store = open_store(api.store_at)
+    latest = store.latest_checkpoint()
+    assert latest is not None
+    published = open_checkpoint(latest.note, api.key.verifier()).size
+    seq = Sequencer(store, api.key, ORIGIN)
+    seq.take_over("test-unpublished", latest.note)
+    last = published + 9
+    seq.append([entry(n) for n in range(published, last + 1)], ("a6.audit.log", 0, last))
+    store.close()  # appended, never checkpointed: the tree is larger than what was published
+    assert get(api, "/v1/checkpoint").json()["size"] == published
+    beyond = {"index": published + 1, "size": published + 5}
+    assert_problem(get(api, "/v1/proofs/inclusion", **beyond), 400, "AUD-RANGE")
+    unpublished_entry = get(api, "/v1/proofs/inclusion", index=published + 1)
+    assert_problem(unpublished_entry, 404, "AUD-NOT-FOUND")
+    to_beyond = {"from": 5, "to": published + 1}
+    assert_problem(get(api, "/v1/proofs/consistency", **to_beyond), 400, "AUD-RANGE")
+    ok = get(api, "/v1/proofs/consistency", **{"from": 5, "to": published})
+    assert ok.status_code == 200 and ok.json()["size2"] == published

@@ -396,6 +396,21 @@ def test_commands_are_refused_with_their_code_before_anything_is_published(
         client.close()
 
 
+@pytest.mark.xfail(strict=True, reason="issue 14 #1: deep or huge command bodies answer 500")
+def test_deep_and_huge_command_bodies_are_coded_4xx(
+    env: Env, recorded: tuple[str, Recorder]
+) -> None:
+    url, recorder = recorded
+    d_id = env.deliveries[0]
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"id": ' + b"9" * 5000 + b"}"):
+        r = post(env, url, d_id, body)
+        assert (r.status_code, r.json()["code"]) == (400, "MSG-001"), r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    huge = post(env, url, d_id, b" " * (2 * 1024 * 1024))
+    assert (huge.status_code, huge.json()["code"]) == (413, "MSG-008")
+    assert recorder.sent == []
+
+
 async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()

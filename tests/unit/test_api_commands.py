@@ -110,3 +110,17 @@ def test_the_openapi_document_has_the_command_route_with_its_body_and_answers() 
     assert {r.method for r in ROUTES} == {"get", "post"}
     assert "DiscrepancyOut" in doc["components"]["schemas"]
     assert "RunDetail" in doc["components"]["schemas"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 #1: deep or huge bodies raise (500)")
+def test_deep_and_huge_bodies_are_refused_with_a_code() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert problem(deep, max_bytes=300_000) == (400, "MSG-001")
+    digits = b'{"id": ' + b"9" * 5000 + b"}"
+    assert problem(digits) == (400, "MSG-001")
+    nested: object = "x"
+    for _ in range(1000):
+        nested = {"a": nested}
+    envelope = json.loads(command())
+    envelope["data"]["deep"] = nested
+    assert problem(json.dumps(envelope).encode()) in {(400, "MSG-001"), (422, "MSG-001")}
