@@ -192,8 +192,11 @@ class Route:
 
 
 ERRORS = {
-    400: "a malformed request (API-REQUEST; CTF-102 a year outside the NDC period; A6-AEF-004 "
-    "a version or date of submission that is not X.Y or dd/mm/yyyy)",
+    400: "a malformed request (API-REQUEST: a parameter that is not an integer or is outside "
+    "-2^63..2^63-1, a NUL character in any parameter; AUD-RANGE: a tree size beyond the "
+    "latest published checkpoint; MSG-001: a command nested too deep or with an integer of "
+    "too many digits; CTF-102 a year outside the NDC period; A6-AEF-004 a version or date of "
+    "submission that is not X.Y or dd/mm/yyyy)",
     401: "no valid client certificate or token",
     404: "no such entry, tree size, discrepancy, run or Party (API-PARTY)",
     409: "the log or the config does not allow the answer: an AEF refused (A6-AEF-003 no "

@@ -50,6 +50,8 @@ from gateway.discrepancies import is_known
 from gateway.errors import AuditError, GatewayError, VerificationError
 
 MAX_LIMIT = 1000
+#: Integers the stores hold (SQLite INTEGER, PostgreSQL bigint): a larger one is no index.
+MAX_INT = 2**63 - 1
 STATUS = {
     "AUD-NOT-FOUND": 404,
     "AUD-QUERY": 400,
@@ -172,6 +174,11 @@ class AuditAPI:
         params = dict(request.query)
         cp, _ = self.checkpoint()
         size = _int(params, "size", cp.size)
+        if size > cp.size:
+            raise AuditError(
+                f"tree size {size} is beyond the published checkpoint ({cp.size})",
+                code="AUD-RANGE",
+            )
         if "entry_id" in params:
             index = self.store.index_of(params["entry_id"])
             if index is None:
@@ -184,7 +191,7 @@ class AuditAPI:
         params = dict(request.query)
         cp, _ = self.checkpoint()
         size1, size2 = _int(params, "from", None), _int(params, "to", cp.size)
-        if not 0 < size1 <= size2 or size2 > self.store.size():
+        if not 0 < size1 <= size2 or size2 > cp.size:
             raise AuditError(f"no consistency proof from {size1} to {size2}", code="AUD-RANGE")
         proof = self.store.consistency_proof(size1, size2)
         return ConsistencyOut(
@@ -258,10 +265,29 @@ def _int(params: dict[str, str], name: str, default: int | None) -> int:
         if default is None:
             raise AuditError(f"parameter {name!r} is required", code="API-REQUEST")
         return default
+    if len(raw) > 20:  # int() of thousands of digits is slow, and no store holds them
+        raise AuditError(f"parameter {name!r} is out of range", code="API-REQUEST")
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise AuditError(f"parameter {name!r} is not an integer", code="API-REQUEST") from exc
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        raise AuditError(f"parameter {name!r} is out of range", code="API-REQUEST")
+    return value
+
+
+def _text_problem(request: web.Request) -> str | None:
+    """Why a path or query parameter cannot reach a store: a NUL (PostgreSQL text holds
+    none) or a character that is not a Unicode scalar value; None when all are fine."""
+    values = [*request.match_info.values(), *request.query.keys(), *request.query.values()]
+    for value in values:
+        if "\x00" in value:
+            return "a parameter contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "a parameter is not valid UTF-8"
+    return None
 
 
 def problem(status: int, code: str, detail: str) -> web.Response:
@@ -286,6 +312,9 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
             )
             response.headers["WWW-Authenticate"] = 'Bearer realm="a6gw"'
             return response
+        bad_text = _text_problem(request)
+        if bad_text is not None:
+            return problem(400, "API-REQUEST", bad_text)
         try:
             return await handler(request)
         except oversight.CommandProblem as exc:

@@ -396,7 +396,6 @@ def test_commands_are_refused_with_their_code_before_anything_is_published(
         client.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #1: deep or huge command bodies answer 500")
 def test_deep_and_huge_command_bodies_are_coded_4xx(
     env: Env, recorded: tuple[str, Recorder]
 ) -> None:
