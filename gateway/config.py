@@ -164,6 +164,12 @@ class ConnectorsSection(_Model):
     ingress_key_file: Path = Path("pki/server.key")
     # RFC 9421: a signed request older than this (or a nonce seen before) is refused.
     max_request_age_s: int = Field(default=300, ge=1, le=86_400)
+    # Where the ingress replicas record nonces: a postgresql:// URL or a SQLite file
+    # (relative to the config). Default: the audit store's PostgreSQL database if it is one,
+    # else <data_dir>/ingress-nonces.sqlite.
+    nonce_store: str | None = None
+    # Refused requests one registry may leave on record per minute; beyond: 429 REG-RATE.
+    max_refusals_per_minute: int = Field(default=30, ge=1, le=10_000)
 
 
 class Config(_Model):

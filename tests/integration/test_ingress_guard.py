@@ -33,6 +33,7 @@ from gateway.api.server import ServerThread
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.ingress import Ingress, KafkaSend, ingress_tls, make_app
 from gateway.kafka.admin import create_topics
+from gateway.nonces import open_nonces
 from gateway.pki import init_pki
 
 pytestmark = [pytest.mark.kafka]
@@ -57,28 +58,23 @@ class Site:
     nonces_at: str  # a SQLite path or a postgresql:// URL
     public_url: str  # what partners sign against (the first replica's URL)
 
-    def start(self, port: int | None = None) -> tuple[ServerThread, Ingress, str]:
+    def start(
+        self, port: int | None = None, limit: int = LIMIT
+    ) -> tuple[ServerThread, Ingress, str]:
         """One ingress replica; ``port`` None: on the public URL's port."""
         port = port or int(self.public_url.rsplit(":", 1)[1].split("/")[0])
         send = KafkaSend(self.bootstrap)
         built: dict[str, Ingress] = {}
 
         def build() -> Any:
-            guards: dict[str, Any] = {}
-            try:  # before issue 14 #6: an in-memory nonce cache, no refusal budget
-                from gateway.nonces import open_nonces  # type: ignore[import-not-found]
-
-                guards = {"nonces": open_nonces(self.nonces_at, 300)}
-                guards["max_refusals_per_minute"] = LIMIT
-            except ImportError:
-                pass
             ingress = Ingress(
                 base_url=self.public_url.removesuffix("/v1/events"),
                 registry_of_cn={REGISTRY: REGISTRY},
                 keys={KEY_ID: (REGISTRY, KEY.public_key())},
                 send=send,
                 max_bytes=MAX,
-                **guards,
+                nonces=open_nonces(self.nonces_at, 300),
+                max_refusals_per_minute=limit,
             )
             built["ingress"] = ingress
             return make_app(ingress, send.close)
@@ -181,7 +177,6 @@ def audit_since(site: Site, offset: int) -> list[dict[str, Any]]:
     return asyncio.run(_audit_since(site.bootstrap, offset))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #6: the nonce cache lives in memory")
 def test_a_replay_after_a_restart_or_at_another_replica_is_refused(site: Site) -> None:
     first, _, url_a = site.start()
     body, nonce = envelope(f"ev-{uuid.uuid4().hex}"), uuid.uuid4().hex
@@ -203,9 +198,8 @@ def test_a_replay_after_a_restart_or_at_another_replica_is_refused(site: Site) -
     assert url_a == site.public_url
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #6: oversize gets plain 413, deep gets 500")
 def test_oversized_and_deep_bodies_get_coded_answers_on_record(site: Site) -> None:
-    thread, _, _ = site.start()
+    thread, _, _ = site.start(limit=10)
     since = audit_end(site)
     try:
         huge = envelope("ev-huge", b'"' + b"x" * (MAX + 4096) + b'"')
@@ -224,7 +218,6 @@ def test_oversized_and_deep_bodies_get_coded_answers_on_record(site: Site) -> No
     assert codes.count("MSG-008") == 2 and codes.count("MSG-001") == 2, codes
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #6: any certificate writes unlimited entries")
 def test_refusals_on_record_are_bounded_and_keep_a_digest_and_the_head(site: Site) -> None:
     thread, ingress, _ = site.start()
     since = audit_end(site)
