@@ -33,6 +33,7 @@ from gateway.pki import LocalCA, init_pki
 
 ORIGIN = "a6gw.test/audit"
 TOKEN = "s3cret-token-for-tests"
+SOURCES = {"MNG": ("MNG01",), "JPN": ("JPN01",)}
 
 
 def free_port() -> int:
@@ -99,7 +100,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     else:
         store_at = str(root / "audit.sqlite")
     pki = root / "pki"
-    init_pki(pki, ("auditor", "stranger"))
+    init_pki(pki, ("auditor", "stranger", "ops", "jpn-auditor"))
     key = LogKey.generate("a6gw.test/log")
     (root / "log.vkey").write_text(key.public_vkey() + "\n")
     seq = Sequencer(open_store(store_at), key, ORIGIN)
@@ -107,12 +108,13 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     seq.append([entry(n) for n in range(300)], ("a6.audit.log", 0, 299))
     seq.checkpoint()
     port = free_port()
-    access = Access(frozenset({"auditor"}), frozenset({hashlib.sha256(TOKEN.encode()).hexdigest()}))
+    access = Access(
+        frozenset({"auditor", "ops", "jpn-auditor"}),
+        frozenset({hashlib.sha256(TOKEN.encode()).hexdigest()}),
+    )
 
     def build():  # type: ignore[no-untyped-def]
-        return make_app(
-            AuditAPI(open_store(store_at), [key.verifier()], {"MNG": ("MNG01",)}), access
-        )
+        return make_app(AuditAPI(open_store(store_at), [key.verifier()], SOURCES), access)
 
     tls = server_tls(str(pki / "server.pem"), str(pki / "server.key"), str(pki / "ca.pem"))
     thread = ServerThread(build, "127.0.0.1", port, tls).start()
@@ -329,3 +331,48 @@ def test_proofs_stay_within_the_published_checkpoint(api: Api) -> None:
     assert_problem(get(api, "/v1/proofs/consistency", **to_beyond), 400, "AUD-RANGE")
     ok = get(api, "/v1/proofs/consistency", **{"from": 5, "to": published})
     assert ok.status_code == 200 and ok.json()["size2"] == published
+
+
+# -- roles and Party scope (issue 14 #3) ------------------------------------------------------
+
+
+def post_command(api: Api, client: str | None, token: str | None = None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    with httpx.Client(verify=api.tls(client), timeout=10) as http:
+        return http.post(
+            api.url + "/v1/discrepancies/dsc-x/commands", content=b"{}", headers=headers
+        )
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 #3: every listed client reads all and commands")
+def test_roles_and_a_party_scope_are_enforced(api: Api) -> None:
+    assert_problem(post_command(api, "auditor"), 403, "API-ROLE")
+    assert_problem(post_command(api, None, TOKEN), 403, "API-ROLE")  # the token is an auditor's
+    assert_problem(post_command(api, "jpn-auditor"), 403, "API-ROLE")
+    assert_problem(post_command(api, "ops"), 503, "API-READONLY")  # allowed; no producer here
+    assert post_command(api, "stranger").status_code == 401
+    assert get(api, "/v1/entries/1", client="ops").status_code == 200  # operators read too
+
+    def scoped(path: str, **params: object) -> httpx.Response:
+        return get(api, path, client="jpn-auditor", **params)
+
+    # entries with n % 3 == 0 come from JPN01; the others from MNG01 about MNG01's blocks
+    assert scoped("/v1/checkpoint").status_code == 200
+    assert scoped("/v1/proofs/consistency", **{"from": 10}).status_code == 200
+    assert scoped("/v1/entries/3").status_code == 200
+    assert_problem(scoped("/v1/entries/1"), 403, "API-SCOPE")
+    assert_problem(scoped("/v1/entries/by-id/ev-00001"), 403, "API-SCOPE")
+    assert scoped("/v1/proofs/inclusion", index=3).status_code == 200
+    assert_problem(scoped("/v1/proofs/inclusion", index=1), 403, "API-SCOPE")
+    assert_problem(scoped("/v1/proofs/inclusion", entry_id="ev-00001"), 403, "API-SCOPE")
+    page = scoped("/v1/search", ca="CA0001", limit=1000).json()
+    seen = [item["index"] for item in page["items"]]
+    assert len(seen) >= 100 and all(i % 3 == 0 for i in seen)
+    assert scoped("/v1/search", party="MNG", limit=1000).json()["items"] == []
+    custody = scoped("/v1/custody", itmo="CA0001:MNG01:1301-1600").json()
+    assert [item["entry"]["index"] for item in custody["items"]] == [15]
+    assert_problem(scoped("/v1/summary", party="MNG"), 403, "API-SCOPE")
+    assert_problem(scoped("/v1/aef", party="MNG", year=2026), 403, "API-SCOPE")
+    assert scoped("/v1/discrepancies").status_code == 200
