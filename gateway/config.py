@@ -134,6 +134,18 @@ class AuditSection(_Model):
     store: str | None = None
 
 
+class ApiClient(_Model):
+    name: str  # the client certificate's common name
+    role: Literal["auditor", "operator"] = "auditor"
+    party: PartyCode | None = None
+
+
+class ApiToken(_Model):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    role: Literal["auditor", "operator"] = "auditor"
+    party: PartyCode | None = None
+
+
 class ApiSection(_Model):
     """The auditors' HTTPS API (``a6gw api``): where it listens, its TLS files, who may read."""
 
@@ -142,9 +154,13 @@ class ApiSection(_Model):
     cert_file: Path = Path("pki/server.pem")
     key_file: Path = Path("pki/server.key")
     client_ca_file: Path = Path("pki/ca.pem")
-    # Client certificate common names allowed to read, and SHA-256 (hex) of bearer tokens.
-    clients: tuple[str, ...] = ("auditor",)
+    # Who may use it (see gateway.api.access): client certificate common names and bearer
+    # tokens (SHA-256, hex), each a bare name/digest (role auditor: read) or with a role
+    # (auditor: read; operator: read and post discrepancy commands) and an optional Party
+    # scope (the client then sees only what touches that Party).
+    clients: tuple[str | ApiClient, ...] = ("auditor",)
     token_sha256: tuple[str, ...] = ()
+    tokens: tuple[ApiToken, ...] = ()
 
 
 class ConnectorsSection(_Model):

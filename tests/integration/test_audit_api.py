@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from gateway.api.client import AuditClient, client_tls, verify_api
-from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
+from gateway.api.server import Access, AuditAPI, Grant, ServerThread, make_app, server_tls
 from gateway.audit.note import LogKey, open_checkpoint
 from gateway.audit.open import open_store
 from gateway.audit.rfc6962 import leaf_hash
@@ -109,8 +109,8 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     seq.checkpoint()
     port = free_port()
     access = Access(
-        frozenset({"auditor", "ops", "jpn-auditor"}),
-        frozenset({hashlib.sha256(TOKEN.encode()).hexdigest()}),
+        {"auditor": Grant(), "ops": Grant("operator"), "jpn-auditor": Grant("auditor", "JPN")},
+        {hashlib.sha256(TOKEN.encode()).hexdigest(): Grant()},
     )
 
     def build():  # type: ignore[no-untyped-def]
@@ -346,7 +346,6 @@ def post_command(api: Api, client: str | None, token: str | None = None) -> http
         )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #3: every listed client reads all and commands")
 def test_roles_and_a_party_scope_are_enforced(api: Api) -> None:
     assert_problem(post_command(api, "auditor"), 403, "API-ROLE")
     assert_problem(post_command(api, None, TOKEN), 403, "API-ROLE")  # the token is an auditor's

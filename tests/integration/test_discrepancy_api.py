@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.api.client import ApiProblem, AuditClient, client_tls
 from gateway.api.oversight import KafkaPublisher, Publisher
-from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
+from gateway.api.server import Access, AuditAPI, Grant, ServerThread, make_app, server_tls
 from gateway.audit.open import open_store
 from gateway.audit.store import AuditStore
 from gateway.config import Trust, TrustedKey, load_config
@@ -188,7 +188,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 def serve(env: Env, publisher: Callable[[], Publisher | None]) -> Iterator[str]:
     """The API on a free port; ``publisher`` is made in the server's thread (its loop)."""
     port = free_port()
-    access = Access(frozenset({"auditor"}))
+    access = Access({"auditor": Grant("operator")})  # an operator: it posts commands too
 
     def build() -> web.Application:
         pub = publisher()

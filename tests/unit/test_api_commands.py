@@ -101,7 +101,7 @@ def test_the_openapi_document_has_the_command_route_with_its_body_and_answers() 
     doc = openapi()
     post = doc["paths"]["/v1/discrepancies/{discrepancy_id}/commands"]["post"]
     assert post["requestBody"]["required"] is True
-    assert set(post["responses"]) == {"202", "400", "401", "404", "413", "422", "503"}
+    assert set(post["responses"]) == {"202", "400", "401", "403", "404", "413", "422", "503"}
     assert post["responses"]["202"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CommandAccepted"
     }
