@@ -64,7 +64,6 @@ def created_openly(paths: set[Path]) -> list[tuple[str, tuple[Any, ...]]]:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #8: keys written 0666, then chmod-ed")
 def test_init_writes_keys_0600_from_the_start_in_a_0700_folder(watched: Path) -> None:
     root = watched / "gw"
     assert main(["init", str(root)]) == 0
@@ -76,27 +75,24 @@ def test_init_writes_keys_0600_from_the_start_in_a_0700_folder(watched: Path) ->
     assert created_openly(secrets) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #8: a replaced key keeps a wider old mode")
 def test_pki_and_log_keys_replace_wider_files_with_0600_ones(watched: Path) -> None:
     pki = watched / "pki"
     init_pki(pki, ("auditor",))
     keys = set(pki.glob("*.key"))
     assert {p.name for p in keys} == {"ca.key", "server.key", "auditor.key"}
     assert mode(pki) == 0o700 and all(mode(k) == 0o600 for k in keys)
-    for key in keys:
+    log_key = watched / "log.key"
+    log_key.write_text("old")
+    for key in (*keys, log_key):
         key.chmod(0o644)  # left by an older tool, or copied in
     _EVENTS.clear()
     init_pki(pki, ("auditor",))  # a6gw pki init --force
     assert all(mode(k) == 0o600 for k in keys)
-    log_key = watched / "log.key"
-    log_key.write_text("old")
-    log_key.chmod(0o644)
     LogKey.generate("a6gw.test/log").save(log_key, overwrite=True)
     assert mode(log_key) == 0o600
     assert created_openly({*keys, log_key}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #8: the audit store is created 0644")
 def test_the_audit_store_and_its_wal_and_shm_are_0600_in_a_0700_folder(watched: Path) -> None:
     path = watched / "data" / "audit.sqlite"
     store = AuditStore(path)
