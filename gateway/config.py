@@ -134,6 +134,18 @@ class AuditSection(_Model):
     store: str | None = None
 
 
+class ApiClient(_Model):
+    name: str  # the client certificate's common name
+    role: Literal["auditor", "operator"] = "auditor"
+    party: PartyCode | None = None
+
+
+class ApiToken(_Model):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    role: Literal["auditor", "operator"] = "auditor"
+    party: PartyCode | None = None
+
+
 class ApiSection(_Model):
     """The auditors' HTTPS API (``a6gw api``): where it listens, its TLS files, who may read."""
 
@@ -142,9 +154,13 @@ class ApiSection(_Model):
     cert_file: Path = Path("pki/server.pem")
     key_file: Path = Path("pki/server.key")
     client_ca_file: Path = Path("pki/ca.pem")
-    # Client certificate common names allowed to read, and SHA-256 (hex) of bearer tokens.
-    clients: tuple[str, ...] = ("auditor",)
+    # Who may use it (see gateway.api.access): client certificate common names and bearer
+    # tokens (SHA-256, hex), each a bare name/digest (role auditor: read) or with a role
+    # (auditor: read; operator: read and post discrepancy commands) and an optional Party
+    # scope (the client then sees only what touches that Party).
+    clients: tuple[str | ApiClient, ...] = ("auditor",)
     token_sha256: tuple[str, ...] = ()
+    tokens: tuple[ApiToken, ...] = ()
 
 
 class ConnectorsSection(_Model):
@@ -164,6 +180,12 @@ class ConnectorsSection(_Model):
     ingress_key_file: Path = Path("pki/server.key")
     # RFC 9421: a signed request older than this (or a nonce seen before) is refused.
     max_request_age_s: int = Field(default=300, ge=1, le=86_400)
+    # Where the ingress replicas record nonces: a postgresql:// URL or a SQLite file
+    # (relative to the config). Default: the audit store's PostgreSQL database if it is one,
+    # else <data_dir>/ingress-nonces.sqlite.
+    nonce_store: str | None = None
+    # Refused requests one registry may leave on record per minute; beyond: 429 REG-RATE.
+    max_refusals_per_minute: int = Field(default=30, ge=1, le=10_000)
 
 
 class Config(_Model):

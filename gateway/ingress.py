@@ -11,9 +11,18 @@ A partner registry that does not run a Kafka client posts the same envelope it w
 - the answer is ``202 {"event_id": ...}`` only once the record is on the input topic
   (``acks=all``); a duplicate gets the same answer (the worker's ingest decides it once).
 
-A refused request (identity, signature, digest, replay, malformed JSON) gets a coded
-problem answer (401, 403, 400, 413) and an audit entry on ``a6.audit.log``: it never becomes
-an input, but the refusal is on record.
+A refused request (signature, digest, replay, malformed or too deeply nested JSON, a body
+over ``limits.max_message_bytes``) gets a coded problem answer (401, 400, 413 MSG-008) and,
+when its client certificate is a registry's, an ``http-refusal`` entry on ``a6.audit.log``
+with the body's SHA-256, size and first 1 KiB (never the body): it never becomes an input,
+but the refusal is on record. A certificate of the CA that maps to no registry gets 403
+REG-IDENTITY and a count in :attr:`Ingress.unrecorded`, no entry. A registry leaves at most
+``connectors.max_refusals_per_minute`` entries a minute; beyond that its refusals are
+answered 429 REG-RATE, with one summary entry for the window and alert A6-ALERT-004.
+
+Nonces live in a durable store that every replica shares (:mod:`gateway.nonces`): a SQLite
+file in the data folder, or the audit store's PostgreSQL database (``connectors.nonce_store``
+overrides both).
 """
 
 from __future__ import annotations
@@ -22,9 +31,10 @@ import json
 import logging
 import ssl
 import time
-from collections import OrderedDict
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -33,36 +43,21 @@ from aiokafka.errors import KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from connectors.httpsig import verify_request
+from gateway.alerts import alert
 from gateway.api.server import problem, server_tls
+from gateway.audit.open import is_postgres_url
 from gateway.config import LoadedConfig
 from gateway.core.canonical import canonical_bytes
-from gateway.core.decision import http_refusal_entry
 from gateway.core.decision_time import iso_ms
+from gateway.core.refusals import RATE_CODE, RefusalBudget, rate_entry, refusal_entry
 from gateway.core.signing import load_public_key_b64
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.errors import GatewayError, RegistryError
+from gateway.nonces import NonceStore, open_nonces
 
 log = logging.getLogger("a6gw.ingress")
 
 PATH = "/v1/events"
-
-
-class NonceCache:
-    """Nonces seen per key id within the freshness window (older ones cannot pass anyway)."""
-
-    def __init__(self, window_s: int, clock: Callable[[], float] = time.time) -> None:
-        self.window_s = window_s
-        self.clock = clock
-        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
-
-    def seen(self, keyid: str, nonce: str) -> bool:
-        now = self.clock()
-        while self._seen and next(iter(self._seen.values())) < now - 2 * self.window_s:
-            self._seen.popitem(last=False)
-        if (keyid, nonce) in self._seen:
-            return True
-        self._seen[(keyid, nonce)] = now
-        return False
 
 
 @dataclass
@@ -73,51 +68,88 @@ class Ingress:
     registry_of_cn: dict[str, str]  # client certificate CN -> registry id
     keys: dict[str, tuple[str, Ed25519PublicKey]]  # key id -> (principal, public key)
     send: Callable[[str, bytes | None, bytes], Any]  # async (topic, key, value)
+    nonces: NonceStore
     max_bytes: int = 256 * 1024
     max_age_s: int = 300
-    nonces: NonceCache = field(default_factory=lambda: NonceCache(300))
+    max_refusals_per_minute: int = 30
+    clock: Callable[[], float] = time.time
     accepted: int = 0
     refused: int = 0
+    unrecorded: Counter[str] = field(default_factory=Counter)  # per certificate CN
+    budget: RefusalBudget = field(init=False)
 
-    async def refuse(
-        self, status: int, code: str, message: str, registry: str | None, body: bytes, sig: str
-    ) -> web.Response:
-        self.refused += 1
-        entry = http_refusal_entry(
-            registry=registry,
-            path=PATH,
-            body=body,
-            signature=sig,
-            code=code,
-            message=message,
-            at=iso_ms(int(time.time() * 1000)),
-        )
+    def __post_init__(self) -> None:
+        self.budget = RefusalBudget(self.max_refusals_per_minute, 60)
+
+    async def _record(self, entry: dict[str, Any]) -> web.Response | None:
         try:
             await self.send(AUDIT_TOPIC, entry["entry_id"].encode(), canonical_bytes(entry))
         except KafkaError:
             log.exception("could not record the refusal %s", entry["entry_id"])
             return problem(503, "INGRESS-BROKER", "the gateway cannot record requests now")
-        return problem(status, code, message)
+        return None
+
+    async def refuse(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        registry: str,
+        body: bytes | None,
+        sig: str,
+        size: int | None = None,
+    ) -> web.Response:
+        """Answer a registry's refused request, on record within its budget."""
+        self.refused += 1
+        now = self.clock()
+        verdict, start = self.budget.take(registry, now)
+        at = iso_ms(int(now * 1000))
+        if verdict == "record":
+            entry = refusal_entry(
+                registry=registry, path=PATH, body=body, size=size,
+                signature=sig, code=code, message=message, at=at,
+            )  # fmt: skip
+            return await self._record(entry) or problem(status, code, message)
+        if verdict == "summarise":
+            limit = self.budget.limit
+            alert(
+                "A6-ALERT-004",
+                "a client exceeded its refusal budget at the ingress",
+                registry=registry,
+                limit=limit,
+            )
+            summary = rate_entry(
+                registry=registry, path=PATH, window_start=iso_ms(int(start * 1000)),
+                limit=limit, window_s=self.budget.window_s, at=at,
+            )  # fmt: skip
+            failed = await self._record(summary)
+            if failed is not None:
+                return failed
+        answer = problem(
+            429, RATE_CODE, f"too many refused requests from {registry}; last: {code} {message}"
+        )
+        answer.headers["Retry-After"] = str(self.budget.retry_after(registry, now))
+        return answer
 
     async def post_event(self, request: web.Request) -> web.Response:
-        body = await request.read()
         sig = request.headers.get("Signature", "")
         cert = request.transport.get_extra_info("peercert") if request.transport else None
         cn = _common_name(cert)
         registry = self.registry_of_cn.get(cn or "")
-        if registry is None:
-            return await self.refuse(
-                403,
-                "REG-IDENTITY",
-                f"client certificate {cn!r} is no HTTPS registry",
-                cn,
-                body,
-                sig,
-            )
+        if registry is None:  # a certificate of the CA, but no registry's: no entry
+            self.unrecorded[cn or ""] += 1
+            log.warning("refused a request from certificate %r: no HTTPS registry", cn)
+            return problem(403, "REG-IDENTITY", f"client certificate {cn!r} is no HTTPS registry")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            size = request.content_length
+            shown = "more than" if size is None else str(size)
+            message = f"body of {shown} bytes > {self.max_bytes}"
+            return await self.refuse(413, "MSG-008", message, registry, None, sig, size)
         if len(body) > self.max_bytes:
-            return await self.refuse(
-                413, "MSG-006", f"body of {len(body)} bytes > {self.max_bytes}", registry, b"", sig
-            )
+            message = f"body of {len(body)} bytes > {self.max_bytes}"
+            return await self.refuse(413, "MSG-008", message, registry, body, sig)
 
         def key_of(keyid: str) -> Ed25519PublicKey | None:
             found = self.keys.get(keyid)
@@ -132,7 +164,7 @@ class Ingress:
                 request.headers,
                 body,
                 keys=key_of,
-                now=int(time.time()),
+                now=int(self.clock()),
                 max_age_s=self.max_age_s,
                 seen_nonce=self.nonces.seen,
             )
@@ -142,6 +174,9 @@ class Ingress:
             event_id = json.loads(body)["id"]
             if not isinstance(event_id, str) or not event_id:
                 raise ValueError("id is not a non-empty string")
+        except RecursionError:
+            message = "not an event envelope: JSON nested too deep"
+            return await self.refuse(400, "MSG-001", message, registry, body, sig)
         except (ValueError, KeyError, TypeError) as exc:
             return await self.refuse(
                 400, "MSG-001", f"not an event envelope: {exc}", registry, body, sig
@@ -177,8 +212,14 @@ def make_app(
     async def post(request: web.Request) -> web.Response:
         try:
             return await ingress.post_event(request)
-        except GatewayError as exc:
-            return problem(500, exc.code, str(exc.args[0]))
+        except GatewayError as exc:  # the nonce store failed: try again later
+            log.error("ingress: %s", exc)
+            return problem(503, exc.code, str(exc.args[0]))
+
+    async def close_nonces(_app: web.Application) -> None:
+        ingress.nonces.close()
+
+    app.on_cleanup.append(close_nonces)
 
     app.router.add_post(PATH, post)
     return app
@@ -213,10 +254,26 @@ class KafkaSend:
             self._producer = None
 
 
+def nonce_store_at(lc: LoadedConfig) -> str:
+    """Where the ingress keeps nonces: ``connectors.nonce_store`` (a postgresql:// URL or a
+    path relative to the config), else the audit store's PostgreSQL database, else
+    ``<data_dir>/ingress-nonces.sqlite``."""
+    configured = lc.config.connectors.nonce_store
+    if configured:
+        return configured if is_postgres_url(configured) else str(lc.path(Path(configured)))
+    audit = lc.audit_store()
+    return audit if is_postgres_url(audit) else str(lc.data_dir / "ingress-nonces.sqlite")
+
+
 def ingress_from_config(
     lc: LoadedConfig, send: Callable[[str, bytes | None, bytes], Any]
 ) -> Ingress:
-    """The ingress for the registries configured as HTTPS, with their keys from the trust file."""
+    """The ingress for the registries configured as HTTPS, with their keys from the trust file.
+
+    Opens the nonce store: call it where the ingress will run (its thread).
+
+    :raises GatewayError: (INGRESS-STORE) when the nonce store cannot be opened.
+    """
     cfg = lc.config
     trust = lc.load_trust()
     https = {r.id for r in cfg.registries if r.transport == "https"}
@@ -232,7 +289,8 @@ def ingress_from_config(
         registry_of_cn={(r.client_cn or r.id): r.id for r in cfg.registries if r.id in https},
         keys=keys,
         send=send,
+        nonces=open_nonces(nonce_store_at(lc), age),
         max_bytes=cfg.limits.max_message_bytes,
         max_age_s=age,
-        nonces=NonceCache(age),
+        max_refusals_per_minute=conn.max_refusals_per_minute,
     )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway.errors import ConfigError
+from gateway.files import private_dir, write_secret
 
 __all__ = ["Issued", "LocalCA", "init_pki"]
 
@@ -54,9 +54,7 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
+    write_secret(path, pem)  # 0600 from creation; a wider file left there is replaced
 
 
 class LocalCA:
@@ -69,7 +67,7 @@ class LocalCA:
 
     @classmethod
     def create(cls, root: Path, name: str = "a6gw local CA") -> LocalCA:
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)  # 0700: it holds the CA's key
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         cert = (

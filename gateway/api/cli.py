@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gateway.config import LoadedConfig, load_config
+from gateway.config import ApiSection, LoadedConfig, load_config
+
+if TYPE_CHECKING:
+    from gateway.api.access import Access
 
 
 def _vkeys(path: str) -> list[str]:
@@ -44,11 +48,26 @@ def verify_api_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def access_of(section: ApiSection) -> Access:
+    """The API's clients and tokens with their roles and Party scopes."""
+    from gateway.api.access import Access, Grant
+
+    clients: dict[str, Grant] = {}
+    for c in section.clients:
+        if isinstance(c, str):
+            clients[c] = Grant()
+        else:
+            clients[c.name] = Grant(c.role, c.party)
+    tokens = {t: Grant() for t in section.token_sha256}
+    tokens |= {t.sha256: Grant(t.role, t.party) for t in section.tokens}
+    return Access(clients, tokens)
+
+
 def cmd_api(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from gateway.api.oversight import KafkaPublisher
-    from gateway.api.server import Access, AuditAPI, make_app, server_tls
+    from gateway.api.server import AuditAPI, make_app, server_tls
     from gateway.audit.open import open_store
 
     lc: LoadedConfig = load_config(Path(args.config))
@@ -68,7 +87,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         trust=lc.load_trust(),
         max_command_bytes=cfg.limits.max_message_bytes,
     )
-    access = Access(frozenset(cfg.api.clients), frozenset(cfg.api.token_sha256))
+    access = access_of(cfg.api)
     tls = server_tls(
         str(lc.path(cfg.api.cert_file)),
         str(lc.path(cfg.api.key_file)),

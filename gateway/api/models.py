@@ -187,14 +187,20 @@ class Route:
     method: str = "get"
     body: str | None = None  # what the request body is (for methods that take one)
     status: int = 200
-    errors: tuple[int, ...] = (400, 401, 404)
+    errors: tuple[int, ...] = (400, 401, 403, 404)
     media: tuple[str, ...] = ()  # other content types the answer may have (files)
 
 
 ERRORS = {
-    400: "a malformed request (API-REQUEST; CTF-102 a year outside the NDC period; A6-AEF-004 "
-    "a version or date of submission that is not X.Y or dd/mm/yyyy)",
+    400: "a malformed request (API-REQUEST: a parameter that is not an integer or is outside "
+    "-2^63..2^63-1, a NUL character in any parameter; AUD-RANGE: a tree size beyond the "
+    "latest published checkpoint; MSG-001: a command nested too deep or with an integer of "
+    "too many digits; CTF-102 a year outside the NDC period; A6-AEF-004 a version or date of "
+    "submission that is not X.Y or dd/mm/yyyy)",
     401: "no valid client certificate or token",
+    403: "the client's role or Party scope does not allow it (API-ROLE: only an operator "
+    "posts commands; API-SCOPE: an entry, discrepancy, run or Party outside the client's "
+    "Party)",
     404: "no such entry, tree size, discrepancy, run or Party (API-PARTY)",
     409: "the log or the config does not allow the answer: an AEF refused (A6-AEF-003 no "
     "roll-forward, A6-AEF-00x), a row that cannot be read (CTF-103), no NDC period (CTF-101)",
@@ -308,7 +314,7 @@ ROUTES: tuple[Route, ...] = (
         body="a signed a6gw.discrepancy.command.v1 envelope (RFC 8785 JSON, Ed25519 by an "
         "active operator key), published exactly as posted, keyed by the path's id",
         status=202,
-        errors=(400, 401, 404, 413, 422, 503),
+        errors=(400, 401, 403, 404, 413, 422, 503),
     ),
     Route("/v1/reconciliations", "reconciliations", "Reconciliation runs, newest first", RunList),
     Route(
@@ -328,7 +334,7 @@ ROUTES: tuple[Route, ...] = (
             PARTY,
             Param("year", "a year of the NDC period (default: up to the latest data)", "integer"),
         ),
-        errors=(400, 401, 404, 409),
+        errors=(400, 401, 403, 404, 409),
     ),
     Route(
         "/v1/aef",
@@ -343,7 +349,7 @@ ROUTES: tuple[Route, ...] = (
             Param("version", "the submission's version X.Y (default 1.0)"),
             Param("date", "date of submission dd/mm/yyyy (default: today, UTC)"),
         ),
-        errors=(400, 401, 404, 409),
+        errors=(400, 401, 403, 404, 409),
         media=(ZIP, XLSX),
     ),
 )

@@ -70,7 +70,8 @@ def check_command(
 ) -> tuple[dict[str, Any], dsc.Command]:
     """The command's identity and content, as the worker will find them.
 
-    :raises CommandProblem: 413 MSG-008 too large; 400 MSG-001/MSG-006 not an envelope;
+    :raises CommandProblem: 413 MSG-008 too large; 400 MSG-001/MSG-006 not an envelope (or
+        JSON nested too deep, or an integer of too many digits);
         422 MSG-001 an envelope that is not a valid discrepancy command; 401 MSG-002/MSG-003
         not signed by an active operator key; 400 MSG-007 another discrepancy than the
         path's.
@@ -80,8 +81,12 @@ def check_command(
         parse_envelope(body, max_bytes)
     except SchemaError as exc:
         raise CommandProblem(413 if exc.code == "MSG-008" else 400, exc.code, _text(exc)) from exc
+    except (RecursionError, ValueError) as exc:  # nested too deep; an int of too many digits
+        raise CommandProblem(400, "MSG-001", f"not JSON this gateway reads: {exc}") from exc
     try:
         return authenticate_command(raw, trust, {}, max_bytes=max_bytes)
+    except (RecursionError, ValueError) as exc:
+        raise CommandProblem(422, "MSG-001", f"not a command this gateway reads: {exc}") from exc
     except AuthenticationError as exc:
         raise CommandProblem(401, exc.code, _text(exc)) from exc
     except PayloadInvalid as exc:

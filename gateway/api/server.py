@@ -12,13 +12,8 @@ the log by :mod:`gateway.api.reporting`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import hashlib
-import hmac
 import json
-import ssl
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +24,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from gateway.api import oversight, reporting
+from gateway.api.access import Access, Grant, Scope
 from gateway.api.models import (
     CheckpointOut,
     CommandAccepted,
@@ -40,6 +36,7 @@ from gateway.api.models import (
     InclusionOut,
     Problem,
 )
+from gateway.api.tls import ServerThread, server_tls
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
@@ -49,7 +46,11 @@ from gateway.core.oversight import COMMANDS_TOPIC, command_entry_id
 from gateway.discrepancies import is_known
 from gateway.errors import AuditError, GatewayError, VerificationError
 
+__all__ = ["Access", "AuditAPI", "Grant", "ServerThread", "make_app", "problem", "server_tls"]
+
 MAX_LIMIT = 1000
+#: Integers the stores hold (SQLite INTEGER, PostgreSQL bigint): a larger one is no index.
+MAX_INT = 2**63 - 1
 STATUS = {
     "AUD-NOT-FOUND": 404,
     "AUD-QUERY": 400,
@@ -58,29 +59,10 @@ STATUS = {
     "REC-101": 404,
     "API-READONLY": 503,
     "API-PUBLISH": 503,
+    "API-ROLE": 403,
+    "API-SCOPE": 403,
     **reporting.STATUS,
 }
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who may read: client certificate common names, and SHA-256 digests of tokens."""
-
-    clients: frozenset[str] = frozenset()
-    token_sha256: frozenset[str] = frozenset()
-
-    def allows(self, request: web.Request) -> bool:
-        cert = request.transport.get_extra_info("peercert") if request.transport else None
-        if cert:  # only present when it verified against the client CA
-            for rdn in cert.get("subject", ()):
-                for attr, value in rdn:
-                    if attr == "commonName" and value in self.clients:
-                        return True
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            digest = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
-            return any(hmac.compare_digest(digest, t) for t in self.token_sha256)
-        return False
 
 
 @dataclass
@@ -107,6 +89,15 @@ class AuditAPI:
             raise AuditError(
                 f"the stored checkpoint does not verify: {exc.args[0]}", code="AUD-CHECKPOINT"
             ) from exc
+
+    def visible(self, request: web.Request, index: int) -> int:
+        """``index``, if the client's scope sees its entry.
+
+        :raises GatewayError: (API-SCOPE) when it does not."""
+        scope = _scope(request)
+        if scope.party is not None:
+            scope.check(scope.sees_entry(self.store.entry(index)), f"entry {index}")
+        return index
 
     def entry(self, index: int) -> EntryOut:
         body = self.store.entry(index)
@@ -142,11 +133,16 @@ class AuditAPI:
         serials = parse_itmo(params["itmo"]) if params.get("itmo") else None
         return Query(tuple(terms), serials, params.get("from"), params.get("to"))
 
-    def page(self, query: Query, params: dict[str, str]) -> tuple[list[int], int | None]:
+    def page(
+        self, query: Query, params: dict[str, str], scope: Scope
+    ) -> tuple[list[int], int | None]:
         after = _int(params, "after", -1)
         limit = min(max(_int(params, "limit", 100), 1), MAX_LIMIT)
         found = self.store.search(query, after, limit + 1)
-        return found[:limit], (found[limit - 1] if len(found) > limit else None)
+        page, next_after = found[:limit], (found[limit - 1] if len(found) > limit else None)
+        if scope.party is not None:  # a short page, but next_after still goes on from it
+            page = [i for i in page if scope.sees_entry(self.store.entry(i))]
+        return page, next_after
 
     # -- handlers -----------------------------------------------------------------------
 
@@ -155,36 +151,46 @@ class AuditAPI:
         return CheckpointOut(origin=cp.origin, size=cp.size, root=cp.root.hex(), note=note)
 
     async def get_entry(self, request: web.Request) -> BaseModel:
-        return self.entry(_int(dict(request.match_info), "index", None))
+        index = _int(dict(request.match_info), "index", None)
+        if not 0 <= index < self.store.size():
+            raise AuditError(f"no entry {index}", code="AUD-NOT-FOUND")
+        return self.entry(self.visible(request, index))
 
     async def get_entry_by_id(self, request: web.Request) -> BaseModel:
         index = self.store.index_of(request.match_info["entry_id"])
         if index is None:
             raise AuditError("no entry with that id", code="AUD-NOT-FOUND")
-        return self.entry(index)
+        return self.entry(self.visible(request, index))
 
     async def search(self, request: web.Request) -> BaseModel:
         params = dict(request.query)
-        found, next_after = self.page(self.query(params), params)
+        found, next_after = self.page(self.query(params), params, _scope(request))
         return EntryPage(items=[self.entry(i) for i in found], next_after=next_after)
 
     async def get_inclusion(self, request: web.Request) -> BaseModel:
         params = dict(request.query)
         cp, _ = self.checkpoint()
         size = _int(params, "size", cp.size)
+        if size > cp.size:
+            raise AuditError(
+                f"tree size {size} is beyond the published checkpoint ({cp.size})",
+                code="AUD-RANGE",
+            )
         if "entry_id" in params:
             index = self.store.index_of(params["entry_id"])
             if index is None:
                 raise AuditError("no entry with that id", code="AUD-NOT-FOUND")
         else:
             index = _int(params, "index", None)
+        if 0 <= index < size:
+            self.visible(request, index)
         return self.inclusion(index, size)
 
     async def get_consistency(self, request: web.Request) -> BaseModel:
         params = dict(request.query)
         cp, _ = self.checkpoint()
         size1, size2 = _int(params, "from", None), _int(params, "to", cp.size)
-        if not 0 < size1 <= size2 or size2 > self.store.size():
+        if not 0 < size1 <= size2 or size2 > cp.size:
             raise AuditError(f"no consistency proof from {size1} to {size2}", code="AUD-RANGE")
         proof = self.store.consistency_proof(size1, size2)
         return ConsistencyOut(
@@ -197,7 +203,7 @@ class AuditAPI:
             raise AuditError("custody needs itmo=CA:ORIGIN:FIRST-LAST", code="AUD-QUERY")
         serials = parse_itmo(params["itmo"])
         cp, note = self.checkpoint()
-        found, next_after = self.page(Query(serials=serials), params)
+        found, next_after = self.page(Query(serials=serials), params, _scope(request))
         items = [
             CustodyItem(entry=self.entry(i), proof=self.inclusion(i, cp.size))
             for i in found
@@ -214,16 +220,27 @@ class AuditAPI:
         )
 
     async def list_discrepancies(self, request: web.Request) -> BaseModel:
-        return oversight.discrepancy_list(self.store, dict(request.query))
+        found = oversight.discrepancy_list(self.store, dict(request.query))
+        scope = _scope(request)
+        items = [d for d in found.items if scope.sees_registries(d.registries)]
+        return found.model_copy(update={"items": items})
 
     async def get_discrepancy(self, request: web.Request) -> BaseModel:
-        return oversight.discrepancy_answer(self.store, request.match_info["discrepancy_id"])
+        found = oversight.discrepancy_answer(self.store, request.match_info["discrepancy_id"])
+        visible = _scope(request).sees_registries(found.discrepancy.registries)
+        _scope(request).check(visible, "this discrepancy")
+        return found
 
     async def list_runs(self, request: web.Request) -> BaseModel:
-        return oversight.run_list(self.store)
+        found = oversight.run_list(self.store)
+        scope = _scope(request)
+        items = [r for r in found.items if scope.sees_registries((r.registry,))]
+        return found.model_copy(update={"items": items})
 
     async def get_run(self, request: web.Request) -> BaseModel:
-        return oversight.run_answer(self.store, request.match_info["run_id"])
+        found = oversight.run_answer(self.store, request.match_info["run_id"])
+        _scope(request).check(_scope(request).sees_registries((found.run.registry,)), "this run")
+        return found
 
     async def post_command(self, request: web.Request) -> BaseModel:
         if self.publisher is None or self.trust is None:
@@ -244,6 +261,10 @@ class AuditAPI:
         )
         if not is_known(self.store, discrepancy_id):
             raise AuditError(f"no discrepancy {discrepancy_id!r} in the log", code="REC-101")
+        scope = _scope(request)
+        if scope.party is not None:
+            found = oversight.discrepancy_answer(self.store, discrepancy_id).discrepancy
+            scope.check(scope.sees_registries(found.registries), "this discrepancy")
         await self.publisher(COMMANDS_TOPIC, discrepancy_id.encode(), body)
         return CommandAccepted(
             discrepancy_id=discrepancy_id,
@@ -252,16 +273,43 @@ class AuditAPI:
         )
 
 
+_SCOPE = web.RequestKey("a6gw.scope", Scope)
+
+
+def _scope(request: web.Request) -> Scope:
+    scope = request.get(_SCOPE)
+    return scope if isinstance(scope, Scope) else Scope(None, frozenset())
+
+
 def _int(params: dict[str, str], name: str, default: int | None) -> int:
     raw = params.get(name)
     if raw is None:
         if default is None:
             raise AuditError(f"parameter {name!r} is required", code="API-REQUEST")
         return default
+    if len(raw) > 20:  # int() of thousands of digits is slow, and no store holds them
+        raise AuditError(f"parameter {name!r} is out of range", code="API-REQUEST")
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise AuditError(f"parameter {name!r} is not an integer", code="API-REQUEST") from exc
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        raise AuditError(f"parameter {name!r} is out of range", code="API-REQUEST")
+    return value
+
+
+def _text_problem(request: web.Request) -> str | None:
+    """Why a path or query parameter cannot reach a store: a NUL (PostgreSQL text holds
+    none) or a character that is not a Unicode scalar value; None when all are fine."""
+    values = [*request.match_info.values(), *request.query.keys(), *request.query.values()]
+    for value in values:
+        if "\x00" in value:
+            return "a parameter contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "a parameter is not valid UTF-8"
+    return None
 
 
 def problem(status: int, code: str, detail: str) -> web.Response:
@@ -280,12 +328,22 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
 
     @web.middleware
     async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]) -> Any:
-        if not access.allows(request):
+        grant = access.grant(request)
+        if grant is None:
             response = problem(
                 401, "API-AUTH", "a client certificate or a bearer token is required"
             )
             response.headers["WWW-Authenticate"] = 'Bearer realm="a6gw"'
             return response
+        if request.method not in ("GET", "HEAD") and grant.role != "operator":
+            return problem(403, "API-ROLE", f"role {grant.role} may read but not post commands")
+        scope = request[_SCOPE] = Scope.of(grant, api.party_sources)
+        if scope.party is not None and request.path in ("/v1/summary", "/v1/aef"):
+            if request.query.get("party") != scope.party:
+                return problem(403, "API-SCOPE", f"this client sees only Party {scope.party}")
+        bad_text = _text_problem(request)
+        if bad_text is not None:
+            return problem(400, "API-REQUEST", bad_text)
         try:
             return await handler(request)
         except oversight.CommandProblem as exc:
@@ -322,78 +380,3 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
     app.router.add_get("/v1/summary", wrap(reports.get_summary))
     app.router.add_get("/v1/aef", reports.get_aef)
     return app
-
-
-def server_tls(
-    cert: str, key: str, client_ca: str, *, require_client: bool = False, what: str = "API"
-) -> ssl.SSLContext:
-    """TLS 1.2+ with the server certificate; client certificates checked against the CA.
-
-    Optional for the API (a token may stand in); with ``require_client`` (the ingress) they
-    are required, and TLS stays at 1.2: there the server checks the client certificate
-    inside the handshake, so a refused one fails the client's handshake. Under TLS 1.3 the
-    client's handshake is done first and asyncio servers drop the connection without the
-    alert, so the client would see a reset rather than a refusal.
-
-    :raises ConfigError: (A6-CFG-TLS) when a file cannot be loaded.
-    """
-    from gateway.errors import ConfigError
-
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    if require_client:
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        ctx.load_cert_chain(cert, key)
-        ctx.load_verify_locations(client_ca)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"cannot load the {what}'s TLS files: {exc}", code="A6-CFG-TLS") from exc
-    ctx.verify_mode = ssl.CERT_REQUIRED if require_client else ssl.CERT_OPTIONAL
-    return ctx
-
-
-class ServerThread:
-    """The API in a background thread with its own event loop (tests, the demo).
-
-    ``build`` runs in that thread, so a store opened there belongs to it (SQLite
-    connections stay in the thread that made them).
-    """
-
-    def __init__(
-        self, build: Callable[[], web.Application], host: str, port: int, tls: ssl.SSLContext
-    ) -> None:
-        self.build, self.host, self.port, self.tls = build, host, port, tls
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="a6gw-api", daemon=True)
-
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        try:
-            runner = web.AppRunner(self.build(), access_log=None)
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, self.host, self.port, ssl_context=self.tls)
-            loop.run_until_complete(site.start())
-        except BaseException as exc:  # reported to start()
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-    def start(self) -> ServerThread:
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)

@@ -18,7 +18,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -366,11 +365,10 @@ class LogKey:
             serialization.NoEncryption(),
         ).decode("ascii")
         data = json.dumps({"name": self.name, "private_key_pem": pem}, indent=2) + "\n"
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
-        try:
-            fd = os.open(path, flags, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(data)
+        from gateway.files import write_secret
+
+        try:  # 0600 from creation; a file of a wider mode is replaced, not rewritten
+            write_secret(path, data.encode("utf-8"), overwrite=overwrite)
         except OSError as exc:
             raise AuditError(f"cannot write log key {path}: {exc}") from exc
 

@@ -21,6 +21,7 @@ from gateway.audit.tree import (
     Node,
 )
 from gateway.errors import AuditError
+from gateway.files import create_private
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -59,14 +60,15 @@ class AuditStore(TreeReads):
     """Append-only entries and their RFC 9162 tree in one SQLite file (see LogStore)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         try:
+            # 0600 from creation in a 0700 folder; SQLite gives -wal and -shm the same mode
+            create_private(path)
             self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA + sqlindex.SCHEMA)
-        except sqlite3.Error as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise AuditError(f"cannot open audit store {path}: {exc}", code="AUD-STORE") from exc
         self._frontier = None
 

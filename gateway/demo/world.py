@@ -8,7 +8,6 @@ holds only public keys.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from gateway.core.signing import (
     public_key_b64,
     sign_envelope,
 )
+from gateway.files import private_dir, write_secret
 from schemas.events import EVENT_TYPES
 
 PARTIES = {"JPN": "Japan", "MNG": "Mongolia", "IDN": "Indonesia"}
@@ -81,8 +81,7 @@ def _load_or_make(path: Path) -> Ed25519PrivateKey:
     if path.exists():
         return load_private_key_pem(path.read_bytes())
     key = Ed25519PrivateKey.generate()
-    path.write_bytes(private_key_pem(key))
-    os.chmod(path, 0o600)
+    write_secret(path, private_key_pem(key), overwrite=False)
     return key
 
 
@@ -95,7 +94,7 @@ def write_world(
     demo shortens it so that its unanswered transfer times out while you watch.
     """
     keydir = root / "keys"
-    keydir.mkdir(parents=True, exist_ok=True)
+    private_dir(keydir)
     keys = {p: _load_or_make(keydir / f"{p}.pem") for p in SIGNERS}
     log_key_path = keydir / "log.key"
     if not log_key_path.exists():

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from gateway.api.client import AuditClient, client_tls, verify_api
-from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
+from gateway.api.server import Access, AuditAPI, Grant, ServerThread, make_app, server_tls
 from gateway.audit.note import LogKey, open_checkpoint
 from gateway.audit.open import open_store
 from gateway.audit.rfc6962 import leaf_hash
@@ -33,6 +33,7 @@ from gateway.pki import LocalCA, init_pki
 
 ORIGIN = "a6gw.test/audit"
 TOKEN = "s3cret-token-for-tests"
+SOURCES = {"MNG": ("MNG01",), "JPN": ("JPN01",)}
 
 
 def free_port() -> int:
@@ -99,7 +100,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     else:
         store_at = str(root / "audit.sqlite")
     pki = root / "pki"
-    init_pki(pki, ("auditor", "stranger"))
+    init_pki(pki, ("auditor", "stranger", "ops", "jpn-auditor"))
     key = LogKey.generate("a6gw.test/log")
     (root / "log.vkey").write_text(key.public_vkey() + "\n")
     seq = Sequencer(open_store(store_at), key, ORIGIN)
@@ -107,12 +108,13 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     seq.append([entry(n) for n in range(300)], ("a6.audit.log", 0, 299))
     seq.checkpoint()
     port = free_port()
-    access = Access(frozenset({"auditor"}), frozenset({hashlib.sha256(TOKEN.encode()).hexdigest()}))
+    access = Access(
+        {"auditor": Grant(), "ops": Grant("operator"), "jpn-auditor": Grant("auditor", "JPN")},
+        {hashlib.sha256(TOKEN.encode()).hexdigest(): Grant()},
+    )
 
     def build():  # type: ignore[no-untyped-def]
-        return make_app(
-            AuditAPI(open_store(store_at), [key.verifier()], {"MNG": ("MNG01",)}), access
-        )
+        return make_app(AuditAPI(open_store(store_at), [key.verifier()], SOURCES), access)
 
     tls = server_tls(str(pki / "server.pem"), str(pki / "server.key"), str(pki / "ca.pem"))
     thread = ServerThread(build, "127.0.0.1", port, tls).start()
@@ -271,3 +273,105 @@ def test_a6gw_verify_api_saves_the_checkpoint_for_the_next_since(api: Api, tmp_p
     assert "consistent with the earlier checkpoint of 300 entries" in second.stdout
     assert "OK: 340 entries" in second.stdout
     assert open_checkpoint(saved.read_text(), api.key.verifier()).size == 340
+
+
+# -- hostile parameters (issue 14 #7) ---------------------------------------------------------
+
+
+def assert_problem(r: httpx.Response, status: int, code: str) -> None:
+    assert (r.status_code, r.json()["code"]) == (status, code), r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_integers_out_of_64_bits_and_nul_characters_are_coded_400(api: Api) -> None:
+    big, small = str(2**63), str(-(2**63) - 1)
+    for path, params in [
+        (f"/v1/entries/{big}", {}),
+        (f"/v1/entries/{2**80}", {}),
+        ("/v1/search", {"ca": "CA0001", "after": big}),
+        ("/v1/search", {"ca": "CA0001", "after": small}),
+        ("/v1/search", {"ca": "CA0001", "limit": big}),
+        ("/v1/proofs/inclusion", {"index": big}),
+        ("/v1/proofs/inclusion", {"index": "1", "size": big}),
+        ("/v1/proofs/consistency", {"from": "1", "to": big}),
+        ("/v1/custody", {"itmo": "CA0001:MNG01:1", "after": big}),
+    ]:
+        assert_problem(get(api, path, **params), 400, "API-REQUEST")
+    for path, params in [
+        ("/v1/entries/by-id/ev%0000001", {}),
+        ("/v1/search", {"source": "MNG\x0001"}),
+        ("/v1/search", {"outcome": "accepted", "code": "\x00"}),
+        ("/v1/search", {"party": "MN\x00G"}),
+        ("/v1/search", {"ca": "CA0001", "from": "2026\x00"}),
+        ("/v1/proofs/inclusion", {"entry_id": "ev\x00"}),
+        ("/v1/custody", {"itmo": "CA0001:MNG\x0001:1"}),
+        ("/v1/discrepancies", {"code": "\x00"}),
+        ("/v1/discrepancies/dsc%00", {}),
+        ("/v1/reconciliations/run%00", {}),
+    ]:
+        assert_problem(get(api, path, **params), 400, "API-REQUEST")
+
+
+def test_proofs_stay_within_the_published_checkpoint(api: Api) -> None:
+    store = open_store(api.store_at)
+    latest = store.latest_checkpoint()
+    assert latest is not None
+    published = open_checkpoint(latest.note, api.key.verifier()).size
+    seq = Sequencer(store, api.key, ORIGIN)
+    seq.take_over("test-unpublished", latest.note)
+    last = published + 9
+    seq.append([entry(n) for n in range(published, last + 1)], ("a6.audit.log", 0, last))
+    store.close()  # appended, never checkpointed: the tree is larger than what was published
+    assert get(api, "/v1/checkpoint").json()["size"] == published
+    beyond = {"index": published + 1, "size": published + 5}
+    assert_problem(get(api, "/v1/proofs/inclusion", **beyond), 400, "AUD-RANGE")
+    unpublished_entry = get(api, "/v1/proofs/inclusion", index=published + 1)
+    assert_problem(unpublished_entry, 404, "AUD-NOT-FOUND")
+    to_beyond = {"from": 5, "to": published + 1}
+    assert_problem(get(api, "/v1/proofs/consistency", **to_beyond), 400, "AUD-RANGE")
+    ok = get(api, "/v1/proofs/consistency", **{"from": 5, "to": published})
+    assert ok.status_code == 200 and ok.json()["size2"] == published
+
+
+# -- roles and Party scope (issue 14 #3) ------------------------------------------------------
+
+
+def post_command(api: Api, client: str | None, token: str | None = None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    with httpx.Client(verify=api.tls(client), timeout=10) as http:
+        return http.post(
+            api.url + "/v1/discrepancies/dsc-x/commands", content=b"{}", headers=headers
+        )
+
+
+def test_roles_and_a_party_scope_are_enforced(api: Api) -> None:
+    assert_problem(post_command(api, "auditor"), 403, "API-ROLE")
+    assert_problem(post_command(api, None, TOKEN), 403, "API-ROLE")  # the token is an auditor's
+    assert_problem(post_command(api, "jpn-auditor"), 403, "API-ROLE")
+    assert_problem(post_command(api, "ops"), 503, "API-READONLY")  # allowed; no producer here
+    assert post_command(api, "stranger").status_code == 401
+    assert get(api, "/v1/entries/1", client="ops").status_code == 200  # operators read too
+
+    def scoped(path: str, **params: object) -> httpx.Response:
+        return get(api, path, client="jpn-auditor", **params)
+
+    # entries with n % 3 == 0 come from JPN01; the others from MNG01 about MNG01's blocks
+    assert scoped("/v1/checkpoint").status_code == 200
+    assert scoped("/v1/proofs/consistency", **{"from": 10}).status_code == 200
+    assert scoped("/v1/entries/3").status_code == 200
+    assert_problem(scoped("/v1/entries/1"), 403, "API-SCOPE")
+    assert_problem(scoped("/v1/entries/by-id/ev-00001"), 403, "API-SCOPE")
+    assert scoped("/v1/proofs/inclusion", index=3).status_code == 200
+    assert_problem(scoped("/v1/proofs/inclusion", index=1), 403, "API-SCOPE")
+    assert_problem(scoped("/v1/proofs/inclusion", entry_id="ev-00001"), 403, "API-SCOPE")
+    page = scoped("/v1/search", ca="CA0001", limit=1000).json()
+    seen = [item["index"] for item in page["items"]]
+    assert len(seen) >= 100 and all(i % 3 == 0 for i in seen)
+    assert scoped("/v1/search", party="MNG", limit=1000).json()["items"] == []
+    custody = scoped("/v1/custody", itmo="CA0001:MNG01:1301-1600").json()
+    assert [item["entry"]["index"] for item in custody["items"]] == [15]
+    assert_problem(scoped("/v1/summary", party="MNG"), 403, "API-SCOPE")
+    assert_problem(scoped("/v1/aef", party="MNG", year=2026), 403, "API-SCOPE")
+    assert scoped("/v1/discrepancies").status_code == 200

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.api.client import ApiProblem, AuditClient, client_tls
 from gateway.api.oversight import KafkaPublisher, Publisher
-from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
+from gateway.api.server import Access, AuditAPI, Grant, ServerThread, make_app, server_tls
 from gateway.audit.open import open_store
 from gateway.audit.store import AuditStore
 from gateway.config import Trust, TrustedKey, load_config
@@ -188,7 +188,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 def serve(env: Env, publisher: Callable[[], Publisher | None]) -> Iterator[str]:
     """The API on a free port; ``publisher`` is made in the server's thread (its loop)."""
     port = free_port()
-    access = Access(frozenset({"auditor"}))
+    access = Access({"auditor": Grant("operator")})  # an operator: it posts commands too
 
     def build() -> web.Application:
         pub = publisher()
@@ -394,6 +394,20 @@ def test_commands_are_refused_with_their_code_before_anything_is_published(
         assert (err.value.status, err.value.problem_code) == (401, "MSG-003")
     finally:
         client.close()
+
+
+def test_deep_and_huge_command_bodies_are_coded_4xx(
+    env: Env, recorded: tuple[str, Recorder]
+) -> None:
+    url, recorder = recorded
+    d_id = env.deliveries[0]
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"id": ' + b"9" * 5000 + b"}"):
+        r = post(env, url, d_id, body)
+        assert (r.status_code, r.json()["code"]) == (400, "MSG-001"), r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    huge = post(env, url, d_id, b" " * (2 * 1024 * 1024))
+    assert (huge.status_code, huge.json()["code"]) == (413, "MSG-008")
+    assert recorder.sent == []
 
 
 async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:

@@ -101,7 +101,7 @@ def test_the_openapi_document_has_the_command_route_with_its_body_and_answers() 
     doc = openapi()
     post = doc["paths"]["/v1/discrepancies/{discrepancy_id}/commands"]["post"]
     assert post["requestBody"]["required"] is True
-    assert set(post["responses"]) == {"202", "400", "401", "404", "413", "422", "503"}
+    assert set(post["responses"]) == {"202", "400", "401", "403", "404", "413", "422", "503"}
     assert post["responses"]["202"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CommandAccepted"
     }
@@ -110,3 +110,15 @@ def test_the_openapi_document_has_the_command_route_with_its_body_and_answers() 
     assert {r.method for r in ROUTES} == {"get", "post"}
     assert "DiscrepancyOut" in doc["components"]["schemas"]
     assert "RunDetail" in doc["components"]["schemas"]
+
+
+def test_deep_and_huge_bodies_are_refused_with_a_code() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert problem(deep, max_bytes=300_000) == (400, "MSG-001")
+    digits = b'{"id": ' + b"9" * 5000 + b"}"
+    assert problem(digits) == (400, "MSG-001")
+    body = command()
+    assert b'"data":{' in body
+    nested = b'"deep":' + b'{"a":' * 1000 + b'"x"' + b"}" * 1000 + b","
+    deep_data = body.replace(b'"data":{', b'"data":{' + nested, 1)
+    assert problem(deep_data) in {(400, "MSG-001"), (422, "MSG-001")}

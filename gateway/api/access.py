@@ -1,0 +1,126 @@
+"""Who may do what on the auditors' API: roles and an optional Party scope per client.
+
+A client is a client certificate's common name (``api.clients``) or a bearer token
+(``api.tokens``, ``api.token_sha256``), each with a :class:`Grant`:
+
+- role ``auditor`` reads; role ``operator`` reads and posts discrepancy commands. Any other
+  client is answered 401 API-AUTH; an auditor's command 403 API-ROLE.
+- ``party`` (optional) scopes the client to one Party P: it sees only what *touches* P and
+  is answered 403 API-SCOPE for anything else. An audit entry touches P when one of its
+  fields ``input.source``, ``input.registry``, ``input.signer``, ``registry``, ``party``,
+  ``blocks[].origin``, ``registries[]`` or ``discrepancy.registries[]`` names P or one of
+  P's registries (``registries[].party`` in the config). A discrepancy touches P when one of
+  its registries is P's; a reconciliation run when its registry is; the summary and the AEF
+  when their ``party`` is P. Search, custody, and the lists of discrepancies and runs leave
+  out what does not touch P (a page may then hold fewer items than its limit: follow
+  ``next_after``). Checkpoints and consistency proofs carry no entry and are served to all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+
+from gateway.errors import GatewayError
+
+__all__ = ["Access", "Grant", "Role", "Scope", "entry_touches"]
+
+Role = Literal["auditor", "operator"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role = "auditor"
+    party: str | None = None
+
+
+class Access:
+    """Client certificate common names and SHA-256 digests (hex) of tokens, with grants; a
+    plain collection of names or digests makes each an unscoped auditor."""
+
+    def __init__(
+        self,
+        clients: Mapping[str, Grant] | Iterable[str] = (),
+        tokens: Mapping[str, Grant] | Iterable[str] = (),
+    ) -> None:
+        self.clients = _grants(clients)
+        self.tokens = _grants(tokens)
+
+    def grant(self, request: web.Request) -> Grant | None:
+        cert = request.transport.get_extra_info("peercert") if request.transport else None
+        if cert:  # only present when it verified against the client CA
+            for rdn in cert.get("subject", ()):
+                for attr, value in rdn:
+                    if attr == "commonName" and value in self.clients:
+                        return self.clients[value]
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            digest = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+            for known, grant in self.tokens.items():
+                if hmac.compare_digest(digest, known):
+                    return grant
+        return None
+
+    def allows(self, request: web.Request) -> bool:
+        return self.grant(request) is not None
+
+
+def _grants(given: Mapping[str, Grant] | Iterable[str]) -> dict[str, Grant]:
+    if isinstance(given, Mapping):
+        return dict(given)
+    return {str(name): Grant() for name in given}
+
+
+def entry_touches(body: bytes, names: frozenset[str]) -> bool:
+    """Does the entry name one of ``names`` (a Party and its registries) where it counts?"""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(doc, dict):
+        return False
+    found: list[Any] = [doc.get("registry"), doc.get("party")]
+    inp = doc.get("input")
+    if isinstance(inp, dict):
+        found += [inp.get("source"), inp.get("registry"), inp.get("signer")]
+    for block in doc.get("blocks") or ():
+        if isinstance(block, dict):
+            found.append(block.get("origin"))
+    found += list(doc.get("registries") or ())
+    disc = doc.get("discrepancy")
+    if isinstance(disc, dict):
+        found += list(disc.get("registries") or ())
+    return any(isinstance(v, str) and v in names for v in found)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one request may see: everything (``party`` None) or what touches a Party."""
+
+    party: str | None
+    names: frozenset[str]  # the Party's code and its registries
+
+    @classmethod
+    def of(cls, grant: Grant, sources: Mapping[str, tuple[str, ...]]) -> Scope:
+        if grant.party is None:
+            return cls(None, frozenset())
+        return cls(grant.party, frozenset({grant.party, *sources.get(grant.party, ())}))
+
+    def sees_entry(self, body: bytes) -> bool:
+        return self.party is None or entry_touches(body, self.names)
+
+    def sees_registries(self, registries: Iterable[str]) -> bool:
+        return self.party is None or any(r in self.names for r in registries)
+
+    def check(self, visible: bool, what: str) -> None:
+        """:raises GatewayError: (API-SCOPE) when ``what`` is outside the client's Party."""
+        if not visible:
+            raise GatewayError(
+                f"{what} is outside this client's Party scope ({self.party})", code="API-SCOPE"
+            )
