@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from gateway.worker.run import EXIT_STALLED, supervise
 
 # A stand-in worker: counts its starts in a file and exits with the code listed for each.
@@ -51,3 +53,23 @@ def test_sigterm_reaches_the_worker_and_ends_supervision(tmp_path: Path) -> None
     # The worker died of the signal; the supervisor exits as a shell reports that: 128 + 15.
     assert proc.wait(30) == 128 + signal.SIGTERM
     assert count.read_text() == "1"
+
+
+DYING = """
+import os, pathlib, signal, sys
+count = pathlib.Path(sys.argv[1])
+n = int(count.read_text()) if count.exists() else 0
+count.write_text(str(n + 1))
+if n == 0:
+    os._exit(70)
+if n == 1:
+    os.kill(os.getpid(), signal.SIGKILL)
+sys.exit(0)
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 #1: only a stalled worker is restarted")
+def test_a_worker_that_died_is_started_again(tmp_path: Path) -> None:
+    count = tmp_path / "starts"
+    assert supervise([sys.executable, "-c", DYING, str(count)]) == 0
+    assert count.read_text() == "3"
