@@ -38,7 +38,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.supervise:
         cmd = [sys.executable, "-m", "gateway", "worker", "--config", args.config]
         cmd += ["--loglevel", args.loglevel, "--no-supervise"]
-        return supervise(cmd + (["--datadir", args.datadir] if args.datadir else []))
+        datadir = Path(args.datadir) if args.datadir else lc.data_dir / "worker"
+        cmd += ["--datadir", str(datadir)] if args.datadir else []
+        return supervise(cmd, status=datadir / "restarts.json")
     datadir = Path(args.datadir) if args.datadir else None
     return run_worker(lc, loglevel=args.loglevel, datadir=datadir)
 

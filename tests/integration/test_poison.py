@@ -112,7 +112,6 @@ def _decide(gw: Gw, steps: list[Step], within: float) -> list[dict[str, Any]]:
     return [_wait(gw, str(s.entry_id), within) for s in steps]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #1: a hostile record halts its partition")
 def test_hostile_json_is_dead_lettered_and_the_partition_flows_on(gw: Gw) -> None:
     after = _valid(gw, "after-hostile-json")
     hostile = [(b"h1", BRACKETS), (b"h2", BIG_INT), (b"h3", deep_envelope())]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
 
 from gateway.worker.run import EXIT_STALLED, supervise
 
@@ -68,8 +67,9 @@ sys.exit(0)
 """
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #1: only a stalled worker is restarted")
-def test_a_worker_that_died_is_started_again(tmp_path: Path) -> None:
+def test_a_worker_that_died_is_started_again_and_counted(tmp_path: Path) -> None:
     count = tmp_path / "starts"
-    assert supervise([sys.executable, "-c", DYING, str(count)]) == 0
+    status = tmp_path / "restarts.json"
+    assert supervise([sys.executable, "-c", DYING, str(count)], status=status) == 0
     assert count.read_text() == "3"
+    assert json.loads(status.read_text()) == {"restarts": 2, "last_exit": -9}
