@@ -221,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_kafka_parser(sub)
 
+    from gateway.operate_cli import add_parsers as add_operate_parsers
+
+    add_operate_parsers(sub)
+
     p = sub.add_parser("worker", help="run the stream worker (ingest, ledger, sequencer)")
     p.add_argument("--config", required=True, help="the gateway config file (YAML)")
     p.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])

@@ -10,7 +10,11 @@
   Before each attempt the shield appends a line to an attempts journal in the worker's data
   directory, and a line after it; an attempt with no line after it ended in a death. On the
   start after :data:`MAX_STARTS` such deaths at one offset the input is dead-lettered
-  unhandled (GWF-002, alert A6-ALERT-002). The journal is written with one ``write(2)`` per
+  unhandled (GWF-002, alert A6-ALERT-002). A death strikes every record in flight, in every
+  agent; so a record with a death against it (a *suspect*) is handled alone, with no other
+  handler running, and its next death is its own: a bystander's suspicion is cleared by its
+  next run, and only the input that kills the process reaches the quarantine. The journal
+  is written with one ``write(2)`` per
   line and never fsynced: it must outlive the process, not the machine (a reboot that loses
   it only delays the quarantine), and a broker round trip per record would cost the
   throughput the gateway needs. It is compacted when it opens and as it grows.
@@ -27,7 +31,6 @@ import logging
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,19 +74,13 @@ def is_edge(exc: BaseException) -> bool:
     )
 
 
-@dataclass
-class _Pending:
-    offset: int
-    starts: int
-
-
 class Attempts:
-    """The attempts journal: per partition, the offset being handled and how many starts at
-    it ended without a line after them."""
+    """The attempts journal: per record (topic, partition, offset), how many starts at it
+    ended without a line after them (a redelivery of earlier offsets changes nothing)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.pending: dict[tuple[str, int], _Pending] = {}
+        self.pending: dict[tuple[str, int, int], int] = {}
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             for line in path.read_bytes().split(b"\n"):
@@ -99,21 +96,15 @@ class Attempts:
             topic, partition, offset = parts[1].decode(), int(parts[2]), int(parts[3])
         except (UnicodeDecodeError, ValueError):
             return
-        tp = (topic, partition)
-        now = self.pending.get(tp)
+        where = (topic, partition, offset)
         if parts[0] == b"D":
-            if now is not None and now.offset == offset:
-                del self.pending[tp]
-        elif now is not None and now.offset == offset:
-            now.starts += 1
+            self.pending.pop(where, None)
         else:
-            self.pending[tp] = _Pending(offset, 1)
+            self.pending[where] = self.pending.get(where, 0) + 1
 
     def _compact(self) -> None:
         tmp = self.path.with_suffix(".tmp")
-        lines = b"".join(
-            _line(b"B", tp, p.offset) * p.starts for tp, p in sorted(self.pending.items())
-        )
+        lines = b"".join(_line(b"B", where) * n for where, n in sorted(self.pending.items()))
         tmp.write_bytes(lines)
         os.replace(tmp, self.path)
         if self._fd >= 0:
@@ -123,8 +114,7 @@ class Attempts:
 
     def starts(self, rec: RawInput) -> int:
         """How many earlier starts at ``rec``'s offset ended in a death."""
-        now = self.pending.get((rec.topic, rec.partition))
-        return now.starts if now is not None and now.offset == rec.offset else 0
+        return self.pending.get((rec.topic, rec.partition, rec.offset), 0)
 
     def _write(self, line: bytes) -> None:
         os.write(self._fd, line)
@@ -134,10 +124,10 @@ class Attempts:
             self._compact()
 
     def begin(self, rec: RawInput) -> None:
-        self._write(_line(b"B", (rec.topic, rec.partition), rec.offset))
+        self._write(_line(b"B", (rec.topic, rec.partition, rec.offset)))
 
     def end(self, rec: RawInput) -> None:
-        self._write(_line(b"D", (rec.topic, rec.partition), rec.offset))
+        self._write(_line(b"D", (rec.topic, rec.partition, rec.offset)))
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -145,8 +135,8 @@ class Attempts:
             self._fd = -1
 
 
-def _line(kind: bytes, tp: tuple[str, int], offset: int) -> bytes:
-    return b"%s\t%s\t%d\t%d\n" % (kind, tp[0].encode(), tp[1], offset)
+def _line(kind: bytes, where: tuple[str, int, int]) -> bytes:
+    return b"%s\t%s\t%d\t%d\n" % (kind, where[0].encode(), where[1], where[2])
 
 
 def _injected() -> list[tuple[str, bytes]]:
@@ -179,6 +169,30 @@ class Shield:
         self.faults = 0
         self.quarantined = 0
         self._inject = _injected()
+        # Handlers in flight, and whether a suspect runs (or waits to run) alone.
+        self._cond = asyncio.Condition()
+        self._active = 0
+        self._solo = False
+        self._solo_waiting = 0
+
+    async def _enter(self, solo: bool) -> None:
+        async with self._cond:
+            if solo:
+                self._solo_waiting += 1
+                await self._cond.wait_for(lambda: self._active == 0 and not self._solo)
+                self._solo_waiting -= 1
+                self._solo = True
+            else:
+                await self._cond.wait_for(lambda: not self._solo and not self._solo_waiting)
+                self._active += 1
+
+    async def _leave(self, solo: bool) -> None:
+        async with self._cond:
+            if solo:
+                self._solo = False
+            else:
+                self._active -= 1
+            self._cond.notify_all()
 
     def protect(self, step: str, handle: Handler) -> Handler:
         async def run(rec: RawInput) -> None:
@@ -221,6 +235,18 @@ class Shield:
 
     async def run(self, step: str, rec: RawInput, handle: Handler) -> None:
         starts = self.attempts.starts(rec)
+        solo = starts > 0
+        if solo:
+            log.warning(
+                "%s: %s was in flight at %d deaths; handling it alone", step, _where(rec), starts
+            )
+        await self._enter(solo)
+        try:
+            await self._run(step, rec, handle, starts)
+        finally:
+            await self._leave(solo)
+
+    async def _run(self, step: str, rec: RawInput, handle: Handler, starts: int) -> None:
         if starts >= MAX_STARTS:
             await self._quarantine(step, rec, starts)
             self.attempts.end(rec)

@@ -116,3 +116,44 @@ def test_finished_and_edge_failed_attempts_do_not_count(tmp_path: Path) -> None:
 def test_a_refused_input_is_not_replayable() -> None:
     assert replayable({"reason_code": "MSG-003", "truncated": False}) is not None
     assert replayable({"reason_code": "GWF-001", "truncated": True}) is not None
+
+
+def test_deaths_count_per_record_and_a_suspect_runs_alone(tmp_path: Path) -> None:
+    """A death strikes every record in flight: the culprit and a bystander of another agent.
+    Redeliveries of earlier offsets do not reset the count; each suspect then runs with no
+    other handler in flight, the bystander is cleared, and only the culprit is quarantined."""
+    path = tmp_path / "attempts.log"
+    culprit, bystander = rec(7), RawInput("a6.ledger", 3, 2, b"CA0001", b"{}", 0, 1)
+    journal = Attempts(path)
+    journal.begin(culprit)
+    journal.begin(bystander)
+    journal.close()  # the first death
+    for _ in range(MAX_STARTS - 1):  # later starts: earlier offsets again, then the culprit
+        journal = Attempts(path)
+        journal.begin(rec(6))
+        journal.end(rec(6))
+        journal.begin(culprit)
+        journal.close()
+    sent = Sent()
+    shield = Shield(Attempts(path), sent)
+    running: list[str] = []
+    overlap: list[tuple[str, ...]] = []
+
+    async def step(r: RawInput) -> None:
+        running.append(r.topic)
+        overlap.append(tuple(running))
+        await asyncio.sleep(0.01)
+        running.remove(r.topic)
+
+    async def both() -> None:
+        await asyncio.gather(
+            shield.run("ledger", bystander, step),
+            shield.run("ingest", rec(9), step),
+            shield.run("ingest", culprit, step),
+        )
+
+    asyncio.run(both())
+    assert ("a6.ledger",) in overlap and all(len(o) == 1 for o in overlap if "a6.ledger" in o)
+    assert [json.loads(o.value)["reason_code"] for o in sent.outputs[:1]] == ["GWF-002"]
+    assert json.loads(sent.outputs[0].value)["offset"] == 7
+    assert Attempts(path).pending == {}
