@@ -38,7 +38,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.supervise:
         cmd = [sys.executable, "-m", "gateway", "worker", "--config", args.config]
         cmd += ["--loglevel", args.loglevel, "--no-supervise"]
-        return supervise(cmd + (["--datadir", args.datadir] if args.datadir else []))
+        datadir = Path(args.datadir) if args.datadir else lc.data_dir / "worker"
+        cmd += ["--datadir", str(datadir)] if args.datadir else []
+        return supervise(cmd, status=datadir / "restarts.json")
     datadir = Path(args.datadir) if args.datadir else None
     return run_worker(lc, loglevel=args.loglevel, datadir=datadir)
 
@@ -218,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.kafka.cli import add_kafka_parser
 
     add_kafka_parser(sub)
+
+    from gateway.operate_cli import add_parsers as add_operate_parsers
+
+    add_operate_parsers(sub)
 
     p = sub.add_parser("worker", help="run the stream worker (ingest, ledger, sequencer)")
     p.add_argument("--config", required=True, help="the gateway config file (YAML)")

@@ -12,6 +12,8 @@ translated at the boundary that meets them, always with ``raise ... from exc``::
     │   └── VerificationError         AUD-VERIFY  a proof, root or signature does not verify
     ├── BrokerError                   KAFKA-*     the local broker could not be fetched/started
     ├── WorkerError                   WORKER-*    the worker process or its consumer failed
+    ├── GatewayFault                  GWF-001/2   a parser or pure step raised on one input
+    │                                             (or the process died on it: quarantined)
     ├── ReconciliationError           RECON-*     a reconciliation run could not get its inputs
     ├── AefError                      A6-AEF-*    an AEF export refused (missing or unknown value,
     │                                             holdings that do not roll forward)
@@ -81,6 +83,15 @@ class WorkerError(GatewayError):
     """The worker process exited, or records it must process cannot be read again."""
 
     code = "WORKER-001"
+
+
+class GatewayFault(GatewayError):
+    """The gateway, not the input, failed: a parser or a pure step raised on one input
+    (GWF-001), or the process died while handling it on every allowed start (GWF-002).
+    The input is dead-lettered with the step and the exception class, and can be replayed
+    once the fault is fixed (``a6gw dlq replay``)."""
+
+    code = "GWF-001"
 
 
 class ReconciliationError(GatewayError):

@@ -4,9 +4,10 @@ Codes follow the groups of the Kyoto data exchange standards as the domain brief
 them out: MSG message integrity, ACC accounts, BLK unit blocks, QTY quantities, A6 Article 6
 accounting, AEF reporting, JCM the Joint Crediting Mechanism, RCN reconciliation; plus the
 gateway's own AUT (authorization versions), OPN (opening holdings), TRN (the transfer
-lifecycle) and CTF (a Party's reported structured summary, CTF Table 4, checked against the
-log by ``a6gw summary --check``: :mod:`gateway.core.summary_check`). A code never changes
-meaning once released.
+lifecycle), CTF (a Party's reported structured summary, CTF Table 4, checked against the
+log by ``a6gw summary --check``: :mod:`gateway.core.summary_check`) and GWF (gateway
+faults: the gateway, not the input, failed on it). A code never changes meaning once
+released.
 """
 
 from __future__ import annotations
@@ -360,6 +361,20 @@ CATALOGUE: tuple[Check, ...] = (
         "cooperative approach and originating registry",
         P,
         "DES transactionIdentifier",
+    ),
+    Check(
+        "GWF-001",
+        "a gateway fault: a parser or a pure step raised on the input (the dead letter names "
+        "the step and the exception class); not a verdict on the input, which can be replayed",
+        I_,
+        "gateway fault handling (a6gw dlq replay)",
+    ),
+    Check(
+        "GWF-002",
+        "a quarantined input: the process died while handling it on 3 starts at its offset; "
+        "dead-lettered unhandled on the next start",
+        I_,
+        "gateway fault handling (a6gw dlq replay)",
     ),
 )
 

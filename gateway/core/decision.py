@@ -23,6 +23,8 @@ from gateway.core.ingest import RawInput
 from gateway.core.model import Evaluation, Event, Finding
 
 ENTRY_VERSION = 1
+#: The header of a replayed input: ``<topic>/<partition>/<offset>`` of the dead input.
+REPLAY_HEADER = "a6gw-replay-of"
 #: Notifications whose content the reports need: their entry carries the event's data.
 RECORDS_DATA = frozenset(
     {"authorization", "inventory.emissions", "summary.reported", "entity.authorized"}
@@ -124,6 +126,28 @@ def dead_letter_record(raw: RawInput, finding: Finding, *, keep_bytes: int) -> d
         "truncated": len(raw.value) > keep_bytes,
         "audit_entry_id": raw_entry_id(raw.topic, raw.partition, raw.offset),
     }
+
+
+def replay_of(headers: Sequence[tuple[str, bytes]]) -> dict[str, Any] | None:
+    """The dead letter a replayed input replays (from its header), or None.
+
+    The header names where the dead input was read (``topic/partition/offset``); the value
+    is only a reference that the decision's entry carries, never trusted for anything else.
+    """
+    for name, value in headers:
+        if name != REPLAY_HEADER:
+            continue
+        try:
+            topic, part, off = value.decode("ascii").rsplit("/", 2)
+            partition, offset = int(part), int(off)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if not (0 <= partition < 2**31 and 0 <= offset < 2**63):
+            return None
+        where: dict[str, Any] = {"topic": topic, "partition": partition, "offset": offset}
+        eid = raw_entry_id(topic, partition, offset)
+        return where | {"audit_entry_id": eid}
+    return None
 
 
 def decision_data(entry: dict[str, Any]) -> dict[str, Any]:

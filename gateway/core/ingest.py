@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from gateway.config import TopicOwner, Trust, TrustedKey
+from gateway.core import jsonlimits
 from gateway.core.canonical import sha256_hex
 from gateway.core.model import Event
 from gateway.core.signing import load_public_key_b64, verify_envelope
@@ -77,16 +78,12 @@ def parse_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelo
     """Decode and validate the envelope.
 
     :raises SchemaError: MSG-008 when larger than ``max_bytes``; MSG-001 when not a valid
-        envelope (bad UTF-8, bad JSON, duplicate members, missing or extra attributes).
+        envelope (bad UTF-8, bad JSON, duplicate members, missing or extra attributes,
+        nesting or integers beyond :mod:`gateway.core.jsonlimits`).
     """
     if len(value) > max_bytes:
         raise SchemaError(f"message of {len(value)} bytes exceeds {max_bytes}", code="MSG-008")
-    try:
-        obj = json.loads(value.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except UnicodeDecodeError as exc:
-        raise SchemaError(f"not UTF-8: {exc.reason} at byte {exc.start}", code="MSG-001") from exc
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"not JSON: {exc.msg} at {exc.pos}", code="MSG-001") from exc
+    obj = jsonlimits.loads(value, object_pairs_hook=_no_duplicate_keys)
     if not isinstance(obj, dict):
         raise SchemaError("envelope is not a JSON object", code="MSG-001")
     try:

@@ -163,6 +163,8 @@ def ingest_step(
         "owner": owner.model_dump(),
         "timestamp_ms": raw.timestamp_ms,
     }
+    if (replays := dec.replay_of(raw.headers)) is not None:
+        record["replays"] = replays  # the dead letter this input replays (a6gw dlq replay)
     out = Output(LEDGER_TOPIC, routing_key(event), canonical_bytes(record))
     return IngestResult([out], (seen_key, {"sha256": event.sha256, "entry": None}))
 
@@ -186,6 +188,8 @@ def _decide_here(
     entry = dec.decision_entry(
         event, Evaluation(outcome, (finding,)), decided_at=iso_ms(raw.timestamp_ms)
     )
+    if (replays := dec.replay_of(raw.headers)) is not None:
+        entry["replays"] = replays
     put = (seen_key, {"sha256": event.sha256, "entry": entry}) if record and prior is None else None
     return IngestResult(_entry_outputs(entry, owner, signer), put)
 
@@ -237,6 +241,8 @@ def ledger_step(
         blocks_after=after,
         ca_id=ca_id,
     )
+    if isinstance(record.get("replays"), dict):
+        entry["replays"] = dict(record["replays"])
     outputs = _entry_outputs(entry, owner, signer)
     for i, notice in enumerate(evaluation.notices):
         data = {"kind": notice.kind, "body": notice.body}

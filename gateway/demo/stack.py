@@ -30,10 +30,12 @@ def start_gateway(
     *,
     transfer_answer_s: int = 86_400,
     adjust: Callable[[World], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Gateway:
     """Write the demo world under ``root``, create its topics, start a worker on them.
 
-    ``adjust`` may change the world's config before anything reads it.
+    ``adjust`` may change the world's config before anything reads it; ``env`` is added to
+    the worker's environment.
     """
     world = write_world(root, bootstrap=bootstrap, transfer_answer_s=transfer_answer_s)
     if adjust is not None:
@@ -41,6 +43,6 @@ def start_gateway(
     lc = load_config(world.config_path)
     topics, configs = topic_plan(lc.config)
     asyncio.run(create_topics(bootstrap, topics, configs=configs))
-    worker = WorkerProcess(world.config_path, root / "worker.log")
+    worker = WorkerProcess(world.config_path, root / "worker.log", env=env)
     worker.start()
     return Gateway(world, lc, topics, worker, AuditStore(Path(lc.audit_store())))

@@ -14,7 +14,9 @@
 Agents run with ``concurrency=1`` (faust #606) under at-least-once delivery; every effect is
 idempotent, keyed by deterministic ids. Each agent waits for its outputs to be acknowledged
 (acks=all) before it moves on, so an input is never committed ahead of its decision; the
-ledger also makes each decision record durable before any of its effects. Each agent keeps
+ledger also makes each decision record durable before any of its effects. No input stops a
+partition: handlers run in a shield that dead-letters what a step raises on and quarantines
+what the process dies on (``gateway.worker.faults``). Each agent keeps
 a cursor per partition and re-reads what the consumer skipped (``gateway.worker.gaps``); a
 watchdog seeks stuck partitions back and restarts a wedged worker (``gateway.worker.watch``).
 """
@@ -51,8 +53,9 @@ from gateway.errors import AuditError
 from gateway.worker.context import WorkerContext
 from gateway.worker.delivery import install as install_delivery
 from gateway.worker.delivery import partner_clients
+from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, Probe, RangeReader, cursor_key, raw_of
-from gateway.worker.run import EXIT_STALLED
+from gateway.worker.run import EXIT_REFUSED, EXIT_STALLED
 from gateway.worker.sequencing import AuditWriter
 from gateway.worker.watch import Restart, Seek, Status, Watch
 
@@ -60,7 +63,6 @@ log = logging.getLogger("a6gw.worker")
 
 # The sequencer refuses a store behind, or apart from, the last published checkpoint.
 REFUSALS = {"AUD-BEHIND", "AUD-FORK", "AUD-CHECKPOINT"}
-EXIT_REFUSED = 3
 # The agent that consumes each topic (input topics: ingest), for the watchdog.
 AGENT_OF = {
     AUDIT_TOPIC: "sequencer",
@@ -141,6 +143,9 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         ]
         await asyncio.gather(*futures)
 
+    # The attempts journal is this worker's: one data folder per worker (see run.py).
+    shield = Shield(Attempts(datadir / "attempts.log"), send_all)
+
     async def handle_input(rec: RawInput) -> None:
         owner = owners[rec.topic]
         result = ingest_step(
@@ -176,15 +181,18 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         await send_all(result.outputs)
         await app.producer.flush()  # effects too, before this input may be committed
 
+    shielded_input = shield.protect("ingest", handle_input)
+    shielded_ledger = shield.protect("ledger", handle_ledger)
+
     @app.agent(inputs, name="ingest", concurrency=1)
     async def ingest(stream: Any) -> None:
         async for event in stream.events():
-            await guard.run(raw_of(event.message), handle_input)
+            await guard.run(raw_of(event.message), shielded_input)
 
     @app.agent(ledger_topic, name="ledger", concurrency=1)
     async def ledger(stream: Any) -> None:
         async for event in stream.events():
-            await guard.run(raw_of(event.message), handle_ledger)
+            await guard.run(raw_of(event.message), shielded_ledger)
 
     oversight_topic = raw_topic(FINDINGS_TOPIC, COMMANDS_TOPIC)
     known = table("discrepancies")
@@ -197,10 +205,12 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         if result.put is not None:
             known[result.put[0]] = result.put[1]
 
+    shielded_oversight = shield.protect("discrepancies", handle_oversight)
+
     @app.agent(oversight_topic, name="discrepancies", concurrency=1)
     async def discrepancies(stream: Any) -> None:
         async for event in stream.events():
-            await guard.run(raw_of(event.message), handle_oversight)
+            await guard.run(raw_of(event.message), shielded_oversight)
 
     emitted: set[str] = set()
 
@@ -221,13 +231,14 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     async def send_now(topic: str, key: bytes | None, value: bytes) -> None:
         await (await raw_topic(topic).send(key=key, value=value))
 
-    writer = AuditWriter(lc, store, guard, reader, send_now)
+    writer = AuditWriter(lc, store, guard, reader, send_now, send_all)
 
     @app.agent(audit_topic, name="sequencer", concurrency=1)
     async def sequencer(stream: Any) -> None:
         async for batch in stream.take_events(500, within=0.2):
             try:
-                await writer.batch([raw_of(e.message) for e in batch], app.consumer_generation_id)
+                records = [raw_of(e.message) for e in batch]
+                await shield.retry("sequencer", writer.batch, records, app.consumer_generation_id)
             except AuditError as exc:
                 if exc.code not in REFUSALS:
                     raise
@@ -245,7 +256,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
 
     # HTTPS partners: deliver a6.out.<id>, park what cannot be delivered on a6.retry.<id>.
     clients = partner_clients(lc, ctx.signer.key_id, ctx.signer.key)
-    install_delivery(app, clients, guard.run, raw_of, raw_topic, table, send_now)
+    install_delivery(app, clients, shield.guarded(guard.run), raw_of, raw_topic, table, send_now)
 
     watch = Watch(cfg.timeouts.stall_s)
     probe = Probe(cfg.kafka.bootstrap, cfg.gateway.id)

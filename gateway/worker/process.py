@@ -14,10 +14,19 @@ from gateway.errors import WorkerError
 class WorkerProcess:
     """``a6gw worker --config CONFIG`` in its own process group, logging to a file."""
 
-    def __init__(self, config: Path, log_path: Path, *, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        config: Path,
+        log_path: Path,
+        *,
+        extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.config = config
         self.log_path = log_path
         self.extra_args = extra_args
+        #: variables added to this process's environment for the worker (tests inject faults)
+        self.env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -38,6 +47,7 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            env={**os.environ, **self.env},
         )
         log.close()
 

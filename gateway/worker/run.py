@@ -1,16 +1,23 @@
 """``a6gw worker``: create the topics, then run the faust worker until SIGTERM/SIGINT.
 
 By default the command supervises: it runs the faust worker in a child process and starts
-it again when it exits with ``EXIT_STALLED`` (its watchdog found the consumer wedged; see
-``gateway.worker.watch``). A crash loses nothing, so a restart is always safe. Under a
-service manager that restarts on failure (systemd, Kubernetes), ``--no-supervise`` runs the
-worker in the command's own process instead.
+it again whenever it ends other than cleanly: it stalled (``EXIT_STALLED``: its watchdog
+found the consumer wedged; see ``gateway.worker.watch``) or it died (an exit status, a
+signal: the attempts journal of ``gateway.worker.faults`` then counts the death against the
+input being handled, and quarantines an input that kills it again and again). Only a clean
+exit and the sequencer's refusal (``EXIT_REFUSED``: an operator must look) end supervision.
+A crash loses nothing, so a restart is always safe. The supervisor counts the restarts and
+writes the count to ``<datadir>/restarts.json``. Under a service manager that restarts on
+failure (systemd, Kubernetes), ``--no-supervise`` runs the worker in the command's own
+process instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -26,7 +33,11 @@ from gateway.worker.topics import topic_plan
 log = logging.getLogger("a6gw.worker")
 
 EXIT_STALLED = 75  # EX_TEMPFAIL (sysexits.h); gateway.worker.app uses the same code
+EXIT_REFUSED = 3  # the sequencer refuses the store (gateway.worker.app): not restarted
 RESTART_PAUSE_S = 1.0
+MAX_RESTART_PAUSE_S = 30.0
+#: A run at least this long resets the pause between restarts to its minimum.
+HEALTHY_RUN_S = 60.0
 
 
 def run_worker(
@@ -52,8 +63,9 @@ def run_worker(
     worker.execute_from_commandline()  # exits the process (SystemExit) when stopped
 
 
-def supervise(cmd: list[str]) -> int:
-    """Run ``cmd`` (the worker without supervision); start it again each time it stalls.
+def supervise(cmd: list[str], *, status: Path | None = None) -> int:
+    """Run ``cmd`` (the worker without supervision); start it again each time it stalls or
+    dies, pausing longer after each quick death; count the restarts (in ``status``).
 
     SIGTERM and SIGINT go to the child, and the supervisor then exits with its code.
     """
@@ -69,15 +81,43 @@ def supervise(cmd: list[str]) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     restarts = 0
+    pause = RESTART_PAUSE_S
     while True:
+        started = time.monotonic()
         child = subprocess.Popen(cmd)
         code = child.wait()
-        if stopping or code != EXIT_STALLED:
+        if stopping or code in (0, EXIT_REFUSED):
             return 128 - code if code < 0 else code  # killed by a signal: the shell's 128 + n
         restarts += 1
+        why = "stalled" if code == EXIT_STALLED else f"died ({_exit_text(code)})"
         print(
-            f"a6gw worker: the worker stalled and exited; starting it again (restart {restarts})",
+            f"a6gw worker: the worker {why}; starting it again (restart {restarts})",
             file=sys.stderr,
             flush=True,
         )
-        time.sleep(RESTART_PAUSE_S)
+        if status is not None:
+            _write_status(status, restarts, code)
+        if time.monotonic() - started >= HEALTHY_RUN_S:
+            pause = RESTART_PAUSE_S
+        time.sleep(pause)
+        pause = min(pause * 2, MAX_RESTART_PAUSE_S)
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}"
+
+
+def _write_status(path: Path, restarts: int, code: int) -> None:
+    """The restart count, for operators and tests (a later metrics exporter reads it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"restarts": restarts, "last_exit": code}) + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        print(f"a6gw worker: cannot write {path}: {exc}", file=sys.stderr, flush=True)

@@ -19,8 +19,9 @@ from aiokafka.structs import TopicPartition
 from gateway.audit.logstore import LogStore
 from gateway.audit.sequencer import CheckpointPolicy, Sequencer
 from gateway.config import LoadedConfig
+from gateway.core.faults import audit_item
 from gateway.core.ingest import RawInput
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.steps import AUDIT_TOPIC, Output
 from gateway.errors import AuditError, WorkerError
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.topics import CHECKPOINT_TOPIC
@@ -31,19 +32,27 @@ log = logging.getLogger("a6gw.worker")
 CHECKPOINT_REQUEST = b"a6gw.checkpoint-request"
 
 Send = Callable[[str, bytes, bytes], Awaitable[None]]
+SendAll = Callable[[list[Output]], Awaitable[None]]
 
 
 class AuditWriter:
     """One worker's sequencer: active while this worker owns the audit log's partition."""
 
     def __init__(
-        self, lc: LoadedConfig, store: LogStore, guard: Guard, reader: RangeReader, send: Send
+        self,
+        lc: LoadedConfig,
+        store: LogStore,
+        guard: Guard,
+        reader: RangeReader,
+        send: Send,
+        send_all: SendAll,
     ) -> None:
         cfg = lc.config
         self.store = store
         self.guard = guard
         self.reader = reader
         self.send = send
+        self.send_all = send_all
         self.owner = cfg.gateway.id
         self.sequencer = Sequencer(
             store,
@@ -71,9 +80,16 @@ class AuditWriter:
         if self.generation != generation:
             await self._take_over(generation)
         records = await self.guard.complete(self.store.position(AUDIT_TOPIC, 0), records)
-        items = [
-            (r.key.decode(), r.value) for r in records if r.key and r.key != CHECKPOINT_REQUEST
-        ]
+        items, dead = [], []
+        for r in records:
+            if r.key and r.key != CHECKPOINT_REQUEST:
+                # A record that is no entry is not appended: its dead-letter entry is.
+                item, letters = audit_item(r)
+                items.append(item)
+                dead.extend(letters)
+        if dead:
+            log.error("sequencer: %d records are not audit entries; dead-lettered", len(dead))
+            await self.send_all(dead)
         requested = any(r.key == CHECKPOINT_REQUEST for r in records)
         try:
             added = self.sequencer.append(items, (AUDIT_TOPIC, 0, records[-1].offset))

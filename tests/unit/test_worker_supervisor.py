@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -51,3 +52,24 @@ def test_sigterm_reaches_the_worker_and_ends_supervision(tmp_path: Path) -> None
     # The worker died of the signal; the supervisor exits as a shell reports that: 128 + 15.
     assert proc.wait(30) == 128 + signal.SIGTERM
     assert count.read_text() == "1"
+
+
+DYING = """
+import os, pathlib, signal, sys
+count = pathlib.Path(sys.argv[1])
+n = int(count.read_text()) if count.exists() else 0
+count.write_text(str(n + 1))
+if n == 0:
+    os._exit(70)
+if n == 1:
+    os.kill(os.getpid(), signal.SIGKILL)
+sys.exit(0)
+"""
+
+
+def test_a_worker_that_died_is_started_again_and_counted(tmp_path: Path) -> None:
+    count = tmp_path / "starts"
+    status = tmp_path / "restarts.json"
+    assert supervise([sys.executable, "-c", DYING, str(count)], status=status) == 0
+    assert count.read_text() == "3"
+    assert json.loads(status.read_text()) == {"restarts": 2, "last_exit": -9}

@@ -17,7 +17,7 @@ from gateway.errors import AuthenticationError, SchemaError
 
 HERE = Path(__file__).parent
 CORE = Path(gateway.core.__file__).parent
-CODE = re.compile(r"\b(?:MSG|ACC|BLK|QTY|A6|AEF|JCM|RCN|AUT|OPN|TRN|CTF)-\d{3}\b")
+CODE = re.compile(r"\b(?:MSG|ACC|BLK|QTY|A6|AEF|JCM|RCN|AUT|OPN|TRN|CTF|GWF)-\d{3}\b")
 EMITTED = re.compile(r'Finding\(\s*"([A-Z0-9]+-\d{3})"')
 RAISED = re.compile(r'code="([A-Z0-9]+-\d{3})"')
 IMPLEMENTED = {c.code for c in CATALOGUE if c.status == "implemented"}

@@ -1,0 +1,100 @@
+"""``a6gw lag`` and ``a6gw dlq list|replay``: the worker seen from outside (see
+:mod:`gateway.worker.operate`).
+
+Exit codes: 0 done, 1 refused or failed (a coded message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from gateway.config import load_config
+from gateway.errors import GatewayError
+
+
+def cmd_lag(args: argparse.Namespace) -> int:
+    from gateway.worker.operate import lag, render_lag
+
+    lc = load_config(Path(args.config))
+    try:
+        rows = asyncio.run(lag(lc))
+    except GatewayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([r.row() for r in rows], indent=2))
+    else:
+        print(render_lag(rows))
+    return 0
+
+
+def _dlq_line(d: dict[str, Any]) -> str:
+    fault = d.get("fault") or {}
+    where = f"{d.get('topic')}[{d.get('partition')}]@{d.get('offset')}"
+    step = f" {fault.get('step')}/{fault.get('exception')}" if fault else ""
+    return f"{where:<36} {d.get('reason_code'):<8} {d.get('size'):>8}B{step}  {d.get('reason')}"
+
+
+def cmd_dlq_list(args: argparse.Namespace) -> int:
+    from gateway.core.faults import FAULT_CODES
+    from gateway.worker.operate import dead_letters
+
+    lc = load_config(Path(args.config))
+    try:
+        letters = asyncio.run(dead_letters(lc))
+    except GatewayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.faults:
+        letters = [d for d in letters if d.get("reason_code") in FAULT_CODES]
+    if args.json:
+        print(json.dumps(letters, indent=2))
+    else:
+        for d in letters:
+            print(_dlq_line(d))
+    return 0
+
+
+def cmd_dlq_replay(args: argparse.Namespace) -> int:
+    from gateway.worker.operate import replay
+
+    lc = load_config(Path(args.config))
+    try:
+        done = asyncio.run(replay(lc, args.topic, args.partition, args.offset))
+    except GatewayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(done, indent=2))
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "lag",
+        help="per partition: log end, the agent's own position, the group's committed offset",
+    )
+    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    p.add_argument("--json", action="store_true", help="print JSON rows")
+    p.set_defaults(func=cmd_lag)
+
+    p = sub.add_parser("dlq", help="list dead letters; replay a gateway fault's input")
+    dsub = p.add_subparsers(dest="dlq_command", metavar="ACTION", required=True)
+    ls = dsub.add_parser("list", help="the dead letters on a6.dlq")
+    ls.add_argument("--config", required=True)
+    ls.add_argument("--faults", action="store_true", help="only gateway faults (GWF-…)")
+    ls.add_argument("--json", action="store_true", help="print the dead-letter records")
+    ls.set_defaults(func=cmd_dlq_list)
+    rp = dsub.add_parser(
+        "replay",
+        help="republish the input a gateway fault dead-lettered (by where it was read)",
+    )
+    rp.add_argument("--config", required=True)
+    rp.add_argument("--topic", required=True, help="the topic the dead input was read from")
+    rp.add_argument("--partition", required=True, type=int)
+    rp.add_argument("--offset", required=True, type=int)
+    rp.set_defaults(func=cmd_dlq_replay)
