@@ -16,13 +16,8 @@ import pytest
 from a6kit import TS, Kit, Pipe, rng
 
 from gateway.core.decision_time import iso_ms
+from gateway.core.ingest import CREATE_TIME, LOG_APPEND_TIME
 from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC
-
-CREATE_TIME, LOG_APPEND_TIME = 0, 1
-
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="issue 14 #2: the producer's record timestamp is trusted as arrival"
-)
 
 MNG = "a6.in.MNG01"
 HOUR = 3600_000
