@@ -83,6 +83,12 @@ CATALOGUE: tuple[Check, ...] = (
         I_,
         "gateway resource limit",
     ),
+    Check(
+        "MSG-009",
+        "a notification's time is not after its arrival by more than the allowed clock skew",
+        N,
+        "gateway time: the arrival time is the broker's or the gateway's, never the sender's",
+    ),
     Check("ACC-001", "the transferring account exists", P, "UKETS check1002, TL check10001"),
     Check(
         "ACC-002",

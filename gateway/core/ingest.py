@@ -3,12 +3,27 @@
 Order matters: nothing about the payload is trusted before the signature verifies, and an
 input that cannot be attributed to a signer is identified by where it was read
 (topic, partition, offset), never by what it claims to be.
+
+**Arrival time.** Freshness (MSG-005), key validity (MSG-002), the notification clock check
+(MSG-009), ``decided_at`` and so the reporting year are judged at an input's *arrival time*,
+never at a time its producer chose (:func:`arrival_ms`):
+
+- a record whose timestamp type is ``LogAppendTime`` (input topics are created so) carries
+  the broker's append time, the same on every redelivery: that is its arrival;
+- any other record (``CreateTime``: a topic not yet altered; the producer's clock) is
+  believed only within ``limits.max_clock_skew_s`` of the gateway's clock when stage A first
+  reads it; outside that window its arrival is the gateway's clock at that moment. So a
+  back-dated record gains at most the skew; a backlog older than the skew is judged late,
+  never early;
+- stage A keeps the arrival it used with the input (``inputs`` table) and stamps it on the
+  record it forwards to ``a6.ledger`` (``timestamp_ms``), so a redelivery, the ledger and a
+  re-evaluation all see the one time; the gateway clock of a later redelivery is never used.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +64,24 @@ class RawInput:
     @property
     def sha256(self) -> str:
         return sha256_hex(self.value)
+
+
+#: Kafka's timestamp types (``RawInput.timestamp_type``)
+CREATE_TIME, LOG_APPEND_TIME = 0, 1
+
+
+def arrival_ms(raw: RawInput, *, now_ms: int, skew_s: int) -> int:
+    """When ``raw`` reached the gateway, as far as the gateway can tell (see the module doc).
+
+    The broker's ``LogAppendTime``; else the record's own timestamp when it lies within
+    ``skew_s`` of ``now_ms`` (the gateway's clock as it first reads the record); else
+    ``now_ms``.
+    """
+    if raw.timestamp_type == LOG_APPEND_TIME:
+        return raw.timestamp_ms
+    if abs(raw.timestamp_ms - now_ms) <= skew_s * 1000:
+        return raw.timestamp_ms
+    return now_ms
 
 
 class PayloadInvalid(SchemaError):
@@ -178,8 +211,12 @@ def authenticate(
     joint_committees: set[str],
     *,
     max_bytes: int,
+    arrival: Callable[[Envelope], int] | None = None,
 ) -> Event:
     """Turn one input record into an authenticated event.
+
+    The key's validity is judged at ``arrival(envelope)`` (ms; by default the record's
+    timestamp), which becomes the event's ``received_ms``.
 
     :raises SchemaError: (MSG-001, MSG-008) the bytes are not an envelope.
     :raises AuthenticationError: (MSG-002, MSG-003) the signer may not send it or the
@@ -187,11 +224,12 @@ def authenticate(
     :raises PayloadInvalid: (MSG-001) authentic envelope, invalid ``data``; carries the event.
     """
     obj, envelope = parse_envelope(raw.value, max_bytes)
-    received = datetime.fromtimestamp(raw.timestamp_ms / 1000, tz=UTC)
+    received_ms = raw.timestamp_ms if arrival is None else arrival(envelope)
+    received = datetime.fromtimestamp(received_ms / 1000, tz=UTC)
     key = check_signer(trust, envelope, owner, joint_committees, received)
     public = public_keys.get(key.key_id) or load_public_key_b64(key.public_key)
     verify_envelope(obj, public)
-    return event_of(envelope, raw.sha256, key.principal, key.role, raw.timestamp_ms)
+    return event_of(envelope, raw.sha256, key.principal, key.role, received_ms)
 
 
 def event_of(
@@ -239,6 +277,20 @@ def freshness(event: Event, timestamp_ms: int, *, max_age_s: int, skew_s: int) -
         return f"proposal is {age / 3600:.1f} h old (limit {max_age_s / 3600:.1f} h)"
     if age < -skew_s:
         return f"proposal time is {-age:.0f} s ahead of its arrival (limit {skew_s} s)"
+    return None
+
+
+def ahead_of_arrival(event: Event, arrival: int, *, skew_s: int) -> str | None:
+    """MSG-009: why a notification's ``time`` is too far after its arrival, or None.
+
+    A registry reports an act it completed; an act dated more than ``skew_s`` after the
+    report reached the gateway says the registry's clock (or its record) is wrong.
+    """
+    if event.kind != "notification":
+        return None
+    ahead = parse_time(event.time).timestamp() - arrival / 1000
+    if ahead > skew_s:
+        return f"notification time is {ahead:.0f} s after its arrival (limit {skew_s} s)"
     return None
 
 

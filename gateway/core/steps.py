@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,8 @@ from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import (
     PayloadInvalid,
     RawInput,
+    ahead_of_arrival,
+    arrival_ms,
     authenticate,
     event_of,
     freshness,
@@ -119,10 +121,29 @@ def ingest_step(
     max_bytes: int,
     max_age_s: int | None = None,
     skew_s: int = 300,
+    now_ms: int | None = None,
 ) -> IngestResult:
-    """Stage A for one input record. ``seen`` maps ``source|id`` to what was recorded."""
+    """Stage A for one input record. ``seen`` maps ``source|id`` to what was recorded.
+
+    ``now_ms`` is the gateway's clock as it reads the record: with it, the input's time is
+    its arrival (:func:`gateway.core.ingest.arrival_ms`), kept in ``seen`` and stamped on the
+    forwarded record so every redelivery sees the same one; without it (tests of other
+    parts), the record's timestamp.
+    """
+    first = raw.timestamp_ms if now_ms is None else arrival_ms(raw, now_ms=now_ms, skew_s=skew_s)
+    raw = replace(raw, timestamp_ms=first)
+
+    def arrival(envelope: Envelope) -> int:
+        # A byte-identical redelivery keeps the arrival its first reading used.
+        prior = seen.get(f"{envelope.source}|{envelope.id}")
+        if prior is not None and prior["sha256"] == raw.sha256:
+            return int(prior.get("arrival_ms", first))
+        return first
+
     try:
-        event = authenticate(raw, owner, trust, public_keys, joint_committees, max_bytes=max_bytes)
+        event = authenticate(
+            raw, owner, trust, public_keys, joint_committees, max_bytes=max_bytes, arrival=arrival
+        )
     except PayloadInvalid as exc:
         return _decide_here(exc.event, Finding(exc.code, str(exc)), raw, owner, seen, signer)
     except (SchemaError, AuthenticationError) as exc:
@@ -135,15 +156,16 @@ def ingest_step(
                 Output(AUDIT_TOPIC, entry["entry_id"], dec.entry_bytes(entry)),
             ]
         )
+    arrived = event.received_ms
     seen_key = f"{event.source}|{event.id}"
     prior = seen.get(seen_key)
-    stale = (
-        None
-        if max_age_s is None
-        else freshness(event, raw.timestamp_ms, max_age_s=max_age_s, skew_s=skew_s)
-    )
-    if stale is not None and prior is None:
-        return _decide_here(event, Finding("MSG-005", stale), raw, owner, seen, signer)
+    if max_age_s is not None and prior is None:
+        stale = freshness(event, arrived, max_age_s=max_age_s, skew_s=skew_s)
+        if stale is not None:
+            return _decide_here(event, Finding("MSG-005", stale), raw, owner, seen, signer)
+        ahead = ahead_of_arrival(event, arrived, skew_s=skew_s)
+        if ahead is not None:
+            return _decide_here(event, Finding("MSG-009", ahead), raw, owner, seen, signer)
     if prior is not None and prior["sha256"] != event.sha256:
         finding = Finding("MSG-004", f"event id {event.id} was already used for other content")
         return _decide_here(event, finding, raw, owner, seen, signer, record=False)
@@ -161,12 +183,14 @@ def ingest_step(
         "signer": event.signer_principal,
         "role": event.signer_role,
         "owner": owner.model_dump(),
-        "timestamp_ms": raw.timestamp_ms,
+        # the arrival time: the ledger judges and dates the input at this time
+        "timestamp_ms": arrived,
     }
     if (replays := dec.replay_of(raw.headers)) is not None:
         record["replays"] = replays  # the dead letter this input replays (a6gw dlq replay)
     out = Output(LEDGER_TOPIC, routing_key(event), canonical_bytes(record))
-    return IngestResult([out], (seen_key, {"sha256": event.sha256, "entry": None}))
+    put = {"sha256": event.sha256, "entry": None, "arrival_ms": arrived}
+    return IngestResult([out], (seen_key, put))
 
 
 def _decide_here(
@@ -186,11 +210,12 @@ def _decide_here(
         return IngestResult(_entry_outputs(prior["entry"], owner, signer))
     outcome: Outcome = "rejected" if event.kind == "proposal" else "discrepancy"
     entry = dec.decision_entry(
-        event, Evaluation(outcome, (finding,)), decided_at=iso_ms(raw.timestamp_ms)
+        event, Evaluation(outcome, (finding,)), decided_at=iso_ms(event.received_ms)
     )
     if (replays := dec.replay_of(raw.headers)) is not None:
         entry["replays"] = replays
-    put = (seen_key, {"sha256": event.sha256, "entry": entry}) if record and prior is None else None
+    kept = {"sha256": event.sha256, "entry": entry, "arrival_ms": event.received_ms}
+    put = (seen_key, kept) if record and prior is None else None
     return IngestResult(_entry_outputs(entry, owner, signer), put)
 
 

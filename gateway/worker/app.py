@@ -159,6 +159,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
             max_bytes=cfg.limits.max_message_bytes,
             max_age_s=cfg.limits.max_proposal_age_s,
             skew_s=cfg.limits.max_clock_skew_s,
+            now_ms=int(time.time() * 1000),
         )
         if result.seen_put is not None:
             seen[result.seen_put[0]] = result.seen_put[1]

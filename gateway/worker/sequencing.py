@@ -92,7 +92,9 @@ class AuditWriter:
             await self.send_all(dead)
         requested = any(r.key == CHECKPOINT_REQUEST for r in records)
         try:
-            added = self.sequencer.append(items, (AUDIT_TOPIC, 0, records[-1].offset))
+            added = self.sequencer.append(
+                self.sequencer.stamp(items), (AUDIT_TOPIC, 0, records[-1].offset)
+            )
         except AuditError as exc:
             if exc.code != "AUD-FENCED":
                 raise

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from gateway.config import LoadedConfig, TopicOwner, Trust, load_config
 from gateway.core.canonical import canonical_bytes
-from gateway.core.ingest import RawInput, authenticate
+from gateway.core.ingest import LOG_APPEND_TIME, RawInput, authenticate
 from gateway.core.model import Event
 from gateway.core.signing import load_private_key_pem, load_public_key_b64, sign_envelope
 from gateway.core.state import LedgerState
@@ -166,11 +166,16 @@ class Pipe:
         *,
         offset: int | None = None,
         ts: int | None = None,
+        ts_type: int = LOG_APPEND_TIME,
+        now: int | None = None,
     ) -> list[tuple[str, str, bytes]]:
-        """Publish at ``offset`` (next by default), stamped ``ts`` (``TS + offset``)."""
+        """Publish at ``offset`` (next by default), stamped ``ts`` (``TS + offset``) of
+        ``ts_type`` (the broker's append time by default); stage A reads it at ``now``
+        (by default ``ts``)."""
         off = self.offsets.get(topic, 0) if offset is None else offset
         self.offsets[topic] = max(self.offsets.get(topic, 0), off + 1)
-        raw = RawInput(topic, 0, off, key, value, TS + off if ts is None else ts)
+        stamp = TS + off if ts is None else ts
+        raw = RawInput(topic, 0, off, key, value, stamp, ts_type)
         k = self.kit
         owner = k.owner(topic)
         res = ingest_step(
@@ -184,6 +189,7 @@ class Pipe:
             max_bytes=k.max_bytes,
             max_age_s=self.max_age_s,
             skew_s=self.skew_s,
+            now_ms=now,
         )
         if res.seen_put:
             self.seen[res.seen_put[0]] = res.seen_put[1]

@@ -1,0 +1,214 @@
+"""Internal topics take only records a gateway process wrote; an input's time is its arrival.
+
+On the real broker with a running worker: a record written by anyone else to ``a6.ledger`` or
+``a6.audit.log`` (no valid MAC header) is dead-lettered (MSG-010), never decided and never
+appended; a back-dated proposal is stale (MSG-005) whether its topic stamps LogAppendTime or
+its producer stamped a back-dated CreateTime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from gateway.audit.bundle import verify_bundle
+from gateway.audit.export import export_bundle
+from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision import event_entry_id, raw_entry_id
+from gateway.core.decision_time import iso_ms
+from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC
+from gateway.demo.stack import Gateway, start_gateway
+from gateway.demo.world import signed_event
+from gateway.kafka.admin import create_topics
+from gateway.worker.sequencing import request_checkpoint
+from gateway.worker.topics import KEEP_FOREVER
+
+pytestmark = pytest.mark.kafka
+
+STAMPED = "a6.in.MNG01"  # made LogAppendTime here (the auth branch's topic plan does it too)
+PRODUCER_TIME = "a6.in.JPN01"  # left as created: the producer's CreateTime
+
+
+async def _log_append_time(bootstrap: str, topic: str, partitions: int) -> None:
+    """``topic`` with ``message.timestamp.type=LogAppendTime``, created or altered."""
+    settings = {"message.timestamp.type": "LogAppendTime", **KEEP_FOREVER}
+    await create_topics(bootstrap, {topic: partitions}, configs={topic: settings})
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:  # it may have been created earlier in the session, as CreateTime
+        await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic, configs=settings)]
+        )
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Iterator[Gateway]:
+    root = tmp_path_factory.mktemp("gateway")
+
+    def stamped(world: Any) -> None:
+        asyncio.run(_log_append_time(kafka_bootstrap, STAMPED, 4))
+
+    gateway = start_gateway(root, kafka_bootstrap, adjust=stamped)
+    try:
+        yield gateway
+    finally:
+        gateway.worker.stop()
+        print(gateway.worker.log_tail(15))
+
+
+async def _send(
+    bootstrap: str, topic: str, key: bytes, value: bytes, timestamp_ms: int | None = None
+) -> tuple[int, int, int]:
+    """Write one record with no MAC header, as anyone with access could; its position and
+    its timestamp type."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        meta = await producer.send_and_wait(topic, value, key=key, timestamp_ms=timestamp_ms)
+    finally:
+        await producer.stop()
+    return meta.partition, meta.offset, meta.timestamp_type
+
+
+def _wait(gw: Gateway, *entry_ids: str, timeout: float = 60.0) -> dict[str, Any]:
+    """The first of ``entry_ids`` to reach the audit store."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for eid in entry_ids:
+            if (index := gw.store.index_of(eid)) is not None:
+                return dict(json.loads(gw.store.entry(index)))
+        gw.worker.check_alive()
+        assert time.monotonic() < deadline, f"none of {entry_ids} was logged"
+        time.sleep(0.2)
+
+
+def _issuance(gw: Gateway, event_id: str) -> bytes:
+    """What stage A would forward for an MNG01 issuance: but nobody authenticated it."""
+    world = gw.world
+    data = {
+        "transaction_id": "MNG01-ISS-FORGED",
+        "ca_id": "CA0001",
+        "registry_id": "MNG01",
+        "decision_id": "JC-MNG-2025-001",
+        "vintage": 2025,
+        "unit_type": "JCM",
+        "blocks": [{"serial_start": "900001", "serial_end": "999999", "account_id": "MN-GOV-1"}],
+    }
+    value = signed_event(
+        world.keys["MNG01"],
+        key_id=world.key_id("MNG01"),
+        source="MNG01",
+        name="issuance",
+        event_id=event_id,
+        data=data,
+    )
+    record = {
+        "value": value.decode(),
+        "sha256": sha256_hex(value),
+        "signer": "MNG01",
+        "role": "registry",
+        "owner": {"registry": "MNG01", "party": "MNG"},
+        "timestamp_ms": int(time.time() * 1000),
+    }
+    return canonical_bytes(record)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 #3: internal topics take anyone's records")
+def test_an_issuance_written_to_the_ledger_topic_is_dead_lettered(gw: Gateway) -> None:
+    bootstrap = gw.lc.config.kafka.bootstrap
+    record = _issuance(gw, "forged-iss-1")
+    partition, offset, _ = asyncio.run(_send(bootstrap, LEDGER_TOPIC, b"CA0001", record))
+    dead_id = raw_entry_id(LEDGER_TOPIC, partition, offset)
+    decided_id = event_entry_id("MNG01", "forged-iss-1", json.loads(record)["sha256"])
+    entry = _wait(gw, dead_id, decided_id)
+    assert entry["entry_id"] == dead_id, f"decided: {entry['outcome']}"
+    assert (entry["outcome"], entry["results"][0]["code"]) == ("dead-lettered", "MSG-010")
+    assert gw.store.index_of(decided_id) is None
+    assert gw.worker.alive()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14 #3: internal topics take anyone's records")
+def test_a_record_written_to_the_audit_log_is_not_appended(gw: Gateway, tmp_path: Path) -> None:
+    bootstrap = gw.lc.config.kafka.bootstrap
+    forged = {
+        "entry_version": 1,
+        "entry_type": "decision",
+        "entry_id": "ev-forged-audit-entry",
+        "outcome": "accepted",
+        "decided_at": iso_ms(int(time.time() * 1000)),
+    }
+    _, offset, _ = asyncio.run(
+        _send(bootstrap, AUDIT_TOPIC, b"ev-forged-audit-entry", canonical_bytes(forged))
+    )
+    dead_id = raw_entry_id(AUDIT_TOPIC, 0, offset)
+    entry = _wait(gw, dead_id, "ev-forged-audit-entry")
+    assert entry["entry_id"] == dead_id
+    assert (entry["outcome"], entry["results"][0]["code"]) == ("dead-lettered", "MSG-010")
+    assert gw.store.index_of("ev-forged-audit-entry") is None
+    note = asyncio.run(
+        request_checkpoint(bootstrap, gw.lc.load_mac_key(), min_size=gw.store.size())
+    )
+    key = gw.lc.load_log_key()
+    export_bundle(tmp_path / "bundle", gw.store, note, [key.verifier()])
+    lines = (tmp_path / "bundle" / "entries.ndjson").read_bytes()
+    assert b"ev-forged-audit-entry" not in lines and dead_id.encode() in lines
+    verify_bundle(tmp_path / "bundle", trusted_vkey=key.public_vkey())
+    stamps = [json.loads(line)["logged_at"] for line in lines.split(b"\n") if line]
+    assert stamps == sorted(stamps)
+
+
+def _back_dated_transfer(gw: Gateway, event_id: str, when: datetime) -> bytes:
+    world = gw.world
+    signer = "MNG01" if event_id.startswith("mng") else "JPN01"
+    data = {
+        "transaction_id": f"{signer}-TX-{event_id}",
+        "ca_id": "CA0001",
+        "originating_registry": "MNG01",
+        "transferring": {"registry_id": signer, "account_id": "X-1"},
+        "acquiring": {"registry_id": signer, "account_id": "X-2"},
+        "blocks": [{"serial_start": "1", "serial_end": "10"}],
+    }
+    return signed_event(
+        world.keys[signer],
+        key_id=world.key_id(signer),
+        source=signer,
+        name="transfer",
+        event_id=event_id,
+        data=data,
+        time=when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("topic", "event_id", "ts_type"),
+    [(STAMPED, "mng-back-dated", 1), (PRODUCER_TIME, "jpn-back-dated", 0)],
+)
+def test_a_back_dated_proposal_is_stale(
+    gw: Gateway, topic: str, event_id: str, ts_type: int
+) -> None:
+    """Signed three days ago, published with a matching back-dated record timestamp."""
+    when = datetime.now(UTC) - timedelta(days=3)
+    value = _back_dated_transfer(gw, event_id, when)
+    sent_at = time.time()
+    back_ms = int(when.timestamp() * 1000)
+    _, _, got_type = asyncio.run(
+        _send(gw.lc.config.kafka.bootstrap, topic, event_id.encode(), value, back_ms)
+    )
+    assert got_type == ts_type
+    source = "MNG01" if topic == STAMPED else "JPN01"
+    entry = _wait(gw, event_entry_id(source, event_id, sha256_hex(value)))
+    assert (entry["outcome"], [r["code"] for r in entry["results"]]) == ("rejected", ["MSG-005"])
+    decided = datetime.fromisoformat(entry["decided_at"].replace("Z", "+00:00")).timestamp()
+    assert sent_at - 5 < decided < time.time() + 1  # the arrival, not the back-dated time
