@@ -9,12 +9,13 @@ the original range and no key is ever orphaned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 BlockState = Literal["held", "reserved", "retired", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"retired", "cancelled"})
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -164,3 +165,27 @@ def merge_ranges(ranges: Iterable[Range]) -> list[Range]:
         else:
             out.append(r)
     return out
+
+
+def coalesce(pieces: Iterable[tuple[K, Range]]) -> list[tuple[K, Range]]:
+    """Pieces of equal key joined where their serials touch or overlap.
+
+    ``K`` says what must be equal for two pieces to join (their serial space, and any
+    attribute that tells units apart); each key's ranges become its sorted, disjoint,
+    non-adjacent union, and keys keep the order they first appear in. A backwards range
+    (start after end) names no serial: it is kept as it is, after the merged ones of its key.
+    """
+    groups: dict[K, tuple[list[Range], list[Range]]] = {}
+    for key, r in pieces:
+        well, backwards = groups.setdefault(key, ([], []))
+        (well if r.start <= r.end else backwards).append(r)
+    return [
+        (key, r)
+        for key, (well, backwards) in groups.items()
+        for r in (*merge_ranges(well), *backwards)
+    ]
+
+
+def serial_set(ranges: Iterable[Range]) -> tuple[Range, ...]:
+    """Ranges of one serial space as the set of serials they name: adjacent ones joined."""
+    return tuple(r for _, r in coalesce(((), r) for r in ranges))

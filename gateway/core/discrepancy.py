@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from gateway.core.blocks import Range, coalesce
 from gateway.core.canonical import sha256_hex
 
 Status = Literal["open", "acknowledged", "resolved"]
@@ -66,6 +67,12 @@ class Discrepancy:
     resolution: str | None = None  # how it was resolved
     manual: bool = False  # resolved by an operator's correction
     history: tuple[tuple[str, str, str], ...] = ()  # (action, by, at)
+
+    def __post_init__(self) -> None:
+        # Named merged: adjacent blocks of one serial space joined, however they were found
+        # or logged (a record written before blocks were merged lists the ledger's pieces).
+        merged = coalesce(((c, o), Range(s, e)) for c, o, s, e in self.blocks)
+        object.__setattr__(self, "blocks", tuple((c, o, r.start, r.end) for (c, o), r in merged))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from gateway.core.blocks import Range
+from gateway.core.blocks import Range, serial_set
 from gateway.core.state import Put
 from schemas._types import Strict
 
@@ -14,11 +14,22 @@ Outcome = Literal["accepted", "rejected", "recorded", "discrepancy", "dead-lette
 
 @dataclass(frozen=True)
 class Finding:
-    """One failed check: a stable code, a one-line reason, the offending serial ranges."""
+    """One failed check: a stable code, a one-line reason, the offending serial ranges.
+
+    The ranges of a finding lie in the input's one serial space and name a set of serials:
+    they are kept merged (adjacent and overlapping ranges joined, by serial), so a range the
+    ledger holds in pieces is named as one. A finding about the ranges the sender wrote
+    (backwards or overlapping ones) keeps them ``as_sent``.
+    """
 
     code: str
     message: str
     ranges: tuple[Range, ...] = ()
+    as_sent: bool = field(default=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.as_sent:
+            object.__setattr__(self, "ranges", serial_set(self.ranges))
 
     def wire(self) -> dict[str, Any]:
         return {

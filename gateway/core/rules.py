@@ -31,10 +31,10 @@ def shape(ranges: Sequence[Range]) -> list[Finding]:
     out: list[Finding] = []
     bad = malformed(ranges)
     if bad:
-        out.append(Finding("BLK-001", "serial_start is after serial_end", tuple(bad)))
+        out.append(Finding("BLK-001", "serial_start is after serial_end", tuple(bad), True))
     dup = overlapping_pairs(ranges)
     if dup:
-        out.append(Finding("BLK-002", "blocks of one transaction overlap", tuple(dup)))
+        out.append(Finding("BLK-002", "blocks of one transaction overlap", tuple(dup), True))
     return out
 
 

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.core import discrepancy as dsc
+from gateway.core.blocks import Range, coalesce
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.summary import THOUSANDTH, Row, Summary
@@ -79,8 +80,10 @@ def _show(d: Decimal | None) -> str | None:
 
 
 def refs(blocks: Iterable[Counted]) -> tuple[Ref, ...]:
-    """The distinct serial ranges of counted blocks, in order."""
-    return tuple(dict.fromkeys((b.ca_id, b.origin, b.first, b.last) for b in blocks))
+    """The serial ranges of counted blocks, those of one serial space merged (adjacent and
+    repeated ranges joined), serial spaces in the order they come."""
+    merged = coalesce(((b.ca_id, b.origin), Range(b.first, b.last)) for b in blocks)
+    return tuple((c, o, r.start, r.end) for (c, o), r in merged)
 
 
 def latest_reported(facts: Facts, year: int) -> Reported | None:

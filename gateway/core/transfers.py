@@ -133,6 +133,7 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         k: record[k]
         for k in ("transaction_id", "ca_id", "origin", "transferring", "acquiring", "ranges")
     }
+    body["ranges"] = [r.wire() for r in merge_ranges(ranges)]  # the ranges, not how sent
     notice = Notice(dst.registry_id, "transfer.proposed", body)
     return Evaluation(
         "accepted", effects=tuple(effects), actions=actions, notices=(notice,), quantity=qty
@@ -244,13 +245,18 @@ def mirror_findings(
     got = ranges_of(credited)
     well = [r for r in got if r.start <= r.end]
     want, have = merge_ranges(sent), merge_ranges(well)
+    # (message, serials, named as the sender wrote them: backwards or overlapping ranges)
     serials = (
-        ("credited ranges have serial_start after serial_end", [r for r in got if r.start > r.end]),
-        ("credited ranges overlap: units credited twice", overlapping_pairs(well)),
-        ("debited units the acquiring registry did not credit", _minus(want, have)),
-        ("credited units the transfer did not debit", _minus(have, want)),
+        (
+            "credited ranges have serial_start after serial_end",
+            [r for r in got if r.start > r.end],
+            True,
+        ),
+        ("credited ranges overlap: units credited twice", overlapping_pairs(well), True),
+        ("debited units the acquiring registry did not credit", _minus(want, have), False),
+        ("credited units the transfer did not debit", _minus(have, want), False),
     )
-    out = [Finding("A6-015", message, tuple(rs)) for message, rs in serials if rs]
+    out = [Finding("A6-015", message, tuple(rs), sent) for message, rs, sent in serials if rs]
     # (what, credited as, debited as) -> serials; a backwards range covers nothing here
     differ: dict[tuple[str, str, str], list[Range]] = {}
     parts = sorted(debited, key=lambda bp: bp[1].start)

@@ -6,9 +6,14 @@ identifier carries its code, so two registries never collide."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from a6book import Book, codes, only
+from a6kit import Kit
 
 from gateway.core.model import Evaluation
+from gateway.core.state import TABLES, LedgerState
+from gateway.worker.topics import changelog_topic, topic_plan
 
 MA, MB, JA, JB = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A"), ("JPN01", "JP-B")
 
@@ -85,3 +90,33 @@ def test_trn004_is_listed_with_the_other_failing_codes(book: Book) -> None:
     assert book.transfer(MA, MB, [(1, 10)], tx="T1").outcome == "accepted"
     ev = book.transfer(MA, MA, [(1, 10), (5, 6)], tx="T1", signer="JPN01")
     assert codes(ev) == ["ACC-006", "BLK-002", "BLK-003", "MSG-002", "TRN-004"]
+
+
+def test_the_worker_creates_the_transactions_changelog(kit: Kit) -> None:
+    """The index is a ledger table like the others: a changelog the worker creates, and no
+    table is left for answers that waited for their proposal."""
+    topics, configs = topic_plan(kit.lc.config)
+    name = changelog_topic(kit.lc.config.gateway.id, "transactions")
+    assert topics[name] == kit.lc.config.kafka.partitions
+    assert configs[name]["cleanup.policy"] == "compact"
+    assert "transactions" in TABLES and "early_answers" not in TABLES
+    assert not [t for t in topics if "early" in t]
+
+
+class _NoScan(dict[str, Any]):
+    """A table that may be read by key only."""
+
+    def _scan(self, *_: object) -> Any:
+        raise AssertionError("the transactions table was scanned")
+
+    __iter__ = items = keys = values = _scan  # type: ignore[assignment]
+
+
+def test_the_check_is_one_keyed_lookup() -> None:
+    book = Book(state=LedgerState({"transactions": _NoScan()}))
+    book.decide()
+    assert book.issue("MNG01", [(1, 100, "MN-A")], transaction_id="T1").outcome == "accepted"
+    assert book.transfer(MA, MB, [(1, 10)], tx="T2").outcome == "accepted"
+    assert only(book.transfer(MA, MB, [(11, 20)], tx="T1"), "TRN-004") == []
+    assert len(book.state.tables["transactions"]) == 2  # the state holds what it indexed
+    book.state.rebuild_index()  # and recovery never walks it either
