@@ -63,7 +63,8 @@ class AuditStore(TreeReads):
         self.path = path
         try:
             # 0600 from creation in a 0700 folder; SQLite gives -wal and -shm the same mode
-            create_private(path)
+            if str(path) != ":memory:":
+                create_private(path)
             self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
