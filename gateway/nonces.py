@@ -88,7 +88,10 @@ class SqliteNonces(_Base):
                 str(path), timeout=30, isolation_level=None, check_same_thread=False
             )
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            # WAL with NORMAL: a recorded nonce survives the process (a restart, a crash); an
+            # OS crash may lose the last ones. FULL costs an fsync per request (3.5 ms here
+            # against 0.13 ms).
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_TABLE.format(real="REAL"))
         except (OSError, sqlite3.Error) as exc:
             raise _error(f"opening {path}", exc) from exc

@@ -63,7 +63,7 @@ class AuditStore(TreeReads):
         self.path = path
         try:
             # 0600 from creation in a 0700 folder; SQLite gives -wal and -shm the same mode
-            if str(path) != ":memory:":  # SQLite's in-memory database is no file
+            if str(path) != ":memory:":
                 create_private(path)
             self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -298,6 +298,16 @@ def test_integers_out_of_64_bits_and_nul_characters_are_coded_400(api: Api) -> N
     ]:
         assert_problem(get(api, path, **params), 400, "API-REQUEST")
     for path, params in [
+        ("/v1/search", {"itmo": f"CA0001:MNG01:{2**64}"}),
+        ("/v1/search", {"itmo": f"CA0001:MNG01:1-{2**70}"}),
+        ("/v1/custody", {"itmo": f"CA0001:MNG01:{2**64}-{2**65}"}),
+        ("/v1/summary", {"party": "MNG", "year": big}),
+        ("/v1/aef", {"party": "MNG", "year": big}),
+    ]:
+        r = get(api, path, **params)
+        assert 400 <= r.status_code < 500, (path, params, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    for path, params in [
         ("/v1/entries/by-id/ev%0000001", {}),
         ("/v1/search", {"source": "MNG\x0001"}),
         ("/v1/search", {"outcome": "accepted", "code": "\x00"}),

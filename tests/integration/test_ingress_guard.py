@@ -249,3 +249,15 @@ def test_refusals_on_record_are_bounded_and_keep_a_digest_and_the_head(site: Sit
     assert entry["input"]["size"] == len(tampered)
     assert base64.b64decode(entry["input"]["head_b64"]) == tampered[:1024]
     assert "body" not in entry["input"] and "y" * 1100 not in json.dumps(entry)
+
+
+def test_a_failing_nonce_store_is_answered_503_never_accepted(site: Site) -> None:
+    thread, ingress, _ = site.start()
+    try:
+        ingress.nonces.close()  # the store is gone (database down, file lost)
+        r = post(site, envelope(f"ev-{uuid.uuid4().hex}"))
+        assert_problem(r, 503, "INGRESS-STORE")
+        assert ingress.accepted == 0
+    finally:
+        ingress.nonces = open_nonces(site.nonces_at, 300)  # for the app's cleanup
+        thread.stop()

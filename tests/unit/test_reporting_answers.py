@@ -135,7 +135,7 @@ def test_the_route_table_declares_the_files_and_the_codes_have_statuses() -> Non
     doc = openapi()
     aef = doc["paths"]["/v1/aef"]["get"]
     assert set(aef["responses"]["200"]["content"]) == {"application/json", ZIP, XLSX}
-    assert set(aef["responses"]) == {"200", "400", "401", "404", "409"}
+    assert set(aef["responses"]) == {"200", "400", "401", "403", "404", "409"}
     summary = doc["paths"]["/v1/summary"]["get"]
     assert summary["responses"]["200"]["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/SummaryOut"}}
