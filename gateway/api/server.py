@@ -312,6 +312,10 @@ def _text_problem(request: web.Request) -> str | None:
     return None
 
 
+# The codes of the answers aiohttp gives before a handler runs.
+HTTP_CODES = {404: "API-NOT-FOUND", 405: "API-METHOD", 413: "MSG-008"}
+
+
 def problem(status: int, code: str, detail: str) -> web.Response:
     """An RFC 9457 problem-details answer carrying the gateway's stable code."""
     body = Problem(title=HTTPStatus(status).phrase, status=status, code=code, detail=detail)
@@ -350,6 +354,10 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
             return problem(exc.status, exc.code, str(exc.args[0]))
         except GatewayError as exc:
             return problem(STATUS.get(exc.code, 500), exc.code, str(exc.args[0]))
+        except web.HTTPException as exc:  # aiohttp's own answers: no route, method, size
+            if exc.status < 400:
+                raise
+            return problem(exc.status, HTTP_CODES.get(exc.status, "API-REQUEST"), exc.reason)
 
     def wrap(fn: Handler, status: int = 200) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:

@@ -322,6 +322,14 @@ def test_integers_out_of_64_bits_and_nul_characters_are_coded_400(api: Api) -> N
         assert_problem(get(api, path, **params), 400, "API-REQUEST")
 
 
+def test_aiohttp_s_own_answers_are_coded_problems(api: Api) -> None:
+    # no route matches (a slash inside an entry id), or the method is not served
+    assert_problem(get(api, "/v1/entries/by-id/a/b"), 404, "API-NOT-FOUND")
+    assert_problem(get(api, "/v1/nowhere"), 404, "API-NOT-FOUND")
+    with httpx.Client(verify=api.tls("ops"), timeout=10) as http:
+        assert_problem(http.delete(api.url + "/v1/checkpoint"), 405, "API-METHOD")
+
+
 def test_proofs_stay_within_the_published_checkpoint(api: Api) -> None:
     store = open_store(api.store_at)
     latest = store.latest_checkpoint()
