@@ -19,10 +19,12 @@ from aiokafka.structs import TopicPartition
 from gateway.audit.logstore import LogStore
 from gateway.audit.sequencer import CheckpointPolicy, Sequencer
 from gateway.config import LoadedConfig
+from gateway.core import mac
 from gateway.core.ingest import RawInput
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.errors import AuditError, WorkerError
 from gateway.worker.gaps import Guard, RangeReader
+from gateway.worker.sealed import Seal
 from gateway.worker.topics import CHECKPOINT_TOPIC
 
 log = logging.getLogger("a6gw.worker")
@@ -37,13 +39,20 @@ class AuditWriter:
     """One worker's sequencer: active while this worker owns the audit log's partition."""
 
     def __init__(
-        self, lc: LoadedConfig, store: LogStore, guard: Guard, reader: RangeReader, send: Send
+        self,
+        lc: LoadedConfig,
+        store: LogStore,
+        guard: Guard,
+        reader: RangeReader,
+        send: Send,
+        seal: Seal,
     ) -> None:
         cfg = lc.config
         self.store = store
         self.guard = guard
         self.reader = reader
         self.send = send
+        self.seal = seal
         self.owner = cfg.gateway.id
         self.sequencer = Sequencer(
             store,
@@ -71,10 +80,21 @@ class AuditWriter:
         if self.generation != generation:
             await self._take_over(generation)
         records = await self.guard.complete(self.store.position(AUDIT_TOPIC, 0), records)
-        items = [
-            (r.key.decode(), r.value) for r in records if r.key and r.key != CHECKPOINT_REQUEST
-        ]
-        requested = any(r.key == CHECKPOINT_REQUEST for r in records)
+        items: list[tuple[str, bytes]] = []
+        requested = False
+        for r in records:
+            refusal = self.seal.refusal(r)
+            if refusal is not None:
+                # Not written by a gateway process: its dead-letter entry takes its place.
+                for out in refusal[1]:
+                    if out.topic == AUDIT_TOPIC:
+                        items.append((out.key, out.value))
+                    else:
+                        await self.send(out.topic, out.key.encode(), out.value)
+            elif r.key == CHECKPOINT_REQUEST:
+                requested = True
+            elif r.key:
+                items.append((r.key.decode(), r.value))
         try:
             added = self.sequencer.append(
                 self.sequencer.stamp(items), (AUDIT_TOPIC, 0, records[-1].offset)
@@ -100,7 +120,9 @@ class AuditWriter:
         log.info("checkpoint: %d entries, root %s", checkpoint.size, checkpoint.root.hex())
 
 
-async def request_checkpoint(bootstrap: str, timeout_s: float = 60.0, min_size: int = 0) -> str:
+async def request_checkpoint(
+    bootstrap: str, mac_key: bytes, timeout_s: float = 60.0, min_size: int = 0
+) -> str:
     """Ask the running sequencer for a checkpoint now; returns the note it publishes.
 
     Checkpoints of fewer than ``min_size`` entries (published on time, just before the
@@ -117,7 +139,8 @@ async def request_checkpoint(bootstrap: str, timeout_s: float = 60.0, min_size: 
         consumer.assign([tp])
         start = (await consumer.end_offsets([tp]))[tp]
         consumer.seek(tp, start)
-        await producer.send_and_wait(AUDIT_TOPIC, b"{}", key=CHECKPOINT_REQUEST)
+        headers = mac.headers(mac_key, AUDIT_TOPIC, CHECKPOINT_REQUEST, b"{}")
+        await producer.send_and_wait(AUDIT_TOPIC, b"{}", key=CHECKPOINT_REQUEST, headers=headers)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             batch = await consumer.getmany(tp, timeout_ms=1000)
