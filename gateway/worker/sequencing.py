@@ -4,6 +4,11 @@ The pure rules are in :mod:`gateway.audit.sequencer`; this module moves bytes be
 and the store. A record on ``a6.audit.log`` whose key is ``CHECKPOINT_REQUEST`` is not an
 entry: it asks for a checkpoint as soon as everything before it is appended
 (``a6gw audit checkpoint`` sends one).
+
+Only records a gateway process wrote are appended: a record whose MAC does not verify
+(:mod:`gateway.worker.sealed`) is dead-lettered and its dead-letter entry, identified by its
+offset, is appended in its place. Each batch is stamped with ``logged_at`` before it is
+appended (:meth:`gateway.audit.sequencer.Sequencer.stamp`).
 """
 
 from __future__ import annotations
