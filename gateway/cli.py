@@ -150,7 +150,9 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     from gateway.worker.sequencing import request_checkpoint
 
     lc = _config(args)
-    note = asyncio.run(request_checkpoint(lc.config.kafka.bootstrap, args.timeout))
+    note = asyncio.run(
+        request_checkpoint(lc.config.kafka.bootstrap, lc.load_mac_key(), args.timeout)
+    )
     if args.out:
         Path(args.out).write_text(note, encoding="utf-8")
     print(note, end="")

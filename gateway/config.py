@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gateway.audit.note import LogKey, Verifier, parse_vkey
+from gateway.core.mac import MIN_KEY_BYTES
 from gateway.errors import AuditError, ConfigError
 from schemas._types import CooperativeApproachId, PartyCode, RegistryId
 from schemas.events import EVENT_TYPES, Role
@@ -99,6 +100,9 @@ class GatewaySection(_Model):
     # Verifier keys (note vkey lines) of earlier log keys: checkpoints they signed still
     # verify after a rotation, and exported bundles carry them.
     log_previous_vkeys: tuple[str, ...] = ()
+    # The secret the gateway's processes share to MAC what they write to internal topics
+    # (gateway.core.mac): a file of 64 hex digits (32 bytes or more), mode 0600; never inline.
+    mac_key_file: Path = Path("keys/internal.mac")
     # faust table store: RocksDB (rocksdict) for deployments, memory for quick local runs.
     table_store: Literal["rocksdb", "memory"] = "rocksdb"
 
@@ -355,6 +359,37 @@ class LoadedConfig:
                 f"{exc.args[0]} (create one with `a6gw init`, or set ${LOG_KEY_ENV})",
                 code="A6-CFG-003",
             ) from exc
+
+    def load_mac_key(self) -> bytes:
+        """The secret of internal records' MACs, from ``gateway.mac_key_file`` (hex).
+
+        :raises ConfigError: (A6-CFG-006) when it is missing, unreadable, not hex, shorter
+            than 32 bytes, or readable by others than its owner.
+        """
+        path = self.path(self.config.gateway.mac_key_file)
+        hint = "(create one with `a6gw init`)"
+        try:
+            mode = path.stat().st_mode
+            text = path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"cannot read the MAC key {path}: {exc} {hint}", code="A6-CFG-006"
+            ) from exc
+        if mode & 0o077:
+            raise ConfigError(
+                f"the MAC key {path} has mode {mode & 0o777:o}; it must be 0600",
+                code="A6-CFG-006",
+            )
+        try:
+            secret = bytes.fromhex(text)
+        except ValueError as exc:
+            raise ConfigError(f"the MAC key {path} is not hex {hint}", code="A6-CFG-006") from exc
+        if len(secret) < MIN_KEY_BYTES:
+            raise ConfigError(
+                f"the MAC key {path} has {len(secret)} bytes, fewer than {MIN_KEY_BYTES}",
+                code="A6-CFG-006",
+            )
+        return secret
 
     def previous_log_verifiers(self) -> list[Verifier]:
         """:raises ConfigError: (A6-CFG-001) for a malformed vkey line."""

@@ -47,6 +47,7 @@ from gateway.alerts import alert
 from gateway.api.server import problem, server_tls
 from gateway.audit.open import is_postgres_url
 from gateway.config import LoadedConfig
+from gateway.core import mac
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
 from gateway.core.refusals import RATE_CODE, RefusalBudget, rate_entry, refusal_entry
@@ -234,10 +235,12 @@ def ingress_tls(cert: str, key: str, client_ca: str) -> ssl.SSLContext:
 
 
 class KafkaSend:
-    """``send`` for the ingress: acks=all, idempotent, one producer for the process."""
+    """``send`` for the ingress: acks=all, idempotent, one producer for the process; every
+    record carries its MAC header (:mod:`gateway.core.mac`), keyed by ``mac_key``."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, mac_key: bytes) -> None:
         self.bootstrap = bootstrap
+        self.mac_key = mac_key
         self._producer: AIOKafkaProducer | None = None
 
     async def __call__(self, topic: str, key: bytes | None, value: bytes) -> None:
@@ -246,7 +249,8 @@ class KafkaSend:
                 bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
             )
             await self._producer.start()
-        await self._producer.send_and_wait(topic, value, key=key)
+        headers = mac.headers(self.mac_key, topic, key, value)
+        await self._producer.send_and_wait(topic, value, key=key, headers=headers)
 
     async def close(self) -> None:
         if self._producer is not None:

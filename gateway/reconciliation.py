@@ -25,6 +25,7 @@ from gateway.audit.logstore import LogStore
 from gateway.audit.search import Query, SerialRange
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
+from gateway.core import mac
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.reconcile import (
@@ -166,12 +167,17 @@ def finding(
     )
 
 
-async def publish(bootstrap: str, items: list[tuple[str, bytes, bytes]]) -> None:
+async def publish(
+    bootstrap: str, items: list[tuple[str, bytes, bytes]], *, mac_key: bytes | None = None
+) -> None:
+    """Write ``items`` (topic, key, value); with ``mac_key``, each with its MAC header
+    (:mod:`gateway.core.mac`), as every record on an internal topic must carry."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for topic, key, value in items:
-            await producer.send(topic, value, key=key)
+            headers = mac.headers(mac_key, topic, key, value) if mac_key is not None else None
+            await producer.send(topic, value, key=key, headers=headers)
         await producer.flush()
     finally:
         await producer.stop()
@@ -223,7 +229,7 @@ def run(
         f"{len(found)} ranges")  # fmt: skip
     if record:
         items = records(registry, report, int(time.time() * 1000), source)
-        asyncio.run(publish(lc.config.kafka.bootstrap, items))
+        asyncio.run(publish(lc.config.kafka.bootstrap, items, mac_key=lc.load_mac_key()))
         say(f"recorded: 1 audit entry and {len(items) - 1} discrepancies")
     say(f"status: {report.status} ({time.monotonic() - t0:.1f} s)")
     return report, found

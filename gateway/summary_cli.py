@@ -201,7 +201,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         items = records(rs, int(time.time() * 1000), registries)
         from gateway.reconciliation import publish
 
-        asyncio.run(publish(lc.config.kafka.bootstrap, items))
+        asyncio.run(publish(lc.config.kafka.bootstrap, items, mac_key=lc.load_mac_key()))
         print(
             f"recorded: {len(rs)} check entries and {len(items) - len(rs)} discrepancies",
             file=sys.stderr,

@@ -118,7 +118,7 @@ def cmd_ingress(args: argparse.Namespace) -> int:
 
     lc: LoadedConfig = load_config(Path(args.config))
     cfg = lc.config.connectors
-    send = KafkaSend(lc.config.kafka.bootstrap)
+    send = KafkaSend(lc.config.kafka.bootstrap, lc.load_mac_key())
     ingress = ingress_from_config(lc, send)
     if not ingress.registry_of_cn:
         print("error: no registry is configured with transport: https", file=sys.stderr)

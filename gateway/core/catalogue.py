@@ -89,6 +89,13 @@ CATALOGUE: tuple[Check, ...] = (
         N,
         "gateway time: the arrival time is the broker's or the gateway's, never the sender's",
     ),
+    Check(
+        "MSG-010",
+        "a record on an internal topic (ledger, audit log, findings, retries, dead letters) "
+        "carries the MAC of a gateway process",
+        I_,
+        "gateway defence in depth (HMAC-SHA-256, shared key)",
+    ),
     Check("ACC-001", "the transferring account exists", P, "UKETS check1002, TL check10001"),
     Check(
         "ACC-002",

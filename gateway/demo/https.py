@@ -98,7 +98,7 @@ def start_partner(world: World, root: Path, sim_port: int, ingress_port: int) ->
         key_id=world.key_id(REGISTRY),
     )
     sim_thread = sim.serve(sim_port)
-    send = KafkaSend(lc.config.kafka.bootstrap)
+    send = KafkaSend(lc.config.kafka.bootstrap, lc.load_mac_key())
     tls = ingress_tls(str(pki / "server.pem"), str(pki / "server.key"), str(pki / "ca.pem"))
     ingress = ServerThread(
         lambda: make_app(ingress_from_config(lc, send), send.close), "127.0.0.1", ingress_port, tls

@@ -67,7 +67,7 @@ def check_summaries(
             problems.append(f"summary of {party.code}: found {found}")
         registries = [r.id for r in lc.config.registries if r.party == party.code]
         items += records(rs, at_ms, registries)
-    asyncio.run(publish(lc.config.kafka.bootstrap, items))
+    asyncio.run(publish(lc.config.kafka.bootstrap, items, mac_key=lc.load_mac_key()))
     want = sum(1 for topic, _, _ in items if topic != AUDIT_TOPIC)
     deadline = time.monotonic() + 60
     while True:

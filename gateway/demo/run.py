@@ -95,7 +95,9 @@ def await_entries(store: AuditStore, kind: str, count: int, worker: WorkerProces
 
 def export_at_new_checkpoint(lc: LoadedConfig, store: AuditStore, directory: Path) -> Checkpoint:
     """Ask the running sequencer for a checkpoint now and export the bundle it signs."""
-    note = asyncio.run(request_checkpoint(lc.config.kafka.bootstrap, min_size=store.size()))
+    note = asyncio.run(
+        request_checkpoint(lc.config.kafka.bootstrap, lc.load_mac_key(), min_size=store.size())
+    )
     verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
     return export_bundle(directory, store, note, verifiers)
 

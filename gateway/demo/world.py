@@ -8,6 +8,8 @@ holds only public keys.
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +87,16 @@ def _load_or_make(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def write_mac_key(path: Path) -> None:
+    """The secret of internal records' MACs (64 hex digits), created 0600; kept if present."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_hex(32) + "\n")
+
+
 def write_world(
     root: Path, *, bootstrap: str, partitions: int = 4, transfer_answer_s: int = 86_400
 ) -> World:
@@ -99,6 +111,7 @@ def write_world(
     log_key_path = keydir / "log.key"
     if not log_key_path.exists():
         LogKey.generate(LOG_ORIGIN).save(log_key_path)
+    write_mac_key(keydir / "internal.mac")
     config: dict[str, Any] = {
         "gateway": {
             "id": GATEWAY_ID,
@@ -108,6 +121,7 @@ def write_world(
             "signing_key_file": f"keys/{GATEWAY_ID}.pem",
             "log_origin": LOG_ORIGIN,
             "log_key_file": "keys/log.key",
+            "mac_key_file": "keys/internal.mac",
         },
         "kafka": {"bootstrap": bootstrap, "partitions": partitions},
         "timeouts": {

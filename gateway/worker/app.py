@@ -56,6 +56,7 @@ from gateway.worker.delivery import partner_clients
 from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, Probe, RangeReader, cursor_key, raw_of
 from gateway.worker.run import EXIT_REFUSED, EXIT_STALLED
+from gateway.worker.sealed import Seal
 from gateway.worker.sequencing import AuditWriter
 from gateway.worker.watch import Restart, Seek, Status, Watch
 
@@ -119,10 +120,16 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     ledger_topic = raw_topic(LEDGER_TOPIC, partitions=partitions)
     audit_topic = raw_topic(AUDIT_TOPIC, partitions=1)
 
+    # Every record written carries the MAC, and every table value;
+    # readers of internal topics check it.
+    seal = Seal(lc.load_mac_key(), skew_s=cfg.limits.max_clock_skew_s)
+
     def table(name: str) -> Any:
         # Accounts and authorizations are small and read by every partition: global tables.
         make = app.GlobalTable if name in GLOBAL_TABLES else app.Table
-        return make(name, default=None, partitions=partitions)
+        made: Any = make(name, default=None, partitions=partitions)
+        made.value_serializer = seal.table_codec()  # read lazily by its store and changelog
+        return made
 
     seen = table("inputs")
     # The last offset each agent processed per input partition, written with its effects.
@@ -138,9 +145,11 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     tables["blocks"].on_recover(_mark_dirty)
 
     async def send_all(outputs: list[Output]) -> None:
-        futures = [
-            await raw_topic(o.topic).send(key=o.key.encode(), value=o.value) for o in outputs
-        ]
+        futures = []
+        for o in outputs:
+            key = o.key.encode()
+            headers = seal.headers(o.topic, key, o.value)
+            futures.append(await raw_topic(o.topic).send(key=key, value=o.value, headers=headers))
         await asyncio.gather(*futures)
 
     # The attempts journal is this worker's: one data folder per worker (see run.py).
@@ -190,10 +199,12 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         async for event in stream.events():
             await guard.run(raw_of(event.message), shielded_input)
 
+    checked_ledger = seal.checked(shielded_ledger, send_all)
+
     @app.agent(ledger_topic, name="ledger", concurrency=1)
     async def ledger(stream: Any) -> None:
         async for event in stream.events():
-            await guard.run(raw_of(event.message), shielded_ledger)
+            await guard.run(raw_of(event.message), checked_ledger)
 
     oversight_topic = raw_topic(FINDINGS_TOPIC, COMMANDS_TOPIC)
     known = table("discrepancies")
@@ -206,12 +217,12 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
         if result.put is not None:
             known[result.put[0]] = result.put[1]
 
-    shielded_oversight = shield.protect("discrepancies", handle_oversight)
+    checked_oversight = seal.checked(shield.protect("discrepancies", handle_oversight), send_all)
 
     @app.agent(oversight_topic, name="discrepancies", concurrency=1)
     async def discrepancies(stream: Any) -> None:
         async for event in stream.events():
-            await guard.run(raw_of(event.message), shielded_oversight)
+            await guard.run(raw_of(event.message), checked_oversight)
 
     emitted: set[str] = set()
 
@@ -230,9 +241,10 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     store = open_store(lc.audit_store())
 
     async def send_now(topic: str, key: bytes | None, value: bytes) -> None:
-        await (await raw_topic(topic).send(key=key, value=value))
+        headers = seal.headers(topic, key, value)
+        await (await raw_topic(topic).send(key=key, value=value, headers=headers))
 
-    writer = AuditWriter(lc, store, guard, reader, send_now, send_all)
+    writer = AuditWriter(lc, store, guard, reader, send_now, send_all, seal)
 
     @app.agent(audit_topic, name="sequencer", concurrency=1)
     async def sequencer(stream: Any) -> None:
@@ -257,7 +269,12 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
 
     # HTTPS partners: deliver a6.out.<id>, park what cannot be delivered on a6.retry.<id>.
     clients = partner_clients(lc, ctx.signer.key_id, ctx.signer.key)
-    install_delivery(app, clients, shield.guarded(guard.run), raw_of, raw_topic, table, send_now)
+    shielded_run = shield.guarded(guard.run)
+
+    async def checked_run(rec: RawInput, handle: Any) -> None:
+        await shielded_run(rec, seal.checked(handle, send_all))  # a6.retry.<id> is internal
+
+    install_delivery(app, clients, checked_run, raw_of, raw_topic, table, send_now)
 
     watch = Watch(cfg.timeouts.stall_s)
     probe = Probe(cfg.kafka.bootstrap, cfg.gateway.id)

@@ -4,6 +4,11 @@ The pure rules are in :mod:`gateway.audit.sequencer`; this module moves bytes be
 and the store. A record on ``a6.audit.log`` whose key is ``CHECKPOINT_REQUEST`` is not an
 entry: it asks for a checkpoint as soon as everything before it is appended
 (``a6gw audit checkpoint`` sends one).
+
+Only records a gateway process wrote are appended: a record whose MAC does not verify
+(:mod:`gateway.worker.sealed`) is dead-lettered and its dead-letter entry, identified by its
+offset, is appended in its place. Each batch is stamped with ``logged_at`` before it is
+appended (:meth:`gateway.audit.sequencer.Sequencer.stamp`).
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from aiokafka.structs import TopicPartition
 from gateway.audit.logstore import LogStore
 from gateway.audit.sequencer import CheckpointPolicy, Sequencer
 from gateway.config import LoadedConfig
+from gateway.core import mac
 from gateway.core.faults import audit_item
 from gateway.core.ingest import RawInput
 from gateway.core.steps import AUDIT_TOPIC, Output
 from gateway.errors import AuditError, WorkerError
 from gateway.worker.gaps import Guard, RangeReader
+from gateway.worker.sealed import Seal
 from gateway.worker.topics import CHECKPOINT_TOPIC
 
 log = logging.getLogger("a6gw.worker")
@@ -46,6 +53,7 @@ class AuditWriter:
         reader: RangeReader,
         send: Send,
         send_all: SendAll,
+        seal: Seal,
     ) -> None:
         cfg = lc.config
         self.store = store
@@ -53,6 +61,7 @@ class AuditWriter:
         self.reader = reader
         self.send = send
         self.send_all = send_all
+        self.seal = seal
         self.owner = cfg.gateway.id
         self.sequencer = Sequencer(
             store,
@@ -80,9 +89,21 @@ class AuditWriter:
         if self.generation != generation:
             await self._take_over(generation)
         records = await self.guard.complete(self.store.position(AUDIT_TOPIC, 0), records)
-        items, dead = [], []
+        items: list[tuple[str, bytes]] = []
+        dead: list[Output] = []
+        requested = False
         for r in records:
-            if r.key and r.key != CHECKPOINT_REQUEST:
+            refusal = self.seal.refusal(r)
+            if refusal is not None:
+                # Not written by a gateway process: its dead-letter entry takes its place.
+                for out in refusal[1]:
+                    if out.topic == AUDIT_TOPIC:
+                        items.append((out.key, out.value))
+                    else:
+                        dead.append(out)
+            elif r.key == CHECKPOINT_REQUEST:
+                requested = True
+            elif r.key:
                 # A record that is no entry is not appended: its dead-letter entry is.
                 item, letters = audit_item(r)
                 items.append(item)
@@ -90,7 +111,6 @@ class AuditWriter:
         if dead:
             log.error("sequencer: %d records are not audit entries; dead-lettered", len(dead))
             await self.send_all(dead)
-        requested = any(r.key == CHECKPOINT_REQUEST for r in records)
         try:
             added = self.sequencer.append(
                 self.sequencer.stamp(items), (AUDIT_TOPIC, 0, records[-1].offset)
@@ -116,7 +136,9 @@ class AuditWriter:
         log.info("checkpoint: %d entries, root %s", checkpoint.size, checkpoint.root.hex())
 
 
-async def request_checkpoint(bootstrap: str, timeout_s: float = 60.0, min_size: int = 0) -> str:
+async def request_checkpoint(
+    bootstrap: str, mac_key: bytes, timeout_s: float = 60.0, min_size: int = 0
+) -> str:
     """Ask the running sequencer for a checkpoint now; returns the note it publishes.
 
     Checkpoints of fewer than ``min_size`` entries (published on time, just before the
@@ -133,7 +155,8 @@ async def request_checkpoint(bootstrap: str, timeout_s: float = 60.0, min_size: 
         consumer.assign([tp])
         start = (await consumer.end_offsets([tp]))[tp]
         consumer.seek(tp, start)
-        await producer.send_and_wait(AUDIT_TOPIC, b"{}", key=CHECKPOINT_REQUEST)
+        headers = mac.headers(mac_key, AUDIT_TOPIC, CHECKPOINT_REQUEST, b"{}")
+        await producer.send_and_wait(AUDIT_TOPIC, b"{}", key=CHECKPOINT_REQUEST, headers=headers)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             batch = await consumer.getmany(tp, timeout_ms=1000)

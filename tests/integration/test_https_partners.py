@@ -106,7 +106,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
     worker = WorkerProcess(world.config_path, root / "worker.log")
     worker.start()
-    send = KafkaSend(broker.bootstrap)
+    send = KafkaSend(broker.bootstrap, lc.load_mac_key())
     ingress = ServerThread(
         lambda: make_app(ingress_from_config(lc, send), send.close),
         "127.0.0.1",

@@ -29,6 +29,7 @@ from gateway.core.decision_time import iso_ms
 from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.demo.world import signed_event
+from gateway.kafka import LocalBroker
 from gateway.kafka.admin import create_topics
 from gateway.worker.sequencing import request_checkpoint
 from gateway.worker.topics import KEEP_FOREVER
@@ -37,6 +38,7 @@ pytestmark = pytest.mark.kafka
 
 STAMPED = "a6.in.MNG01"  # made LogAppendTime here (the auth branch's topic plan does it too)
 PRODUCER_TIME = "a6.in.JPN01"  # left as created: the producer's CreateTime
+PORT = 19892  # this module's own broker (and controller on PORT + 1)
 
 
 async def _log_append_time(bootstrap: str, topic: str, partitions: int) -> None:
@@ -54,18 +56,25 @@ async def _log_append_time(bootstrap: str, topic: str, partitions: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def gw(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Iterator[Gateway]:
-    root = tmp_path_factory.mktemp("gateway")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """A gateway on a broker of its own: its topics, group and keys are its own."""
+    root = tmp_path_factory.mktemp("internal")
+    broker = LocalBroker(root / "kafka", port=PORT, verbose=False)
+    broker.wipe()
+    broker.start(timeout=120)
 
     def stamped(world: Any) -> None:
-        asyncio.run(_log_append_time(kafka_bootstrap, STAMPED, 4))
+        asyncio.run(_log_append_time(broker.bootstrap, STAMPED, 4))
 
-    gateway = start_gateway(root, kafka_bootstrap, adjust=stamped)
     try:
-        yield gateway
+        gateway = start_gateway(root / "gw", broker.bootstrap, adjust=stamped)
+        try:
+            yield gateway
+        finally:
+            gateway.worker.stop()
+            print(gateway.worker.log_tail(15))
     finally:
-        gateway.worker.stop()
-        print(gateway.worker.log_tail(15))
+        broker.stop()
 
 
 async def _send(
@@ -125,7 +134,6 @@ def _issuance(gw: Gateway, event_id: str) -> bytes:
     return canonical_bytes(record)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #3: internal topics take anyone's records")
 def test_an_issuance_written_to_the_ledger_topic_is_dead_lettered(gw: Gateway) -> None:
     bootstrap = gw.lc.config.kafka.bootstrap
     record = _issuance(gw, "forged-iss-1")
@@ -139,7 +147,6 @@ def test_an_issuance_written_to_the_ledger_topic_is_dead_lettered(gw: Gateway) -
     assert gw.worker.alive()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14 #3: internal topics take anyone's records")
 def test_a_record_written_to_the_audit_log_is_not_appended(gw: Gateway, tmp_path: Path) -> None:
     bootstrap = gw.lc.config.kafka.bootstrap
     forged = {

@@ -391,7 +391,11 @@ def test_the_chain_of_custody_of_a_demo_unit_over_the_api(running: Running, tmp_
     """Units 1-10 of CA0001 from MNG01: issued, first transferred to JPN01, retired; the API
     shows each step with an inclusion proof that verifies against the signed checkpoint."""
     lc = running.lc
-    note = asyncio.run(request_checkpoint(lc.config.kafka.bootstrap, min_size=running.store.size()))
+    note = asyncio.run(
+        request_checkpoint(
+            lc.config.kafka.bootstrap, lc.load_mac_key(), min_size=running.store.size()
+        )
+    )
     key = lc.load_log_key()
     init_pki(tmp_path / "pki", ("auditor",))
     pki = tmp_path / "pki"

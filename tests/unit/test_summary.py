@@ -38,6 +38,7 @@ from gateway.core.canonical import canonical_bytes
 from gateway.core.steps import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.core.summary import Method, Summary, default_years, summarise
 from gateway.core.summary_log import Facts, collect
+from gateway.demo.world import write_mac_key
 from gateway.errors import GatewayError
 from gateway.summary_cli import YearResult, records, year_text
 
@@ -672,6 +673,8 @@ def _config(tmp_path: Path, entries: list[dict[str, Any]], **jpn: Any) -> Path:
     }
     path = tmp_path / "config.yaml"
     path.write_text(json.dumps(doc), encoding="utf-8")  # JSON is YAML
+    (tmp_path / "keys").mkdir(exist_ok=True)
+    write_mac_key(tmp_path / "keys" / "internal.mac")
     return path
 
 
@@ -709,7 +712,10 @@ def test_cli_prints_checks_and_records(
     assert doc["years"][0]["reported"]["rows"]["R7"] == "250"
     sent: list[tuple[str, bytes, bytes]] = []
 
-    async def publish(bootstrap: str, items: list[tuple[str, bytes, bytes]]) -> None:
+    async def publish(
+        bootstrap: str, items: list[tuple[str, bytes, bytes]], *, mac_key: bytes
+    ) -> None:
+        assert len(mac_key) == 32  # the world's key: the records carry their MAC
         sent.extend(items)
 
     monkeypatch.setattr("gateway.reconciliation.publish", publish)

@@ -1,0 +1,59 @@
+"""The worker's seal: MAC headers on writes, the refusal of unsealed internal records, and
+the table codec (the real faust codec chain, no broker)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+
+from gateway.alerts import counts
+from gateway.core import mac
+from gateway.core.ingest import RawInput
+from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, Output
+from gateway.errors import WorkerError
+from gateway.worker.sealed import Seal
+
+SECRET = bytes(range(1, 33))
+
+
+def _rec(topic: str, headers: tuple[tuple[str, bytes], ...] = ()) -> RawInput:
+    return RawInput(topic, 0, 5, b"k", b'{"a":1}', 1_800_000_000_000, 0, headers)
+
+
+def test_sealed_records_are_handled_others_dead_lettered(caplog: pytest.LogCaptureFixture) -> None:
+    seal = Seal(SECRET, skew_s=300, clock=lambda: 1_800_000_000.0)
+    handled: list[RawInput] = []
+    sent: list[Output] = []
+
+    async def handle(rec: RawInput) -> None:
+        handled.append(rec)
+
+    async def send_all(outputs: list[Output]) -> None:
+        sent.extend(outputs)
+
+    run = seal.checked(handle, send_all)
+    good = _rec("a6.ledger", tuple(seal.headers("a6.ledger", b"k", b'{"a":1}')))
+    before = counts()["A6-ALERT-003"]
+    with caplog.at_level(logging.ERROR, logger="a6gw.alert"):
+        for rec in (good, _rec("a6.ledger"), _rec("a6.in.MNG01"), _rec("a6.retry.PRT01")):
+            asyncio.run(run(rec))
+    assert [r.topic for r in handled] == ["a6.ledger", "a6.in.MNG01"]  # input topics: no MAC
+    assert [o.topic for o in sent] == [DLQ_TOPIC, AUDIT_TOPIC] * 2
+    assert json.loads(sent[1].value)["results"][0]["code"] == "MSG-010"
+    assert counts()["A6-ALERT-003"] == before + 2
+    assert "ALERT A6-ALERT-003" in caplog.text
+
+
+def test_the_table_codec_seals_json_values() -> None:
+    codec = Seal(SECRET, skew_s=300).table_codec()
+    stored = codec.dumps({"sha256": "x", "entry": None})
+    assert mac.open_value(SECRET, stored) == b'{"sha256":"x","entry":null}'
+    assert codec.loads(stored) == {"sha256": "x", "entry": None}
+    with pytest.raises(WorkerError) as info:
+        codec.loads(b'{"sha256": "x", "entry": null}')  # written by someone else
+    assert info.value.code == "WORKER-MAC"
+    with pytest.raises(WorkerError):
+        Seal(bytes(32), skew_s=300).table_codec().loads(stored)  # another key
