@@ -46,19 +46,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     import asyncio
 
-    from gateway.kafka.admin import create_topics
+    from gateway.kafka.admin import alter_topic_configs, create_topics
+    from gateway.kafka.cli import admin_clients
     from gateway.worker.topics import topic_plan
 
     lc = _config(args)
+    admin = admin_clients(lc, args.admin_credentials)
     topics, configs = topic_plan(lc.config)
     created = asyncio.run(
-        create_topics(
-            lc.config.kafka.bootstrap,
-            topics,
-            configs=configs,
-            replication=lc.config.kafka.replication,
-        )
+        create_topics(admin, topics, configs=configs, replication=lc.config.kafka.replication)
     )
+    # Topics made by an earlier version keep their partitions but get today's settings.
+    asyncio.run(alter_topic_configs(admin, {n: c for n, c in configs.items() if n not in created}))
     for name, n in topics.items():
         print(f"{name:<32} {n:>3} partitions {'(created)' if name in created else ''}")
     return 0
@@ -148,7 +147,9 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     from gateway.worker.sequencing import request_checkpoint
 
     lc = _config(args)
-    note = asyncio.run(request_checkpoint(lc.config.kafka.bootstrap, args.timeout))
+    from gateway.kafka.clients import clients_for
+
+    note = asyncio.run(request_checkpoint(clients_for(lc, "checkpoint"), args.timeout))
     if args.out:
         Path(args.out).write_text(note, encoding="utf-8")
     print(note, end="")
@@ -236,8 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("topics", help="create the gateway's topics on the configured broker")
+    p = sub.add_parser(
+        "topics", help="create the gateway's topics on the configured broker, or update them"
+    )
     p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    p.add_argument(
+        "--admin-credentials",
+        metavar="FILE",
+        help="the broker admin's credentials (default: see `a6gw kafka provision --help`)",
+    )
     p.set_defaults(func=cmd_topics)
 
     p = sub.add_parser("demo", help="replay the bundled JCM scenario end to end on a local broker")

@@ -112,11 +112,13 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
     from gateway.audit.open import open_store
     from gateway.core.oversight import COMMANDS_TOPIC
     from gateway.errors import GatewayError
+    from gateway.kafka.clients import clients_for
     from gateway.reconciliation import publish
 
     store = open_store(lc.audit_store())
     trust = lc.load_trust()
     bootstrap = lc.config.kafka.bootstrap
+    kafka = clients_for(lc, "discrepancy")
 
     def send(body: bytes) -> None:
         try:
@@ -132,7 +134,7 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
         if not dq.is_known(store, discrepancy_id):
             raise Refusal("REC-101", f"no discrepancy {discrepancy_id!r} in the log")
         try:
-            asyncio.run(publish(bootstrap, [(COMMANDS_TOPIC, discrepancy_id.encode(), body)]))
+            asyncio.run(publish(kafka, [(COMMANDS_TOPIC, discrepancy_id.encode(), body)]))
         except KafkaError as exc:
             raise GatewayError(
                 f"cannot publish to {bootstrap}: {exc}", code="KAFKA-PUBLISH"

@@ -41,6 +41,7 @@ from gateway.core.decision_time import iso_ms
 from gateway.core.signing import load_public_key_b64
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.errors import GatewayError, RegistryError
+from gateway.kafka.clients import KafkaClients
 
 log = logging.getLogger("a6gw.ingress")
 
@@ -195,15 +196,13 @@ def ingress_tls(cert: str, key: str, client_ca: str) -> ssl.SSLContext:
 class KafkaSend:
     """``send`` for the ingress: acks=all, idempotent, one producer for the process."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, clients: KafkaClients) -> None:
+        self.clients = clients
         self._producer: AIOKafkaProducer | None = None
 
     async def __call__(self, topic: str, key: bytes | None, value: bytes) -> None:
         if self._producer is None:
-            self._producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
-            )
+            self._producer = self.clients.producer(acks="all", enable_idempotence=True)
             await self._producer.start()
         await self._producer.send_and_wait(topic, value, key=key)
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from gateway.config import LoadedConfig, load_config
+from gateway.kafka.clients import clients_for
 
 
 def _vkeys(path: str) -> list[str]:
@@ -58,7 +59,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     for reg in cfg.registries:
         sources[reg.party] = (*sources.get(reg.party, ()), reg.id)
     verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
-    publisher = None if args.read_only else KafkaPublisher(cfg.kafka.bootstrap)
+    publisher = None if args.read_only else KafkaPublisher(clients_for(lc, "api"))
     api = AuditAPI(
         store,
         verifiers,
@@ -99,7 +100,7 @@ def cmd_ingress(args: argparse.Namespace) -> int:
 
     lc: LoadedConfig = load_config(Path(args.config))
     cfg = lc.config.connectors
-    send = KafkaSend(lc.config.kafka.bootstrap)
+    send = KafkaSend(clients_for(lc, "ingress"))
     ingress = ingress_from_config(lc, send)
     if not ingress.registry_of_cn:
         print("error: no registry is configured with transport: https", file=sys.stderr)

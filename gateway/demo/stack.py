@@ -10,7 +10,9 @@ from pathlib import Path
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig, load_config
 from gateway.demo.world import World, write_world
+from gateway.kafka.acls import provision
 from gateway.kafka.admin import create_topics
+from gateway.kafka.clients import KafkaClients
 from gateway.worker.process import WorkerProcess
 from gateway.worker.topics import topic_plan
 
@@ -22,25 +24,28 @@ class Gateway:
     topics: dict[str, int]
     worker: WorkerProcess
     store: AuditStore
+    admin: KafkaClients  # the broker admin's clients (the demo's and tests' observer)
 
 
 def start_gateway(
     root: Path,
-    bootstrap: str,
+    admin: KafkaClients,
     *,
     transfer_answer_s: int = 86_400,
     adjust: Callable[[World], None] | None = None,
 ) -> Gateway:
-    """Write the demo world under ``root``, create its topics, start a worker on them.
+    """Write the demo world under ``root``, provision its principals (credentials under
+    ``root/kafka-credentials``), create its topics, start a worker on them.
 
     ``adjust`` may change the world's config before anything reads it.
     """
-    world = write_world(root, bootstrap=bootstrap, transfer_answer_s=transfer_answer_s)
+    world = write_world(root, bootstrap=admin.bootstrap, transfer_answer_s=transfer_answer_s)
     if adjust is not None:
         adjust(world)
     lc = load_config(world.config_path)
+    asyncio.run(provision(lc, admin))
     topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(bootstrap, topics, configs=configs))
+    asyncio.run(create_topics(admin, topics, configs=configs))
     worker = WorkerProcess(world.config_path, root / "worker.log")
     worker.start()
-    return Gateway(world, lc, topics, worker, AuditStore(Path(lc.audit_store())))
+    return Gateway(world, lc, topics, worker, AuditStore(Path(lc.audit_store())), admin)

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
@@ -22,6 +21,7 @@ from gateway.config import LoadedConfig
 from gateway.core.ingest import RawInput
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.errors import AuditError, WorkerError
+from gateway.kafka.clients import KafkaClients
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.topics import CHECKPOINT_TOPIC
 
@@ -98,7 +98,9 @@ class AuditWriter:
         log.info("checkpoint: %d entries, root %s", checkpoint.size, checkpoint.root.hex())
 
 
-async def request_checkpoint(bootstrap: str, timeout_s: float = 60.0, min_size: int = 0) -> str:
+async def request_checkpoint(
+    clients: KafkaClients, timeout_s: float = 60.0, min_size: int = 0
+) -> str:
     """Ask the running sequencer for a checkpoint now; returns the note it publishes.
 
     Checkpoints of fewer than ``min_size`` entries (published on time, just before the
@@ -107,8 +109,8 @@ async def request_checkpoint(bootstrap: str, timeout_s: float = 60.0, min_size: 
     :raises WorkerError: (WORKER-CHECKPOINT) when none arrives within ``timeout_s``.
     """
     tp = TopicPartition(CHECKPOINT_TOPIC, 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    consumer = clients.consumer(group_id=None)
+    producer = clients.producer(acks="all")
     try:
         await consumer.start()
         await producer.start()

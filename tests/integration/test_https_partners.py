@@ -23,7 +23,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from aiokafka import AIOKafkaProducer
 
 from connectors.httpsig import sign_request
 from connectors.partner_sim import PartnerSim
@@ -37,8 +36,10 @@ from gateway.core.signing import load_public_key_b64
 from gateway.demo.world import World, signed_event, write_world
 from gateway.errors import RegistryError
 from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
+from gateway.kafka.acls import provision
 from gateway.kafka.admin import create_topics
 from gateway.kafka.broker import LocalBroker
+from gateway.kafka.clients import clients_for
 from gateway.pki import init_pki
 from gateway.worker.process import WorkerProcess
 from gateway.worker.topics import topic_plan
@@ -102,11 +103,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         key_id=world.key_id("IDN01"),
     )
     sim_thread = sim.serve(sim_port)
+    asyncio.run(provision(lc, broker.clients()))
     topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
+    asyncio.run(create_topics(broker.clients(), topics, configs=configs))
     worker = WorkerProcess(world.config_path, root / "worker.log")
     worker.start()
-    send = KafkaSend(broker.bootstrap)
+    send = KafkaSend(clients_for(lc, "ingress"))
     ingress = ServerThread(
         lambda: make_app(ingress_from_config(lc, send), send.close),
         "127.0.0.1",
@@ -148,7 +150,8 @@ def publish_out(stack: Stack, keys: int, per_key: int, run: str) -> list[tuple[s
     """Messages on a6.out.IDN01, keys interleaved, in order per key; returns the plan."""
 
     async def go() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=stack.lc.config.kafka.bootstrap, acks="all")
+        # the gateway's worker writes the output topics
+        producer = clients_for(stack.lc, "worker").producer(acks="all")
         await producer.start()
         try:
             for seq in range(per_key):
