@@ -46,18 +46,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     import asyncio
 
-    from gateway.kafka.admin import alter_topic_configs, create_topics
     from gateway.kafka.cli import admin_clients
-    from gateway.worker.topics import topic_plan
+    from gateway.worker.topics import ensure_topics
 
     lc = _config(args)
     admin = admin_clients(lc, args.admin_credentials)
-    topics, configs = topic_plan(lc.config)
-    created = asyncio.run(
-        create_topics(admin, topics, configs=configs, replication=lc.config.kafka.replication)
-    )
-    # Topics made by an earlier version keep their partitions but get today's settings.
-    asyncio.run(alter_topic_configs(admin, {n: c for n, c in configs.items() if n not in created}))
+    topics, created = asyncio.run(ensure_topics(admin, lc.config))
     for name, n in topics.items():
         print(f"{name:<32} {n:>3} partitions {'(created)' if name in created else ''}")
     return 0

@@ -11,10 +11,9 @@ from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig, load_config
 from gateway.demo.world import World, write_world
 from gateway.kafka.acls import provision
-from gateway.kafka.admin import create_topics
 from gateway.kafka.clients import KafkaClients
 from gateway.worker.process import WorkerProcess
-from gateway.worker.topics import topic_plan
+from gateway.worker.topics import ensure_topics
 
 
 @dataclass
@@ -44,8 +43,7 @@ def start_gateway(
         adjust(world)
     lc = load_config(world.config_path)
     asyncio.run(provision(lc, admin))
-    topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(admin, topics, configs=configs))
+    topics, _created = asyncio.run(ensure_topics(admin, lc.config))
     worker = WorkerProcess(world.config_path, root / "worker.log")
     worker.start()
     return Gateway(world, lc, topics, worker, AuditStore(Path(lc.audit_store())), admin)

@@ -9,9 +9,11 @@ broker denies everything no ACL allows). Run again it changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -271,4 +273,23 @@ async def provision(lc: LoadedConfig, admin: KafkaClients) -> dict[str, Path]:
         ) from exc
     finally:
         await client.close()
+    # The controller hands new credentials to the broker asynchronously: return once each
+    # principal can log in, so that whoever reads its file next is admitted.
+    await asyncio.gather(*(_await_login(admin.as_user(c)) for c in creds.values()))
     return files
+
+
+async def _await_login(kafka: KafkaClients, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        client = kafka.admin(request_timeout_ms=5000)
+        try:
+            await client.start()
+            return
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                who = kafka.credentials.username if kafka.credentials else "?"
+                raise BrokerError(f"{who} cannot log in: {exc}", code="KAFKA-ACL") from exc
+        finally:
+            await client.close()
+        await asyncio.sleep(0.3)

@@ -245,7 +245,8 @@ async def alter_topic_configs(
     clients: KafkaClients, configs: Mapping[str, Mapping[str, str]], *, timeout: float = 30.0
 ) -> None:
     """Give existing topics exactly ``configs`` (AlterConfigs replaces a topic's dynamic
-    settings as a whole: the gateway's plan names every one it sets)."""
+    settings as a whole: the gateway's plan names every one it sets); returns once the
+    broker describes them so."""
     if not configs:
         return
     resources = [
@@ -263,6 +264,11 @@ async def alter_topic_configs(
                     problems.append(f"{name}: {for_code(code).__name__} {message or ''}".rstrip())
         if problems:
             raise BrokerError("could not alter topics: " + "; ".join(problems), code="KAFKA-TOPIC")
+        deadline = time.monotonic() + timeout
+        while await _differing(admin, configs):  # the controller applies them asynchronously
+            if time.monotonic() > deadline:
+                raise BrokerError("altered topic settings did not apply", code="KAFKA-TOPIC")
+            await asyncio.sleep(0.2)
     except (KafkaError, TimeoutError, OSError) as exc:
         raise BrokerError(
             f"altering topic configs on {clients.bootstrap} failed: {type(exc).__name__}: {exc}",
@@ -270,3 +276,15 @@ async def alter_topic_configs(
         ) from exc
     finally:
         await admin.close()
+
+
+async def _differing(admin: AIOKafkaAdminClient, configs: Mapping[str, Mapping[str, str]]) -> bool:
+    """True while some topic's described settings differ from ``configs``."""
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in configs]
+    for response in await admin.describe_configs(resources):
+        for resource in response.resources:
+            have = {entry[0]: entry[1] for entry in resource[4]}
+            want = configs[resource[3]]
+            if any(have.get(key) != value for key, value in want.items()):
+                return True
+    return False

@@ -36,6 +36,7 @@ from typing import Any
 from gateway.errors import BrokerError, ConfigError
 from gateway.kafka.admin import probe_broker
 from gateway.kafka.clients import Credentials, KafkaClients
+from gateway.kafka.sizes import largest_record
 
 KAFKA_VERSION = "4.1.1"
 DEFAULT_PORT = 19092
@@ -168,7 +169,11 @@ class LocalBroker:
 
     def clients(self) -> KafkaClients:
         """Clients authenticated as the broker's own principal (topics, users, ACLs)."""
-        return KafkaClients(self.bootstrap, self.admin_credentials(), client_id="a6gw-broker")
+        largest = largest_record(8 * 1024 * 1024)  # any topic of any config
+        creds = self.admin_credentials()
+        return KafkaClients(
+            self.bootstrap, creds, max_record_bytes=largest, client_id="a6gw-broker"
+        )
 
     def _say(self, message: str) -> None:
         if self.verbose:

@@ -37,12 +37,11 @@ from gateway.demo.world import World, signed_event, write_world
 from gateway.errors import RegistryError
 from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
 from gateway.kafka.acls import provision
-from gateway.kafka.admin import create_topics
 from gateway.kafka.broker import LocalBroker
 from gateway.kafka.clients import clients_for
 from gateway.pki import init_pki
 from gateway.worker.process import WorkerProcess
-from gateway.worker.topics import topic_plan
+from gateway.worker.topics import ensure_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -104,8 +103,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     sim_thread = sim.serve(sim_port)
     asyncio.run(provision(lc, broker.clients()))
-    topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(broker.clients(), topics, configs=configs))
+    asyncio.run(ensure_topics(broker.clients(), lc.config))
     worker = WorkerProcess(world.config_path, root / "worker.log")
     worker.start()
     send = KafkaSend(clients_for(lc, "ingress"))

@@ -76,7 +76,9 @@ def test_render_properties_fills_every_placeholder(tmp_path: Path) -> None:
     assert props["super.users"] == f"User:{admin.username}"
     assert props["allow.everyone.if.no.acl.found"] == "false"
     assert props["authorizer.class.name"].endswith("StandardAuthorizer")
-    assert f'password="{admin.password}"' in props["listener.name.controller.plain.sasl.jaas.config"]
+    assert (
+        f'password="{admin.password}"' in props["listener.name.controller.plain.sasl.jaas.config"]
+    )
     assert (broker.admin_path.stat().st_mode & 0o777) == 0o600
     assert props["controller.quorum.voters"] == "1@127.0.0.1:19501"
     assert props["node.id"] == "1"
