@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -218,10 +220,17 @@ def test_credential_files_are_private(setup: Setup, kafka_broker: LocalBroker) -
     )
 
 
-def test_provisioning_again_changes_nothing(setup: Setup) -> None:
+def test_provisioning_again_changes_nothing(setup: Setup, kafka_broker: LocalBroker) -> None:
     folder = setup.lc.path(setup.lc.config.kafka.credentials_dir)
     before = {f.name: f.read_text() for f in folder.glob("*.json")}
-    asyncio.run(provision(setup.lc, setup.admin))
+    config = str(setup.lc.base / "config.yaml")
+    run = subprocess.run(
+        [sys.executable, "-m", "gateway", "kafka", "provision", "--config", config,
+         "--admin-credentials", str(kafka_broker.admin_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert f"{len(before)} principals" in run.stdout
     assert {f.name: f.read_text() for f in folder.glob("*.json")} == before
     assert asyncio.run(_refused_writes(clients(setup, "registry-JPN01"), ["a6.in.JPN01"])) == {
         "a6.in.JPN01": ""
