@@ -71,7 +71,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.keep_existing and (root / "config.yaml").exists():
         print(f"{root / 'config.yaml'} exists; left as it is")
         return 0
-    world = write_world(root, bootstrap=args.bootstrap, partitions=args.partitions)
+    world = write_world(
+        root,
+        bootstrap=args.bootstrap,
+        partitions=args.partitions,
+        security_protocol=args.security_protocol,
+    )
     print(f"wrote {world.config_path}, {root / 'trust.yaml'} and keys in {root / 'keys'}")
     return 0
 
@@ -253,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="folder to write config.yaml, trust.yaml, keys/ into")
     p.add_argument("--bootstrap", default="127.0.0.1:19092", help="Kafka bootstrap host:port")
     p.add_argument("--partitions", type=int, default=4, help="partitions per gateway topic")
+    p.add_argument(
+        "--security-protocol",
+        choices=("SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT"),
+        help="kafka.security_protocol (default SASL_PLAINTEXT: run `a6gw kafka provision`)",
+    )
     p.add_argument("--keep-existing", action="store_true", help="do nothing if DIR has a config")
     p.set_defaults(func=cmd_init)
 

@@ -87,7 +87,12 @@ def _load_or_make(path: Path) -> Ed25519PrivateKey:
 
 
 def write_world(
-    root: Path, *, bootstrap: str, partitions: int = 4, transfer_answer_s: int = 86_400
+    root: Path,
+    *,
+    bootstrap: str,
+    partitions: int = 4,
+    transfer_answer_s: int = 86_400,
+    security_protocol: str | None = None,
 ) -> World:
     """Create (or reuse) keys and write ``config.yaml`` and ``trust.yaml`` under ``root``.
 
@@ -110,7 +115,11 @@ def write_world(
             "log_origin": LOG_ORIGIN,
             "log_key_file": "keys/log.key",
         },
-        "kafka": {"bootstrap": bootstrap, "partitions": partitions},
+        "kafka": {
+            "bootstrap": bootstrap,
+            "partitions": partitions,
+            **({"security_protocol": security_protocol} if security_protocol else {}),
+        },
         "timeouts": {
             "transfer_answer_s": transfer_answer_s,
             "check_interval_s": 1.0,

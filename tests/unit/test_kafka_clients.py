@@ -135,3 +135,11 @@ def test_the_principal_table(lc) -> None:  # type: ignore[no-untyped-def]
     )
     assert Grant(f"{gid}-worker", "topic", f"{gid}-", READ, "prefixed") in table
     assert set(principals(lc.config)) >= {f"{gid}-{r}" for r in GATEWAY_ROLES}
+
+
+def test_a_broker_without_authentication_needs_no_credentials(tmp_path: Path) -> None:
+    world = write_world(tmp_path, bootstrap="127.0.0.1:1", security_protocol="PLAINTEXT")
+    lc = load_config(world.config_path)
+    for role in (*GATEWAY_ROLES, "admin"):
+        assert clients_for(lc, role).security() == {"security_protocol": "PLAINTEXT"}
+    assert not (tmp_path / "kafka-credentials").exists()
