@@ -118,7 +118,6 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
     store = open_store(lc.audit_store())
     trust = lc.load_trust()
     bootstrap = lc.config.kafka.bootstrap
-    kafka = clients_for(lc, "discrepancy")
 
     def send(body: bytes) -> None:
         try:
@@ -134,6 +133,7 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
         if not dq.is_known(store, discrepancy_id):
             raise Refusal("REC-101", f"no discrepancy {discrepancy_id!r} in the log")
         try:
+            kafka = clients_for(lc, "discrepancy")  # only once the command passed the checks
             asyncio.run(publish(kafka, [(COMMANDS_TOPIC, discrepancy_id.encode(), body)]))
         except KafkaError as exc:
             raise GatewayError(
