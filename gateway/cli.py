@@ -48,19 +48,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     import asyncio
 
-    from gateway.kafka.admin import create_topics
-    from gateway.worker.topics import topic_plan
+    from gateway.kafka.cli import admin_clients
+    from gateway.worker.topics import ensure_topics
 
     lc = _config(args)
-    topics, configs = topic_plan(lc.config)
-    created = asyncio.run(
-        create_topics(
-            lc.config.kafka.bootstrap,
-            topics,
-            configs=configs,
-            replication=lc.config.kafka.replication,
-        )
-    )
+    admin = admin_clients(lc, args.admin_credentials)
+    topics, created = asyncio.run(ensure_topics(admin, lc.config))
     for name, n in topics.items():
         print(f"{name:<32} {n:>3} partitions {'(created)' if name in created else ''}")
     return 0
@@ -80,7 +73,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.keep_existing and (root / "config.yaml").exists():
         print(f"{root / 'config.yaml'} exists; left as it is")
         return 0
-    world = write_world(root, bootstrap=args.bootstrap, partitions=args.partitions)
+    world = write_world(
+        root,
+        bootstrap=args.bootstrap,
+        partitions=args.partitions,
+        security_protocol=args.security_protocol,
+    )
     print(f"wrote {world.config_path}, {root / 'trust.yaml'} and keys in {root / 'keys'}")
     return 0
 
@@ -150,9 +148,10 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     from gateway.worker.sequencing import request_checkpoint
 
     lc = _config(args)
-    note = asyncio.run(
-        request_checkpoint(lc.config.kafka.bootstrap, lc.load_mac_key(), args.timeout)
-    )
+    from gateway.kafka.clients import clients_for
+
+    kafka = clients_for(lc, "checkpoint")
+    note = asyncio.run(request_checkpoint(kafka, lc.load_mac_key(), args.timeout))
     if args.out:
         Path(args.out).write_text(note, encoding="utf-8")
     print(note, end="")
@@ -244,8 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("topics", help="create the gateway's topics on the configured broker")
+    p = sub.add_parser(
+        "topics", help="create the gateway's topics on the configured broker, or update them"
+    )
     p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    p.add_argument(
+        "--admin-credentials",
+        metavar="FILE",
+        help="the broker admin's credentials (default: see `a6gw kafka provision --help`)",
+    )
     p.set_defaults(func=cmd_topics)
 
     p = sub.add_parser("demo", help="replay the bundled JCM scenario end to end on a local broker")
@@ -259,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="folder to write config.yaml, trust.yaml, keys/ into")
     p.add_argument("--bootstrap", default="127.0.0.1:19092", help="Kafka bootstrap host:port")
     p.add_argument("--partitions", type=int, default=4, help="partitions per gateway topic")
+    p.add_argument(
+        "--security-protocol",
+        choices=("SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT"),
+        help="kafka.security_protocol (default SASL_PLAINTEXT: run `a6gw kafka provision`)",
+    )
     p.add_argument("--keep-existing", action="store_true", help="do nothing if DIR has a config")
     p.set_defaults(func=cmd_init)
 

@@ -85,6 +85,19 @@ class KafkaConfig(_Model):
     replication: int = Field(default=1, ge=1)
     session_timeout_s: float = Field(default=10.0, gt=0, le=60)
     rebalance_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    # How every client authenticates (gateway.kafka.clients). SASL_SSL for real deployments
+    # (the broker's CA in ssl_ca_file, else the system's); PLAINTEXT only for a broker
+    # without authentication.
+    security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT"] = "SASL_PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    ssl_ca_file: Path | None = None
+    # Credentials are never in this file. Each process (role: worker, ingress, api,
+    # reconcile, summary, checkpoint, discrepancy; admin for `a6gw topics` and
+    # `a6gw kafka provision`) reads $A6GW_KAFKA_CREDENTIALS_<ROLE> (the text of a
+    # credentials file) if set, else credential_files[role], else
+    # <credentials_dir>/<principal>.json (written 0600 by `a6gw kafka provision`).
+    credentials_dir: Path = Path("kafka-credentials")
+    credential_files: dict[str, Path] = Field(default_factory=dict)
 
 
 class GatewaySection(_Model):

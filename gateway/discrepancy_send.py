@@ -112,6 +112,7 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
     from gateway.audit.open import open_store
     from gateway.core.oversight import COMMANDS_TOPIC
     from gateway.errors import GatewayError
+    from gateway.kafka.clients import clients_for
     from gateway.reconciliation import publish
 
     store = open_store(lc.audit_store())
@@ -132,7 +133,8 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
         if not dq.is_known(store, discrepancy_id):
             raise Refusal("REC-101", f"no discrepancy {discrepancy_id!r} in the log")
         try:
-            asyncio.run(publish(bootstrap, [(COMMANDS_TOPIC, discrepancy_id.encode(), body)]))
+            kafka = clients_for(lc, "discrepancy")  # only once the command passed the checks
+            asyncio.run(publish(kafka, [(COMMANDS_TOPIC, discrepancy_id.encode(), body)]))
         except KafkaError as exc:
             raise GatewayError(
                 f"cannot publish to {bootstrap}: {exc}", code="KAFKA-PUBLISH"

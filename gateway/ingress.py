@@ -54,6 +54,7 @@ from gateway.core.refusals import RATE_CODE, RefusalBudget, rate_entry, refusal_
 from gateway.core.signing import load_public_key_b64
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.errors import GatewayError, RegistryError
+from gateway.kafka.clients import KafkaClients
 from gateway.nonces import NonceStore, open_nonces
 
 log = logging.getLogger("a6gw.ingress")
@@ -238,16 +239,14 @@ class KafkaSend:
     """``send`` for the ingress: acks=all, idempotent, one producer for the process; every
     record carries its MAC header (:mod:`gateway.core.mac`), keyed by ``mac_key``."""
 
-    def __init__(self, bootstrap: str, mac_key: bytes) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, clients: KafkaClients, mac_key: bytes) -> None:
+        self.clients = clients
         self.mac_key = mac_key
         self._producer: AIOKafkaProducer | None = None
 
     async def __call__(self, topic: str, key: bytes | None, value: bytes) -> None:
         if self._producer is None:
-            self._producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
-            )
+            self._producer = self.clients.producer(acks="all", enable_idempotence=True)
             await self._producer.start()
         headers = mac.headers(self.mac_key, topic, key, value)
         await self._producer.send_and_wait(topic, value, key=key, headers=headers)

@@ -19,8 +19,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from gateway.audit.logstore import LogStore
 from gateway.audit.search import Query, SerialRange
 from gateway.config import LoadedConfig
@@ -38,6 +36,7 @@ from gateway.core.reconcile import (
 )
 from gateway.core.steps import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import ConfigError
+from gateway.kafka.clients import KafkaClients, clients_for
 from gateway.snapshots import pages_of
 
 Say = Callable[[str], None]
@@ -168,11 +167,14 @@ def finding(
 
 
 async def publish(
-    bootstrap: str, items: list[tuple[str, bytes, bytes]], *, mac_key: bytes | None = None
+    clients: KafkaClients,
+    items: list[tuple[str, bytes, bytes]],
+    *,
+    mac_key: bytes | None = None,
 ) -> None:
     """Write ``items`` (topic, key, value); with ``mac_key``, each with its MAC header
     (:mod:`gateway.core.mac`), as every record on an internal topic must carry."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = clients.producer(acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for topic, key, value in items:
@@ -229,7 +231,7 @@ def run(
         f"{len(found)} ranges")  # fmt: skip
     if record:
         items = records(registry, report, int(time.time() * 1000), source)
-        asyncio.run(publish(lc.config.kafka.bootstrap, items, mac_key=lc.load_mac_key()))
+        asyncio.run(publish(clients_for(lc, "reconcile"), items, mac_key=lc.load_mac_key()))
         say(f"recorded: 1 audit entry and {len(items) - 1} discrepancies")
     say(f"status: {report.status} ({time.monotonic() - t0:.1f} s)")
     return report, found

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from gateway.config import LoadedConfig
@@ -25,6 +24,7 @@ from gateway.core.decision import event_entry_id
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput, authenticate
 from gateway.errors import AuthenticationError, ReconciliationError, SchemaError
+from gateway.kafka.clients import clients_for
 from gateway.worker.context import WorkerContext
 from schemas import events as ev
 
@@ -93,7 +93,7 @@ async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> 
         },
     }
     value = ctx.signer.envelope("notice", f"ntc-{rec_id}", iso_ms(at_ms), data)
-    producer = AIOKafkaProducer(bootstrap_servers=lc.config.kafka.bootstrap, acks="all")
+    producer = clients_for(lc, "reconcile").producer(acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(f"a6.out.{registry}", value, key=rec_id.encode())
@@ -141,9 +141,7 @@ async def collect(
     """
     ctx = WorkerContext.load(lc)
     topic = f"a6.in.{registry}"
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=lc.config.kafka.bootstrap, enable_auto_commit=False
-    )
+    consumer = clients_for(lc, "reconcile").consumer(enable_auto_commit=False)
     await consumer.start()
     pages: list[Page] = []
     try:

@@ -199,9 +199,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if not args.dry_run and rs:
         registries = [r.id for r in lc.config.registries if r.party == party.code]
         items = records(rs, int(time.time() * 1000), registries)
+        from gateway.kafka.clients import clients_for
         from gateway.reconciliation import publish
 
-        asyncio.run(publish(lc.config.kafka.bootstrap, items, mac_key=lc.load_mac_key()))
+        asyncio.run(publish(clients_for(lc, "summary"), items, mac_key=lc.load_mac_key()))
         print(
             f"recorded: {len(rs)} check entries and {len(items) - len(rs)} discrepancies",
             file=sys.stderr,

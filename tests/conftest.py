@@ -1,11 +1,11 @@
 """Shared pytest fixtures.
 
-Broker-backed tests ask for ``kafka_broker`` (or ``kafka_bootstrap``) explicitly and carry
+Broker-backed tests ask for ``kafka_broker`` (or ``kafka_bootstrap``, ``kafka_admin``) and carry
 ``@pytest.mark.kafka``; the broker is started once per session, on demand, so unit tests never
 pay for it. The test broker uses port 19192 (controller 19193; ``A6GW_TEST_KAFKA_PORT`` moves
 it) and the state dir ``.a6gw/test-kafka-<port>``, wiped at the start of each session. A lock
 file per port keeps concurrent pytest sessions apart: a busy slot makes the next session use
-the next port pair.
+the next port pair. The broker authenticates every client (SASL/SCRAM) and applies ACLs.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 from hypothesis import settings
 
 from gateway.kafka import LocalBroker
+from gateway.kafka.clients import KafkaClients
 from gateway.pg import LocalPostgres
 
 # Property tests check outcomes, not speed: on a loaded 2-core CI machine an example can
@@ -80,6 +81,13 @@ def kafka_broker(pytestconfig: pytest.Config) -> Iterator[LocalBroker]:
 def kafka_bootstrap(kafka_broker: LocalBroker) -> str:
     """``host:port`` of the session's Kafka broker."""
     return kafka_broker.bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_admin(kafka_broker: LocalBroker) -> KafkaClients:
+    """Clients of the session broker's admin (its own principal, the only super user): the
+    tests' observer. Gateway processes use the principals `a6gw kafka provision` makes."""
+    return kafka_broker.clients()
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------

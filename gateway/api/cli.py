@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.config import ApiSection, LoadedConfig, load_config
+from gateway.kafka.clients import clients_for
 
 if TYPE_CHECKING:
     from gateway.api.access import Access
@@ -77,7 +78,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     for reg in cfg.registries:
         sources[reg.party] = (*sources.get(reg.party, ()), reg.id)
     verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
-    publisher = None if args.read_only else KafkaPublisher(cfg.kafka.bootstrap)
+    publisher = None if args.read_only else KafkaPublisher(clients_for(lc, "api"))
     api = AuditAPI(
         store,
         verifiers,
@@ -118,7 +119,7 @@ def cmd_ingress(args: argparse.Namespace) -> int:
 
     lc: LoadedConfig = load_config(Path(args.config))
     cfg = lc.config.connectors
-    send = KafkaSend(lc.config.kafka.bootstrap, lc.load_mac_key())
+    send = KafkaSend(clients_for(lc, "ingress"), lc.load_mac_key())
     ingress = ingress_from_config(lc, send)
     if not ingress.registry_of_cn:
         print("error: no registry is configured with transport: https", file=sys.stderr)

@@ -38,6 +38,7 @@ from gateway.core.ingest import PayloadInvalid, RawInput, parse_envelope
 from gateway.core.oversight import COMMANDS_TOPIC, authenticate_command
 from gateway.discrepancies import Run, Tracked
 from gateway.errors import AuditError, AuthenticationError, GatewayError, SchemaError
+from gateway.kafka.clients import KafkaClients
 
 __all__ = [
     "CommandProblem",
@@ -201,8 +202,9 @@ class KafkaPublisher:
     has to.
     """
 
-    def __init__(self, bootstrap: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, clients: KafkaClients) -> None:
+        self.clients = clients
+        self.bootstrap = clients.bootstrap
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
         self._warming: asyncio.Task[None] | None = None
@@ -210,9 +212,7 @@ class KafkaPublisher:
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
             if self._producer is None:
-                producer = AIOKafkaProducer(
-                    bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
-                )
+                producer = self.clients.producer(acks="all", enable_idempotence=True)
                 try:
                     await producer.start()
                 except KafkaError as exc:

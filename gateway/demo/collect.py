@@ -8,11 +8,15 @@ import time
 from collections import Counter
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from gateway.config import LoadedConfig
 from gateway.core.signing import verify_envelope
 from gateway.errors import GatewayError
+from gateway.kafka.acls import inventory_principal, registry_principal
+from gateway.kafka.clients import KafkaClients, partner_clients
 
 
 class OutputCollector:
@@ -23,13 +27,12 @@ class OutputCollector:
     """
 
     def __init__(
-        self, bootstrap: str, topics: list[str], gateway_key: Ed25519PublicKey | None = None
+        self, clients: KafkaClients, topics: list[str], gateway_key: Ed25519PublicKey | None = None
     ) -> None:
         self.topics = [t for t in topics if t.startswith(("a6.out.", "a6.dlq"))]
         self.gateway_key = gateway_key
-        self.consumer = AIOKafkaConsumer(
+        self.consumer = clients.consumer(
             *self.topics,
-            bootstrap_servers=bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             group_id=None,
@@ -90,3 +93,28 @@ class OutputCollector:
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return [b for t, b in self.messages if t == "a6.dlq"]
+
+
+class Publishers:
+    """Puts each input on its topic as the topic's owner (a registry or an inventory agency),
+    with that principal's credentials: one producer per principal."""
+
+    def __init__(self, lc: LoadedConfig) -> None:
+        self.lc = lc
+        self.owners = lc.config.input_topics()
+        self._producers: dict[str, AIOKafkaProducer] = {}
+
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes) -> RecordMetadata:
+        owner = self.owners[topic]
+        who = registry_principal(owner.registry) if owner.registry else None
+        who = who or inventory_principal(owner.party)
+        if who not in self._producers:
+            producer = partner_clients(self.lc, who).producer(enable_idempotence=True)
+            await producer.start()
+            self._producers[who] = producer
+        return await self._producers[who].send_and_wait(topic, value, key=key)
+
+    async def stop(self) -> None:
+        for producer in self._producers.values():
+            await producer.stop()
+        self._producers.clear()

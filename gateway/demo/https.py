@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from connectors.client import Delivered
@@ -26,6 +25,7 @@ from gateway.core.signing import load_public_key_b64
 from gateway.demo.world import World
 from gateway.errors import WorkerError
 from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
+from gateway.kafka.clients import KafkaClients, clients_for
 from gateway.pki import init_pki
 
 REGISTRY = "IDN01"
@@ -98,7 +98,7 @@ def start_partner(world: World, root: Path, sim_port: int, ingress_port: int) ->
         key_id=world.key_id(REGISTRY),
     )
     sim_thread = sim.serve(sim_port)
-    send = KafkaSend(lc.config.kafka.bootstrap, lc.load_mac_key())
+    send = KafkaSend(clients_for(lc, "ingress"), lc.load_mac_key())
     tls = ingress_tls(str(pki / "server.pem"), str(pki / "server.key"), str(pki / "ca.pem"))
     ingress = ServerThread(
         lambda: make_app(ingress_from_config(lc, send), send.close), "127.0.0.1", ingress_port, tls
@@ -107,9 +107,9 @@ def start_partner(world: World, root: Path, sim_port: int, ingress_port: int) ->
     return HttpsPartner(sim, url, (ingress, sim_thread), send)
 
 
-async def out_messages(bootstrap: str, partitions: int) -> int:
+async def out_messages(clients: KafkaClients, partitions: int) -> int:
     """How many messages the gateway has put on ``a6.out.IDN01`` (its log end offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = clients.consumer(group_id=None)
     await consumer.start()
     try:
         tps = [TopicPartition(f"a6.out.{REGISTRY}", p) for p in range(partitions)]
@@ -118,12 +118,14 @@ async def out_messages(bootstrap: str, partitions: int) -> int:
         await consumer.stop()
 
 
-def wait_delivered(partner: HttpsPartner, bootstrap: str, partitions: int, timeout: float) -> int:
+def wait_delivered(
+    partner: HttpsPartner, clients: KafkaClients, partitions: int, timeout: float
+) -> int:
     """Wait until the partner applied every message sent to it; returns how many.
 
     :raises WorkerError: (DEMO-DELIVERY) when some are still missing after ``timeout``.
     """
-    want = asyncio.run(out_messages(bootstrap, partitions))
+    want = asyncio.run(out_messages(clients, partitions))
     deadline = time.monotonic() + timeout
     while partner.delivered() < want:
         if time.monotonic() > deadline:

@@ -22,8 +22,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
@@ -32,6 +30,7 @@ from gateway.demo.https import HttpsPartner
 from gateway.demo.planted import KafkaRegistry, snapshot_rows
 from gateway.demo.world import World, now_utc
 from gateway.errors import GatewayError
+from gateway.kafka.clients import KafkaClients, clients_for
 from gateway.reconciliation import RUN_TYPE, run
 from gateway.worker.process import WorkerProcess
 
@@ -61,8 +60,8 @@ def wait_findings(store: AuditStore, worker: WorkerProcess, timeout: float = 60.
         time.sleep(0.3)
 
 
-async def _publish(bootstrap: str, commands: list[tuple[str, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+async def _publish(clients: KafkaClients, commands: list[tuple[str, bytes]]) -> None:
+    producer = clients.producer(acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for key, value in commands:
@@ -141,7 +140,7 @@ def operate(
         )
         commands.append((d.id, value))
         expected[command_entry_id(value)] = outcome
-    asyncio.run(_publish(lc.config.kafka.bootstrap, commands))
+    asyncio.run(_publish(clients_for(lc, "discrepancy"), commands))
     _wait(store, list(expected), worker)
     problems: list[str] = []
     by_id = {e["entry_id"]: e for e in _entries(store)}

@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from gateway.audit.logstore import LogStore
 from gateway.config import LoadedConfig
 from gateway.demo.https import HttpsPartner
 from gateway.demo.world import World, signed_event
 from gateway.errors import GatewayError
+from gateway.kafka.acls import registry_principal
+from gateway.kafka.clients import KafkaClients, partner_clients
 from gateway.reconciliation import gateway_view, run
 from gateway.snapshots import snapshot_pages
 
@@ -59,6 +59,10 @@ class KafkaRegistry:
         self.lc, self.world, self.registry = lc, world, registry
         self.error: BaseException | None = None
 
+    def kafka(self) -> KafkaClients:
+        """The registry's own clients (its principal's credentials)."""
+        return partner_clients(self.lc, registry_principal(self.registry))
+
     @contextmanager
     def answering(self, rows: list[dict[str, Any]]) -> Iterator[None]:
         ready = threading.Event()
@@ -80,8 +84,8 @@ class KafkaRegistry:
             self.error = exc
 
     async def _answer(self, rows: list[dict[str, Any]], ready: threading.Event) -> None:
-        bootstrap, topic = self.lc.config.kafka.bootstrap, f"a6.out.{self.registry}"
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest")
+        topic = f"a6.out.{self.registry}"
+        consumer = self.kafka().consumer(topic, auto_offset_reset="latest")
         await consumer.start()
         try:
             while not consumer.assignment():
@@ -103,7 +107,7 @@ class KafkaRegistry:
     async def _send(self, request: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         rec_id = request["reconciliation_id"]
         pages = snapshot_pages(self.registry, rec_id, rows, request["snapshot_at"], size=2)
-        producer = AIOKafkaProducer(bootstrap_servers=self.lc.config.kafka.bootstrap, acks="all")
+        producer = self.kafka().producer(acks="all")
         await producer.start()
         try:
             for data in pages:

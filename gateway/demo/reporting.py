@@ -27,6 +27,7 @@ from gateway.core import summary_log as sl
 from gateway.core.aef_write import write
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.errors import GatewayError
+from gateway.kafka.clients import clients_for
 from gateway.reconciliation import publish
 from gateway.summary_cli import method_of, records, results, text
 from gateway.worker.process import WorkerProcess
@@ -67,7 +68,7 @@ def check_summaries(
             problems.append(f"summary of {party.code}: found {found}")
         registries = [r.id for r in lc.config.registries if r.party == party.code]
         items += records(rs, at_ms, registries)
-    asyncio.run(publish(lc.config.kafka.bootstrap, items, mac_key=lc.load_mac_key()))
+    asyncio.run(publish(clients_for(lc, "summary"), items, mac_key=lc.load_mac_key()))
     want = sum(1 for topic, _, _ in items if topic != AUDIT_TOPIC)
     deadline = time.monotonic() + 60
     while True:

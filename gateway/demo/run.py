@@ -17,8 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from gateway.audit.bundle import verify_bundle
 from gateway.audit.export import export_bundle
 from gateway.audit.note import Checkpoint
@@ -26,7 +24,7 @@ from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
 from gateway.core.decision import raw_entry_id
 from gateway.core.signing import load_public_key_b64
-from gateway.demo.collect import OutputCollector
+from gateway.demo.collect import OutputCollector, Publishers
 from gateway.demo.https import HttpsPartner, configure, start_partner, wait_delivered
 from gateway.demo.operator import operate
 from gateway.demo.planted import plant_and_reconcile
@@ -36,6 +34,7 @@ from gateway.demo.scenario import Step, load_steps
 from gateway.demo.stack import start_gateway
 from gateway.errors import GatewayError
 from gateway.kafka.broker import LocalBroker
+from gateway.kafka.clients import KafkaClients, clients_for
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
 from gateway.worker.topics import topic_plan
@@ -95,9 +94,8 @@ def await_entries(store: AuditStore, kind: str, count: int, worker: WorkerProces
 
 def export_at_new_checkpoint(lc: LoadedConfig, store: AuditStore, directory: Path) -> Checkpoint:
     """Ask the running sequencer for a checkpoint now and export the bundle it signs."""
-    note = asyncio.run(
-        request_checkpoint(lc.config.kafka.bootstrap, lc.load_mac_key(), min_size=store.size())
-    )
+    kafka = clients_for(lc, "checkpoint")
+    note = asyncio.run(request_checkpoint(kafka, lc.load_mac_key(), min_size=store.size()))
     verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
     return export_bundle(directory, store, note, verifiers)
 
@@ -107,23 +105,22 @@ async def replay(
     steps: list[Step],
     store: AuditStore,
     worker: WorkerProcess,
+    admin: KafkaClients,
     say: Say = _say,
     first_timeout: float = 180.0,
     https: HttpsPartner | None = None,
 ) -> dict[str, Any]:
-    """Publish each step and wait for its decision; returns what was observed.
+    """Publish each step (as its topic's owner) and wait for its decision; returns what was
+    observed (read with ``admin``, the broker admin's clients).
 
     With ``https``, the steps of that partner's topic are posted to the gateway's ingress by
     the partner instead of being put on the topic.
     """
     cfg = lc.config
     gateway_key = load_public_key_b64(lc.load_trust().by_id[cfg.gateway.signing_key_id].public_key)
-    collector = OutputCollector(cfg.kafka.bootstrap, sorted(topic_plan(cfg)[0]), gateway_key)
+    collector = OutputCollector(admin, sorted(topic_plan(cfg)[0]), gateway_key)
     await collector.start()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=cfg.kafka.bootstrap, acks="all", enable_idempotence=True
-    )
-    await producer.start()
+    producer = Publishers(lc)
     observed: dict[str, Any] = {"entries": {}, "size_after": {}}
     try:
         for i, step in enumerate(steps):
@@ -206,7 +203,7 @@ def run_demo(
         ports: list[int] = []
         gw = start_gateway(
             workdir,
-            broker.bootstrap,
+            broker.clients(),
             transfer_answer_s=DEMO_ANSWER_S,
             adjust=lambda w: ports.extend(configure(w, workdir)),
         )
@@ -218,10 +215,10 @@ def run_demo(
         )
         _say("replaying the scenario")
         steps = load_steps(world)
-        observed = asyncio.run(replay(lc, steps, store, worker, https=https))
+        observed = asyncio.run(replay(lc, steps, store, worker, gw.admin, https=https))
         rows = check(steps, observed, store)
         posted = sum(1 for s in steps if s.topic == https.topic)
-        sent = wait_delivered(https, lc.config.kafka.bootstrap, lc.config.kafka.partitions, 60)
+        sent = wait_delivered(https, gw.admin, lc.config.kafka.partitions, 60)
         _say(
             f"IDN01 over HTTPS: {posted} events posted to the ingress; {sent} messages "
             f"delivered to the partner, each idempotency key applied once"

@@ -98,7 +98,12 @@ def write_mac_key(path: Path) -> None:
 
 
 def write_world(
-    root: Path, *, bootstrap: str, partitions: int = 4, transfer_answer_s: int = 86_400
+    root: Path,
+    *,
+    bootstrap: str,
+    partitions: int = 4,
+    transfer_answer_s: int = 86_400,
+    security_protocol: str | None = None,
 ) -> World:
     """Create (or reuse) keys and write ``config.yaml`` and ``trust.yaml`` under ``root``.
 
@@ -123,7 +128,11 @@ def write_world(
             "log_key_file": "keys/log.key",
             "mac_key_file": "keys/internal.mac",
         },
-        "kafka": {"bootstrap": bootstrap, "partitions": partitions},
+        "kafka": {
+            "bootstrap": bootstrap,
+            "partitions": partitions,
+            **({"security_protocol": security_protocol} if security_protocol else {}),
+        },
         "timeouts": {
             "transfer_answer_s": transfer_answer_s,
             "check_interval_s": 1.0,

@@ -20,9 +20,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from gateway.errors import BrokerError
+from gateway.kafka.clients import KafkaClients
 
 API_VERSIONS = 18
 METADATA = 3
@@ -88,19 +90,22 @@ class _Reader:
         return raw.decode("utf-8")
 
 
-def probe_broker(host: str, port: int, *, timeout: float = 2.0) -> BrokerProbe:
-    """Ask the broker at ``host:port`` for its API versions and, if possible, its metadata.
+def probe_broker(
+    host: str, port: int, *, timeout: float = 2.0, metadata: bool = True
+) -> BrokerProbe:
+    """Ask the broker at ``host:port`` for its API versions and, if possible and ``metadata``,
+    its metadata (a SASL listener answers only ApiVersions before authentication).
 
     Raises :class:`OSError` when nothing answers and :class:`ValueError` when the answer is
     not a Kafka response.
     """
     try:
-        return _probe(host, port, timeout)
+        return _probe(host, port, timeout, metadata)
     except struct.error as exc:
         raise ValueError(f"malformed Kafka response from {host}:{port}: {exc}") from exc
 
 
-def _probe(host: str, port: int, timeout: float) -> BrokerProbe:
+def _probe(host: str, port: int, timeout: float, metadata: bool) -> BrokerProbe:
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.settimeout(timeout)
         r = _Reader(_roundtrip(sock, API_VERSIONS, 0, 1, b""))
@@ -114,7 +119,7 @@ def _probe(host: str, port: int, timeout: float) -> BrokerProbe:
         if not versions:
             raise ValueError("ApiVersions answered with no APIs")
         lo, hi = versions.get(METADATA, (-1, -1))
-        if lo > 8 or hi < 4:  # only the non-flexible v4..v8 layouts are parsed here
+        if not metadata or lo > 8 or hi < 4:  # only the non-flexible v4..v8 layouts are parsed here
             return BrokerProbe(versions)
         version = max(lo, min(hi, 8))
         # topics: empty array (no topics); allow_auto_topic_creation=false; v8 adds two flags
@@ -132,16 +137,12 @@ def _probe(host: str, port: int, timeout: float) -> BrokerProbe:
         return BrokerProbe(versions, tuple(ids), controller, cluster_id, metadata_checked=True)
 
 
-def _admin(bootstrap: str, timeout: float) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="a6gw-admin",
-        request_timeout_ms=max(1000, int(timeout * 1000)),
-    )
+def _admin(clients: KafkaClients, timeout: float) -> AIOKafkaAdminClient:
+    return clients.admin(request_timeout_ms=max(1000, int(timeout * 1000)))
 
 
 async def create_topics(
-    bootstrap: str,
+    clients: KafkaClients,
     topics: Mapping[str, int],
     *,
     replication: int = 1,
@@ -150,10 +151,12 @@ async def create_topics(
 ) -> list[str]:
     """Create ``topics`` (name -> partition count) and wait until they all have leaders.
 
-    Topics that already exist are left alone, but if one exists with a *different* partition
-    count a :class:`BrokerError` (``KAFKA-TOPIC``) is raised: keyed events would be spread
+    Topics that already exist keep their partitions (and get ``configs`` with
+    :func:`alter_topic_configs`), but if one exists with a *different* partition count a
+    :class:`BrokerError` (``KAFKA-TOPIC``) is raised: keyed events would be spread
     differently than the gateway expects. Returns the names that were newly created.
     """
+    bootstrap = clients.bootstrap
     configs = configs or {}
     unknown = set(configs) - set(topics)
     if unknown:
@@ -169,7 +172,7 @@ async def create_topics(
         NewTopic(name, partitions, replication, topic_configs=dict(configs.get(name, {})))
         for name, partitions in topics.items()
     ]
-    admin = _admin(bootstrap, timeout)
+    admin = _admin(clients, timeout)
     created: list[str] = []
     try:
         await admin.start()
@@ -190,7 +193,7 @@ async def create_topics(
         ) from exc
     finally:
         await admin.close()
-    counts = await wait_for_topics(bootstrap, topics.keys(), timeout=timeout)
+    counts = await wait_for_topics(clients, topics.keys(), timeout=timeout)
     wrong = {n: (counts[n], p) for n, p in topics.items() if counts[n] != p}
     if wrong:
         detail = ", ".join(
@@ -203,12 +206,13 @@ async def create_topics(
 
 
 async def wait_for_topics(
-    bootstrap: str, topics: Iterable[str], *, timeout: float = 30.0
+    clients: KafkaClients, topics: Iterable[str], *, timeout: float = 30.0
 ) -> dict[str, int]:
     """Wait until every topic exists and each partition has a leader; return partition counts."""
+    bootstrap = clients.bootstrap
     wanted = sorted(set(topics))
     deadline = time.monotonic() + timeout
-    admin = _admin(bootstrap, timeout)
+    admin = _admin(clients, timeout)
     missing: list[str] = wanted
     try:
         await admin.start()
@@ -235,3 +239,52 @@ async def wait_for_topics(
         f"topics not ready on {bootstrap} after {timeout:.0f}s: {', '.join(missing)}",
         code="KAFKA-TOPIC",
     )
+
+
+async def alter_topic_configs(
+    clients: KafkaClients, configs: Mapping[str, Mapping[str, str]], *, timeout: float = 30.0
+) -> None:
+    """Give existing topics exactly ``configs`` (AlterConfigs replaces a topic's dynamic
+    settings as a whole: the gateway's plan names every one it sets); returns once the
+    broker describes them so."""
+    if not configs:
+        return
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, name, dict(values))
+        for name, values in configs.items()
+    ]
+    admin = _admin(clients, timeout)
+    try:
+        await admin.start()
+        problems = []
+        for response in await admin.alter_configs(resources):
+            for item in response.resources:
+                code, message, name = item[0], item[1], item[3]
+                if code != 0:
+                    problems.append(f"{name}: {for_code(code).__name__} {message or ''}".rstrip())
+        if problems:
+            raise BrokerError("could not alter topics: " + "; ".join(problems), code="KAFKA-TOPIC")
+        deadline = time.monotonic() + timeout
+        while await _differing(admin, configs):  # the controller applies them asynchronously
+            if time.monotonic() > deadline:
+                raise BrokerError("altered topic settings did not apply", code="KAFKA-TOPIC")
+            await asyncio.sleep(0.2)
+    except (KafkaError, TimeoutError, OSError) as exc:
+        raise BrokerError(
+            f"altering topic configs on {clients.bootstrap} failed: {type(exc).__name__}: {exc}",
+            code="KAFKA-ADMIN",
+        ) from exc
+    finally:
+        await admin.close()
+
+
+async def _differing(admin: AIOKafkaAdminClient, configs: Mapping[str, Mapping[str, str]]) -> bool:
+    """True while some topic's described settings differ from ``configs``."""
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in configs]
+    for response in await admin.describe_configs(resources):
+        for resource in response.resources:
+            have = {entry[0]: entry[1] for entry in resource[4]}
+            want = configs[resource[3]]
+            if any(have.get(key) != value for key, value in want.items()):
+                return True
+    return False

@@ -3,13 +3,17 @@
 ``deploy/kafka/pom.xml`` pins the broker; :meth:`LocalBroker.fetch` has Maven copy its jars once
 into a cache. The broker runs detached (own session) and keeps everything in its state dir:
 ``server.properties`` (rendered template), ``data/`` (log.dirs), ``server.log`` (INFO+),
-``broker.out`` (JVM output, WARN+), ``broker.pid``. Defaults (explicit arguments win): state dir
+``broker.out`` (JVM output, WARN+), ``broker.pid``, ``admin.json`` (the credentials of the
+broker's own principal, the only super user: generated once, 0600). Every client
+authenticates with SASL/SCRAM-SHA-512 and the standard authorizer applies ACLs
+(``gateway.kafka.acls``). Defaults (explicit arguments win): state dir
 ``$A6GW_KAFKA_DIR`` or ``./.a6gw/kafka``; port ``$A6GW_KAFKA_PORT`` or 19092 (controller: +1);
 jar cache ``$A6GW_KAFKA_JARS`` or ``~/.cache/a6gw/kafka-<version>``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import fcntl
@@ -17,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -28,8 +33,10 @@ from pathlib import Path
 from subprocess import DEVNULL, STDOUT, Popen
 from typing import Any
 
-from gateway.errors import BrokerError
+from gateway.errors import BrokerError, ConfigError
 from gateway.kafka.admin import probe_broker
+from gateway.kafka.clients import Credentials, KafkaClients
+from gateway.kafka.sizes import largest_record
 
 KAFKA_VERSION = "4.1.1"
 DEFAULT_PORT = 19092
@@ -37,6 +44,8 @@ HOST = "127.0.0.1"
 DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
 FETCH_MARKER = ".a6gw-fetched.json"
 STATE_MARKER = ".a6gw-kafka-state"
+ADMIN_FILE = "admin.json"
+ADMIN_USER = "broker"
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z_]*)@")
 
 
@@ -135,12 +144,36 @@ class LocalBroker:
         self.pid_path = self.state_dir / "broker.pid"
         self.log_path = self.state_dir / "server.log"
         self.out_path = self.state_dir / "broker.out"
+        self.admin_path = self.state_dir / ADMIN_FILE
         self._proc: Popen[bytes] | None = None
         self._log_offset = 0
 
     @property
     def bootstrap(self) -> str:
         return f"{HOST}:{self.port}"
+
+    def admin_credentials(self) -> Credentials:
+        """The broker's own principal (the only super user); generated 0600 on first use."""
+        if self.admin_path.exists():
+            try:
+                return Credentials.load(self.admin_path)
+            except ConfigError as exc:
+                raise BrokerError(str(exc.args[0]), code="KAFKA-CONFIG") from exc
+        creds = Credentials(ADMIN_USER, secrets.token_urlsafe(24))
+        try:
+            creds.save(self.admin_path)
+        except OSError as exc:
+            msg = f"cannot write {self.admin_path}: {exc}"
+            raise BrokerError(msg, code="KAFKA-CONFIG") from exc
+        return creds
+
+    def clients(self) -> KafkaClients:
+        """Clients authenticated as the broker's own principal (topics, users, ACLs)."""
+        largest = largest_record(8 * 1024 * 1024)  # any topic of any config
+        creds = self.admin_credentials()
+        return KafkaClients(
+            self.bootstrap, creds, max_record_bytes=largest, client_id="a6gw-broker"
+        )
 
     def _say(self, message: str) -> None:
         if self.verbose:
@@ -206,7 +239,10 @@ class LocalBroker:
             text = template.read_text()
         except OSError as exc:
             raise BrokerError(f"cannot read {template}: {exc}", code="KAFKA-CONFIG") from exc
+        admin = self.admin_credentials()
         values = {
+            "ADMIN_USER": admin.username,
+            "ADMIN_PASSWORD": admin.password,
             "NODE_ID": str(self.node_id),
             "PORT": str(self.port),
             "CONTROLLER_PORT": str(self.controller_port),
@@ -229,9 +265,12 @@ class LocalBroker:
         try:
             if not marker.exists() and any(self.state_dir.glob("*")):
                 raise OSError("not empty and not an a6gw Kafka state dir")
+            self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.data_dir.mkdir(parents=True, exist_ok=True)
             marker.touch()
-            self.properties_path.write_text(self.render_properties())
+            fd = os.open(self.properties_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:  # it holds the admin password
+                out.write(self.render_properties())
         except OSError as exc:
             raise BrokerError(f"cannot use {self.state_dir}: {exc}", code="KAFKA-CONFIG") from exc
 
@@ -249,6 +288,8 @@ class LocalBroker:
         java = _find_tool("java", "KAFKA-FORMAT")
         cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")  # = random-uuid
         args = ["format", f"--cluster-id={cluster_id}", "-c", str(self.properties_path)]
+        admin = self.admin_credentials()  # a broker formatted with no SCRAM user admits nobody
+        args += ["--add-scram", f"SCRAM-SHA-512=[name={admin.username},password={admin.password}]"]
         cmd = self._java_cmd(java, "kafka.tools.StorageTool", *args, "--ignore-formatted")
         _run(cmd, "KAFKA-FORMAT", "formatting the Kafka storage (StorageTool)", timeout=120)
         self._say(f"formatted KRaft storage in {self.data_dir}")
@@ -286,11 +327,30 @@ class LocalBroker:
         return None
 
     def is_answering(self, timeout: float = 2.0) -> bool:
-        """True if a Kafka broker on :attr:`port` answers ApiVersions and Metadata requests."""
+        """True if a Kafka broker on :attr:`port` answers ApiVersions and, to its admin
+        principal (a SASL listener cuts off an unauthenticated request), Metadata."""
         try:
-            return probe_broker(HOST, self.port, timeout=timeout).ready
+            if not probe_broker(HOST, self.port, timeout=timeout, metadata=False).ready:
+                return False
         except (OSError, ValueError):
             return False
+        if not self.admin_path.exists():
+            return False
+        return asyncio.run(self._metadata_ready(timeout))
+
+    async def _metadata_ready(self, timeout: float) -> bool:
+        from aiokafka.errors import KafkaError
+
+        ms = max(1000, int(timeout * 1000))
+        admin = self.clients().admin(request_timeout_ms=ms, connections_max_idle_ms=ms * 5)
+        try:
+            await asyncio.wait_for(admin.start(), timeout)
+            return bool(admin._client.cluster.brokers())  # noqa: SLF001 - no public accessor
+        except (KafkaError, OSError, TimeoutError):
+            return False
+        finally:
+            with contextlib.suppress(KafkaError, OSError, TimeoutError):
+                await admin.close()
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the JVM output and of server.log (from the current run)."""

@@ -1,4 +1,5 @@
-"""``a6gw kafka start|stop|status``: manage the local development Kafka broker.
+"""``a6gw kafka start|stop|status|provision``: manage the local development Kafka broker, and
+provision any broker's users and ACLs from a gateway config.
 
 The gateway's main CLI calls :func:`add_kafka_parser` with its subparsers; every leaf parser
 sets ``func`` to a handler ``(argparse.Namespace) -> int`` so the caller only has to run
@@ -8,11 +9,18 @@ sets ``func`` to a handler ``(argparse.Namespace) -> int`` so the caller only ha
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gateway.errors import BrokerError
+from gateway.errors import BrokerError, ConfigError
 from gateway.kafka.broker import DEFAULT_PORT, KAFKA_VERSION, LocalBroker
+from gateway.kafka.clients import ADMIN, Credentials, KafkaClients, clients_for, clients_of
+
+if TYPE_CHECKING:
+    from gateway.config import LoadedConfig
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -28,11 +36,29 @@ def _broker(args: argparse.Namespace) -> LocalBroker:
     return LocalBroker(args.dir, port=args.port)
 
 
+def admin_clients(
+    lc: LoadedConfig, admin_file: str | None = None, broker_dir: str | None = None
+) -> KafkaClients:
+    """The broker admin's clients for ``lc``'s broker: from ``admin_file`` if given, else the
+    config's ``admin`` role ($A6GW_KAFKA_CREDENTIALS_ADMIN, credential_files.admin,
+    <credentials_dir>/admin.json), else the local broker's state dir (``broker_dir``,
+    $A6GW_KAFKA_DIR or ./.a6gw/kafka)."""
+    if admin_file:
+        return clients_of(lc, Credentials.load(Path(admin_file)))
+    try:
+        return clients_for(lc, ADMIN)
+    except ConfigError:
+        local = LocalBroker(broker_dir, verbose=False).admin_path
+        if not local.exists():
+            raise
+        return clients_of(lc, Credentials.load(local))
+
+
 def _guard(handler: Handler) -> Handler:
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except BrokerError as exc:
+        except (BrokerError, ConfigError) as exc:
             print(f"a6gw kafka {args.kafka_command}: {exc}", file=sys.stderr)
             return 2
 
@@ -69,6 +95,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if status.running else 3
 
 
+@_guard
+def cmd_provision(args: argparse.Namespace) -> int:
+    """Create the config's principals (SCRAM users) and ACLs; write their credentials."""
+    from gateway.config import load_config
+    from gateway.kafka.acls import principal_table, provision
+
+    lc = load_config(Path(args.config))
+    admin = admin_clients(lc, args.admin_credentials, args.dir)
+    files = asyncio.run(provision(lc, admin))
+    for who, path in sorted(files.items()):
+        print(f"{who:<28} {path}")
+    print(f"{len(files)} principals, {len(principal_table(lc.config))} ACLs on {admin.bootstrap}")
+    return 0
+
+
 def _show_help(parser: argparse.ArgumentParser) -> Handler:
     def run(args: argparse.Namespace) -> int:
         parser.print_help(sys.stderr)
@@ -100,7 +141,7 @@ def add_kafka_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         epilog=_EPILOG,
     )
     kafka.set_defaults(func=_show_help(kafka), kafka_command="")
-    commands = kafka.add_subparsers(dest="kafka_command", metavar="{start,stop,status}")
+    commands = kafka.add_subparsers(dest="kafka_command", metavar="{start,stop,status,provision}")
 
     start = commands.add_parser(
         "start",
@@ -134,3 +175,21 @@ def add_kafka_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "Kafka requests, 3 if not.",
     )
     status.set_defaults(func=cmd_status)
+
+    prov = commands.add_parser(
+        "provision",
+        help="create the gateway's Kafka users and ACLs (idempotent)",
+        description="With the broker's admin credential, create a SCRAM user for every "
+        "principal of the config (registries, inventory agencies, the gateway's processes), "
+        "write each one's credentials file (0600; existing passwords are kept) and the ACLs "
+        "of the principal table (README). Safe to run again.",
+    )
+    prov.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    prov.add_argument(
+        "--admin-credentials",
+        metavar="FILE",
+        help="the broker admin's credentials (default: the config's admin role, else "
+        "admin.json in the local broker's state dir)",
+    )
+    prov.add_argument("--dir", default=None, metavar="PATH", help="the local broker's state dir")
+    prov.set_defaults(func=cmd_provision)

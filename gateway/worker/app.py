@@ -50,6 +50,7 @@ from gateway.core.steps import (
 )
 from gateway.core.transfers import overdue
 from gateway.errors import AuditError
+from gateway.kafka.clients import clients_for
 from gateway.worker.context import WorkerContext
 from gateway.worker.delivery import install as install_delivery
 from gateway.worker.delivery import partner_clients
@@ -79,16 +80,17 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     ctx = WorkerContext.load(lc)
     datadir = datadir or (lc.data_dir / "worker")
     partitions = cfg.kafka.partitions
-    app = faust.App(
+    kafka = clients_for(lc, "worker")
+    app = kafka.faust_app(
         cfg.gateway.id,
-        broker=f"kafka://{cfg.kafka.bootstrap}",
         store="rocksdb://" if cfg.gateway.table_store == "rocksdb" else "memory://",
         datadir=str(datadir),
         autodiscover=False,
         processing_guarantee="at_least_once",
         topic_partitions=partitions,
         topic_replication_factor=cfg.kafka.replication,
-        topic_allow_declare=True,
+        # `a6gw topics` creates every topic (changelogs included); the worker may not.
+        topic_allow_declare=False,
         topic_disable_leader=True,
         broker_session_timeout=cfg.kafka.session_timeout_s,
         broker_heartbeat_interval=min(3.0, cfg.kafka.session_timeout_s / 4),
@@ -133,7 +135,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
 
     seen = table("inputs")
     # The last offset each agent processed per input partition, written with its effects.
-    reader = RangeReader(cfg.kafka.bootstrap)
+    reader = RangeReader(kafka)
     guard = Guard(table("cursors"), reader)
     tables = {name: table(name) for name in TABLES}
     state = LedgerState(tables)
@@ -277,7 +279,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     install_delivery(app, clients, checked_run, raw_of, raw_topic, table, send_now)
 
     watch = Watch(cfg.timeouts.stall_s)
-    probe = Probe(cfg.kafka.bootstrap, cfg.gateway.id)
+    probe = Probe(kafka, cfg.gateway.id)
     guarded = {*owners, LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC, COMMANDS_TOPIC}
 
     @app.timer(interval=cfg.timeouts.stall_s / 4)  # type: ignore[untyped-decorator]

@@ -24,6 +24,7 @@ from aiokafka.structs import TopicPartition
 
 from gateway.core.ingest import RawInput
 from gateway.errors import WorkerError
+from gateway.kafka.clients import KafkaClients
 
 log = logging.getLogger("a6gw.worker")
 
@@ -65,18 +66,15 @@ def raw_of(msg: Any) -> RawInput:
 class RangeReader:
     """Reads a range of offsets of one partition with a group-less consumer."""
 
-    def __init__(self, bootstrap: str, *, timeout_s: float = 60.0) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, clients: KafkaClients, *, timeout_s: float = 60.0) -> None:
+        self.clients = clients
         self.timeout_s = timeout_s
 
     async def read(self, topic: str, partition: int, wanted: range) -> list[RawInput]:
         """:raises WorkerError: (WORKER-GAP) when the broker no longer has them all."""
         tp = TopicPartition(topic, partition)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="none",
+        consumer = self.clients.consumer(
+            group_id=None, enable_auto_commit=False, auto_offset_reset="none"
         )
         out: list[RawInput] = []
         try:
@@ -127,7 +125,7 @@ class RangeReader:
         :raises WorkerError: (WORKER-GAP) when the broker cannot be read.
         """
         tp = TopicPartition(topic, partition)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        consumer = self.clients.consumer(group_id=None)
         try:
             await consumer.start()
             end = (await consumer.end_offsets([tp]))[tp]
@@ -145,8 +143,8 @@ class RangeReader:
 class Probe:
     """The broker's view of partitions: the group's committed offsets and the log ends."""
 
-    def __init__(self, bootstrap: str, group: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, clients: KafkaClients, group: str) -> None:
+        self.clients = clients
         self.group = group
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -159,8 +157,8 @@ class Probe:
         :raises KafkaError: when the broker cannot be asked (the caller tries again later).
         """
         if self._admin is None or self._consumer is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+            admin = self.clients.admin()
+            consumer = self.clients.consumer(group_id=None)
             self._admin, self._consumer = admin, consumer
             try:
                 await admin.start()

@@ -1,4 +1,5 @@
-"""``a6gw worker``: create the topics, then run the faust worker until SIGTERM/SIGINT.
+"""``a6gw worker``: check the topics (``a6gw topics`` creates them), then run the faust
+worker until SIGTERM/SIGINT.
 
 By default the command supervises: it runs the faust worker in a child process and starts
 it again whenever it ends other than cleanly: it stalled (``EXIT_STALLED``: its watchdog
@@ -27,7 +28,8 @@ from types import FrameType
 from typing import NoReturn
 
 from gateway.config import LoadedConfig
-from gateway.kafka.admin import create_topics
+from gateway.kafka.admin import wait_for_topics
+from gateway.kafka.clients import clients_for
 from gateway.worker.topics import topic_plan
 
 log = logging.getLogger("a6gw.worker")
@@ -48,15 +50,9 @@ def run_worker(
 
     from gateway.worker.app import create_app
 
-    topics, configs = topic_plan(lc.config)
-    asyncio.run(
-        create_topics(
-            lc.config.kafka.bootstrap,
-            topics,
-            configs=configs,
-            replication=lc.config.kafka.replication,
-        )
-    )
+    # The worker may not create topics (its principal has no CREATE): they must be there.
+    topics, _configs = topic_plan(lc.config)
+    asyncio.run(wait_for_topics(clients_for(lc, "worker"), topics))
     app = create_app(lc, datadir=datadir)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
@@ -29,6 +28,7 @@ from gateway.core.faults import audit_item
 from gateway.core.ingest import RawInput
 from gateway.core.steps import AUDIT_TOPIC, Output
 from gateway.errors import AuditError, WorkerError
+from gateway.kafka.clients import KafkaClients
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.sealed import Seal
 from gateway.worker.topics import CHECKPOINT_TOPIC
@@ -137,7 +137,7 @@ class AuditWriter:
 
 
 async def request_checkpoint(
-    bootstrap: str, mac_key: bytes, timeout_s: float = 60.0, min_size: int = 0
+    clients: KafkaClients, mac_key: bytes, timeout_s: float = 60.0, min_size: int = 0
 ) -> str:
     """Ask the running sequencer for a checkpoint now; returns the note it publishes.
 
@@ -147,8 +147,8 @@ async def request_checkpoint(
     :raises WorkerError: (WORKER-CHECKPOINT) when none arrives within ``timeout_s``.
     """
     tp = TopicPartition(CHECKPOINT_TOPIC, 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    consumer = clients.consumer(group_id=None)
+    producer = clients.producer(acks="all")
     try:
         await consumer.start()
         await producer.start()

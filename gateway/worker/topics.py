@@ -6,12 +6,18 @@ from gateway.config import Config
 from gateway.core.oversight import COMMANDS_TOPIC
 from gateway.core.state import TABLES
 from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
+from gateway.kafka.admin import alter_topic_configs, create_topics
+from gateway.kafka.clients import KafkaClients
+from gateway.kafka.sizes import QUOTED, REQUOTED, WIRE, record_limit
 
 CHECKPOINT_TOPIC = "a6.audit.checkpoints"
 DISCREPANCY_TOPIC = FINDINGS_TOPIC
 # Input and audit topics are kept forever: they are the evidence.
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 COMPACTED = {"cleanup.policy": "compact"}
+# The broker stamps each input record with its own clock when it appends it; the ingest
+# trusts a record's time only then (a producer may set any timestamp).
+LOG_APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
 # The worker's tables: the ledger's, the ingest stage's dedup table, the agents' cursors and
 # the discrepancy stage's discrepancies.
 WORKER_TABLES = ("inputs", "cursors", "discrepancies", *TABLES)
@@ -30,14 +36,16 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     """``({topic: partitions}, {topic: configs})`` for every topic the gateway uses.
 
     Input topics share the ledger's partition count: stage A's dedup table is co-partitioned
-    with them. The audit log has one partition: one writer orders it.
+    with them. The audit log has one partition: one writer orders it. Every topic takes the
+    records an input of ``limits.max_message_bytes`` makes on it (``gateway.kafka.sizes``);
+    input topics are stamped with the broker's time (LogAppendTime).
     """
     n = cfg.kafka.partitions
     topics: dict[str, int] = {}
     configs: dict[str, dict[str, str]] = {}
     for name, owner in cfg.input_topics().items():
         topics[name] = n
-        configs[name] = dict(KEEP_FOREVER)
+        configs[name] = {**KEEP_FOREVER, **LOG_APPEND_TIME}
         out = f"a6.out.{owner.registry}" if owner.registry else f"a6.out.inventory.{owner.party}"
         topics[out] = n
     for reg in cfg.registries:
@@ -60,4 +68,19 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
         name = changelog_topic(cfg.gateway.id, table)
         topics[name] = n
         configs[name] = dict(COMPACTED)
+    size = cfg.limits.max_message_bytes
+    for name in topics:
+        inp = name in cfg.input_topics()
+        factor = WIRE if inp else REQUOTED if name.endswith("-changelog") else QUOTED
+        configs.setdefault(name, {})["max.message.bytes"] = str(record_limit(size, factor))
     return topics, configs
+
+
+async def ensure_topics(admin: KafkaClients, cfg: Config) -> tuple[dict[str, int], list[str]]:
+    """Create the plan's topics; existing ones keep their partitions and get the plan's
+    settings (an earlier version's topics, e.g. without LogAppendTime). Returns the plan's
+    partition counts and the names created."""
+    topics, configs = topic_plan(cfg)
+    created = await create_topics(admin, topics, configs=configs, replication=cfg.kafka.replication)
+    await alter_topic_configs(admin, {n: c for n, c in configs.items() if n not in created})
+    return topics, created

@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from gateway.audit.note import open_checkpoint
@@ -37,6 +35,7 @@ from gateway.demo.report import holdings_from_entries
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
 from gateway.kafka.broker import LocalBroker
+from gateway.kafka.clients import KafkaClients
 from gateway.worker.process import WorkerProcess
 from gateway.worker.topics import CHECKPOINT_TOPIC
 
@@ -251,10 +250,8 @@ def phases(world: World, events: int) -> list[list[Input]]:
     return [setup, issue, intra + cross, answers, retire]
 
 
-async def _publish(bootstrap: str, inputs: list[Input]) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-    )
+async def _publish(kafka: KafkaClients, inputs: list[Input]) -> None:
+    producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         futures = [await producer.send(i.topic, i.value, key=i.key) for i in inputs]
@@ -263,9 +260,9 @@ async def _publish(bootstrap: str, inputs: list[Input]) -> None:
         await producer.stop()
 
 
-async def _lag(bootstrap: str, group: str, topics: list[str]) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+async def _lag(kafka: KafkaClients, group: str, topics: list[str]) -> int:
+    admin = kafka.admin()
+    consumer = kafka.consumer(group_id=None)
     await admin.start()
     await consumer.start()
     try:
@@ -296,7 +293,7 @@ def run(
     t0 = time.monotonic()
     broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()
-    gw = start_gateway(workdir, broker.bootstrap)
+    gw = start_gateway(workdir, broker.clients())
     world, lc, topics, worker, store = gw.world, gw.lc, gw.topics, gw.worker, gw.store
     plan = phases(world, events)
     every = [i for phase in plan for i in phase]
@@ -307,7 +304,7 @@ def run(
     logged = _Logged(store)
     try:
         for n, phase in enumerate(plan):
-            asyncio.run(_publish(broker.bootstrap, phase))
+            asyncio.run(_publish(broker.clients(), phase))
             want = {i.entry_id for i in phase}
             deadline = time.monotonic() + 120 + len(phase) / 20
             next_kill = time.monotonic() + rnd.uniform(1.0, 4.0)
@@ -337,9 +334,9 @@ def run(
                 worker.start()
         time.sleep(3)
         _check(report, every, store)
-        _check_checkpoints(report, broker.bootstrap, lc, store)
+        _check_checkpoints(report, broker.clients(), lc, store)
         report.lag = _wait_lag(
-            broker.bootstrap,
+            broker.clients(),
             lc.config.gateway.id,
             [t for t in topics if t.startswith("a6.in.") or t == "a6.ledger"],
             worker,
@@ -371,10 +368,10 @@ class _Logged:
         return self.ids
 
 
-def _wait_lag(bootstrap: str, group: str, topics: list[str], worker: WorkerProcess) -> int:
+def _wait_lag(kafka: KafkaClients, group: str, topics: list[str], worker: WorkerProcess) -> int:
     lag = -1
     for _ in range(60):  # faust commits every few seconds
-        lag = asyncio.run(_lag(bootstrap, group, topics))
+        lag = asyncio.run(_lag(kafka, group, topics))
         if lag == 0:
             break
         time.sleep(1)
@@ -410,9 +407,9 @@ def _check(report: Report, every: list[Input], store: AuditStore) -> None:
         report.problems.append(f"conservation: {report.units_seen} != {report.units_issued}")
 
 
-async def _notes(bootstrap: str) -> list[str]:
+async def _notes(kafka: KafkaClients) -> list[str]:
     tp = TopicPartition(CHECKPOINT_TOPIC, 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = kafka.consumer(group_id=None)
     await consumer.start()
     try:
         consumer.assign([tp])
@@ -427,10 +424,10 @@ async def _notes(bootstrap: str) -> list[str]:
         await consumer.stop()
 
 
-def _check_checkpoints(report: Report, bootstrap: str, lc: Any, store: AuditStore) -> None:
+def _check_checkpoints(report: Report, kafka: KafkaClients, lc: Any, store: AuditStore) -> None:
     """Every checkpoint published during the run is a prefix of the final log."""
     verifier = lc.load_log_key().verifier()
-    for note in asyncio.run(_notes(bootstrap)):
+    for note in asyncio.run(_notes(kafka)):
         cp = open_checkpoint(note, verifier)
         report.checkpoints += 1
         if cp.size > store.size() or store.root(cp.size) != cp.root:
@@ -450,7 +447,7 @@ def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict
     workdir.mkdir(parents=True)
     broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()
-    gw = start_gateway(workdir, broker.bootstrap)
+    gw = start_gateway(workdir, broker.clients())
     world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
     try:
         setup = phases(world, 8)[0]
@@ -483,7 +480,7 @@ def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict
         ]
         t = time.monotonic()
         for phase in (setup, issue):
-            asyncio.run(_publish(broker.bootstrap, phase))
+            asyncio.run(_publish(broker.clients(), phase))
             _wait(store, {i.entry_id for i in phase}, 600 + len(phase))
         load_s = time.monotonic() - t
         say(f"  {blocks} blocks in the ledger after {load_s:.0f} s")
@@ -506,7 +503,7 @@ def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict
         )
         t = time.monotonic()
         worker.start()
-        asyncio.run(_publish(broker.bootstrap, [probe]))
+        asyncio.run(_publish(broker.clients(), [probe]))
         _wait(store, {probe.entry_id}, 900)
         recover_s = time.monotonic() - t
         entry = next(json.loads(b) for b in store.entries(store.size() - 1))

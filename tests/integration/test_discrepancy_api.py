@@ -30,8 +30,6 @@ import httpx
 import pytest
 import yaml
 from aiohttp import web
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -57,6 +55,8 @@ from gateway.core.steps import AUDIT_TOPIC
 from gateway.demo.world import write_world
 from gateway.discrepancies import COMMAND_TYPE, load_discrepancies
 from gateway.kafka import create_topics
+from gateway.kafka.acls import provision
+from gateway.kafka.clients import KafkaClients
 from gateway.pki import init_pki
 from gateway.reconciliation import records
 
@@ -238,16 +238,16 @@ def recorded(env: Env) -> Iterator[tuple[str, Recorder]]:
 
 
 @pytest.fixture(scope="module")
-def topic(kafka_bootstrap: str) -> Iterator[str]:
+def topic(kafka_admin: KafkaClients) -> Iterator[str]:
     """The gateway's command topic on the session broker, deleted afterwards: a worker
     started later on the same broker must not find these commands waiting for it."""
-    asyncio.run(create_topics(kafka_bootstrap, {COMMANDS_TOPIC: PARTITIONS}))
+    asyncio.run(create_topics(kafka_admin, {COMMANDS_TOPIC: PARTITIONS}))
     yield COMMANDS_TOPIC
-    asyncio.run(_delete_topic(kafka_bootstrap, COMMANDS_TOPIC))
+    asyncio.run(_delete_topic(kafka_admin, COMMANDS_TOPIC))
 
 
-async def _delete_topic(bootstrap: str, name: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _delete_topic(kafka: KafkaClients, name: str) -> None:
+    admin = kafka.admin()
     await admin.start()
     try:
         await admin.delete_topics([name])
@@ -260,8 +260,8 @@ async def _delete_topic(bootstrap: str, name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def kafka_api(env: Env, kafka_bootstrap: str, topic: str) -> Iterator[str]:
-    with serve(env, lambda: KafkaPublisher(kafka_bootstrap)) as url:
+def kafka_api(env: Env, kafka_admin: KafkaClients, topic: str) -> Iterator[str]:
+    with serve(env, lambda: KafkaPublisher(kafka_admin)) as url:
         yield url
 
 
@@ -410,8 +410,8 @@ def test_deep_and_huge_command_bodies_are_coded_4xx(
     assert recorder.sent == []
 
 
-async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def _end_offsets(kafka: KafkaClients) -> dict[TopicPartition, int]:
+    consumer = kafka.consumer(enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(COMMANDS_TOPIC, p) for p in range(PARTITIONS)]
@@ -422,9 +422,9 @@ async def _end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
 
 
 async def _records_since(
-    bootstrap: str, since: dict[TopicPartition, int], want: int, timeout_s: float = 30
+    kafka: KafkaClients, since: dict[TopicPartition, int], want: int, timeout_s: float = 30
 ) -> list[Any]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = kafka.consumer(enable_auto_commit=False)
     await consumer.start()
     got: list[Any] = []
     try:
@@ -441,10 +441,10 @@ async def _records_since(
 
 
 def test_a_checked_command_is_published_as_posted(
-    env: Env, kafka_api: str, kafka_bootstrap: str
+    env: Env, kafka_api: str, kafka_admin: KafkaClients
 ) -> None:
     d_id = env.deliveries[2]
-    since = asyncio.run(_end_offsets(kafka_bootstrap))
+    since = asyncio.run(_end_offsets(kafka_admin))
     body = signed(d_id)
     r = post(env, kafka_api, d_id, body)
     assert r.status_code == 202, r.text
@@ -453,19 +453,21 @@ def test_a_checked_command_is_published_as_posted(
         "command_id": json.loads(body)["id"],
         "entry_id": command_entry_id(body),
     }
-    (record,) = asyncio.run(_records_since(kafka_bootstrap, since, 1))
+    (record,) = asyncio.run(_records_since(kafka_admin, since, 1))
     assert (record.topic, record.key, record.value) == (COMMANDS_TOPIC, d_id.encode(), body)
 
 
-def _world(env: Env, bootstrap: str) -> Path:
+def _world(env: Env, kafka: KafkaClients) -> Path:
     """A config on the session broker whose audit store is the env's, trusting ops-1."""
     root = env.root / f"world-{uuid.uuid4().hex[:6]}"
-    write_world(root, bootstrap=bootstrap)
+    write_world(root, bootstrap=kafka.bootstrap)
     cfg = yaml.safe_load((root / "config.yaml").read_text())
     cfg["audit"] = {"store": str(env.store_at)}
     (root / "config.yaml").write_text(yaml.safe_dump(cfg))
     (root / "trust.yaml").write_text(yaml.safe_dump(env.trust.model_dump(mode="json")))
-    assert load_config(root / "config.yaml").audit_store() == str(env.store_at)
+    lc = load_config(root / "config.yaml")
+    assert lc.audit_store() == str(env.store_at)
+    asyncio.run(provision(lc, kafka))  # `a6gw discrepancy` publishes as its own principal
     return root / "config.yaml"
 
 
@@ -474,11 +476,11 @@ def _a6gw(*args: str) -> list[str]:
 
 
 def test_a6gw_discrepancy_sends_directly_and_through_the_api(
-    env: Env, kafka_api: str, kafka_bootstrap: str
+    env: Env, kafka_api: str, kafka_admin: KafkaClients
 ) -> None:
-    config = _world(env, kafka_bootstrap)
+    config = _world(env, kafka_admin)
     key = ["--signing-key", str(env.key_file), "--key-id", "ops-1-k", "--as", "ops-1"]
-    since = asyncio.run(_end_offsets(kafka_bootstrap))
+    since = asyncio.run(_end_offsets(kafka_admin))
     direct = subprocess.run(
         _a6gw("discrepancy", "acknowledge", env.deliveries[3], "--config", str(config), *key,
               "--wait", "0"),
@@ -493,7 +495,7 @@ def test_a6gw_discrepancy_sends_directly_and_through_the_api(
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert through.returncode == 0, through.stderr
-    got = asyncio.run(_records_since(kafka_bootstrap, since, 2))
+    got = asyncio.run(_records_since(kafka_admin, since, 2))
     assert sorted(r.key for r in got) == sorted(d.encode() for d in env.deliveries[3:5])
     for r in got:
         entry_id = command_entry_id(r.value)
@@ -507,10 +509,10 @@ def test_a6gw_discrepancy_sends_directly_and_through_the_api(
 
 
 async def _stand_in_worker(
-    bootstrap: str, since: dict[TopicPartition, int], store_at: Path, trust: Trust, done: Any
+    kafka: KafkaClients, since: dict[TopicPartition, int], store_at: Path, trust: Trust, done: Any
 ) -> int:
     """The worker's discrepancy step over the topic, its entries into the store."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = kafka.consumer(enable_auto_commit=False)
     await consumer.start()
     store = open_store(store_at)
     applied = 0
@@ -534,23 +536,21 @@ async def _stand_in_worker(
 
 
 def test_a6gw_discrepancy_waits_for_the_outcome_through_the_api(
-    env: Env, kafka_api: str, kafka_bootstrap: str
+    env: Env, kafka_api: str, kafka_admin: KafkaClients
 ) -> None:
-    config = _world(env, kafka_bootstrap)
+    config = _world(env, kafka_admin)
     d_id = env.deliveries[5]
     key = ["--signing-key", str(env.key_file), "--key-id", "ops-1-k", "--as", "ops-1"]
     api = ["--api", kafka_api, "--ca", str(env.pki / "ca.pem")]
     api += ["--cert", str(env.pki / "auditor.pem"), "--key", str(env.pki / "auditor.key")]
 
     def send(*args: str) -> tuple[int, str]:
-        since = asyncio.run(_end_offsets(kafka_bootstrap))
+        since = asyncio.run(_end_offsets(kafka_admin))
         proc = subprocess.Popen(
             _a6gw("discrepancy", *args, "--config", str(config), *key, *api, "--wait", "60"),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        applied = asyncio.run(
-            _stand_in_worker(kafka_bootstrap, since, env.store_at, env.trust, proc)
-        )
+        applied = asyncio.run(_stand_in_worker(kafka_admin, since, env.store_at, env.trust, proc))
         out, err = proc.communicate(timeout=60)
         assert applied >= 1, err
         return proc.returncode, out.strip()

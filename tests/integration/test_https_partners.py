@@ -23,7 +23,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from aiokafka import AIOKafkaProducer
 
 from connectors.httpsig import sign_request
 from connectors.partner_sim import PartnerSim
@@ -37,11 +36,12 @@ from gateway.core.signing import load_public_key_b64
 from gateway.demo.world import World, signed_event, write_world
 from gateway.errors import RegistryError
 from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
-from gateway.kafka.admin import create_topics
+from gateway.kafka.acls import provision
 from gateway.kafka.broker import LocalBroker
+from gateway.kafka.clients import clients_for
 from gateway.pki import init_pki
 from gateway.worker.process import WorkerProcess
-from gateway.worker.topics import topic_plan
+from gateway.worker.topics import ensure_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -102,11 +102,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         key_id=world.key_id("IDN01"),
     )
     sim_thread = sim.serve(sim_port)
-    topics, configs = topic_plan(lc.config)
-    asyncio.run(create_topics(broker.bootstrap, topics, configs=configs))
+    asyncio.run(provision(lc, broker.clients()))
+    asyncio.run(ensure_topics(broker.clients(), lc.config))
     worker = WorkerProcess(world.config_path, root / "worker.log")
     worker.start()
-    send = KafkaSend(broker.bootstrap, lc.load_mac_key())
+    send = KafkaSend(clients_for(lc, "ingress"), lc.load_mac_key())
     ingress = ServerThread(
         lambda: make_app(ingress_from_config(lc, send), send.close),
         "127.0.0.1",
@@ -148,7 +148,8 @@ def publish_out(stack: Stack, keys: int, per_key: int, run: str) -> list[tuple[s
     """Messages on a6.out.IDN01, keys interleaved, in order per key; returns the plan."""
 
     async def go() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=stack.lc.config.kafka.bootstrap, acks="all")
+        # the gateway's worker writes the output topics
+        producer = clients_for(stack.lc, "worker").producer(acks="all")
         await producer.start()
         try:
             for seq in range(per_key):

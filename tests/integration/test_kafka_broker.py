@@ -8,12 +8,11 @@ import uuid
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import UnknownTopicOrPartitionError
 
 from gateway.errors import BrokerError
 from gateway.kafka import LocalBroker, create_topics, probe_broker, wait_for_topics
+from gateway.kafka.clients import KafkaClients
 
 pytestmark = pytest.mark.kafka
 
@@ -24,10 +23,9 @@ def _name(prefix: str) -> str:
     return f"test.{prefix}.{uuid.uuid4().hex[:8]}"
 
 
-async def _consume(bootstrap: str, topic: str, count: int, **kwargs: Any) -> list[Record]:
-    consumer = AIOKafkaConsumer(
+async def _consume(kafka: KafkaClients, topic: str, count: int, **kwargs: Any) -> list[Record]:
+    consumer = kafka.consumer(
         topic,
-        bootstrap_servers=bootstrap,
         group_id=_name("group"),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -47,12 +45,11 @@ async def _consume(bootstrap: str, topic: str, count: int, **kwargs: Any) -> lis
 
 
 def test_broker_answers_kafka_protocol(kafka_broker: LocalBroker) -> None:
-    probe = probe_broker("127.0.0.1", kafka_broker.port)
+    # Before authentication a SASL listener answers ApiVersions only (see test_kafka_auth).
+    probe = probe_broker("127.0.0.1", kafka_broker.port, metadata=False)
     assert probe.ready
-    assert probe.broker_ids == (LocalBroker.node_id,)
-    assert probe.controller_id == LocalBroker.node_id
-    assert probe.cluster_id
     assert 3 in probe.api_versions  # Metadata
+    assert 17 in probe.api_versions  # SaslHandshake
     assert kafka_broker.bootstrap == f"127.0.0.1:{kafka_broker.port}"
 
 
@@ -78,18 +75,18 @@ def test_start_again_is_idempotent(kafka_broker: LocalBroker) -> None:
     assert other.start().pid == before
 
 
-def test_create_topics_with_fixed_partitions(kafka_bootstrap: str) -> None:
+def test_create_topics_with_fixed_partitions(kafka_admin: KafkaClients) -> None:
     a, b = _name("a"), _name("b")
 
     async def scenario() -> tuple[list[str], list[str], dict[str, int], list[Any]]:
         created = await create_topics(
-            kafka_bootstrap,
+            kafka_admin,
             {a: 3, b: 1},
             configs={b: {"cleanup.policy": "compact"}},
         )
-        again = await create_topics(kafka_bootstrap, {a: 3})  # TopicAlreadyExists is ignored
-        counts = await wait_for_topics(kafka_bootstrap, [a, b])
-        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        again = await create_topics(kafka_admin, {a: 3})  # TopicAlreadyExists is ignored
+        counts = await wait_for_topics(kafka_admin, [a, b])
+        admin = kafka_admin.admin()
         await admin.start()
         try:
             described = await admin.describe_topics([a, b])
@@ -107,27 +104,27 @@ def test_create_topics_with_fixed_partitions(kafka_bootstrap: str) -> None:
     assert len(by_name[b]["partitions"]) == 1
 
 
-def test_create_topics_rejects_a_different_partition_count(kafka_bootstrap: str) -> None:
+def test_create_topics_rejects_a_different_partition_count(kafka_admin: KafkaClients) -> None:
     name = _name("fixed")
-    asyncio.run(create_topics(kafka_bootstrap, {name: 2}))
+    asyncio.run(create_topics(kafka_admin, {name: 2}))
     with pytest.raises(BrokerError) as info:
-        asyncio.run(create_topics(kafka_bootstrap, {name: 4}))
+        asyncio.run(create_topics(kafka_admin, {name: 4}))
     assert info.value.code == "KAFKA-TOPIC"
     assert "has 2 partitions, wanted 4" in str(info.value)
 
 
-def test_create_topics_translates_broker_errors(kafka_bootstrap: str) -> None:
+def test_create_topics_translates_broker_errors(kafka_admin: KafkaClients) -> None:
     with pytest.raises(BrokerError) as info:  # RF 3 is impossible on one broker
-        asyncio.run(create_topics(kafka_bootstrap, {_name("rf3"): 1}, replication=3))
+        asyncio.run(create_topics(kafka_admin, {_name("rf3"): 1}, replication=3))
     assert info.value.code == "KAFKA-TOPIC"
     assert "InvalidReplicationFactor" in str(info.value)
 
 
-def test_auto_topic_creation_is_disabled(kafka_bootstrap: str) -> None:
+def test_auto_topic_creation_is_disabled(kafka_admin: KafkaClients) -> None:
     topic = _name("missing")
 
     async def produce_to_missing_topic() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, request_timeout_ms=2000)
+        producer = kafka_admin.producer(request_timeout_ms=2000)
         await producer.start()
         try:
             await asyncio.wait_for(producer.send_and_wait(topic, b"x"), 10)
@@ -135,7 +132,7 @@ def test_auto_topic_creation_is_disabled(kafka_bootstrap: str) -> None:
             await producer.stop()
 
     async def topics() -> list[str]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        admin = kafka_admin.admin()
         await admin.start()
         try:
             return list(await admin.list_topics())
@@ -147,20 +144,20 @@ def test_auto_topic_creation_is_disabled(kafka_bootstrap: str) -> None:
     assert topic not in asyncio.run(topics())
 
 
-def test_produce_consume_round_trip(kafka_bootstrap: str) -> None:
+def test_produce_consume_round_trip(kafka_admin: KafkaClients) -> None:
     topic = _name("roundtrip")
     sent = {f"key-{i}".encode(): f"value-{i}".encode() for i in range(20)}
 
     async def scenario() -> list[Record]:
-        await create_topics(kafka_bootstrap, {topic: 2})
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        await create_topics(kafka_admin, {topic: 2})
+        producer = kafka_admin.producer(acks="all")
         await producer.start()
         try:
             for key, value in sent.items():
                 await producer.send_and_wait(topic, value, key=key)
         finally:
             await producer.stop()
-        return await _consume(kafka_bootstrap, topic, len(sent))
+        return await _consume(kafka_admin, topic, len(sent))
 
     got = asyncio.run(scenario())
     assert {k: v for _, k, v in got} == sent
@@ -171,15 +168,13 @@ def test_produce_consume_round_trip(kafka_bootstrap: str) -> None:
     assert all(len(p) == 1 for p in partitions_of.values())  # a key stays on one partition
 
 
-def test_transactional_produce_is_visible_to_read_committed(kafka_bootstrap: str) -> None:
+def test_transactional_produce_is_visible_to_read_committed(kafka_admin: KafkaClients) -> None:
     """Needs the single-node transaction.state.log settings in server.properties."""
     topic = _name("txn")
 
     async def scenario() -> list[Record]:
-        await create_topics(kafka_bootstrap, {topic: 1})
-        producer = AIOKafkaProducer(
-            bootstrap_servers=kafka_bootstrap, transactional_id=_name("txn-producer")
-        )
+        await create_topics(kafka_admin, {topic: 1})
+        producer = kafka_admin.producer(transactional_id=_name("txn-producer"))
         await producer.start()
         try:
             async with producer.transaction():
@@ -191,7 +186,7 @@ def test_transactional_produce_is_visible_to_read_committed(kafka_bootstrap: str
                 await producer.send_and_wait(topic, b"committed-2", key=b"k3")
         finally:
             await producer.stop()
-        return await _consume(kafka_bootstrap, topic, 2, isolation_level="read_committed")
+        return await _consume(kafka_admin, topic, 2, isolation_level="read_committed")
 
     got = asyncio.run(scenario())
     assert [v for _, _, v in got] == [b"committed", b"committed-2"]

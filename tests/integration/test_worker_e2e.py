@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -41,6 +40,7 @@ from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, now_utc, signed_event
+from gateway.kafka.clients import KafkaClients, clients_for
 from gateway.pki import init_pki
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
@@ -56,17 +56,20 @@ class Running:
     store: AuditStore
     steps: list[Step]
     observed: dict[str, Any]
+    admin: KafkaClients  # the broker admin's clients: the tests' observer
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str) -> Iterator[Running]:
+def running(
+    tmp_path_factory: pytest.TempPathFactory, kafka_admin: KafkaClients
+) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("gateway")
-    gw = start_gateway(root, kafka_bootstrap, transfer_answer_s=DEMO_ANSWER_S)
+    gw = start_gateway(root, kafka_admin, transfer_answer_s=DEMO_ANSWER_S)
     world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
     try:
         steps = load_steps(world)
-        observed = asyncio.run(replay(lc, steps, store, worker, say=lambda _m: None))
-        yield Running(world, lc, worker, store, steps, observed)
+        observed = asyncio.run(replay(lc, steps, store, worker, gw.admin, say=lambda _m: None))
+        yield Running(world, lc, worker, store, steps, observed, gw.admin)
     finally:
         worker.stop()
         print(worker.log_tail(15))
@@ -155,7 +158,7 @@ def test_failed_notifications_open_discrepancies_operators_move_them(running: Ru
     )  # fmt: skip
 
     async def send() -> list[str]:
-        producer = AIOKafkaProducer(bootstrap_servers=running.lc.config.kafka.bootstrap)
+        producer = running.admin.producer()
         await producer.start()
         try:
             metas = [
@@ -220,7 +223,7 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
         ),
     ]
     observed = asyncio.run(
-        replay(running.lc, steps, running.store, running.worker, say=lambda _m: None)
+        replay(running.lc, steps, running.store, running.worker, running.admin, say=lambda _m: None)
     )
     rows = check(steps, observed, running.store)
     assert {r["step"].id: r["problems"] for r in rows if r["problems"]} == {}
@@ -230,12 +233,10 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
 
 
 async def _commit_to_end(
-    bootstrap: str, group: str, topic: str, partitions: int
+    kafka: KafkaClients, group: str, topic: str, partitions: int
 ) -> dict[TopicPartition, int]:
     """Commit ``group``'s offsets of ``topic`` to the log end, as if it had consumed it all."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
+    consumer = kafka.consumer(group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -272,10 +273,9 @@ def test_records_committed_but_never_processed_are_processed(running: Running) -
         )
         for n in range(6)
     ]
-    bootstrap = running.lc.config.kafka.bootstrap
 
     async def publish() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        producer = running.admin.producer(acks="all")
         await producer.start()
         try:
             for step in steps:
@@ -285,7 +285,7 @@ def test_records_committed_but_never_processed_are_processed(running: Running) -
 
     asyncio.run(publish())
     cfg = running.lc.config
-    asyncio.run(_commit_to_end(bootstrap, cfg.gateway.id, "a6.in.JPN01", cfg.kafka.partitions))
+    asyncio.run(_commit_to_end(running.admin, cfg.gateway.id, "a6.in.JPN01", cfg.kafka.partitions))
     running.worker.start()
     want = {step.entry_id for step in steps}
     deadline = time.monotonic() + 180
@@ -322,7 +322,7 @@ def _decide_more(running: Running, tag: str, count: int) -> None:
         for n in range(count)
     ]
     observed = asyncio.run(
-        replay(running.lc, steps, running.store, running.worker, say=lambda _m: None)
+        replay(running.lc, steps, running.store, running.worker, running.admin, say=lambda _m: None)
     )
     assert {
         r["step"].id: r["problems"] for r in check(steps, observed, running.store) if r["problems"]
@@ -391,11 +391,8 @@ def test_the_chain_of_custody_of_a_demo_unit_over_the_api(running: Running, tmp_
     """Units 1-10 of CA0001 from MNG01: issued, first transferred to JPN01, retired; the API
     shows each step with an inclusion proof that verifies against the signed checkpoint."""
     lc = running.lc
-    note = asyncio.run(
-        request_checkpoint(
-            lc.config.kafka.bootstrap, lc.load_mac_key(), min_size=running.store.size()
-        )
-    )
+    kafka = clients_for(lc, "checkpoint")
+    note = asyncio.run(request_checkpoint(kafka, lc.load_mac_key(), min_size=running.store.size()))
     key = lc.load_log_key()
     init_pki(tmp_path / "pki", ("auditor",))
     pki = tmp_path / "pki"
@@ -479,7 +476,7 @@ async def _publish_one(running: Running) -> None:
         "rejected",
         ("BLK-007",),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=running.lc.config.kafka.bootstrap, acks="all")
+    producer = running.admin.producer(acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(step.topic, step.value, key=step.key)

@@ -66,8 +66,20 @@ def test_render_properties_fills_every_placeholder(tmp_path: Path) -> None:
     broker = LocalBroker(tmp_path / "state", port=19500, verbose=False)
     text = broker.render_properties()
     props = _props(text)
-    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19500,CONTROLLER://127.0.0.1:19501"
-    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19500"
+    assert props["listeners"] == "SASL_PLAINTEXT://127.0.0.1:19500,CONTROLLER://127.0.0.1:19501"
+    assert props["advertised.listeners"] == "SASL_PLAINTEXT://127.0.0.1:19500"
+    # Every listener authenticates; the broker's own principal is the only super user.
+    assert props["listener.security.protocol.map"] == (
+        "CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+    )
+    admin = broker.admin_credentials()
+    assert props["super.users"] == f"User:{admin.username}"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert (
+        f'password="{admin.password}"' in props["listener.name.controller.plain.sasl.jaas.config"]
+    )
+    assert (broker.admin_path.stat().st_mode & 0o777) == 0o600
     assert props["controller.quorum.voters"] == "1@127.0.0.1:19501"
     assert props["node.id"] == "1"
     assert props["process.roles"] == "broker,controller"

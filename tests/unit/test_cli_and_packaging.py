@@ -60,7 +60,14 @@ def test_init_writes_a_loadable_world(tmp_path: Path) -> None:
 def test_compose_names_kafka_and_the_gateway() -> None:
     doc = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = doc["services"]
-    assert set(services) == {"kafka", "gateway-init", "gateway-pki", "gateway", "api"}
+    assert set(services) == {
+        "kafka",
+        "gateway-init",
+        "gateway-pki",
+        "gateway-topics",
+        "gateway",
+        "api",
+    }
     assert services["api"]["command"][:3] == ["api", "--config", "/config/config.yaml"]
     parser = build_parser()  # every command the compose file runs parses
     for svc in services.values():

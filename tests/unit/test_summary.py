@@ -40,6 +40,7 @@ from gateway.core.summary import Method, Summary, default_years, summarise
 from gateway.core.summary_log import Facts, collect
 from gateway.demo.world import write_mac_key
 from gateway.errors import GatewayError
+from gateway.kafka.clients import Credentials, KafkaClients
 from gateway.summary_cli import YearResult, records, year_text
 
 CA = "CA0001"
@@ -713,12 +714,16 @@ def test_cli_prints_checks_and_records(
     sent: list[tuple[str, bytes, bytes]] = []
 
     async def publish(
-        bootstrap: str, items: list[tuple[str, bytes, bytes]], *, mac_key: bytes
+        kafka: KafkaClients, items: list[tuple[str, bytes, bytes]], *, mac_key: bytes
     ) -> None:
+        assert kafka.credentials == Credentials("a6gw-summary", "s")  # its own principal
         assert len(mac_key) == 32  # the world's key: the records carry their MAC
         sent.extend(items)
 
     monkeypatch.setattr("gateway.reconciliation.publish", publish)
+    monkeypatch.setenv(
+        "A6GW_KAFKA_CREDENTIALS_SUMMARY", '{"username":"a6gw-summary","password":"s"}'
+    )
     assert main(["summary", "--config", cfg, "--party", "JPN", "--year", "2026", "--check"]) == 1
     assert [json.loads(v).get("code") for t, _, v in sent if t == FINDINGS_TOPIC][0] == "CTF-001"
     check = json.loads(sent[0][2])

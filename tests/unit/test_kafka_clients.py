@@ -1,0 +1,145 @@
+"""The one Kafka client factory, the principal table, and where credentials come from."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from gateway.config import load_config
+from gateway.demo.world import write_world
+from gateway.errors import ConfigError
+from gateway.kafka.acls import READ, WRITE, Grant, principal_table, principals
+from gateway.kafka.clients import (
+    CREDENTIALS_ENV,
+    GATEWAY_ROLES,
+    Credentials,
+    KafkaClients,
+    clients_for,
+    credentials_path,
+)
+from gateway.kafka.sizes import largest_record
+
+ROOT = Path(__file__).resolve().parents[2]
+FACTORY = ROOT / "gateway" / "kafka" / "clients.py"
+CONSTRUCTORS = re.compile(
+    r"\b(AIOKafkaProducer|AIOKafkaConsumer|AIOKafkaAdminClient|faust\.App)\s*\(|"
+    r"\bbootstrap_servers\s*=|[^.\w]App\s*\(\s*cfg"
+)
+
+
+def test_no_module_but_the_factory_constructs_a_kafka_client() -> None:
+    found = []
+    for folder in ("gateway", "connectors", "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path in (FACTORY, Path(__file__).resolve()):
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if CONSTRUCTORS.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert found == []
+
+
+def test_the_factory_is_what_the_grep_looks_for() -> None:
+    text = FACTORY.read_text(encoding="utf-8")
+    found = [m.group(0).split("(")[0].strip() for m in CONSTRUCTORS.finditer(text)]
+    assert sorted(set(found)) == [
+        "AIOKafkaAdminClient",
+        "AIOKafkaConsumer",
+        "AIOKafkaProducer",
+        "bootstrap_servers=",
+        "faust.App",
+    ]
+
+
+@pytest.fixture
+def lc(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return load_config(write_world(tmp_path, bootstrap="127.0.0.1:1").config_path)
+
+
+def test_each_role_reads_its_own_file_or_its_own_variable(
+    lc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    Credentials("a6gw-demo-worker", "file-secret").save(credentials_path(lc, "worker"))
+    worker = clients_for(lc, "worker")
+    assert worker.credentials == Credentials("a6gw-demo-worker", "file-secret")
+    assert worker.security() == {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "a6gw-demo-worker",
+        "sasl_plain_password": "file-secret",
+    }
+    assert (credentials_path(lc, "worker").stat().st_mode & 0o777) == 0o600
+    monkeypatch.setenv(
+        CREDENTIALS_ENV.format("WORKER"), '{"username": "a6gw-demo-worker", "password": "env"}'
+    )
+    assert clients_for(lc, "worker").credentials == Credentials("a6gw-demo-worker", "env")
+    with pytest.raises(ConfigError) as err:  # no file for the API, no variable
+        clients_for(lc, "api")
+    assert err.value.code == "A6-CFG-002"
+    with pytest.raises(ConfigError):
+        clients_for(lc, "nobody")
+
+
+def test_sasl_ssl_uses_the_configured_ca_and_sizes_follow_the_limit(tmp_path: Path) -> None:
+    kafka = KafkaClients(
+        "broker:9093",
+        Credentials("u", "p"),
+        security_protocol="SASL_SSL",
+        ssl_ca_file=None,
+        max_record_bytes=largest_record(2 * 1024 * 1024),
+    )
+    sec = kafka.security()
+    assert sec["security_protocol"] == "SASL_SSL" and sec["ssl_context"] is not None
+    settings = kafka.faust_settings()
+    assert settings["broker"] == "kafka://broker:9093"
+    assert settings["producer_max_request_size"] == largest_record(2 * 1024 * 1024)
+    assert settings["consumer_max_fetch_size"] == largest_record(2 * 1024 * 1024)
+    assert settings["broker_credentials"].ssl_context is not None
+    with pytest.raises(ConfigError):
+        KafkaClients("b:1", None, "SASL_SSL", ssl_ca_file=tmp_path / "missing.pem").ssl_context()
+
+
+def test_credentials_are_never_shown() -> None:
+    assert "secret" not in repr(Credentials("u", "secret"))
+
+
+def test_the_principal_table(lc) -> None:  # type: ignore[no-untyped-def]
+    table = principal_table(lc.config)
+    gid = lc.config.gateway.id
+
+    def cells(who: str) -> set[tuple[str, str, str]]:
+        return {(g.resource, g.name, g.operation) for g in table if g.principal == who}
+
+    assert cells("registry-JPN01") == {
+        ("topic", "a6.in.JPN01", WRITE),
+        ("topic", "a6.out.JPN01", READ),
+        ("group", "registry-JPN01", READ),
+    }
+    assert cells("inventory-MNG") == {
+        ("topic", "a6.in.inventory.MNG", WRITE),
+        ("topic", "a6.out.inventory.MNG", READ),
+        ("group", "inventory-MNG", READ),
+    }
+    assert cells(f"{gid}-api") == {("topic", "a6.discrepancy.commands", WRITE)}
+    assert cells(f"{gid}-checkpoint") == {
+        ("topic", "a6.audit.log", WRITE),
+        ("topic", "a6.audit.checkpoints", READ),
+    }
+    # Nobody but the worker writes the ledger; no partner touches an internal topic.
+    assert {g.principal for g in table if g.name == "a6.ledger"} == {f"{gid}-worker"}
+    partners = [g for g in table if g.principal.startswith(("registry-", "inventory-"))]
+    assert all(
+        g.name.startswith(("a6.in.", "a6.out.", "registry-", "inventory-")) for g in partners
+    )
+    assert Grant(f"{gid}-worker", "topic", f"{gid}-", READ, "prefixed") in table
+    assert set(principals(lc.config)) >= {f"{gid}-{r}" for r in GATEWAY_ROLES}
+
+
+def test_a_broker_without_authentication_needs_no_credentials(tmp_path: Path) -> None:
+    world = write_world(tmp_path, bootstrap="127.0.0.1:1", security_protocol="PLAINTEXT")
+    lc = load_config(world.config_path)
+    for role in (*GATEWAY_ROLES, "admin"):
+        assert clients_for(lc, role).security() == {"security_protocol": "PLAINTEXT"}
+    assert not (tmp_path / "kafka-credentials").exists()
