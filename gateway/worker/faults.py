@@ -204,7 +204,7 @@ class Shield:
         """``run`` (the contiguity guard's) with each handler protected, named after it."""
 
         async def shielded(rec: RawInput, handle: Handler) -> None:
-            await run(rec, self.protect(getattr(handle, "__name__", "handler"), handle))
+            await run(rec, self.protect(getattr(handle, "__qualname__", "handler"), handle))
 
         return shielded
 

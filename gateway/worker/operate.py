@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -53,7 +54,7 @@ def _admin(bootstrap: str) -> AIOKafkaAdminClient:
 
 
 async def _read_all(
-    bootstrap: str, topic: str, partitions: int
+    bootstrap: str, topic: str, partitions: int, timeout_s: float = 120.0
 ) -> list[tuple[int, int, bytes | None, bytes]]:
     """Every record of ``topic`` up to its current end: ``(partition, offset, key, value)``."""
     consumer = _consumer(bootstrap)
@@ -62,19 +63,24 @@ async def _read_all(
     try:
         await consumer.start()
         consumer.assign(tps)
+        first = await consumer.beginning_offsets(tps)
         end = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
-        left = {tp for tp in tps if end[tp] > 0}
-        for tp in tps:
-            if end[tp] > 0 and await consumer.position(tp) >= end[tp]:
-                left.discard(tp)
+        left = {tp for tp in tps if end[tp] > first[tp]}
+        for tp in left:
+            consumer.seek(tp, first[tp])
+        deadline = time.monotonic() + timeout_s
         while left:
+            if time.monotonic() > deadline:
+                raise WorkerError(f"{topic} was not read to its end in time", code="WORKER-READ")
             batch = await consumer.getmany(*left, timeout_ms=1000)
             for tp, records in batch.items():
-                for r in records:
-                    if r.offset < end[tp]:
-                        out.append((tp.partition, r.offset, r.key, bytes(r.value or b"")))
-                if records and records[-1].offset >= end[tp] - 1:
+                out.extend(
+                    (tp.partition, r.offset, r.key, bytes(r.value or b""))
+                    for r in records
+                    if r.offset < end[tp]
+                )
+            for tp in list(left):  # a compacted log may end past its last record
+                if await consumer.position(tp) >= end[tp]:
                     left.discard(tp)
     except KafkaError as exc:
         raise WorkerError(f"cannot read {topic}: {exc}", code="WORKER-READ") from exc

@@ -69,6 +69,8 @@ def test_limits_leave_strings_and_ordinary_envelopes_alone() -> None:
 
     inside = b'{"a": "' + b"[" * 1000 + b"1" * 5000 + b'"}'
     assert jsonlimits.loads(inside) == {"a": "[" * 1000 + "1" * 5000}
+    escaped = b'{"a": "\\"' + b"[" * 40 + b'\\\\", "b": 1}'  # brackets after an escaped quote
+    assert jsonlimits.loads(escaped)["b"] == 1
     assert jsonlimits.nesting_depth(b"[[[]]]") <= 3
     assert jsonlimits.nesting_depth(b"[" * 40 + b"]" * 40) > jsonlimits.MAX_DEPTH
 
