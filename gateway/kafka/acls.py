@@ -42,11 +42,11 @@ if TYPE_CHECKING:
     from gateway.config import LoadedConfig
 
 CHECKPOINT_TOPIC = "a6.audit.checkpoints"
-READ, WRITE = "READ", "WRITE"
+READ, WRITE, DESCRIBE = "READ", "WRITE", "DESCRIBE"
 # Kafka's enumerations (org.apache.kafka.common.acl / resource).
 _RESOURCE = {"topic": 2, "group": 3}
 _PATTERN = {"literal": 3, "prefixed": 4}
-_OPERATION = {READ: 3, WRITE: 4}
+_OPERATION = {READ: 3, WRITE: 4, DESCRIBE: 8}
 _ALLOW = 3
 _SCRAM = {"SCRAM-SHA-256": (1, "sha256"), "SCRAM-SHA-512": (2, "sha512")}
 ITERATIONS = 8192
@@ -60,7 +60,7 @@ class Grant:
     principal: str
     resource: str  # topic | group
     name: str
-    operation: str  # READ | WRITE
+    operation: str  # READ | WRITE | DESCRIBE
     pattern: str = "literal"
 
 
@@ -132,6 +132,17 @@ def principal_table(cfg: Config) -> list[Grant]:
     # `a6gw audit checkpoint`: asks the sequencer on the log, reads the checkpoint topic.
     topic(f"{gid}-checkpoint", AUDIT_TOPIC, WRITE)
     topic(f"{gid}-checkpoint", CHECKPOINT_TOPIC, READ)
+    # `a6gw lag` and `a6gw dlq`: the ends of what the worker consumes, its cursors and its
+    # group's committed offsets (DESCRIBE only); the dead letters; a gateway fault's input
+    # put back on the topic it came from (replay).
+    operator = f"{gid}-operator"
+    for name in cfg.input_topics():
+        topic(operator, name, WRITE)
+    for name in (LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC, COMMANDS_TOPIC):
+        topic(operator, name, DESCRIBE)
+    topic(operator, DLQ_TOPIC, READ)
+    topic(operator, f"{gid}-cursors-changelog", READ)
+    g.append(Grant(operator, "group", gid, DESCRIBE))
     return sorted(set(g))
 
 

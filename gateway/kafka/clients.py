@@ -29,7 +29,16 @@ if TYPE_CHECKING:
     from gateway.config import LoadedConfig
 
 #: The gateway's own processes; each has its own principal ``<gateway.id>-<role>``.
-GATEWAY_ROLES = ("worker", "ingress", "api", "reconcile", "summary", "checkpoint", "discrepancy")
+GATEWAY_ROLES = (
+    "worker",
+    "ingress",
+    "api",
+    "reconcile",
+    "summary",
+    "checkpoint",
+    "discrepancy",
+    "operator",
+)
 ADMIN = "admin"
 CREDENTIALS_ENV = "A6GW_KAFKA_CREDENTIALS_{}"
 DEFAULT_RECORD = 1024 * 1024

@@ -22,43 +22,36 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from gateway.audit.open import open_store
 from gateway.config import LoadedConfig
+from gateway.core import mac
 from gateway.core.decision import REPLAY_HEADER, raw_entry_id
 from gateway.core.faults import replayable
 from gateway.core.oversight import COMMANDS_TOPIC
 from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 from gateway.errors import WorkerError
+from gateway.kafka.clients import KafkaClients, clients_for
 from gateway.worker.topics import changelog_topic, topic_plan
 
 #: Topics a dead input is never put back on (the worker's outputs of record).
 NOT_REPLAYED = frozenset({DLQ_TOPIC, AUDIT_TOPIC})
 
 
-def _consumer(bootstrap: str) -> AIOKafkaConsumer:
-    """A group-less reader (the one place this module builds a consumer)."""
-    return AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-
-
-def _producer(bootstrap: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=8 << 20)
-
-
-def _admin(bootstrap: str) -> AIOKafkaAdminClient:
-    return AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+#: The principal of ``a6gw lag`` and ``a6gw dlq`` (README, "Kafka principals").
+ROLE = "operator"
+Record = tuple[int, int, bytes | None, bytes, tuple[tuple[str, bytes], ...]]
 
 
 async def _read_all(
-    bootstrap: str, topic: str, partitions: int, timeout_s: float = 120.0
-) -> list[tuple[int, int, bytes | None, bytes]]:
-    """Every record of ``topic`` up to its current end: ``(partition, offset, key, value)``."""
-    consumer = _consumer(bootstrap)
-    out: list[tuple[int, int, bytes | None, bytes]] = []
+    kafka: KafkaClients, topic: str, partitions: int, timeout_s: float = 120.0
+) -> list[Record]:
+    """Every record of ``topic`` up to its current end:
+    ``(partition, offset, key, value, headers)``."""
+    consumer = kafka.consumer(group_id=None, enable_auto_commit=False)
+    out: list[Record] = []
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     try:
         await consumer.start()
@@ -75,7 +68,7 @@ async def _read_all(
             batch = await consumer.getmany(*left, timeout_ms=1000)
             for tp, records in batch.items():
                 out.extend(
-                    (tp.partition, r.offset, r.key, bytes(r.value or b""))
+                    (tp.partition, r.offset, r.key, bytes(r.value or b""), tuple(r.headers or ()))
                     for r in records
                     if r.offset < end[tp]
                 )
@@ -90,12 +83,18 @@ async def _read_all(
 
 
 async def dead_letters(lc: LoadedConfig) -> list[dict[str, Any]]:
-    """The dead letters on ``a6.dlq``, each with where it is (``dlq_partition/offset``)."""
+    """The dead letters on ``a6.dlq``, each with where it is (``dlq_partition/offset``).
+
+    Only records a gateway process wrote count: one without a verifying MAC is passed over.
+    """
     out = []
     parts = topic_plan(lc.config)[0][DLQ_TOPIC]
-    for partition, offset, _key, value in await _read_all(
-        lc.config.kafka.bootstrap, DLQ_TOPIC, parts
+    secret = lc.load_mac_key()
+    for partition, offset, key, value, headers in await _read_all(
+        clients_for(lc, ROLE), DLQ_TOPIC, parts
     ):
+        if mac.problem(secret, DLQ_TOPIC, key, value, headers) is not None:
+            continue
         try:
             record = json.loads(value)
         except ValueError:
@@ -126,7 +125,7 @@ async def replay(lc: LoadedConfig, topic: str, partition: int, offset: int) -> d
     key_b64 = record.get("key_b64")
     key = None if key_b64 is None else base64.b64decode(key_b64)
     header = (REPLAY_HEADER, f"{topic}/{partition}/{offset}".encode())
-    producer = _producer(lc.config.kafka.bootstrap)
+    producer = clients_for(lc, ROLE).producer(acks="all")
     try:
         await producer.start()
         meta = await producer.send_and_wait(
@@ -177,12 +176,18 @@ async def cursors(lc: LoadedConfig) -> dict[str, int]:
     out: dict[str, int] = {}
     cfg = lc.config
     changelog = changelog_topic(cfg.gateway.id, "cursors")
-    for _p, _o, key, value in await _read_all(
-        cfg.kafka.bootstrap, changelog, topic_plan(cfg)[0].get(changelog, cfg.kafka.partitions)
+    secret = lc.load_mac_key()
+    for _p, _o, key, value, _h in await _read_all(
+        clients_for(lc, ROLE),
+        changelog,
+        topic_plan(cfg)[0].get(changelog, cfg.kafka.partitions),
     ):
+        opened = mac.open_value(secret, value) if value else b"null"
+        if opened is None:
+            continue  # not written by a gateway process (table values carry their MAC)
         try:
             name = json.loads(key or b"null")
-            last = json.loads(value) if value else None
+            last = json.loads(opened)
         except ValueError:
             continue
         if isinstance(name, str) and isinstance(last, int):
@@ -195,11 +200,12 @@ async def cursors(lc: LoadedConfig) -> dict[str, int]:
 async def lag(lc: LoadedConfig) -> list[Lag]:
     """:raises WorkerError: (WORKER-READ) when the broker cannot be read."""
     cfg = lc.config
-    bootstrap, group = cfg.kafka.bootstrap, cfg.gateway.id
+    group = cfg.gateway.id
     topics = consumed_topics(lc)
     known = await cursors(lc)
     plan = topic_plan(cfg)[0]
-    consumer, admin = _consumer(bootstrap), _admin(bootstrap)
+    kafka = clients_for(lc, ROLE)
+    consumer, admin = kafka.consumer(group_id=None, enable_auto_commit=False), kafka.admin()
     try:
         await consumer.start()
         await admin.start()

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from connectors.httpsig import sign_request
@@ -33,6 +33,7 @@ from gateway.api.server import ServerThread
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.ingress import Ingress, KafkaSend, ingress_tls, make_app
 from gateway.kafka.admin import create_topics
+from gateway.kafka.clients import KafkaClients
 from gateway.nonces import open_nonces
 from gateway.pki import init_pki
 
@@ -43,6 +44,7 @@ KEY = Ed25519PrivateKey.generate()
 KEY_ID = "IDN01-ingress-test"
 MAX = 8192
 LIMIT = 3
+MAC_KEY = bytes(range(32))  # the gateway processes' shared key (records to a6.audit.log)
 
 
 def free_port() -> int:
@@ -54,7 +56,7 @@ def free_port() -> int:
 @dataclass
 class Site:
     pki: Path
-    bootstrap: str
+    kafka: KafkaClients  # the broker admin's: the ingress writes, the test reads
     nonces_at: str  # a SQLite path or a postgresql:// URL
     public_url: str  # what partners sign against (the first replica's URL)
 
@@ -63,7 +65,7 @@ class Site:
     ) -> tuple[ServerThread, Ingress, str]:
         """One ingress replica; ``port`` None: on the public URL's port."""
         port = port or int(self.public_url.rsplit(":", 1)[1].split("/")[0])
-        send = KafkaSend(self.bootstrap)
+        send = KafkaSend(self.kafka, MAC_KEY)
         built: dict[str, Ingress] = {}
 
         def build() -> Any:
@@ -92,13 +94,15 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def topics(kafka_bootstrap: str) -> str:
-    asyncio.run(create_topics(kafka_bootstrap, {AUDIT_TOPIC: 1, f"a6.in.{REGISTRY}": 1}))
-    return kafka_bootstrap
+def topics(kafka_admin: KafkaClients) -> KafkaClients:
+    asyncio.run(create_topics(kafka_admin, {AUDIT_TOPIC: 1, f"a6.in.{REGISTRY}": 1}))
+    return kafka_admin
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def site(request: pytest.FixtureRequest, pki: Path, topics: str, tmp_path: Path) -> Iterator[Site]:
+def site(
+    request: pytest.FixtureRequest, pki: Path, topics: KafkaClients, tmp_path: Path
+) -> Iterator[Site]:
     if request.param == "postgres":
         nonces_at = request.getfixturevalue("postgres_database")
     else:
@@ -141,8 +145,8 @@ def assert_problem(r: httpx.Response, status: int, code: str) -> None:
     assert r.json()["code"] == code, r.text
 
 
-async def _audit_end(bootstrap: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def _audit_end(kafka: KafkaClients) -> int:
+    consumer = kafka.consumer(enable_auto_commit=False)
     await consumer.start()
     try:
         tp = TopicPartition(AUDIT_TOPIC, 0)
@@ -151,8 +155,8 @@ async def _audit_end(bootstrap: str) -> int:
         await consumer.stop()
 
 
-async def _audit_since(bootstrap: str, offset: int) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def _audit_since(kafka: KafkaClients, offset: int) -> list[dict[str, Any]]:
+    consumer = kafka.consumer(enable_auto_commit=False)
     await consumer.start()
     out: list[dict[str, Any]] = []
     try:
@@ -170,11 +174,11 @@ async def _audit_since(bootstrap: str, offset: int) -> list[dict[str, Any]]:
 
 
 def audit_end(site: Site) -> int:
-    return asyncio.run(_audit_end(site.bootstrap))
+    return asyncio.run(_audit_end(site.kafka))
 
 
 def audit_since(site: Site, offset: int) -> list[dict[str, Any]]:
-    return asyncio.run(_audit_since(site.bootstrap, offset))
+    return asyncio.run(_audit_since(site.kafka, offset))
 
 
 def test_a_replay_after_a_restart_or_at_another_replica_is_refused(site: Site) -> None:

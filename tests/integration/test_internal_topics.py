@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from gateway.audit.bundle import verify_bundle
 from gateway.audit.export import export_bundle
@@ -30,29 +27,16 @@ from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.demo.world import signed_event
 from gateway.kafka import LocalBroker
-from gateway.kafka.admin import create_topics
+from gateway.kafka.admin import alter_topic_configs
+from gateway.kafka.clients import KafkaClients, clients_for
 from gateway.worker.sequencing import request_checkpoint
-from gateway.worker.topics import KEEP_FOREVER
+from gateway.worker.topics import topic_plan
 
 pytestmark = pytest.mark.kafka
 
-STAMPED = "a6.in.MNG01"  # made LogAppendTime here (the auth branch's topic plan does it too)
-PRODUCER_TIME = "a6.in.JPN01"  # left as created: the producer's CreateTime
+STAMPED = "a6.in.MNG01"  # as the topic plan makes every input topic: LogAppendTime
+PRODUCER_TIME = "a6.in.JPN01"  # set back to the producer's CreateTime here (an old topic)
 PORT = 19892  # this module's own broker (and controller on PORT + 1)
-
-
-async def _log_append_time(bootstrap: str, topic: str, partitions: int) -> None:
-    """``topic`` with ``message.timestamp.type=LogAppendTime``, created or altered."""
-    settings = {"message.timestamp.type": "LogAppendTime", **KEEP_FOREVER}
-    await create_topics(bootstrap, {topic: partitions}, configs={topic: settings})
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:  # it may have been created earlier in the session, as CreateTime
-        await admin.alter_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, topic, configs=settings)]
-        )
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +47,11 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     broker.wipe()
     broker.start(timeout=120)
 
-    def stamped(world: Any) -> None:
-        asyncio.run(_log_append_time(broker.bootstrap, STAMPED, 4))
-
     try:
-        gateway = start_gateway(root / "gw", broker.bootstrap, adjust=stamped)
+        gateway = start_gateway(root / "gw", broker.clients())
+        settings = topic_plan(gateway.lc.config)[1][PRODUCER_TIME]
+        settings = settings | {"message.timestamp.type": "CreateTime"}
+        asyncio.run(alter_topic_configs(gateway.admin, {PRODUCER_TIME: settings}))
         try:
             yield gateway
         finally:
@@ -78,11 +62,11 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 
 async def _send(
-    bootstrap: str, topic: str, key: bytes, value: bytes, timestamp_ms: int | None = None
+    kafka: KafkaClients, topic: str, key: bytes, value: bytes, timestamp_ms: int | None = None
 ) -> tuple[int, int, int]:
-    """Write one record with no MAC header, as anyone with access could; its position and
-    its timestamp type."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    """Write one record with no MAC header, as anyone with write access could (here the
+    broker's admin); its position and its timestamp type."""
+    producer = kafka.producer(acks="all")
     await producer.start()
     try:
         meta = await producer.send_and_wait(topic, value, key=key, timestamp_ms=timestamp_ms)
@@ -135,9 +119,8 @@ def _issuance(gw: Gateway, event_id: str) -> bytes:
 
 
 def test_an_issuance_written_to_the_ledger_topic_is_dead_lettered(gw: Gateway) -> None:
-    bootstrap = gw.lc.config.kafka.bootstrap
     record = _issuance(gw, "forged-iss-1")
-    partition, offset, _ = asyncio.run(_send(bootstrap, LEDGER_TOPIC, b"CA0001", record))
+    partition, offset, _ = asyncio.run(_send(gw.admin, LEDGER_TOPIC, b"CA0001", record))
     dead_id = raw_entry_id(LEDGER_TOPIC, partition, offset)
     decided_id = event_entry_id("MNG01", "forged-iss-1", json.loads(record)["sha256"])
     entry = _wait(gw, dead_id, decided_id)
@@ -148,7 +131,6 @@ def test_an_issuance_written_to_the_ledger_topic_is_dead_lettered(gw: Gateway) -
 
 
 def test_a_record_written_to_the_audit_log_is_not_appended(gw: Gateway, tmp_path: Path) -> None:
-    bootstrap = gw.lc.config.kafka.bootstrap
     forged = {
         "entry_version": 1,
         "entry_type": "decision",
@@ -157,7 +139,7 @@ def test_a_record_written_to_the_audit_log_is_not_appended(gw: Gateway, tmp_path
         "decided_at": iso_ms(int(time.time() * 1000)),
     }
     _, offset, _ = asyncio.run(
-        _send(bootstrap, AUDIT_TOPIC, b"ev-forged-audit-entry", canonical_bytes(forged))
+        _send(gw.admin, AUDIT_TOPIC, b"ev-forged-audit-entry", canonical_bytes(forged))
     )
     dead_id = raw_entry_id(AUDIT_TOPIC, 0, offset)
     entry = _wait(gw, dead_id, "ev-forged-audit-entry")
@@ -165,7 +147,9 @@ def test_a_record_written_to_the_audit_log_is_not_appended(gw: Gateway, tmp_path
     assert (entry["outcome"], entry["results"][0]["code"]) == ("dead-lettered", "MSG-010")
     assert gw.store.index_of("ev-forged-audit-entry") is None
     note = asyncio.run(
-        request_checkpoint(bootstrap, gw.lc.load_mac_key(), min_size=gw.store.size())
+        request_checkpoint(
+            clients_for(gw.lc, "checkpoint"), gw.lc.load_mac_key(), min_size=gw.store.size()
+        )
     )
     key = gw.lc.load_log_key()
     export_bundle(tmp_path / "bundle", gw.store, note, [key.verifier()])
@@ -210,9 +194,7 @@ def test_a_back_dated_proposal_is_stale(
     value = _back_dated_transfer(gw, event_id, when)
     sent_at = time.time()
     back_ms = int(when.timestamp() * 1000)
-    _, _, got_type = asyncio.run(
-        _send(gw.lc.config.kafka.bootstrap, topic, event_id.encode(), value, back_ms)
-    )
+    _, _, got_type = asyncio.run(_send(gw.admin, topic, event_id.encode(), value, back_ms))
     assert got_type == ts_type
     source = "MNG01" if topic == STAMPED else "JPN01"
     entry = _wait(gw, event_entry_id(source, event_id, sha256_hex(value)))
