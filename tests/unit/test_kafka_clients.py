@@ -10,7 +10,7 @@ import pytest
 from gateway.config import load_config
 from gateway.demo.world import write_world
 from gateway.errors import ConfigError
-from gateway.kafka.acls import READ, WRITE, Grant, principal_table, principals
+from gateway.kafka.acls import DESCRIBE, READ, WRITE, Grant, principal_table, principals
 from gateway.kafka.clients import (
     CREDENTIALS_ENV,
     GATEWAY_ROLES,
@@ -127,8 +127,14 @@ def test_the_principal_table(lc) -> None:  # type: ignore[no-untyped-def]
         ("topic", "a6.audit.log", WRITE),
         ("topic", "a6.audit.checkpoints", READ),
     }
-    # Nobody but the worker writes the ledger; no partner touches an internal topic.
-    assert {g.principal for g in table if g.name == "a6.ledger"} == {f"{gid}-worker"}
+    # The operator reads dead letters and cursors, sees offsets, and puts inputs back.
+    ops = cells(f"{gid}-operator")
+    assert ("topic", "a6.dlq", READ) in ops and ("group", gid, DESCRIBE) in ops
+    assert ("topic", "a6.in.JPN01", WRITE) in ops and ("topic", "a6.ledger", DESCRIBE) in ops
+    assert not {c for c in ops if c[1] == "a6.ledger" and c[2] != DESCRIBE}
+    # Nobody but the worker reads or writes the ledger; no partner touches an internal topic.
+    ledger = {g.principal for g in table if g.name == "a6.ledger" and g.operation != DESCRIBE}
+    assert ledger == {f"{gid}-worker"}
     partners = [g for g in table if g.principal.startswith(("registry-", "inventory-"))]
     assert all(
         g.name.startswith(("a6.in.", "a6.out.", "registry-", "inventory-")) for g in partners
