@@ -69,12 +69,32 @@ class Figures:
 
     def explain(self) -> str:
         """What went wrong, the first few of each kind (for a failing test's message)."""
-        parts = [
-            f"{name} {len(items)}: {items[:4]}"
-            for name in self.LISTS
-            if (items := getattr(self, name))
-        ]
+        parts = []
+        for name in self.LISTS:
+            items: list[str] = getattr(self, name)
+            if not items:
+                continue
+            examples: dict[str, str] = {}
+            kinds = Counter(_kind(i) for i in items)
+            for i in items:
+                examples.setdefault(_kind(i), i)
+            shown = [f"{n} x {k} (e.g. {examples[k][:200]})" for k, n in kinds.most_common(8)]
+            parts.append(f"{name} {len(items)}: " + " | ".join(shown))
         return "; ".join(parts) or "clean"
+
+
+def _kind(item: str) -> str:
+    """What an item says without where it was read: ``a6.in.X/0@12 what: why`` -> ``what``."""
+    if "Crashed reason=" in item:
+        agent = item.split("[.]", 1)[-1].split("]", 1)[0]
+        return f"agent {agent} crashed: {item.split('Crashed reason=', 1)[1].split('(', 1)[0]}"
+    if "starting it again" in item:
+        return "the supervisor restarted the worker"
+    if " -> " in item:  # an HTTP answer: the request and the status
+        return item.rsplit(" ", 2)[0] if item.count(" ") > 2 else item
+    if item.startswith("a6.") and " " in item:
+        item = item.split(" ", 1)[1]
+    return item.split(":", 1)[0]
 
 
 class Log:
@@ -130,17 +150,17 @@ class Sent:
     at_ms: int
 
 
-async def dead_letters(bootstrap: str) -> set[tuple[str, int, int]]:
+async def dead_letters(bootstrap: str, topics: dict[str, int]) -> set[tuple[str, int, int]]:
     """(topic, partition, offset) of every record on ``a6.dlq``."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
     try:
-        tps = [TopicPartition(DLQ_TOPIC, p) for p in consumer.partitions_for_topic(DLQ_TOPIC) or ()]
+        tps = [TopicPartition(DLQ_TOPIC, p) for p in range(topics[DLQ_TOPIC])]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
         out: set[tuple[str, int, int]] = set()
-        while any(await consumer.position(tp) < ends[tp] for tp in tps):
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
             for recs in (await consumer.getmany(*tps, timeout_ms=1000)).values():
                 for r in recs:
                     d = json.loads(r.value or b"{}")

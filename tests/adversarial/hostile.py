@@ -262,6 +262,12 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
+def _ago(back: int | None) -> str:
+    if back is None:
+        return "at the epoch"
+    return f"{back // DAY_MS} days ago" if back > 0 else f"{-back // 60_000} min ahead"
+
+
 def timestamps(world: World, count: int, at: int) -> list[Hostile]:
     """Record timestamps the producer chose: back-dated proposals signed as of that time, and
     notifications with timestamps far in the past or the future."""
@@ -284,7 +290,7 @@ def timestamps(world: World, count: int, at: int) -> list[Hostile]:
         eid = f"ts-{at}-{i}"
         when = now - timedelta(milliseconds=back_ms)
         stamp = now_ms - back_ms
-        if proposal and back_ms > DAY_MS:
+        if proposal and back is not None and back > DAY_MS:
             data = {
                 "transaction_id": f"TX-{eid}",
                 "ca_id": "CA0001",
@@ -295,18 +301,17 @@ def timestamps(world: World, count: int, at: int) -> list[Hostile]:
             }
             value = _stamp(world, reg, eid, data, name="transfer", time=_iso(when))
             out.append(
-                Hostile(f"proposal signed and stamped {back_ms // DAY_MS} days ago",
+                Hostile(f"proposal signed and stamped {_ago(back)}",
                         f"a6.in.{reg}", value, eid.encode(), timestamp_ms=stamp,
                         expect="refused", codes=("MSG-005",), arrival_time=True)
             )  # fmt: skip
         else:
             value = _stamp(world, reg, eid, account(reg, f"AC-{eid}"), time=now_utc())
             out.append(
-                Hostile(f"record timestamp {stamp}", f"a6.in.{reg}", value, eid.encode(),
+                Hostile(f"record timestamp {_ago(back)}", f"a6.in.{reg}", value, eid.encode(),
                         timestamp_ms=stamp, arrival_time=True)
             )  # fmt: skip
     return out
-
 
 
 def internal_topics(world: World, count: int, at: int) -> list[Hostile]:
