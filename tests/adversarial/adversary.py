@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import shutil
 import signal
@@ -76,6 +77,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_port_pair() -> int:
+    """A port whose successor is free too (the broker's controller listens there)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port pair")
 
 
 class ApiProcess:
@@ -342,13 +358,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--inputs", type=int, default=10_000, help="hostile inputs to send")
     parser.add_argument("--seed", type=int, default=14, help="the hypothesis seed")
-    parser.add_argument("--port", type=int, default=19592, help="port of the run's own broker")
+    parser.add_argument("--port", type=int, default=0, help="port of the run's own broker")
     parser.add_argument("--workdir", default=None, help="working folder (default: a temp dir)")
     args = parser.parse_args(argv)
+    # The client retries and the ingress's tracebacks of the 500s it answers (counted) are
+    # noise here.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="a6gw-adversarial-"))
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    broker = LocalBroker(workdir / "kafka", port=args.port, verbose=False)
+    port = args.port or free_port_pair()
+    broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()
     t0 = time.monotonic()
     try:

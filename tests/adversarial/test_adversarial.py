@@ -10,7 +10,6 @@ fails on today's code is marked with the defect of issue 14 it shows.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,27 +25,12 @@ SUITE_INPUTS = 2_000
 COUNTS = adversary.counts(SUITE_INPUTS)
 
 
-def _free_pair() -> int:
-    """A port whose successor is free too (the broker's controller listens there)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port pair")
-
-
 @pytest.fixture(scope="module")
 def stack(
     tmp_path_factory: pytest.TempPathFactory, adversarial_report: dict[str, Any]
 ) -> Iterator[adversary.Stack]:
     root = tmp_path_factory.mktemp("adversarial")
-    broker = LocalBroker(root / "kafka", port=_free_pair(), verbose=False)
+    broker = LocalBroker(root / "kafka", port=adversary.free_port_pair(), verbose=False)
     broker.start(timeout=120)
     adversarial_report["seed"] = SEED
     try:
