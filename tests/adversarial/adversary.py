@@ -127,6 +127,8 @@ class Stack:
     api: ApiProcess
     api_url: str
     log: Log
+    #: Who publishes the valid probes: a registry (its credentials, once the broker asks).
+    probe_writer: Writer = anonymous
 
     @property
     def bootstrap(self) -> str:
@@ -192,7 +194,7 @@ async def _probe_all(
 async def _probe(
     stack: Stack, figures: Figures, parts: Iterable[tuple[str, int]], timeout: float
 ) -> None:
-    producer = anonymous(stack.bootstrap)
+    producer = stack.probe_writer(stack.bootstrap)
     await producer.start()
     want: dict[str, str] = {}
     try:

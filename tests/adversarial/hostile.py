@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -405,6 +404,3 @@ def nesting(world: World, count: int, at: int, *, max_bytes: int) -> list[Hostil
                 expect="dead-letter")
         for i, (label, body) in ((i, shapes[i % len(shapes)]) for i in range(count))
     ]  # fmt: skip
-
-
-Category = Callable[[World, int, int], list[Hostile]]
