@@ -21,7 +21,7 @@ from aiokafka.structs import TopicPartition
 from gateway.audit.store import AuditStore
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
-from gateway.core.steps import DLQ_TOPIC
+from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC
 from gateway.worker.process import WorkerProcess
 
 POSITIVE = frozenset({"accepted", "recorded"})
@@ -174,7 +174,8 @@ def candidates(s: Sent) -> set[str]:
     """The entry ids the record may have become: a dead letter by where it was read, a
     decision by its source and id, or what it claims to be."""
     ids = {raw_entry_id(s.item.topic, s.partition, s.offset), *s.item.claimed}
-    ids.add(foreign_id(s.item.value))
+    if s.item.topic == AUDIT_TOPIC:  # bytes the sequencer may have appended as they are
+        ids.add(foreign_id(s.item.value))
     try:
         env = json.loads(s.item.value)
     except (ValueError, RecursionError):

@@ -319,7 +319,8 @@ def internal_topics(world: World, count: int, at: int) -> list[Hostile]:
     targets = st.sampled_from(["ledger", "audit", "finding", "bytes"])
     topics = ("a6.ledger", "a6.audit.log", "a6.discrepancies", "a6.discrepancy.commands")
     rows = drawn(st.tuples(targets, st.sampled_from(topics), hostile_bodies), count, at)
-    out = []
+    out: list[Hostile] = []
+    seen: set[tuple[str, bytes]] = set()
     for i, (kind, topic, noise) in enumerate(rows):
         eid = f"in-{at}-{i}"
         if kind == "ledger":
@@ -361,7 +362,8 @@ def internal_topics(world: World, count: int, at: int) -> list[Hostile]:
                 Hostile("forged finding on a6.discrepancies", "a6.discrepancies",
                         canonical_bytes(forged), forged["id"].encode(), expect="dead-letter")
             )  # fmt: skip
-        else:
+        elif (topic, noise) not in seen:  # one record per body: it is counted by its bytes
+            seen.add((topic, noise))
             out.append(Hostile(f"bytes on {topic}", topic, noise, eid.encode(),
                                expect="dead-letter"))  # fmt: skip
     return out
