@@ -18,7 +18,8 @@ help:
 	@echo "make integration  integration tests only (starts a broker for the session)"
 	@echo "make lint         ruff, ruff format --check, mypy, schema freshness"
 	@echo "make schemas      regenerate schemas/json from the models"
-	@echo "make faults       kill -9 the worker 10x and restart the broker during 20,000 inputs"
+	@echo "make faults       kill -9 the worker 10x and restart the broker during 20,000 inputs;"
+	@echo "                  then 10,000 hostile inputs against the running gateway"
 	@echo "make bench        the check path, the audit log, reconciliation, reports (~20 min)"
 
 $(STAMP): pyproject.toml
@@ -53,6 +54,7 @@ schemas: setup
 faults: setup
 	$(BIN)/python tests/faults/faults.py --events 20000 --kills 10 --broker-restart $(FAULTS_ARGS)
 	$(BIN)/python tests/faults/faults.py --recovery-blocks 100000
+	$(BIN)/python tests/adversarial/adversary.py --inputs 10000 --seed 14 $(ADVERSARIAL_ARGS)
 
 bench: setup
 	$(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)
