@@ -34,17 +34,21 @@ import hostile
 import hostile_http
 import yaml
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from counting import Figures, Log, Sent, candidates, crash_marks, dead_letters, judge
 
 from gateway.api.client import client_tls
 from gateway.demo.https import HttpsPartner, configure, start_partner
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.kafka.broker import LocalBroker
+from gateway.kafka.clients import KafkaClients, partner_clients
 
-#: Who writes the hostile records: a factory of producers. Today anyone may connect to the
-#: broker (``anonymous``); with authentication, a registry's or the gateway's credentials.
-Writer = Callable[[str], AIOKafkaProducer]
+#: Who writes the hostile records: a factory of producers. The broker authenticates every
+#: client and its ACLs let a registry write only its own input topic; the hostile records
+#: here go to many topics, internal ones included, so they are written with the broker
+#: admin's credentials (``privileged``): what anyone who got write access could send. What
+#: the ACLs refuse is counted apart (``partner_writes``).
+Writer = Callable[["Stack"], AIOKafkaProducer]
 WEIGHTS = {  # share of the inputs each category gets, in the order they run
     "bytes": 0.25, "envelope": 0.24, "signatures": 0.15, "keys": 0.14, "api": 0.06,
     "ingress": 0.04, "timestamps": 0.05, "internal": 0.05, "nesting": 0.02,
@@ -65,8 +69,8 @@ STALL_S = 30.0
 SETTLE_S = 10.0
 
 
-def anonymous(bootstrap: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+def privileged(stack: Stack) -> AIOKafkaProducer:
+    return stack.gw.admin.producer(acks="all", linger_ms=5)
 
 
 def counts(total: int) -> dict[str, int]:
@@ -128,7 +132,7 @@ class Stack:
     api_url: str
     log: Log
     #: Who publishes the valid probes: a registry (its credentials, once the broker asks).
-    probe_writer: Writer = anonymous
+    probe_writer: Writer = privileged
 
     @property
     def bootstrap(self) -> str:
@@ -152,7 +156,7 @@ class Stack:
         self.partner.stop()
 
 
-def start(root: Path, bootstrap: str) -> Stack:
+def start(root: Path, admin: KafkaClients) -> Stack:
     """The demo world with IDN01 over HTTPS: a worker, the ingress, the API; all ready."""
     ports: dict[str, int] = {}
 
@@ -162,7 +166,7 @@ def start(root: Path, bootstrap: str) -> Stack:
         doc["timeouts"]["stall_s"] = STALL_S
         world.config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
-    gw = start_gateway(root, bootstrap, adjust=adjust)
+    gw = start_gateway(root, admin, adjust=adjust)
     partner = start_partner(gw.world, root, ports["sim"], ports["ingress"])
     port = free_port()
     api = ApiProcess(gw.world.config_path, port, root / "api.log")
@@ -194,7 +198,7 @@ async def _probe_all(
 async def _probe(
     stack: Stack, figures: Figures, parts: Iterable[tuple[str, int]], timeout: float
 ) -> None:
-    producer = stack.probe_writer(stack.bootstrap)
+    producer = stack.probe_writer(stack)
     await producer.start()
     want: dict[str, str] = {}
     try:
@@ -223,7 +227,7 @@ async def produce(
 ) -> list[Sent]:
     """Produce ``items`` in batches, each followed by probes of the partitions it touched."""
     sent: list[Sent] = []
-    producer = writer(stack.bootstrap)
+    producer = writer(stack)
     await producer.start()
     try:
         for i in range(0, len(items), BATCH):
@@ -266,14 +270,14 @@ def settle(stack: Stack, sent: list[Sent], figures: Figures) -> None:
         if not waiting or time.monotonic() > deadline:
             break
         time.sleep(0.3)
-    dlq = asyncio.run(dead_letters(stack.bootstrap, stack.gw.topics)) if waiting else set()
+    dlq = asyncio.run(dead_letters(stack.gw.admin, stack.gw.topics)) if waiting else set()
     for s, ids in zip(sent, cands, strict=True):
         entries = [log.first[i] for i in ids if log.ids[i] for _ in range(log.ids[i])]
         judge(s, entries, (s.item.topic, s.partition, s.offset) in dlq, figures)
 
 
 def run_kafka(
-    stack: Stack, name: str, count: int, seed: int, writer: Writer = anonymous
+    stack: Stack, name: str, count: int, seed: int, writer: Writer = privileged
 ) -> Figures:
     """One Kafka category: produce, probe, then judge every record."""
     figures, t0 = Figures(), time.monotonic()
@@ -284,10 +288,30 @@ def run_kafka(
         items = KAFKA[name](stack.gw.world, count, seed)
     sent = asyncio.run(produce(stack, items, figures, writer))
     figures.sent = len(sent)
+    if name == "internal":  # the same records from a registry: the broker refuses each
+        asyncio.run(partner_writes(stack, items, figures))
     settle(stack, sent, figures)
     _crashes(stack, figures, before)
     figures.seconds = time.monotonic() - t0
     return figures
+
+
+async def partner_writes(stack: Stack, items: list[hostile.Hostile], figures: Figures) -> None:
+    """Each record written as a registry (MNG01's credentials) to an internal topic must be
+    refused by the broker's ACLs; one that is taken is counted as unexpected."""
+    kafka = partner_clients(stack.gw.lc, "registry-MNG01")
+    producer = kafka.producer(acks="all", request_timeout_ms=5000)
+    await producer.start()
+    try:
+        for h in items:
+            try:
+                await asyncio.wait_for(producer.send_and_wait(h.topic, h.value, key=h.key), 15)
+            except TopicAuthorizationFailedError:
+                figures.broker_refused += 1
+            else:
+                figures.unexpected.append(f"{h.what}: MNG01 wrote it to {h.topic}")
+    finally:
+        await producer.stop()
 
 
 def run_http(stack: Stack, name: str, count: int, seed: int) -> Figures:
@@ -375,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     broker.start()
     t0 = time.monotonic()
     try:
-        stack = start(workdir / "gw", broker.bootstrap)
+        stack = start(workdir / "gw", broker.clients())
         try:
             say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
             figures = run_all(stack, args.inputs, args.seed, say)

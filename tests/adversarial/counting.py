@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import Any
 
 import hostile
-from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from gateway.audit.store import AuditStore
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.kafka.clients import KafkaClients
 from gateway.worker.process import WorkerProcess
 
 POSITIVE = frozenset({"accepted", "recorded"})
@@ -150,9 +150,9 @@ class Sent:
     at_ms: int
 
 
-async def dead_letters(bootstrap: str, topics: dict[str, int]) -> set[tuple[str, int, int]]:
+async def dead_letters(kafka: KafkaClients, topics: dict[str, int]) -> set[tuple[str, int, int]]:
     """(topic, partition, offset) of every record on ``a6.dlq``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = kafka.consumer(group_id=None)
     await consumer.start()
     try:
         tps = [TopicPartition(DLQ_TOPIC, p) for p in range(topics[DLQ_TOPIC])]
