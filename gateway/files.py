@@ -35,10 +35,17 @@ def private_dir(path: Path) -> Path:
 
 
 def create_private(path: Path) -> Path:
-    """Create ``path`` empty with mode 0600 unless it exists (it is then left as it is)."""
+    """Create ``path`` empty with mode 0600 unless it exists (it is then left as it is).
+
+    An existing file is not opened at all: closing any descriptor of a SQLite database
+    releases every POSIX lock this process holds on it, the locks of its open connections
+    included (SQLite then fails with "disk I/O error").
+    """
+    if path.exists():
+        return path
     private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-    os.close(fd)
+    with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE))
     return path
 
 

@@ -42,6 +42,7 @@ from gateway.demo.https import HttpsPartner, configure, start_partner
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.kafka.broker import LocalBroker
 from gateway.kafka.clients import KafkaClients, partner_clients
+from gateway.pki import LocalCA
 
 #: Who writes the hostile records: a factory of producers. The broker authenticates every
 #: client and its ACLs let a registry write only its own input topic; the hostile records
@@ -62,6 +63,8 @@ KAFKA: dict[str, Callable[..., list[hostile.Hostile]]] = {
     "internal": hostile.internal_topics,
 }
 BATCH = 250
+#: the API client that may post operators' commands
+OPERATOR = "ops"
 #: The product's default: a valid input after hostile ones must be decided this soon (the
 #: demo world's 10 s is too close to what a loaded 2-core machine takes now and then).
 STALL_S = 30.0
@@ -162,8 +165,11 @@ def start(root: Path, admin: KafkaClients) -> Stack:
 
     def adjust(world: Any) -> None:
         ports["sim"], ports["ingress"] = configure(world, root)
+        LocalCA.load(root / "pki").issue(OPERATOR)  # posts the API's commands
         doc = yaml.safe_load(world.config_path.read_text())
         doc["timeouts"]["stall_s"] = STALL_S
+        api = doc.setdefault("api", {})
+        api["clients"] = ["auditor", {"name": OPERATOR, "role": "operator"}]
         world.config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
     gw = start_gateway(root, admin, adjust=adjust)
@@ -328,7 +334,8 @@ def run_http(stack: Stack, name: str, count: int, seed: int) -> Figures:
         _settle_taken(stack, answers.taken, figures)
     else:
         reqs = hostile_http.api_requests(count, seed, max_bytes=stack.max_bytes)
-        answers = hostile_http.send(stack.api_url, stack.tls("auditor"), reqs, None)
+        # as an operator: an auditor's commands stop at 403 before their bodies are read
+        answers = hostile_http.send(stack.api_url, stack.tls(OPERATOR), reqs, None)
         if (code := stack.api.exited()) is not None:
             figures.crashes.append(f"the API exited with {code}")
     figures.sent, figures.http = len(reqs), answers.by_status

@@ -95,7 +95,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def topics(kafka_admin: KafkaClients) -> KafkaClients:
-    asyncio.run(create_topics(kafka_admin, {AUDIT_TOPIC: 1, f"a6.in.{REGISTRY}": 1}))
+    # as every world on the session's broker lays them out (write_world's partitions)
+    asyncio.run(create_topics(kafka_admin, {AUDIT_TOPIC: 1, f"a6.in.{REGISTRY}": 4}))
     return kafka_admin
 
 
