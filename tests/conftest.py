@@ -83,6 +83,31 @@ def kafka_bootstrap(kafka_broker: LocalBroker) -> str:
     return kafka_broker.bootstrap
 
 
+def _free_port_pair() -> int:
+    """A free port whose successor is free too (a broker's controller listens there)."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port < 65535 and _ports_free(port, port + 1):
+            return port
+    pytest.fail("no free port pair for a module's own Kafka broker")
+
+
+@pytest.fixture(scope="module")
+def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A broker of one module's own, on free ports: for tests that put records on topics
+    every world on the session's broker shares (a changelog with a record no gateway wrote
+    stops the next worker's table recovery). Such a module overrides ``kafka_broker`` and
+    ``kafka_admin`` with it."""
+    broker = LocalBroker(tmp_path_factory.mktemp("kafka"), port=_free_port_pair(), verbose=False)
+    try:
+        broker.start(timeout=120)
+        yield broker
+    finally:
+        broker.stop()
+
+
 @pytest.fixture(scope="session")
 def kafka_admin(kafka_broker: LocalBroker) -> KafkaClients:
     """Clients of the session broker's admin (its own principal, the only super user): the

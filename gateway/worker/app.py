@@ -129,9 +129,7 @@ def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
     def table(name: str) -> Any:
         # Accounts and authorizations are small and read by every partition: global tables.
         make = app.GlobalTable if name in GLOBAL_TABLES else app.Table
-        made: Any = make(name, default=None, partitions=partitions)
-        made.value_serializer = seal.table_codec()  # read lazily by its store and changelog
-        return made
+        return seal.seal_table(make(name, default=None, partitions=partitions))
 
     seen = table("inputs")
     # The last offset each agent processed per input partition, written with its effects.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from faust.serializers import codecs
 
@@ -75,6 +76,17 @@ class Seal:
             await handle(rec)
 
         return run
+
+    def seal_table(self, table: Any) -> Any:
+        """``table`` with sealed values in its store, its changelog writes and its recovery.
+
+        faust derives a table's value serializer from its value type and builds the
+        changelog topic (whose serializer decodes the records read at recovery) as the
+        table is declared, so both are replaced here, before the worker starts.
+        """
+        table.value_serializer = self.table_codec()
+        table.changelog_topic = table._new_changelog_topic()  # noqa: SLF001
+        return table
 
     def table_codec(self) -> codecs.Codec:
         """The value serializer of every table: JSON, sealed with the MAC."""

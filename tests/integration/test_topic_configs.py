@@ -19,11 +19,26 @@ from gateway.config import LoadedConfig, load_config
 from gateway.demo.world import write_world
 from gateway.kafka.acls import provision
 from gateway.kafka.admin import alter_topic_configs, create_topics
+from gateway.kafka.broker import LocalBroker
 from gateway.kafka.clients import Credentials, KafkaClients, clients_for, partner_clients
 from gateway.kafka.sizes import QUOTED, REQUOTED, record_limit
 from gateway.worker.topics import topic_plan
 
 pytestmark = pytest.mark.kafka
+
+
+# Records of every kind go on every topic here (changelogs and outputs included): on a broker
+# of this module's own, so that no later world's worker finds them.
+@pytest.fixture(scope="module")
+def kafka_broker(module_broker: LocalBroker) -> LocalBroker:
+    return module_broker
+
+
+@pytest.fixture(scope="module")
+def kafka_admin(module_broker: LocalBroker) -> KafkaClients:
+    return module_broker.clients()
+
+
 DAY_MS = 86_400_000
 
 
