@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import socket
 import tempfile
 import uuid
@@ -22,6 +23,7 @@ from typing import IO
 import pytest
 from hypothesis import settings
 
+from gateway.demo import world
 from gateway.kafka import LocalBroker
 from gateway.kafka.clients import KafkaClients
 from gateway.pg import LocalPostgres
@@ -63,6 +65,28 @@ def _claim_broker_slot(root: Path) -> tuple[LocalBroker, IO[str]]:
             return broker, lock
         lock.close()  # something else listens there
     pytest.fail(f"no free Kafka test port pair in {TEST_KAFKA_PORT}..+{2 * _SLOTS}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_mac_key_per_session() -> Iterator[None]:
+    """Every world written in a session is the same gateway (`a6gw-demo`): on the session's
+    broker its worlds share its table changelogs and consumer group, so they share its
+    internal-record MAC key too, as one gateway's processes do (a changelog value sealed
+    under another key is refused at recovery). ``a6gw init`` itself keeps a random key."""
+    key = secrets.token_hex(32)
+
+    def write(path: Path) -> None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(key + "\n")
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(world, "write_mac_key", write)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

@@ -62,9 +62,10 @@ def test_the_table_codec_seals_json_values() -> None:
 def test_a_sealed_table_recovers_through_the_sealed_codec() -> None:
     """The changelog records read at recovery are decoded by the changelog topic: it must
     strip the MAC too (a topic built with plain JSON failed on the MAC's bytes)."""
-    import faust
+    from gateway.kafka.clients import KafkaClients
 
-    app = faust.App("a6gw-sealed-test", broker="kafka://127.0.0.1:1", store="memory://")
+    kafka = KafkaClients("127.0.0.1:1", None, security_protocol="PLAINTEXT")
+    app = kafka.faust_app("a6gw-sealed-test", store="memory://")
     seal = Seal(bytes(range(32)), skew_s=60)
     table = seal.seal_table(app.Table("cursors", default=None, partitions=1))
     sealed = mac.seal_value(seal.secret, b'{"a": 1}')
