@@ -32,12 +32,26 @@ from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.demo.scenario import Expect, Step
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
+from gateway.kafka.broker import LocalBroker
 from gateway.kafka.clients import KafkaClients, clients_for, partner_clients
 from gateway.worker.faults import EXIT_CRASHED
 from gateway.worker.operate import dead_letters
 from gateway.worker.process import WorkerProcess
 
 pytestmark = pytest.mark.kafka
+
+
+# A whole gateway runs here, publishing checkpoints signed by this world's log key: on a
+# broker of this module's own, so that a later world's sequencer does not find them.
+@pytest.fixture(scope="module")
+def kafka_broker(module_broker: LocalBroker) -> LocalBroker:
+    return module_broker
+
+
+@pytest.fixture(scope="module")
+def kafka_admin(module_broker: LocalBroker) -> KafkaClients:
+    return module_broker.clients()
+
 
 TOPIC = "a6.in.JPN01"
 PARTITION = 1
