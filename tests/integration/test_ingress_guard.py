@@ -33,6 +33,7 @@ from gateway.api.server import ServerThread
 from gateway.core.steps import AUDIT_TOPIC
 from gateway.ingress import Ingress, KafkaSend, ingress_tls, make_app
 from gateway.kafka.admin import create_topics
+from gateway.kafka.broker import LocalBroker
 from gateway.kafka.clients import KafkaClients
 from gateway.nonces import open_nonces
 from gateway.pki import init_pki
@@ -42,6 +43,20 @@ pytestmark = [pytest.mark.kafka]
 REGISTRY = "IDN01"
 KEY = Ed25519PrivateKey.generate()
 KEY_ID = "IDN01-ingress-test"
+
+
+# Posts land on IDN01's input topic and refusals on the audit topic: on a broker of this
+# module's own, so that no later world's worker consumes them.
+@pytest.fixture(scope="module")
+def kafka_broker(module_broker: LocalBroker) -> LocalBroker:
+    return module_broker
+
+
+@pytest.fixture(scope="module")
+def kafka_admin(module_broker: LocalBroker) -> KafkaClients:
+    return module_broker.clients()
+
+
 MAX = 8192
 LIMIT = 3
 MAC_KEY = bytes(range(32))  # the gateway processes' shared key (records to a6.audit.log)
