@@ -51,7 +51,7 @@ from connectors.policy import Backoff, RetryBudget
 from gateway.api.client import client_tls
 from gateway.api.server import ServerThread
 from gateway.errors import RegistryError
-from gateway.pki import init_pki
+from gateway.http.pki import init_pki
 
 __all__ = ["Faults", "PartnerSim", "main"]
 

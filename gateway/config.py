@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gateway.audit.note import LogKey, Verifier, parse_vkey
+from gateway.core import topics
 from gateway.core.mac import MIN_KEY_BYTES
 from gateway.errors import AuditError, ConfigError
 from schemas._types import CooperativeApproachId, PartyCode, RegistryId
@@ -64,11 +65,11 @@ class RegistryConfig(_Model):
 
     @property
     def in_topic(self) -> str:
-        return f"a6.in.{self.id}"
+        return topics.input_topic(self.id)
 
     @property
     def out_topic(self) -> str:
-        return f"a6.out.{self.id}"
+        return topics.output_topic(self.id)
 
 
 class CooperativeApproachConfig(_Model):
@@ -85,7 +86,7 @@ class KafkaConfig(_Model):
     replication: int = Field(default=1, ge=1)
     session_timeout_s: float = Field(default=10.0, gt=0, le=60)
     rebalance_timeout_s: float = Field(default=10.0, gt=0, le=60)
-    # How every client authenticates (gateway.kafka.clients). SASL_SSL for real deployments
+    # How every client authenticates (gateway.transport.clients). SASL_SSL for real deployments
     # (the broker's CA in ssl_ca_file, else the system's); PLAINTEXT only for a broker
     # without authentication.
     security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT"] = "SASL_PLAINTEXT"
@@ -247,7 +248,7 @@ class Config(_Model):
         """Every input topic and who owns it."""
         out = {r.in_topic: TopicOwner(registry=r.id, party=r.party) for r in self.registries}
         for p in self.parties:
-            out[f"a6.in.inventory.{p.code}"] = TopicOwner(registry=None, party=p.code)
+            out[topics.inventory_input_topic(p.code)] = TopicOwner(registry=None, party=p.code)
         return out
 
     def joint_committees_of(self, party: str) -> set[str]:

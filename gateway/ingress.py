@@ -20,7 +20,7 @@ REG-IDENTITY and a count in :attr:`Ingress.unrecorded`, no entry. A registry lea
 ``connectors.max_refusals_per_minute`` entries a minute; beyond that its refusals are
 answered 429 REG-RATE, with one summary entry for the window and alert A6-ALERT-004.
 
-Nonces live in a durable store that every replica shares (:mod:`gateway.nonces`): a SQLite
+Nonces live in a durable store that every replica shares (:mod:`gateway.http.nonces`): a SQLite
 file in the data folder, or the audit store's PostgreSQL database (``connectors.nonce_store``
 overrides both).
 """
@@ -47,15 +47,15 @@ from gateway.alerts import alert
 from gateway.api.server import problem, server_tls
 from gateway.audit.open import is_postgres_url
 from gateway.config import LoadedConfig
-from gateway.core import mac
+from gateway.core import mac, topics
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
 from gateway.core.refusals import RATE_CODE, RefusalBudget, rate_entry, refusal_entry
 from gateway.core.signing import load_public_key_b64
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError, RegistryError
-from gateway.kafka.clients import KafkaClients
-from gateway.nonces import NonceStore, open_nonces
+from gateway.http.nonces import NonceStore, open_nonces
+from gateway.transport.clients import KafkaClients
 
 log = logging.getLogger("a6gw.ingress")
 
@@ -184,7 +184,7 @@ class Ingress:
                 400, "MSG-001", f"not an event envelope: {exc}", registry, body, sig
             )
         try:
-            await self.send(f"a6.in.{registry}", event_id.encode(), body)
+            await self.send(topics.input_topic(registry), event_id.encode(), body)
         except KafkaError as exc:
             return problem(503, "INGRESS-BROKER", f"the event could not be stored: {exc}")
         self.accepted += 1

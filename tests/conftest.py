@@ -24,9 +24,9 @@ import pytest
 from hypothesis import settings
 
 from gateway.demo import world
-from gateway.kafka import LocalBroker
-from gateway.kafka.clients import KafkaClients
 from gateway.pg import LocalPostgres
+from gateway.transport import LocalBroker
+from gateway.transport.clients import KafkaClients
 
 # Property tests check outcomes, not speed: on a loaded 2-core CI machine an example can
 # take longer than hypothesis's default 200 ms deadline without anything being wrong.

@@ -7,8 +7,8 @@ so that an auditor can prove it included (``/v1/proofs/inclusion?index=``). ``GE
 /v1/aef`` answers what ``a6gw aef export`` writes, once the Party's holdings roll forward:
 the JSON document, a zip of the five CSV files, or the XLSX workbook.
 
-Both call the pure functions of the commands (:mod:`gateway.summary_cli`,
-:func:`gateway.aef_cli.export_party`) over the entries of the store, read whole for every
+Both call the pure functions of the commands (:mod:`gateway.cli.summary`,
+:func:`gateway.cli.aef.export_party`) over the entries of the store, read whole for every
 request (see :meth:`Reporting.entries`). The response models live here rather than in
 :mod:`gateway.api.models`, which imports them for its route table.
 """
@@ -27,8 +27,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.aef_cli import export_party, today_utc
 from gateway.audit.logstore import LogStore
+from gateway.cli.aef import export_party, today_utc
+from gateway.cli.summary import LABELS, YearResult, method_of, results
 from gateway.config import PartyConfig
 from gateway.core import aef_vocab as v
 from gateway.core import summary as sm
@@ -37,7 +38,6 @@ from gateway.core import summary_log as sl
 from gateway.core.aef import Aef
 from gateway.core.aef_write import FORMATS, write
 from gateway.errors import AuditError
-from gateway.summary_cli import LABELS, YearResult, method_of, results
 
 __all__ = [
     "STATUS",

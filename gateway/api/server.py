@@ -5,7 +5,7 @@ discrepancies and runs folded from their entries) and the answers are the models
 :mod:`gateway.api.models`. Every proof is against a tree size no larger than the latest
 *published* checkpoint, so a client can check it against that signed note (``a6gw verify
 --api`` does). The one write, an operator's signed discrepancy command, is checked as the
-worker will check it and then published to Kafka (:mod:`gateway.api.oversight`); without a
+worker will check it and then published to Kafka (:mod:`gateway.api.discrepancy_routes`); without a
 publisher the API is read-only. A Party's structured summary and AEF are computed from
 the log by :mod:`gateway.api.reporting`.
 """
@@ -23,7 +23,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from gateway.api import oversight, reporting
+from gateway.api import discrepancy_routes as oversight
+from gateway.api import reporting
 from gateway.api.access import Access, Grant, Scope
 from gateway.api.models import (
     CheckpointOut,
@@ -36,15 +37,16 @@ from gateway.api.models import (
     InclusionOut,
     Problem,
 )
-from gateway.api.tls import ServerThread, server_tls
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.search import TERMS, Query, parse_itmo
 from gateway.config import PartyConfig, Trust
-from gateway.core.oversight import COMMANDS_TOPIC, command_entry_id
-from gateway.discrepancies import is_known
+from gateway.core.oversight import command_entry_id
+from gateway.core.topics import COMMANDS_TOPIC
 from gateway.errors import AuditError, GatewayError, VerificationError
+from gateway.http.tls import ServerThread, server_tls
+from gateway.services.discrepancies import is_known
 
 __all__ = ["Access", "AuditAPI", "Grant", "ServerThread", "make_app", "problem", "server_tls"]
 

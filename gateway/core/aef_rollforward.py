@@ -3,7 +3,7 @@
 The log is read in its order. A block's state at a time is its latest record among the
 decision entries decided up to then (each entry's ``blocks`` list is every block it touched,
 after the decision; the latest record per ``(ca_id, origin, start)`` is the block's state,
-as :func:`gateway.reconciliation.gateway_view` folds it). A Party's ITMO holdings are its
+as :func:`gateway.services.reconciliation.gateway_view` folds it). A Party's ITMO holdings are its
 registries' blocks that were first transferred and are held or reserved.
 
 I-AEF-1 (domain.md §e.3), per (cooperative approach, authorization, vintage) of the

@@ -20,7 +20,8 @@ from gateway.core import jsonlimits
 from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import RawInput
 from gateway.core.model import Finding
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, Output
+from gateway.core.steps import Output
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 from gateway.errors import SchemaError
 
 FAULT = "GWF-001"

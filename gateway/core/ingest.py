@@ -71,7 +71,7 @@ CREATE_TIME, LOG_APPEND_TIME = 0, 1
 
 
 def arrival_ms(raw: RawInput, *, now_ms: int, skew_s: int) -> int:
-    """When ``raw`` reached the gateway, as far as the gateway can tell (see the module doc).
+    """When ``raw`` reached the gateway, as the gateway can tell (see the module doc).
 
     The broker's ``LogAppendTime``; else the record's own timestamp when it lies within
     ``skew_s`` of ``now_ms`` (the gateway's clock as it first reads the record); else

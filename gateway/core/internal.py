@@ -15,7 +15,8 @@ from gateway.core import decision as dec
 from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import RawInput, arrival_ms
 from gateway.core.model import Finding
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, Output
+from gateway.core.steps import Output
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 
 #: how much of a refused record the dead letter keeps
 KEEP_BYTES = 64 * 1024

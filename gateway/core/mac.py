@@ -20,6 +20,8 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
+from gateway.core.topics import INTERNAL_TOPICS, RETRY_PREFIX
+
 #: the Kafka header that carries the MAC (32 bytes)
 HEADER = "a6-mac"
 #: the prefix of every MAC'd message: a version, so the encoding can change safely
@@ -27,8 +29,6 @@ DOMAIN = b"a6gw/internal-record/v1\x00"
 #: the shortest secret accepted (bytes)
 MIN_KEY_BYTES = 32
 #: topics whose readers check the MAC (``a6.retry.<registry>`` by prefix)
-INTERNAL_TOPICS = frozenset({"a6.ledger", "a6.audit.log", "a6.discrepancies", "a6.dlq"})
-RETRY_PREFIX = "a6.retry."
 
 
 def is_internal(topic: str) -> bool:

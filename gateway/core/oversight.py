@@ -30,12 +30,12 @@ from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import COMMAND_TYPES, RawInput, check_key, event_of, parse_envelope
 from gateway.core.model import Finding
 from gateway.core.signing import load_public_key_b64, sign_envelope, verify_envelope
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, Output
+from gateway.core.steps import Output
+from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC
 from gateway.errors import AuthenticationError, SchemaError
 from schemas import events as ev
 
 __all__ = ["COMMANDS_TOPIC", "FINDINGS_TOPIC", "oversight_step"]
-COMMANDS_TOPIC = "a6.discrepancy.commands"
 
 
 @dataclass

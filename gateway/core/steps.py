@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gateway.config import TopicOwner, Trust
 from gateway.core import decision as dec
 from gateway.core import discrepancy as dsc
+from gateway.core import topics
 from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
@@ -39,14 +40,10 @@ from gateway.core.ledger import evaluate
 from gateway.core.model import Directory, Evaluation, Event, Finding, Outcome
 from gateway.core.signing import sign_envelope
 from gateway.core.state import LedgerState, Put
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 from gateway.errors import AuthenticationError, SchemaError
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
-
-DLQ_TOPIC = "a6.dlq"
-AUDIT_TOPIC = "a6.audit.log"
-LEDGER_TOPIC = "a6.ledger"
-FINDINGS_TOPIC = "a6.discrepancies"
 
 
 @dataclass(frozen=True)
@@ -85,7 +82,7 @@ class IngestResult:
 
 
 def out_topic(owner: TopicOwner) -> str:
-    return f"a6.out.{owner.registry}" if owner.registry else f"a6.out.inventory.{owner.party}"
+    return topics.answer_topic(owner.registry, owner.party)
 
 
 def _entry_outputs(entry: dict[str, Any], owner: TopicOwner, signer: Signer) -> list[Output]:
@@ -273,7 +270,11 @@ def ledger_step(
         data = {"kind": notice.kind, "body": notice.body}
         msg = signer.envelope("notice", f"ntc-{entry['entry_id']}-{i}", entry["decided_at"], data)
         outputs.append(
-            Output(f"a6.out.{notice.registry_id}", notice.body.get("transaction_id", event.id), msg)
+            Output(
+                topics.output_topic(notice.registry_id),
+                notice.body.get("transaction_id", event.id),
+                msg,
+            )
         )
     stored_value = {
         "sha256": event.sha256,

@@ -13,10 +13,11 @@ from aiokafka.structs import RecordMetadata
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway.config import LoadedConfig
+from gateway.core import topics as tn
 from gateway.core.signing import verify_envelope
 from gateway.errors import GatewayError
-from gateway.kafka.acls import inventory_principal, registry_principal
-from gateway.kafka.clients import KafkaClients, partner_clients
+from gateway.transport.acls import inventory_principal, registry_principal
+from gateway.transport.clients import KafkaClients, partner_clients
 
 
 class OutputCollector:
@@ -29,7 +30,7 @@ class OutputCollector:
     def __init__(
         self, clients: KafkaClients, topics: list[str], gateway_key: Ed25519PublicKey | None = None
     ) -> None:
-        self.topics = [t for t in topics if t.startswith(("a6.out.", "a6.dlq"))]
+        self.topics = [t for t in topics if (tn.is_output(t) or t == tn.DLQ_TOPIC)]
         self.gateway_key = gateway_key
         self.consumer = clients.consumer(
             *self.topics,
@@ -49,7 +50,7 @@ class OutputCollector:
     async def _run(self) -> None:
         async for msg in self.consumer:
             body = json.loads(msg.value)
-            if msg.topic.startswith("a6.out.") and self.gateway_key is not None:
+            if tn.is_output(msg.topic) and self.gateway_key is not None:
                 try:
                     verify_envelope(body, self.gateway_key)
                 except GatewayError:
@@ -85,14 +86,14 @@ class OutputCollector:
         return {
             body["data"]["audit_entry_id"]: body["data"]
             for topic, body in self.messages
-            if topic.startswith("a6.out.") and body.get("type") == "a6gw.decision.v1"
+            if tn.is_output(topic) and body.get("type") == "a6gw.decision.v1"
         }
 
     def notices(self) -> list[tuple[str, dict[str, Any]]]:
         return [(t, b["data"]) for t, b in self.messages if b.get("type") == "a6gw.notice.v1"]
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        return [b for t, b in self.messages if t == "a6.dlq"]
+        return [b for t, b in self.messages if t == tn.DLQ_TOPIC]
 
 
 class Publishers:

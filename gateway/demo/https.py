@@ -21,12 +21,13 @@ from connectors.client import Delivered
 from connectors.partner_sim import PartnerSim
 from gateway.api.server import ServerThread
 from gateway.config import load_config
+from gateway.core import topics
 from gateway.core.signing import load_public_key_b64
 from gateway.demo.world import World
 from gateway.errors import WorkerError
+from gateway.http.pki import init_pki
 from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
-from gateway.kafka.clients import KafkaClients, clients_for
-from gateway.pki import init_pki
+from gateway.transport.clients import KafkaClients, clients_for
 
 REGISTRY = "IDN01"
 
@@ -46,7 +47,7 @@ class HttpsPartner:
 
     @property
     def topic(self) -> str:
-        return f"a6.in.{REGISTRY}"
+        return topics.input_topic(REGISTRY)
 
     async def post(self, body: bytes, event_id: str) -> Delivered:
         """The partner posts one of its signed events to the gateway's ingress."""
@@ -112,7 +113,7 @@ async def out_messages(clients: KafkaClients, partitions: int) -> int:
     consumer = clients.consumer(group_id=None)
     await consumer.start()
     try:
-        tps = [TopicPartition(f"a6.out.{REGISTRY}", p) for p in range(partitions)]
+        tps = [TopicPartition(topics.output_topic(REGISTRY), p) for p in range(partitions)]
         return sum((await consumer.end_offsets(tps)).values())
     finally:
         await consumer.stop()

@@ -22,13 +22,14 @@ from typing import Any
 
 from gateway.audit.logstore import LogStore
 from gateway.config import LoadedConfig
+from gateway.core import topics
 from gateway.demo.https import HttpsPartner
 from gateway.demo.world import World, signed_event
 from gateway.errors import GatewayError
-from gateway.kafka.acls import registry_principal
-from gateway.kafka.clients import KafkaClients, partner_clients
-from gateway.reconciliation import gateway_view, run
-from gateway.snapshots import snapshot_pages
+from gateway.services.reconciliation import gateway_view, run
+from gateway.services.snapshots import snapshot_pages
+from gateway.transport.acls import registry_principal
+from gateway.transport.clients import KafkaClients, partner_clients
 
 Say = Callable[[str], None]
 
@@ -84,7 +85,7 @@ class KafkaRegistry:
             self.error = exc
 
     async def _answer(self, rows: list[dict[str, Any]], ready: threading.Event) -> None:
-        topic = f"a6.out.{self.registry}"
+        topic = topics.output_topic(self.registry)
         consumer = self.kafka().consumer(topic, auto_offset_reset="latest")
         await consumer.start()
         try:
@@ -120,7 +121,9 @@ class KafkaRegistry:
                     event_id=event_id,
                     data=data,
                 )
-                await producer.send_and_wait(f"a6.in.{self.registry}", value, key=event_id.encode())
+                await producer.send_and_wait(
+                    topics.input_topic(self.registry), value, key=event_id.encode()
+                )
         finally:
             await producer.stop()
 

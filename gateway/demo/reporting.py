@@ -18,18 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.aef_cli import export, today_utc, write_files
 from gateway.audit.store import AuditStore
+from gateway.cli.aef import export, today_utc, write_files
+from gateway.cli.summary import method_of, records, results, text
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core import summary as sm
 from gateway.core import summary_log as sl
 from gateway.core.aef_write import write
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError
-from gateway.kafka.clients import clients_for
-from gateway.reconciliation import publish
-from gateway.summary_cli import method_of, records, results, text
+from gateway.services.reconciliation import publish
+from gateway.transport.clients import clients_for
 from gateway.worker.process import WorkerProcess
 
 Say = Callable[[str], None]

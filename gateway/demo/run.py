@@ -33,11 +33,11 @@ from gateway.demo.reporting import check_summaries, export_aefs
 from gateway.demo.scenario import Step, load_steps
 from gateway.demo.stack import start_gateway
 from gateway.errors import GatewayError
-from gateway.kafka.broker import LocalBroker
-from gateway.kafka.clients import KafkaClients, clients_for
+from gateway.transport.broker import LocalBroker
+from gateway.transport.clients import KafkaClients, clients_for
+from gateway.transport.topics import topic_plan
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
-from gateway.worker.topics import topic_plan
 
 Say = Callable[[str], None]
 # How long the demo's acquiring registries have to answer a transfer proposal.

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from gateway.core import topics
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id
 from gateway.demo.world import GATEWAY_ID, World, signed_event
@@ -83,7 +84,7 @@ def load_steps(world: World, path: Path | None = None, *, time: str | None = Non
             actions=tuple(e["actions"]) if "actions" in e else None,
             same_as=e.get("same_as"),
         )
-        topic = f"a6.in.{raw.get('topic', '')}"
+        topic = topics.input_topic(str(raw.get("topic", "")))
         if "await_timeout" in raw:
             t = raw["await_timeout"]
             awaits = f"timeout-{t['ca_id']}-{t['transaction_id']}"

@@ -10,10 +10,10 @@ from pathlib import Path
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig, load_config
 from gateway.demo.world import World, write_world
-from gateway.kafka.acls import provision
-from gateway.kafka.clients import KafkaClients
+from gateway.transport.acls import provision
+from gateway.transport.clients import KafkaClients
+from gateway.transport.topics import ensure_topics
 from gateway.worker.process import WorkerProcess
-from gateway.worker.topics import ensure_topics
 
 
 @dataclass

@@ -38,19 +38,13 @@ from faust.types import TP
 from gateway.audit.open import open_store
 from gateway.config import LoadedConfig
 from gateway.core.ingest import RawInput
-from gateway.core.oversight import COMMANDS_TOPIC, FINDINGS_TOPIC, oversight_step
+from gateway.core.oversight import oversight_step
 from gateway.core.state import GLOBAL_TABLES, TABLES, LedgerState
-from gateway.core.steps import (
-    AUDIT_TOPIC,
-    LEDGER_TOPIC,
-    Output,
-    ingest_step,
-    ledger_step,
-    timeout_record,
-)
+from gateway.core.steps import Output, ingest_step, ledger_step, timeout_record
+from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 from gateway.core.transfers import overdue
 from gateway.errors import AuditError
-from gateway.kafka.clients import clients_for
+from gateway.transport.clients import clients_for
 from gateway.worker.context import WorkerContext
 from gateway.worker.delivery import install as install_delivery
 from gateway.worker.delivery import partner_clients

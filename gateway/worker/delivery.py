@@ -31,13 +31,13 @@ from connectors.client import PartnerClient
 from connectors.policy import CircuitBreaker, RetryBudget
 from gateway.api.client import client_tls
 from gateway.config import LoadedConfig
+from gateway.core import topics
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision import parked_entry
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DISCREPANCY_TOPIC, retry_topic
 from gateway.errors import RegistryError
-from gateway.worker.topics import DISCREPANCY_TOPIC, retry_topic
 
 log = logging.getLogger("a6gw.worker")
 
@@ -175,7 +175,7 @@ def install(
         delivery = Delivery(
             registry,
             deliver,
-            table(f"parked-{registry}"),
+            table(topics.parked_table(registry)),
             send,
             clock_ms=lambda: int(time.time() * 1000),
         )
@@ -189,9 +189,9 @@ def install(
             async for event in stream.events():
                 await run(raw_of(event.message), d.on_retry)
 
-        app.agent(raw_topic(f"a6.out.{registry}"), name=f"deliver-{registry}", concurrency=1)(
-            out_agent
-        )
+        app.agent(
+            raw_topic(topics.output_topic(registry)), name=f"deliver-{registry}", concurrency=1
+        )(out_agent)
         app.agent(raw_topic(retry_topic(registry)), name=f"redeliver-{registry}", concurrency=1)(
             retry_agent
         )

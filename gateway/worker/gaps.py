@@ -24,7 +24,7 @@ from aiokafka.structs import TopicPartition
 
 from gateway.core.ingest import RawInput
 from gateway.errors import WorkerError
-from gateway.kafka.clients import KafkaClients
+from gateway.transport.clients import KafkaClients
 
 log = logging.getLogger("a6gw.worker")
 

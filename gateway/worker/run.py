@@ -28,9 +28,9 @@ from types import FrameType
 from typing import NoReturn
 
 from gateway.config import LoadedConfig
-from gateway.kafka.admin import wait_for_topics
-from gateway.kafka.clients import clients_for
-from gateway.worker.topics import topic_plan
+from gateway.transport.admin import wait_for_topics
+from gateway.transport.clients import clients_for
+from gateway.transport.topics import topic_plan
 
 log = logging.getLogger("a6gw.worker")
 

@@ -2,7 +2,7 @@
 
 The pure rules are in :mod:`gateway.audit.sequencer`; this module moves bytes between Kafka
 and the store. A record on ``a6.audit.log`` whose key is ``CHECKPOINT_REQUEST`` is not an
-entry: it asks for a checkpoint as soon as everything before it is appended
+entry: it asks for a checkpoint as everything before it is appended
 (``a6gw audit checkpoint`` sends one).
 
 Only records a gateway process wrote are appended: a record whose MAC does not verify
@@ -26,12 +26,12 @@ from gateway.config import LoadedConfig
 from gateway.core import mac
 from gateway.core.faults import audit_item
 from gateway.core.ingest import RawInput
-from gateway.core.steps import AUDIT_TOPIC, Output
+from gateway.core.steps import Output
+from gateway.core.topics import AUDIT_TOPIC, CHECKPOINT_TOPIC
 from gateway.errors import AuditError, WorkerError
-from gateway.kafka.clients import KafkaClients
+from gateway.transport.clients import KafkaClients
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.sealed import Seal
-from gateway.worker.topics import CHECKPOINT_TOPIC
 
 log = logging.getLogger("a6gw.worker")
 

@@ -40,9 +40,9 @@ from counting import Figures, Log, Sent, candidates, crash_marks, dead_letters, 
 from gateway.api.client import client_tls
 from gateway.demo.https import HttpsPartner, configure, start_partner
 from gateway.demo.stack import Gateway, start_gateway
-from gateway.kafka.broker import LocalBroker
-from gateway.kafka.clients import KafkaClients, partner_clients
-from gateway.pki import LocalCA
+from gateway.http.pki import LocalCA
+from gateway.transport.broker import LocalBroker
+from gateway.transport.clients import KafkaClients, partner_clients
 
 #: Who writes the hostile records: a factory of producers. The broker authenticates every
 #: client and its ACLs let a registry write only its own input topic; the hostile records

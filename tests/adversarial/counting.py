@@ -20,8 +20,8 @@ from aiokafka.structs import TopicPartition
 from gateway.audit.store import AuditStore
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC
-from gateway.kafka.clients import KafkaClients
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.transport.clients import KafkaClients
 from gateway.worker.process import WorkerProcess
 
 POSITIVE = frozenset({"accepted", "recorded"})

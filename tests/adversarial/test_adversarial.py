@@ -15,7 +15,7 @@ from typing import Any
 import adversary
 import pytest
 
-from gateway.kafka.broker import LocalBroker
+from gateway.transport.broker import LocalBroker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

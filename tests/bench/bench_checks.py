@@ -58,7 +58,8 @@ from gateway.core.blocks import Block, block_key
 from gateway.core.ingest import RawInput
 from gateway.core.signing import signing_input
 from gateway.core.state import VERSION, LedgerState
-from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC, Output, ingest_step, ledger_step
+from gateway.core.steps import Output, ingest_step, ledger_step
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.demo.world import World, signed_event, write_world
 from gateway.worker.context import WorkerContext
 from schemas.envelope import SIGNATURE_ATTRIBUTE, Envelope

@@ -31,13 +31,13 @@ from gateway.audit.note import open_checkpoint
 from gateway.audit.store import AuditStore
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id
+from gateway.core.topics import CHECKPOINT_TOPIC
 from gateway.demo.report import holdings_from_entries
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
-from gateway.kafka.broker import LocalBroker
-from gateway.kafka.clients import KafkaClients
+from gateway.transport.broker import LocalBroker
+from gateway.transport.clients import KafkaClients
 from gateway.worker.process import WorkerProcess
-from gateway.worker.topics import CHECKPOINT_TOPIC
 
 BLOCK = 100  # units per issued block
 

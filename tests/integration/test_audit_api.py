@@ -29,7 +29,7 @@ from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.verify import verify_consistency, verify_inclusion
 from gateway.errors import GatewayError, VerificationError
-from gateway.pki import LocalCA, init_pki
+from gateway.http.pki import LocalCA, init_pki
 
 ORIGIN = "a6gw.test/audit"
 TOKEN = "s3cret-token-for-tests"

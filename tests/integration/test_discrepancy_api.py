@@ -34,7 +34,7 @@ from aiokafka.structs import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.api.client import ApiProblem, AuditClient, client_tls
-from gateway.api.oversight import KafkaPublisher, Publisher
+from gateway.api.discrepancy_routes import KafkaPublisher, Publisher
 from gateway.api.server import Access, AuditAPI, Grant, ServerThread, make_app, server_tls
 from gateway.audit.open import open_store
 from gateway.audit.store import AuditStore
@@ -43,22 +43,17 @@ from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
-from gateway.core.oversight import (
-    COMMANDS_TOPIC,
-    command_entry_id,
-    command_envelope,
-    oversight_step,
-)
+from gateway.core.oversight import command_entry_id, command_envelope, oversight_step
 from gateway.core.reconcile import Holding, reconcile
 from gateway.core.signing import private_key_pem, public_key_b64
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC
 from gateway.demo.world import write_world
-from gateway.discrepancies import COMMAND_TYPE, load_discrepancies
-from gateway.kafka import create_topics
-from gateway.kafka.acls import provision
-from gateway.kafka.clients import KafkaClients
-from gateway.pki import init_pki
-from gateway.reconciliation import records
+from gateway.http.pki import init_pki
+from gateway.services.discrepancies import COMMAND_TYPE, load_discrepancies
+from gateway.services.reconciliation import records
+from gateway.transport import create_topics
+from gateway.transport.acls import provision
+from gateway.transport.clients import KafkaClients
 
 AT = "2026-11-29T12:00:00.000Z"
 OPS = Ed25519PrivateKey.generate()

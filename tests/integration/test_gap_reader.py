@@ -9,8 +9,8 @@ import pytest
 from aiokafka.structs import TopicPartition
 
 from gateway.errors import WorkerError
-from gateway.kafka import create_topics
-from gateway.kafka.clients import KafkaClients
+from gateway.transport import create_topics
+from gateway.transport.clients import KafkaClients
 from gateway.worker.gaps import Probe, RangeReader
 
 pytestmark = pytest.mark.kafka

@@ -35,13 +35,13 @@ from gateway.core.decision import event_entry_id
 from gateway.core.signing import load_public_key_b64
 from gateway.demo.world import World, signed_event, write_world
 from gateway.errors import RegistryError
+from gateway.http.pki import init_pki
 from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
-from gateway.kafka.acls import provision
-from gateway.kafka.broker import LocalBroker
-from gateway.kafka.clients import clients_for
-from gateway.pki import init_pki
+from gateway.transport.acls import provision
+from gateway.transport.broker import LocalBroker
+from gateway.transport.clients import clients_for
+from gateway.transport.topics import ensure_topics
 from gateway.worker.process import WorkerProcess
-from gateway.worker.topics import ensure_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -30,13 +30,13 @@ from connectors.httpsig import sign_request
 from gateway import alerts
 from gateway.api.client import client_tls
 from gateway.api.server import ServerThread
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC
+from gateway.http.nonces import open_nonces
+from gateway.http.pki import init_pki
 from gateway.ingress import Ingress, KafkaSend, ingress_tls, make_app
-from gateway.kafka.admin import create_topics
-from gateway.kafka.broker import LocalBroker
-from gateway.kafka.clients import KafkaClients
-from gateway.nonces import open_nonces
-from gateway.pki import init_pki
+from gateway.transport.admin import create_topics
+from gateway.transport.broker import LocalBroker
+from gateway.transport.clients import KafkaClients
 
 pytestmark = [pytest.mark.kafka]
 

@@ -23,14 +23,14 @@ from gateway.audit.export import export_bundle
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.core.decision_time import iso_ms
-from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.demo.world import signed_event
-from gateway.kafka import LocalBroker
-from gateway.kafka.admin import alter_topic_configs
-from gateway.kafka.clients import KafkaClients, clients_for
+from gateway.transport import LocalBroker
+from gateway.transport.admin import alter_topic_configs
+from gateway.transport.clients import KafkaClients, clients_for
+from gateway.transport.topics import topic_plan
 from gateway.worker.sequencing import request_checkpoint
-from gateway.worker.topics import topic_plan
 
 pytestmark = pytest.mark.kafka
 

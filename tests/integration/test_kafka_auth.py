@@ -21,11 +21,11 @@ from aiokafka.structs import TopicPartition
 
 from gateway.config import LoadedConfig, load_config
 from gateway.demo.world import write_world
-from gateway.kafka import LocalBroker, probe_broker
-from gateway.kafka.acls import READ, WRITE, Grant, principal_table, principals, provision
-from gateway.kafka.admin import create_topics
-from gateway.kafka.clients import Credentials, KafkaClients, clients_of, partner_clients
-from gateway.worker.topics import topic_plan
+from gateway.transport import LocalBroker, probe_broker
+from gateway.transport.acls import READ, WRITE, Grant, principal_table, principals, provision
+from gateway.transport.admin import create_topics
+from gateway.transport.clients import Credentials, KafkaClients, clients_of, partner_clients
+from gateway.transport.topics import topic_plan
 
 pytestmark = pytest.mark.kafka
 

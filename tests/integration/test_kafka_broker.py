@@ -11,8 +11,8 @@ import pytest
 from aiokafka.errors import UnknownTopicOrPartitionError
 
 from gateway.errors import BrokerError
-from gateway.kafka import LocalBroker, create_topics, probe_broker, wait_for_topics
-from gateway.kafka.clients import KafkaClients
+from gateway.transport import LocalBroker, create_topics, probe_broker, wait_for_topics
+from gateway.transport.clients import KafkaClients
 
 pytestmark = pytest.mark.kafka
 

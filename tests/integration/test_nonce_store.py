@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.nonces import NonceStore, open_nonces
+from gateway.http.nonces import NonceStore, open_nonces
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -29,7 +29,7 @@ from connectors.policy import Backoff, CircuitBreaker, RetryBudget
 from gateway.api.client import client_tls
 from gateway.api.server import ServerThread
 from gateway.errors import RegistryError
-from gateway.pki import init_pki
+from gateway.http.pki import init_pki
 
 KEY_ID = "a6gw-gateway-http-1"
 KNOWN_ACCOUNT = "IDN01-HOLD-100"

@@ -32,10 +32,10 @@ from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.demo.scenario import Expect, Step
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
-from gateway.kafka.broker import LocalBroker
-from gateway.kafka.clients import KafkaClients, clients_for, partner_clients
+from gateway.services.operate import dead_letters
+from gateway.transport.broker import LocalBroker
+from gateway.transport.clients import KafkaClients, clients_for, partner_clients
 from gateway.worker.faults import EXIT_CRASHED
-from gateway.worker.operate import dead_letters
 from gateway.worker.process import WorkerProcess
 
 pytestmark = pytest.mark.kafka

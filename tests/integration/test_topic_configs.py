@@ -17,12 +17,12 @@ from aiokafka.structs import TopicPartition
 
 from gateway.config import LoadedConfig, load_config
 from gateway.demo.world import write_world
-from gateway.kafka.acls import provision
-from gateway.kafka.admin import alter_topic_configs, create_topics
-from gateway.kafka.broker import LocalBroker
-from gateway.kafka.clients import Credentials, KafkaClients, clients_for, partner_clients
-from gateway.kafka.sizes import QUOTED, REQUOTED, record_limit
-from gateway.worker.topics import topic_plan
+from gateway.transport.acls import provision
+from gateway.transport.admin import alter_topic_configs, create_topics
+from gateway.transport.broker import LocalBroker
+from gateway.transport.clients import Credentials, KafkaClients, clients_for, partner_clients
+from gateway.transport.sizes import QUOTED, REQUOTED, record_limit
+from gateway.transport.topics import topic_plan
 
 pytestmark = pytest.mark.kafka
 

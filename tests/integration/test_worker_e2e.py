@@ -35,13 +35,14 @@ from gateway.audit.verify import verify_inclusion
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core.decision import raw_entry_id
-from gateway.core.oversight import COMMANDS_TOPIC, command_entry_id, command_envelope
+from gateway.core.oversight import command_entry_id, command_envelope
+from gateway.core.topics import COMMANDS_TOPIC
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, now_utc, signed_event
-from gateway.kafka.clients import KafkaClients, clients_for
-from gateway.pki import init_pki
+from gateway.http.pki import init_pki
+from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
 

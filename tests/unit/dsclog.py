@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gateway import discrepancies as dq
 from gateway.audit.store import AuditStore
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.reconcile import Holding, Report, reconcile
-from gateway.reconciliation import records
+from gateway.services import discrepancies as dq
+from gateway.services.reconciliation import records
 
 T0 = 1_796_000_000_000  # 2026-11-30T...
 AT = "2026-11-29T12:00:00.000Z"

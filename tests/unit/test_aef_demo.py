@@ -15,7 +15,7 @@ import pytest
 from test_pipeline import MemoryPipeline
 
 from gateway.audit.store import AuditStore
-from gateway.cli import main
+from gateway.cli.main import main
 from gateway.core import aef_vocab as v
 from gateway.core.aef import Aef, build
 from gateway.core.aef_rollforward import roll_forward

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from gateway.api.access import Grant, Scope, entry_touches
-from gateway.api.cli import access_of
+from gateway.cli.api import access_of
 from gateway.config import ApiSection, load_config
 from gateway.demo.world import write_world
 from gateway.errors import GatewayError

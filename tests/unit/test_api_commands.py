@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from gateway.api.discrepancy_routes import CommandProblem, check_command
 from gateway.api.models import ROUTES
 from gateway.api.openapi import openapi
-from gateway.api.oversight import CommandProblem, check_command
 from gateway.config import Trust, TrustedKey
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes

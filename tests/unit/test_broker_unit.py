@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway.cli.kafka import add_kafka_parser
 from gateway.errors import BrokerError
-from gateway.kafka import DEFAULT_PORT, KAFKA_VERSION, LocalBroker, probe_broker
-from gateway.kafka.broker import DEPLOY_DIR
-from gateway.kafka.cli import add_kafka_parser
+from gateway.transport import DEFAULT_PORT, KAFKA_VERSION, LocalBroker, probe_broker
+from gateway.transport.broker import DEPLOY_DIR
 
 
 def _free_port_pair() -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import main
+from gateway.cli.main import main
 from gateway.core.catalogue import BY_CODE, CATALOGUE
 
 DOMAIN = Path(__file__).resolve().parents[2].parent / "shared" / "domain.md"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gateway.cli import build_parser, main
+from gateway.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 

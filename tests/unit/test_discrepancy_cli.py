@@ -15,17 +15,17 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dsclog import Log, finding, totals_short
 
-from gateway import discrepancies as dq
-from gateway.cli import main
+from gateway.cli.discrepancy import list_text, now_utc, runs_text, show_text, table
+from gateway.cli.main import main
 from gateway.config import load_config
 from gateway.core import discrepancy as dsc
 from gateway.core.ingest import RawInput
-from gateway.core.oversight import COMMANDS_TOPIC, command_envelope, oversight_step
+from gateway.core.oversight import command_envelope, oversight_step
 from gateway.core.signing import private_key_pem, public_key_b64
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC
 from gateway.demo.world import write_world
-from gateway.discrepancy_cli import list_text, now_utc, runs_text, show_text, table
-from gateway.discrepancy_send import Channel, outcome, send_command, usage_problem, wait_for
+from gateway.services import discrepancies as dq
+from gateway.services.commands import Channel, outcome, send_command, usage_problem, wait_for
 
 OPS = Ed25519PrivateKey.generate()
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from dsclog import T0, Log, elsewhere, finding, holding, totals_short
 
-from gateway import discrepancies as dq
 from gateway.audit.store import AuditStore
 from gateway.core import discrepancy as dsc
 from gateway.core.reconcile import reconcile
+from gateway.services import discrepancies as dq
 
 
 @pytest.fixture()

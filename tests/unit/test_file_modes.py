@@ -21,8 +21,8 @@ import pytest
 
 from gateway.audit.note import LogKey
 from gateway.audit.store import AuditStore
-from gateway.cli import main
-from gateway.pki import init_pki
+from gateway.cli.main import main
+from gateway.http.pki import init_pki
 
 _EVENTS: list[tuple[str, tuple[Any, ...]]] = []
 _WATCH: list[str] = []
@@ -107,7 +107,7 @@ def test_the_audit_store_and_its_wal_and_shm_are_0600_in_a_0700_folder(watched: 
 
 
 def test_the_nonce_store_is_0600(watched: Path) -> None:
-    from gateway.nonces import open_nonces
+    from gateway.http.nonces import open_nonces
 
     path = watched / "state" / "nonces.sqlite"
     store = open_nonces(str(path), 300)

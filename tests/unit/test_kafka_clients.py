@@ -10,8 +10,8 @@ import pytest
 from gateway.config import load_config
 from gateway.demo.world import write_world
 from gateway.errors import ConfigError
-from gateway.kafka.acls import DESCRIBE, READ, WRITE, Grant, principal_table, principals
-from gateway.kafka.clients import (
+from gateway.transport.acls import DESCRIBE, READ, WRITE, Grant, principal_table, principals
+from gateway.transport.clients import (
     CREDENTIALS_ENV,
     GATEWAY_ROLES,
     Credentials,
@@ -19,10 +19,10 @@ from gateway.kafka.clients import (
     clients_for,
     credentials_path,
 )
-from gateway.kafka.sizes import largest_record
+from gateway.transport.sizes import largest_record
 
 ROOT = Path(__file__).resolve().parents[2]
-FACTORY = ROOT / "gateway" / "kafka" / "clients.py"
+FACTORY = ROOT / "gateway" / "transport" / "clients.py"
 CONSTRUCTORS = re.compile(
     r"\b(AIOKafkaProducer|AIOKafkaConsumer|AIOKafkaAdminClient|faust\.App)\s*\(|"
     r"\bbootstrap_servers\s*=|[^.\w]App\s*\(\s*cfg"

@@ -15,14 +15,8 @@ import pytest
 from gateway.config import load_config
 from gateway.core.ingest import RawInput
 from gateway.core.state import LedgerState
-from gateway.core.steps import (
-    AUDIT_TOPIC,
-    DLQ_TOPIC,
-    LEDGER_TOPIC,
-    ingest_step,
-    ledger_step,
-    timeout_record,
-)
+from gateway.core.steps import ingest_step, ledger_step, timeout_record
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC
 from gateway.core.transfers import overdue
 from gateway.demo.scenario import load_steps
 from gateway.demo.world import write_world

@@ -6,7 +6,7 @@ import json
 
 from gateway.core.discrepancy import from_record
 from gateway.core.reconcile import reconcile
-from gateway.reconciliation import gateway_view, records, snapshot_holdings
+from gateway.services.reconciliation import gateway_view, records, snapshot_holdings
 
 
 def entry(blocks: list[dict[str, object]], **extra: object) -> bytes:

@@ -12,7 +12,8 @@ import pytest
 from gateway.alerts import counts
 from gateway.core import mac
 from gateway.core.ingest import RawInput
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, Output
+from gateway.core.steps import Output
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 from gateway.errors import WorkerError
 from gateway.worker.sealed import Seal
 
@@ -62,7 +63,7 @@ def test_the_table_codec_seals_json_values() -> None:
 def test_a_sealed_table_recovers_through_the_sealed_codec() -> None:
     """The changelog records read at recovery are decoded by the changelog topic: it must
     strip the MAC too (a topic built with plain JSON failed on the MAC's bytes)."""
-    from gateway.kafka.clients import KafkaClients
+    from gateway.transport.clients import KafkaClients
 
     kafka = KafkaClients("127.0.0.1:1", None, security_protocol="PLAINTEXT")
     app = kafka.faust_app("a6gw-sealed-test", store="memory://")

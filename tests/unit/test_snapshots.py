@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.errors import ReconciliationError
-from gateway.snapshots import Page, assemble, rows_of, snapshot_pages
+from gateway.services.snapshots import Page, assemble, rows_of, snapshot_pages
 from schemas.events import HoldingsSnapshot
 
 ROWS = [

@@ -12,7 +12,8 @@ from aiokafka.errors import KafkaConnectionError
 from gateway import alerts
 from gateway.core.faults import replayable
 from gateway.core.ingest import RawInput
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, Output
+from gateway.core.steps import Output
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 from gateway.errors import AuditError
 from gateway.worker.faults import MAX_STARTS, Attempts, Shield
 

@@ -31,7 +31,8 @@ from gateway.core.ingest import LOG_APPEND_TIME, RawInput, authenticate
 from gateway.core.model import Event
 from gateway.core.signing import load_private_key_pem, load_public_key_b64, sign_envelope
 from gateway.core.state import LedgerState
-from gateway.core.steps import AUDIT_TOPIC, LEDGER_TOPIC, Signer, ingest_step, ledger_step
+from gateway.core.steps import Signer, ingest_step, ledger_step
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.demo.world import REGISTRIES, SIGNERS, World, write_world
 
 __all__ = [

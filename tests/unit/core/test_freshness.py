@@ -14,7 +14,7 @@ import pytest
 from a6kit import TS, Kit, Pipe, rng
 
 from gateway.core.decision_time import iso_ms
-from gateway.core.steps import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC
 
 MNG, JPN = "a6.in.MNG01", "a6.in.JPN01"
 HOUR = 3600_000

@@ -13,7 +13,8 @@ import pytest
 from gateway.config import load_config
 from gateway.core import decision as dec
 from gateway.core.ingest import RawInput
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, ingest_step
+from gateway.core.steps import ingest_step
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 from gateway.demo.world import write_world
 from gateway.worker.context import WorkerContext
 

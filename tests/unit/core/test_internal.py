@@ -9,7 +9,7 @@ from gateway.core import mac
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.internal import refused
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 
 NOW = 1_800_000_000_000
 

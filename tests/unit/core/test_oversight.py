@@ -13,14 +13,13 @@ from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import RawInput
 from gateway.core.oversight import (
-    COMMANDS_TOPIC,
-    FINDINGS_TOPIC,
     OversightResult,
     command_entry_id,
     command_envelope,
     oversight_step,
 )
 from gateway.core.signing import public_key_b64
+from gateway.core.topics import COMMANDS_TOPIC, FINDINGS_TOPIC
 
 OPS = Ed25519PrivateKey.generate()
 REGISTRY = Ed25519PrivateKey.generate()

@@ -17,7 +17,7 @@ from a6kit import TS, Kit, Pipe, rng
 
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import CREATE_TIME, LOG_APPEND_TIME
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC
 
 MNG = "a6.in.MNG01"
 HOUR = 3600_000

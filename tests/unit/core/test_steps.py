@@ -12,7 +12,7 @@ from a6kit import Kit, Pipe, envelope, rng
 
 from gateway.core.ingest import parse_envelope
 from gateway.core.signing import load_public_key_b64, verify_envelope
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 from schemas.events import Decision, GatewayNotice
 
 MNG, JPN = "a6.in.MNG01", "a6.in.JPN01"

@@ -13,7 +13,8 @@ from a6kit import Kit
 
 from gateway.core.model import Evaluation
 from gateway.core.state import TABLES, LedgerState
-from gateway.worker.topics import changelog_topic, topic_plan
+from gateway.core.topics import changelog_topic
+from gateway.transport.topics import topic_plan
 
 MA, MB, JA, JB = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A"), ("JPN01", "JP-B")
 

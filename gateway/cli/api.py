@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.config import ApiSection, LoadedConfig, load_config
-from gateway.kafka.clients import clients_for
+from gateway.transport.clients import clients_for
 
 if TYPE_CHECKING:
     from gateway.api.access import Access
@@ -67,7 +67,7 @@ def access_of(section: ApiSection) -> Access:
 def cmd_api(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from gateway.api.oversight import KafkaPublisher
+    from gateway.api.discrepancy_routes import KafkaPublisher
     from gateway.api.server import AuditAPI, make_app, server_tls
     from gateway.audit.open import open_store
 
@@ -138,7 +138,7 @@ def cmd_ingress(args: argparse.Namespace) -> int:
 
 
 def cmd_pki_init(args: argparse.Namespace) -> int:
-    from gateway.pki import init_pki
+    from gateway.http.pki import init_pki
 
     root = Path(args.dir)
     if (root / "ca.pem").exists() and args.keep_existing:

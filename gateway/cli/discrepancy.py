@@ -1,11 +1,12 @@
 """``a6gw discrepancy``: list and show discrepancies, list reconciliation runs, and move a
 discrepancy on with an operator's signed command.
 
-Reading is local: the audit store of the config, by its index (:mod:`gateway.discrepancies`).
+Reading is local: the audit store of the config, by its index
+(:mod:`gateway.services.discrepancies`).
 A command is signed here (:func:`gateway.core.oversight.command_envelope`), checked as the
 worker will check it, and published on ``a6.discrepancy.commands`` (or posted to the API with
 ``--api``, which checks it too); the command then waits for the audit entry it ends as and
-prints the outcome (:mod:`gateway.discrepancy_send`).
+prints the outcome (:mod:`gateway.services.commands`).
 
 Exit codes of a command: 0 applied, 1 refused (a coded refusal: by the check before
 publishing, or by the worker), 2 a usage error, 3 published but no outcome within --wait.
@@ -21,12 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway import discrepancies as dq
 from gateway.audit.logstore import LogStore
 from gateway.config import load_config
 from gateway.core import discrepancy as dsc
 from gateway.core.decision_time import iso_ms
-from gateway.discrepancy_send import (
+from gateway.services import discrepancies as dq
+from gateway.services.commands import (
     USAGE,
     api_channel,
     direct_channel,
@@ -127,7 +128,7 @@ def _dump(doc: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from gateway.api.oversight import discrepancy_out
+    from gateway.api.discrepancy_routes import discrepancy_out
 
     store = _store(args)
     try:
@@ -148,7 +149,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from gateway.api.oversight import discrepancy_detail
+    from gateway.api.discrepancy_routes import discrepancy_detail
 
     store = _store(args)
     try:
@@ -166,7 +167,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from gateway.api.oversight import run_out
+    from gateway.api.discrepancy_routes import run_out
 
     store = _store(args)
     try:

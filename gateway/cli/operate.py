@@ -1,5 +1,5 @@
 """``a6gw lag`` and ``a6gw dlq list|replay``: the worker seen from outside (see
-:mod:`gateway.worker.operate`).
+:mod:`gateway.services.operate`).
 
 Exit codes: 0 done, 1 refused or failed (a coded message on stderr).
 """
@@ -18,7 +18,7 @@ from gateway.errors import GatewayError
 
 
 def cmd_lag(args: argparse.Namespace) -> int:
-    from gateway.worker.operate import lag, render_lag
+    from gateway.services.operate import lag, render_lag
 
     lc = load_config(Path(args.config))
     try:
@@ -42,7 +42,7 @@ def _dlq_line(d: dict[str, Any]) -> str:
 
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     from gateway.core.faults import FAULT_CODES
-    from gateway.worker.operate import dead_letters
+    from gateway.services.operate import dead_letters
 
     lc = load_config(Path(args.config))
     try:
@@ -61,7 +61,7 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq_replay(args: argparse.Namespace) -> int:
-    from gateway.worker.operate import replay
+    from gateway.services.operate import replay
 
     lc = load_config(Path(args.config))
     try:

@@ -6,7 +6,7 @@ into a cache. The broker runs detached (own session) and keeps everything in its
 ``broker.out`` (JVM output, WARN+), ``broker.pid``, ``admin.json`` (the credentials of the
 broker's own principal, the only super user: generated once, 0600). Every client
 authenticates with SASL/SCRAM-SHA-512 and the standard authorizer applies ACLs
-(``gateway.kafka.acls``). Defaults (explicit arguments win): state dir
+(``gateway.transport.acls``). Defaults (explicit arguments win): state dir
 ``$A6GW_KAFKA_DIR`` or ``./.a6gw/kafka``; port ``$A6GW_KAFKA_PORT`` or 19092 (controller: +1);
 jar cache ``$A6GW_KAFKA_JARS`` or ``~/.cache/a6gw/kafka-<version>``.
 """
@@ -34,9 +34,9 @@ from subprocess import DEVNULL, STDOUT, Popen
 from typing import Any
 
 from gateway.errors import BrokerError, ConfigError
-from gateway.kafka.admin import probe_broker
-from gateway.kafka.clients import Credentials, KafkaClients
-from gateway.kafka.sizes import largest_record
+from gateway.transport.admin import probe_broker
+from gateway.transport.clients import Credentials, KafkaClients
+from gateway.transport.sizes import largest_record
 
 KAFKA_VERSION = "4.1.1"
 DEFAULT_PORT = 19092
@@ -258,7 +258,11 @@ class LocalBroker:
             line if line.lstrip().startswith("#") else _PLACEHOLDER.sub(fill, line)
             for line in text.splitlines()
         ]
-        return f"# generated from {template} by gateway/kafka/broker.py\n" + "\n".join(lines) + "\n"
+        return (
+            f"# generated from {template} by gateway/transport/broker.py\n"
+            + "\n".join(lines)
+            + "\n"
+        )
 
     def _prepare_state_dir(self) -> None:
         marker = self.state_dir / STATE_MARKER

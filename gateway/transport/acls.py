@@ -33,15 +33,21 @@ from aiokafka.protocol.types import (
 )
 
 from gateway.config import Config
-from gateway.core.oversight import COMMANDS_TOPIC
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
+from gateway.core import topics
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    CHECKPOINT_TOPIC,
+    COMMANDS_TOPIC,
+    DLQ_TOPIC,
+    FINDINGS_TOPIC,
+    LEDGER_TOPIC,
+)
 from gateway.errors import BrokerError, ConfigError
-from gateway.kafka.clients import Credentials, KafkaClients, credentials_path
+from gateway.transport.clients import Credentials, KafkaClients, credentials_path
 
 if TYPE_CHECKING:
     from gateway.config import LoadedConfig
 
-CHECKPOINT_TOPIC = "a6.audit.checkpoints"
 READ, WRITE, DESCRIBE = "READ", "WRITE", "DESCRIBE"
 # Kafka's enumerations (org.apache.kafka.common.acl / resource).
 _RESOURCE = {"topic": 2, "group": 3}
@@ -90,8 +96,8 @@ def principal_table(cfg: Config) -> list[Grant]:
         g.append(Grant(who, "group", who, READ))
     for party in cfg.parties:
         who = inventory_principal(party.code)
-        topic(who, f"a6.in.inventory.{party.code}", WRITE)
-        topic(who, f"a6.out.inventory.{party.code}", READ)
+        topic(who, topics.inventory_input_topic(party.code), WRITE)
+        topic(who, topics.inventory_output_topic(party.code), READ)
         g.append(Grant(who, "group", who, READ))
     # The worker: reads every input, runs the stages, writes every output.
     worker = f"{gid}-worker"
@@ -101,9 +107,9 @@ def principal_table(cfg: Config) -> list[Grant]:
         topic(worker, reg.out_topic, WRITE)
     for reg in https_regs:  # delivered to the partner from its output and retry topics
         topic(worker, reg.out_topic, READ, WRITE)
-        topic(worker, f"a6.retry.{reg.id}", READ, WRITE)
+        topic(worker, topics.retry_topic(reg.id), READ, WRITE)
     for party in cfg.parties:
-        topic(worker, f"a6.out.inventory.{party.code}", WRITE)
+        topic(worker, topics.inventory_output_topic(party.code), WRITE)
     for name in (LEDGER_TOPIC, AUDIT_TOPIC, CHECKPOINT_TOPIC, FINDINGS_TOPIC):
         topic(worker, name, READ, WRITE)
     topic(worker, COMMANDS_TOPIC, READ)
@@ -141,7 +147,7 @@ def principal_table(cfg: Config) -> list[Grant]:
     for name in (LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC, COMMANDS_TOPIC):
         topic(operator, name, DESCRIBE)
     topic(operator, DLQ_TOPIC, READ)
-    topic(operator, f"{gid}-cursors-changelog", READ)
+    topic(operator, topics.changelog_topic(gid, "cursors"), READ)
     g.append(Grant(operator, "group", gid, DESCRIBE))
     return sorted(set(g))
 

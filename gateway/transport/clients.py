@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from gateway.errors import ConfigError
-from gateway.kafka.sizes import largest_record
+from gateway.transport.sizes import largest_record
 
 if TYPE_CHECKING:
     import faust

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from gateway import __version__
-from gateway.aef_cli import add_parser as add_aef_parser
-from gateway.api.cli import add_parsers as add_api_parsers
-from gateway.api.cli import add_verify_api_args
-from gateway.discrepancy_cli import add_parser as add_discrepancy_parser
+from gateway.cli.aef import add_parser as add_aef_parser
+from gateway.cli.api import add_parsers as add_api_parsers
+from gateway.cli.api import add_verify_api_args
+from gateway.cli.discrepancy import add_parser as add_discrepancy_parser
+from gateway.cli.summary import add_parser as add_summary_parser
 from gateway.errors import GatewayError
-from gateway.summary_cli import add_parser as add_summary_parser
 
 EPILOG = """\
 examples:
@@ -48,8 +48,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     import asyncio
 
-    from gateway.kafka.cli import admin_clients
-    from gateway.worker.topics import ensure_topics
+    from gateway.cli.kafka import admin_clients
+    from gateway.transport.topics import ensure_topics
 
     lc = _config(args)
     admin = admin_clients(lc, args.admin_credentials)
@@ -87,7 +87,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from gateway.audit.bundle import verify_bundle
 
     if args.api:
-        from gateway.api.cli import verify_api_command
+        from gateway.cli.api import verify_api_command
 
         return verify_api_command(args)
     if not args.bundle:
@@ -148,7 +148,7 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     from gateway.worker.sequencing import request_checkpoint
 
     lc = _config(args)
-    from gateway.kafka.clients import clients_for
+    from gateway.transport.clients import clients_for
 
     kafka = clients_for(lc, "checkpoint")
     note = asyncio.run(request_checkpoint(kafka, lc.load_mac_key(), args.timeout))
@@ -162,7 +162,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     import json
 
     from gateway.audit.open import open_store
-    from gateway.reconciliation import run
+    from gateway.services.reconciliation import run
 
     lc = _config(args)
     if args.registry not in {r.id for r in lc.config.registries}:
@@ -218,11 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"a6gw {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    from gateway.kafka.cli import add_kafka_parser
+    from gateway.cli.kafka import add_kafka_parser
 
     add_kafka_parser(sub)
 
-    from gateway.operate_cli import add_parsers as add_operate_parsers
+    from gateway.cli.operate import add_parsers as add_operate_parsers
 
     add_operate_parsers(sub)
 

@@ -34,10 +34,10 @@ from gateway.core.reconcile import (
     holdings_from_blocks,
     reconcile,
 )
-from gateway.core.steps import AUDIT_TOPIC, FINDINGS_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import ConfigError
-from gateway.kafka.clients import KafkaClients, clients_for
-from gateway.snapshots import pages_of
+from gateway.services.snapshots import pages_of
+from gateway.transport.clients import KafkaClients, clients_for
 
 Say = Callable[[str], None]
 #: The ``input.type`` of a run's audit entry (searchable like an event type).

@@ -19,7 +19,6 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from gateway import discrepancies as dq
 from gateway.api.models import (
     BlockOut,
     DiscrepancyDetail,
@@ -35,10 +34,12 @@ from gateway.audit.logstore import LogStore
 from gateway.config import Trust
 from gateway.core import discrepancy as dsc
 from gateway.core.ingest import PayloadInvalid, RawInput, parse_envelope
-from gateway.core.oversight import COMMANDS_TOPIC, authenticate_command
-from gateway.discrepancies import Run, Tracked
+from gateway.core.oversight import authenticate_command
+from gateway.core.topics import COMMANDS_TOPIC
 from gateway.errors import AuditError, AuthenticationError, GatewayError, SchemaError
-from gateway.kafka.clients import KafkaClients
+from gateway.services import discrepancies as dq
+from gateway.services.discrepancies import Run, Tracked
+from gateway.transport.clients import KafkaClients
 
 __all__ = [
     "CommandProblem",

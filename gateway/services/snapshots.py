@@ -6,7 +6,7 @@ time). The registry answers on its input topic with ``a6gw.holdings.snapshot.v1`
 signed like any of its events; the worker decides each page as an input (``recorded``), and
 the reconciliation run reads the same pages, authenticated with the same function the
 ingest stage uses, so a page it compares is a page the log holds. (HTTPS partners are
-pulled through the connector instead; see :mod:`gateway.reconciliation`.)
+pulled through the connector instead; see :mod:`gateway.services.reconciliation`.)
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from typing import Any
 from aiokafka.structs import TopicPartition
 
 from gateway.config import LoadedConfig
+from gateway.core import topics
 from gateway.core.decision import event_entry_id
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput, authenticate
 from gateway.errors import AuthenticationError, ReconciliationError, SchemaError
-from gateway.kafka.clients import clients_for
+from gateway.transport.clients import clients_for
 from gateway.worker.context import WorkerContext
 from schemas import events as ev
 
@@ -45,7 +46,7 @@ def request_id(registry: str, at_ms: int) -> str:
 
 
 def rows_of(snapshot: ev.HoldingsSnapshot) -> tuple[dict[str, Any], ...]:
-    """A page's rows in the form :func:`gateway.reconciliation.snapshot_holdings` reads."""
+    """A page's rows in the form :func:`gateway.services.reconciliation.snapshot_holdings` reads."""
     return tuple(
         {
             "account_id": r.account_id,
@@ -96,7 +97,7 @@ async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> 
     producer = clients_for(lc, "reconcile").producer(acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(f"a6.out.{registry}", value, key=rec_id.encode())
+        await producer.send_and_wait(topics.output_topic(registry), value, key=rec_id.encode())
     finally:
         await producer.stop()
 
@@ -140,12 +141,12 @@ async def collect(
     :raises ReconciliationError: (RECON-SNAPSHOT) not complete within ``timeout_s``.
     """
     ctx = WorkerContext.load(lc)
-    topic = f"a6.in.{registry}"
+    topic = topics.input_topic(registry)
     consumer = clients_for(lc, "reconcile").consumer(enable_auto_commit=False)
     await consumer.start()
     pages: list[Page] = []
     try:
-        # input topics have the configured partition count (gateway.worker.topics)
+        # input topics have the configured partition count (gateway.transport.topics)
         tps = [TopicPartition(topic, n) for n in range(lc.config.kafka.partitions)]
         consumer.assign(tps)
         # The ends first: a page written after this read is at or past them, and one

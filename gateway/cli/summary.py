@@ -32,7 +32,7 @@ from gateway.core import summary_check as sc
 from gateway.core import summary_log as sl
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
-from gateway.core.steps import AUDIT_TOPIC, FINDINGS_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 
 USAGE = 2
 LABELS = {
@@ -199,8 +199,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if not args.dry_run and rs:
         registries = [r.id for r in lc.config.registries if r.party == party.code]
         items = records(rs, int(time.time() * 1000), registries)
-        from gateway.kafka.clients import clients_for
-        from gateway.reconciliation import publish
+        from gateway.services.reconciliation import publish
+        from gateway.transport.clients import clients_for
 
         asyncio.run(publish(clients_for(lc, "summary"), items, mac_key=lc.load_mac_key()))
         print(

@@ -22,7 +22,7 @@ from gateway.audit.logstore import LogStore
 from gateway.audit.search import Query
 from gateway.core import discrepancy as dsc
 from gateway.core.ingest import COMMAND_TYPES
-from gateway.reconciliation import RUN_TYPE
+from gateway.services.reconciliation import RUN_TYPE
 
 __all__ = [
     "COMMAND_TYPE",

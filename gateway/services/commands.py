@@ -18,9 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway import discrepancies as dq
 from gateway.config import LoadedConfig
 from gateway.core.oversight import command_entry_id
+from gateway.services import discrepancies as dq
 
 APPLIED, REFUSED, USAGE, PENDING = 0, 1, 2, 3
 Say = Callable[[str], None]
@@ -108,12 +108,12 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
     """Checked here against the config's trust file and log, then published to Kafka."""
     from aiokafka.errors import KafkaError
 
-    from gateway.api.oversight import CommandProblem, check_command
+    from gateway.api.discrepancy_routes import CommandProblem, check_command
     from gateway.audit.open import open_store
-    from gateway.core.oversight import COMMANDS_TOPIC
+    from gateway.core.topics import COMMANDS_TOPIC
     from gateway.errors import GatewayError
-    from gateway.kafka.clients import clients_for
-    from gateway.reconciliation import publish
+    from gateway.services.reconciliation import publish
+    from gateway.transport.clients import clients_for
 
     store = open_store(lc.audit_store())
     trust = lc.load_trust()

@@ -30,11 +30,17 @@ from gateway.config import LoadedConfig
 from gateway.core import mac
 from gateway.core.decision import REPLAY_HEADER, raw_entry_id
 from gateway.core.faults import replayable
-from gateway.core.oversight import COMMANDS_TOPIC
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    COMMANDS_TOPIC,
+    DLQ_TOPIC,
+    FINDINGS_TOPIC,
+    LEDGER_TOPIC,
+    changelog_topic,
+)
 from gateway.errors import WorkerError
-from gateway.kafka.clients import KafkaClients, clients_for
-from gateway.worker.topics import changelog_topic, topic_plan
+from gateway.transport.clients import KafkaClients, clients_for
+from gateway.transport.topics import topic_plan
 
 #: Topics a dead input is never put back on (the worker's outputs of record).
 NOT_REPLAYED = frozenset({DLQ_TOPIC, AUDIT_TOPIC})

@@ -3,7 +3,7 @@
 :func:`probe_broker` speaks just enough of the Kafka wire protocol (ApiVersions v0, then a
 Metadata request for zero topics) to tell "a Kafka broker is serving requests" apart from
 "something accepted a TCP connection". It is synchronous and needs no event loop, so
-:class:`~gateway.kafka.broker.LocalBroker` can poll it while the JVM starts.
+:class:`~gateway.transport.broker.LocalBroker` can poll it while the JVM starts.
 
 :func:`create_topics` and :func:`wait_for_topics` use aiokafka's admin client. The broker runs
 with ``auto.create.topics.enable=false``, so every topic the gateway uses is created here with
@@ -24,7 +24,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from gateway.errors import BrokerError
-from gateway.kafka.clients import KafkaClients
+from gateway.transport.clients import KafkaClients
 
 API_VERSIONS = 18
 METADATA = 3

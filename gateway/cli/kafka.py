@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.errors import BrokerError, ConfigError
-from gateway.kafka.broker import DEFAULT_PORT, KAFKA_VERSION, LocalBroker
-from gateway.kafka.clients import ADMIN, Credentials, KafkaClients, clients_for, clients_of
+from gateway.transport.broker import DEFAULT_PORT, KAFKA_VERSION, LocalBroker
+from gateway.transport.clients import ADMIN, Credentials, KafkaClients, clients_for, clients_of
 
 if TYPE_CHECKING:
     from gateway.config import LoadedConfig
@@ -99,7 +99,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_provision(args: argparse.Namespace) -> int:
     """Create the config's principals (SCRAM users) and ACLs; write their credentials."""
     from gateway.config import load_config
-    from gateway.kafka.acls import principal_table, provision
+    from gateway.transport.acls import principal_table, provision
 
     lc = load_config(Path(args.config))
     admin = admin_clients(lc, args.admin_credentials, args.dir)

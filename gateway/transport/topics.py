@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from gateway.config import Config
-from gateway.core.oversight import COMMANDS_TOPIC
 from gateway.core.state import TABLES
-from gateway.core.steps import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
-from gateway.kafka.admin import alter_topic_configs, create_topics
-from gateway.kafka.clients import KafkaClients
-from gateway.kafka.sizes import QUOTED, REQUOTED, WIRE, record_limit
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    CHECKPOINT_TOPIC,
+    COMMANDS_TOPIC,
+    DISCREPANCY_TOPIC,
+    DLQ_TOPIC,
+    LEDGER_TOPIC,
+    answer_topic,
+    changelog_topic,
+    is_changelog,
+    parked_table,
+    retry_topic,
+)
+from gateway.transport.admin import alter_topic_configs, create_topics
+from gateway.transport.clients import KafkaClients
+from gateway.transport.sizes import QUOTED, REQUOTED, WIRE, record_limit
 
-CHECKPOINT_TOPIC = "a6.audit.checkpoints"
-DISCREPANCY_TOPIC = FINDINGS_TOPIC
 # Input and audit topics are kept forever: they are the evidence.
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 COMPACTED = {"cleanup.policy": "compact"}
@@ -23,21 +32,12 @@ LOG_APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
 WORKER_TABLES = ("inputs", "cursors", "discrepancies", *TABLES)
 
 
-def retry_topic(registry_id: str) -> str:
-    return f"a6.retry.{registry_id}"
-
-
-def changelog_topic(app_id: str, table: str) -> str:
-    """faust's name for a table's changelog topic."""
-    return f"{app_id}-{table}-changelog"
-
-
 def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     """``({topic: partitions}, {topic: configs})`` for every topic the gateway uses.
 
     Input topics share the ledger's partition count: stage A's dedup table is co-partitioned
     with them. The audit log has one partition: one writer orders it. Every topic takes the
-    records an input of ``limits.max_message_bytes`` makes on it (``gateway.kafka.sizes``);
+    records an input of ``limits.max_message_bytes`` makes on it (``gateway.transport.sizes``);
     input topics are stamped with the broker's time (LogAppendTime).
     """
     n = cfg.kafka.partitions
@@ -46,7 +46,7 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     for name, owner in cfg.input_topics().items():
         topics[name] = n
         configs[name] = {**KEEP_FOREVER, **LOG_APPEND_TIME}
-        out = f"a6.out.{owner.registry}" if owner.registry else f"a6.out.inventory.{owner.party}"
+        out = answer_topic(owner.registry, owner.party)
         topics[out] = n
     for reg in cfg.registries:
         if reg.transport == "https":  # messages parked until the partner is back, in order
@@ -63,7 +63,7 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
         configs[name] = dict(KEEP_FOREVER)
     # Created here rather than by faust at startup, so that every worker sees them (with
     # their partition count) from its first metadata fetch on.
-    parked = [f"parked-{r.id}" for r in cfg.registries if r.transport == "https"]
+    parked = [parked_table(r.id) for r in cfg.registries if r.transport == "https"]
     for table in (*WORKER_TABLES, *parked):
         name = changelog_topic(cfg.gateway.id, table)
         topics[name] = n
@@ -71,7 +71,7 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     size = cfg.limits.max_message_bytes
     for name in topics:
         inp = name in cfg.input_topics()
-        factor = WIRE if inp else REQUOTED if name.endswith("-changelog") else QUOTED
+        factor = WIRE if inp else REQUOTED if is_changelog(name) else QUOTED
         configs.setdefault(name, {})["max.message.bytes"] = str(record_limit(size, factor))
     return topics, configs
 

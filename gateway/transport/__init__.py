@@ -4,8 +4,8 @@
 ``create_topics`` creates the gateway's topics explicitly (auto-creation is disabled).
 """
 
-from gateway.kafka.admin import BrokerProbe, create_topics, probe_broker, wait_for_topics
-from gateway.kafka.broker import DEFAULT_PORT, KAFKA_VERSION, BrokerStatus, LocalBroker
+from gateway.transport.admin import BrokerProbe, create_topics, probe_broker, wait_for_topics
+from gateway.transport.broker import DEFAULT_PORT, KAFKA_VERSION, BrokerStatus, LocalBroker
 
 __all__ = [
     "DEFAULT_PORT",
