@@ -7,8 +7,6 @@ config is built once (``load_config``) and passed down; nothing below reads the 
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from gateway.audit.note import LogKey, Verifier, parse_vkey
 from gateway.core import topics
 from gateway.core.mac import MIN_KEY_BYTES
+from gateway.core.trust import TopicOwner, Trust
 from gateway.errors import AuditError, ConfigError
 from schemas._types import CooperativeApproachId, PartyCode, RegistryId
-from schemas.events import EVENT_TYPES, Role
 
 
 class _Model(BaseModel):
@@ -259,58 +257,6 @@ class Config(_Model):
         }
 
 
-class TopicOwner(_Model):
-    """The principal an input topic belongs to: a registry (and its Party) or a Party."""
-
-    registry: str | None
-    party: str
-
-
-class TrustedKey(_Model):
-    key_id: str = Field(pattern=r"^[A-Za-z0-9._:-]+$")
-    public_key: str
-    principal: str = Field(pattern=r"^[A-Za-z0-9-]+$")
-    role: Role
-    valid_from: datetime
-    valid_to: datetime | None = None
-    status: Literal["active", "suspended", "revoked"] = "active"
-
-    @model_validator(mode="after")
-    def _aware(self) -> TrustedKey:
-        for t in (self.valid_from, self.valid_to):
-            if t is not None and t.utcoffset() is None:
-                raise ValueError(f"key {self.key_id}: validity times need a UTC offset")
-        return self
-
-
-class Trust(_Model):
-    keys: tuple[TrustedKey, ...]
-    event_roles: dict[str, tuple[Role, ...]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _check(self) -> Trust:
-        problems = []
-        ids = [k.key_id for k in self.keys]
-        if len(ids) != len(set(ids)):
-            problems.append("key ids must be unique")
-        unknown = set(self.event_roles) - set(EVENT_TYPES)
-        if unknown:
-            problems.append(f"event_roles names unknown event types: {sorted(unknown)}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @cached_property
-    def by_id(self) -> dict[str, TrustedKey]:
-        return {k.key_id: k for k in self.keys}
-
-    def roles_for(self, event_type: str) -> tuple[Role, ...]:
-        if event_type in self.event_roles:
-            return self.event_roles[event_type]
-        et = EVENT_TYPES.get(event_type)
-        return et.roles if et else ()
-
-
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -322,7 +268,7 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path} is not valid YAML: {exc}", code="A6-CFG-003") from exc
 
 
-def _validate(model: type[_Model], data: Any, path: Path) -> Any:
+def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -31,11 +31,11 @@ from gateway.api.models import (
     StepOut,
 )
 from gateway.audit.logstore import LogStore
-from gateway.config import Trust
 from gateway.core import discrepancy as dsc
 from gateway.core.ingest import PayloadInvalid, RawInput, parse_envelope
 from gateway.core.oversight import authenticate_command
 from gateway.core.topics import COMMANDS_TOPIC
+from gateway.core.trust import Trust
 from gateway.errors import AuditError, AuthenticationError, GatewayError, SchemaError
 from gateway.services import discrepancies as dq
 from gateway.services.discrepancies import Run, Tracked

@@ -17,7 +17,6 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -35,16 +34,17 @@ from gateway.api.models import (
     EntryOut,
     EntryPage,
     InclusionOut,
-    Problem,
 )
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.search import TERMS, Query, parse_itmo
-from gateway.config import PartyConfig, Trust
+from gateway.config import PartyConfig
 from gateway.core.oversight import command_entry_id
 from gateway.core.topics import COMMANDS_TOPIC
+from gateway.core.trust import Trust
 from gateway.errors import AuditError, GatewayError, VerificationError
+from gateway.http.problems import problem
 from gateway.http.tls import ServerThread, server_tls
 from gateway.services.discrepancies import is_known
 
@@ -316,14 +316,6 @@ def _text_problem(request: web.Request) -> str | None:
 
 # The codes of the answers aiohttp gives before a handler runs.
 HTTP_CODES = {404: "API-NOT-FOUND", 405: "API-METHOD", 413: "MSG-008"}
-
-
-def problem(status: int, code: str, detail: str) -> web.Response:
-    """An RFC 9457 problem-details answer carrying the gateway's stable code."""
-    body = Problem(title=HTTPStatus(status).phrase, status=status, code=code, detail=detail)
-    return web.Response(
-        text=body.model_dump_json(), status=status, content_type="application/problem+json"
-    )
 
 
 Handler = Callable[[web.Request], Awaitable[BaseModel]]

@@ -31,11 +31,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from gateway.config import TopicOwner, Trust, TrustedKey
 from gateway.core import jsonlimits
 from gateway.core.canonical import sha256_hex
 from gateway.core.model import Event
 from gateway.core.signing import load_public_key_b64, verify_envelope
+from gateway.core.trust import TopicOwner, Trust, TrustedKey
 from gateway.errors import AuthenticationError, SchemaError
 from schemas._types import Strict
 from schemas.envelope import Envelope

@@ -22,7 +22,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from gateway.config import Trust
 from gateway.core import decision as dec
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes, sha256_hex
@@ -32,6 +31,7 @@ from gateway.core.model import Finding
 from gateway.core.signing import load_public_key_b64, sign_envelope, verify_envelope
 from gateway.core.steps import Output
 from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC
+from gateway.core.trust import Trust
 from gateway.errors import AuthenticationError, SchemaError
 from schemas import events as ev
 

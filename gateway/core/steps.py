@@ -19,7 +19,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from gateway.config import TopicOwner, Trust
 from gateway.core import decision as dec
 from gateway.core import discrepancy as dsc
 from gateway.core import topics
@@ -41,6 +40,7 @@ from gateway.core.model import Directory, Evaluation, Event, Finding, Outcome
 from gateway.core.signing import sign_envelope
 from gateway.core.state import LedgerState, Put
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
+from gateway.core.trust import TopicOwner, Trust
 from gateway.errors import AuthenticationError, SchemaError
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from gateway.config import Config, LoadedConfig, TopicOwner, Trust
+from gateway.config import Config, LoadedConfig
 from gateway.core.model import Directory
 from gateway.core.signing import load_private_key_pem, load_public_key_b64
 from gateway.core.steps import Signer
+from gateway.core.trust import TopicOwner, Trust
 from gateway.errors import ConfigError
 
 

@@ -38,7 +38,7 @@ from gateway.api.discrepancy_routes import KafkaPublisher, Publisher
 from gateway.api.server import Access, AuditAPI, Grant, ServerThread, make_app, server_tls
 from gateway.audit.open import open_store
 from gateway.audit.store import AuditStore
-from gateway.config import Trust, TrustedKey, load_config
+from gateway.config import load_config
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
@@ -47,6 +47,7 @@ from gateway.core.oversight import command_entry_id, command_envelope, oversight
 from gateway.core.reconcile import Holding, reconcile
 from gateway.core.signing import private_key_pem, public_key_b64
 from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC
+from gateway.core.trust import Trust, TrustedKey
 from gateway.demo.world import write_world
 from gateway.http.pki import init_pki
 from gateway.services.discrepancies import COMMAND_TYPE, load_discrepancies

@@ -25,14 +25,15 @@ from a6book import (
 )
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from gateway.config import LoadedConfig, TopicOwner, Trust, load_config
+from gateway.config import LoadedConfig, load_config
 from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import LOG_APPEND_TIME, RawInput, authenticate
 from gateway.core.model import Event
 from gateway.core.signing import load_private_key_pem, load_public_key_b64, sign_envelope
 from gateway.core.state import LedgerState
 from gateway.core.steps import Signer, ingest_step, ledger_step
-from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC, input_topic
+from gateway.core.trust import TopicOwner, Trust
 from gateway.demo.world import REGISTRIES, SIGNERS, World, write_world
 
 __all__ = [
@@ -211,7 +212,7 @@ class Pipe:
                 }
                 eid = f"acc-{registry}-{account}"
                 value = self.kit.event_bytes(registry, "account.opened", data, event_id=eid)
-                self.publish(f"a6.in.{registry}", eid.encode(), value)
+                self.publish(input_topic(registry), eid.encode(), value)
                 assert self.state.get("accounts", f"{registry}|{account}") is not None
 
     def _route(

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from a6kit import TS, Kit, envelope, fresh_key, rng, signed
 
-from gateway.config import Trust
 from gateway.core.ingest import PayloadInvalid, routing_key
 from gateway.core.signing import public_key_b64
+from gateway.core.topics import input_topic, inventory_input_topic
+from gateway.core.trust import Trust
 from gateway.errors import AuthenticationError, SchemaError
 
 ISSUANCE: dict[str, Any] = {
@@ -48,7 +49,7 @@ AUTH: dict[str, Any] = {
     "purposes": "NDC",
     "first_transfer_definition": "First international transfer",
 }
-MNG = "a6.in.MNG01"
+MNG = input_topic("MNG01")
 
 
 def fails(kit: Kit, topic: str, value: bytes, code: str, exc: type[Exception], **kw: Any) -> str:
@@ -86,7 +87,9 @@ def test_valid_issuance_authenticates_and_routes_by_cooperative_approach(kit: Ki
 
 
 def test_account_event_routes_by_registry(kit: Kit) -> None:
-    event = kit.authenticate("a6.in.JPN01", kit.event_bytes("JPN01", "account.opened", ACCOUNT))
+    event = kit.authenticate(
+        input_topic("JPN01"), kit.event_bytes("JPN01", "account.opened", ACCOUNT)
+    )
     assert routing_key(event) == "registry:JPN01"
 
 
@@ -105,10 +108,10 @@ def test_inventory_event_routes_by_party(kit: Kit) -> None:
     trust = Trust.model_validate(doc)
     data = {"party": "JPN", "year": 2024, "emissions_tco2e": "-1.5", "submission_id": "s1"}
     value = signed(envelope("JPN", "inventory.emissions", data, key_id="JPN-INV"), key)
-    event = kit.authenticate("a6.in.inventory.JPN", value, trust=trust, keys={})
+    event = kit.authenticate(inventory_input_topic("JPN"), value, trust=trust, keys={})
     assert routing_key(event) == "party:JPN"
     # the same Party key may not publish on another Party's inventory topic
-    fails(kit, "a6.in.inventory.MNG", value, "MSG-002", AuthenticationError, trust=trust)
+    fails(kit, inventory_input_topic("MNG"), value, "MSG-002", AuthenticationError, trust=trust)
 
 
 def test_joint_committee_key_on_a_member_partys_registry(kit: Kit) -> None:
@@ -252,10 +255,14 @@ def test_key_validity_is_judged_at_the_record_timestamp(kit: Kit, ts: int, ok: b
         pytest.param("MNG", "issuance", ISSUANCE, MNG, id="authority-signs-issuance"),
         pytest.param("MNG01", "authorization", AUTH, MNG, id="registry-signs-authorization"),
         pytest.param("MNG01", "jcm.issuance.decided", JC_DECISION, MNG, id="registry-signs-jc"),
-        pytest.param("MNG01", "issuance", ISSUANCE, "a6.in.JPN01", id="other-registry-topic"),
+        pytest.param(
+            "MNG01", "issuance", ISSUANCE, input_topic("JPN01"), id="other-registry-topic"
+        ),
         pytest.param("JPN", "authorization", AUTH, MNG, id="other-partys-authority"),
         pytest.param("JC-JPN-IDN", "jcm.issuance.decided", JC_DECISION, MNG, id="foreign-jc"),
-        pytest.param("MNG01", "account.opened", ACCOUNT, "a6.in.inventory.MNG", id="inventory"),
+        pytest.param(
+            "MNG01", "account.opened", ACCOUNT, inventory_input_topic("MNG"), id="inventory"
+        ),
     ],
 )
 def test_signer_not_allowed_is_msg002(

@@ -8,7 +8,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.config import Trust, TrustedKey
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import RawInput
@@ -19,7 +18,8 @@ from gateway.core.oversight import (
     oversight_step,
 )
 from gateway.core.signing import public_key_b64
-from gateway.core.topics import COMMANDS_TOPIC, FINDINGS_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, FINDINGS_TOPIC
+from gateway.core.trust import Trust, TrustedKey
 
 OPS = Ed25519PrivateKey.generate()
 REGISTRY = Ed25519PrivateKey.generate()
@@ -77,7 +77,7 @@ class Stage:
         self.offset += 1
         result = oversight_step(raw, self.table, TRUST, {}, max_bytes=65536)
         for out in result.outputs:
-            if out.topic == "a6.audit.log":
+            if out.topic == AUDIT_TOPIC:
                 self.entries.append(json.loads(out.value))
         if result.put is not None:
             self.table[result.put[0]] = result.put[1]
