@@ -112,7 +112,7 @@ class PartnerClient:
     """One partner registry's HTTPS endpoint: signed, retried, guarded by a breaker.
 
     ``tls`` carries the trust anchor and the gateway's client certificate (see
-    :func:`gateway.api.client.client_tls`); httpx gets it as ``verify=tls`` only.
+    :func:`gateway.http.tls.client_tls`); httpx gets it as ``verify=tls`` only.
     """
 
     def __init__(

@@ -48,10 +48,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from connectors.client import Delivered, PartnerClient
 from connectors.httpsig import DEFAULT_COMPONENTS, GET_COMPONENTS, verify_request
 from connectors.policy import Backoff, RetryBudget
-from gateway.api.client import client_tls
-from gateway.api.server import ServerThread
 from gateway.errors import RegistryError
 from gateway.http.pki import init_pki
+from gateway.http.tls import ServerThread, client_tls
 
 __all__ = ["Faults", "PartnerSim", "main"]
 

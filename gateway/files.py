@@ -9,7 +9,9 @@ its final mode, so the umask can only narrow it.
   existing file of a wider mode is replaced rather than rewritten in place;
 - :func:`create_private`: an empty file (a SQLite store) created 0600 if missing; SQLite
   gives its ``-wal`` and ``-shm`` files the mode of the database file;
-- :func:`private_dir`: a state folder, created 0700 (its missing parents get the default).
+- :func:`private_dir`: a state folder, created 0700 (its missing parents get the default);
+- :func:`is_postgres_url`: whether a store's location is a PostgreSQL database rather than
+  a file.
 """
 
 from __future__ import annotations
@@ -19,10 +21,24 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["DIR_MODE", "FILE_MODE", "create_private", "private_dir", "write_secret"]
+__all__ = [
+    "DIR_MODE",
+    "FILE_MODE",
+    "POSTGRES_SCHEMES",
+    "create_private",
+    "is_postgres_url",
+    "private_dir",
+    "write_secret",
+]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(url_or_path: str | os.PathLike[str]) -> bool:
+    """True if ``url_or_path`` is a ``postgresql://`` or ``postgres://`` URL."""
+    return isinstance(url_or_path, str) and url_or_path.lower().startswith(POSTGRES_SCHEMES)
 
 
 def private_dir(path: Path) -> Path:

@@ -44,8 +44,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from connectors.httpsig import verify_request
 from gateway.alerts import alert
-from gateway.api.server import problem, server_tls
-from gateway.audit.open import is_postgres_url
 from gateway.config import LoadedConfig
 from gateway.core import mac, topics
 from gateway.core.canonical import canonical_bytes
@@ -54,7 +52,10 @@ from gateway.core.refusals import RATE_CODE, RefusalBudget, rate_entry, refusal_
 from gateway.core.signing import load_public_key_b64
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError, RegistryError
+from gateway.files import is_postgres_url
 from gateway.http.nonces import NonceStore, open_nonces
+from gateway.http.problems import problem
+from gateway.http.tls import server_tls
 from gateway.transport.clients import KafkaClients
 
 log = logging.getLogger("a6gw.ingress")

@@ -1,8 +1,9 @@
-"""Generate the checked-in JSON Schema and OpenAPI files from the models.
+"""Generate the checked-in JSON Schema files of the events from the models.
 
-``python -m schemas.gen`` rewrites ``schemas/json/`` (events) and ``schemas/openapi/`` (the
-HTTPS APIs); ``python -m schemas.gen --check`` exits 1 when a checked-in file is stale or
-missing (CI runs the same comparison as a test).
+``python -m schemas.gen`` rewrites ``schemas/json/``; ``python -m schemas.gen --check`` exits
+1 when a checked-in file is stale or missing (CI runs the same comparison as a test). The
+OpenAPI documents in ``schemas/openapi/`` come from the API's route table, above this
+package: ``python -m gateway.api.gen`` writes them.
 """
 
 from __future__ import annotations
@@ -16,22 +17,7 @@ from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "json"
-OPENAPI_DIR = Path(__file__).resolve().parent / "openapi"
-
-
-def render_openapi() -> dict[str, str]:
-    """Return ``{file name: JSON text}`` for every HTTPS API's OpenAPI document."""
-    from gateway.api.openapi import openapi
-
-    return {"audit-api.openapi.json": json.dumps(openapi(), indent=2, sort_keys=True) + "\n"}
-
-
-def _outputs() -> list[tuple[Path, str, dict[str, str]]]:
-    """(folder, file pattern, files) of every generated kind."""
-    return [
-        (SCHEMA_DIR, "*.schema.json", render()),
-        (OPENAPI_DIR, "*.openapi.json", render_openapi()),
-    ]
+PATTERN = "*.schema.json"
 
 
 def render() -> dict[str, str]:
@@ -64,21 +50,19 @@ def stale_in(directory: Path, pattern: str, want: dict[str, str]) -> list[str]:
 
 def stale() -> list[str]:
     """Every generated file that is stale, missing or extra."""
-    return sorted(n for d, pattern, want in _outputs() for n in stale_in(d, pattern, want))
+    return stale_in(SCHEMA_DIR, PATTERN, render())
 
 
 def write() -> int:
     """Rewrite every generated file; returns how many there are."""
-    count = 0
-    for directory, pattern, want in _outputs():
-        directory.mkdir(parents=True, exist_ok=True)
-        for p in directory.glob(pattern):
-            if p.name not in want:
-                p.unlink()
-        for name, text in want.items():
-            (directory / name).write_text(text, encoding="utf-8")
-        count += len(want)
-    return count
+    want = render()
+    SCHEMA_DIR.mkdir(parents=True, exist_ok=True)
+    for p in SCHEMA_DIR.glob(PATTERN):
+        if p.name not in want:
+            p.unlink()
+    for name, text in want.items():
+        (SCHEMA_DIR / name).write_text(text, encoding="utf-8")
+    return len(want)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("schemas are current")
         return 0
-    print(f"wrote {write()} files to {SCHEMA_DIR} and {OPENAPI_DIR}")
+    print(f"wrote {write()} files to {SCHEMA_DIR}")
     return 0
 
 

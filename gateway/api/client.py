@@ -21,7 +21,8 @@ import httpx
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.verify import verify_consistency, verify_inclusion
-from gateway.errors import ConfigError, GatewayError, VerificationError
+from gateway.errors import GatewayError, VerificationError
+from gateway.http.tls import client_tls as client_tls
 
 __all__ = ["ApiProblem", "AuditClient", "ApiReport", "client_tls", "verify_api"]
 
@@ -32,20 +33,6 @@ class ApiProblem(GatewayError):
     def __init__(self, message: str, *, status: int, problem_code: str, detail: str) -> None:
         super().__init__(message, code=f"API-{status}")
         self.status, self.problem_code, self.detail = status, problem_code, detail
-
-
-def client_tls(ca: str, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
-    """Trust ``ca`` for the server; present ``cert``/``key`` when given (mutual TLS).
-
-    :raises ConfigError: (A6-CFG-TLS) when a file cannot be loaded.
-    """
-    try:
-        ctx = ssl.create_default_context(cafile=ca)
-        if cert:
-            ctx.load_cert_chain(cert, key)
-    except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"cannot load TLS files: {exc}", code="A6-CFG-TLS") from exc
-    return ctx
 
 
 class AuditClient:

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.reporting import XLSX, ZIP, AefOut, SummaryOut
+from gateway.http.problems import Problem as Problem
 
 
 class _Model(BaseModel):
@@ -156,16 +157,6 @@ class CommandAccepted(_Model):
     discrepancy_id: str
     command_id: str
     entry_id: str = Field(description="the audit entry the command will end as")
-
-
-class Problem(_Model):
-    """An error (RFC 9457 problem details, with the gateway's stable code)."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    code: str
-    detail: str
 
 
 @dataclass(frozen=True)

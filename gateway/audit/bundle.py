@@ -25,6 +25,9 @@ obtained earlier to tie the bundle to the log you know.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +35,7 @@ from pathlib import Path
 from gateway.audit.note import Checkpoint, LogKey, Verifier, open_checkpoint, parse_vkey
 from gateway.audit.proof import consistency_proof
 from gateway.audit.rfc6962 import EMPTY_ROOT, leaf_hash, range_root, root_from_leaf_hashes
-from gateway.audit.verify import verify_consistency
+from gateway.audit.verify import verify_consistency, verify_inclusion
 from gateway.errors import AuditError, VerificationError
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "VKEY_FILE",
     "BundleReport",
     "verify_bundle",
+    "verify_range",
     "write_bundle",
 ]
 
@@ -149,8 +153,6 @@ def verify_bundle(
     if (directory / RANGE_FILE).exists():
         if since is not None:
             raise VerificationError("--since needs a whole-log bundle, not a range bundle")
-        from gateway.audit.export import verify_range  # a range bundle: proofs per entry
-
         return verify_range(directory, checkpoint, progress)
     lines = _split_lines(_read(directory / ENTRIES_FILE), directory / ENTRIES_FILE)
     total = len(lines)
@@ -214,3 +216,57 @@ def _check_since(
             f"bundle (size {new.size}; its first {old.size} leaves have root {prefix}): "
             f"{exc.args[0]}"
         ) from exc
+
+
+def _range_meta(directory: Path, size: int) -> tuple[int, int]:
+    try:
+        meta = json.loads(_read(directory / RANGE_FILE))
+        lo, hi, n = meta["start"], meta["end"], meta["size"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise VerificationError(f"{RANGE_FILE}: malformed ({exc})") from exc
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (lo, hi, n)):
+        raise VerificationError(f"{RANGE_FILE}: start, end and size must be integers")
+    if n != size or not 0 <= lo <= hi <= size:
+        raise VerificationError(
+            f"{RANGE_FILE}: range [{lo}, {hi}) of size {n} does not fit the checkpoint size {size}"
+        )
+    return lo, hi
+
+
+def verify_range(
+    directory: Path, checkpoint: Checkpoint, progress: Callable[[int, int], None] | None = None
+) -> BundleReport:
+    """Check every entry of a range bundle against the checkpoint with its inclusion proof.
+
+    :raises VerificationError: naming the entry and what failed.
+    """
+    lo, hi = _range_meta(directory, checkpoint.size)
+    lines = _split_lines(_read(directory / ENTRIES_FILE), directory / ENTRIES_FILE)
+    proofs = _split_lines(_read(directory / PROOFS_FILE), directory / PROOFS_FILE)
+    if len(lines) != hi - lo or len(proofs) != hi - lo:
+        raise VerificationError(
+            f"range [{lo}, {hi}) wants {hi - lo} entries and proofs; "
+            f"got {len(lines)} entries and {len(proofs)} proofs"
+        )
+    for n, (line, raw) in enumerate(zip(lines, proofs, strict=True)):
+        index = lo + n
+        try:
+            doc = json.loads(raw)
+            if doc["index"] != index:
+                raise ValueError(f"index {doc['index']}, want {index}")
+            proof = [base64.b64decode(h, validate=True) for h in doc["proof"]]
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise VerificationError(f"{PROOFS_FILE} line {n}: malformed ({exc})") from exc
+        try:
+            verify_inclusion(
+                index=index,
+                size=checkpoint.size,
+                leaf_hash=leaf_hash(line),
+                proof=proof,
+                root=checkpoint.root,
+            )
+        except VerificationError as exc:
+            raise VerificationError(f"entry {index}: {exc.args[0]}") from exc
+        if progress is not None:
+            progress(n + 1, hi - lo)
+    return BundleReport(size=checkpoint.size, root=checkpoint.root.hex(), origin=checkpoint.origin)

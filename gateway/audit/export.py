@@ -1,4 +1,5 @@
-"""Audit bundles from a store: the whole log, or a range with inclusion proofs.
+"""Audit bundles from a store: the whole log, or a range with inclusion proofs
+(:func:`gateway.audit.bundle.verify_bundle` checks either).
 
 A bundle is always cut at a checkpoint the sequencer published (``a6gw audit export``
 takes the latest one), so what an auditor verifies is exactly what was signed and
@@ -8,7 +9,6 @@ announced; entries appended after it wait for the next checkpoint.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,17 +19,12 @@ from gateway.audit.bundle import (
     PROOFS_FILE,
     RANGE_FILE,
     VKEY_FILE,
-    BundleReport,
-    _read,
-    _split_lines,
 )
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
-from gateway.audit.rfc6962 import leaf_hash
-from gateway.audit.verify import verify_inclusion
 from gateway.errors import AuditError, VerificationError
 
-__all__ = ["export_bundle", "verify_range"]
+__all__ = ["export_bundle"]
 
 Progress = Callable[[int, int], None]
 
@@ -95,57 +90,3 @@ def export_bundle(
     except OSError as exc:
         raise AuditError(f"cannot write bundle {directory}: {exc}") from exc
     return checkpoint
-
-
-def _range_meta(directory: Path, size: int) -> tuple[int, int]:
-    try:
-        meta = json.loads(_read(directory / RANGE_FILE))
-        lo, hi, n = meta["start"], meta["end"], meta["size"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise VerificationError(f"{RANGE_FILE}: malformed ({exc})") from exc
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (lo, hi, n)):
-        raise VerificationError(f"{RANGE_FILE}: start, end and size must be integers")
-    if n != size or not 0 <= lo <= hi <= size:
-        raise VerificationError(
-            f"{RANGE_FILE}: range [{lo}, {hi}) of size {n} does not fit the checkpoint size {size}"
-        )
-    return lo, hi
-
-
-def verify_range(
-    directory: Path, checkpoint: Checkpoint, progress: Progress | None = None
-) -> BundleReport:
-    """Check every entry of a range bundle against the checkpoint with its inclusion proof.
-
-    :raises VerificationError: naming the entry and what failed.
-    """
-    lo, hi = _range_meta(directory, checkpoint.size)
-    lines = _split_lines(_read(directory / ENTRIES_FILE), directory / ENTRIES_FILE)
-    proofs = _split_lines(_read(directory / PROOFS_FILE), directory / PROOFS_FILE)
-    if len(lines) != hi - lo or len(proofs) != hi - lo:
-        raise VerificationError(
-            f"range [{lo}, {hi}) wants {hi - lo} entries and proofs; "
-            f"got {len(lines)} entries and {len(proofs)} proofs"
-        )
-    for n, (line, raw) in enumerate(zip(lines, proofs, strict=True)):
-        index = lo + n
-        try:
-            doc = json.loads(raw)
-            if doc["index"] != index:
-                raise ValueError(f"index {doc['index']}, want {index}")
-            proof = [base64.b64decode(h, validate=True) for h in doc["proof"]]
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-            raise VerificationError(f"{PROOFS_FILE} line {n}: malformed ({exc})") from exc
-        try:
-            verify_inclusion(
-                index=index,
-                size=checkpoint.size,
-                leaf_hash=leaf_hash(line),
-                proof=proof,
-                root=checkpoint.root,
-            )
-        except VerificationError as exc:
-            raise VerificationError(f"entry {index}: {exc.args[0]}") from exc
-        if progress is not None:
-            progress(n + 1, hi - lo)
-    return BundleReport(size=checkpoint.size, root=checkpoint.root.hex(), origin=checkpoint.origin)

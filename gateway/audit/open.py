@@ -18,15 +18,9 @@ import os
 from pathlib import Path
 
 from gateway.audit.logstore import LogStore
+from gateway.files import POSTGRES_SCHEMES, is_postgres_url
 
 __all__ = ["POSTGRES_SCHEMES", "is_postgres_url", "open_store"]
-
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_postgres_url(url_or_path: str | os.PathLike[str]) -> bool:
-    """True if ``url_or_path`` is a ``postgresql://`` or ``postgres://`` URL."""
-    return isinstance(url_or_path, str) and url_or_path.lower().startswith(POSTGRES_SCHEMES)
 
 
 def open_store(url_or_path: str | os.PathLike[str]) -> LogStore:

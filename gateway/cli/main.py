@@ -202,9 +202,11 @@ def cmd_checks(args: argparse.Namespace) -> int:
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:
+    from gateway.api.gen import main as openapi_main
     from schemas.gen import main as gen_main
 
-    return gen_main(["--check"] if args.check else [])
+    argv = ["--check"] if args.check else []
+    return max(gen_main(argv), openapi_main(argv))
 
 
 def build_parser() -> argparse.ArgumentParser:

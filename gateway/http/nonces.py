@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gateway.errors import GatewayError
-from gateway.files import create_private
+from gateway.files import create_private, is_postgres_url
 
 __all__ = ["NonceStore", "PostgresNonces", "SqliteNonces", "open_nonces"]
 
@@ -144,8 +144,6 @@ def open_nonces(
 
     :raises GatewayError: (INGRESS-STORE) when it cannot be opened.
     """
-    from gateway.audit.open import is_postgres_url
-
     if is_postgres_url(url_or_path):
         return PostgresNonces(str(url_or_path), window_s, clock)
     return SqliteNonces(Path(url_or_path), window_s, clock)

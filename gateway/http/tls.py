@@ -1,4 +1,5 @@
-"""The HTTPS servers' TLS context and the thread that runs an aiohttp app (tests, demo)."""
+"""TLS contexts of the HTTPS servers and clients, and the thread that runs an aiohttp app
+(tests, demo)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-__all__ = ["ServerThread", "server_tls"]
+__all__ = ["ServerThread", "client_tls", "server_tls"]
 
 
 def server_tls(
@@ -37,6 +38,22 @@ def server_tls(
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(f"cannot load the {what}'s TLS files: {exc}", code="A6-CFG-TLS") from exc
     ctx.verify_mode = ssl.CERT_REQUIRED if require_client else ssl.CERT_OPTIONAL
+    return ctx
+
+
+def client_tls(ca: str, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
+    """Trust ``ca`` for the server; present ``cert``/``key`` when given (mutual TLS).
+
+    :raises ConfigError: (A6-CFG-TLS) when a file cannot be loaded.
+    """
+    from gateway.errors import ConfigError
+
+    try:
+        ctx = ssl.create_default_context(cafile=ca)
+        if cert:
+            ctx.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot load TLS files: {exc}", code="A6-CFG-TLS") from exc
     return ctx
 
 
