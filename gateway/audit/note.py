@@ -186,6 +186,27 @@ def verify_note(note: str | bytes, verifiers: Iterable[Verifier]) -> str:
         no blank line, bad signature line or base64, more than ``MAX_SIGNATURES``
         lines) or does not verify.
     """
+    text, lines = _split_note(note)
+    ring = _keyring(verifiers)
+    message = text.encode("utf-8")
+    verified, seen = 0, []
+    for n, line in enumerate(lines, 1):
+        name, kid, sig = _signature_line(n, line)
+        seen.append(f"{name}+{kid.hex()}")
+        verifier = ring.get((name, kid))
+        if verifier is None:
+            continue  # unknown key: MUST be ignored
+        if not verifier.verify(message, sig):
+            raise VerificationError(f"note signature line {n} by {name}+{kid.hex()} is invalid")
+        verified += 1
+    if not verified:
+        known = sorted(f"{name}+{kid.hex()}" for name, kid in ring)
+        raise VerificationError(f"note has no signature by a known key: got {seen}, want {known}")
+    return text
+
+
+def _split_note(note: str | bytes) -> tuple[str, list[str]]:
+    """The note's text (up to its last blank line) and its signature lines."""
     if isinstance(note, str):
         try:
             note = note.encode("utf-8")
@@ -206,31 +227,27 @@ def verify_note(note: str | bytes, verifiers: Iterable[Verifier]) -> str:
     lines = sigs[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
         raise VerificationError(f"note has {len(lines)} signature lines, max {MAX_SIGNATURES}")
+    return text, lines
+
+
+def _keyring(verifiers: Iterable[Verifier]) -> dict[tuple[str, bytes], Verifier]:
+    """The verifiers by (name, key ID); two may not share both (AuditError)."""
     ring: dict[tuple[str, bytes], Verifier] = {}
     for v in verifiers:
         if ring.setdefault((v.name, v.key_id), v) != v:
             raise AuditError(f"two verifiers share name {v.name!r} and key ID {v.key_id.hex()}")
-    message = text.encode("utf-8")
-    verified, seen = 0, []
-    for n, line in enumerate(lines, 1):
-        name, sep, b64 = line.removeprefix(SIG_PREFIX).partition(" ")
-        if not line.startswith(SIG_PREFIX) or not sep or not _is_valid_key_name(name):
-            raise VerificationError(f"note signature line {n} is malformed: {line!r}")
-        blob = _b64decode(b64, f"note signature line {n}")
-        if len(blob) < 5:
-            raise VerificationError(f"note signature line {n}: {len(blob)} bytes, want >= 5")
-        kid, sig = blob[:4], blob[4:]
-        seen.append(f"{name}+{kid.hex()}")
-        verifier = ring.get((name, kid))
-        if verifier is None:
-            continue  # unknown key: MUST be ignored
-        if not verifier.verify(message, sig):
-            raise VerificationError(f"note signature line {n} by {name}+{kid.hex()} is invalid")
-        verified += 1
-    if not verified:
-        known = sorted(f"{name}+{kid.hex()}" for name, kid in ring)
-        raise VerificationError(f"note has no signature by a known key: got {seen}, want {known}")
-    return text
+    return ring
+
+
+def _signature_line(n: int, line: str) -> tuple[str, bytes, bytes]:
+    """The key name, 4-byte key ID and signature of signature line ``n``."""
+    name, sep, b64 = line.removeprefix(SIG_PREFIX).partition(" ")
+    if not line.startswith(SIG_PREFIX) or not sep or not _is_valid_key_name(name):
+        raise VerificationError(f"note signature line {n} is malformed: {line!r}")
+    blob = _b64decode(b64, f"note signature line {n}")
+    if len(blob) < 5:
+        raise VerificationError(f"note signature line {n}: {len(blob)} bytes, want >= 5")
+    return name, blob[:4], blob[4:]
 
 
 @dataclass(frozen=True)

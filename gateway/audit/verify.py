@@ -119,19 +119,7 @@ def verify_consistency(
 
     :raises VerificationError: on any failure, with got/want values.
     """
-    if size1 < 0 or size2 < 0:
-        raise VerificationError(f"negative size1 {size1} or size2 {size2}")
-    if size2 < size1:
-        raise VerificationError(f"size2 {size2} < size1 {size1}")
-    if size1 == 0:
-        raise VerificationError("consistency proof from the empty tree (size1 = 0) is meaningless")
-    if size1 == size2:  # step 1
-        if proof:
-            raise VerificationError(f"size1 = size2 = {size1} but the proof has {len(proof)} nodes")
-        if root1 != root2:
-            raise VerificationError(
-                f"size1 = size2 = {size1} but root1 {root1.hex()} != root2 {root2.hex()}"
-            )
+    if _same_tree(size1, size2, root1, root2, proof):
         return
     if not proof:  # step 2
         raise VerificationError(f"empty consistency proof for sizes {size1} -> {size2}")
@@ -149,6 +137,38 @@ def verify_consistency(
             f"consistency proof for sizes {size1} -> {size2} has {len(proof)} nodes, want {want}"
         )
     path = [root1, *proof] if is_pow2 else list(proof)  # step 3
+    fr, sr = _consistency_roots(size1, size2, path)
+    if fr != root1:
+        raise VerificationError(
+            f"consistency proof {size1} -> {size2}: computed root1 {fr.hex()}, want {root1.hex()}"
+        )
+    if sr != root2:
+        raise VerificationError(
+            f"consistency proof {size1} -> {size2}: computed root2 {sr.hex()}, want {root2.hex()}"
+        )
+
+
+def _same_tree(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> bool:
+    """Check the sizes; True when they are equal and the roots match (RFC 9162 step 1)."""
+    if size1 < 0 or size2 < 0:
+        raise VerificationError(f"negative size1 {size1} or size2 {size2}")
+    if size2 < size1:
+        raise VerificationError(f"size2 {size2} < size1 {size1}")
+    if size1 == 0:
+        raise VerificationError("consistency proof from the empty tree (size1 = 0) is meaningless")
+    if size1 != size2:
+        return False
+    if proof:
+        raise VerificationError(f"size1 = size2 = {size1} but the proof has {len(proof)} nodes")
+    if root1 != root2:
+        raise VerificationError(
+            f"size1 = size2 = {size1} but root1 {root1.hex()} != root2 {root2.hex()}"
+        )
+    return True
+
+
+def _consistency_roots(size1: int, size2: int, path: Sequence[bytes]) -> tuple[bytes, bytes]:
+    """The two roots a consistency path hashes to (RFC 9162 §2.1.4.2 steps 4 to 7)."""
     fn, sn = size1 - 1, size2 - 1  # step 4
     while fn & 1:
         fn >>= 1
@@ -169,11 +189,4 @@ def verify_consistency(
         sn >>= 1
     if sn != 0:  # step 7
         raise VerificationError("consistency proof shorter than the path to the root")
-    if fr != root1:
-        raise VerificationError(
-            f"consistency proof {size1} -> {size2}: computed root1 {fr.hex()}, want {root1.hex()}"
-        )
-    if sr != root2:
-        raise VerificationError(
-            f"consistency proof {size1} -> {size2}: computed root2 {sr.hex()}, want {root2.hex()}"
-        )
+    return fr, sr

@@ -267,17 +267,8 @@ def _compare_space(
     space: tuple[str, str], ours: list[_Seg], theirs: list[_Seg], places: _Places, out: _Out
 ) -> None:
     """Merge two disjoint sorted segment lists, emitting maximal runs of disagreement."""
-    pending: list[int] | None = None  # [start, end, ours places id, theirs places id]
-
-    def emit(lo: int, hi: int, op: int, tp: int) -> None:
-        nonlocal pending
-        if pending is not None:
-            if pending[1] + 1 == lo and pending[2] == op and pending[3] == tp:
-                pending[1] = hi
-                return
-            out.append(_diff(space, places, *pending))
-        pending = [lo, hi, op, tp]
-
+    runs = _Runs(space, places, out)
+    emit = runs.emit
     i = j = 0
     n_o, n_t = len(ours), len(theirs)
     cur = 0  # the first serial not yet accounted for
@@ -315,8 +306,31 @@ def _compare_space(
         emit(max(s, cur), e, p, _NONE)
     for s, e, p in theirs[j:]:
         emit(max(s, cur), e, _NONE, p)
-    if pending is not None:
-        out.append(_diff(space, places, *pending))
+    runs.close()
+
+
+class _Runs:
+    """The runs of disagreement of one serial space, in serial order: a run that continues
+    the one before it with the same places on both sides extends it."""
+
+    __slots__ = ("out", "pending", "places", "space")
+
+    def __init__(self, space: tuple[str, str], places: _Places, out: _Out) -> None:
+        self.space, self.places, self.out = space, places, out
+        self.pending: list[int] | None = None  # [start, end, ours places id, theirs places id]
+
+    def emit(self, lo: int, hi: int, op: int, tp: int) -> None:
+        pending = self.pending
+        if pending is not None:
+            if pending[1] + 1 == lo and pending[2] == op and pending[3] == tp:
+                pending[1] = hi
+                return
+            self.out.append(_diff(self.space, self.places, *pending))
+        self.pending = [lo, hi, op, tp]
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.out.append(_diff(self.space, self.places, *self.pending))
 
 
 def _diff(space: tuple[str, str], places: _Places, lo: int, hi: int, o: int, t: int) -> BlockDiff:
