@@ -16,8 +16,8 @@ help:
 	@echo "make test         set up, then run lint, unit tests and integration tests (real broker)"
 	@echo "make unit         unit tests only (no broker)"
 	@echo "make integration  integration tests only (starts a broker for the session)"
-	@echo "make lint         ruff, ruff format --check, mypy, schema freshness"
-	@echo "make schemas      regenerate schemas/json from the models"
+	@echo "make lint         ruff, ruff format --check, mypy, schema freshness, import layers"
+	@echo "make schemas      regenerate schemas/json and schemas/openapi from the models"
 	@echo "make faults       kill -9 the worker 10x and restart the broker during 20,000 inputs;"
 	@echo "                  then 10,000 hostile inputs against the running gateway"
 	@echo "make bench        the check path, the audit log, reconciliation, reports (~20 min)"
@@ -38,6 +38,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy gateway schemas connectors
 	$(BIN)/python -m schemas.gen --check
+	$(BIN)/python -m gateway.api.gen --check
+	$(BIN)/lint-imports
 
 unit: setup
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
@@ -50,6 +52,7 @@ test: lint
 
 schemas: setup
 	$(BIN)/python -m schemas.gen
+	$(BIN)/python -m gateway.api.gen
 
 faults: setup
 	$(BIN)/python tests/faults/faults.py --events 20000 --kills 10 --broker-restart $(FAULTS_ARGS)
