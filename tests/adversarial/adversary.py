@@ -38,6 +38,7 @@ from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from counting import Figures, Log, Sent, candidates, crash_marks, dead_letters, judge
 
 from gateway.api.client import client_tls
+from gateway.core.topics import INPUT_PREFIX, input_topic
 from gateway.demo.https import HttpsPartner, configure, start_partner
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.http.pki import LocalCA
@@ -190,7 +191,7 @@ def start(root: Path, admin: KafkaClients) -> Stack:
 
 
 def stack_inputs(stack: Stack) -> list[str]:
-    return [f"a6.in.{r}" for r in (*hostile.REGISTRIES, hostile_http.REGISTRY)]
+    return [input_topic(r) for r in (*hostile.REGISTRIES, hostile_http.REGISTRY)]
 
 
 async def _probe_all(
@@ -209,7 +210,7 @@ async def _probe(
     want: dict[str, str] = {}
     try:
         for topic, p in sorted(set(parts)):
-            registry = topic.removeprefix("a6.in.")
+            registry = topic.removeprefix(INPUT_PREFIX)
             eid = f"probe-{registry}-{p}-{time.monotonic_ns()}"
             value, entry_id = hostile.probe(stack.gw.world, registry, eid)
             await producer.send_and_wait(topic, value, key=eid.encode(), partition=p)
@@ -329,7 +330,7 @@ def run_http(stack: Stack, name: str, count: int, seed: int) -> Figures:
         reqs = hostile_http.ingress_requests(world, count, seed, max_bytes=stack.max_bytes)
         base = stack.partner.ingress_url.removesuffix("/v1/events")
         answers = hostile_http.send(base, stack.tls(hostile_http.REGISTRY), reqs, world)
-        topic = f"a6.in.{hostile_http.REGISTRY}"
+        topic = input_topic(hostile_http.REGISTRY)
         asyncio.run(_probe_all(stack, figures, topics=[topic]))
         _settle_taken(stack, answers.taken, figures)
     else:
@@ -349,7 +350,7 @@ def _settle_taken(stack: Stack, taken: list[tuple[str, bytes]], figures: Figures
     """Each body the ingress took (202) is one entry on ``a6.in.IDN01``, found by its hash."""
     from gateway.core.canonical import sha256_hex
 
-    topic = f"a6.in.{hostile_http.REGISTRY}"
+    topic = input_topic(hostile_http.REGISTRY)
 
     def found(body: bytes) -> list[dict[str, Any]]:
         return [

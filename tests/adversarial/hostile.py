@@ -21,6 +21,13 @@ from hypothesis import strategies as st
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision import event_entry_id
 from gateway.core.signing import sign_envelope
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    COMMANDS_TOPIC,
+    FINDINGS_TOPIC,
+    LEDGER_TOPIC,
+    input_topic,
+)
 from gateway.demo.world import World, now_utc, signed_event
 from gateway.errors import SchemaError
 
@@ -134,7 +141,7 @@ def hostile_bytes(world: World, count: int, at: int) -> list[Hostile]:
     """Bytes no signer made: random, not UTF-8, not JSON, JSON of the wrong shape."""
     rows = drawn(st.tuples(st.sampled_from(REGISTRIES), hostile_bodies), count, at)
     return [
-        Hostile(f"bytes#{i}", f"a6.in.{r}", v, f"hb-{at}-{i}".encode(), expect="dead-letter")
+        Hostile(f"bytes#{i}", input_topic(r), v, f"hb-{at}-{i}".encode(), expect="dead-letter")
         for i, (r, v) in enumerate(rows)
     ]
 
@@ -171,7 +178,7 @@ def envelope_fields(world: World, count: int, at: int) -> list[Hostile]:
         except SchemaError:  # a value JCS cannot carry: nobody could have signed it
             resign, body = False, json.dumps(env).encode()
         label = f"field {what} {name}{' re-signed' if resign else ''}"
-        out.append(Hostile(label, f"a6.in.{reg}", body, eid.encode()))
+        out.append(Hostile(label, input_topic(reg), body, eid.encode()))
     return out
 
 
@@ -219,7 +226,7 @@ def signatures(world: World, count: int, at: int) -> list[Hostile]:
             twin = json.loads(_stamp(world, reg, f"{eid}-twin", account(reg, "AC-TWIN")))
             env["a6signature"] = twin["a6signature"]
         out.append(
-            Hostile(f"signature {kind}", f"a6.in.{reg}", canonical_bytes(env), eid.encode(),
+            Hostile(f"signature {kind}", input_topic(reg), canonical_bytes(env), eid.encode(),
                     expect="refused")
         )  # fmt: skip
     return out
@@ -248,7 +255,7 @@ def keys_headers(world: World, count: int, at: int) -> list[Hostile]:
         out.append(
             Hostile(
                 "record key" if not own_key else "headers",
-                f"a6.in.{reg}",
+                input_topic(reg),
                 value,
                 eid.encode() if own_key else key,
                 tuple(headers),
@@ -301,13 +308,13 @@ def timestamps(world: World, count: int, at: int) -> list[Hostile]:
             value = _stamp(world, reg, eid, data, name="transfer", time=_iso(when))
             out.append(
                 Hostile(f"proposal signed and stamped {_ago(back)}",
-                        f"a6.in.{reg}", value, eid.encode(), timestamp_ms=stamp,
+                        input_topic(reg), value, eid.encode(), timestamp_ms=stamp,
                         expect="refused", codes=("MSG-005",), arrival_time=True)
             )  # fmt: skip
         else:
             value = _stamp(world, reg, eid, account(reg, f"AC-{eid}"), time=now_utc())
             out.append(
-                Hostile(f"record timestamp {_ago(back)}", f"a6.in.{reg}", value, eid.encode(),
+                Hostile(f"record timestamp {_ago(back)}", input_topic(reg), value, eid.encode(),
                         timestamp_ms=stamp, arrival_time=True)
             )  # fmt: skip
     return out
@@ -317,7 +324,7 @@ def internal_topics(world: World, count: int, at: int) -> list[Hostile]:
     """Records on the gateway's internal topics, written by someone else: an unsigned
     issuance forwarded to the ledger, a forged audit entry and finding, hostile bytes."""
     targets = st.sampled_from(["ledger", "audit", "finding", "bytes"])
-    topics = ("a6.ledger", "a6.audit.log", "a6.discrepancies", "a6.discrepancy.commands")
+    topics = (LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC, COMMANDS_TOPIC)
     rows = drawn(st.tuples(targets, st.sampled_from(topics), hostile_bodies), count, at)
     out: list[Hostile] = []
     seen: set[tuple[str, bytes]] = set()
@@ -337,7 +344,7 @@ def internal_topics(world: World, count: int, at: int) -> list[Hostile]:
                 "timestamp_ms": int(datetime.now(UTC).timestamp() * 1000),
             }
             out.append(
-                Hostile("unsigned issuance on a6.ledger", "a6.ledger", canonical_bytes(record),
+                Hostile("unsigned issuance on a6.ledger", LEDGER_TOPIC, canonical_bytes(record),
                         b"CA0001", expect="dead-letter",
                         claimed=(event_entry_id("MNG01", eid, sha),))
             )  # fmt: skip
@@ -352,14 +359,14 @@ def internal_topics(world: World, count: int, at: int) -> list[Hostile]:
                 "decided_at": now_utc(),
             }
             out.append(
-                Hostile("forged entry on a6.audit.log", "a6.audit.log", canonical_bytes(entry),
+                Hostile("forged entry on a6.audit.log", AUDIT_TOPIC, canonical_bytes(entry),
                         entry["entry_id"].encode(), expect="dead-letter",
                         claimed=(entry["entry_id"],))
             )  # fmt: skip
         elif kind == "finding":
             forged = {"id": f"dsc-forged-{eid}", "code": "REC-001", "severity": "error"}
             out.append(
-                Hostile("forged finding on a6.discrepancies", "a6.discrepancies",
+                Hostile("forged finding on a6.discrepancies", FINDINGS_TOPIC,
                         canonical_bytes(forged), forged["id"].encode(), expect="dead-letter")
             )  # fmt: skip
         elif (topic, noise) not in seen:  # one record per body: it is counted by its bytes
@@ -402,7 +409,7 @@ def nesting(world: World, count: int, at: int, *, max_bytes: int) -> list[Hostil
         ("data nested 200 deep", f'{head},"data":{deep(200)}}}'.encode()),
     ]
     return [  # few shapes: each in turn, on each registry's topic in turn
-        Hostile(label, f"a6.in.{REGISTRIES[i % 2]}", body, f"nb-{at}-{i}".encode(),
+        Hostile(label, input_topic(REGISTRIES[i % 2]), body, f"nb-{at}-{i}".encode(),
                 expect="dead-letter")
         for i, (label, body) in ((i, shapes[i % len(shapes)]) for i in range(count))
     ]  # fmt: skip

@@ -10,12 +10,13 @@ from hostile import Hostile
 
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
+from gateway.core.topics import input_topic
 
 ENVELOPE = b'{"id":"e1","source":"JPN01"}'
 
 
 def sent(expect: Any = "any", **kw: Any) -> Sent:
-    item = Hostile("case", "a6.in.JPN01", ENVELOPE, b"e1", expect=expect, **kw)
+    item = Hostile("case", input_topic("JPN01"), ENVELOPE, b"e1", expect=expect, **kw)
     return Sent(item, 2, 7, int(time.time() * 1000))
 
 
@@ -33,7 +34,7 @@ def judged(s: Sent, entries: list[dict[str, Any]], in_dlq: bool = False) -> Figu
 
 def test_a_record_may_be_a_dead_letter_by_offset_or_a_decision_by_source_and_id() -> None:
     ids = candidates(sent())
-    assert raw_entry_id("a6.in.JPN01", 2, 7) in ids
+    assert raw_entry_id(input_topic("JPN01"), 2, 7) in ids
     assert event_entry_id("JPN01", "e1", sha256_hex(ENVELOPE)) in ids
 
 

@@ -40,6 +40,7 @@ from gateway.audit.search import Query, SerialRange
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_consistency, verify_inclusion
+from gateway.core.topics import AUDIT_TOPIC
 
 BATCH = 500
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify-bundle.mjs"
@@ -161,7 +162,7 @@ def bench_postgres(
         say(f"postgres: appending {n:,} entries in batches of 500")
         t0 = time.perf_counter()
         for lo in range(0, n, BATCH):
-            store.append(items[lo : lo + BATCH], position=("a6.audit.log", 0, lo + BATCH - 1))
+            store.append(items[lo : lo + BATCH], position=(AUDIT_TOPIC, 0, lo + BATCH - 1))
             if lo and lo % 200_000 == 0:
                 say(f"  {lo:,} appended")
         took = time.perf_counter() - t0
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         say("appending in batches of 500")
         t0 = time.perf_counter()
         for lo in range(0, n, BATCH):
-            seq.append(items[lo : lo + BATCH], ("a6.audit.log", 0, lo + BATCH - 1))
+            seq.append(items[lo : lo + BATCH], (AUDIT_TOPIC, 0, lo + BATCH - 1))
             if lo and lo % 200_000 == 0:
                 say(f"  {lo:,} appended")
         append_s = time.perf_counter() - t0

@@ -59,7 +59,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.signing import signing_input
 from gateway.core.state import VERSION, LedgerState
 from gateway.core.steps import Output, ingest_step, ledger_step
-from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC, input_topic
 from gateway.demo.world import World, signed_event, write_world
 from gateway.worker.context import WorkerContext
 from schemas.envelope import SIGNATURE_ATTRIBUTE, Envelope
@@ -199,7 +199,7 @@ class Generator:
         expect: Expect,
     ) -> None:
         event_id, value = self._sign(signer, name, data)
-        raw = self._raw(f"a6.in.{topic_registry}", event_id.encode(), value)
+        raw = self._raw(input_topic(topic_registry), event_id.encode(), value)
         self.items.append(Item(label, raw, expect))
 
     # -- holdings --------------------------------------------------------------------------
@@ -567,7 +567,7 @@ class Generator:
     def bad_signature(self) -> bool:
         registry, data = self._any_issuance_data()
         event_id, value = self._sign(registry, "issuance", data, rogue=True)
-        raw = self._raw(f"a6.in.{registry}", event_id.encode(), value)
+        raw = self._raw(input_topic(registry), event_id.encode(), value)
         self.items.append(
             Item("bad:signature", raw, Expect("dead-lettered", frozenset({"MSG-003"}), valid=False))
         )
@@ -577,7 +577,7 @@ class Generator:
         registry, data = self._any_issuance_data()
         event_id, value = self._sign(registry, "issuance", data)
         cut = self.rng.randint(len(value) // 4, len(value) - 2)
-        raw = self._raw(f"a6.in.{registry}", event_id.encode(), value[:cut])
+        raw = self._raw(input_topic(registry), event_id.encode(), value[:cut])
         self.items.append(
             Item("bad:json", raw, Expect("dead-lettered", frozenset({"MSG-001"}), valid=False))
         )

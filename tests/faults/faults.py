@@ -31,7 +31,7 @@ from gateway.audit.note import open_checkpoint
 from gateway.audit.store import AuditStore
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id
-from gateway.core.topics import CHECKPOINT_TOPIC
+from gateway.core.topics import CHECKPOINT_TOPIC, INPUT_PREFIX, LEDGER_TOPIC, input_topic
 from gateway.demo.report import holdings_from_entries
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
@@ -105,7 +105,7 @@ def _ev(
         event_id=eid,
         data=data,
     )
-    return Input(f"a6.in.{registry or signer}", eid.encode(), value, signer, expect)
+    return Input(input_topic(registry or signer), eid.encode(), value, signer, expect)
 
 
 def phases(world: World, events: int) -> list[list[Input]]:
@@ -338,7 +338,7 @@ def run(
         report.lag = _wait_lag(
             broker.clients(),
             lc.config.gateway.id,
-            [t for t in topics if t.startswith("a6.in.") or t == "a6.ledger"],
+            [t for t in topics if t.startswith(INPUT_PREFIX) or t == LEDGER_TOPIC],
             worker,
         )
         if report.lag:

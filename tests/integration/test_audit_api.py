@@ -28,6 +28,7 @@ from gateway.audit.open import open_store
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.verify import verify_consistency, verify_inclusion
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError, VerificationError
 from gateway.http.pki import LocalCA, init_pki
 
@@ -105,7 +106,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     (root / "log.vkey").write_text(key.public_vkey() + "\n")
     seq = Sequencer(open_store(store_at), key, ORIGIN)
     seq.take_over("test", None)
-    seq.append([entry(n) for n in range(300)], ("a6.audit.log", 0, 299))
+    seq.append([entry(n) for n in range(300)], (AUDIT_TOPIC, 0, 299))
     seq.checkpoint()
     port = free_port()
     access = Access(
@@ -265,7 +266,7 @@ def test_a6gw_verify_api_saves_the_checkpoint_for_the_next_since(api: Api, tmp_p
     store = open_store(api.store_at)
     seq = Sequencer(store, api.key, ORIGIN)
     seq.take_over("test-2", saved.read_text())
-    seq.append([entry(n) for n in range(300, 340)], ("a6.audit.log", 0, 339))
+    seq.append([entry(n) for n in range(300, 340)], (AUDIT_TOPIC, 0, 339))
     seq.checkpoint()
     store.close()
     second = subprocess.run([*base, "--since", str(saved)], capture_output=True, text=True)
@@ -338,7 +339,7 @@ def test_proofs_stay_within_the_published_checkpoint(api: Api) -> None:
     seq = Sequencer(store, api.key, ORIGIN)
     seq.take_over("test-unpublished", latest.note)
     last = published + 9
-    seq.append([entry(n) for n in range(published, last + 1)], ("a6.audit.log", 0, last))
+    seq.append([entry(n) for n in range(published, last + 1)], (AUDIT_TOPIC, 0, last))
     store.close()  # appended, never checkpointed: the tree is larger than what was published
     assert get(api, "/v1/checkpoint").json()["size"] == published
     beyond = {"index": published + 1, "size": published + 5}

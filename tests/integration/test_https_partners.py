@@ -33,6 +33,7 @@ from gateway.config import LoadedConfig, load_config
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id
 from gateway.core.signing import load_public_key_b64
+from gateway.core.topics import output_topic
 from gateway.demo.world import World, signed_event, write_world
 from gateway.errors import RegistryError
 from gateway.http.pki import init_pki
@@ -156,7 +157,7 @@ def publish_out(stack: Stack, keys: int, per_key: int, run: str) -> list[tuple[s
                 for k in range(keys):
                     key = f"k{k:02d}"
                     await producer.send(
-                        "a6.out.IDN01", message(key, seq, run), key=f"{run}-{key}".encode()
+                        output_topic("IDN01"), message(key, seq, run), key=f"{run}-{key}".encode()
                     )
             await producer.flush()
         finally:

@@ -27,6 +27,7 @@ from gateway.audit.note import Checkpoint, LogKey
 from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.store import AuditStore
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import VerificationError
 
 NODE = shutil.which("node")
@@ -354,7 +355,7 @@ def test_c2sp_signed_note_example(tmp_path: Path) -> None:
 def _sequenced(tmp_path: Path, key: LogKey, n: int) -> tuple[Sequencer, str]:
     seq = Sequencer(AuditStore(tmp_path / "audit.sqlite"), key, ORIGIN)
     seq.take_over("test", None)
-    seq.append([(f"ev-{i}", e) for i, e in enumerate(make_entries(n))], ("a6.audit.log", 0, n))
+    seq.append([(f"ev-{i}", e) for i, e in enumerate(make_entries(n))], (AUDIT_TOPIC, 0, n))
     return seq, seq.checkpoint()[1]
 
 
@@ -394,7 +395,7 @@ def test_after_a_rotation_the_bundle_and_an_old_checkpoint_verify(
     new_key = LogKey.generate("a6gw.test/log-2027")
     rotated = Sequencer(seq.store, new_key, ORIGIN, previous=[log_key.verifier()])
     rotated.take_over("test", old_note)
-    rotated.append([("ev-new", b'{"n":"new"}')], ("a6.audit.log", 0, 13))
+    rotated.append([("ev-new", b'{"n":"new"}')], (AUDIT_TOPIC, 0, 13))
     _cp, note = rotated.checkpoint()
     out = tmp_path / "bundle"
     export_bundle(out, seq.store, note, rotated.verifiers)

@@ -30,7 +30,7 @@ from connectors.httpsig import sign_request
 from gateway import alerts
 from gateway.api.client import client_tls
 from gateway.api.server import ServerThread
-from gateway.core.topics import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, input_topic
 from gateway.http.nonces import open_nonces
 from gateway.http.pki import init_pki
 from gateway.ingress import Ingress, KafkaSend, ingress_tls, make_app
@@ -111,7 +111,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def topics(kafka_admin: KafkaClients) -> KafkaClients:
     # as every world on the session's broker lays them out (write_world's partitions)
-    asyncio.run(create_topics(kafka_admin, {AUDIT_TOPIC: 1, f"a6.in.{REGISTRY}": 4}))
+    asyncio.run(create_topics(kafka_admin, {AUDIT_TOPIC: 1, input_topic(REGISTRY): 4}))
     return kafka_admin
 
 

@@ -23,7 +23,7 @@ from gateway.audit.export import export_bundle
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.core.decision_time import iso_ms
-from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC, input_topic
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.demo.world import signed_event
 from gateway.transport import LocalBroker
@@ -34,8 +34,8 @@ from gateway.worker.sequencing import request_checkpoint
 
 pytestmark = pytest.mark.kafka
 
-STAMPED = "a6.in.MNG01"  # as the topic plan makes every input topic: LogAppendTime
-PRODUCER_TIME = "a6.in.JPN01"  # set back to the producer's CreateTime here (an old topic)
+STAMPED = input_topic("MNG01")  # as the topic plan makes every input topic: LogAppendTime
+PRODUCER_TIME = input_topic("JPN01")  # set back to the producer's CreateTime here (an old topic)
 PORT = 19892  # this module's own broker (and controller on PORT + 1)
 
 

@@ -20,6 +20,7 @@ from aiokafka.errors import (
 from aiokafka.structs import TopicPartition
 
 from gateway.config import LoadedConfig, load_config
+from gateway.core.topics import AUDIT_TOPIC, input_topic, output_topic
 from gateway.demo.world import write_world
 from gateway.transport import LocalBroker, probe_broker
 from gateway.transport.acls import READ, WRITE, Grant, principal_table, principals, provision
@@ -178,9 +179,11 @@ def test_every_principal_uses_only_its_own_consumer_group(setup: Setup) -> None:
 def test_the_granted_cells_work(setup: Setup) -> None:
     """The refusals above are the ACLs', not a broken login: each principal's own topics."""
     reg = "registry-JPN01"
-    assert asyncio.run(_refused_writes(clients(setup, reg), ["a6.in.JPN01"])) == {"a6.in.JPN01": ""}
-    assert asyncio.run(_refused_read(clients(setup, reg), "a6.out.JPN01")) == ""
-    assert asyncio.run(_refused_group(clients(setup, reg), reg, "a6.out.JPN01")) == ""
+    assert asyncio.run(_refused_writes(clients(setup, reg), [input_topic("JPN01")])) == {
+        input_topic("JPN01"): ""
+    }
+    assert asyncio.run(_refused_read(clients(setup, reg), output_topic("JPN01"))) == ""
+    assert asyncio.run(_refused_group(clients(setup, reg), reg, output_topic("JPN01"))) == ""
 
 
 def test_a_bad_password_is_refused(setup: Setup) -> None:
@@ -207,7 +210,7 @@ def test_no_credentials_at_all_are_refused(setup: Setup, kafka_broker: LocalBrok
         producer = anonymous.producer(request_timeout_ms=5000)
         try:
             await producer.start()
-            await producer.send_and_wait("a6.audit.log", b"{}", key=b"forged")
+            await producer.send_and_wait(AUDIT_TOPIC, b"{}", key=b"forged")
         finally:
             await producer.stop()
 
@@ -244,6 +247,6 @@ def test_provisioning_again_changes_nothing(setup: Setup, kafka_broker: LocalBro
     assert run.returncode == 0, run.stderr
     assert f"{len(before)} principals" in run.stdout
     assert {f.name: f.read_text() for f in folder.glob("*.json")} == before
-    assert asyncio.run(_refused_writes(clients(setup, "registry-JPN01"), ["a6.in.JPN01"])) == {
-        "a6.in.JPN01": ""
-    }
+    assert asyncio.run(
+        _refused_writes(clients(setup, "registry-JPN01"), [input_topic("JPN01")])
+    ) == {input_topic("JPN01"): ""}

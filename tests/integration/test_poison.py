@@ -29,6 +29,7 @@ from gateway.config import LoadedConfig
 from gateway.core import mac
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
+from gateway.core.topics import AUDIT_TOPIC, input_topic
 from gateway.demo.scenario import Expect, Step
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
@@ -53,7 +54,7 @@ def kafka_admin(module_broker: LocalBroker) -> KafkaClients:
     return module_broker.clients()
 
 
-TOPIC = "a6.in.JPN01"
+TOPIC = input_topic("JPN01")
 PARTITION = 1
 RAISE = "RAISE-MARKER-7"
 EXIT = "EXIT-MARKER-9"
@@ -165,7 +166,7 @@ def test_a_record_of_the_audit_log_that_is_no_entry_is_dead_lettered(gw: Gw) -> 
             return [
                 (
                     await producer.send_and_wait(
-                        "a6.audit.log", v, key=k, headers=mac.headers(secret, "a6.audit.log", k, v)
+                        AUDIT_TOPIC, v, key=k, headers=mac.headers(secret, AUDIT_TOPIC, k, v)
                     )
                 ).offset
                 for k, v in bad
@@ -175,7 +176,7 @@ def test_a_record_of_the_audit_log_that_is_no_entry_is_dead_lettered(gw: Gw) -> 
 
     offsets = asyncio.run(put())
     for offset in offsets:
-        dead = _wait(gw, raw_entry_id("a6.audit.log", 0, offset), 60)
+        dead = _wait(gw, raw_entry_id(AUDIT_TOPIC, 0, offset), 60)
         assert (dead["outcome"], dead["results"][0]["code"]) == ("dead-lettered", "MSG-001")
     (decided,) = _decide(gw, [_valid(gw, "after-audit-junk")], gw.lc.config.timeouts.stall_s)
     assert decided["outcome"] == "rejected"
@@ -287,7 +288,7 @@ def test_lag_shows_the_agents_own_position(gw: Gw) -> None:
     row = rows[(TOPIC, PARTITION)]
     assert row["agent"] == "ingest" and row["end"] > 0
     assert row["position"] == row["end"] and row["lag"] == 0
-    assert rows[("a6.audit.log", 0)]["agent"] == "sequencer"
+    assert rows[(AUDIT_TOPIC, 0)]["agent"] == "sequencer"
     gw.worker.stop()
     waiting = _valid(gw, "waits-for-the-agent")
     asyncio.run(_publish(gw, [(waiting.key, waiting.value)]))

@@ -41,6 +41,7 @@ from gateway.core.aef import build
 from gateway.core.aef_write import document, to_csv
 from gateway.core.canonical import canonical_bytes
 from gateway.core.summary_log import collect
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.demo.scenario import load_steps
 from gateway.http.pki import init_pki
 
@@ -105,7 +106,7 @@ def sequenced(path: Path, key: LogKey, entries: list[dict[str, Any]]) -> str:
     try:
         seq.take_over("test", None)
         items = [(str(e["entry_id"]), canonical_bytes(e)) for e in entries]
-        seq.append(items, ("a6.audit.log", 0, len(items) - 1))
+        seq.append(items, (AUDIT_TOPIC, 0, len(items) - 1))
         seq.checkpoint()
     finally:
         seq.store.close()

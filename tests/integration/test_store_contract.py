@@ -28,6 +28,7 @@ from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
 from gateway.audit.search import Query, SerialRange
 from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_inclusion
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import AuditError, VerificationError
 
 
@@ -146,11 +147,11 @@ def test_roots_and_proofs_match_the_reference_as_the_log_grows(store: LogStore) 
 
 
 def test_positions_are_kept_with_the_entries(store: LogStore) -> None:
-    assert store.position("a6.audit.log", 0) is None
-    store.append([entry(0)], position=("a6.audit.log", 0, 41))
-    store.append([entry(0)], position=("a6.audit.log", 0, 40))  # an older redelivery
-    assert store.position("a6.audit.log", 0) == 41
-    assert store.position("a6.audit.log", 1) is None
+    assert store.position(AUDIT_TOPIC, 0) is None
+    store.append([entry(0)], position=(AUDIT_TOPIC, 0, 41))
+    store.append([entry(0)], position=(AUDIT_TOPIC, 0, 40))  # an older redelivery
+    assert store.position(AUDIT_TOPIC, 0) == 41
+    assert store.position(AUDIT_TOPIC, 1) is None
 
 
 def test_a_fenced_writer_appends_nothing(store: LogStore) -> None:

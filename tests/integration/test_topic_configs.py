@@ -16,6 +16,14 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.structs import TopicPartition
 
 from gateway.config import LoadedConfig, load_config
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    DLQ_TOPIC,
+    LEDGER_TOPIC,
+    input_topic,
+    inventory_input_topic,
+    output_topic,
+)
 from gateway.demo.world import write_world
 from gateway.transport.acls import provision
 from gateway.transport.admin import alter_topic_configs, create_topics
@@ -98,7 +106,7 @@ def test_an_input_record_carries_the_broker_time_whatever_the_producer_set(
         await producer.start()
         try:
             return await producer.send_and_wait(
-                "a6.in.JPN01", b"{}", key=b"ts", timestamp_ms=back_dated
+                input_topic("JPN01"), b"{}", key=b"ts", timestamp_ms=back_dated
             )
         finally:
             await producer.stop()
@@ -124,7 +132,7 @@ def test_a6gw_topics_updates_the_settings_of_existing_topics(
     plain = {name: {"retention.ms": "604800000"} for name in topics}
     asyncio.run(alter_topic_configs(kafka_admin, plain))
     deadline = time.monotonic() + 30  # the reset of the other settings applies a bit later
-    while asyncio.run(_described(kafka_admin, "a6.in.JPN01"))["message.timestamp.type"] != (
+    while asyncio.run(_described(kafka_admin, input_topic("JPN01")))["message.timestamp.type"] != (
         "CreateTime"
     ):
         assert time.monotonic() < deadline
@@ -141,10 +149,10 @@ def test_a6gw_topics_updates_the_settings_of_existing_topics(
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    have = asyncio.run(_described(kafka_admin, "a6.in.JPN01"))
+    have = asyncio.run(_described(kafka_admin, input_topic("JPN01")))
     assert have["message.timestamp.type"] == "LogAppendTime"
     assert int(have["max.message.bytes"]) >= lc.config.limits.max_message_bytes
-    for name in ("a6.in.JPN01", "a6.in.inventory.MNG", "a6.ledger"):
+    for name in (input_topic("JPN01"), inventory_input_topic("MNG"), LEDGER_TOPIC):
         have = asyncio.run(_described(kafka_admin, name))
         assert {k: have[k] for k in configs[name]} == configs[name], name
 
@@ -160,13 +168,16 @@ def test_a_large_input_passes_every_topic_it_reaches(
     gid = lc.config.gateway.id
     worker = clients_for(lc, "worker")
     plan = [
-        (partner_clients(lc, "registry-JPN01"), "a6.in.JPN01", size),
-        *((worker, t, 2 * size) for t in ("a6.ledger", "a6.audit.log", "a6.dlq", "a6.out.JPN01")),
+        (partner_clients(lc, "registry-JPN01"), input_topic("JPN01"), size),
+        *(
+            (worker, t, 2 * size)
+            for t in (LEDGER_TOPIC, AUDIT_TOPIC, DLQ_TOPIC, output_topic("JPN01"))
+        ),
         (worker, f"{gid}-decisions-changelog", 4 * size),
     ]
     # read back by whoever reads each topic: the worker; the registry its output topic; the
     # dead letters, which no gateway process reads, by the admin
-    readers = {"a6.dlq": kafka_admin, "a6.out.JPN01": partner_clients(lc, "registry-JPN01")}
+    readers = {DLQ_TOPIC: kafka_admin, output_topic("JPN01"): partner_clients(lc, "registry-JPN01")}
     assert 4 * size < record_limit(2 * 1024 * 1024, REQUOTED) - 1024
     assert 2 * size < record_limit(2 * 1024 * 1024, QUOTED) - 1024
 

@@ -36,7 +36,7 @@ from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core.decision import raw_entry_id
 from gateway.core.oversight import command_entry_id, command_envelope
-from gateway.core.topics import COMMANDS_TOPIC
+from gateway.core.topics import COMMANDS_TOPIC, input_topic, output_topic
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.stack import start_gateway
@@ -93,7 +93,7 @@ def _step(
         event_id=sid,
         data=data,
     )
-    return Step(sid, f"a6.in.{signer}", sid.encode(), value, Expect(outcome, codes), signer, sid)
+    return Step(sid, input_topic(signer), sid.encode(), value, Expect(outcome, codes), signer, sid)
 
 
 def _retirement(transaction_id: str, ndc_year: int, first: str, last: str) -> dict[str, Any]:
@@ -190,8 +190,8 @@ def test_dead_letters_carry_reason_codes(running: Running) -> None:
 
 def test_transfer_proposal_reaches_the_acquiring_registry(running: Running) -> None:
     kinds = [(t, n["kind"]) for t, n in running.observed["notices"]]
-    assert ("a6.out.JPN01", "transfer.proposed") in kinds
-    assert ("a6.out.MNG01", "transfer.completed") in kinds
+    assert (output_topic("JPN01"), "transfer.proposed") in kinds
+    assert (output_topic("MNG01"), "transfer.completed") in kinds
 
 
 def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running) -> None:
@@ -286,7 +286,9 @@ def test_records_committed_but_never_processed_are_processed(running: Running) -
 
     asyncio.run(publish())
     cfg = running.lc.config
-    asyncio.run(_commit_to_end(running.admin, cfg.gateway.id, "a6.in.JPN01", cfg.kafka.partitions))
+    asyncio.run(
+        _commit_to_end(running.admin, cfg.gateway.id, input_topic("JPN01"), cfg.kafka.partitions)
+    )
     running.worker.start()
     want = {step.entry_id for step in steps}
     deadline = time.monotonic() + 180

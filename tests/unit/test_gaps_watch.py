@@ -7,11 +7,12 @@ import asyncio
 import pytest
 
 from gateway.core.ingest import RawInput
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.worker.gaps import Guard, cursor_key, missing
 from gateway.worker.watch import Restart, Seek, Status, Watch, skipped, waiting
 
 
-def rec(offset: int, topic: str = "a6.ledger", partition: int = 2) -> RawInput:
+def rec(offset: int, topic: str = LEDGER_TOPIC, partition: int = 2) -> RawInput:
     return RawInput(topic, partition, offset, b"k", f"v{offset}".encode(), 0)
 
 
@@ -45,7 +46,7 @@ def test_missing(last: int | None, offset: int, expected: range) -> None:
 def test_guard_processes_a_skipped_range_first_and_in_order() -> None:
     log = [rec(i) for i in range(10)]
     reader = FakeReader(log)
-    cursors: dict[str, int] = {cursor_key("a6.ledger", 2): 3}
+    cursors: dict[str, int] = {cursor_key(LEDGER_TOPIC, 2): 3}
     guard = Guard(cursors, reader)  # type: ignore[arg-type]
     handled: list[int] = []
 
@@ -61,12 +62,12 @@ def test_guard_processes_a_skipped_range_first_and_in_order() -> None:
     assert handled == [4, 5, 6, 7, 8, 5]
     assert reader.asked == [range(4, 7)]
     assert guard.filled == 3
-    assert cursors[cursor_key("a6.ledger", 2)] == 8
+    assert cursors[cursor_key(LEDGER_TOPIC, 2)] == 8
 
 
 def test_guard_leaves_the_cursor_where_the_handler_failed() -> None:
     log = [rec(i) for i in range(6)]
-    cursors: dict[str, int] = {cursor_key("a6.ledger", 2): 1}
+    cursors: dict[str, int] = {cursor_key(LEDGER_TOPIC, 2): 1}
     guard = Guard(cursors, FakeReader(log))  # type: ignore[arg-type]
 
     async def handle(r: RawInput) -> None:
@@ -75,11 +76,11 @@ def test_guard_leaves_the_cursor_where_the_handler_failed() -> None:
 
     with pytest.raises(RuntimeError):
         asyncio.run(guard.run(log[5], handle))
-    assert cursors[cursor_key("a6.ledger", 2)] == 2  # 3 is read again next time
+    assert cursors[cursor_key(LEDGER_TOPIC, 2)] == 2  # 3 is read again next time
 
 
 def test_complete_puts_skipped_records_back_into_a_batch() -> None:
-    log = [rec(i, "a6.audit.log", 0) for i in range(12)]
+    log = [rec(i, AUDIT_TOPIC, 0) for i in range(12)]
     guard = Guard({}, FakeReader(log))  # type: ignore[arg-type]
     batch = [log[0], log[1], log[5], log[6], log[11]]
     done = asyncio.run(guard.complete(None, batch))

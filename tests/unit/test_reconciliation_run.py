@@ -6,6 +6,7 @@ import json
 
 from gateway.core.discrepancy import from_record
 from gateway.core.reconcile import reconcile
+from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.services.reconciliation import gateway_view, records, snapshot_holdings
 
 
@@ -68,7 +69,7 @@ def test_a_snapshot_that_agrees_completes_and_one_short_is_found() -> None:
     assert report.codes == ["REC-001", "REC-002"]
     items = records("IDN01", report, at_ms=1_700_000_000_000)
     topics = [topic for topic, _, _ in items]
-    assert topics == ["a6.audit.log", "a6.discrepancies", "a6.discrepancies"]
+    assert topics == [AUDIT_TOPIC, FINDINGS_TOPIC, FINDINGS_TOPIC]
     audit = json.loads(items[0][2])
     assert audit["entry_type"] == "reconciliation" and audit["outcome"] == "totals-inconsistent"
     assert [r["code"] for r in audit["results"]] == ["REC-001", "REC-002"]

@@ -13,7 +13,7 @@ from gateway.alerts import counts
 from gateway.core import mac
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
-from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC, input_topic, retry_topic
 from gateway.errors import WorkerError
 from gateway.worker.sealed import Seal
 
@@ -36,12 +36,20 @@ def test_sealed_records_are_handled_others_dead_lettered(caplog: pytest.LogCaptu
         sent.extend(outputs)
 
     run = seal.checked(handle, send_all)
-    good = _rec("a6.ledger", tuple(seal.headers("a6.ledger", b"k", b'{"a":1}')))
+    good = _rec(LEDGER_TOPIC, tuple(seal.headers(LEDGER_TOPIC, b"k", b'{"a":1}')))
     before = counts()["A6-ALERT-003"]
     with caplog.at_level(logging.ERROR, logger="a6gw.alert"):
-        for rec in (good, _rec("a6.ledger"), _rec("a6.in.MNG01"), _rec("a6.retry.PRT01")):
+        for rec in (
+            good,
+            _rec(LEDGER_TOPIC),
+            _rec(input_topic("MNG01")),
+            _rec(retry_topic("PRT01")),
+        ):
             asyncio.run(run(rec))
-    assert [r.topic for r in handled] == ["a6.ledger", "a6.in.MNG01"]  # input topics: no MAC
+    assert [r.topic for r in handled] == [
+        LEDGER_TOPIC,
+        input_topic("MNG01"),
+    ]  # input topics: no MAC
     assert [o.topic for o in sent] == [DLQ_TOPIC, AUDIT_TOPIC] * 2
     assert json.loads(sent[1].value)["results"][0]["code"] == "MSG-010"
     assert counts()["A6-ALERT-003"] == before + 2

@@ -13,13 +13,13 @@ from gateway import alerts
 from gateway.core.faults import replayable
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
-from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC, input_topic
 from gateway.errors import AuditError
 from gateway.worker.faults import MAX_STARTS, Attempts, Shield
 
 
 def rec(offset: int = 4, value: bytes = b"[[[") -> RawInput:
-    return RawInput("a6.in.JPN01", 2, offset, b"key-1", value, 1_700_000_000_000, 1)
+    return RawInput(input_topic("JPN01"), 2, offset, b"key-1", value, 1_700_000_000_000, 1)
 
 
 class Sent:
@@ -124,7 +124,7 @@ def test_deaths_count_per_record_and_a_suspect_runs_alone(tmp_path: Path) -> Non
     Redeliveries of earlier offsets do not reset the count; each suspect then runs with no
     other handler in flight, the bystander is cleared, and only the culprit is quarantined."""
     path = tmp_path / "attempts.log"
-    culprit, bystander = rec(7), RawInput("a6.ledger", 3, 2, b"CA0001", b"{}", 0, 1)
+    culprit, bystander = rec(7), RawInput(LEDGER_TOPIC, 3, 2, b"CA0001", b"{}", 0, 1)
     journal = Attempts(path)
     journal.begin(culprit)
     journal.begin(bystander)
@@ -154,7 +154,7 @@ def test_deaths_count_per_record_and_a_suspect_runs_alone(tmp_path: Path) -> Non
         )
 
     asyncio.run(both())
-    assert ("a6.ledger",) in overlap and all(len(o) == 1 for o in overlap if "a6.ledger" in o)
+    assert (LEDGER_TOPIC,) in overlap and all(len(o) == 1 for o in overlap if LEDGER_TOPIC in o)
     assert [json.loads(o.value)["reason_code"] for o in sent.outputs[:1]] == ["GWF-002"]
     assert json.loads(sent.outputs[0].value)["offset"] == 7
     assert Attempts(path).pending == {}

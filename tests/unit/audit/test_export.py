@@ -12,6 +12,7 @@ from gateway.audit.export import export_bundle
 from gateway.audit.note import LogKey
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.store import AuditStore
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import AuditError, VerificationError
 
 ORIGIN = "a6gw.test/audit"
@@ -26,13 +27,13 @@ def key() -> LogKey:
 def seq(tmp_path: Path, key: LogKey) -> Sequencer:
     s = Sequencer(AuditStore(tmp_path / "audit.sqlite"), key, ORIGIN)
     s.take_over("test", None)
-    s.append([(f"ev-{i}", f'{{"n":{i}}}'.encode()) for i in range(40)], ("a6.audit.log", 0, 39))
+    s.append([(f"ev-{i}", f'{{"n":{i}}}'.encode()) for i in range(40)], (AUDIT_TOPIC, 0, 39))
     return s
 
 
 def test_a_whole_log_bundle_verifies(tmp_path: Path, seq: Sequencer, key: LogKey) -> None:
     checkpoint, note = seq.checkpoint()
-    seq.append([("ev-late", b'{"n":"late"}')], ("a6.audit.log", 0, 40))  # after the checkpoint
+    seq.append([("ev-late", b'{"n":"late"}')], (AUDIT_TOPIC, 0, 40))  # after the checkpoint
     out = tmp_path / "bundle"
     export_bundle(out, seq.store, note, [key.verifier()])
     report = verify_bundle(out, trusted_vkey=key.public_vkey())
@@ -78,7 +79,7 @@ def test_after_a_key_rotation_old_checkpoints_still_verify(
     new_key = LogKey.generate("a6gw.test/log-2027")
     rotated = Sequencer(seq.store, new_key, ORIGIN, previous=[key.verifier()])
     rotated.take_over("test", old_note)
-    rotated.append([("ev-new", b'{"n":"new"}')], ("a6.audit.log", 0, 40))
+    rotated.append([("ev-new", b'{"n":"new"}')], (AUDIT_TOPIC, 0, 40))
     _cp, note = rotated.checkpoint()
     out = tmp_path / "bundle"
     export_bundle(out, seq.store, note, rotated.verifiers)

@@ -12,9 +12,10 @@ from gateway.audit.note import LogKey
 from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
 from gateway.audit.sequencer import Sequencer, stamp
 from gateway.audit.store import AuditStore
+from gateway.core.topics import AUDIT_TOPIC
 
 ORIGIN = "a6gw.test/audit"
-POS = ("a6.audit.log", 0)
+POS = (AUDIT_TOPIC, 0)
 
 
 class Clock:

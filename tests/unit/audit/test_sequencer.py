@@ -10,10 +10,11 @@ from gateway.audit.note import LogKey, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
 from gateway.audit.sequencer import CheckpointPolicy, Sequencer
 from gateway.audit.store import AuditStore
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import AuditError
 
 ORIGIN = "a6gw.test/audit"
-POS = ("a6.audit.log", 0)
+POS = (AUDIT_TOPIC, 0)
 
 
 class Clock:

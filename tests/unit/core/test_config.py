@@ -12,6 +12,7 @@ import yaml
 from a6kit import Kit
 
 from gateway.config import LoadedConfig, load_config
+from gateway.core.topics import inventory_input_topic
 from gateway.errors import ConfigError
 
 Doc = dict[str, Any]
@@ -49,7 +50,7 @@ def test_the_demo_world_loads(tmp_path: Path, docs: tuple[Doc, Doc]) -> None:
     trust = lc.load_trust()
     assert trust.roles_for("a6gw.issuance.v1") == ("registry",)
     assert lc.config.joint_committees_of("MNG") == {"JC-JPN-MNG"}
-    assert lc.config.input_topics()["a6.in.inventory.IDN"].registry is None
+    assert lc.config.input_topics()[inventory_input_topic("IDN")].registry is None
 
 
 # ---- A6-CFG-002 and A6-CFG-003 --------------------------------------------------------

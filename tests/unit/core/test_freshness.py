@@ -14,9 +14,9 @@ import pytest
 from a6kit import TS, Kit, Pipe, rng
 
 from gateway.core.decision_time import iso_ms
-from gateway.core.topics import AUDIT_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, input_topic
 
-MNG, JPN = "a6.in.MNG01", "a6.in.JPN01"
+MNG, JPN = input_topic("MNG01"), input_topic("JPN01")
 HOUR = 3600_000
 T0 = TS + 10 * HOUR  # well inside the demo keys' validity
 TX = {

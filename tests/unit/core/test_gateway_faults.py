@@ -14,7 +14,7 @@ from gateway.config import load_config
 from gateway.core import decision as dec
 from gateway.core.ingest import RawInput
 from gateway.core.steps import ingest_step
-from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC, input_topic
 from gateway.demo.world import write_world
 from gateway.worker.context import WorkerContext
 
@@ -43,8 +43,8 @@ def ingest(tmp_path: Path, value: bytes, headers: tuple[tuple[str, bytes], ...] 
     world = write_world(tmp_path, bootstrap="127.0.0.1:1")
     lc = load_config(world.config_path)
     ctx = WorkerContext.load(lc)
-    owner = lc.config.input_topics()["a6.in.JPN01"]
-    raw = RawInput("a6.in.JPN01", 0, 7, b"k", value, int(time.time() * 1000), 1, headers)
+    owner = lc.config.input_topics()[input_topic("JPN01")]
+    raw = RawInput(input_topic("JPN01"), 0, 7, b"k", value, int(time.time() * 1000), 1, headers)
     return ingest_step(
         raw, owner, ctx.trust, ctx.public_keys, ctx.joint_committees(owner), {}, ctx.signer,
         max_bytes=lc.config.limits.max_message_bytes,
@@ -62,7 +62,7 @@ def test_hostile_json_is_an_ordinary_msg_001_dead_letter(tmp_path: Path, value: 
     entry = json.loads(result.outputs[1].value)
     assert letter["reason_code"] == "MSG-001"
     assert entry["outcome"] == "dead-lettered"
-    assert entry["entry_id"] == dec.raw_entry_id("a6.in.JPN01", 0, 7)
+    assert entry["entry_id"] == dec.raw_entry_id(input_topic("JPN01"), 0, 7)
 
 
 def test_limits_leave_strings_and_ordinary_envelopes_alone() -> None:
@@ -92,10 +92,10 @@ def test_a_record_of_the_audit_topic_that_is_no_entry_is_replaced_by_its_dead_le
 def test_a_replayed_input_names_the_dead_letter_it_replays(tmp_path: Path) -> None:
     where = ("a6gw-replay-of", b"a6.in.JPN01/2/41")
     assert dec.replay_of([where]) == {
-        "topic": "a6.in.JPN01",
+        "topic": input_topic("JPN01"),
         "partition": 2,
         "offset": 41,
-        "audit_entry_id": dec.raw_entry_id("a6.in.JPN01", 2, 41),
+        "audit_entry_id": dec.raw_entry_id(input_topic("JPN01"), 2, 41),
     }
     assert dec.replay_of([("a6gw-replay-of", b"x/1/" + b"9" * 5000)]) is None
     value = base64.b64decode(b"e30=")  # {} : dead-lettered; the header changes nothing
@@ -107,7 +107,7 @@ def test_a_replayed_input_names_the_dead_letter_it_replays(tmp_path: Path) -> No
 def test_a_gateway_fault_names_its_step_and_exception_and_keeps_the_bytes() -> None:
     from gateway.core.faults import fault_finding, fault_outputs, quarantine_finding
 
-    raw = RawInput("a6.ledger", 3, 9, b"CA0001", b"x" * 100, 1_700_000_000_000, 1)
+    raw = RawInput(LEDGER_TOPIC, 3, 9, b"CA0001", b"x" * 100, 1_700_000_000_000, 1)
     finding = fault_finding("ledger", KeyError("owner"))
     assert (finding.code, finding.message) == (
         "GWF-001",
@@ -119,4 +119,4 @@ def test_a_gateway_fault_names_its_step_and_exception_and_keeps_the_bytes() -> N
     assert (dlq.key, audit.key) == (entry["entry_id"], entry["entry_id"])
     assert base64.b64decode(letter["value_b64"]) == b"x" * 10 and letter["truncated"]
     assert letter["fault"] == {"step": "ledger", "exception": "KeyError"}
-    assert entry["input"]["topic"] == "a6.ledger" and entry["results"][0]["code"] == "GWF-001"
+    assert entry["input"]["topic"] == LEDGER_TOPIC and entry["results"][0]["code"] == "GWF-001"

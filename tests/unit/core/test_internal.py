@@ -9,7 +9,7 @@ from gateway.core import mac
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.internal import refused
-from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC
 
 NOW = 1_800_000_000_000
 
@@ -17,7 +17,7 @@ NOW = 1_800_000_000_000
 def test_a_forged_ledger_record_is_dead_lettered_at_its_arrival() -> None:
     value = b'{"value":"{}","signer":"MNG01"}'
     # back-dated by its writer (CreateTime): dated at the reader's clock
-    raw = RawInput("a6.ledger", 2, 17, b"CA0001", value, NOW - 86_400_000, 0)
+    raw = RawInput(LEDGER_TOPIC, 2, 17, b"CA0001", value, NOW - 86_400_000, 0)
     why = mac.problem(bytes(32), raw.topic, raw.key, raw.value, raw.headers)
     assert why is not None
     eid, outputs = refused(raw, why, now_ms=NOW, skew_s=300)
@@ -28,7 +28,7 @@ def test_a_forged_ledger_record_is_dead_lettered_at_its_arrival() -> None:
     assert entry["results"][0]["code"] == "MSG-010"
     assert "a6.ledger: no a6-mac header" in entry["results"][0]["message"]
     assert entry["input"] == {
-        "topic": "a6.ledger",
+        "topic": LEDGER_TOPIC,
         "partition": 2,
         "offset": 17,
         "size": len(value),

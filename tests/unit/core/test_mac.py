@@ -9,6 +9,16 @@ import struct
 import pytest
 
 from gateway.core import mac
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    COMMANDS_TOPIC,
+    DLQ_TOPIC,
+    FINDINGS_TOPIC,
+    LEDGER_TOPIC,
+    input_topic,
+    output_topic,
+    retry_topic,
+)
 
 SECRET = bytes(range(32))
 
@@ -22,48 +32,48 @@ def test_a_fixed_vector_computed_independently() -> None:
         + b"\x01" + struct.pack(">Q", 2) + b"{}"
     )  # fmt: skip
     want = hmac.new(SECRET, encoded, hashlib.sha256).hexdigest()
-    assert mac.tag(SECRET, "a6.ledger", b"CA0001", b"{}").hex() == want
+    assert mac.tag(SECRET, LEDGER_TOPIC, b"CA0001", b"{}").hex() == want
     # no key is not the empty key
     none = b"a6gw/internal-record/v1\x00\x01" + struct.pack(">Q", 9) + b"a6.ledger\x00\x01"
     none += struct.pack(">Q", 0)
-    assert mac.tag(SECRET, "a6.ledger", None, b"") == hmac.digest(SECRET, none, "sha256")
-    assert mac.tag(SECRET, "a6.ledger", None, b"") != mac.tag(SECRET, "a6.ledger", b"", b"")
+    assert mac.tag(SECRET, LEDGER_TOPIC, None, b"") == hmac.digest(SECRET, none, "sha256")
+    assert mac.tag(SECRET, LEDGER_TOPIC, None, b"") != mac.tag(SECRET, LEDGER_TOPIC, b"", b"")
 
 
 def test_a_record_with_its_headers_verifies() -> None:
-    hs = mac.headers(SECRET, "a6.audit.log", b"ev-1", b'{"a":1}')
+    hs = mac.headers(SECRET, AUDIT_TOPIC, b"ev-1", b'{"a":1}')
     assert hs[0][0] == "a6-mac" and len(hs[0][1]) == 32
-    assert mac.problem(SECRET, "a6.audit.log", b"ev-1", b'{"a":1}', [("x", b"y"), *hs]) is None
+    assert mac.problem(SECRET, AUDIT_TOPIC, b"ev-1", b'{"a":1}', [("x", b"y"), *hs]) is None
 
 
 @pytest.mark.parametrize(
     ("topic", "key", "value", "secret"),
     [
-        ("a6.dlq", b"ev-1", b'{"a":1}', SECRET),  # another topic
-        ("a6.audit.log", b"ev-2", b'{"a":1}', SECRET),  # another key
-        ("a6.audit.log", None, b'{"a":1}', SECRET),
-        ("a6.audit.log", b"ev-1", b'{"a":2}', SECRET),  # another value
-        ("a6.audit.log", b"ev-1", b'{"a":1}', bytes(32)),  # another secret
-        ("a6.audit.lo", b"gev-1", b'{"a":1}', SECRET),  # the same bytes, split elsewhere
+        (DLQ_TOPIC, b"ev-1", b'{"a":1}', SECRET),  # another topic
+        (AUDIT_TOPIC, b"ev-2", b'{"a":1}', SECRET),  # another key
+        (AUDIT_TOPIC, None, b'{"a":1}', SECRET),
+        (AUDIT_TOPIC, b"ev-1", b'{"a":2}', SECRET),  # another value
+        (AUDIT_TOPIC, b"ev-1", b'{"a":1}', bytes(32)),  # another secret
+        (AUDIT_TOPIC[:-1], b"gev-1", b'{"a":1}', SECRET),  # the same bytes, split elsewhere
     ],
 )
 def test_each_part_is_covered(topic: str, key: bytes | None, value: bytes, secret: bytes) -> None:
-    hs = mac.headers(SECRET, "a6.audit.log", b"ev-1", b'{"a":1}')
+    hs = mac.headers(SECRET, AUDIT_TOPIC, b"ev-1", b'{"a":1}')
     why = mac.problem(secret, topic, key, value, hs)
     assert why is not None and "does not verify" in why
 
 
 def test_missing_or_doubled_headers() -> None:
-    hs = mac.headers(SECRET, "a6.ledger", b"k", b"v")
-    assert "no a6-mac header" in (mac.problem(SECRET, "a6.ledger", b"k", b"v", []) or "")
-    assert "2 a6-mac headers" in (mac.problem(SECRET, "a6.ledger", b"k", b"v", hs * 2) or "")
+    hs = mac.headers(SECRET, LEDGER_TOPIC, b"k", b"v")
+    assert "no a6-mac header" in (mac.problem(SECRET, LEDGER_TOPIC, b"k", b"v", []) or "")
+    assert "2 a6-mac headers" in (mac.problem(SECRET, LEDGER_TOPIC, b"k", b"v", hs * 2) or "")
 
 
 def test_internal_topics() -> None:
-    internal = ["a6.ledger", "a6.audit.log", "a6.discrepancies", "a6.dlq", "a6.retry.PRT01"]
+    internal = [LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC, DLQ_TOPIC, retry_topic("PRT01")]
     assert all(mac.is_internal(t) for t in internal)
     assert not any(
-        mac.is_internal(t) for t in ("a6.in.MNG01", "a6.out.MNG01", "a6.discrepancy.commands")
+        mac.is_internal(t) for t in (input_topic("MNG01"), output_topic("MNG01"), COMMANDS_TOPIC)
     )
 
 

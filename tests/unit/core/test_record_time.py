@@ -17,9 +17,9 @@ from a6kit import TS, Kit, Pipe, rng
 
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import CREATE_TIME, LOG_APPEND_TIME
-from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, input_topic
 
-MNG = "a6.in.MNG01"
+MNG = input_topic("MNG01")
 HOUR = 3600_000
 DAY = 24 * HOUR
 T0 = TS + 10 * HOUR

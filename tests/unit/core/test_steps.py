@@ -12,10 +12,17 @@ from a6kit import Kit, Pipe, envelope, rng
 
 from gateway.core.ingest import parse_envelope
 from gateway.core.signing import load_public_key_b64, verify_envelope
-from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    DLQ_TOPIC,
+    FINDINGS_TOPIC,
+    OUTPUT_PREFIX,
+    input_topic,
+    output_topic,
+)
 from schemas.events import Decision, GatewayNotice
 
-MNG, JPN = "a6.in.MNG01", "a6.in.JPN01"
+MNG, JPN = input_topic("MNG01"), input_topic("JPN01")
 JC = {
     "decision_id": "D1",
     "ca_id": "CA0001",
@@ -72,7 +79,7 @@ def entries(sent: list[tuple[str, str, bytes]]) -> list[dict[str, Any]]:
 
 def decision(kit: Kit, sent: list[tuple[str, str, bytes]]) -> dict[str, Any]:
     """The one signed decision among ``sent``, verified with the gateway's trusted key."""
-    (value,) = [v for t, _, v in sent if t.startswith("a6.out.") and b'"a6gw.decision.v1"' in v]
+    (value,) = [v for t, _, v in sent if t.startswith(OUTPUT_PREFIX) and b'"a6gw.decision.v1"' in v]
     return checked(kit, value, Decision)
 
 
@@ -233,7 +240,7 @@ def test_every_gateway_message_is_a_valid_signed_envelope(pipe: Pipe) -> None:
     sent += send(pipe, MNG, "MNG01", "issuance", issuance(1, 5) | {"x": 1}, "bad")  # MSG-001
     sent += send(pipe, MNG, "MNG01", "issuance", issuance(1, 5), "x")  # MSG-004
     sent += send(pipe, MNG, "MNG01", "issuance", issuance(1, 5), "k", key=b"?")  # MSG-007
-    outs = [(t, v) for t, _, v in sent if t.startswith("a6.out.")]
+    outs = [(t, v) for t, _, v in sent if t.startswith(OUTPUT_PREFIX)]
     audit = {e["entry_id"]: e for e in entries(sent)}
     outcomes = set()
     for topic, value in outs:
@@ -245,17 +252,17 @@ def test_every_gateway_message_is_a_valid_signed_envelope(pipe: Pipe) -> None:
         assert (data["outcome"], data["input_id"]) == (entry["outcome"], entry["input"]["id"])
         outcomes.add((topic, data["outcome"], tuple(r["code"] for r in data["results"])))
     assert outcomes >= {
-        ("a6.out.MNG01", "accepted", ()),
-        ("a6.out.MNG01", "recorded", ()),
-        ("a6.out.JPN01", "recorded", ()),
-        ("a6.out.MNG01", "rejected", ("BLK-003",)),
-        ("a6.out.MNG01", "discrepancy", ("AUT-001",)),
-        ("a6.out.MNG01", "rejected", ("MSG-001",)),
-        ("a6.out.MNG01", "rejected", ("MSG-004",)),
-        ("a6.out.MNG01", "rejected", ("MSG-007",)),
+        (output_topic("MNG01"), "accepted", ()),
+        (output_topic("MNG01"), "recorded", ()),
+        (output_topic("JPN01"), "recorded", ()),
+        (output_topic("MNG01"), "rejected", ("BLK-003",)),
+        (output_topic("MNG01"), "discrepancy", ("AUT-001",)),
+        (output_topic("MNG01"), "rejected", ("MSG-001",)),
+        (output_topic("MNG01"), "rejected", ("MSG-004",)),
+        (output_topic("MNG01"), "rejected", ("MSG-007",)),
     }, outcomes
     # Exactly the notifications whose checks failed are findings, keyed by their ids.
-    findings = [json.loads(v) | {"key": k} for t, k, v in sent if t == "a6.discrepancies"]
+    findings = [json.loads(v) | {"key": k} for t, k, v in sent if t == FINDINGS_TOPIC]
     failed = [e for e in audit.values() if e["outcome"] == "discrepancy"]
     assert [(f["code"], f["source_entry"]) for f in findings] == [
         (e["results"][0]["code"], e["entry_id"]) for e in failed
