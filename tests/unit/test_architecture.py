@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 FOLDERS = ("gateway", "schemas", "connectors", "tests")
 FACTORY = "gateway/transport/clients.py"
 TOPICS = "gateway/core/topics.py"
@@ -112,7 +112,7 @@ def kafka_clients(module: Module) -> list[str]:
         for alias in node.names
         if alias.name == "App"
     }
-    found = []
+    found: list[str] = []
     for node in ast.walk(module.tree):
         if not isinstance(node, ast.Call):
             continue
@@ -145,7 +145,7 @@ def topic_literals(module: Module) -> list[str]:
     for node in ast.walk(module.tree):
         if isinstance(node, ast.JoinedStr):
             text = "".join(
-                p.value if isinstance(p, ast.Constant) else PLACEHOLDER for p in node.values
+                str(p.value) if isinstance(p, ast.Constant) else PLACEHOLDER for p in node.values
             )
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if id(node) in docstrings or id(node) in in_fstrings:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 PACKAGES = ("gateway", "schemas", "connectors")
 
