@@ -2,6 +2,7 @@
 
 Both are YAML. Paths inside the config file are relative to the config file's folder. The
 config is built once (``load_config``) and passed down; nothing below reads the environment.
+The trust file is read into the pure models of :mod:`gateway.core.trust` (``load_trust``).
 """
 
 from __future__ import annotations
