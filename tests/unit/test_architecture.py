@@ -159,24 +159,37 @@ def topic_literals(module: Module) -> list[str]:
 
 
 def _is_cli_test(module: Module) -> bool:
-    """A test of the command line: named for it, in a ``cli`` folder, or running commands
-    through its entry point ``gateway.cli.main``."""
+    """A test of the command line by its place: named for it, or in a ``cli`` folder."""
     parts = module.path.split("/")
-    return module.path.startswith("tests/") and (
-        "cli" in parts[-1] or "cli" in parts[:-1] or "gateway.cli.main" in module.imports
-    )
+    return module.path.startswith("tests/") and ("cli" in parts[-1] or "cli" in parts[:-1])
+
+
+def _is_cli(name: str) -> bool:
+    return name == "gateway.cli" or name.startswith("gateway.cli.")
+
+
+def _entry_point(name: str) -> bool:
+    """What runs or builds commands: ``main``, ``build_parser``, a group's ``add_*`` parser."""
+    return name in ("main", "build_parser") or name.startswith("add_")
 
 
 def cli_imports(module: Module) -> list[str]:
-    """The command-line modules the module imports, unless it is allowed to."""
-    own = module.name == "gateway.cli" or module.name.startswith("gateway.cli.")
-    if own or module.name == "gateway.__main__" or _is_cli_test(module):
+    """The command-line modules the module imports, unless it is allowed to: the command
+    line itself, ``gateway/__main__.py``, tests of the command line, and any test taking
+    only the command line's entry points (it runs commands)."""
+    if _is_cli(module.name) or module.name == "gateway.__main__" or _is_cli_test(module):
         return []
-    return sorted(
-        f"{module.path}: {target}"
-        for target in module.imports
-        if target == "gateway.cli" or target.startswith("gateway.cli.")
-    )
+    a_test = module.path.startswith("tests/")
+    found = set()
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if _is_cli(alias.name)}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                if _is_cli(full) and not (a_test and _entry_point(alias.name)):
+                    found.add(node.module if _is_cli(node.module) else full)
+    return sorted(f"{module.path}: {target}" for target in found)
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -268,6 +281,19 @@ def test_the_topics_module_spells_the_names_the_check_looks_for() -> None:
 def test_no_module_imports_the_command_line(folder: str) -> None:
     found = [hit for m in _in((folder,)) for hit in cli_imports(m)]
     assert found == []
+
+
+def test_the_command_line_check_tells_entry_points_from_use_cases() -> None:
+    source = "from gateway.cli.main import main\nfrom gateway.cli.summary import results\n"
+    test = Module("tests.unit.test_x", "tests/unit/test_x.py", ast.parse(source))
+    assert cli_imports(test) == ["tests/unit/test_x.py: gateway.cli.summary"]
+    api = Module("gateway.api.x", "gateway/api/x.py", ast.parse(source))
+    assert cli_imports(api) == [
+        "gateway/api/x.py: gateway.cli.main",
+        "gateway/api/x.py: gateway.cli.summary",
+    ]
+    cli_test = Module("tests.unit.test_cli_x", "tests/unit/test_cli_x.py", ast.parse(source))
+    assert cli_imports(cli_test) == []
 
 
 @pytest.mark.xfail(strict=True, reason=OTHERS)
