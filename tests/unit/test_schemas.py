@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from gateway.api.models import ROUTES
+from gateway.api.routes import ROUTES
 from schemas import EVENT_TYPES, Envelope
 from schemas.events import Decision, Issuance, Transfer
 from schemas.gen import OPENAPI_DIR, SCHEMA_DIR, render, stale, stale_in
