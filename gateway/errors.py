@@ -19,7 +19,8 @@ translated at the boundary that meets them, always with ``raise ... from exc``::
     ├── AefError                      A6-AEF-*    an AEF export refused (missing or unknown value,
     │                                             holdings that do not roll forward)
     ├── RegistryError                 REG-*       a partner registry failed (connectors)
-    ├── ApiProblem                    API-<status> the auditors' API answered with an error
+    ├── ApiProblem                    API-<nnn>   the auditors' API answered with an error
+    │                                             (the answer's own code in problem_code)
     ├── CommandProblem                MSG-*       the API refuses an operator's command
     │                                             (with the HTTP status of its answer)
     └── CommandRefused                MSG-*/REC-* an operator's command refused before it is
