@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+import gateway
 from gateway import codes, errors
 from gateway.alerts import ALERTS
 from gateway.api.server import STATUS
 from gateway.codes import ALIASES, CODES, DOC, FAMILIES, canonical, render
 from gateway.core.catalogue import BY_CODE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(gateway.__file__).resolve().parents[1]  # wherever this test file moves
 LITERAL = re.compile(r"""["']([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)["']""")
 
 
