@@ -239,10 +239,6 @@ class Config(_Model):
     def registry(self, registry_id: str) -> RegistryConfig | None:
         return next((r for r in self.registries if r.id == registry_id), None)
 
-    @property
-    def kafka_registries(self) -> tuple[RegistryConfig, ...]:
-        return tuple(r for r in self.registries if r.transport == "kafka")
-
     def input_topics(self) -> dict[str, TopicOwner]:
         """Every input topic and who owns it."""
         out = {r.in_topic: TopicOwner(registry=r.id, party=r.party) for r in self.registries}
@@ -367,7 +363,3 @@ def load_config(path: Path) -> LoadedConfig:
     """
     cfg: Config = _validate(Config, _read_yaml(path), path)
     return LoadedConfig(cfg, path.resolve().parent)
-
-
-def dump_yaml(model: BaseModel) -> str:
-    return yaml.safe_dump(model.model_dump(mode="json", exclude_defaults=False), sort_keys=False)

@@ -7,6 +7,7 @@ translated at the boundary that meets them, always with ``raise ... from exc``::
     GatewayError                      A6-GW-000
     ├── ConfigError                   A6-CFG-*    invalid config or trust file
     ├── SchemaError                   MSG-001     bytes that do not form a valid envelope/event
+    │   └── PayloadInvalid            MSG-001     an authentic envelope whose data is invalid
     ├── AuthenticationError           MSG-002/3   signer not allowed / bad signature
     ├── AuditError                    AUD-*       audit log, proofs, checkpoints, bundles
     │   └── VerificationError         AUD-VERIFY  a proof, root or signature does not verify
@@ -17,10 +18,21 @@ translated at the boundary that meets them, always with ``raise ... from exc``::
     ├── ReconciliationError           RECON-*     a reconciliation run could not get its inputs
     ├── AefError                      A6-AEF-*    an AEF export refused (missing or unknown value,
     │                                             holdings that do not roll forward)
-    └── RegistryError                 REG-*       a partner registry failed (connectors)
+    ├── RegistryError                 REG-*       a partner registry failed (connectors)
+    ├── ApiProblem                    API-<nnn>   the auditors' API answered with an error
+    │                                             (the answer's own code in problem_code)
+    ├── CommandProblem                MSG-*       the API refuses an operator's command
+    │                                             (with the HTTP status of its answer)
+    └── CommandRefused                MSG-*/REC-* an operator's command refused before it is
+                                                  published (``a6gw discrepancy``: exit 1)
+
+Every operational code (as opposed to the check codes of :mod:`gateway.core.catalogue`) is
+listed, with its meaning and HTTP status, in :mod:`gateway.codes` and ``docs/codes.md``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class GatewayError(Exception):
@@ -47,6 +59,16 @@ class SchemaError(GatewayError):
     """Input bytes are not a valid envelope or event payload."""
 
     code = "MSG-001"
+
+
+class PayloadInvalid(SchemaError):
+    """The envelope is authentic but its ``data`` does not match the event type (MSG-001).
+
+    ``event`` is the authenticated :class:`gateway.core.model.Event` (its data unchecked)."""
+
+    def __init__(self, message: str, event: Any) -> None:
+        super().__init__(message, code="MSG-001")
+        self.event = event
 
 
 class AuthenticationError(GatewayError):
@@ -105,3 +127,32 @@ class AefError(GatewayError):
     controlled vocabulary, or the holdings do not roll forward (codes in gateway.core.aef)."""
 
     code = "A6-AEF-000"
+
+
+class ApiProblem(GatewayError):
+    """An error answer of the auditors' API (``API-<status>``), with the problem's own code
+    (e.g. MSG-003) and detail."""
+
+    def __init__(self, message: str, *, status: int, problem_code: str, detail: str) -> None:
+        super().__init__(message, code=f"API-{status}")
+        self.status, self.problem_code, self.detail = status, problem_code, detail
+
+
+class CommandProblem(GatewayError):
+    """A command the API refuses before publishing it, with the HTTP status of the answer."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class CommandRefused(GatewayError):
+    """An operator's command refused, with its code, before it is published (exit code 1).
+
+    Its text is ``refused <code>: <message>``, as ``a6gw discrepancy`` prints it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"refused {code}: {message}", code=code)
+
+    def __str__(self) -> str:
+        return str(self.args[0])

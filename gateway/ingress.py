@@ -16,7 +16,7 @@ over ``limits.max_message_bytes``) gets a coded problem answer (401, 400, 413 MS
 when its client certificate is a registry's, an ``http-refusal`` entry on ``a6.audit.log``
 with the body's SHA-256, size and first 1 KiB (never the body): it never becomes an input,
 but the refusal is on record. A certificate of the CA that maps to no registry gets 403
-REG-IDENTITY and a count in :attr:`Ingress.unrecorded`, no entry. A registry leaves at most
+REG-IDENTITY and a warning in the log, no entry. A registry leaves at most
 ``connectors.max_refusals_per_minute`` entries a minute; beyond that its refusals are
 answered 429 REG-RATE, with one summary entry for the window and alert A6-ALERT-004.
 
@@ -31,7 +31,6 @@ import json
 import logging
 import ssl
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,9 +75,6 @@ class Ingress:
     max_age_s: int = 300
     max_refusals_per_minute: int = 30
     clock: Callable[[], float] = time.time
-    accepted: int = 0
-    refused: int = 0
-    unrecorded: Counter[str] = field(default_factory=Counter)  # per certificate CN
     budget: RefusalBudget = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,7 +99,6 @@ class Ingress:
         size: int | None = None,
     ) -> web.Response:
         """Answer a registry's refused request, on record within its budget."""
-        self.refused += 1
         now = self.clock()
         verdict, start = self.budget.take(registry, now)
         at = iso_ms(int(now * 1000))
@@ -140,7 +135,6 @@ class Ingress:
         cn = _common_name(cert)
         registry = self.registry_of_cn.get(cn or "")
         if registry is None:  # a certificate of the CA, but no registry's: no entry
-            self.unrecorded[cn or ""] += 1
             log.warning("refused a request from certificate %r: no HTTPS registry", cn)
             return problem(403, "REG-IDENTITY", f"client certificate {cn!r} is no HTTPS registry")
         try:
@@ -188,7 +182,6 @@ class Ingress:
             await self.send(topics.input_topic(registry), event_id.encode(), body)
         except KafkaError as exc:
             return problem(503, "INGRESS-BROKER", f"the event could not be stored: {exc}")
-        self.accepted += 1
         return web.json_response({"event_id": event_id, "registry": registry}, status=202)
 
 

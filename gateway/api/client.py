@@ -21,18 +21,10 @@ import httpx
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.verify import verify_consistency, verify_inclusion
-from gateway.errors import GatewayError, VerificationError
+from gateway.errors import ApiProblem, GatewayError, VerificationError
 from gateway.http.tls import client_tls as client_tls
 
-__all__ = ["ApiProblem", "AuditClient", "ApiReport", "client_tls", "verify_api"]
-
-
-class ApiProblem(GatewayError):
-    """An error answer (``API-<status>``), with the problem's own code (e.g. MSG-003)."""
-
-    def __init__(self, message: str, *, status: int, problem_code: str, detail: str) -> None:
-        super().__init__(message, code=f"API-{status}")
-        self.status, self.problem_code, self.detail = status, problem_code, detail
+__all__ = ["AuditClient", "ApiReport", "client_tls", "verify_api"]
 
 
 class AuditClient:

@@ -32,17 +32,23 @@ from gateway.api.models import (
 )
 from gateway.audit.logstore import LogStore
 from gateway.core import discrepancy as dsc
-from gateway.core.ingest import PayloadInvalid, RawInput, parse_envelope
+from gateway.core.ingest import RawInput, parse_envelope
 from gateway.core.oversight import authenticate_command
 from gateway.core.topics import COMMANDS_TOPIC
 from gateway.core.trust import Trust
-from gateway.errors import AuditError, AuthenticationError, GatewayError, SchemaError
+from gateway.errors import (
+    AuditError,
+    AuthenticationError,
+    CommandProblem,
+    GatewayError,
+    PayloadInvalid,
+    SchemaError,
+)
 from gateway.services import discrepancies as dq
 from gateway.services.discrepancies import Run, Tracked
 from gateway.transport.clients import KafkaClients
 
 __all__ = [
-    "CommandProblem",
     "KafkaPublisher",
     "Publisher",
     "check_command",
@@ -57,14 +63,6 @@ CHOICES = {
     "status": ("open", "acknowledged", "resolved"),
     "found_by": dsc.FOUND_BY,
 }
-
-
-class CommandProblem(GatewayError):
-    """A command the API refuses before publishing it, with the HTTP status of the answer."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message, code=code)
-        self.status = status
 
 
 def check_command(

@@ -35,14 +35,6 @@ class SerialRange:
     start: int
     end: int
 
-    def overlaps(self, other: SerialRange) -> bool:
-        return (
-            self.ca_id == other.ca_id
-            and self.origin == other.origin
-            and self.start <= other.end
-            and other.start <= self.end
-        )
-
 
 @dataclass(frozen=True)
 class Query:

@@ -171,31 +171,6 @@ def entry_bytes(entry: dict[str, Any]) -> bytes:
     return canonical_bytes(entry)
 
 
-def http_refusal_entry(
-    *,
-    registry: str | None,
-    path: str,
-    body: bytes,
-    signature: str,
-    code: str,
-    message: str,
-    at: str,
-) -> dict[str, Any]:
-    """The audit entry for a request an HTTPS endpoint refused (bad certificate, signature,
-    digest, replay...): the request never became an input, but the refusal is on record."""
-    sha = sha256_hex(body)
-    ident = sha256_hex(f"{registry}\n{path}\n{sha}\n{signature}\n{code}".encode())[:40]
-    return {
-        "entry_version": ENTRY_VERSION,
-        "entry_type": "http-refusal",
-        "entry_id": f"http-{ident}",
-        "input": {"registry": registry, "path": path, "sha256": sha, "size": len(body)},
-        "outcome": "refused",
-        "results": [Finding(code, message).wire()],
-        "decided_at": at,
-    }
-
-
 def parked_entry(
     registry: str, msg_id: str, key: str, code: str, reason: str, at: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -36,7 +36,7 @@ from gateway.core.canonical import sha256_hex
 from gateway.core.model import Event
 from gateway.core.signing import load_public_key_b64, verify_envelope
 from gateway.core.trust import TopicOwner, Trust, TrustedKey
-from gateway.errors import AuthenticationError, SchemaError
+from gateway.errors import AuthenticationError, PayloadInvalid, SchemaError
 from schemas._types import Strict
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
@@ -82,14 +82,6 @@ def arrival_ms(raw: RawInput, *, now_ms: int, skew_s: int) -> int:
     if abs(raw.timestamp_ms - now_ms) <= skew_s * 1000:
         return raw.timestamp_ms
     return now_ms
-
-
-class PayloadInvalid(SchemaError):
-    """The envelope is authentic but its ``data`` does not match the event type (MSG-001)."""
-
-    def __init__(self, message: str, event: Event) -> None:
-        super().__init__(message, code="MSG-001")
-        self.event = event
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -164,11 +164,6 @@ class Report:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
-def totals(holdings: Iterable[Holding]) -> dict[Cell, int]:
-    """Units per cell."""
-    return _totals(_index(holdings, {}))
-
-
 def compare_totals(ours: Mapping[Cell, int], theirs: Mapping[Cell, int]) -> list[CellDiff]:
     """The cells whose totals differ (a cell one side lacks counts 0 there), sorted."""
     return [

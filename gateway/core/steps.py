@@ -26,7 +26,6 @@ from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import (
-    PayloadInvalid,
     RawInput,
     ahead_of_arrival,
     arrival_ms,
@@ -41,7 +40,7 @@ from gateway.core.signing import sign_envelope
 from gateway.core.state import LedgerState, Put
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 from gateway.core.trust import TopicOwner, Trust
-from gateway.errors import AuthenticationError, SchemaError
+from gateway.errors import AuthenticationError, PayloadInvalid, SchemaError
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
 

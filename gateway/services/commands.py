@@ -20,6 +20,7 @@ from typing import Any
 
 from gateway.config import LoadedConfig
 from gateway.core.oversight import command_entry_id
+from gateway.errors import ApiProblem, CommandProblem, CommandRefused, GatewayError
 from gateway.services import discrepancies as dq
 
 APPLIED, REFUSED, USAGE, PENDING = 0, 1, 2, 3
@@ -48,17 +49,9 @@ def usage_problem(action: str, note: str, correction: str) -> str | None:
 # -- sending a command ---------------------------------------------------------------------
 
 
-class Refusal(Exception):
-    """A coded refusal before the command is published (exit code 1)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"refused {code}: {message}")
-        self.code = code
-
-
 @dataclass
 class Channel:
-    """Where a command goes (``send``; raises :class:`Refusal`) and where its audit entry is
+    """Where a command goes (``send``; raises :class:`CommandRefused`) and where its audit entry is
     looked for (``lookup``: its bytes, or None while the log does not have it)."""
 
     send: Callable[[bytes], None]
@@ -89,7 +82,7 @@ def send_command(body: bytes, channel: Channel, wait_s: float, say: Say) -> int:
     entry_id = command_entry_id(body)
     try:
         channel.send(body)
-    except Refusal as exc:
+    except CommandRefused as exc:
         say(str(exc))
         return REFUSED
     print(f"sent command {json.loads(body)['id']}; its audit entry: {entry_id}", file=sys.stderr)
@@ -108,10 +101,9 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
     """Checked here against the config's trust file and log, then published to Kafka."""
     from aiokafka.errors import KafkaError
 
-    from gateway.api.discrepancy_routes import CommandProblem, check_command
+    from gateway.api.discrepancy_routes import check_command
     from gateway.audit.open import open_store
     from gateway.core.topics import COMMANDS_TOPIC
-    from gateway.errors import GatewayError
     from gateway.services.reconciliation import publish
     from gateway.transport.clients import clients_for
 
@@ -129,9 +121,9 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
                 max_bytes=lc.config.limits.max_message_bytes,
             )
         except CommandProblem as exc:
-            raise Refusal(exc.code, str(exc.args[0])) from exc
+            raise CommandRefused(exc.code, str(exc.args[0])) from exc
         if not dq.is_known(store, discrepancy_id):
-            raise Refusal("REC-101", f"no discrepancy {discrepancy_id!r} in the log")
+            raise CommandRefused("REC-101", f"no discrepancy {discrepancy_id!r} in the log")
         try:
             kafka = clients_for(lc, "discrepancy")  # only once the command passed the checks
             asyncio.run(publish(kafka, [(COMMANDS_TOPIC, discrepancy_id.encode(), body)]))
@@ -149,7 +141,7 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
 
 def api_channel(args: argparse.Namespace, discrepancy_id: str) -> Channel:
     """Posted to the API (which checks it and publishes it); the entry read from the API."""
-    from gateway.api.client import ApiProblem, AuditClient, client_tls
+    from gateway.api.client import AuditClient, client_tls
 
     client = AuditClient(
         args.api, client_tls(args.ca, args.cert, args.key), token=args.token or None
@@ -160,7 +152,7 @@ def api_channel(args: argparse.Namespace, discrepancy_id: str) -> Channel:
             client.send_command(discrepancy_id, body)
         except ApiProblem as exc:
             if exc.problem_code.startswith(("MSG-", "REC-")):
-                raise Refusal(exc.problem_code, exc.detail) from exc
+                raise CommandRefused(exc.problem_code, exc.detail) from exc
             raise
 
     def lookup(entry_id: str) -> bytes | None:

@@ -30,7 +30,6 @@ from gateway.worker.context import WorkerContext
 from schemas import events as ev
 
 Say = Callable[[str], None]
-SNAPSHOT_TYPE = "a6gw.holdings.snapshot.v1"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import pytest
 from aiohttp import web
 from unit.test_pipeline import MemoryPipeline  # tests/ is on sys.path: its conftest's folder
 
-from gateway.api.client import ApiProblem, AuditClient, client_tls
+from gateway.api.client import AuditClient, client_tls
 from gateway.api.reporting import XLSX, ZIP
 from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
 from gateway.audit.note import LogKey, open_checkpoint
@@ -43,6 +43,7 @@ from gateway.core.canonical import canonical_bytes
 from gateway.core.summary_log import collect
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.demo.scenario import load_steps
+from gateway.errors import ApiProblem
 from gateway.http.pki import init_pki
 
 ORIGIN = "a6gw.test/reporting"

@@ -9,15 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.api.discrepancy_routes import CommandProblem, check_command
-from gateway.api.models import ROUTES
+from gateway.api.discrepancy_routes import check_command
 from gateway.api.openapi import openapi
+from gateway.api.routes import ROUTES
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
 from gateway.core.oversight import command_envelope
 from gateway.core.signing import public_key_b64, sign_envelope
 from gateway.core.trust import Trust, TrustedKey
+from gateway.errors import CommandProblem
 
 OPS = Ed25519PrivateKey.generate()
 REG = Ed25519PrivateKey.generate()

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from aeflog import aef_of, the_log
 
-from gateway.api.models import ROUTES
 from gateway.api.openapi import openapi
 from gateway.api.reporting import XLSX, ZIP, AefOut, aef_file, summary_out, zipped
+from gateway.api.routes import ROUTES
 from gateway.api.server import STATUS
 from gateway.cli.summary import YearResult
 from gateway.core import summary as sm

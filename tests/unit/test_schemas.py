@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from gateway.api.gen import OPENAPI_DIR
 from gateway.api.gen import stale as stale_openapi
-from gateway.api.models import ROUTES
+from gateway.api.routes import ROUTES
 from schemas import EVENT_TYPES, Envelope
 from schemas.events import Decision, Issuance, Transfer
 from schemas.gen import SCHEMA_DIR, render, stale, stale_in

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from a6kit import TS, Kit, envelope, fresh_key, rng, signed
 
-from gateway.core.ingest import PayloadInvalid, routing_key
+from gateway.core.ingest import routing_key
 from gateway.core.signing import public_key_b64
 from gateway.core.topics import input_topic, inventory_input_topic
 from gateway.core.trust import Trust
-from gateway.errors import AuthenticationError, SchemaError
+from gateway.errors import AuthenticationError, PayloadInvalid, SchemaError
 
 ISSUANCE: dict[str, Any] = {
     "transaction_id": "MNG01-ISS-1",

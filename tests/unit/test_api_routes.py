@@ -1,0 +1,54 @@
+"""The API's router and its OpenAPI document are built from one route table, so they agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gateway.api.access import Access
+from gateway.api.handlers import AuditAPI
+from gateway.api.openapi import openapi
+from gateway.api.routes import ROUTES
+from gateway.api.server import PARTY_SCOPED, make_app
+from gateway.audit.store import AuditStore
+from schemas.gen import OPENAPI_DIR
+
+
+def served(tmp_path: Path) -> set[tuple[str, str]]:
+    """``(method, path)`` of every route the built application serves (HEAD aside: aiohttp
+    answers it for every GET, and OpenAPI leaves it implicit)."""
+    app = make_app(AuditAPI(AuditStore(tmp_path / "audit.sqlite"), []), Access())
+    found = set()
+    for route in app.router.routes():
+        assert route.resource is not None
+        if route.method != "HEAD":
+            found.add((route.method.lower(), route.resource.canonical))
+    return found
+
+
+def documented(doc: dict[str, dict[str, object]]) -> set[tuple[str, str]]:
+    return {(method, path) for path, ops in doc["paths"].items() for method in ops}
+
+
+def test_every_route_served_is_documented_and_every_documented_route_is_served(
+    tmp_path: Path,
+) -> None:
+    routes = served(tmp_path)
+    assert routes == documented(openapi())
+    checked_in = json.loads((OPENAPI_DIR / "audit-api.openapi.json").read_text())
+    assert routes == documented(checked_in)
+    assert len(routes) == len(ROUTES) == 14
+
+
+def test_each_route_has_its_own_operation_and_a_handler_of_the_api() -> None:
+    assert len({r.name for r in ROUTES}) == len(ROUTES)
+    assert len({(r.method, r.path) for r in ROUTES}) == len(ROUTES)
+    for r in ROUTES:
+        assert getattr(AuditAPI, r.handler.__name__) is r.handler
+
+
+def test_the_party_scoped_routes_are_the_reports() -> None:
+    assert PARTY_SCOPED == {"/v1/summary", "/v1/aef"}
+    for r in ROUTES:
+        if r.party_scoped:
+            assert any(p.name == "party" and p.required for p in r.params)
