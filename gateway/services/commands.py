@@ -112,8 +112,8 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
     from gateway.audit.open import open_store
     from gateway.core.topics import COMMANDS_TOPIC
     from gateway.errors import GatewayError
-    from gateway.services.reconciliation import publish
     from gateway.transport.clients import clients_for
+    from gateway.transport.publish import publish
 
     store = open_store(lc.audit_store())
     trust = lc.load_trust()

@@ -35,7 +35,6 @@ from gateway.audit.open import open_store
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.verify import verify_inclusion
-from gateway.cli.summary import method_of, results
 from gateway.config import LoadedConfig
 from gateway.core.aef import build
 from gateway.core.aef_write import document, to_csv
@@ -43,6 +42,7 @@ from gateway.core.canonical import canonical_bytes
 from gateway.core.summary_log import collect
 from gateway.demo.scenario import load_steps
 from gateway.http.pki import init_pki
+from gateway.services.reporting import method_of, results
 
 ORIGIN = "a6gw.test/reporting"
 
