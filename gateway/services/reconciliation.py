@@ -35,6 +35,8 @@ from gateway.core.reconcile import (
 )
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import ConfigError
+from gateway.services.keys import gateway_signer
+from gateway.services.partners import partner_clients
 from gateway.services.snapshots import pages_of
 from gateway.transport.clients import clients_for
 from gateway.transport.publish import publish
@@ -86,11 +88,8 @@ def snapshot_holdings(
 
 async def pull_snapshot(lc: LoadedConfig, registry: str) -> list[dict[str, Any]]:
     """The holdings snapshot of an HTTPS partner, all pages."""
-    from gateway.worker.context import WorkerContext
-    from gateway.worker.delivery import partner_clients
-
-    ctx = WorkerContext.load(lc)
-    clients = partner_clients(lc, ctx.signer.key_id, ctx.signer.key)
+    signer = gateway_signer(lc)
+    clients = partner_clients(lc, signer.key_id, signer.key)
     if registry not in clients:
         raise ConfigError(f"{registry} is not an HTTPS registry; give --snapshot FILE")
     try:
