@@ -17,15 +17,20 @@ no NDC period: CTF-101/102).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-import time
 
 from gateway.cli.options import add_config, add_json, config_of
 from gateway.core import summary as sm
 from gateway.core import summary_log as sl
-from gateway.services.reporting import log_entries, method_of, party_of, records, results, text
+from gateway.services.reporting import (
+    log_entries,
+    method_of,
+    party_of,
+    record_check,
+    results,
+    text,
+)
 
 USAGE = 2
 
@@ -54,14 +59,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if not args.check:
         return 0
     if not args.dry_run and rs:
-        registries = [r.id for r in lc.config.registries if r.party == party.code]
-        items = records(rs, int(time.time() * 1000), registries)
-        from gateway.transport.clients import clients_for
-        from gateway.transport.publish import publish
-
-        asyncio.run(publish(clients_for(lc, "summary"), items, mac_key=lc.load_mac_key()))
+        found = record_check(lc, rs, party.code)
         print(
-            f"recorded: {len(rs)} check entries and {len(items) - len(rs)} discrepancies",
+            f"recorded: {len(rs)} check entries and {found} discrepancies",
             file=sys.stderr,
         )
     return 1 if any(r.outcome == "inconsistent" for r in rs) else 0

@@ -9,12 +9,15 @@ XLSX workbook.
 The structured summary (``a6gw summary``, ``GET /v1/summary``): rows 5 and 7-14 of CTF
 Table 4 per year (:mod:`gateway.core.summary`), beside the rows the Party reported, checked
 against them on request (:mod:`gateway.core.summary_check`); a check is recorded as an
-audit entry per year and a discrepancy per finding (:func:`records`).
+audit entry per year and a discrepancy per finding (:func:`records`, published by
+:func:`record_check`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -226,6 +229,18 @@ def records(
         for d in sc.discrepancies(r.findings, entry["entry_id"], iso_ms(at_ms), registries):
             out.append((FINDINGS_TOPIC, d.id.encode(), canonical_bytes(dsc.record(d))))
     return out
+
+
+def record_check(lc: LoadedConfig, rs: Sequence[YearResult], party: str) -> int:
+    """Publish each year's check entry and its discrepancies (:func:`records`), each record
+    with its MAC, as the ``summary`` principal; returns how many discrepancies."""
+    from gateway.transport.clients import clients_for
+    from gateway.transport.publish import publish
+
+    registries = [r.id for r in lc.config.registries if r.party == party]
+    items = records(rs, int(time.time() * 1000), registries)
+    asyncio.run(publish(clients_for(lc, "summary"), items, mac_key=lc.load_mac_key()))
+    return len(items) - len(rs)
 
 
 def party_of(lc: LoadedConfig, code: str) -> PartyConfig | None:
