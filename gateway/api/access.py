@@ -23,11 +23,14 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
 from gateway.errors import GatewayError
+
+if TYPE_CHECKING:
+    from gateway.config import ApiSection
 
 __all__ = ["Access", "Grant", "Role", "Scope", "entry_touches"]
 
@@ -124,3 +127,16 @@ class Scope:
             raise GatewayError(
                 f"{what} is outside this client's Party scope ({self.party})", code="API-SCOPE"
             )
+
+
+def access_of(section: ApiSection) -> Access:
+    """The API's clients and tokens with their roles and Party scopes."""
+    clients: dict[str, Grant] = {}
+    for c in section.clients:
+        if isinstance(c, str):
+            clients[c] = Grant()
+        else:
+            clients[c.name] = Grant(c.role, c.party)
+    tokens = {t: Grant() for t in section.token_sha256}
+    tokens |= {t.sha256: Grant(t.role, t.party) for t in section.tokens}
+    return Access(clients, tokens)

@@ -22,9 +22,8 @@ from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.verify import verify_consistency, verify_inclusion
 from gateway.errors import ApiProblem, GatewayError, VerificationError
-from gateway.http.tls import client_tls as client_tls
 
-__all__ = ["AuditClient", "ApiReport", "client_tls", "verify_api"]
+__all__ = ["AuditClient", "ApiReport", "verify_api"]
 
 
 class AuditClient:

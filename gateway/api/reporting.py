@@ -7,9 +7,10 @@ so that an auditor can prove it included (``/v1/proofs/inclusion?index=``). ``GE
 /v1/aef`` answers what ``a6gw aef export`` writes, once the Party's holdings roll forward:
 the JSON document, a zip of the five CSV files, or the XLSX workbook.
 
-Both call the pure functions of the commands (:mod:`gateway.cli.summary`,
-:func:`gateway.cli.aef.export_party`) over the entries of the store, read whole for every
-request (see :meth:`Reporting.entries`). The response models live here rather than in
+Both call the pure functions of the use cases (:mod:`gateway.services.reporting`:
+:func:`~gateway.services.reporting.results`, :func:`~gateway.services.reporting.export_party`)
+over the entries of the store, read whole for every request (see :meth:`Reporting.entries`).
+The response models live here rather than in
 :mod:`gateway.api.models`, which imports them for its route table.
 """
 
@@ -28,8 +29,6 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.audit.logstore import LogStore
-from gateway.cli.aef import export_party, today_utc
-from gateway.cli.summary import LABELS, YearResult, method_of, results
 from gateway.config import PartyConfig
 from gateway.core import aef_vocab as v
 from gateway.core import summary as sm
@@ -38,6 +37,14 @@ from gateway.core import summary_log as sl
 from gateway.core.aef import Aef
 from gateway.core.aef_write import FORMATS, write
 from gateway.errors import AuditError
+from gateway.services.reporting import (
+    LABELS,
+    YearResult,
+    export_party,
+    method_of,
+    results,
+    today_utc,
+)
 
 __all__ = [
     "STATUS",

@@ -4,7 +4,7 @@ Reads every entry of the config's audit store, checks that the Party's ITMO hold
 forward (I-AEF-1: last year's holdings + what came in - what went out = this year's, per
 cooperative approach, authorization and vintage), and only then writes the five tables
 (:mod:`gateway.core.aef`) as CSV files, one JSON document or one XLSX workbook
-(:mod:`gateway.core.aef_write`).
+(:mod:`gateway.core.aef_write`); the work is :mod:`gateway.services.reporting`'s.
 
 Exit codes: 0 written; 1 refused (the holdings do not roll forward, or a coded refusal of
 the export: a required value missing, a value outside its controlled vocabulary, ...);
@@ -14,22 +14,16 @@ the export: a required value missing, a value outside its controlled vocabulary,
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Collection, Iterable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from gateway.audit.open import open_store
-from gateway.config import LoadedConfig, PartyConfig, load_config
-from gateway.core.aef import Aef, build
-from gateway.core.aef_rollforward import RollForward, require, roll_forward
-from gateway.core.aef_vocab import BAD_PARAMETER, CARP_FIELDS, FIELDS, TABLES
+from gateway.cli.options import add_config, config_of
+from gateway.core.aef import Aef
+from gateway.core.aef_rollforward import RollForward
+from gateway.core.aef_vocab import CARP_FIELDS, FIELDS, TABLES
 from gateway.core.aef_write import FORMATS, write
 from gateway.errors import AefError
-
-Say = Callable[[str], None]
+from gateway.services.reporting import export, log_entries, today_utc, write_files
 
 DESCRIPTION = """\
 Write a Party's Agreed Electronic Format (AEF, current "V2") for one reported year, from
@@ -56,70 +50,6 @@ command exits 1 with the coded error.
 """
 
 
-def today_utc() -> str:
-    return datetime.now(UTC).strftime("%d/%m/%Y")
-
-
-def export_party(
-    party: PartyConfig,
-    registries: Collection[str],
-    entries: Iterable[dict[str, Any]],
-    *,
-    year: int,
-    submitted: str,
-    version: str = "1.0",
-) -> tuple[RollForward, Aef]:
-    """The roll-forward (required to pass) and the AEF of ``party`` (its ITMO registries
-    ``registries``) for ``year``: pure, over entries already read.
-
-    :raises AefError: when the holdings do not roll forward, or the export is refused.
-    """
-    log = list(entries)
-    rf = require(roll_forward(log, party.code, year, registries))
-    aef = build(
-        log,
-        party=party.code,
-        year=year,
-        registries=registries,
-        ndc_period=party.ndc_period,
-        submitted=submitted,
-        version=version,
-    )
-    return rf, aef
-
-
-def export(
-    lc: LoadedConfig,
-    entries: Iterable[dict[str, Any]],
-    *,
-    party: str,
-    year: int,
-    submitted: str,
-    version: str = "1.0",
-) -> tuple[RollForward, Aef]:
-    """:func:`export_party` for the Party ``party`` of the config and its registries.
-
-    :raises AefError: (A6-AEF-004) no such Party in the config; as :func:`export_party`.
-    """
-    config = next((p for p in lc.config.parties if p.code == party), None)
-    if config is None:
-        raise AefError(f"no party {party!r} in the config", code=BAD_PARAMETER)
-    registries = {r.id for r in lc.config.registries if r.party == party}
-    return export_party(
-        config, registries, entries, year=year, submitted=submitted, version=version
-    )
-
-
-def write_files(out: Path, files: dict[str, bytes]) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in files.items():
-        path = out / name
-        path.write_bytes(data)
-        written.append(path)
-    return written
-
-
 def summary(rf: RollForward, aef: Aef, written: list[Path]) -> str:
     lines = [f"AEF of {aef.party} for {aef.reported_year}, version {aef.version}"]
     lines += [f"  Table {n} {t}: {len(aef.tables[t])} rows" for n, t in enumerate(TABLES, 1)]
@@ -131,12 +61,8 @@ def summary(rf: RollForward, aef: Aef, written: list[Path]) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    lc = load_config(Path(args.config))
-    store = open_store(lc.audit_store())
-    try:
-        entries = [json.loads(raw) for raw in store.entries()]
-    finally:
-        store.close()
+    lc = config_of(args)
+    entries = log_entries(lc)
     submitted = args.date or today_utc()
     try:
         rf, aef = export(
@@ -167,7 +93,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description=DESCRIPTION.format(carp=carp) + f"\nFields written: {counts}.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    e.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    add_config(e)
     e.add_argument("--party", required=True, help="the reporting Party (alpha-3), e.g. JPN")
     e.add_argument("--year", required=True, type=int, help="the reported year, e.g. 2025")
     e.add_argument(

@@ -1,77 +1,26 @@
 """Commands of the HTTPS servers and their PKI: ``a6gw api``, ``a6gw ingress``,
-``a6gw verify --api``, ``a6gw pki init``."""
+``a6gw pki init`` (``a6gw verify --api`` is :mod:`gateway.cli.verify`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from gateway.config import ApiSection, LoadedConfig, load_config
+from gateway.cli.options import add_config, config_of
+from gateway.config import LoadedConfig
 from gateway.transport.clients import clients_for
-
-if TYPE_CHECKING:
-    from gateway.api.access import Access
-
-
-def _vkeys(path: str) -> list[str]:
-    return [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def verify_api_command(args: argparse.Namespace) -> int:
-    from gateway.api.client import AuditClient, client_tls, save_checkpoint, verify_api
-    from gateway.audit.note import parse_vkey
-
-    if not args.vkey:
-        print("error: --api needs --vkey FILE: the log key you trust", file=sys.stderr)
-        return 2
-    if not args.ca:
-        print("error: --api needs --ca FILE: the CA of the API's certificate", file=sys.stderr)
-        return 2
-    verifiers = [parse_vkey(line) for line in _vkeys(args.vkey)]
-    since_path = Path(args.since) if args.since else None
-    since = since_path.read_text(encoding="utf-8") if since_path else None
-    client = AuditClient(
-        args.api, client_tls(args.ca, args.cert, args.key), token=args.token or None
-    )
-    try:
-        report = verify_api(
-            client, verifiers, since=since, sample=args.sample, say=lambda m: print(f"  {m}")
-        )
-    finally:
-        client.close()
-    save = Path(args.save) if args.save else since_path or Path("a6gw-api.checkpoint")
-    save_checkpoint(save, report.note)
-    cp = report.checkpoint
-    print(f"OK: {cp.size} entries, root {cp.root.hex()}, origin {cp.origin} (API {args.api})")
-    print(f"saved the checkpoint to {save} for the next --since")
-    return 0
-
-
-def access_of(section: ApiSection) -> Access:
-    """The API's clients and tokens with their roles and Party scopes."""
-    from gateway.api.access import Access, Grant
-
-    clients: dict[str, Grant] = {}
-    for c in section.clients:
-        if isinstance(c, str):
-            clients[c] = Grant()
-        else:
-            clients[c.name] = Grant(c.role, c.party)
-    tokens = {t: Grant() for t in section.token_sha256}
-    tokens |= {t.sha256: Grant(t.role, t.party) for t in section.tokens}
-    return Access(clients, tokens)
 
 
 def cmd_api(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from gateway.api.access import access_of
     from gateway.api.discrepancy_routes import KafkaPublisher
     from gateway.api.server import AuditAPI, make_app, server_tls
     from gateway.audit.open import open_store
 
-    lc: LoadedConfig = load_config(Path(args.config))
+    lc: LoadedConfig = config_of(args)
     cfg = lc.config
     store = open_store(lc.audit_store())
     sources: dict[str, tuple[str, ...]] = {}  # Party code: its registries
@@ -117,7 +66,7 @@ def cmd_ingress(args: argparse.Namespace) -> int:
 
     from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
 
-    lc: LoadedConfig = load_config(Path(args.config))
+    lc: LoadedConfig = config_of(args)
     cfg = lc.config.connectors
     send = KafkaSend(clients_for(lc, "ingress"), lc.load_mac_key())
     ingress = ingress_from_config(lc, send)
@@ -165,7 +114,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "operator's signed command, checks it against the trust file and puts it on "
         "a6.discrepancy.commands (kafka.bootstrap); --read-only answers it 503.",
     )
-    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    add_config(p)
     p.add_argument("--host", help="listen address (default: api.host)")
     p.add_argument("--port", type=int, help="listen port (default: api.port)")
     p.add_argument(
@@ -181,7 +130,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         description="Accept signed events from registries configured with transport https "
         "(mutual TLS; RFC 9421 signatures) and put them on their a6.in.<registry-id> topic.",
     )
-    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    add_config(p)
     p.add_argument("--host", help="listen address (default: connectors.ingress_host)")
     p.add_argument("--port", type=int, help="listen port (default: connectors.ingress_port)")
     p.set_defaults(func=cmd_ingress)
@@ -201,17 +150,3 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "--keep-existing", action="store_true", help="do nothing if DIR already has a CA"
     )
     i.set_defaults(func=cmd_pki_init)
-
-
-def add_verify_api_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api", metavar="URL", help="verify a live API instead of a bundle")
-    p.add_argument("--ca", help="(--api) CA certificate of the API's TLS certificate")
-    p.add_argument("--cert", help="(--api) client certificate for mutual TLS")
-    p.add_argument("--key", help="(--api) its private key")
-    p.add_argument("--token", help="(--api) a bearer token instead of a client certificate")
-    p.add_argument(
-        "--save", help="(--api) where to save the verified checkpoint (default: the --since file)"
-    )
-    p.add_argument(
-        "--sample", type=int, default=16, help="(--api) random entries to prove (default 16)"
-    )

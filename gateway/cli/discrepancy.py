@@ -23,13 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit.logstore import LogStore
-from gateway.config import load_config
+from gateway.cli.options import add_api_client, add_config, add_json, config_of
+from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core.decision_time import iso_ms
+from gateway.core.trust import Trust
+from gateway.errors import CommandRefused
 from gateway.services import discrepancies as dq
 from gateway.services.commands import (
     USAGE,
-    api_channel,
+    Channel,
+    Check,
     direct_channel,
     send_command,
     usage_problem,
@@ -120,7 +124,7 @@ def runs_text(runs: Sequence[dq.Run], tracked: Mapping[str, dq.Tracked]) -> str:
 def _store(args: argparse.Namespace) -> LogStore:
     from gateway.audit.open import open_store
 
-    return open_store(load_config(Path(args.config)).audit_store())
+    return open_store(config_of(args).audit_store())
 
 
 def _dump(doc: Any) -> None:
@@ -182,6 +186,53 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def checked(lc: LoadedConfig, discrepancy_id: str) -> Check:
+    """The check the API makes before it publishes a command, the worker's own
+    (:func:`gateway.api.discrepancy_routes.check_command`); what it refuses is a
+    :class:`CommandRefused`."""
+    from gateway.api.discrepancy_routes import check_command
+    from gateway.errors import CommandProblem
+
+    def check(body: bytes, trust: Trust) -> None:
+        try:
+            check_command(
+                body,
+                discrepancy_id,
+                trust,
+                now_ms=int(time.time() * 1000),
+                max_bytes=lc.config.limits.max_message_bytes,
+            )
+        except CommandProblem as exc:
+            raise CommandRefused(exc.code, str(exc.args[0])) from exc
+
+    return check
+
+
+def api_channel(args: argparse.Namespace, discrepancy_id: str) -> Channel:
+    """Posted to the API (which checks it and publishes it); the entry read from the API."""
+    from gateway.api.client import AuditClient
+    from gateway.errors import ApiProblem
+    from gateway.http.tls import client_tls
+
+    client = AuditClient(
+        args.api, client_tls(args.ca, args.cert, args.key), token=args.token or None
+    )
+
+    def send(body: bytes) -> None:
+        try:
+            client.send_command(discrepancy_id, body)
+        except ApiProblem as exc:
+            if exc.problem_code.startswith(("MSG-", "REC-")):
+                raise CommandRefused(exc.problem_code, exc.detail) from exc
+            raise
+
+    def lookup(entry_id: str) -> bytes | None:
+        found = client.find_entry(entry_id)
+        return None if found is None else str(found["body"]).encode("utf-8")
+
+    return Channel(send, lookup, client.close)
+
+
 def cmd_command(args: argparse.Namespace) -> int:
     from gateway.core.oversight import command_envelope
     from gateway.core.signing import load_private_key_pem
@@ -193,7 +244,7 @@ def cmd_command(args: argparse.Namespace) -> int:
     if args.api and not args.ca:
         print("error: --api needs --ca FILE: the CA of the API's certificate", file=sys.stderr)
         return USAGE
-    lc = load_config(Path(args.config))
+    lc = config_of(args)
     try:
         pem = Path(args.signing_key).read_bytes()
     except OSError as exc:
@@ -209,7 +260,11 @@ def cmd_command(args: argparse.Namespace) -> int:
         note=args.note,
         correction=args.correction,
     )
-    channel = api_channel(args, args.id) if args.api else direct_channel(lc, args.id)
+    channel = (
+        api_channel(args, args.id)
+        if args.api
+        else direct_channel(lc, args.id, checked(lc, args.id))
+    )
     try:
         return send_command(body, channel, args.wait, print)
     finally:
@@ -229,8 +284,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     dsub = p.add_subparsers(dest="discrepancy_command", metavar="ACTION", required=True)
 
     def config(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--config", required=True, help="the gateway config file (YAML)")
-        q.add_argument("--json", action="store_true", help="as JSON (the API's answer)")
+        add_config(q)
+        add_json(q, "as JSON (the API's answer)")
 
     q = dsub.add_parser("list", help="discrepancies as they stand, in the order they were opened")
     config(q)
@@ -269,7 +324,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
             "--wait.",
         )
         q.add_argument("id", metavar="ID", help="the discrepancy id (dsc-…)")
-        q.add_argument("--config", required=True, help="the gateway config file (YAML)")
+        add_config(q)
         q.add_argument(
             "--signing-key",
             required=True,
@@ -297,9 +352,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
             metavar="SECONDS",
             help="how long to wait for the outcome (default 30; 0: do not wait)",
         )
-        q.add_argument("--api", metavar="URL", help="post to the auditors' API instead of Kafka")
-        q.add_argument("--ca", help="(--api) CA certificate of the API's TLS certificate")
-        q.add_argument("--cert", help="(--api) client certificate for mutual TLS")
-        q.add_argument("--key", help="(--api) its private key")
-        q.add_argument("--token", help="(--api) a bearer token instead of a client certificate")
+        add_api_client(q, "post to the auditors' API instead of Kafka")
         q.set_defaults(func=cmd_command, action=action)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gateway.cli.options import add_config, config_of
 from gateway.errors import BrokerError, ConfigError
 from gateway.transport.broker import DEFAULT_PORT, KAFKA_VERSION, LocalBroker
 from gateway.transport.clients import ADMIN, Credentials, KafkaClients, clients_for, clients_of
@@ -98,10 +99,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 @_guard
 def cmd_provision(args: argparse.Namespace) -> int:
     """Create the config's principals (SCRAM users) and ACLs; write their credentials."""
-    from gateway.config import load_config
     from gateway.transport.acls import principal_table, provision
 
-    lc = load_config(Path(args.config))
+    lc = config_of(args)
     admin = admin_clients(lc, args.admin_credentials, args.dir)
     files = asyncio.run(provision(lc, admin))
     for who, path in sorted(files.items()):
@@ -184,7 +184,7 @@ def add_kafka_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "write each one's credentials file (0600; existing passwords are kept) and the ACLs "
         "of the principal table (README). Safe to run again.",
     )
-    prov.add_argument("--config", required=True, help="the gateway config file (YAML)")
+    add_config(prov)
     prov.add_argument(
         "--admin-credentials",
         metavar="FILE",

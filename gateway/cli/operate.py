@@ -10,17 +10,16 @@ import argparse
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from gateway.config import load_config
+from gateway.cli.options import add_config, add_json, config_of
 from gateway.errors import GatewayError
 
 
 def cmd_lag(args: argparse.Namespace) -> int:
     from gateway.services.operate import lag, render_lag
 
-    lc = load_config(Path(args.config))
+    lc = config_of(args)
     try:
         rows = asyncio.run(lag(lc))
     except GatewayError as exc:
@@ -44,7 +43,7 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
     from gateway.core.faults import FAULT_CODES
     from gateway.services.operate import dead_letters
 
-    lc = load_config(Path(args.config))
+    lc = config_of(args)
     try:
         letters = asyncio.run(dead_letters(lc))
     except GatewayError as exc:
@@ -63,7 +62,7 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 def cmd_dlq_replay(args: argparse.Namespace) -> int:
     from gateway.services.operate import replay
 
-    lc = load_config(Path(args.config))
+    lc = config_of(args)
     try:
         done = asyncio.run(replay(lc, args.topic, args.partition, args.offset))
     except GatewayError as exc:
@@ -78,22 +77,22 @@ def add_parsers(sub: Any) -> None:
         "lag",
         help="per partition: log end, the agent's own position, the group's committed offset",
     )
-    p.add_argument("--config", required=True, help="the gateway config file (YAML)")
-    p.add_argument("--json", action="store_true", help="print JSON rows")
+    add_config(p)
+    add_json(p, "print JSON rows")
     p.set_defaults(func=cmd_lag)
 
     p = sub.add_parser("dlq", help="list dead letters; replay a gateway fault's input")
     dsub = p.add_subparsers(dest="dlq_command", metavar="ACTION", required=True)
     ls = dsub.add_parser("list", help="the dead letters on a6.dlq")
-    ls.add_argument("--config", required=True)
+    add_config(ls)
     ls.add_argument("--faults", action="store_true", help="only gateway faults (GWF-…)")
-    ls.add_argument("--json", action="store_true", help="print the dead-letter records")
+    add_json(ls, "print the dead-letter records")
     ls.set_defaults(func=cmd_dlq_list)
     rp = dsub.add_parser(
         "replay",
         help="republish the input a gateway fault dead-lettered (by where it was read)",
     )
-    rp.add_argument("--config", required=True)
+    add_config(rp)
     rp.add_argument("--topic", required=True, help="the topic the dead input was read from")
     rp.add_argument("--partition", required=True, type=int)
     rp.add_argument("--offset", required=True, type=int)

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit.store import AuditStore
-from gateway.cli.aef import export, today_utc, write_files
-from gateway.cli.summary import method_of, records, results, text
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core import summary as sm
@@ -28,8 +26,17 @@ from gateway.core import summary_log as sl
 from gateway.core.aef_write import write
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError
-from gateway.services.reconciliation import publish
+from gateway.services.reporting import (
+    export,
+    method_of,
+    records,
+    results,
+    text,
+    today_utc,
+    write_files,
+)
 from gateway.transport.clients import clients_for
+from gateway.transport.publish import publish
 from gateway.worker.process import WorkerProcess
 
 Say = Callable[[str], None]

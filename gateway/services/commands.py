@@ -9,7 +9,6 @@ acknowledge|resolve|resolve-by-hand``: 0 applied, 1 refused, 3 no outcome in tim
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -20,7 +19,8 @@ from typing import Any
 
 from gateway.config import LoadedConfig
 from gateway.core.oversight import command_entry_id
-from gateway.errors import ApiProblem, CommandProblem, CommandRefused, GatewayError
+from gateway.core.trust import Trust
+from gateway.errors import CommandRefused
 from gateway.services import discrepancies as dq
 
 APPLIED, REFUSED, USAGE, PENDING = 0, 1, 2, 3
@@ -97,31 +97,27 @@ def send_command(body: bytes, channel: Channel, wait_s: float, say: Say) -> int:
     return code
 
 
-def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
-    """Checked here against the config's trust file and log, then published to Kafka."""
+#: ``(body, trust)``: checks a command as the worker will, or raises :class:`CommandRefused`.
+Check = Callable[[bytes, Trust], None]
+
+
+def direct_channel(lc: LoadedConfig, discrepancy_id: str, check: Check) -> Channel:
+    """Checked here against the config's trust file (``check``) and log, then published to
+    Kafka."""
     from aiokafka.errors import KafkaError
 
-    from gateway.api.discrepancy_routes import check_command
     from gateway.audit.open import open_store
     from gateway.core.topics import COMMANDS_TOPIC
-    from gateway.services.reconciliation import publish
+    from gateway.errors import GatewayError
     from gateway.transport.clients import clients_for
+    from gateway.transport.publish import publish
 
     store = open_store(lc.audit_store())
     trust = lc.load_trust()
     bootstrap = lc.config.kafka.bootstrap
 
     def send(body: bytes) -> None:
-        try:
-            check_command(
-                body,
-                discrepancy_id,
-                trust,
-                now_ms=int(time.time() * 1000),
-                max_bytes=lc.config.limits.max_message_bytes,
-            )
-        except CommandProblem as exc:
-            raise CommandRefused(exc.code, str(exc.args[0])) from exc
+        check(body, trust)
         if not dq.is_known(store, discrepancy_id):
             raise CommandRefused("REC-101", f"no discrepancy {discrepancy_id!r} in the log")
         try:
@@ -137,26 +133,3 @@ def direct_channel(lc: LoadedConfig, discrepancy_id: str) -> Channel:
         return None if index is None else store.entry(index)
 
     return Channel(send, lookup, store.close)
-
-
-def api_channel(args: argparse.Namespace, discrepancy_id: str) -> Channel:
-    """Posted to the API (which checks it and publishes it); the entry read from the API."""
-    from gateway.api.client import AuditClient, client_tls
-
-    client = AuditClient(
-        args.api, client_tls(args.ca, args.cert, args.key), token=args.token or None
-    )
-
-    def send(body: bytes) -> None:
-        try:
-            client.send_command(discrepancy_id, body)
-        except ApiProblem as exc:
-            if exc.problem_code.startswith(("MSG-", "REC-")):
-                raise CommandRefused(exc.problem_code, exc.detail) from exc
-            raise
-
-    def lookup(entry_id: str) -> bytes | None:
-        found = client.find_entry(entry_id)
-        return None if found is None else str(found["body"]).encode("utf-8")
-
-    return Channel(send, lookup, client.close)

@@ -23,7 +23,6 @@ from gateway.audit.logstore import LogStore
 from gateway.audit.search import Query, SerialRange
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
-from gateway.core import mac
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.reconcile import (
@@ -36,8 +35,11 @@ from gateway.core.reconcile import (
 )
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import ConfigError
+from gateway.services.keys import gateway_signer
+from gateway.services.partners import partner_clients
 from gateway.services.snapshots import pages_of
-from gateway.transport.clients import KafkaClients, clients_for
+from gateway.transport.clients import clients_for
+from gateway.transport.publish import publish
 
 Say = Callable[[str], None]
 #: The ``input.type`` of a run's audit entry (searchable like an event type).
@@ -86,11 +88,8 @@ def snapshot_holdings(
 
 async def pull_snapshot(lc: LoadedConfig, registry: str) -> list[dict[str, Any]]:
     """The holdings snapshot of an HTTPS partner, all pages."""
-    from gateway.worker.context import WorkerContext
-    from gateway.worker.delivery import partner_clients
-
-    ctx = WorkerContext.load(lc)
-    clients = partner_clients(lc, ctx.signer.key_id, ctx.signer.key)
+    signer = gateway_signer(lc)
+    clients = partner_clients(lc, signer.key_id, signer.key)
     if registry not in clients:
         raise ConfigError(f"{registry} is not an HTTPS registry; give --snapshot FILE")
     try:
@@ -164,25 +163,6 @@ def finding(
         summary=summary,
         detail=diff.to_dict(),
     )
-
-
-async def publish(
-    clients: KafkaClients,
-    items: list[tuple[str, bytes, bytes]],
-    *,
-    mac_key: bytes | None = None,
-) -> None:
-    """Write ``items`` (topic, key, value); with ``mac_key``, each with its MAC header
-    (:mod:`gateway.core.mac`), as every record on an internal topic must carry."""
-    producer = clients.producer(acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for topic, key, value in items:
-            headers = mac.headers(mac_key, topic, key, value) if mac_key is not None else None
-            await producer.send(topic, value, key=key, headers=headers)
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 def run(

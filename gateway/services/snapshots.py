@@ -25,8 +25,8 @@ from gateway.core.decision import event_entry_id
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput, authenticate
 from gateway.errors import AuthenticationError, ReconciliationError, SchemaError
+from gateway.services.keys import TrustedKeys, gateway_signer
 from gateway.transport.clients import clients_for
-from gateway.worker.context import WorkerContext
 from schemas import events as ev
 
 Say = Callable[[str], None]
@@ -83,7 +83,7 @@ def assemble(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], list[str]] | 
 
 async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> None:
     """Put the signed ``reconciliation.requested`` notice on the registry's output topic."""
-    ctx = WorkerContext.load(lc)
+    signer = gateway_signer(lc)
     data = {
         "kind": "reconciliation.requested",
         "body": {
@@ -92,7 +92,7 @@ async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> 
             "snapshot_at": iso_ms(at_ms),
         },
     }
-    value = ctx.signer.envelope("notice", f"ntc-{rec_id}", iso_ms(at_ms), data)
+    value = signer.envelope("notice", f"ntc-{rec_id}", iso_ms(at_ms), data)
     producer = clients_for(lc, "reconcile").producer(acks="all")
     await producer.start()
     try:
@@ -101,7 +101,7 @@ async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> 
         await producer.stop()
 
 
-def page_of(raw: RawInput, rec_id: str, lc: LoadedConfig, trust_ctx: WorkerContext) -> Page | None:
+def page_of(raw: RawInput, rec_id: str, lc: LoadedConfig, trust_ctx: TrustedKeys) -> Page | None:
     """The snapshot page ``raw`` carries for ``rec_id``, or None (another event, another
     snapshot, or bytes the ingest stage will dead-letter)."""
     owner = lc.config.input_topics()[raw.topic]
@@ -139,7 +139,7 @@ async def collect(
 
     :raises ReconciliationError: (RECON-SNAPSHOT) not complete within ``timeout_s``.
     """
-    ctx = WorkerContext.load(lc)
+    ctx = TrustedKeys.load(lc)
     topic = topics.input_topic(registry)
     consumer = clients_for(lc, "reconcile").consumer(enable_auto_commit=False)
     await consumer.start()

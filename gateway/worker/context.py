@@ -8,10 +8,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway.config import Config, LoadedConfig
 from gateway.core.model import Directory
-from gateway.core.signing import load_private_key_pem, load_public_key_b64
 from gateway.core.steps import Signer
 from gateway.core.trust import TopicOwner, Trust
-from gateway.errors import ConfigError
+from gateway.services.keys import gateway_signer, public_keys
 
 
 @dataclass(frozen=True)
@@ -26,19 +25,13 @@ class WorkerContext:
     def load(cls, lc: LoadedConfig) -> WorkerContext:
         cfg = lc.config
         trust = lc.load_trust()
-        key_path = lc.path(cfg.gateway.signing_key_file)
-        try:
-            key = load_private_key_pem(key_path.read_bytes())
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read the gateway signing key {key_path}: {exc.strerror}", code="A6-CFG-002"
-            ) from exc
+        signer = gateway_signer(lc)
         return cls(
             config=cfg,
             trust=trust,
-            public_keys={k.key_id: load_public_key_b64(k.public_key) for k in trust.keys},
+            public_keys=public_keys(trust),
             directory=directory_of(cfg),
-            signer=Signer(source=cfg.gateway.id, key_id=cfg.gateway.signing_key_id, key=key),
+            signer=signer,
         )
 
     def joint_committees(self, owner: TopicOwner) -> set[str]:

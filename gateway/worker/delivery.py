@@ -25,12 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from connectors.client import PartnerClient
-from connectors.policy import CircuitBreaker, RetryBudget
-from gateway.api.client import client_tls
-from gateway.config import LoadedConfig
 from gateway.core import topics
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision import parked_entry
@@ -38,6 +33,7 @@ from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.topics import AUDIT_TOPIC, DISCREPANCY_TOPIC, retry_topic
 from gateway.errors import RegistryError
+from gateway.services.partners import partner_clients as partner_clients  # moved there
 
 log = logging.getLogger("a6gw.worker")
 
@@ -125,35 +121,6 @@ class Delivery:
             log.info(
                 "%s: key %s delivered again; it flows through a6.out again", self.registry, key
             )
-
-
-def partner_clients(
-    lc: LoadedConfig, signer_key_id: str, signer_key: Ed25519PrivateKey
-) -> dict[str, PartnerClient]:
-    """One signed, mutually authenticated client per registry configured for HTTPS."""
-    cfg = lc.config
-    conn = cfg.connectors
-    https = [r for r in cfg.registries if r.transport == "https"]
-    if not https:
-        return {}
-    tls = client_tls(
-        str(lc.path(conn.ca_file)), str(lc.path(conn.cert_file)), str(lc.path(conn.key_file))
-    )
-    return {
-        r.id: PartnerClient(
-            r.id,
-            str(r.endpoint),
-            tls,
-            key_id=signer_key_id,
-            private_key=signer_key,
-            timeout_s=conn.timeout_s,
-            budget=RetryBudget(max_attempts=1000, max_elapsed_s=conn.retry_budget_s),
-            breaker=CircuitBreaker(
-                failure_threshold=5, reset_after_s=min(30.0, conn.retry_budget_s)
-            ),
-        )
-        for r in https
-    }
 
 
 def install(

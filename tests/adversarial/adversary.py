@@ -37,11 +37,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from counting import Figures, Log, Sent, candidates, crash_marks, dead_letters, judge
 
-from gateway.api.client import client_tls
 from gateway.core.topics import INPUT_PREFIX, input_topic
 from gateway.demo.https import HttpsPartner, configure, start_partner
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.http.pki import LocalCA
+from gateway.http.tls import client_tls
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, partner_clients
 

@@ -5,9 +5,9 @@ keeps them), parses it once, and measures on the parsed entries:
 
 - summary: ``gateway.core.summary_log.collect(entries, party)`` and
   ``gateway.core.summary.summarise`` for every year of the NDC period (2021-2030), through
-  ``gateway.cli.summary.results`` and ``method_of``, as ``a6gw summary`` computes them, for
+  ``gateway.services.reporting.results`` and ``method_of``, as ``a6gw summary`` computes them, for
   the first-transferring Party (MNG);
-- AEF: ``gateway.cli.aef.export_party`` (the roll-forward check I-AEF-1, then the five
+- AEF: ``gateway.services.reporting.export_party`` (the roll-forward check I-AEF-1, then the five
   tables) for the acquiring Party (JPN) and the last year (2025), as ``a6gw aef export``;
 - xlsx: ``gateway.core.aef_write.write(aef, "xlsx")`` of that AEF;
 - the baseline, measured in the same run on the same bytes: ``json.loads`` of every entry,
@@ -76,8 +76,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gateway.cli.aef import export_party
-from gateway.cli.summary import YearResult, method_of, results
 from gateway.config import PartyConfig
 from gateway.core import aef_vocab as vocab
 from gateway.core import summary as sm
@@ -90,6 +88,7 @@ from gateway.core.canonical import canonical_bytes
 from gateway.core.decision import event_entry_id
 from gateway.core.decision_time import iso_ms
 from gateway.errors import AefError
+from gateway.services.reporting import YearResult, export_party, method_of, results
 
 DEFAULT_SIZES = (10_000, 100_000, 300_000)
 DEFAULT_REPEAT = 3

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.api.client import AuditClient, client_tls, verify_api
+from gateway.api.client import AuditClient, verify_api
 from gateway.api.server import Access, AuditAPI, Grant, ServerThread, make_app, server_tls
 from gateway.audit.note import LogKey, open_checkpoint
 from gateway.audit.open import open_store
@@ -31,6 +31,7 @@ from gateway.audit.verify import verify_consistency, verify_inclusion
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError, VerificationError
 from gateway.http.pki import LocalCA, init_pki
+from gateway.http.tls import client_tls
 
 ORIGIN = "a6gw.test/audit"
 TOKEN = "s3cret-token-for-tests"

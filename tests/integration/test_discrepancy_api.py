@@ -33,7 +33,7 @@ from aiohttp import web
 from aiokafka.structs import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.api.client import AuditClient, client_tls
+from gateway.api.client import AuditClient
 from gateway.api.discrepancy_routes import KafkaPublisher, Publisher
 from gateway.api.server import Access, AuditAPI, Grant, ServerThread, make_app, server_tls
 from gateway.audit.open import open_store
@@ -51,6 +51,7 @@ from gateway.core.trust import Trust, TrustedKey
 from gateway.demo.world import write_world
 from gateway.errors import ApiProblem
 from gateway.http.pki import init_pki
+from gateway.http.tls import client_tls
 from gateway.services.discrepancies import COMMAND_TYPE, load_discrepancies
 from gateway.services.reconciliation import records
 from gateway.transport import create_topics

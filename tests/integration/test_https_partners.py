@@ -26,7 +26,6 @@ import yaml
 
 from connectors.httpsig import sign_request
 from connectors.partner_sim import PartnerSim
-from gateway.api.client import client_tls
 from gateway.api.server import ServerThread
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig, load_config
@@ -37,6 +36,7 @@ from gateway.core.topics import output_topic
 from gateway.demo.world import World, signed_event, write_world
 from gateway.errors import RegistryError
 from gateway.http.pki import init_pki
+from gateway.http.tls import client_tls
 from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
 from gateway.transport.acls import provision
 from gateway.transport.broker import LocalBroker

@@ -28,11 +28,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from connectors.httpsig import sign_request
 from gateway import alerts
-from gateway.api.client import client_tls
 from gateway.api.server import ServerThread
 from gateway.core.topics import AUDIT_TOPIC, input_topic
 from gateway.http.nonces import open_nonces
 from gateway.http.pki import init_pki
+from gateway.http.tls import client_tls
 from gateway.ingress import Ingress, KafkaSend, ingress_tls, make_app
 from gateway.transport.admin import create_topics
 from gateway.transport.broker import LocalBroker

@@ -26,10 +26,10 @@ from connectors.client import Delivered, PartnerClient
 from connectors.httpsig import content_digest, sign_request
 from connectors.partner_sim import PartnerSim
 from connectors.policy import Backoff, CircuitBreaker, RetryBudget
-from gateway.api.client import client_tls
 from gateway.api.server import ServerThread
 from gateway.errors import RegistryError
 from gateway.http.pki import init_pki
+from gateway.http.tls import client_tls
 
 KEY_ID = "a6gw-gateway-http-1"
 KNOWN_ACCOUNT = "IDN01-HOLD-100"

@@ -27,7 +27,7 @@ import pytest
 from aiohttp import web
 from unit.test_pipeline import MemoryPipeline  # tests/ is on sys.path: its conftest's folder
 
-from gateway.api.client import AuditClient, client_tls
+from gateway.api.client import AuditClient
 from gateway.api.reporting import XLSX, ZIP
 from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
 from gateway.audit.note import LogKey, open_checkpoint
@@ -35,7 +35,6 @@ from gateway.audit.open import open_store
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.verify import verify_inclusion
-from gateway.cli.summary import method_of, results
 from gateway.config import LoadedConfig
 from gateway.core.aef import build
 from gateway.core.aef_write import document, to_csv
@@ -45,6 +44,8 @@ from gateway.core.topics import AUDIT_TOPIC
 from gateway.demo.scenario import load_steps
 from gateway.errors import ApiProblem
 from gateway.http.pki import init_pki
+from gateway.http.tls import client_tls
+from gateway.services.reporting import method_of, results
 
 ORIGIN = "a6gw.test/reporting"
 

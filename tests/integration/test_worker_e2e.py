@@ -24,7 +24,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.api.client import AuditClient, client_tls
+from gateway.api.client import AuditClient
 from gateway.api.server import Access, AuditAPI, ServerThread, make_app, server_tls
 from gateway.audit.bundle import write_bundle
 from gateway.audit.note import open_checkpoint
@@ -42,6 +42,7 @@ from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, now_utc, signed_event
 from gateway.http.pki import init_pki
+from gateway.http.tls import client_tls
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gateway.api.access import Grant, Scope, entry_touches
-from gateway.cli.api import access_of
+from gateway.api.access import Grant, Scope, access_of, entry_touches
 from gateway.config import ApiSection, load_config
 from gateway.demo.world import write_world
 from gateway.errors import GatewayError

@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 
 from gateway.audit.store import AuditStore
 from gateway.cli.main import main
-from gateway.cli.summary import YearResult, records, year_text
 from gateway.core import discrepancy as dsc
 from gateway.core import summary_check as sc
 from gateway.core.actions import row
@@ -41,6 +40,7 @@ from gateway.core.summary_log import Facts, collect
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.demo.world import write_mac_key
 from gateway.errors import GatewayError
+from gateway.services.reporting import YearResult, records, year_text
 from gateway.transport.clients import Credentials, KafkaClients
 
 CA = "CA0001"
@@ -720,7 +720,7 @@ def test_cli_prints_checks_and_records(
         assert len(mac_key) == 32  # the world's key: the records carry their MAC
         sent.extend(items)
 
-    monkeypatch.setattr("gateway.services.reconciliation.publish", publish)
+    monkeypatch.setattr("gateway.transport.publish.publish", publish)
     monkeypatch.setenv(
         "A6GW_KAFKA_CREDENTIALS_SUMMARY", '{"username":"a6gw-summary","password":"s"}'
     )
@@ -753,8 +753,8 @@ def test_the_demo_scenario_rows_of_japan(tmp_path: Path) -> None:
     """
     from test_pipeline import MemoryPipeline
 
-    from gateway.cli.summary import method_of
     from gateway.demo.scenario import load_steps
+    from gateway.services.reporting import method_of
 
     pipe = MemoryPipeline(tmp_path)
     steps = load_steps(pipe.world)
