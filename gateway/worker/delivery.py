@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -31,7 +30,6 @@ from connectors.client import PartnerClient
 from connectors.policy import CircuitBreaker, RetryBudget
 from gateway.api.client import client_tls
 from gateway.config import LoadedConfig
-from gateway.core import topics
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision import parked_entry
 from gateway.core.decision_time import iso_ms
@@ -57,7 +55,8 @@ def message_id(value: bytes) -> str:
 
 
 class Delivery:
-    """One HTTPS partner's two agents' logic (the faust wiring is in ``gateway.worker.app``)."""
+    """One HTTPS partner's two agents' logic (the faust wiring is in
+    ``gateway.worker.agents.delivery``)."""
 
     def __init__(
         self,
@@ -154,45 +153,3 @@ def partner_clients(
         )
         for r in https
     }
-
-
-def install(
-    app: Any,
-    clients: dict[str, PartnerClient],
-    run: Callable[[RawInput, Callable[[RawInput], Awaitable[None]]], Awaitable[None]],
-    raw_of: Callable[[Any], RawInput],
-    raw_topic: Callable[..., Any],
-    table: Callable[[str], Any],
-    send: Send,
-) -> dict[str, Delivery]:
-    """The two agents per HTTPS partner (``run`` is the contiguity guard's ``run``)."""
-    deliveries: dict[str, Delivery] = {}
-    for registry, client in clients.items():
-
-        async def deliver(path: str, body: bytes, key: str, client: PartnerClient = client) -> Any:
-            return await client.deliver(path, body, key)
-
-        delivery = Delivery(
-            registry,
-            deliver,
-            table(topics.parked_table(registry)),
-            send,
-            clock_ms=lambda: int(time.time() * 1000),
-        )
-        deliveries[registry] = delivery
-
-        async def out_agent(stream: Any, d: Delivery = delivery) -> None:
-            async for event in stream.events():
-                await run(raw_of(event.message), d.on_out)
-
-        async def retry_agent(stream: Any, d: Delivery = delivery) -> None:
-            async for event in stream.events():
-                await run(raw_of(event.message), d.on_retry)
-
-        app.agent(
-            raw_topic(topics.output_topic(registry)), name=f"deliver-{registry}", concurrency=1
-        )(out_agent)
-        app.agent(raw_topic(retry_topic(registry)), name=f"redeliver-{registry}", concurrency=1)(
-            retry_agent
-        )
-    return deliveries
