@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
-from faust.types import TopicT
+from faust.types import TableT, TopicT
 
 from gateway.audit.logstore import LogStore
 from gateway.audit.open import open_store
@@ -28,8 +28,8 @@ from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.sealed import Seal
 
-#: A faust table, sealed (``Seal.seal_table``): a mutable mapping with faust's extras.
-Table = Any
+#: A faust table of JSON values by string key, sealed (``Seal.seal_table``).
+Table = TableT[str, Any]
 Closer = Callable[[], Awaitable[None]]
 
 
