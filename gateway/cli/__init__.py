@@ -1,5 +1,2 @@
-"""The ``a6gw`` command line: argparse only; the work is done by the services it calls."""
-
-from gateway.cli.main import main
-
-__all__ = ["main"]
+"""The ``a6gw`` command line: argparse only, one module per command group; the work is done by
+the services it calls. The entry point is :func:`gateway.cli.main.main`."""

@@ -14,8 +14,6 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "schemas", help="regenerate the JSON Schema and OpenAPI files"
-    )
+    p = sub.add_parser("schemas", help="regenerate the JSON Schema and OpenAPI files")
     p.add_argument("--check", action="store_true", help="fail if the checked-in files are stale")
     p.set_defaults(func=cmd_schemas)

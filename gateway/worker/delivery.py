@@ -21,19 +21,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from connectors.client import PartnerClient
-from gateway.core import topics
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision import parked_entry
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.topics import AUDIT_TOPIC, DISCREPANCY_TOPIC, retry_topic
 from gateway.errors import RegistryError
-from gateway.services.partners import partner_clients as partner_clients  # moved there
 
 log = logging.getLogger("a6gw.worker")
 
@@ -53,7 +49,8 @@ def message_id(value: bytes) -> str:
 
 
 class Delivery:
-    """One HTTPS partner's two agents' logic (the faust wiring is in ``gateway.worker.app``)."""
+    """One HTTPS partner's two agents' logic (the faust wiring is in
+    ``gateway.worker.agents.delivery``)."""
 
     def __init__(
         self,
@@ -121,45 +118,3 @@ class Delivery:
             log.info(
                 "%s: key %s delivered again; it flows through a6.out again", self.registry, key
             )
-
-
-def install(
-    app: Any,
-    clients: dict[str, PartnerClient],
-    run: Callable[[RawInput, Callable[[RawInput], Awaitable[None]]], Awaitable[None]],
-    raw_of: Callable[[Any], RawInput],
-    raw_topic: Callable[..., Any],
-    table: Callable[[str], Any],
-    send: Send,
-) -> dict[str, Delivery]:
-    """The two agents per HTTPS partner (``run`` is the contiguity guard's ``run``)."""
-    deliveries: dict[str, Delivery] = {}
-    for registry, client in clients.items():
-
-        async def deliver(path: str, body: bytes, key: str, client: PartnerClient = client) -> Any:
-            return await client.deliver(path, body, key)
-
-        delivery = Delivery(
-            registry,
-            deliver,
-            table(topics.parked_table(registry)),
-            send,
-            clock_ms=lambda: int(time.time() * 1000),
-        )
-        deliveries[registry] = delivery
-
-        async def out_agent(stream: Any, d: Delivery = delivery) -> None:
-            async for event in stream.events():
-                await run(raw_of(event.message), d.on_out)
-
-        async def retry_agent(stream: Any, d: Delivery = delivery) -> None:
-            async for event in stream.events():
-                await run(raw_of(event.message), d.on_retry)
-
-        app.agent(
-            raw_topic(topics.output_topic(registry)), name=f"deliver-{registry}", concurrency=1
-        )(out_agent)
-        app.agent(raw_topic(retry_topic(registry)), name=f"redeliver-{registry}", concurrency=1)(
-            retry_agent
-        )
-    return deliveries

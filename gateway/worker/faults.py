@@ -44,6 +44,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.model import Finding
 from gateway.core.steps import Output
 from gateway.errors import AuditError, RegistryError, WorkerError
+from gateway.worker.exits import Exit
 
 log = logging.getLogger("a6gw.worker")
 
@@ -53,9 +54,6 @@ Run = Callable[[RawInput, Handler], Awaitable[None]]
 
 #: Starts at one offset that may end in the process's death; the next one quarantines it.
 MAX_STARTS = 3
-#: The exit status of a worker that killed itself on an input (a test's injected crash, or
-#: a ``MemoryError``): the supervisor starts it again.
-EXIT_CRASHED = 70  # EX_SOFTWARE (sysexits.h)
 FAULTS_ENV = "A6GW_TEST_FAULTS"
 COMPACT_BYTES = 16 * 1024 * 1024
 
@@ -264,7 +262,7 @@ class Shield:
                 # count (a second death at this offset points at the input after all).
                 log.critical("%s: out of memory on %s; exiting", step, _where(rec))
                 logging.shutdown()
-                os._exit(EXIT_CRASHED)
+                os._exit(Exit.CRASHED)
             except Exception as exc:  # noqa: BLE001 - every exception is mapped, none lost
                 if not is_edge(exc):
                     await self._fault(step, rec, exc)
@@ -295,7 +293,7 @@ class Shield:
                 if kind == "exit":
                     log.critical("injected crash on %s", _where(rec))
                     logging.shutdown()
-                    os._exit(EXIT_CRASHED)
+                    os._exit(Exit.CRASHED)
                 raise InjectedFault(f"injected fault on {_where(rec)}")
 
     async def _fault(self, step: str, rec: RawInput, exc: Exception) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from gateway.errors import WorkerError
+from gateway.worker.exits import describe
 
 
 class WorkerProcess:
@@ -62,7 +63,7 @@ class WorkerProcess:
         """:raises WorkerError: (WORKER-EXIT) if the worker has exited."""
         if self.proc is not None and self.proc.poll() is not None:
             raise WorkerError(
-                f"the worker exited with code {self.proc.returncode}", code="WORKER-EXIT"
+                f"the worker exited ({describe(self.proc.returncode)})", code="WORKER-EXIT"
             )
 
     def kill(self) -> None:

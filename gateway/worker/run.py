@@ -2,11 +2,12 @@
 worker until SIGTERM/SIGINT.
 
 By default the command supervises: it runs the faust worker in a child process and starts
-it again whenever it ends other than cleanly: it stalled (``EXIT_STALLED``: its watchdog
+it again whenever it ends other than cleanly: it stalled (``Exit.STALLED``: its watchdog
 found the consumer wedged; see ``gateway.worker.watch``) or it died (an exit status, a
 signal: the attempts journal of ``gateway.worker.faults`` then counts the death against the
 input being handled, and quarantines an input that kills it again and again). Only a clean
-exit and the sequencer's refusal (``EXIT_REFUSED``: an operator must look) end supervision.
+exit and the sequencer's refusal (``Exit.REFUSED``: an operator must look) end supervision
+(``gateway.worker.exits`` lists the statuses).
 A crash loses nothing, so a restart is always safe. The supervisor counts the restarts and
 writes the count to ``<datadir>/restarts.json``. Under a service manager that restarts on
 failure (systemd, Kubernetes), ``--no-supervise`` runs the worker in the command's own
@@ -31,11 +32,10 @@ from gateway.config import LoadedConfig
 from gateway.transport.admin import wait_for_topics
 from gateway.transport.clients import clients_for
 from gateway.transport.topics import topic_plan
+from gateway.worker.exits import FINAL, Exit, describe
 
 log = logging.getLogger("a6gw.worker")
 
-EXIT_STALLED = 75  # EX_TEMPFAIL (sysexits.h); gateway.worker.app uses the same code
-EXIT_REFUSED = 3  # the sequencer refuses the store (gateway.worker.app): not restarted
 RESTART_PAUSE_S = 1.0
 MAX_RESTART_PAUSE_S = 30.0
 #: A run at least this long resets the pause between restarts to its minimum.
@@ -82,10 +82,10 @@ def supervise(cmd: list[str], *, status: Path | None = None) -> int:
         started = time.monotonic()
         child = subprocess.Popen(cmd)
         code = child.wait()
-        if stopping or code in (0, EXIT_REFUSED):
+        if stopping or code in FINAL:
             return 128 - code if code < 0 else code  # killed by a signal: the shell's 128 + n
         restarts += 1
-        why = "stalled" if code == EXIT_STALLED else f"died ({_exit_text(code)})"
+        why = "stalled" if code == Exit.STALLED else f"died ({describe(code)})"
         print(
             f"a6gw worker: the worker {why}; starting it again (restart {restarts})",
             file=sys.stderr,
@@ -97,15 +97,6 @@ def supervise(cmd: list[str], *, status: Path | None = None) -> int:
             pause = RESTART_PAUSE_S
         time.sleep(pause)
         pause = min(pause * 2, MAX_RESTART_PAUSE_S)
-
-
-def _exit_text(code: int) -> str:
-    if code < 0:
-        try:
-            return f"signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"signal {-code}"
-    return f"exit status {code}"
 
 
 def _write_status(path: Path, restarts: int, code: int) -> None:

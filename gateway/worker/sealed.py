@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faust.serializers import codecs
+from faust.types import TableT
 
 from gateway.alerts import alert
 from gateway.core import mac
@@ -77,15 +78,16 @@ class Seal:
 
         return run
 
-    def seal_table(self, table: Any) -> Any:
+    def seal_table(self, table: TableT[str, Any]) -> TableT[str, Any]:
         """``table`` with sealed values in its store, its changelog writes and its recovery.
 
         faust derives a table's value serializer from its value type and builds the
         changelog topic (whose serializer decodes the records read at recovery) as the
         table is declared, so both are replaced here, before the worker starts.
         """
-        table.value_serializer = self.table_codec()
-        table.changelog_topic = table._new_changelog_topic()  # noqa: SLF001
+        # Both are attributes of faust's Collection that its TableT does not declare.
+        table.value_serializer = self.table_codec()  # type: ignore[attr-defined]
+        table.changelog_topic = table._new_changelog_topic()  # type: ignore[attr-defined]  # noqa: SLF001
         return table
 
     def table_codec(self) -> codecs.Codec:

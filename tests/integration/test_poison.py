@@ -36,7 +36,7 @@ from gateway.demo.world import World, signed_event
 from gateway.services.operate import dead_letters
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, clients_for, partner_clients
-from gateway.worker.faults import EXIT_CRASHED
+from gateway.worker.exits import Exit
 from gateway.worker.process import WorkerProcess
 
 pytestmark = pytest.mark.kafka
@@ -218,7 +218,7 @@ def test_an_input_the_worker_dies_on_is_quarantined_after_three_restarts(gw: Gw)
     assert dead["results"][0]["code"] == "GWF-002"
     _wait(gw, str(after.entry_id), 60)
     status = json.loads((gw.lc.data_dir / "worker" / "restarts.json").read_text())
-    assert status["restarts"] >= 3 and status["last_exit"] == EXIT_CRASHED
+    assert status["restarts"] >= 3 and status["last_exit"] == Exit.CRASHED
     text = gw.worker.log_path.read_text(errors="replace")
     assert text.count("injected crash on") == 3
     assert "ALERT A6-ALERT-002" in text

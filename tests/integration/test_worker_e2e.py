@@ -44,6 +44,7 @@ from gateway.demo.world import World, now_utc, signed_event
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.transport.clients import KafkaClients, clients_for
+from gateway.worker.exits import Exit
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
 
@@ -461,7 +462,7 @@ def test_the_sequencer_refuses_a_store_behind_its_published_checkpoint(
         running.worker.start()
         asyncio.run(_publish_one(running))  # the worker stops on the first batch it sequences
         assert running.worker.proc is not None
-        assert running.worker.proc.wait(180) == 3
+        assert running.worker.proc.wait(180) == Exit.REFUSED
         assert "AUD-BEHIND" in running.worker.log_path.read_text(encoding="utf-8")
     finally:
         running.worker.stop()

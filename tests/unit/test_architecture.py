@@ -27,7 +27,6 @@ CLIENT_CLASSES = frozenset({"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdm
 # ("a6.in."); an f-string is read with each placeholder as a word ("a6.in.{registry}").
 TOPIC_NAME = re.compile(r"a6\.[a-z]+(\.[A-Za-z0-9-]+)*\.?")
 PLACEHOLDER = "X"
-OTHERS = "issue 15: fixed on the worker/services branch"
 
 
 @dataclass
@@ -272,10 +271,10 @@ def test_the_topics_module_spells_the_names_the_check_looks_for() -> None:
 @pytest.mark.parametrize(
     "folder",
     [
-        pytest.param("gateway", marks=pytest.mark.xfail(strict=True, reason=OTHERS)),
+        "gateway",
         "schemas",
         "connectors",
-        pytest.param("tests", marks=pytest.mark.xfail(strict=True, reason=OTHERS)),
+        "tests",
     ],
 )
 def test_no_module_imports_the_command_line(folder: str) -> None:
@@ -296,7 +295,6 @@ def test_the_command_line_check_tells_entry_points_from_use_cases() -> None:
     assert cli_imports(cli_test) == []
 
 
-@pytest.mark.xfail(strict=True, reason=OTHERS)
 def test_no_import_cycle_between_modules() -> None:
     graph = {m.name: m.imports for m in modules().values()}
     assert cycles(graph) == []

@@ -87,7 +87,6 @@ def test_lint_imports_fails_on_a_planted_violation(
     assert reported in planted.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15: fixed on the worker/services branch")
 def test_the_unplanted_copy_keeps_every_contract(
     unplanted: subprocess.CompletedProcess[str],
 ) -> None:

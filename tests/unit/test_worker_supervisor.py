@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from gateway.worker.run import EXIT_STALLED, supervise
+from gateway.worker.exits import Exit
+from gateway.worker.run import supervise
 
 # A stand-in worker: counts its starts in a file and exits with the code listed for each.
 CHILD = """
@@ -26,8 +27,16 @@ time.sleep(60)
 
 def test_a_stalled_worker_is_started_again(tmp_path: Path) -> None:
     count = tmp_path / "starts"
-    code = supervise([sys.executable, "-c", CHILD, str(count), f"{EXIT_STALLED},{EXIT_STALLED},3"])
-    assert code == 3
+    code = supervise(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(count),
+            f"{Exit.STALLED:d},{Exit.STALLED:d},{Exit.REFUSED:d}",
+        ]
+    )
+    assert code == Exit.REFUSED
     assert count.read_text() == "3"
 
 

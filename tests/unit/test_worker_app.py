@@ -1,0 +1,77 @@
+"""The worker's faust app, declared without a broker: its agents' and tables' names name
+consumer state (cursors, changelogs), so they may not change when the wiring moves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.config import LoadedConfig, load_config
+from gateway.core import topics
+from gateway.demo.world import write_world
+from gateway.http.pki import init_pki
+from gateway.transport.clients import Credentials, credentials_path
+from gateway.worker.app import create_app
+from gateway.worker.exits import FINAL, Exit, describe
+
+
+@pytest.fixture
+def lc(tmp_path: Path) -> LoadedConfig:
+    """The demo world with IDN01 delivered over HTTPS."""
+    pki = tmp_path / "pki"
+    init_pki(pki, ("a6gw-gateway", "IDN01"))
+    world = write_world(tmp_path / "gw", bootstrap="127.0.0.1:1")
+    doc = yaml.safe_load(world.config_path.read_text())
+    for reg in doc["registries"]:
+        if reg["id"] == "IDN01":
+            reg |= {"transport": "https", "endpoint": "https://127.0.0.1:9"}
+    doc["connectors"] = {
+        "ca_file": str(pki / "ca.pem"),
+        "cert_file": str(pki / "a6gw-gateway.pem"),
+        "key_file": str(pki / "a6gw-gateway.key"),
+    }
+    world.config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    loaded = load_config(world.config_path)
+    Credentials("a6gw-demo-worker", "secret").save(credentials_path(loaded, "worker"))
+    return loaded
+
+
+def test_the_app_declares_the_same_agents_tables_and_topics(
+    lc: LoadedConfig, tmp_path: Path
+) -> None:
+    app = create_app(lc, datadir=tmp_path / "worker")
+    agents = {name: (sorted(a.channel.topics), a.concurrency) for name, a in app.agents.items()}
+    assert agents == {
+        "ingest": (sorted(lc.config.input_topics()), 1),
+        "ledger": ([topics.LEDGER_TOPIC], 1),
+        "discrepancies": (sorted([topics.FINDINGS_TOPIC, topics.COMMANDS_TOPIC]), 1),
+        "sequencer": ([topics.AUDIT_TOPIC], 1),
+        "deliver-IDN01": ([topics.output_topic("IDN01")], 1),
+        "redeliver-IDN01": ([topics.retry_topic("IDN01")], 1),
+    }
+    assert list(app.tables) == [
+        "inputs",
+        "cursors",
+        "blocks",
+        "decisions",
+        "jc_decisions",
+        "authorizations",
+        "transfers",
+        "accounts",
+        "openings",
+        "transactions",
+        "discrepancies",
+        topics.parked_table("IDN01"),
+    ]
+    assert {type(t).__name__ for t in app.tables.values()} == {"Table", "GlobalTable"}
+    # The timeouts, checkpoints and watchdog timers.
+    assert len(app._app_tasks) == 3  # noqa: SLF001
+
+
+def test_exit_statuses_keep_their_numbers() -> None:
+    assert (Exit.OK, Exit.REFUSED, Exit.CRASHED, Exit.STALLED) == (0, 3, 70, 75)
+    assert FINAL == {0, 3}
+    assert describe(75) == "exit status 75"
+    assert describe(-9) == "signal SIGKILL"
