@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 from gateway.api.access import Access
+from gateway.api.gen import OPENAPI_DIR
 from gateway.api.handlers import AuditAPI
 from gateway.api.openapi import openapi
 from gateway.api.routes import ROUTES
 from gateway.api.server import PARTY_SCOPED, make_app
 from gateway.audit.store import AuditStore
-from schemas.gen import OPENAPI_DIR
 
 
 def served(tmp_path: Path) -> set[tuple[str, str]]:
