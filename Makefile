@@ -52,15 +52,15 @@ schemas: setup
 	$(BIN)/python -m schemas.gen
 
 faults: setup
-	$(BIN)/python tests/faults/faults.py --events 20000 --kills 10 --broker-restart $(FAULTS_ARGS)
-	$(BIN)/python tests/faults/faults.py --recovery-blocks 100000
-	$(BIN)/python tests/adversarial/adversary.py --inputs 10000 --seed 14 $(ADVERSARIAL_ARGS)
+	$(BIN)/python -m tests.faults.faults --events 20000 --kills 10 --broker-restart $(FAULTS_ARGS)
+	$(BIN)/python -m tests.faults.faults --recovery-blocks 100000
+	$(BIN)/python -m tests.adversarial.adversary --inputs 10000 --seed 14 $(ADVERSARIAL_ARGS)
 
 bench: setup
-	$(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)
-	$(BIN)/python tests/bench/bench_audit.py $(BENCH_AUDIT_ARGS)
-	$(BIN)/python tests/bench/bench_reconcile.py $(BENCH_RECONCILE_ARGS)
-	$(BIN)/python tests/bench/bench_reporting.py $(BENCH_REPORTING_ARGS)
+	$(BIN)/python -m tests.bench.bench_checks $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_audit $(BENCH_AUDIT_ARGS)
+	$(BIN)/python -m tests.bench.bench_reconcile $(BENCH_RECONCILE_ARGS)
+	$(BIN)/python -m tests.bench.bench_reporting $(BENCH_REPORTING_ARGS)
 
 kafka-start: setup
 	$(BIN)/a6gw kafka start

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import hostile
 from aiokafka.structs import TopicPartition
 
 from gateway.audit.store import AuditStore
@@ -23,6 +22,7 @@ from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 from gateway.transport.clients import KafkaClients
 from gateway.worker.process import WorkerProcess
+from tests.adversarial import hostile
 
 POSITIVE = frozenset({"accepted", "recorded"})
 

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
-from unit.core.test_gateway_faults import BIG_INT, BRACKETS, deep_envelope  # tests/ is on sys.path
 
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
@@ -37,6 +36,7 @@ from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, clients_for, partner_clients
 from gateway.worker.faults import EXIT_CRASHED
 from gateway.worker.process import WorkerProcess
+from tests.unit.core.test_gateway_faults import BIG_INT, BRACKETS, deep_envelope
 
 pytestmark = pytest.mark.kafka
 

@@ -25,7 +25,6 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from unit.test_pipeline import MemoryPipeline  # tests/ is on sys.path: its conftest's folder
 
 from gateway.api.client import ApiProblem, AuditClient, client_tls
 from gateway.api.reporting import XLSX, ZIP
@@ -43,6 +42,7 @@ from gateway.core.canonical import canonical_bytes
 from gateway.core.summary_log import collect
 from gateway.demo.scenario import load_steps
 from gateway.http.pki import init_pki
+from tests.unit.worker.test_pipeline import MemoryPipeline
 
 ORIGIN = "a6gw.test/reporting"
 

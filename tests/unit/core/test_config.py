@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from a6kit import Kit
 
 from gateway.config import LoadedConfig, load_config
 from gateway.errors import ConfigError
+from tests.unit.core.a6kit import Kit
 
 Doc = dict[str, Any]
 

@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 import pytest
-from a6kit import TS, Kit, Pipe, rng
 
 from gateway.core.decision_time import iso_ms
 from gateway.core.topics import AUDIT_TOPIC
+from tests.unit.core.a6kit import TS, Kit, Pipe, rng
 
 MNG, JPN = "a6.in.MNG01", "a6.in.JPN01"
 HOUR = 3600_000

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from a6kit import TS, Kit, envelope, fresh_key, rng, signed
 
 from gateway.config import Trust
 from gateway.core.ingest import PayloadInvalid, routing_key
 from gateway.core.signing import public_key_b64
 from gateway.errors import AuthenticationError, SchemaError
+from tests.unit.core.a6kit import TS, Kit, envelope, fresh_key, rng, signed
 
 ISSUANCE: dict[str, Any] = {
     "transaction_id": "MNG01-ISS-1",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from a6book import Book, only, ranges_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from gateway.core.blocks import Range, coalesce
 from gateway.core.model import Finding
 from gateway.core.summary_check import refs
 from gateway.core.summary_log import Counted
+from tests.unit.core.a6book import Book, only, ranges_of
 
 MA, MB, JA = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A")
 

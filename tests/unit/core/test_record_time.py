@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from a6kit import TS, Kit, Pipe, rng
 
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import CREATE_TIME, LOG_APPEND_TIME
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC
+from tests.unit.core.a6kit import TS, Kit, Pipe, rng
 
 MNG = "a6.in.MNG01"
 HOUR = 3600_000

@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 import pytest
-from a6kit import Kit, Pipe, envelope, rng
 
 from gateway.core.ingest import parse_envelope
 from gateway.core.signing import load_public_key_b64, verify_envelope
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 from schemas.events import Decision, GatewayNotice
+from tests.unit.core.a6kit import Kit, Pipe, envelope, rng
 
 MNG, JPN = "a6.in.MNG01", "a6.in.JPN01"
 JC = {

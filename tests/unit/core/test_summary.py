@@ -751,10 +751,9 @@ def test_the_demo_scenario_rows_of_japan(tmp_path: Path) -> None:
     year, R9(2025) = 1000, R10 = R12 = -1000 in 2025 and 0 in 2026, R13 = -1000 from 2025
     on; R5 is the scenario's latest inventory figure (unknown without one) and R14 = R5 + R12.
     """
-    from test_pipeline import MemoryPipeline
-
     from gateway.cli.summary import method_of
     from gateway.demo.scenario import load_steps
+    from tests.unit.worker.test_pipeline import MemoryPipeline
 
     pipe = MemoryPipeline(tmp_path)
     steps = load_steps(pipe.world)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_pipeline import MemoryPipeline
 
 from gateway.audit.store import AuditStore
 from gateway.cli.main import main
@@ -21,6 +20,7 @@ from gateway.core.aef import Aef, build
 from gateway.core.aef_rollforward import roll_forward
 from gateway.core.canonical import canonical_bytes
 from gateway.demo.scenario import load_steps
+from tests.unit.worker.test_pipeline import MemoryPipeline
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dsclog import T0, Log, elsewhere, finding, holding, totals_short
 
 from gateway.audit.store import AuditStore
 from gateway.core import discrepancy as dsc
 from gateway.core.reconcile import reconcile
 from gateway.services import discrepancies as dq
+from tests.unit.dsclog import T0, Log, elsewhere, finding, holding, totals_short
 
 
 @pytest.fixture()

@@ -21,7 +21,7 @@ from gateway.transport.clients import (
 )
 from gateway.transport.sizes import largest_record
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FACTORY = ROOT / "gateway" / "transport" / "clients.py"
 CONSTRUCTORS = re.compile(
     r"\b(AIOKafkaProducer|AIOKafkaConsumer|AIOKafkaAdminClient|faust\.App)\s*\(|"
