@@ -16,7 +16,7 @@ help:
 	@echo "make test         set up, then run lint, unit tests and integration tests (real broker)"
 	@echo "make unit         unit tests only (no broker)"
 	@echo "make integration  integration tests only (starts a broker for the session)"
-	@echo "make lint         ruff, ruff format --check, mypy, schema freshness"
+	@echo "make lint         ruff, ruff format --check, mypy (tests too), schema freshness"
 	@echo "make schemas      regenerate schemas/json from the models"
 	@echo "make faults       kill -9 the worker 10x and restart the broker during 20,000 inputs;"
 	@echo "                  then 10,000 hostile inputs against the running gateway"
@@ -37,6 +37,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy gateway schemas connectors
+	$(BIN)/mypy tests
 	$(BIN)/python -m schemas.gen --check
 
 unit: setup

@@ -268,7 +268,11 @@ def test_mongolia_row_7_of_this_year_is_a_ctf_001_with_its_blocks(env: Env) -> N
 
 
 def test_unknown_party_and_years_outside_the_period(env: Env) -> None:
-    for path, params in (("/v1/summary", {}), ("/v1/aef", {"year": env.year})):
+    queries: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("/v1/summary", {}),
+        ("/v1/aef", {"year": env.year}),
+    )
+    for path, params in queries:
         r = get(env, path, party="XYZ", **params)
         assert r.status_code == 404, r.text
         assert r.headers["content-type"].startswith("application/problem+json")

@@ -16,8 +16,8 @@ from gateway.core.ledger import evaluate
 from gateway.core.model import Evaluation
 from tests.unit.core.a6book import Book, make_event
 
-AUTH = {"sectors": ["Energy generation"], "mitigation_type": "Emission reductions"}
-OIMP = {"purposes": "OIMP"} | AUTH
+AUTH: dict[str, Any] = {"sectors": ["Energy generation"], "mitigation_type": "Emission reductions"}
+OIMP: dict[str, Any] = {"purposes": "OIMP"} | AUTH
 REGISTRIES = {"JPN": {"JPN01"}, "MNG": {"MNG01"}}
 
 

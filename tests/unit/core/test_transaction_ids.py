@@ -109,7 +109,7 @@ class _NoScan(dict[str, Any]):
     def _scan(self, *_: object) -> Any:
         raise AssertionError("the transactions table was scanned")
 
-    __iter__ = items = keys = values = _scan  # type: ignore[assignment]
+    __iter__ = items = keys = values = _scan
 
 
 def test_the_check_is_one_keyed_lookup() -> None:

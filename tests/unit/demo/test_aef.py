@@ -115,7 +115,7 @@ def test_demo_aef_of_japan(demo: MemoryPipeline) -> None:
         for r in aef.tables[v.ACTIONS]
         if r["Action type"] == "Acquisition"
     } == {"MNG"}
-    assert all(r["Action date"].startswith(f"{year}-") for r in aef.tables[v.ACTIONS])
+    assert all(str(r["Action date"]).startswith(f"{year}-") for r in aef.tables[v.ACTIONS])
     held = [
         (r["Party ITMO registry ID"], r["First ID"], r["Last ID"], r["Authorization ID"])
         for r in aef.tables[v.HOLDINGS]

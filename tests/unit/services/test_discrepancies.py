@@ -133,7 +133,8 @@ class CountingStore:
     """The store, counting what is read of it."""
 
     def __init__(self, store: AuditStore) -> None:
-        self.store, self.read, self.searches = store, [], 0
+        self.store, self.searches = store, 0
+        self.read: list[int] = []
 
     def search(self, *args: Any) -> list[int]:
         self.searches += 1

@@ -35,7 +35,11 @@ def test_sealed_records_are_handled_others_dead_lettered(caplog: pytest.LogCaptu
     async def send_all(outputs: list[Output]) -> None:
         sent.extend(outputs)
 
-    run = seal.checked(handle, send_all)
+    checked = seal.checked(handle, send_all)
+
+    async def run(rec: RawInput) -> None:
+        await checked(rec)
+
     good = _rec("a6.ledger", tuple(seal.headers("a6.ledger", b"k", b'{"a":1}')))
     before = counts()["A6-ALERT-003"]
     with caplog.at_level(logging.ERROR, logger="a6gw.alert"):
