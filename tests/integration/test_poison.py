@@ -32,25 +32,14 @@ from gateway.demo.scenario import Expect, Step
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
 from gateway.services.operate import dead_letters
-from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, clients_for, partner_clients
 from gateway.worker.faults import EXIT_CRASHED
 from gateway.worker.process import WorkerProcess
 from tests.unit.core.test_gateway_faults import BIG_INT, BRACKETS, deep_envelope
 
-pytestmark = pytest.mark.kafka
-
-
 # A whole gateway runs here, publishing checkpoints signed by this world's log key: on a
 # broker of this module's own, so that a later world's sequencer does not find them.
-@pytest.fixture(scope="module")
-def kafka_broker(module_broker: LocalBroker) -> LocalBroker:
-    return module_broker
-
-
-@pytest.fixture(scope="module")
-def kafka_admin(module_broker: LocalBroker) -> KafkaClients:
-    return module_broker.clients()
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker]
 
 
 TOPIC = "a6.in.JPN01"
