@@ -1147,7 +1147,7 @@ def report_json(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="bench_checks.py",
+        prog="python -m tests.bench.bench_checks",
         description=(
             "Benchmark the pure check path on one core, no Kafka: the baseline parse"
             " (json.loads + Envelope), Ed25519 verification alone, ingest_step, ledger_step"
