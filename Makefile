@@ -16,7 +16,7 @@ help:
 	@echo "make test         set up, then run lint, unit tests and integration tests (real broker)"
 	@echo "make unit         unit tests only (no broker)"
 	@echo "make integration  integration tests only (starts a broker for the session)"
-	@echo "make lint         ruff, ruff format --check, mypy, schema freshness, import layers"
+	@echo "make lint         ruff, ruff format --check, mypy (tests too), schema freshness, import layers"
 	@echo "make schemas      regenerate schemas/json and schemas/openapi from the models"
 	@echo "make faults       kill -9 the worker 10x and restart the broker during 20,000 inputs;"
 	@echo "                  then 10,000 hostile inputs against the running gateway"
@@ -37,6 +37,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy gateway schemas connectors
+	$(BIN)/mypy tests
 	$(BIN)/python -m schemas.gen --check
 	$(BIN)/python -m gateway.api.gen --check
 	$(BIN)/lint-imports
@@ -55,15 +56,15 @@ schemas: setup
 	$(BIN)/python -m gateway.api.gen
 
 faults: setup
-	$(BIN)/python tests/faults/faults.py --events 20000 --kills 10 --broker-restart $(FAULTS_ARGS)
-	$(BIN)/python tests/faults/faults.py --recovery-blocks 100000
-	$(BIN)/python tests/adversarial/adversary.py --inputs 10000 --seed 14 $(ADVERSARIAL_ARGS)
+	$(BIN)/python -m tests.faults.faults --events 20000 --kills 10 --broker-restart $(FAULTS_ARGS)
+	$(BIN)/python -m tests.faults.faults --recovery-blocks 100000
+	$(BIN)/python -m tests.adversarial.adversary --inputs 10000 --seed 14 $(ADVERSARIAL_ARGS)
 
 bench: setup
-	$(BIN)/python tests/bench/bench_checks.py $(BENCH_ARGS)
-	$(BIN)/python tests/bench/bench_audit.py $(BENCH_AUDIT_ARGS)
-	$(BIN)/python tests/bench/bench_reconcile.py $(BENCH_RECONCILE_ARGS)
-	$(BIN)/python tests/bench/bench_reporting.py $(BENCH_REPORTING_ARGS)
+	$(BIN)/python -m tests.bench.bench_checks $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_audit $(BENCH_AUDIT_ARGS)
+	$(BIN)/python -m tests.bench.bench_reconcile $(BENCH_RECONCILE_ARGS)
+	$(BIN)/python -m tests.bench.bench_reporting $(BENCH_REPORTING_ARGS)
 
 kafka-start: setup
 	$(BIN)/a6gw kafka start

@@ -2,10 +2,12 @@
 
 Broker-backed tests ask for ``kafka_broker`` (or ``kafka_bootstrap``, ``kafka_admin``) and carry
 ``@pytest.mark.kafka``; the broker is started once per session, on demand, so unit tests never
-pay for it. The test broker uses port 19192 (controller 19193; ``A6GW_TEST_KAFKA_PORT`` moves
-it) and the state dir ``.a6gw/test-kafka-<port>``, wiped at the start of each session. A lock
-file per port keeps concurrent pytest sessions apart: a busy slot makes the next session use
-the next port pair. The broker authenticates every client (SASL/SCRAM) and applies ACLs.
+pay for it. A module that also carries ``@pytest.mark.own_broker`` gets a broker of its own
+instead (started for the module, stopped after it). The session's broker uses port 19192
+(controller 19193; ``A6GW_TEST_KAFKA_PORT`` moves it) and the state dir
+``.a6gw/test-kafka-<port>``, wiped at the start of each session. A lock file per port keeps
+concurrent pytest sessions apart: a busy slot makes the next session use the next port pair.
+The broker authenticates every client (SASL/SCRAM) and applies ACLs.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def _one_mac_key_per_session() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def kafka_broker(pytestconfig: pytest.Config) -> Iterator[LocalBroker]:
+def session_broker(pytestconfig: pytest.Config) -> Iterator[LocalBroker]:
     """One real Kafka broker for the whole session, on a fresh data dir; stopped at the end."""
     broker, lock = _claim_broker_slot(pytestconfig.rootpath)
     try:
@@ -101,9 +103,18 @@ def kafka_broker(pytestconfig: pytest.Config) -> Iterator[LocalBroker]:
         lock.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def kafka_broker(request: pytest.FixtureRequest) -> LocalBroker:
+    """The broker a module's tests use: the session's, or, for a module marked
+    ``pytest.mark.own_broker`` (in its ``pytestmark``), one of the module's own."""
+    own = request.node.get_closest_marker("own_broker") is not None
+    broker: LocalBroker = request.getfixturevalue("module_broker" if own else "session_broker")
+    return broker
+
+
+@pytest.fixture(scope="module")
 def kafka_bootstrap(kafka_broker: LocalBroker) -> str:
-    """``host:port`` of the session's Kafka broker."""
+    """``host:port`` of the module's Kafka broker."""
     return kafka_broker.bootstrap
 
 
@@ -122,8 +133,8 @@ def _free_port_pair() -> int:
 def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
     """A broker of one module's own, on free ports: for tests that put records on topics
     every world on the session's broker shares (a changelog with a record no gateway wrote
-    stops the next worker's table recovery). Such a module overrides ``kafka_broker`` and
-    ``kafka_admin`` with it."""
+    stops the next worker's table recovery). A module gets it as ``kafka_broker`` (and its
+    ``kafka_admin``) by carrying ``pytest.mark.own_broker`` in its ``pytestmark``."""
     broker = LocalBroker(tmp_path_factory.mktemp("kafka"), port=_free_port_pair(), verbose=False)
     try:
         broker.start(timeout=120)
@@ -132,11 +143,21 @@ def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBro
         broker.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def kafka_admin(kafka_broker: LocalBroker) -> KafkaClients:
-    """Clients of the session broker's admin (its own principal, the only super user): the
+    """Clients of the module broker's admin (its own principal, the only super user): the
     tests' observer. Gateway processes use the principals `a6gw kafka provision` makes."""
     return kafka_broker.clients()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``own_broker`` is a module's choice: its broker fixtures are module-scoped."""
+    for item in items:
+        module = item.getparent(pytest.Module)
+        if item.get_closest_marker("own_broker") and not (
+            module and module.get_closest_marker("own_broker")
+        ):
+            raise pytest.UsageError(f"{item.nodeid}: put own_broker in the module's pytestmark")
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ record on ``a6.dlq`` (``counting.py``); crashes are the worker log's crashed age
 supervisor restarts, and a worker that exited; every HTTP answer must be a success or a
 coded problem document below 500.
 
-    python tests/adversarial/adversary.py --inputs 10000 --seed 14
+    python -m tests.adversarial.adversary --inputs 10000 --seed 14
 """
 
 from __future__ import annotations
@@ -30,12 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hostile
-import hostile_http
 import yaml
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
-from counting import Figures, Log, Sent, candidates, crash_marks, dead_letters, judge
 
 from gateway.core.topics import INPUT_PREFIX, input_topic
 from gateway.demo.https import HttpsPartner, configure, start_partner
@@ -44,6 +41,16 @@ from gateway.http.pki import LocalCA
 from gateway.http.tls import client_tls
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, partner_clients
+from tests.adversarial import hostile, hostile_http
+from tests.adversarial.counting import (
+    Figures,
+    Log,
+    Sent,
+    candidates,
+    crash_marks,
+    dead_letters,
+    judge,
+)
 
 #: Who writes the hostile records: a factory of producers. The broker authenticates every
 #: client and its ACLs let a registry write only its own input topic; the hostile records

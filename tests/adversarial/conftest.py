@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from counting import Figures
+
+from tests.adversarial.counting import Figures
 
 _REPORT = pytest.StashKey[dict[str, Any]]()
 

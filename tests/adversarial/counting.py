@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import hostile
 from aiokafka.structs import TopicPartition
 
 from gateway.audit.store import AuditStore
@@ -23,6 +22,7 @@ from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC
 from gateway.transport.clients import KafkaClients
 from gateway.worker.process import WorkerProcess
+from tests.adversarial import hostile
 
 POSITIVE = frozenset({"accepted", "recorded"})
 
@@ -119,7 +119,8 @@ class Log:
                 e = {"entry_id": foreign_id(body), "outcome": "appended as it was written"}
             self.ids[e["entry_id"]] += 1
             self.first.setdefault(e["entry_id"], e)
-            inp = e.get("input") if isinstance(e.get("input"), dict) else {}
+            given = e.get("input")
+            inp: dict[str, Any] = given if isinstance(given, dict) else {}
             if e.get("entry_type") != "http-refusal" and (sha := inp.get("sha256")):
                 self.by_sha.setdefault(sha, []).append(e)
         return self
@@ -206,7 +207,9 @@ def judge(s: Sent, entries: list[dict[str, Any]], in_dlq: bool, figures: Figures
     dead = e.get("entry_type") == "dead-letter"
     figures.dead_lettered += dead
     figures.decided += not dead
-    codes = {r.get("code") for r in e.get("results", []) if isinstance(r, dict)} - {None}
+    codes: set[str] = {
+        code for r in e.get("results", []) if isinstance(r, dict) and (code := r.get("code"))
+    }
     if e.get("outcome") not in POSITIVE and not codes:
         figures.uncoded.append(f"{where}: {e.get('outcome')} without a code")
     wrong = (

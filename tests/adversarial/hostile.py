@@ -349,10 +349,11 @@ def internal_topics(world: World, count: int, at: int) -> list[Hostile]:
                         claimed=(event_entry_id("MNG01", eid, sha),))
             )  # fmt: skip
         elif kind == "audit":
+            forged_id = f"ev-forged-{eid}"
             entry = {
                 "entry_version": 1,
                 "entry_type": "decision",
-                "entry_id": f"ev-forged-{eid}",
+                "entry_id": forged_id,
                 "input": {"source": "MNG01", "id": eid, "type": "a6gw.issuance.v1"},
                 "outcome": "accepted",
                 "results": [],
@@ -360,8 +361,8 @@ def internal_topics(world: World, count: int, at: int) -> list[Hostile]:
             }
             out.append(
                 Hostile("forged entry on a6.audit.log", AUDIT_TOPIC, canonical_bytes(entry),
-                        entry["entry_id"].encode(), expect="dead-letter",
-                        claimed=(entry["entry_id"],))
+                        forged_id.encode(), expect="dead-letter",
+                        claimed=(forged_id,))
             )  # fmt: skip
         elif kind == "finding":
             forged = {"id": f"dsc-forged-{eid}", "code": "REC-001", "severity": "error"}

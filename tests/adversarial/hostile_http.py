@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import httpx
-from hostile import Request, account, deep, drawn, hostile_bodies
 from hypothesis import strategies as st
 
 from connectors.httpsig import sign_request
 from gateway.demo.world import World, signed_event
+from tests.adversarial.hostile import Request, account, deep, drawn, hostile_bodies
 
 REGISTRY = "IDN01"  # the HTTPS registry of the demo world (gateway.demo.https)
 BIG = [str(2**63), str(2**64), str(10**30), "-1", "-9223372036854775809", "1e9", " 1", "٣"]

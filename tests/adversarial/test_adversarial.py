@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import adversary
 import pytest
 
 from gateway.transport.broker import LocalBroker
+from tests.adversarial import adversary
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from counting import Figures, Sent, candidates, judge
-from hostile import Hostile
-
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.core.topics import input_topic
+from tests.adversarial.counting import Figures, Sent, candidates, judge
+from tests.adversarial.hostile import Hostile
 
 ENVELOPE = b'{"id":"e1","source":"JPN01"}'
 

@@ -13,7 +13,7 @@ Every figure is printed beside a baseline measured in the same run on the same d
 The search and proof figures are then measured again on PostgreSQL (a private cluster the
 benchmark starts, as the tests do), when its server binaries are installed.
 
-    python tests/bench/bench_audit.py [--entries N] [--samples S] [--no-postgres] [--json FILE]
+    python -m tests.bench.bench_audit [--entries N] [--samples S] [--no-postgres] [--json FILE]
 """
 
 from __future__ import annotations

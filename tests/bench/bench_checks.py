@@ -23,7 +23,7 @@ A warm-up run of the whole pipeline checks every event's decision against what t
 generator expected (outcome, codes, actions) and every timed run must reproduce its outputs
 byte for byte; any difference ends the run with a non-zero exit status.
 
-    python tests/bench/bench_checks.py [--events N] [--repeat R] [--json FILE]
+    python -m tests.bench.bench_checks [--events N] [--repeat R] [--json FILE]
 """
 
 from __future__ import annotations
@@ -1147,7 +1147,7 @@ def report_json(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="bench_checks.py",
+        prog="python -m tests.bench.bench_checks",
         description=(
             "Benchmark the pure check path on one core, no Kafka: the baseline parse"
             " (json.loads + Envelope), Ed25519 verification alone, ingest_step, ledger_step"

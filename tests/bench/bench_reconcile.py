@@ -26,7 +26,7 @@ modes, with exactly the cell totals they change):
 4. a block with another vintage at the registry: REC-005;
 5. units in a gap between two blocks that only the registry holds: REC-003.
 
-    python tests/bench/bench_reconcile.py [--sizes 10000,100000,1000000] [--repeat R]
+    python -m tests.bench.bench_reconcile [--sizes 10000,100000,1000000] [--repeat R]
                                           [--seed S] [--json FILE]
 """
 

@@ -49,7 +49,7 @@ the units the generator first transferred in that year, its R8 and R9 are 0 and 
 Use rows the units JPN used that year, Table 4 exactly the blocks JPN01 holds at the end of
 2025 (count and units), Tables 1 and 5 one row each; the xlsx is a zip of five sheets.
 
-    python tests/bench/bench_reporting.py [--sizes 10000,100000,300000] [--repeat R]
+    python -m tests.bench.bench_reporting [--sizes 10000,100000,300000] [--repeat R]
                                           [--trace-summary-up-to N] [--seed S] [--json FILE]
 """
 

@@ -7,7 +7,7 @@ Then it checks, from the audit log alone, that every input has exactly one decis
 loss, no duplicate), that every decision is the expected one, that the ledger conserves
 units with no unit both reserved and free, and that consumer lag is 0.
 
-    python tests/faults/faults.py --events 20000 --kills 10 --broker-restart
+    python -m tests.faults.faults --events 20000 --kills 10 --broker-restart
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import socket
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from gateway.http.tls import client_tls
 
 ORIGIN = "a6gw.test/audit"
 TOKEN = "s3cret-token-for-tests"
-SOURCES = {"MNG": ("MNG01",), "JPN": ("JPN01",)}
+SOURCES: dict[str, tuple[str, ...]] = {"MNG": ("MNG01",), "JPN": ("JPN01",)}
 
 
 def free_port() -> int:
@@ -127,9 +127,17 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         seq.store.close()
 
 
-def get(api: Api, path: str, client: str | None = "auditor", **params: object) -> httpx.Response:
+def get(
+    api: Api,
+    path: str,
+    *,
+    client: str | None = "auditor",
+    query: Mapping[str, str | int] | None = None,
+    **params: str | int,
+) -> httpx.Response:
+    """GET ``path`` as ``client``; ``query`` holds parameters that are not Python names."""
     with httpx.Client(verify=api.tls(client), timeout=10) as http:
-        return http.get(api.url + path, params=params)  # type: ignore[arg-type]
+        return http.get(api.url + path, params={**(query or {}), **params})
 
 
 def test_a_request_without_credentials_gets_401(api: Api) -> None:
@@ -181,7 +189,7 @@ def test_checkpoint_entries_and_proofs_verify(api: Api) -> None:
         root=cp.root,
     )
     store = open_store(api.store_at)
-    cons = get(api, "/v1/proofs/consistency", **{"from": 77}).json()
+    cons = get(api, "/v1/proofs/consistency", query={"from": 77}).json()
     verify_consistency(
         size1=77,
         size2=300,
@@ -192,12 +200,12 @@ def test_checkpoint_entries_and_proofs_verify(api: Api) -> None:
     store.close()
     assert get(api, "/v1/entries/300").status_code == 404
     assert get(api, "/v1/entries/x").status_code == 400
-    assert get(api, "/v1/proofs/consistency", **{"from": 0}).status_code == 400
+    assert get(api, "/v1/proofs/consistency", query={"from": 0}).status_code == 400
 
 
 def test_search_filters_and_pages(api: Api) -> None:
-    def ids(**params: object) -> list[int]:
-        r = get(api, "/v1/search", **params)
+    def ids(**params: str | int) -> list[int]:
+        r = get(api, "/v1/search", query=params)
         assert r.status_code == 200, r.text
         return [item["index"] for item in r.json()["items"]]
 
@@ -298,7 +306,7 @@ def test_integers_out_of_64_bits_and_nul_characters_are_coded_400(api: Api) -> N
         ("/v1/proofs/consistency", {"from": "1", "to": big}),
         ("/v1/custody", {"itmo": "CA0001:MNG01:1", "after": big}),
     ]:
-        assert_problem(get(api, path, **params), 400, "API-REQUEST")
+        assert_problem(get(api, path, query=params), 400, "API-REQUEST")
     for path, params in [
         ("/v1/search", {"itmo": f"CA0001:MNG01:{2**64}"}),
         ("/v1/search", {"itmo": f"CA0001:MNG01:1-{2**70}"}),
@@ -306,7 +314,7 @@ def test_integers_out_of_64_bits_and_nul_characters_are_coded_400(api: Api) -> N
         ("/v1/summary", {"party": "MNG", "year": big}),
         ("/v1/aef", {"party": "MNG", "year": big}),
     ]:
-        r = get(api, path, **params)
+        r = get(api, path, query=params)
         assert 400 <= r.status_code < 500, (path, params, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
     for path, params in [
@@ -321,7 +329,7 @@ def test_integers_out_of_64_bits_and_nul_characters_are_coded_400(api: Api) -> N
         ("/v1/discrepancies/dsc%00", {}),
         ("/v1/reconciliations/run%00", {}),
     ]:
-        assert_problem(get(api, path, **params), 400, "API-REQUEST")
+        assert_problem(get(api, path, query=params), 400, "API-REQUEST")
 
 
 def test_aiohttp_s_own_answers_are_coded_problems(api: Api) -> None:
@@ -344,12 +352,12 @@ def test_proofs_stay_within_the_published_checkpoint(api: Api) -> None:
     store.close()  # appended, never checkpointed: the tree is larger than what was published
     assert get(api, "/v1/checkpoint").json()["size"] == published
     beyond = {"index": published + 1, "size": published + 5}
-    assert_problem(get(api, "/v1/proofs/inclusion", **beyond), 400, "AUD-RANGE")
+    assert_problem(get(api, "/v1/proofs/inclusion", query=beyond), 400, "AUD-RANGE")
     unpublished_entry = get(api, "/v1/proofs/inclusion", index=published + 1)
     assert_problem(unpublished_entry, 404, "AUD-NOT-FOUND")
     to_beyond = {"from": 5, "to": published + 1}
-    assert_problem(get(api, "/v1/proofs/consistency", **to_beyond), 400, "AUD-RANGE")
-    ok = get(api, "/v1/proofs/consistency", **{"from": 5, "to": published})
+    assert_problem(get(api, "/v1/proofs/consistency", query=to_beyond), 400, "AUD-RANGE")
+    ok = get(api, "/v1/proofs/consistency", query={"from": 5, "to": published})
     assert ok.status_code == 200 and ok.json()["size2"] == published
 
 
@@ -374,8 +382,8 @@ def test_roles_and_a_party_scope_are_enforced(api: Api) -> None:
     assert post_command(api, "stranger").status_code == 401
     assert get(api, "/v1/entries/1", client="ops").status_code == 200  # operators read too
 
-    def scoped(path: str, **params: object) -> httpx.Response:
-        return get(api, path, client="jpn-auditor", **params)
+    def scoped(path: str, **params: str | int) -> httpx.Response:
+        return get(api, path, client="jpn-auditor", query=params)
 
     # entries with n % 3 == 0 come from JPN01; the others from MNG01 about MNG01's blocks
     assert scoped("/v1/checkpoint").status_code == 200

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-_path = Path(__file__).resolve().parents[1] / "faults" / "faults.py"
-_spec = importlib.util.spec_from_file_location("a6gw_faults", _path)
-assert _spec is not None and _spec.loader is not None
-faults = importlib.util.module_from_spec(_spec)
-sys.modules["a6gw_faults"] = faults  # dataclasses look their module up by name
-_spec.loader.exec_module(faults)
-run = faults.run
+from tests.faults.faults import run
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

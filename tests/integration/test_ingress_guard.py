@@ -35,26 +35,15 @@ from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.ingress import Ingress, KafkaSend, ingress_tls, make_app
 from gateway.transport.admin import create_topics
-from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients
 
-pytestmark = [pytest.mark.kafka]
+# Posts land on IDN01's input topic and refusals on the audit topic: on a broker of this
+# module's own, so that no later world's worker consumes them.
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker]
 
 REGISTRY = "IDN01"
 KEY = Ed25519PrivateKey.generate()
 KEY_ID = "IDN01-ingress-test"
-
-
-# Posts land on IDN01's input topic and refusals on the audit topic: on a broker of this
-# module's own, so that no later world's worker consumes them.
-@pytest.fixture(scope="module")
-def kafka_broker(module_broker: LocalBroker) -> LocalBroker:
-    return module_broker
-
-
-@pytest.fixture(scope="module")
-def kafka_admin(module_broker: LocalBroker) -> KafkaClients:
-    return module_broker.clients()
 
 
 MAX = 8192

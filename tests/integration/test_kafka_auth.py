@@ -28,19 +28,9 @@ from gateway.transport.admin import create_topics
 from gateway.transport.clients import Credentials, KafkaClients, clients_of, partner_clients
 from gateway.transport.topics import topic_plan
 
-pytestmark = pytest.mark.kafka
-
-
 # Records of every kind go on every topic here (changelogs and outputs included): on a broker
 # of this module's own, so that no later world's worker finds them.
-@pytest.fixture(scope="module")
-def kafka_broker(module_broker: LocalBroker) -> LocalBroker:
-    return module_broker
-
-
-@pytest.fixture(scope="module")
-def kafka_admin(module_broker: LocalBroker) -> KafkaClients:
-    return module_broker.clients()
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker]
 
 
 @dataclass

@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiokafka.errors import KafkaError
-from aiokafka.structs import TopicPartition
-from unit.core.test_gateway_faults import BIG_INT, BRACKETS, deep_envelope  # tests/ is on sys.path
 
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
@@ -34,24 +31,15 @@ from gateway.demo.scenario import Expect, Step
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
 from gateway.services.operate import dead_letters
-from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, clients_for, partner_clients
 from gateway.worker.exits import Exit
 from gateway.worker.process import WorkerProcess
-
-pytestmark = pytest.mark.kafka
-
+from tests.integration.offsets import commit_to_end
+from tests.unit.core.test_gateway_faults import BIG_INT, BRACKETS, deep_envelope
 
 # A whole gateway runs here, publishing checkpoints signed by this world's log key: on a
 # broker of this module's own, so that a later world's sequencer does not find them.
-@pytest.fixture(scope="module")
-def kafka_broker(module_broker: LocalBroker) -> LocalBroker:
-    return module_broker
-
-
-@pytest.fixture(scope="module")
-def kafka_admin(module_broker: LocalBroker) -> KafkaClients:
-    return module_broker.clients()
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker]
 
 
 TOPIC = input_topic("JPN01")
@@ -294,29 +282,10 @@ def test_lag_shows_the_agents_own_position(gw: Gw) -> None:
     asyncio.run(_publish(gw, [(waiting.key, waiting.value)]))
     cfg = gw.lc.config
     worker = clients_for(gw.lc, "worker")  # the group is the worker's
-    asyncio.run(_commit_to_end(worker, cfg.gateway.id, TOPIC, cfg.kafka.partitions))
+    asyncio.run(commit_to_end(worker, cfg.gateway.id, TOPIC, cfg.kafka.partitions))
     row = _lag_rows(gw)[(TOPIC, PARTITION)]
     assert (row["lag"], row["committed_lag"]) == (1, 0)
     gw.worker.start()
     _wait(gw, str(waiting.entry_id), 180)  # the worker's watchdog reads what was skipped
     row = _lag_rows(gw)[(TOPIC, PARTITION)]
     assert row["lag"] == 0
-
-
-async def _commit_to_end(kafka: KafkaClients, group: str, topic: str, partitions: int) -> None:
-    """Commit ``group``'s offsets of ``topic`` to the log end, as if it had consumed it all."""
-    consumer = kafka.consumer(group_id=group)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(tps)
-        end = await consumer.end_offsets(tps)
-        for _ in range(60):  # the group accepts a commit only once its last member has left
-            try:
-                await consumer.commit(end)
-                return
-            except KafkaError:
-                await asyncio.sleep(1)
-        raise AssertionError("could not commit the group's offsets")
-    finally:
-        await consumer.stop()

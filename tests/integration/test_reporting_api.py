@@ -25,7 +25,6 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from unit.test_pipeline import MemoryPipeline  # tests/ is on sys.path: its conftest's folder
 
 from gateway.api.client import AuditClient
 from gateway.api.reporting import XLSX, ZIP
@@ -46,6 +45,7 @@ from gateway.errors import ApiProblem
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.services.reporting import method_of, results
+from tests.unit.worker.test_pipeline import MemoryPipeline
 
 ORIGIN = "a6gw.test/reporting"
 
@@ -271,7 +271,11 @@ def test_mongolia_row_7_of_this_year_is_a_ctf_001_with_its_blocks(env: Env) -> N
 
 
 def test_unknown_party_and_years_outside_the_period(env: Env) -> None:
-    for path, params in (("/v1/summary", {}), ("/v1/aef", {"year": env.year})):
+    queries: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("/v1/summary", {}),
+        ("/v1/aef", {"year": env.year}),
+    )
+    for path, params in queries:
         r = get(env, path, party="XYZ", **params)
         assert r.status_code == 404, r.text
         assert r.headers["content-type"].startswith("application/problem+json")

@@ -1,6 +1,6 @@
 """A hand-built audit log for the AEF tests: two Parties, two years, every kind of row.
 
-Imported by the test modules of this folder (pytest puts the folder on ``sys.path``). The
+Imported as ``tests.unit.aeflog`` by the AEF tests (core, api). The
 rows and block records are made by the core's own builders (``gateway.core.actions.row``,
 ``Block.to_record``), the entries as ``gateway.core.decision`` lays them out.
 """

@@ -1,6 +1,6 @@
 """Hand-built audit logs of discrepancies and reconciliation runs, for the unit tests.
 
-Imported by the test modules of this folder (pytest puts the folder on ``sys.path``).
+Imported as ``tests.unit.dsclog`` by the services and cli tests.
 """
 
 from __future__ import annotations

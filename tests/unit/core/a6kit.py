@@ -1,6 +1,6 @@
 """Helpers shared by the core unit tests: a demo world, signed envelopes, the pipeline.
 
-Imported by the test modules of this folder (pytest puts the folder on ``sys.path``). The
+Imported as ``tests.unit.core.a6kit`` by the core tests. The
 ledger book (``Book`` and its helpers) lives in ``a6book`` and is re-exported here.
 """
 
@@ -11,18 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from a6book import (
-    DIRECTORY,
-    TIME,
-    Book,
-    accounts_of,
-    codes,
-    make_event,
-    merge,
-    only,
-    ranges_of,
-    rng,
-)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from gateway.config import LoadedConfig, load_config
@@ -35,6 +23,18 @@ from gateway.core.steps import Signer, ingest_step, ledger_step
 from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC, input_topic
 from gateway.core.trust import TopicOwner, Trust
 from gateway.demo.world import REGISTRIES, SIGNERS, World, write_world
+from tests.unit.core.a6book import (
+    DIRECTORY,
+    TIME,
+    Book,
+    accounts_of,
+    codes,
+    make_event,
+    merge,
+    only,
+    ranges_of,
+    rng,
+)
 
 __all__ = [
     "DIRECTORY",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from a6book import Book
-from a6kit import Kit
+
+from tests.unit.core.a6book import Book
+from tests.unit.core.a6kit import Kit
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from a6book import Book, make_event
-
 from gateway.core import aef_vocab as v
 from gateway.core.aef import build
 from gateway.core.aef_rollforward import roll_forward
@@ -16,9 +14,10 @@ from gateway.core.blocks import Block
 from gateway.core.decision import decision_entry
 from gateway.core.ledger import evaluate
 from gateway.core.model import Evaluation
+from tests.unit.core.a6book import Book, make_event
 
-AUTH = {"sectors": ["Energy generation"], "mitigation_type": "Emission reductions"}
-OIMP = {"purposes": "OIMP"} | AUTH
+AUTH: dict[str, Any] = {"sectors": ["Energy generation"], "mitigation_type": "Emission reductions"}
+OIMP: dict[str, Any] = {"purposes": "OIMP"} | AUTH
 REGISTRIES = {"JPN": {"JPN01"}, "MNG": {"MNG01"}}
 
 

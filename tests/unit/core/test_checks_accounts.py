@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from a6book import DIRECTORY, Book, codes, merge, only, ranges_of, rng
+
+from tests.unit.core.a6book import DIRECTORY, Book, codes, merge, only, ranges_of, rng
 
 MA, MB, JA = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A")
 

@@ -10,7 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from a6book import DIRECTORY, Book, codes, only, rng
+
+from tests.unit.core.a6book import DIRECTORY, Book, codes, only, rng
 
 MA, MB, JA = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A")
 

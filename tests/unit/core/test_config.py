@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
-from a6kit import Kit
 
 from gateway.config import LoadedConfig, load_config
 from gateway.core.topics import inventory_input_topic
 from gateway.errors import ConfigError
+from tests.unit.core.a6kit import Kit
 
 Doc = dict[str, Any]
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from a6book import Book, only
+
+from tests.unit.core.a6book import Book, only
 
 MA, MB, JA, JB = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A"), ("JPN01", "JP-B")
 

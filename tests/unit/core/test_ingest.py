@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from a6kit import TS, Kit, envelope, fresh_key, rng, signed
 
 from gateway.core.ingest import routing_key
 from gateway.core.signing import public_key_b64
 from gateway.core.topics import input_topic, inventory_input_topic
 from gateway.core.trust import Trust
 from gateway.errors import AuthenticationError, PayloadInvalid, SchemaError
+from tests.unit.core.a6kit import TS, Kit, envelope, fresh_key, rng, signed
 
 ISSUANCE: dict[str, Any] = {
     "transaction_id": "MNG01-ISS-1",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import copy
 
-from a6book import Book, codes, merge, only, ranges_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.core.blocks import Block, Range
 from gateway.core.model import Evaluation
 from gateway.core.state import LedgerState, Put
+from tests.unit.core.a6book import Book, codes, merge, only, ranges_of
 
 MA, MB, JA = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A")
 

@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from a6book import Book
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -34,6 +33,7 @@ from hypothesis.stateful import (
 
 from gateway.core.model import Evaluation
 from gateway.core.state import LedgerState
+from tests.unit.core.a6book import Book
 
 S = 24
 REGISTRIES = ("MNG01", "JPN01")

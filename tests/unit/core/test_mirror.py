@@ -10,11 +10,11 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from a6book import Book, codes, merge, only, rng
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.core.model import Evaluation
+from tests.unit.core.a6book import Book, codes, merge, only, rng
 
 MA, JA = ("MNG01", "MN-A"), ("JPN01", "JP-A")
 

@@ -42,7 +42,7 @@ def _key(kid: str, principal: str, role: str, key: Ed25519PrivateKey, **kw: Any)
         key_id=kid,
         public_key=public_key_b64(key.public_key()),
         principal=principal,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         valid_from=datetime(2026, 1, 1, tzinfo=UTC),
         **kw,
     )

@@ -13,35 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from a6kit import TS, Kit, Pipe, rng
 
 from gateway.core.decision_time import iso_ms
-from gateway.core.ingest import CREATE_TIME, LOG_APPEND_TIME
-from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, input_topic
+from gateway.core.ingest import CREATE_TIME
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC
+from tests.unit.core.a6kit import Kit, Pipe
+from tests.unit.core.arrival import AUTH, HOUR, MNG, T0, TX, entry_of, issued_pipe, send
 
-MNG = input_topic("MNG01")
-HOUR = 3600_000
 DAY = 24 * HOUR
-T0 = TS + 10 * HOUR
-TX = {
-    "transaction_id": "TX-1",
-    "ca_id": "CA0001",
-    "originating_registry": "MNG01",
-    "transferring": {"registry_id": "MNG01", "account_id": "MN-A"},
-    "acquiring": {"registry_id": "MNG01", "account_id": "MN-B"},
-    "blocks": [rng(1, 10)],
-}
-AUTH = {
-    "authorization_id": "A-1",
-    "version": 1,
-    "status": "granted",
-    "ca_id": "CA0001",
-    "authorizing_party": "MNG",
-    "date": "2025-09-01",
-    "purposes": "NDC",
-    "first_transfer_definition": "First international transfer",
-    "coverage": [rng(1, 100) | {"originating_registry": "MNG01"}],
-}
 
 
 def _ms(iso: str) -> int:
@@ -50,53 +29,7 @@ def _ms(iso: str) -> int:
 
 @pytest.fixture()
 def pipe(kit: Kit) -> Pipe:
-    """Limits of one hour and 300 s; MN-A holds MNG01 [1, 100]."""
-    p = Pipe(kit, max_age_s=3600, skew_s=300)
-    p.open_accounts()
-    jc = {
-        "decision_id": "D1",
-        "ca_id": "CA0001",
-        "project_id": "MN003",
-        "monitoring_period": {"start": "2025-01-01", "end": "2025-06-30"},
-        "vintage": 2025,
-        "quantity": "100",
-        "allocation": [{"registry_id": "MNG01", "quantity": "100"}],
-    }
-    send(p, "JC-JPN-MNG", "jcm.issuance.decided", jc, "jc-1", T0, T0)
-    iss = {
-        "transaction_id": "ISS-1",
-        "ca_id": "CA0001",
-        "registry_id": "MNG01",
-        "decision_id": "D1",
-        "vintage": 2025,
-        "unit_type": "JCM",
-        "blocks": [rng(1, 100) | {"account_id": "MN-A"}],
-    }
-    assert entry_of(send(p, "MNG01", "issuance", iss, "iss-1", T0, T0))["outcome"] == "accepted"
-    return p
-
-
-def send(
-    p: Pipe,
-    signer: str,
-    name: str,
-    data: dict[str, Any],
-    eid: str,
-    stamped: int,
-    ts: int,
-    *,
-    ts_type: int = LOG_APPEND_TIME,
-    now: int | None = None,
-) -> list[tuple[str, str, bytes]]:
-    """``signer`` signs the event at ``stamped``; its record has timestamp ``ts`` of
-    ``ts_type``; stage A reads it at ``now``."""
-    value = p.kit.event_bytes(signer, name, data, event_id=eid, time=iso_ms(stamped))
-    return p.publish(MNG, eid.encode(), value, ts=ts, ts_type=ts_type, now=now)
-
-
-def entry_of(sent: list[tuple[str, str, bytes]]) -> dict[str, Any]:
-    (entry,) = [json.loads(v) for t, _, v in sent if t == AUDIT_TOPIC]
-    return entry  # type: ignore[no-any-return]
+    return issued_pipe(kit)
 
 
 def codes(entry: dict[str, Any]) -> list[str]:

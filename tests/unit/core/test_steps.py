@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import pytest
-from a6kit import Kit, Pipe, envelope, rng
 
 from gateway.core.ingest import parse_envelope
 from gateway.core.signing import load_public_key_b64, verify_envelope
@@ -21,6 +20,8 @@ from gateway.core.topics import (
     output_topic,
 )
 from schemas.events import Decision, GatewayNotice
+from tests.unit.core.a6kit import Kit, Pipe, envelope, rng
+from tests.unit.core.arrival import AUTH
 
 MNG, JPN = input_topic("MNG01"), input_topic("JPN01")
 JC = {
@@ -199,17 +200,6 @@ def test_every_gateway_message_is_a_valid_signed_envelope(pipe: Pipe) -> None:
             MNG, b"x", kit.event_bytes("MNG01", "issuance", issuance(1, 100), event_id="x")
         )
     )
-    auth = {
-        "authorization_id": "A-1",
-        "version": 1,
-        "status": "granted",
-        "ca_id": "CA0001",
-        "authorizing_party": "MNG",
-        "date": "2025-09-01",
-        "purposes": "NDC",
-        "first_transfer_definition": "First international transfer",
-        "coverage": [rng(1, 100) | {"originating_registry": "MNG01"}],
-    }
     tx = {
         "transaction_id": "TX-1",
         "ca_id": "CA0001",
@@ -218,7 +208,7 @@ def test_every_gateway_message_is_a_valid_signed_envelope(pipe: Pipe) -> None:
         "acquiring": {"registry_id": "JPN01", "account_id": "JP-A"},
         "blocks": [rng(1, 10), rng(90, 120)],
     }
-    sent += send(pipe, MNG, "MNG", "authorization", auth, "auth-1")
+    sent += send(pipe, MNG, "MNG", "authorization", AUTH, "auth-1")
     sent += send(pipe, MNG, "MNG01", "transfer", tx | {"blocks": [rng(1, 10)]}, "tx-1")
     sent += send(
         pipe,
@@ -236,7 +226,7 @@ def test_every_gateway_message_is_a_valid_signed_envelope(pipe: Pipe) -> None:
     sent += send(
         pipe, MNG, "MNG01", "transfer", tx | {"transaction_id": "TX-2"}, "tx-2"
     )  # rejected
-    sent += send(pipe, MNG, "MNG", "authorization", auth, "auth-2")  # discrepancy
+    sent += send(pipe, MNG, "MNG", "authorization", AUTH, "auth-2")  # discrepancy
     sent += send(pipe, MNG, "MNG01", "issuance", issuance(1, 5) | {"x": 1}, "bad")  # MSG-001
     sent += send(pipe, MNG, "MNG01", "issuance", issuance(1, 5), "x")  # MSG-004
     sent += send(pipe, MNG, "MNG01", "issuance", issuance(1, 5), "k", key=b"?")  # MSG-007

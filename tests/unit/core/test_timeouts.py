@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from a6book import Book, codes, merge
-
 from gateway.core.decision_time import iso_ms
 from gateway.core.transfers import overdue
+from tests.unit.core.a6book import Book, codes, merge
 
 MA, JA = ("MNG01", "MN-A"), ("JPN01", "JP-A")
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from a6book import Book, codes, only
-from a6kit import Kit
-
 from gateway.core.model import Evaluation
 from gateway.core.state import TABLES, LedgerState
 from gateway.core.topics import changelog_topic
 from gateway.transport.topics import topic_plan
+from tests.unit.core.a6book import Book, codes, only
+from tests.unit.core.a6kit import Kit
 
 MA, MB, JA, JB = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A"), ("JPN01", "JP-B")
 
@@ -110,7 +109,7 @@ class _NoScan(dict[str, Any]):
     def _scan(self, *_: object) -> Any:
         raise AssertionError("the transactions table was scanned")
 
-    __iter__ = items = keys = values = _scan  # type: ignore[assignment]
+    __iter__ = items = keys = values = _scan
 
 
 def test_the_check_is_one_keyed_lookup() -> None:

@@ -7,7 +7,7 @@ it: an answer the ledger sees before any proposal is not early, it answers nothi
 
 from __future__ import annotations
 
-from a6book import Book, codes, merge
+from tests.unit.core.a6book import Book, codes, merge
 
 MA, JA = ("MNG01", "MN-A"), ("JPN01", "JP-A")
 

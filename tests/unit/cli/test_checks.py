@@ -11,7 +11,7 @@ import pytest
 from gateway.cli.main import main
 from gateway.core.catalogue import BY_CODE, CATALOGUE
 
-DOMAIN = Path(__file__).resolve().parents[2].parent / "shared" / "domain.md"
+DOMAIN = Path(__file__).resolve().parents[3].parent / "shared" / "domain.md"
 # The codes of domain.md §d, as of this writing; the brief itself is read when present.
 BRIEF_CODES = (
     [f"MSG-{i:03d}" for i in range(1, 7)]

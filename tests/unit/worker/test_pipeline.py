@@ -107,8 +107,8 @@ def test_scenario_outcomes_in_memory(pipe: MemoryPipeline) -> None:
             assert tuple(entry["actions"]) == step.expect.actions, step.id
         if step.entry_id:
             assert entry["entry_id"] == step.entry_id
-    codes = {c for s in steps if s.expect.outcome == "rejected" for c in s.expect.codes}
-    assert len(codes) >= 10, f"the scenario exercises only {sorted(codes)}"
+    rejected = {c for s in steps if s.expect.outcome == "rejected" for c in s.expect.codes}
+    assert len(rejected) >= 10, f"the scenario exercises only {sorted(rejected)}"
     dlq = [v for t, _, v in pipe.sent if t == DLQ_TOPIC]
     assert sorted(json.loads(v)["reason_code"] for v in dlq) == ["MSG-001", "MSG-002", "MSG-003"]
 
@@ -137,13 +137,13 @@ def test_holdings_after_scenario(pipe: MemoryPipeline) -> None:
     sums: dict[tuple[str, str, str, str], int] = {}
     for b in pipe.state.blocks():
         if b.state == "held":
-            k = (b.ca_id, b.origin, b.registry, b.account)
-            sums[k] = sums.get(k, 0) + b.quantity
+            acct = (b.ca_id, b.origin, b.registry, b.account)
+            sums[acct] = sums.get(acct, 0) + b.quantity
     for rebuilt in (False, True):
         if rebuilt:
             pipe.state.rebuild_index()
-        for k, qty in sums.items():
-            assert pipe.state.held(*k) == qty, (k, rebuilt)
+        for acct, qty in sums.items():
+            assert pipe.state.held(*acct) == qty, (acct, rebuilt)
     first = [b for b in pipe.state.blocks() if b.first_transferred]
     assert sum(b.quantity for b in first) == 2100
     assert {b.origin for b in first} == {"MNG01"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import load_config
+from gateway.config import LoadedConfig, load_config
 from gateway.core.topics import (
     AUDIT_TOPIC,
     CHECKPOINT_TOPIC,
@@ -38,13 +38,13 @@ from gateway.transport.sizes import largest_record
 
 
 @pytest.fixture
-def lc(tmp_path: Path):  # type: ignore[no-untyped-def]
+def lc(tmp_path: Path) -> LoadedConfig:
     return load_config(write_world(tmp_path, bootstrap="127.0.0.1:1").config_path)
 
 
 def test_each_role_reads_its_own_file_or_its_own_variable(
-    lc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    lc: LoadedConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     Credentials("a6gw-demo-worker", "file-secret").save(credentials_path(lc, "worker"))
     worker = clients_for(lc, "worker")
     assert worker.credentials == Credentials("a6gw-demo-worker", "file-secret")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dsclog import T0, Log, elsewhere, finding, holding, totals_short
 
 from gateway.audit.store import AuditStore
 from gateway.core import discrepancy as dsc
 from gateway.core.reconcile import reconcile
 from gateway.services import discrepancies as dq
+from tests.unit.dsclog import T0, Log, elsewhere, finding, holding, totals_short
 
 
 @pytest.fixture()
@@ -133,7 +133,8 @@ class CountingStore:
     """The store, counting what is read of it."""
 
     def __init__(self, store: AuditStore) -> None:
-        self.store, self.read, self.searches = store, [], 0
+        self.store, self.searches = store, 0
+        self.read: list[int] = []
 
     def search(self, *args: Any) -> list[int]:
         self.searches += 1

@@ -10,12 +10,12 @@ import zipfile
 from typing import Any
 
 import pytest
-from aeflog import a6_row, aef_of, authorization, cells, entry, the_log
 
 from gateway.core import aef_vocab as v
 from gateway.core.aef import build
 from gateway.core.aef_write import to_csv, to_json, to_xlsx
 from gateway.errors import AefError
+from tests.unit.aeflog import a6_row, aef_of, authorization, cells, entry, the_log
 
 
 def test_submission_and_authorizations() -> None:

@@ -31,7 +31,7 @@ def trusted(key_id: str, key: Ed25519PrivateKey, principal: str, role: str) -> T
         key_id=key_id,
         public_key=public_key_b64(key.public_key()),
         principal=principal,
-        role=role,  # type: ignore[arg-type]
+        role=role,
         valid_from=datetime.now(UTC) - timedelta(days=1),
     )
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from dsclog import Log, finding, totals_short
 
 from gateway.cli.discrepancy import list_text, now_utc, runs_text, show_text, table
 from gateway.cli.main import main
@@ -26,6 +25,7 @@ from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC
 from gateway.demo.world import write_world
 from gateway.services import discrepancies as dq
 from gateway.services.commands import Channel, outcome, send_command, usage_problem, wait_for
+from tests.unit.dsclog import Log, finding, totals_short
 
 OPS = Ed25519PrivateKey.generate()
 

@@ -11,11 +11,11 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
-from aeflog import aef_of, the_log
 
 from gateway.core import aef_vocab as v
 from gateway.core.aef_write import SHEETS, column, document, to_csv, to_json, to_xlsx, write
 from gateway.errors import AefError
+from tests.unit.aeflog import aef_of, the_log
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_pipeline import MemoryPipeline
 
 from gateway.audit.store import AuditStore
 from gateway.cli.main import main
@@ -21,6 +20,7 @@ from gateway.core.aef import Aef, build
 from gateway.core.aef_rollforward import roll_forward
 from gateway.core.canonical import canonical_bytes
 from gateway.demo.scenario import load_steps
+from tests.unit.worker.test_pipeline import MemoryPipeline
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_demo_aef_of_japan(demo: MemoryPipeline) -> None:
         for r in aef.tables[v.ACTIONS]
         if r["Action type"] == "Acquisition"
     } == {"MNG"}
-    assert all(r["Action date"].startswith(f"{year}-") for r in aef.tables[v.ACTIONS])
+    assert all(str(r["Action date"]).startswith(f"{year}-") for r in aef.tables[v.ACTIONS])
     held = [
         (r["Party ITMO registry ID"], r["First ID"], r["Last ID"], r["Authorization ID"])
         for r in aef.tables[v.HOLDINGS]

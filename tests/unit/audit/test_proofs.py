@@ -89,7 +89,9 @@ def test_consistency_proofs_match_reference_and_verify(size2: int) -> None:
         )
 
 
-def test_large_tree_proofs_are_fast_enough() -> None:
+def test_proofs_verify_in_a_100k_leaf_tree_across_subtree_edges() -> None:
+    """Inclusion at the ends and either side of 2^16, and consistency from an odd size; how long
+    proofs take is measured by ``make bench`` (bench_audit), not here."""
     hashes = [leaf_hash(i.to_bytes(4, "big")) for i in range(100_000)]
     root = root_from_leaf_hashes(hashes)
     for index in (0, 12_345, 65_535, 65_536, 99_999):

@@ -623,8 +623,10 @@ def test_row_identities_hold(entries: list[dict[str, Any]], ca_method: str, ca_y
     for y in range(2021, 2031):
         s = summarise(facts, m, y)
         v = {n: r.value for n, r in s.rows.items()}
-        assert v["R10"] == v["R7"] + v["R8"] - v["R9"]  # type: ignore[operator]
-        running += v["R10"]  # type: ignore[operator]
+        r7, r8, r9, r10 = v["R7"], v["R8"], v["R9"], v["R10"]
+        assert r7 is not None and r8 is not None and r9 is not None and r10 is not None
+        assert r10 == r7 + r8 - r9
+        running += r10
         assert v["R13"] == running
         assert v["R5"] is None and v["R14"] is None
         if m.averaging:
@@ -751,10 +753,9 @@ def test_the_demo_scenario_rows_of_japan(tmp_path: Path) -> None:
     year, R9(2025) = 1000, R10 = R12 = -1000 in 2025 and 0 in 2026, R13 = -1000 from 2025
     on; R5 is the scenario's latest inventory figure (unknown without one) and R14 = R5 + R12.
     """
-    from test_pipeline import MemoryPipeline
-
     from gateway.demo.scenario import load_steps
     from gateway.services.reporting import method_of
+    from tests.unit.worker.test_pipeline import MemoryPipeline
 
     pipe = MemoryPipeline(tmp_path)
     steps = load_steps(pipe.world)
@@ -781,8 +782,17 @@ def test_the_demo_scenario_rows_of_japan(tmp_path: Path) -> None:
     for year in (2025, 2026):
         s = summarise(facts, jpn, year)
         v = {n: r.value for n, r in s.rows.items()}
-        assert (v["R7"], v["R8"], v["R9"]) == (0, 0, 1000 if year == 2025 else 0)
-        assert (v["R10"], v["R11"], v["R12"], v["R13"]) == (r12[year], None, r12[year], -1000)
+        assert (v["R7"], v["R8"], v["R9"]) == (
+            Decimal(0),
+            Decimal(0),
+            Decimal(1000 if year == 2025 else 0),
+        )
+        assert (v["R10"], v["R11"], v["R12"], v["R13"]) == (
+            r12[year],
+            None,
+            r12[year],
+            Decimal(-1000),
+        )
         r5 = figures.get(("JPN", year))
         assert v["R5"] == r5
         assert v["R14"] == (None if r5 is None else r5 + r12[year])
@@ -792,5 +802,10 @@ def test_the_demo_scenario_rows_of_japan(tmp_path: Path) -> None:
     this_year = datetime.fromtimestamp(pipe.ts / 1000, UTC).year
     mng = method_of(party["MNG"])
     s = summarise(collect(entries, "MNG"), mng, this_year)
-    assert (s.value("R7"), s.value("R8"), s.value("R9"), s.value("R10")) == (2100, 0, 0, 2100)
+    assert (s.value("R7"), s.value("R8"), s.value("R9"), s.value("R10")) == (
+        Decimal(2100),
+        Decimal(0),
+        Decimal(0),
+        Decimal(2100),
+    )
     assert [(b.first, b.last) for b in s.rows["R7"].blocks] == [(1, 2000), (2401, 2500)]

@@ -9,7 +9,6 @@ import zipfile
 from decimal import Decimal
 
 import pytest
-from aeflog import aef_of, the_log
 
 from gateway.api.openapi import openapi
 from gateway.api.reporting import XLSX, ZIP, AefOut, aef_file, summary_out, zipped
@@ -20,6 +19,7 @@ from gateway.core import summary_check as sc
 from gateway.core import summary_log as sl
 from gateway.core.aef_write import to_csv, to_json, to_xlsx
 from gateway.services.reporting import YearResult
+from tests.unit.aeflog import aef_of, the_log
 
 METHOD = sm.Method("MNG", (2021, 2030), "averaging")
 INDEX = {"ev-ft-1": 7, "ev-ft-2": 9, "ev-inv-1": 3, "ev-inv-2": 11, "ev-ctf": 12, "ev-use": 5}

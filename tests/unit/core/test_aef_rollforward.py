@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aeflog import REGISTRIES, a6_row, the_log
 
 from gateway.core.aef_rollforward import require, roll_forward
 from gateway.errors import AefError
+from tests.unit.aeflog import REGISTRIES, a6_row, the_log
 
 
 def figures(log: list[dict[str, Any]], party: str, year: int) -> list[tuple[Any, ...]]:
