@@ -15,6 +15,8 @@ import base64
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from pydantic import TypeAdapter
+
 from gateway.core import discrepancy as dsc
 from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, sha256_hex
@@ -40,15 +42,13 @@ def raw_entry_id(topic: str, partition: int, offset: int) -> str:
     return "raw-" + sha256_hex(f"{topic}\n{partition}\n{offset}".encode())[:40]
 
 
+_RESULTS = TypeAdapter(list[en.Result])
+_BLOCKS = TypeAdapter(list[en.BlockRecord])
+_ROWS = TypeAdapter(list[en.ActionRow])
+
+
 def _results(findings: Sequence[Finding]) -> list[en.Result]:
-    return [
-        en.Result(
-            code=f.code,
-            message=f.message,
-            blocks=[en.Serials(serial_start=str(r.start), serial_end=str(r.end)) for r in f.ranges],
-        )
-        for f in findings
-    ]
+    return _RESULTS.validate_python([f.wire() for f in findings])
 
 
 def decision_entry(
@@ -92,10 +92,10 @@ def decision_entry(
         results=_results(evaluation.findings),
         actions=list(evaluation.actions),
         quantity=str(evaluation.quantity),
-        blocks=[en.BlockRecord.model_validate(b.to_record()) for b in blocks_after],
+        blocks=_BLOCKS.validate_python([b.to_record() for b in blocks_after]),
         decided_at=decided_at,
         note=evaluation.note or None,
-        a6=[en.ActionRow.model_validate(r) for r in evaluation.a6] or None,
+        a6=_ROWS.validate_python(list(evaluation.a6)) if evaluation.a6 else None,
         data=event.payload if records_data else None,  # type: ignore[arg-type]
         transaction_id=transaction_id if isinstance(transaction_id, str) else None,
         account=account,
