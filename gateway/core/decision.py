@@ -23,9 +23,12 @@ from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.model import Evaluation, Event, Finding
+from gateway.core.reconcile import Report
 from schemas import entries as en
 
 ENTRY_VERSION: Final = 1
+#: The input type of a reconciliation run's entry.
+RUN_TYPE: Final = "a6gw.reconciliation.run"
 #: The header of a replayed input: ``<topic>/<partition>/<offset>`` of the dead input.
 REPLAY_HEADER = "a6gw-replay-of"
 #: Notifications whose content the reports need: their entry carries the event's data.
@@ -45,6 +48,9 @@ def raw_entry_id(topic: str, partition: int, offset: int) -> str:
 _RESULTS = TypeAdapter(list[en.Result])
 _BLOCKS = TypeAdapter(list[en.BlockRecord])
 _ROWS = TypeAdapter(list[en.ActionRow])
+_SOURCE: TypeAdapter[en.FromFile | en.FromHttps | en.FromKafka] = TypeAdapter(
+    en.FromFile | en.FromHttps | en.FromKafka
+)
 
 
 def _results(findings: Sequence[Finding]) -> list[en.Result]:
@@ -234,3 +240,27 @@ def parked_entry(
         detail={"message_id": msg_id, "key": key, "cause": code},
     )
     return entry, dsc.record(found)
+
+
+def reconciliation_entry(
+    registry: str, report: Report, at_ms: int, source: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The audit entry of one reconciliation run of ``registry``'s snapshot; ``source`` says
+    where the snapshot came from (a file's digest, the signed pages)."""
+    run_id = "rec-" + sha256_hex(f"{registry}\n{at_ms}\n{report.to_json()}".encode())[:40]
+    return en.ReconciliationEntry(
+        entry_version=ENTRY_VERSION,
+        entry_type="reconciliation",
+        entry_id=run_id,
+        input=en.RunInput(
+            type=RUN_TYPE,
+            id=run_id,
+            registry=registry,
+            kind="snapshot",
+            snapshot=_SOURCE.validate_python(dict(source)) if source else None,
+        ),
+        outcome=report.status,
+        results=[en.Result(code=c, message="", blocks=[]) for c in report.codes],
+        report=en.RunReport.model_validate(report.to_dict()),
+        decided_at=iso_ms(at_ms),
+    ).wire()

@@ -22,7 +22,7 @@ from gateway.core.blocks import Block, Range
 from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import RawInput
 from gateway.core.model import Evaluation, Event, Finding
-from gateway.core.reconcile import Holding, reconcile
+from gateway.core.reconcile import Holding, Report, reconcile
 from gateway.core.refusals import rate_entry, refusal_entry
 from gateway.core.summary import ROWS, Method, Row, Summary
 from gateway.core.summary_log import Counted, Figure, Reported
@@ -178,23 +178,26 @@ def _summary_check() -> dict[str, Any]:
     return sc.check_entry(summary, reported, [found], 1_777_000_000_123)
 
 
-def _reconciliation() -> dict[str, dict[str, Any]]:
-    from gateway.services.reconciliation import records
-
+def run_report() -> Report:
     def holding(account: str, start: int, end: int) -> Holding:
         return Holding("MNG01", account, "participant-holding", "CA0001", "MNG01", 2026, "JCM",
                        start, end)  # fmt: skip
 
-    report = reconcile([holding("a1", 1, 9)], [holding("a2", 1, 4), holding("a1", 5, 9)])
-    out = {}
-    for name, source in (
-        ("reconciliation-file", {"from": "file", "sha256": SHA}),
-        ("reconciliation-kafka", {"from": "kafka", "reconciliation_id": "r1", "pages": []}),
-        ("reconciliation-none", None),
-    ):
-        _topic, _key, value = records("MNG01", report, 1_777_000_000_123, source)[0]
-        out[name] = json.loads(value)
-    return out
+    return reconcile([holding("a1", 1, 9)], [holding("a2", 1, 4), holding("a1", 5, 9)])
+
+
+RUN_SOURCES: dict[str, dict[str, Any] | None] = {
+    "reconciliation-file": {"from": "file", "sha256": SHA},
+    "reconciliation-kafka": {"from": "kafka", "reconciliation_id": "r1", "pages": []},
+    "reconciliation-none": None,
+}
+
+
+def _reconciliation() -> dict[str, dict[str, Any]]:
+    return {
+        name: dec.reconciliation_entry("MNG01", run_report(), 1_777_000_000_123, source)
+        for name, source in RUN_SOURCES.items()
+    }
 
 
 def cases() -> dict[str, dict[str, Any]]:

@@ -20,7 +20,10 @@ from gateway.audit.note import LogKey
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.store import AuditStore
 from gateway.core.canonical import canonical_bytes
+from gateway.core.decision import reconciliation_entry
+from gateway.core.reconcile import Holding, reconcile
 from gateway.demo.scenario import load_steps
+from gateway.services.reconciliation import records
 from schemas.entries import ENTRY_KINDS, DecisionEntry, parse_entry
 from schemas.gen import SCHEMA_DIR
 
@@ -89,6 +92,33 @@ def test_the_builders_write_the_bytes_they_wrote_before_the_models() -> None:
     assert sorted(built) == sorted(golden())
     for name, entry in built.items():
         assert canonical_bytes(entry).decode("utf-8") == golden()[name], name
+
+
+@pytest.mark.parametrize("every_cell", [False, True])
+@pytest.mark.parametrize(
+    "source",
+    [
+        None,
+        {"from": "https"},
+        {"from": "file", "sha256": "cd" * 32},
+        {"from": "kafka", "reconciliation_id": "r9", "pages": ["ev-" + "5" * 40, "ev-" + "6" * 40]},
+    ],
+)
+def test_the_core_run_entry_is_the_one_the_reconciliation_service_writes(
+    source: dict[str, Any] | None, every_cell: bool
+) -> None:
+    def holding(account: str, vintage: int, start: int, end: int) -> Holding:
+        return Holding("JPN01", account, "participant-holding", "CA0001", "MNG01", vintage, "JCM",
+                       start, end)  # fmt: skip
+
+    ours = [holding("a1", 2026, 1, 9), holding("a1", 2027, 20, 29)]
+    theirs = [holding("a2", 2026, 1, 4), holding("a1", 2026, 5, 9), holding("a1", 2027, 20, 25)]
+    report = reconcile(ours, theirs, every_cell=every_cell)
+    assert report.cell_diffs
+    _topic, _key, value = records("JPN01", report, 1_777_000_000_456, source)[0]
+    assert (
+        canonical_bytes(reconciliation_entry("JPN01", report, 1_777_000_000_456, source)) == value
+    )
 
 
 @pytest.mark.parametrize("name", sorted(golden()))
