@@ -25,6 +25,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.model import Evaluation, Event, Finding
 from gateway.core.reconcile import Report
 from schemas import entries as en
+from schemas import entry_parts as ep
 
 ENTRY_VERSION: Final = 1
 #: The input type of a reconciliation run's entry.
@@ -45,15 +46,15 @@ def raw_entry_id(topic: str, partition: int, offset: int) -> str:
     return "raw-" + sha256_hex(f"{topic}\n{partition}\n{offset}".encode())[:40]
 
 
-_RESULTS = TypeAdapter(list[en.Result])
-_BLOCKS = TypeAdapter(list[en.BlockRecord])
-_ROWS = TypeAdapter(list[en.ActionRow])
-_SOURCE: TypeAdapter[en.FromFile | en.FromHttps | en.FromKafka] = TypeAdapter(
-    en.FromFile | en.FromHttps | en.FromKafka
+_RESULTS = TypeAdapter(list[ep.Result])
+_BLOCKS = TypeAdapter(list[ep.BlockRecord])
+_ROWS = TypeAdapter(list[ep.ActionRow])
+_SOURCE: TypeAdapter[ep.FromFile | ep.FromHttps | ep.FromKafka] = TypeAdapter(
+    ep.FromFile | ep.FromHttps | ep.FromKafka
 )
 
 
-def _results(findings: Sequence[Finding]) -> list[en.Result]:
+def _results(findings: Sequence[Finding]) -> list[ep.Result]:
     return _RESULTS.validate_python([f.wire() for f in findings])
 
 
@@ -71,7 +72,7 @@ def decision_entry(
     transaction_id = getattr(event.payload, "transaction_id", None)
     account_type = getattr(event.payload, "account_type", None)
     account = (
-        en.AccountOf(
+        ep.AccountOf(
             registry=str(event.payload.registry_id),  # type: ignore[attr-defined]
             account_id=str(event.payload.account_id),  # type: ignore[attr-defined]
             account_type=str(account_type),
@@ -84,7 +85,7 @@ def decision_entry(
         entry_version=ENTRY_VERSION,
         entry_type="decision",
         entry_id=event_entry_id(event.source, event.id, event.sha256),
-        input=en.DecisionInput(
+        input=ep.DecisionInput(
             source=event.source,
             id=event.id,
             type=event.type,
@@ -105,7 +106,7 @@ def decision_entry(
         data=event.payload if records_data else None,  # type: ignore[arg-type]
         transaction_id=transaction_id if isinstance(transaction_id, str) else None,
         account=account,
-        replays=en.ReplayOf.model_validate(replays) if replays is not None else None,
+        replays=ep.ReplayOf.model_validate(replays) if replays is not None else None,
     ).wire()
 
 
@@ -115,7 +116,7 @@ def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
         entry_version=ENTRY_VERSION,
         entry_type="dead-letter",
         entry_id=raw_entry_id(raw.topic, raw.partition, raw.offset),
-        input=en.RecordInput(
+        input=ep.RecordInput(
             topic=raw.topic,
             partition=raw.partition,
             offset=raw.offset,
@@ -205,7 +206,7 @@ def http_refusal_entry(
         entry_version=ENTRY_VERSION,
         entry_type="http-refusal",
         entry_id=f"http-{ident}",
-        input=en.RefusedBody(registry=registry, path=path, sha256=sha, size=len(body)),
+        input=ep.RefusedBody(registry=registry, path=path, sha256=sha, size=len(body)),
         outcome="refused",
         results=_results([Finding(code, message)]),
         decided_at=at,
@@ -222,7 +223,7 @@ def parked_entry(
         entry_version=ENTRY_VERSION,
         entry_type="delivery-parked",
         entry_id=entry_id,
-        input=en.ParkedMessage(registry=registry, message_id=msg_id, key=key),
+        input=ep.ParkedMessage(registry=registry, message_id=msg_id, key=key),
         outcome="parked",
         results=_results([Finding(code, reason)]),
         decided_at=at,
@@ -252,7 +253,7 @@ def reconciliation_entry(
         entry_version=ENTRY_VERSION,
         entry_type="reconciliation",
         entry_id=run_id,
-        input=en.RunInput(
+        input=ep.RunInput(
             type=RUN_TYPE,
             id=run_id,
             registry=registry,
@@ -260,7 +261,7 @@ def reconciliation_entry(
             snapshot=_SOURCE.validate_python(dict(source)) if source else None,
         ),
         outcome=report.status,
-        results=[en.Result(code=c, message="", blocks=[]) for c in report.codes],
-        report=en.RunReport.model_validate(report.to_dict()),
+        results=[ep.Result(code=c, message="", blocks=[]) for c in report.codes],
+        report=ep.RunReport.model_validate(report.to_dict()),
         decided_at=iso_ms(at_ms),
     ).wire()

@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 from gateway.core.blocks import Range, coalesce
 from gateway.core.canonical import sha256_hex
 from schemas import entries as en
+from schemas import entry_parts as ep
 
 Status = Literal["open", "acknowledged", "resolved"]
 Action = Literal["acknowledge", "resolve", "resolve-by-hand"]
@@ -189,14 +190,14 @@ def _one_of(value: Any, allowed: Sequence[str]) -> Any:
     return value
 
 
-def _state(d: Discrepancy) -> en.OpenRecord:
+def _state(d: Discrepancy) -> ep.OpenRecord:
     """The record of ``d`` as an entry carries it (open, or with its lifecycle fields)."""
     doc = record(d)
-    return (en.TrackedRecord if "status" in doc else en.OpenRecord).model_validate(doc)
+    return (ep.TrackedRecord if "status" in doc else ep.OpenRecord).model_validate(doc)
 
 
-def _no_blocks(code: str, message: str) -> list[en.Result]:
-    return [en.Result(code=code, message=message, blocks=[])]
+def _no_blocks(code: str, message: str) -> list[ep.Result]:
+    return [ep.Result(code=code, message=message, blocks=[])]
 
 
 def opened_entry(d: Discrepancy) -> dict[str, Any]:
@@ -205,7 +206,7 @@ def opened_entry(d: Discrepancy) -> dict[str, Any]:
         entry_version=1,
         entry_type=ENTRY_TYPE,
         entry_id="dso-" + d.id.removeprefix("dsc-"),
-        input=en.Opened(type=OPENED_TYPE, id=d.id, source=d.found_by),
+        input=ep.Opened(type=OPENED_TYPE, id=d.id, source=d.found_by),
         outcome="open",
         results=_no_blocks(d.code, d.summary),
         discrepancy=_state(d),
@@ -222,7 +223,7 @@ def command_entry(
     """The audit entry of one operator command: the discrepancy after it, or the refusal
     (with the discrepancy as it stands). ``cmd_input`` identifies the signed command
     (source, id, type, sha256, signer), from which the entry id is derived."""
-    state: en.OpenRecord | None
+    state: ep.OpenRecord | None
     outcome: Literal["refused"] | Status
     if isinstance(after, Refused):
         outcome, results = "refused", _no_blocks(after.code, after.message)
@@ -233,7 +234,7 @@ def command_entry(
         entry_version=1,
         entry_type=ENTRY_TYPE,
         entry_id=command_entry_id(cmd_input["source"], cmd_input["id"], cmd_input["sha256"]),
-        input=en.Command.model_validate(dict(cmd_input)),
+        input=ep.Command.model_validate(dict(cmd_input)),
         outcome=outcome,
         results=results,
         discrepancy=state,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import ENTRY_VERSION
 from schemas import entries as en
+from schemas import entry_parts as ep
 
 __all__ = ["HEAD_BYTES", "RATE_CODE", "RefusalBudget", "rate_entry", "refusal_entry"]
 
@@ -44,7 +45,7 @@ def refusal_entry(
         entry_version=ENTRY_VERSION,
         entry_type="http-refusal",
         entry_id=f"http-{ident}",
-        input=en.RefusedRequest(
+        input=ep.RefusedRequest(
             registry=registry,
             path=path,
             sha256=sha,
@@ -52,7 +53,7 @@ def refusal_entry(
             head_b64=head,
         ),
         outcome="refused",
-        results=[en.Result(code=code, message=message, blocks=[])],
+        results=[ep.Result(code=code, message=message, blocks=[])],
         decided_at=at,
     ).wire()
 
@@ -70,9 +71,9 @@ def rate_entry(
         entry_version=ENTRY_VERSION,
         entry_type="http-refusal",
         entry_id=f"http-{ident}",
-        input=en.RateWindow(registry=registry, path=path, window_start=window_start),
+        input=ep.RateWindow(registry=registry, path=path, window_start=window_start),
         outcome="refused",
-        results=[en.Result(code=RATE_CODE, message=message, blocks=[])],
+        results=[ep.Result(code=RATE_CODE, message=message, blocks=[])],
         decided_at=at,
     ).wire()
 

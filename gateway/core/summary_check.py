@@ -33,6 +33,7 @@ from gateway.core.decision_time import iso_ms
 from gateway.core.summary import THOUSANDTH, Row, Summary
 from gateway.core.summary_log import Counted, Facts, Reported, text
 from schemas import entries as en
+from schemas import entry_parts as ep
 
 DIFFERS, NOT_COMPUTABLE, REPORTED_NULL, UNBACKED = "CTF-001", "CTF-002", "CTF-003", "CTF-004"
 SEVERITY: dict[str, dsc.Severity] = {
@@ -198,7 +199,7 @@ def check_entry(
         entry_version=1,
         entry_type=ENTRY_TYPE,
         entry_id=entry_id,
-        input=en.CheckInput(
+        input=ep.CheckInput(
             type=CHECK_TYPE,
             id=entry_id,
             party=summary.party,
@@ -206,8 +207,8 @@ def check_entry(
             reported_entry=reported.entry_id if reported else None,
         ),
         outcome=outcome(reported, findings),
-        results=[en.Result(code=f.code, message=f.message, blocks=[]) for f in findings],
-        summary=en.ComputedSummary.model_validate(summary.to_dict()),
+        results=[ep.Result(code=f.code, message=f.message, blocks=[]) for f in findings],
+        summary=ep.ComputedSummary.model_validate(summary.to_dict()),
         decided_at=iso_ms(at_ms),
     ).wire()
 
