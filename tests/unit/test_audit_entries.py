@@ -19,6 +19,7 @@ from gateway.audit.export import export_bundle
 from gateway.audit.note import LogKey
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.store import AuditStore
+from gateway.cli.main import main
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision import reconciliation_entry
 from gateway.core.reconcile import Holding, reconcile
@@ -46,6 +47,7 @@ def validator() -> jsonschema.protocols.Validator:
 def test_the_kept_bundle_verifies_offline() -> None:
     report = verify_bundle(BUNDLE)
     assert report.size == len(lines(BUNDLE)) > 50
+    assert main(["verify", str(BUNDLE), "--vkey", str(BUNDLE / "log.vkey")]) == 0
 
 
 def test_every_entry_of_the_kept_bundle_parses_and_gives_back_its_bytes() -> None:
