@@ -26,6 +26,7 @@ from gateway.core.reconcile import Holding, Report, reconcile
 from gateway.core.refusals import rate_entry, refusal_entry
 from gateway.core.summary import ROWS, Method, Row, Summary
 from gateway.core.summary_log import Counted, Figure, Reported
+from gateway.core.topics import input_topic
 from schemas.events import AccountOpened, Authorization, Issuance
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "entries-golden.json"
@@ -63,7 +64,7 @@ OPENED = AccountOpened(
     registry_id="MNG01", account_id="a1", account_type="participant-holding", holder="H"
 )
 BLOCK = Block("CA0001", "MNG01", 1, 9, 2026, "JCM", "MNG01", "a1", first_transferred=True)
-RAW = RawInput("a6.in.MNG01", 2, 77, b"k", b"\x00not json", 1_777_000_000_123)
+RAW = RawInput(input_topic("MNG01"), 2, 77, b"k", b"\x00not json", 1_777_000_000_123)
 
 
 def _event(name: str, kind: str, payload: Any) -> Event:
@@ -104,7 +105,7 @@ def _decisions() -> dict[str, dict[str, Any]]:
         "rejected",
         findings=(Finding("BLK-002", "not held", (Range(3, 4), Range(5, 6))),),
     )
-    replays = dec.replay_of([("a6gw-replay-of", b"a6.in.MNG01/0/12")])
+    replays = dec.replay_of([(dec.REPLAY_HEADER, f"{input_topic('MNG01')}/0/12".encode())])
     assert replays is not None
     return {
         "decision-accepted": dec.decision_entry(

@@ -23,6 +23,7 @@ from gateway.cli.main import main
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision import reconciliation_entry
 from gateway.core.reconcile import Holding, reconcile
+from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.demo.scenario import load_steps
 from gateway.services.reconciliation import records
 from schemas.entries import ENTRY_KINDS, DecisionEntry, parse_entry
@@ -158,7 +159,7 @@ def test_a_bundle_exported_from_an_in_memory_run_validates_and_verifies(
     seq = Sequencer(AuditStore(tmp_path / "audit.sqlite"), key, "a6gw.test/audit")
     seq.take_over("test", None)
     items = seq.stamp(pipe.audit.items())
-    seq.append(items, ("a6.audit.log", 0, len(items) - 1))
+    seq.append(items, (AUDIT_TOPIC, 0, len(items) - 1))
     _checkpoint, note = seq.checkpoint()
     export_bundle(tmp_path / "bundle", seq.store, note, [key.verifier()])
     assert verify_bundle(tmp_path / "bundle").size == len(items) > 40
@@ -166,3 +167,26 @@ def test_a_bundle_exported_from_an_in_memory_run_validates_and_verifies(
         entry = parse_entry(line)
         assert canonical_bytes(entry.wire()) == line
         validator.validate(json.loads(line))
+
+
+def test_a_finding_its_entry_model_refuses_is_dead_lettered_not_a_crash() -> None:
+    from gateway.core import discrepancy as dsc
+    from gateway.core.ingest import RawInput
+    from gateway.core.oversight import on_finding
+
+    doc = dsc.record(
+        dsc.Discrepancy(
+            id="dsc-not-hex",
+            code="REC-002",
+            severity="error",
+            registries=("JPN01",),
+            blocks=(),
+            first_seen="2026-11-29T10:00:00.000Z",
+        )
+    )
+    raw = RawInput(FINDINGS_TOPIC, 0, 5, b"dsc-not-hex", canonical_bytes(doc), 1_777_000_000)
+    result = on_finding(raw, {}, max_bytes=65536)
+    (audit,) = [o for o in result.outputs if o.topic == AUDIT_TOPIC]
+    entry = parse_entry(audit.value)
+    assert entry.entry_type == "dead-letter" and entry.results[0].code == "MSG-001"
+    assert result.put is None
