@@ -36,8 +36,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy gateway schemas connectors
-	$(BIN)/mypy tests
+	$(BIN)/mypy gateway schemas connectors tests
 	$(BIN)/python -m schemas.gen --check
 	$(BIN)/python -m gateway.api.gen --check
 	$(BIN)/lint-imports

@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from schemas.entries import AUDIT_ENTRY
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
 
@@ -30,6 +31,9 @@ def render() -> dict[str, str]:
             f"CloudEvents type {et.type}; kind: {et.kind}; signed by: " + ", ".join(et.roles)
         )
         docs.append((et.type, schema))
+    entries = AUDIT_ENTRY.json_schema()
+    entries["$comment"] = "An audit entry: the JSON document of one leaf of the audit log"
+    docs.append(("audit-entry", entries))
     for name, schema in docs:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"a6gw/{name}.schema.json"

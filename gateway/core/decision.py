@@ -12,8 +12,10 @@ same entry and the sequencer can skip it:
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from pydantic import TypeAdapter
 
 from gateway.core import discrepancy as dsc
 from gateway.core.blocks import Block
@@ -21,8 +23,13 @@ from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.model import Evaluation, Event, Finding
+from gateway.core.reconcile import Report
+from schemas import entries as en
+from schemas import entry_parts as ep
 
-ENTRY_VERSION = 1
+ENTRY_VERSION: Final = 1
+#: The input type of a reconciliation run's entry.
+RUN_TYPE: Final = "a6gw.reconciliation.run"
 #: The header of a replayed input: ``<topic>/<partition>/<offset>`` of the dead input.
 REPLAY_HEADER = "a6gw-replay-of"
 #: Notifications whose content the reports need: their entry carries the event's data.
@@ -39,6 +46,18 @@ def raw_entry_id(topic: str, partition: int, offset: int) -> str:
     return "raw-" + sha256_hex(f"{topic}\n{partition}\n{offset}".encode())[:40]
 
 
+_RESULTS = TypeAdapter(list[ep.Result])
+_BLOCKS = TypeAdapter(list[ep.BlockRecord])
+_ROWS = TypeAdapter(list[ep.ActionRow])
+_SOURCE: TypeAdapter[ep.FromFile | ep.FromHttps | ep.FromKafka] = TypeAdapter(
+    ep.FromFile | ep.FromHttps | ep.FromKafka
+)
+
+
+def _results(findings: Sequence[Finding]) -> list[ep.Result]:
+    return _RESULTS.validate_python([f.wire() for f in findings])
+
+
 def decision_entry(
     event: Event,
     evaluation: Evaluation,
@@ -46,70 +65,68 @@ def decision_entry(
     decided_at: str,
     blocks_after: Sequence[Block] = (),
     ca_id: str | None = None,
+    replays: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The audit entry for an authenticated input's decision."""
+    """The audit entry for an authenticated input's decision; ``replays``: the dead letter
+    it replays (:func:`replay_of`)."""
     transaction_id = getattr(event.payload, "transaction_id", None)
     account_type = getattr(event.payload, "account_type", None)
     account = (
-        {
-            "registry": str(event.payload.registry_id),  # type: ignore[attr-defined]
-            "account_id": str(event.payload.account_id),  # type: ignore[attr-defined]
-            "account_type": str(account_type),
-        }
+        ep.AccountOf(
+            registry=str(event.payload.registry_id),  # type: ignore[attr-defined]
+            account_id=str(event.payload.account_id),  # type: ignore[attr-defined]
+            account_type=str(account_type),
+        )
         if isinstance(account_type, str)
         else None
     )
-    return (
-        {
-            "entry_version": ENTRY_VERSION,
-            "entry_type": "decision",
-            "entry_id": event_entry_id(event.source, event.id, event.sha256),
-            "input": {
-                "source": event.source,
-                "id": event.id,
-                "type": event.type,
-                "kind": event.kind,
-                "time": event.time,
-                "sha256": event.sha256,
-                "signer": event.signer_principal,
-            },
-            "ca_id": ca_id,
-            "outcome": evaluation.outcome,
-            "results": [f.wire() for f in evaluation.findings],
-            "actions": list(evaluation.actions),
-            "quantity": str(evaluation.quantity),
-            "blocks": [b.to_record() for b in blocks_after],
-            "decided_at": decided_at,
-        }
-        | ({"note": evaluation.note} if evaluation.note else {})
-        | ({"a6": list(evaluation.a6)} if evaluation.a6 else {})
-        | (
-            {"data": event.payload.model_dump(mode="json")}
-            if event.name in RECORDS_DATA and evaluation.outcome == "recorded"
-            else {}
-        )
-        | ({"transaction_id": transaction_id} if isinstance(transaction_id, str) else {})
-        | ({"account": account} if account else {})
-    )
+    records_data = event.name in RECORDS_DATA and evaluation.outcome == "recorded"
+    return en.DecisionEntry(
+        entry_version=ENTRY_VERSION,
+        entry_type="decision",
+        entry_id=event_entry_id(event.source, event.id, event.sha256),
+        input=ep.DecisionInput(
+            source=event.source,
+            id=event.id,
+            type=event.type,
+            kind=event.kind,  # type: ignore[arg-type]
+            time=event.time,
+            sha256=event.sha256,
+            signer=event.signer_principal,
+        ),
+        ca_id=ca_id,
+        outcome=evaluation.outcome,
+        results=_results(evaluation.findings),
+        actions=list(evaluation.actions),
+        quantity=str(evaluation.quantity),
+        blocks=_BLOCKS.validate_python([b.to_record() for b in blocks_after]),
+        decided_at=decided_at,
+        note=evaluation.note or None,
+        a6=_ROWS.validate_python(list(evaluation.a6)) if evaluation.a6 else None,
+        data=event.payload if records_data else None,  # type: ignore[arg-type]
+        transaction_id=transaction_id if isinstance(transaction_id, str) else None,
+        account=account,
+        replays=ep.ReplayOf.model_validate(replays) if replays is not None else None,
+    ).wire()
 
 
 def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
     """The audit entry for an input that could not be parsed or authenticated."""
-    return {
-        "entry_version": ENTRY_VERSION,
-        "entry_type": "dead-letter",
-        "entry_id": raw_entry_id(raw.topic, raw.partition, raw.offset),
-        "input": {
-            "topic": raw.topic,
-            "partition": raw.partition,
-            "offset": raw.offset,
-            "size": len(raw.value),
-            "sha256": raw.sha256,
-        },
-        "outcome": "dead-lettered",
-        "results": [finding.wire()],
-        "decided_at": iso_ms(raw.timestamp_ms),
-    }
+    return en.DeadLetterEntry(
+        entry_version=ENTRY_VERSION,
+        entry_type="dead-letter",
+        entry_id=raw_entry_id(raw.topic, raw.partition, raw.offset),
+        input=ep.RecordInput(
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            size=len(raw.value),
+            sha256=raw.sha256,
+        ),
+        outcome="dead-lettered",
+        results=_results([finding]),
+        decided_at=iso_ms(raw.timestamp_ms),
+    ).wire()
 
 
 def dead_letter_record(raw: RawInput, finding: Finding, *, keep_bytes: int) -> dict[str, Any]:
@@ -177,15 +194,15 @@ def parked_entry(
     """A message parked for an HTTPS partner: its audit entry, and its finding (DLV-001)."""
     ident = sha256_hex(f"{registry}\n{msg_id}\nparked".encode())[:40]
     entry_id = f"dlv-{ident}"
-    entry: dict[str, Any] = {
-        "entry_version": ENTRY_VERSION,
-        "entry_type": "delivery-parked",
-        "entry_id": entry_id,
-        "input": {"registry": registry, "message_id": msg_id, "key": key},
-        "outcome": "parked",
-        "results": [Finding(code, reason).wire()],
-        "decided_at": at,
-    }
+    entry = en.DeliveryParkedEntry(
+        entry_version=ENTRY_VERSION,
+        entry_type="delivery-parked",
+        entry_id=entry_id,
+        input=ep.ParkedMessage(registry=registry, message_id=msg_id, key=key),
+        outcome="parked",
+        results=_results([Finding(code, reason)]),
+        decided_at=at,
+    ).wire()
     found = dsc.Discrepancy(
         id=dsc.discrepancy_id("delivery", entry_id),
         code="DLV-001",
@@ -199,3 +216,27 @@ def parked_entry(
         detail={"message_id": msg_id, "key": key, "cause": code},
     )
     return entry, dsc.record(found)
+
+
+def reconciliation_entry(
+    registry: str, report: Report, at_ms: int, source: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The audit entry of one reconciliation run of ``registry``'s snapshot; ``source`` says
+    where the snapshot came from (a file's digest, the signed pages)."""
+    run_id = "rec-" + sha256_hex(f"{registry}\n{at_ms}\n{report.to_json()}".encode())[:40]
+    return en.ReconciliationEntry(
+        entry_version=ENTRY_VERSION,
+        entry_type="reconciliation",
+        entry_id=run_id,
+        input=ep.RunInput(
+            type=RUN_TYPE,
+            id=run_id,
+            registry=registry,
+            kind="snapshot",
+            snapshot=_SOURCE.validate_python(dict(source)) if source else None,
+        ),
+        outcome=report.status,
+        results=[ep.Result(code=c, message="", blocks=[]) for c in report.codes],
+        report=ep.RunReport.model_validate(report.to_dict()),
+        decided_at=iso_ms(at_ms),
+    ).wire()

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from gateway.core.blocks import Range, coalesce
 from gateway.core.canonical import sha256_hex
+from schemas import entries as en
+from schemas import entry_parts as ep
 
 Status = Literal["open", "acknowledged", "resolved"]
 Action = Literal["acknowledge", "resolve", "resolve-by-hand"]
@@ -39,8 +41,8 @@ FoundBy = Literal["reconciliation", "decision", "delivery", "summary"]
 FOUND_BY: tuple[FoundBy, ...] = ("reconciliation", "decision", "delivery", "summary")
 #: (ca_id, originating registry or "" when unknown, first serial, last serial)
 BlockRef = tuple[str, str, int, int]
-ENTRY_TYPE = "discrepancy"
-OPENED_TYPE = "a6gw.discrepancy.opened"
+ENTRY_TYPE: Final = "discrepancy"
+OPENED_TYPE: Final = "a6gw.discrepancy.opened"
 
 #: Which actions each status allows.
 ALLOWED: dict[Status, frozenset[Action]] = {
@@ -188,18 +190,28 @@ def _one_of(value: Any, allowed: Sequence[str]) -> Any:
     return value
 
 
+def _state(d: Discrepancy) -> ep.OpenRecord:
+    """The record of ``d`` as an entry carries it (open, or with its lifecycle fields)."""
+    doc = record(d)
+    return (ep.TrackedRecord if "status" in doc else ep.OpenRecord).model_validate(doc)
+
+
+def _no_blocks(code: str, message: str) -> list[ep.Result]:
+    return [ep.Result(code=code, message=message, blocks=[])]
+
+
 def opened_entry(d: Discrepancy) -> dict[str, Any]:
     """The audit entry that puts a new finding on record (status ``open``)."""
-    return {
-        "entry_version": 1,
-        "entry_type": ENTRY_TYPE,
-        "entry_id": "dso-" + d.id.removeprefix("dsc-"),
-        "input": {"type": OPENED_TYPE, "id": d.id, "source": d.found_by},
-        "outcome": "open",
-        "results": [{"code": d.code, "message": d.summary, "blocks": []}],
-        "discrepancy": record(d),
-        "decided_at": d.first_seen,
-    }
+    return en.DiscrepancyEntry(
+        entry_version=1,
+        entry_type=ENTRY_TYPE,
+        entry_id="dso-" + d.id.removeprefix("dsc-"),
+        input=ep.Opened(type=OPENED_TYPE, id=d.id, source=d.found_by),
+        outcome="open",
+        results=_no_blocks(d.code, d.summary),
+        discrepancy=_state(d),
+        decided_at=d.first_seen,
+    ).wire()
 
 
 def command_entry(
@@ -211,21 +223,23 @@ def command_entry(
     """The audit entry of one operator command: the discrepancy after it, or the refusal
     (with the discrepancy as it stands). ``cmd_input`` identifies the signed command
     (source, id, type, sha256, signer), from which the entry id is derived."""
-    entry: dict[str, Any] = {
-        "entry_version": 1,
-        "entry_type": ENTRY_TYPE,
-        "entry_id": command_entry_id(cmd_input["source"], cmd_input["id"], cmd_input["sha256"]),
-        "input": dict(cmd_input),
-        "decided_at": at,
-    }
+    state: ep.OpenRecord | None
+    outcome: Literal["refused"] | Status
     if isinstance(after, Refused):
-        state = record(before) if before is not None else None
-        return entry | {
-            "outcome": "refused",
-            "results": [{"code": after.code, "message": after.message, "blocks": []}],
-            "discrepancy": state,
-        }
-    return entry | {"outcome": after.status, "results": [], "discrepancy": record(after)}
+        outcome, results = "refused", _no_blocks(after.code, after.message)
+        state = _state(before) if before is not None else None
+    else:
+        outcome, results, state = after.status, [], _state(after)
+    return en.DiscrepancyEntry(
+        entry_version=1,
+        entry_type=ENTRY_TYPE,
+        entry_id=command_entry_id(cmd_input["source"], cmd_input["id"], cmd_input["sha256"]),
+        input=ep.Command.model_validate(dict(cmd_input)),
+        outcome=outcome,
+        results=results,
+        discrepancy=state,
+        decided_at=at,
+    ).wire()
 
 
 def command_entry_id(source: str, command_id: str, sha256: str) -> str:

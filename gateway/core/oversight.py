@@ -69,7 +69,10 @@ def on_finding(raw: RawInput, known: Mapping[str, Any], *, max_bytes: int) -> Ov
         return _dead(raw, "MSG-001", f"not a discrepancy record: {exc}", max_bytes)
     if raw.key != found.id.encode():
         return _dead(raw, "MSG-007", "the record key must be the discrepancy id", max_bytes)
-    entry = dsc.opened_entry(found)
+    try:
+        entry = dsc.opened_entry(found)
+    except ValueError as exc:  # a field the entry's model refuses (an id, a serial...)
+        return _dead(raw, "MSG-001", f"not a discrepancy record: {exc}", max_bytes)
     out = [Output(AUDIT_TOPIC, entry["entry_id"], dec.entry_bytes(entry))]
     put = None if known.get(found.id) is not None else (found.id, dsc.record(found))
     return OversightResult(out, put)

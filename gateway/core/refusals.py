@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from gateway.core.canonical import sha256_hex
 from gateway.core.decision import ENTRY_VERSION
-from gateway.core.model import Finding
+from schemas import entries as en
+from schemas import entry_parts as ep
 
 __all__ = ["HEAD_BYTES", "RATE_CODE", "RefusalBudget", "rate_entry", "refusal_entry"]
 
@@ -40,21 +41,21 @@ def refusal_entry(
     sha = sha256_hex(body) if body is not None else None
     ident = sha256_hex(f"{registry}\n{path}\n{sha}\n{size}\n{signature}\n{code}".encode())[:40]
     head = base64.b64encode(body[:HEAD_BYTES]).decode("ascii") if body is not None else None
-    return {
-        "entry_version": ENTRY_VERSION,
-        "entry_type": "http-refusal",
-        "entry_id": f"http-{ident}",
-        "input": {
-            "registry": registry,
-            "path": path,
-            "sha256": sha,
-            "size": len(body) if body is not None else size,
-            "head_b64": head,
-        },
-        "outcome": "refused",
-        "results": [Finding(code, message).wire()],
-        "decided_at": at,
-    }
+    return en.HttpRefusalEntry(
+        entry_version=ENTRY_VERSION,
+        entry_type="http-refusal",
+        entry_id=f"http-{ident}",
+        input=ep.RefusedRequest(
+            registry=registry,
+            path=path,
+            sha256=sha,
+            size=len(body) if body is not None else size,
+            head_b64=head,
+        ),
+        outcome="refused",
+        results=[ep.Result(code=code, message=message, blocks=[])],
+        decided_at=at,
+    ).wire()
 
 
 def rate_entry(
@@ -66,15 +67,15 @@ def rate_entry(
         f"more than {limit} refused requests from {registry} within {window_s}s from "
         f"{window_start}; the others of this window were answered 429 and are not recorded"
     )
-    return {
-        "entry_version": ENTRY_VERSION,
-        "entry_type": "http-refusal",
-        "entry_id": f"http-{ident}",
-        "input": {"registry": registry, "path": path, "window_start": window_start},
-        "outcome": "refused",
-        "results": [Finding(RATE_CODE, message).wire()],
-        "decided_at": at,
-    }
+    return en.HttpRefusalEntry(
+        entry_version=ENTRY_VERSION,
+        entry_type="http-refusal",
+        entry_id=f"http-{ident}",
+        input=ep.RateWindow(registry=registry, path=path, window_start=window_start),
+        outcome="refused",
+        results=[ep.Result(code=RATE_CODE, message=message, blocks=[])],
+        decided_at=at,
+    ).wire()
 
 
 Verdict = Literal["record", "summarise", "limit"]

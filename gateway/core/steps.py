@@ -206,10 +206,11 @@ def _decide_here(
         return IngestResult(_entry_outputs(prior["entry"], owner, signer))
     outcome: Outcome = "rejected" if event.kind == "proposal" else "discrepancy"
     entry = dec.decision_entry(
-        event, Evaluation(outcome, (finding,)), decided_at=iso_ms(event.received_ms)
+        event,
+        Evaluation(outcome, (finding,)),
+        decided_at=iso_ms(event.received_ms),
+        replays=dec.replay_of(raw.headers),
     )
-    if (replays := dec.replay_of(raw.headers)) is not None:
-        entry["replays"] = replays
     kept = {"sha256": event.sha256, "entry": entry, "arrival_ms": event.received_ms}
     put = (seen_key, kept) if record and prior is None else None
     return IngestResult(_entry_outputs(entry, owner, signer), put)
@@ -261,9 +262,8 @@ def ledger_step(
         decided_at=iso_ms(int(record["timestamp_ms"])),
         blocks_after=after,
         ca_id=ca_id,
+        replays=record["replays"] if isinstance(record.get("replays"), dict) else None,
     )
-    if isinstance(record.get("replays"), dict):
-        entry["replays"] = dict(record["replays"])
     outputs = _entry_outputs(entry, owner, signer)
     for i, notice in enumerate(evaluation.notices):
         data = {"kind": notice.kind, "body": notice.body}

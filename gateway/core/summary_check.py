@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final, Literal
 
 from gateway.core import discrepancy as dsc
 from gateway.core.blocks import Range, coalesce
@@ -32,6 +32,8 @@ from gateway.core.canonical import sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.summary import THOUSANDTH, Row, Summary
 from gateway.core.summary_log import Counted, Facts, Reported, text
+from schemas import entries as en
+from schemas import entry_parts as ep
 
 DIFFERS, NOT_COMPUTABLE, REPORTED_NULL, UNBACKED = "CTF-001", "CTF-002", "CTF-003", "CTF-004"
 SEVERITY: dict[str, dsc.Severity] = {
@@ -40,8 +42,8 @@ SEVERITY: dict[str, dsc.Severity] = {
     REPORTED_NULL: "error",
     UNBACKED: "error",
 }
-CHECK_TYPE = "a6gw.summary.check"
-ENTRY_TYPE = "summary-check"
+CHECK_TYPE: Final = "a6gw.summary.check"
+ENTRY_TYPE: Final = "summary-check"
 COMPARED = ("R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14")
 #: (ca_id, origin, first, last) of a finding's blocks.
 Ref = tuple[str, str, int, int]
@@ -176,7 +178,9 @@ def check_id(party: str, year: int, at_ms: int) -> str:
     return "ctf-" + sha256_hex(f"{party}\n{year}\n{at_ms}".encode())[:40]
 
 
-def outcome(reported: Reported | None, findings: Sequence[SummaryFinding]) -> str:
+def outcome(
+    reported: Reported | None, findings: Sequence[SummaryFinding]
+) -> Literal["consistent", "inconsistent", "unreported"]:
     """consistent, inconsistent, or unreported (nothing reported and nothing found)."""
     if findings:
         return "inconsistent"
@@ -191,22 +195,22 @@ def check_entry(
 ) -> dict[str, Any]:
     """The audit entry of one check of (Party, year), with the computed rows."""
     entry_id = check_id(summary.party, summary.year, at_ms)
-    return {
-        "entry_version": 1,
-        "entry_type": ENTRY_TYPE,
-        "entry_id": entry_id,
-        "input": {
-            "type": CHECK_TYPE,
-            "id": entry_id,
-            "party": summary.party,
-            "year": summary.year,
-            "reported_entry": reported.entry_id if reported else None,
-        },
-        "outcome": outcome(reported, findings),
-        "results": [{"code": f.code, "message": f.message, "blocks": []} for f in findings],
-        "summary": summary.to_dict(),
-        "decided_at": iso_ms(at_ms),
-    }
+    return en.SummaryCheckEntry(
+        entry_version=1,
+        entry_type=ENTRY_TYPE,
+        entry_id=entry_id,
+        input=ep.CheckInput(
+            type=CHECK_TYPE,
+            id=entry_id,
+            party=summary.party,
+            year=summary.year,
+            reported_entry=reported.entry_id if reported else None,
+        ),
+        outcome=outcome(reported, findings),
+        results=[ep.Result(code=f.code, message=f.message, blocks=[]) for f in findings],
+        summary=ep.ComputedSummary.model_validate(summary.to_dict()),
+        decided_at=iso_ms(at_ms),
+    ).wire()
 
 
 def discrepancies(

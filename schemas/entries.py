@@ -1,0 +1,217 @@
+"""Audit entries: the JSON document each leaf of the audit log holds, one model per kind.
+
+An entry is serialised with RFC 8785 (``gateway.core.canonical``) and the stored bytes are
+authoritative: a reader parses them (:func:`parse_entry`) to read fields, never to write
+them again. A writer builds the model and serialises :meth:`Entry.wire`, which gives the
+same JSON object the gateway always wrote: every field present, except the optional ones a
+kind leaves out when it has nothing to say (``_omitted``), which are dropped when None.
+``AuditEntry`` is the union of the kinds, told apart by ``entry_type``; the documents they
+nest are in :mod:`schemas.entry_parts` (re-exported here).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, TypeAdapter
+
+from schemas.entry_parts import (
+    AccountOf,
+    ActionRow,
+    BlockRecord,
+    CheckEntryId,
+    CheckInput,
+    Command,
+    ComputedSummary,
+    Count,
+    DecisionInput,
+    DiscrepancyEntryId,
+    EventEntryId,
+    HttpEntryId,
+    IsoMs,
+    Omitting,
+    Opened,
+    OpenRecord,
+    ParkedEntryId,
+    ParkedMessage,
+    RateWindow,
+    RawEntryId,
+    RecordedData,
+    RecordInput,
+    RefusedBody,
+    RefusedRequest,
+    ReplayOf,
+    Result,
+    RunEntryId,
+    RunInput,
+    RunReport,
+    RunStatus,
+    TrackedRecord,
+)
+
+__all__ = [
+    "AUDIT_ENTRY",
+    "ENTRY_KINDS",
+    "AuditEntry",
+    "DeadLetterEntry",
+    "DecisionEntry",
+    "DeliveryParkedEntry",
+    "DiscrepancyEntry",
+    "Entry",
+    "HttpRefusalEntry",
+    "ReconciliationEntry",
+    "SummaryCheckEntry",
+    "parse_entry",
+]
+
+
+class Entry(Omitting):
+    """What every kind has: version, type, id, the input it records, outcome, coded
+    results and when it was decided."""
+
+    _omitted: ClassVar[frozenset[str]] = frozenset({"logged_at"})
+
+    entry_version: Literal[1]
+    #: When the sequencer appended it (stamped at append; absent in what writers build).
+    logged_at: IsoMs | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object of the entry (canonical bytes: ``canonical_bytes(e.wire())``)."""
+        out: dict[str, Any] = self.model_dump(mode="json", by_alias=True)
+        return out
+
+
+class DecisionEntry(Entry):
+    """The decision on an authenticated input."""
+
+    _omitted: ClassVar[frozenset[str]] = Entry._omitted | {
+        "note",
+        "a6",
+        "data",
+        "transaction_id",
+        "account",
+        "replays",
+    }
+
+    entry_type: Literal["decision"]
+    entry_id: EventEntryId
+    input: DecisionInput
+    ca_id: str | None
+    outcome: Literal["accepted", "rejected", "recorded", "discrepancy", "dead-lettered"]
+    results: list[Result]
+    actions: list[str]
+    quantity: Count
+    blocks: list[BlockRecord]
+    decided_at: IsoMs
+    note: str | None = None
+    a6: list[ActionRow] | None = None
+    data: RecordedData | None = None
+    transaction_id: str | None = None
+    account: AccountOf | None = None
+    replays: ReplayOf | None = None
+
+
+class DeadLetterEntry(Entry):
+    """An input that could not be parsed or authenticated (or a gateway fault on it)."""
+
+    entry_type: Literal["dead-letter"]
+    entry_id: RawEntryId
+    input: RecordInput
+    outcome: Literal["dead-lettered"]
+    results: list[Result]
+    decided_at: IsoMs
+
+
+class HttpRefusalEntry(Entry):
+    """A request an HTTPS endpoint refused, or the summary of a window over budget."""
+
+    entry_type: Literal["http-refusal"]
+    entry_id: HttpEntryId
+    input: RefusedRequest | RateWindow | RefusedBody
+    outcome: Literal["refused"]
+    results: list[Result]
+    decided_at: IsoMs
+
+
+class DeliveryParkedEntry(Entry):
+    """A message parked for an HTTPS partner."""
+
+    entry_type: Literal["delivery-parked"]
+    entry_id: ParkedEntryId
+    input: ParkedMessage
+    outcome: Literal["parked"]
+    results: list[Result]
+    decided_at: IsoMs
+
+
+class DiscrepancyEntry(Entry):
+    """A finding put on record (``dso-``), or an operator's command on one (``dsx-``): the
+    discrepancy after it, or the refusal with the discrepancy as it stands (None if
+    unknown)."""
+
+    entry_type: Literal["discrepancy"]
+    entry_id: DiscrepancyEntryId
+    input: Opened | Command
+    outcome: Literal["open", "acknowledged", "resolved", "refused"]
+    results: list[Result]
+    discrepancy: OpenRecord | TrackedRecord | None
+    decided_at: IsoMs
+
+
+class SummaryCheckEntry(Entry):
+    """One check of a Party's reported structured summary for a year."""
+
+    entry_type: Literal["summary-check"]
+    entry_id: CheckEntryId
+    input: CheckInput
+    outcome: Literal["consistent", "inconsistent", "unreported"]
+    results: list[Result]
+    summary: ComputedSummary
+    decided_at: IsoMs
+
+
+class ReconciliationEntry(Entry):
+    """One reconciliation run of a registry's snapshot against the gateway's books."""
+
+    entry_type: Literal["reconciliation"]
+    entry_id: RunEntryId
+    input: RunInput
+    outcome: RunStatus
+    results: list[Result]
+    report: RunReport
+    decided_at: IsoMs
+
+
+AuditEntry = Annotated[
+    DecisionEntry
+    | DeadLetterEntry
+    | HttpRefusalEntry
+    | DeliveryParkedEntry
+    | DiscrepancyEntry
+    | SummaryCheckEntry
+    | ReconciliationEntry,
+    Field(discriminator="entry_type"),
+]
+
+
+#: Every kind, in the order of the union.
+ENTRY_KINDS: tuple[type[Entry], ...] = (
+    DecisionEntry,
+    DeadLetterEntry,
+    HttpRefusalEntry,
+    DeliveryParkedEntry,
+    DiscrepancyEntry,
+    SummaryCheckEntry,
+    ReconciliationEntry,
+)
+
+
+AUDIT_ENTRY: TypeAdapter[AuditEntry] = TypeAdapter(AuditEntry)
+
+
+def parse_entry(data: bytes | str) -> AuditEntry:
+    """The model of stored entry bytes, for reading its fields (never to re-serialise them).
+
+    :raises pydantic.ValidationError: when the bytes are not an entry of a known kind.
+    """
+    return AUDIT_ENTRY.validate_json(data)
