@@ -27,7 +27,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
     import asyncio
 
     from gateway.cli.kafka import admin_clients
-    from gateway.transport.topics import ensure_topics
+    from gateway.transport.topic_plan import ensure_topics
 
     lc = config_of(args)
     admin = admin_clients(lc, args.admin_credentials)

@@ -35,7 +35,7 @@ from gateway.demo.stack import start_gateway
 from gateway.errors import GatewayError
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, clients_for
-from gateway.transport.topics import topic_plan
+from gateway.transport.topic_plan import topic_plan
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
 

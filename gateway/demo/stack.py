@@ -12,7 +12,7 @@ from gateway.config import LoadedConfig, load_config
 from gateway.demo.world import World, write_world
 from gateway.transport.acls import provision
 from gateway.transport.clients import KafkaClients
-from gateway.transport.topics import ensure_topics
+from gateway.transport.topic_plan import ensure_topics
 from gateway.worker.process import WorkerProcess
 
 

@@ -40,7 +40,7 @@ from gateway.core.topics import (
 )
 from gateway.errors import WorkerError
 from gateway.transport.clients import KafkaClients, clients_for
-from gateway.transport.topics import topic_plan
+from gateway.transport.topic_plan import topic_plan
 
 #: Topics a dead input is never put back on (the worker's outputs of record).
 NOT_REPLAYED = frozenset({DLQ_TOPIC, AUDIT_TOPIC})

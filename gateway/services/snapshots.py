@@ -145,7 +145,7 @@ async def collect(
     await consumer.start()
     pages: list[Page] = []
     try:
-        # input topics have the configured partition count (gateway.transport.topics)
+        # input topics have the configured partition count (gateway.transport.topic_plan)
         tps = [TopicPartition(topic, n) for n in range(lc.config.kafka.partitions)]
         consumer.assign(tps)
         # The ends first: a page written after this read is at or past them, and one

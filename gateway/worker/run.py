@@ -31,7 +31,7 @@ from typing import NoReturn
 from gateway.config import LoadedConfig
 from gateway.transport.admin import wait_for_topics
 from gateway.transport.clients import clients_for
-from gateway.transport.topics import topic_plan
+from gateway.transport.topic_plan import topic_plan
 from gateway.worker.exits import FINAL, Exit, describe
 
 log = logging.getLogger("a6gw.worker")

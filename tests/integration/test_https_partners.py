@@ -41,7 +41,7 @@ from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_ap
 from gateway.transport.acls import provision
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import clients_for
-from gateway.transport.topics import ensure_topics
+from gateway.transport.topic_plan import ensure_topics
 from gateway.worker.process import WorkerProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -29,7 +29,7 @@ from gateway.demo.world import signed_event
 from gateway.transport import LocalBroker
 from gateway.transport.admin import alter_topic_configs
 from gateway.transport.clients import KafkaClients, clients_for
-from gateway.transport.topics import topic_plan
+from gateway.transport.topic_plan import topic_plan
 from gateway.worker.sequencing import request_checkpoint
 
 pytestmark = pytest.mark.kafka

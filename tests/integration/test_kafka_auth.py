@@ -26,7 +26,7 @@ from gateway.transport import LocalBroker, probe_broker
 from gateway.transport.acls import READ, WRITE, Grant, principal_table, principals, provision
 from gateway.transport.admin import create_topics
 from gateway.transport.clients import Credentials, KafkaClients, clients_of, partner_clients
-from gateway.transport.topics import topic_plan
+from gateway.transport.topic_plan import topic_plan
 
 # Records of every kind go on every topic here (changelogs and outputs included): on a broker
 # of this module's own, so that no later world's worker finds them.

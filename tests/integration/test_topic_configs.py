@@ -29,7 +29,7 @@ from gateway.transport.acls import provision
 from gateway.transport.admin import alter_topic_configs, create_topics
 from gateway.transport.clients import Credentials, KafkaClients, clients_for, partner_clients
 from gateway.transport.sizes import QUOTED, REQUOTED, record_limit
-from gateway.transport.topics import topic_plan
+from gateway.transport.topic_plan import topic_plan
 
 # Records of every kind go on every topic here (changelogs and outputs included): on a broker
 # of this module's own, so that no later world's worker finds them.

@@ -11,7 +11,7 @@ from typing import Any
 from gateway.core.model import Evaluation
 from gateway.core.state import TABLES, LedgerState
 from gateway.core.topics import changelog_topic
-from gateway.transport.topics import topic_plan
+from gateway.transport.topic_plan import topic_plan
 from tests.unit.core.a6book import Book, codes, only
 from tests.unit.core.a6kit import Kit
 
