@@ -25,13 +25,14 @@ from typing import Any
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
+from gateway.core.decision import RUN_TYPE
 from gateway.core.oversight import command_entry_id, command_envelope
 from gateway.core.topics import COMMANDS_TOPIC
 from gateway.demo.https import HttpsPartner
 from gateway.demo.planted import KafkaRegistry, snapshot_rows
 from gateway.demo.world import World, now_utc
 from gateway.errors import GatewayError
-from gateway.services.reconciliation import RUN_TYPE, run
+from gateway.services.reconciliation import run
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.process import WorkerProcess
 

@@ -21,8 +21,8 @@ from typing import Any
 from gateway.audit.logstore import LogStore
 from gateway.audit.search import Query
 from gateway.core import discrepancy as dsc
+from gateway.core.decision import RUN_TYPE
 from gateway.core.ingest import COMMAND_TYPES
-from gateway.services.reconciliation import RUN_TYPE
 
 __all__ = [
     "COMMAND_TYPE",

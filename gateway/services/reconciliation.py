@@ -24,6 +24,7 @@ from gateway.audit.search import Query, SerialRange
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision import reconciliation_entry
 from gateway.core.decision_time import iso_ms
 from gateway.core.reconcile import (
     BlockDiff,
@@ -42,8 +43,6 @@ from gateway.transport.clients import clients_for
 from gateway.transport.publish import publish
 
 Say = Callable[[str], None]
-#: The ``input.type`` of a run's audit entry (searchable like an event type).
-RUN_TYPE = "a6gw.reconciliation.run"
 
 
 def gateway_view(
@@ -113,18 +112,8 @@ def records(
 ) -> list[tuple[str, bytes, bytes]]:
     """(topic, key, value) of the run's audit entry and of one discrepancy per difference;
     ``source`` says where the snapshot came from (a file's digest, the signed pages)."""
-    run_id = "rec-" + sha256_hex(f"{registry}\n{at_ms}\n{report.to_json()}".encode())[:40]
-    entry = {
-        "entry_version": 1,
-        "entry_type": "reconciliation",
-        "entry_id": run_id,
-        "input": {"type": RUN_TYPE, "id": run_id, "registry": registry, "kind": "snapshot"}
-        | ({"snapshot": dict(source)} if source else {}),
-        "outcome": report.status,
-        "results": [{"code": c, "message": "", "blocks": []} for c in report.codes],
-        "report": report.to_dict(),
-        "decided_at": iso_ms(at_ms),
-    }
+    entry = reconciliation_entry(registry, report, at_ms, source)
+    run_id = str(entry["entry_id"])
     out = [(AUDIT_TOPIC, run_id.encode(), canonical_bytes(entry))]
     diffs: list[CellDiff | BlockDiff] = [*report.cell_diffs, *report.block_diffs]
     for n, diff in enumerate(diffs):
