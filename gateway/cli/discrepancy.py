@@ -180,7 +180,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        _dump([run_out(r).model_dump(mode="json") | {"report": dict(r.report)} for r in runs])
+        _dump(
+            [
+                run_out(r).model_dump(mode="json")
+                | {"report": r.report.model_dump(mode="json", by_alias=True)}
+                for r in runs
+            ]
+        )
     else:
         print(runs_text(runs, tracked))
     return 0
