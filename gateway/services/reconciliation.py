@@ -36,11 +36,14 @@ from gateway.core.reconcile import (
 )
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import ConfigError
+from gateway.services.entries import read_entries
 from gateway.services.keys import gateway_signer
 from gateway.services.partners import partner_clients
 from gateway.services.snapshots import pages_of
 from gateway.transport.clients import clients_for
 from gateway.transport.publish import publish
+from schemas.entries import DecisionEntry
+from schemas.entry_parts import BlockRecord
 
 Say = Callable[[str], None]
 
@@ -49,18 +52,17 @@ def gateway_view(
     entries: Iterable[bytes], registry: str
 ) -> tuple[list[Holding], dict[tuple[str, str], str]]:
     """The registry's held units as the audit log has them, and the account types."""
-    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str, str], BlockRecord] = {}
     types: dict[tuple[str, str], str] = {}
-    for raw in entries:
-        entry = json.loads(raw)
-        account = entry.get("account")
-        if isinstance(account, dict) and entry.get("outcome") in ("recorded", "accepted"):
-            types[(str(account["registry"]), str(account["account_id"]))] = str(
-                account["account_type"]
-            )
-        for b in entry.get("blocks") or ():
-            latest[(b["ca_id"], b["origin"], str(b["start"]))] = b
-    mine = [b for b in latest.values() if b.get("registry") == registry]
+    for entry in read_entries(entries):
+        if not isinstance(entry, DecisionEntry):
+            continue
+        account = entry.account
+        if account is not None and entry.outcome in ("recorded", "accepted"):
+            types[(account.registry, account.account_id)] = account.account_type
+        for b in entry.blocks:
+            latest[(b.ca_id, b.origin, b.start)] = b
+    mine = [b.model_dump(mode="json") for b in latest.values() if b.registry == registry]
     return holdings_from_blocks(mine, types), types
 
 
