@@ -39,6 +39,7 @@ __all__ = [
     "load_runs",
     "runs",
     "select",
+    "states",
     "track",
 ]
 
@@ -127,6 +128,11 @@ def track(items: Iterable[Indexed]) -> dict[str, Tracked]:
             states[d.id] = d
             steps.setdefault(d.id, []).append(_step(index, entry))
     return {d_id: Tracked(d, tuple(steps[d_id])) for d_id, d in states.items()}
+
+
+def states(entries: Iterable[en.AuditEntry]) -> dict[str, dsc.Discrepancy]:
+    """Every discrepancy's current state, from entries in log order."""
+    return {d_id: t.discrepancy for d_id, t in track(enumerate(entries)).items()}
 
 
 def select(
