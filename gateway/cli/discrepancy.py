@@ -234,7 +234,7 @@ def api_channel(args: argparse.Namespace, discrepancy_id: str) -> Channel:
 
     def lookup(entry_id: str) -> bytes | None:
         found = client.find_entry(entry_id)
-        return None if found is None else str(found["body"]).encode("utf-8")
+        return None if found is None else found.body.encode("utf-8")
 
     return Channel(send, lookup, client.close)
 
