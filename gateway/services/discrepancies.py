@@ -112,7 +112,7 @@ def _step(index: int, entry: en.DiscrepancyEntry) -> Step:
     )
 
 
-def state_of(record: ep.OpenRecord) -> dsc.Discrepancy:
+def _state_of(record: ep.OpenRecord) -> dsc.Discrepancy:
     """The discrepancy an entry carries (as it stands after the entry)."""
     return dsc.from_record(record.model_dump(mode="json"))
 
@@ -124,7 +124,7 @@ def track(items: Iterable[Indexed]) -> dict[str, Tracked]:
     steps: dict[str, list[Step]] = {}
     for index, entry in items:
         if isinstance(entry, en.DiscrepancyEntry) and entry.discrepancy is not None:
-            d = state_of(entry.discrepancy)
+            d = _state_of(entry.discrepancy)
             states[d.id] = d
             steps.setdefault(d.id, []).append(_step(index, entry))
     return {d_id: Tracked(d, tuple(steps[d_id])) for d_id, d in states.items()}
