@@ -20,14 +20,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from aiohttp import web
 
 from gateway.errors import GatewayError
+from gateway.services.entries import read_entry
+from schemas.entries import (
+    AuditEntry,
+    DecisionEntry,
+    DeliveryParkedEntry,
+    DiscrepancyEntry,
+    HttpRefusalEntry,
+    ReconciliationEntry,
+)
+from schemas.entry_parts import Opened
 
 if TYPE_CHECKING:
     from gateway.config import ApiSection
@@ -80,26 +89,29 @@ def _grants(given: Mapping[str, Grant] | Iterable[str]) -> dict[str, Grant]:
     return {str(name): Grant() for name in given}
 
 
+def named(entry: AuditEntry) -> list[str | None]:
+    """The registries, principals and finders an entry names where a Party's scope counts:
+    the input's source, signer and registry, the decision's blocks' origins, the
+    discrepancy's registries."""
+    match entry:
+        case DecisionEntry():
+            return [entry.input.source, entry.input.signer, *(b.origin for b in entry.blocks)]
+        case HttpRefusalEntry() | DeliveryParkedEntry() | ReconciliationEntry():
+            return [entry.input.registry]
+        case DiscrepancyEntry():
+            inp = entry.input
+            found: list[str | None] = [inp.source]
+            if not isinstance(inp, Opened):
+                found.append(inp.signer)
+            return found + list(entry.discrepancy.registries if entry.discrepancy else ())
+    return []
+
+
 def entry_touches(body: bytes, names: frozenset[str]) -> bool:
-    """Does the entry name one of ``names`` (a Party and its registries) where it counts?"""
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return False
-    if not isinstance(doc, dict):
-        return False
-    found: list[Any] = [doc.get("registry"), doc.get("party")]
-    inp = doc.get("input")
-    if isinstance(inp, dict):
-        found += [inp.get("source"), inp.get("registry"), inp.get("signer")]
-    for block in doc.get("blocks") or ():
-        if isinstance(block, dict):
-            found.append(block.get("origin"))
-    found += list(doc.get("registries") or ())
-    disc = doc.get("discrepancy")
-    if isinstance(disc, dict):
-        found += list(disc.get("registries") or ())
-    return any(isinstance(v, str) and v in names for v in found)
+    """Does the entry name one of ``names`` (a Party and its registries) where it counts?
+    An entry the models refuse touches none."""
+    entry = read_entry(body)
+    return entry is not None and any(v in names for v in named(entry) if v is not None)
 
 
 @dataclass(frozen=True)

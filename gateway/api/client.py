@@ -14,16 +14,32 @@ import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
+from gateway.api.models import (
+    CheckpointOut,
+    CommandAccepted,
+    ConsistencyOut,
+    DiscrepancyDetail,
+    DiscrepancyList,
+    DiscrepancyOut,
+    EntryOut,
+    InclusionOut,
+    RunDetail,
+    RunList,
+    RunOut,
+)
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.verify import verify_consistency, verify_inclusion
 from gateway.errors import ApiProblem, GatewayError, VerificationError
 
 __all__ = ["AuditClient", "ApiReport", "verify_api"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class AuditClient:
@@ -71,6 +87,11 @@ class AuditClient:
         data: dict[str, Any] = self.fetch(path, **params).json()
         return data
 
+    def read(self, model: type[M], path: str, **params: Any) -> M:
+        """A 200 answer read through its model (:mod:`gateway.api.models`); raises as
+        :meth:`fetch`, and ``pydantic.ValidationError`` for an answer of another shape."""
+        return model.model_validate_json(self.fetch(path, **params).content)
+
     def post(self, path: str, body: bytes) -> dict[str, Any]:
         """:raises GatewayError: API-HTTP on transport errors.
         :raises ApiProblem: on error answers, with the problem's code."""
@@ -101,34 +122,36 @@ class AuditClient:
         code: str | None = None,
         registry: str | None = None,
         found_by: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[DiscrepancyOut]:
         """The discrepancies matching every filter given, as they stand."""
-        doc = self.get(
-            "/v1/discrepancies", status=status, code=code, registry=registry, found_by=found_by
-        )
-        items: list[dict[str, Any]] = doc["items"]
-        return items
+        return self.read(
+            DiscrepancyList,
+            "/v1/discrepancies",
+            status=status,
+            code=code,
+            registry=registry,
+            found_by=found_by,
+        ).items
 
-    def discrepancy(self, discrepancy_id: str) -> dict[str, Any]:
-        """``{"discrepancy": ..., "entries": [...]}``."""
-        return self.get(f"/v1/discrepancies/{discrepancy_id}")
+    def discrepancy(self, discrepancy_id: str) -> DiscrepancyDetail:
+        """The discrepancy and every entry about it."""
+        return self.read(DiscrepancyDetail, f"/v1/discrepancies/{discrepancy_id}")
 
-    def reconciliations(self) -> list[dict[str, Any]]:
+    def reconciliations(self) -> list[RunOut]:
         """The runs, newest first."""
-        items: list[dict[str, Any]] = self.get("/v1/reconciliations")["items"]
-        return items
+        return self.read(RunList, "/v1/reconciliations").items
 
-    def reconciliation(self, run_id: str) -> dict[str, Any]:
-        """``{"run": ..., "report": ..., "discrepancies": [...]}``."""
-        return self.get(f"/v1/reconciliations/{run_id}")
+    def reconciliation(self, run_id: str) -> RunDetail:
+        """The run, its report and its discrepancies."""
+        return self.read(RunDetail, f"/v1/reconciliations/{run_id}")
 
-    def send_command(self, discrepancy_id: str, body: bytes) -> dict[str, Any]:
-        """Post a signed command; ``{"discrepancy_id", "command_id", "entry_id"}`` once it
-        is on the broker.
+    def send_command(self, discrepancy_id: str, body: bytes) -> CommandAccepted:
+        """Post a signed command; what the API accepted once it is on the broker.
 
         :raises ApiProblem: when the API refuses it (e.g. 401 MSG-003, 404 REC-101).
         """
-        return self.post(f"/v1/discrepancies/{discrepancy_id}/commands", body)
+        answer = self.post(f"/v1/discrepancies/{discrepancy_id}/commands", body)
+        return CommandAccepted.model_validate(answer)
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -155,10 +178,10 @@ class AuditClient:
         )
         return found.content
 
-    def find_entry(self, entry_id: str) -> dict[str, Any] | None:
+    def find_entry(self, entry_id: str) -> EntryOut | None:
         """The entry with that id, or None while the log does not have it."""
         try:
-            return self.get(f"/v1/entries/by-id/{entry_id}")
+            return self.read(EntryOut, f"/v1/entries/by-id/{entry_id}")
         except GatewayError as exc:
             if exc.code == "API-404":
                 return None
@@ -196,9 +219,9 @@ def verify_api(
     :raises VerificationError: on any answer that does not verify.
     :raises GatewayError: when the API cannot be asked.
     """
-    got = client.get("/v1/checkpoint")
-    cp = _open(got["note"], verifiers)
-    if (got["size"], got["root"], got["origin"]) != (cp.size, cp.root.hex(), cp.origin):
+    got = client.read(CheckpointOut, "/v1/checkpoint")
+    cp = _open(got.note, verifiers)
+    if (got.size, got.root, got.origin) != (cp.size, cp.root.hex(), cp.origin):
         raise VerificationError("the checkpoint's fields differ from its signed note")
     say(f"checkpoint: {cp.size} entries, root {cp.root.hex()} (signature verified)")
     since_size = None
@@ -212,13 +235,15 @@ def verify_api(
         if old.size == cp.size and old.root != cp.root:
             raise VerificationError(f"two different roots for {cp.size} entries: a fork")
         if 0 < old.size < cp.size:
-            proof = client.get("/v1/proofs/consistency", **{"from": old.size, "to": cp.size})
+            cons = client.read(
+                ConsistencyOut, "/v1/proofs/consistency", **{"from": old.size, "to": cp.size}
+            )
             verify_consistency(
                 size1=old.size,
                 size2=cp.size,
                 root1=old.root,
                 root2=cp.root,
-                proof=[base64.b64decode(h) for h in proof["hashes"]],
+                proof=[base64.b64decode(h) for h in cons.hashes],
             )
         say(f"consistent with the earlier checkpoint of {old.size} entries")
     indices: list[int] = []
@@ -227,27 +252,27 @@ def verify_api(
         indices = sorted({0, cp.size - 1, *(rnd.randrange(cp.size) for _ in range(sample))})
     checked = 0
     for entry_id in entry_ids:
-        found = client.get(f"/v1/entries/by-id/{entry_id}")
-        indices.append(int(found["index"]))
+        found = client.read(EntryOut, f"/v1/entries/by-id/{entry_id}")
+        indices.append(found.index)
     for index in indices:
-        entry = client.get(f"/v1/entries/{index}")
-        body = entry["body"].encode("utf-8")
-        proof = client.get("/v1/proofs/inclusion", index=index, size=cp.size)
-        if leaf_hash(body).hex() != entry["leaf_hash"] or proof["leaf_hash"] != entry["leaf_hash"]:
+        entry = client.read(EntryOut, f"/v1/entries/{index}")
+        body = entry.body.encode("utf-8")
+        proof = client.read(InclusionOut, "/v1/proofs/inclusion", index=index, size=cp.size)
+        if leaf_hash(body).hex() != entry.leaf_hash or proof.leaf_hash != entry.leaf_hash:
             raise VerificationError(f"entry {index}: its leaf hash does not match its bytes")
         try:
             verify_inclusion(
                 index=index,
                 size=cp.size,
                 leaf_hash=leaf_hash(body),
-                proof=[base64.b64decode(h) for h in proof["hashes"]],
+                proof=[base64.b64decode(h) for h in proof.hashes],
                 root=cp.root,
             )
         except VerificationError as exc:
             raise VerificationError(f"entry {index}: {exc.args[0]}") from exc
         checked += 1
     say(f"{checked} entries proved included under the signed root")
-    return ApiReport(cp, got["note"], since_size, checked)
+    return ApiReport(cp, got.note, since_size, checked)
 
 
 def save_checkpoint(path: Path, note: str) -> None:

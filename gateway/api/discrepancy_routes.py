@@ -180,6 +180,15 @@ def run_list(store: LogStore) -> RunList:
     return RunList(items=[run_out(r) for r in dq.load_runs(store)])
 
 
+def _keys_sorted(value: Any) -> Any:
+    """``value`` with every object's keys in the order of the stored entry (RFC 8785)."""
+    if isinstance(value, dict):
+        return {k: _keys_sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_keys_sorted(v) for v in value]
+    return value
+
+
 def run_answer(store: LogStore, run_id: str) -> RunDetail:
     """:raises AuditError: (AUD-NOT-FOUND) no such run in the log."""
     tracked = dq.load_discrepancies(store)
@@ -188,7 +197,7 @@ def run_answer(store: LogStore, run_id: str) -> RunDetail:
         raise AuditError(f"no reconciliation run {run_id!r} in the log", code="AUD-NOT-FOUND")
     return RunDetail(
         run=run_out(run),
-        report=dict(run.report),
+        report=_keys_sorted(run.report.model_dump(mode="json", by_alias=True)),
         discrepancies=[discrepancy_out(tracked[i]) for i in run.discrepancy_ids],
     )
 

@@ -180,7 +180,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        _dump([run_out(r).model_dump(mode="json") | {"report": dict(r.report)} for r in runs])
+        _dump(
+            [
+                run_out(r).model_dump(mode="json")
+                | {"report": r.report.model_dump(mode="json", by_alias=True)}
+                for r in runs
+            ]
+        )
     else:
         print(runs_text(runs, tracked))
     return 0
@@ -228,7 +234,7 @@ def api_channel(args: argparse.Namespace, discrepancy_id: str) -> Channel:
 
     def lookup(entry_id: str) -> bytes | None:
         found = client.find_entry(entry_id)
-        return None if found is None else str(found["body"]).encode("utf-8")
+        return None if found is None else found.body.encode("utf-8")
 
     return Channel(send, lookup, client.close)
 

@@ -17,10 +17,8 @@ then reconciled again and agree. Returns what did not end as expected.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
@@ -31,9 +29,12 @@ from gateway.demo.https import HttpsPartner
 from gateway.demo.planted import KafkaRegistry, snapshot_rows
 from gateway.demo.world import World, now_utc
 from gateway.errors import GatewayError
-from gateway.services.reconciliation import RUN_TYPE, run
+from gateway.services import discrepancies as dq
+from gateway.services.entries import read_entries
+from gateway.services.reconciliation import run
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.process import WorkerProcess
+from schemas.entries import AuditEntry, ReconciliationEntry
 
 Say = Callable[[str], None]
 OPERATOR = "ops-1"
@@ -41,8 +42,8 @@ OPERATOR = "ops-1"
 CONTINUOUS = ("A6-007", "A6-015", "TRN-001")
 
 
-def _entries(store: AuditStore) -> list[dict[str, Any]]:
-    return [json.loads(b) for b in store.entries()]
+def _entries(store: AuditStore) -> list[AuditEntry]:
+    return list(read_entries(store.entries()))
 
 
 def wait_findings(store: AuditStore, worker: WorkerProcess, timeout: float = 60.0) -> None:
@@ -50,9 +51,10 @@ def wait_findings(store: AuditStore, worker: WorkerProcess, timeout: float = 60.
     deadline = time.monotonic() + timeout
     while True:
         entries = _entries(store)
-        runs = [e["report"] for e in entries if e["input"].get("type") == RUN_TYPE]
-        want = sorted([*CONTINUOUS, *(d["code"] for r in runs for d in r["cells"] + r["blocks"])])
-        have = sorted(d.code for d in dsc.fold(entries).values())
+        runs = [e.report for e in entries if isinstance(e, ReconciliationEntry)]
+        found = [d.code for r in runs for d in r.cells] + [d.code for r in runs for d in r.blocks]
+        want = sorted([*CONTINUOUS, *found])
+        have = sorted(d.code for d in dq.states(entries).values())
         if have == want:
             return
         worker.check_alive()
@@ -102,10 +104,10 @@ def operate(
     """Act on every finding as described above; returns the problems."""
     wait_findings(store, worker)
     entries = _entries(store)
-    found = list(dsc.fold(entries).values())
+    found = list(dq.states(entries).values())
     say(f"{len(found)} discrepancies are open:\n{table(found)}")
-    runs = {e["entry_id"]: e for e in entries if e["input"].get("type") == RUN_TYPE}
-    registry_of = {rid: e["input"]["registry"] for rid, e in runs.items()}
+    runs = {e.entry_id: e for e in entries if isinstance(e, ReconciliationEntry)}
+    registry_of = {rid: e.input.registry for rid, e in runs.items()}
     key, kid = world.keys[OPERATOR], world.key_id(OPERATOR)
     plan: list[tuple[dsc.Discrepancy, dsc.Action, str, str, str]] = []
     for d in found:
@@ -144,13 +146,13 @@ def operate(
     asyncio.run(_publish(clients_for(lc, "discrepancy"), commands))
     _wait(store, list(expected), worker)
     problems: list[str] = []
-    by_id = {e["entry_id"]: e for e in _entries(store)}
+    by_id = {e.entry_id: e for e in _entries(store)}
     for entry_id, outcome in expected.items():
         got = by_id[entry_id]
-        if got["outcome"] != outcome:
-            problems.append(f"command {entry_id}: {got['outcome']}, expected {outcome}")
+        if got.outcome != outcome:
+            problems.append(f"command {entry_id}: {got.outcome}, expected {outcome}")
     refused = [by_id[e] for e, o in expected.items() if o == "refused"]
-    codes = [r["code"] for e in refused for r in e["results"]]
+    codes = [r.code for e in refused for r in e.results]
     say(
         f"operator {OPERATOR}: {len(commands)} signed commands; "
         f"{len(refused)} refused as it should be ({', '.join(codes)})"
@@ -164,16 +166,16 @@ def operate(
         report, _ = run(lc, store, "JPN01", snapshot=None, say=lambda m: say(f"  JPN01 again: {m}"))
     if report.status != "completed":
         problems.append(f"JPN01 reconciled again: {report.status}")
-    final = dsc.fold(_entries(store))
+    final = dq.states(_entries(store))
     say(f"discrepancies now:\n{table(list(final.values()))}")
     for rid, entry in runs.items():
         mine = [d for d in final.values() if d.source_entry == rid]
-        status = dsc.run_status(entry["outcome"], mine)
+        status = dsc.run_status(entry.outcome, mine)
         want = {
             "IDN01": "completed-with-manual-intervention",
             "JPN01": "completed",
         }[registry_of[rid]]
-        say(f"reconciliation {rid[:16]}… of {registry_of[rid]}: {entry['outcome']} → {status}")
+        say(f"reconciliation {rid[:16]}… of {registry_of[rid]}: {entry.outcome} → {status}")
         if status != want:
             problems.append(f"run of {registry_of[rid]}: {status}, expected {want}")
     still_open = [d.code for d in final.values() if d.status == "open"]

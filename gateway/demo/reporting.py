@@ -20,12 +20,13 @@ from typing import Any
 
 from gateway.audit.store import AuditStore
 from gateway.config import LoadedConfig
-from gateway.core import discrepancy as dsc
 from gateway.core import summary as sm
 from gateway.core import summary_log as sl
 from gateway.core.aef_write import write
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError
+from gateway.services import discrepancies as dq
+from gateway.services.entries import read_entries
 from gateway.services.reporting import (
     export,
     method_of,
@@ -79,7 +80,8 @@ def check_summaries(
     want = sum(1 for topic, _, _ in items if topic != AUDIT_TOPIC)
     deadline = time.monotonic() + 60
     while True:
-        opened = [d for d in dsc.fold(_entries(store)).values() if d.found_by == "summary"]
+        logged = dq.states(read_entries(store.entries()))
+        opened = [d for d in logged.values() if d.found_by == "summary"]
         if len(opened) >= want:
             break
         worker.check_alive()

@@ -8,7 +8,6 @@ audit entry, then prints a summary and exits 0 only if every outcome is the expe
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
 import sys
@@ -28,16 +27,18 @@ from gateway.demo.collect import OutputCollector, Publishers
 from gateway.demo.https import HttpsPartner, configure, start_partner, wait_delivered
 from gateway.demo.operator import operate
 from gateway.demo.planted import plant_and_reconcile
-from gateway.demo.report import holdings_from_entries, render_summary
+from gateway.demo.report import StepRow, holdings_from_entries, render_summary
 from gateway.demo.reporting import check_summaries, export_aefs
 from gateway.demo.scenario import Step, load_steps
 from gateway.demo.stack import start_gateway
 from gateway.errors import GatewayError
+from gateway.services.entries import read_entries, read_entry
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.transport.topic_plan import topic_plan
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
+from schemas.entries import DecisionEntry
 
 Say = Callable[[str], None]
 # How long the demo's acquiring registries have to answer a transfer proposal.
@@ -70,10 +71,12 @@ async def _wait_input(
     while True:
         for body in store.entries(seen):
             seen += 1
-            entry = json.loads(body)
-            inp = entry.get("input", {})
-            if (inp.get("source"), inp.get("id")) == (source, event_id):
-                return str(entry["entry_id"])
+            entry = read_entry(body)
+            if isinstance(entry, DecisionEntry) and (entry.input.source, entry.input.id) == (
+                source,
+                event_id,
+            ):
+                return entry.entry_id
         worker.check_alive()
         if time.monotonic() > deadline:
             raise GatewayError(
@@ -85,7 +88,7 @@ async def _wait_input(
 def await_entries(store: AuditStore, kind: str, count: int, worker: WorkerProcess) -> None:
     """Wait until the log holds ``count`` entries of type ``kind`` (at most a minute)."""
     deadline = time.monotonic() + 60
-    while sum(1 for b in store.entries() if json.loads(b)["entry_type"] == kind) < count:
+    while sum(1 for e in read_entries(store.entries()) if e.entry_type == kind) < count:
         worker.check_alive()
         if time.monotonic() > deadline:
             raise GatewayError(f"fewer than {count} {kind} entries were logged", code="DEMO-LOG")
@@ -157,28 +160,26 @@ async def replay(
     return observed
 
 
-def check(steps: list[Step], observed: dict[str, Any], store: AuditStore) -> list[dict[str, Any]]:
+def check(steps: list[Step], observed: dict[str, Any], store: AuditStore) -> list[StepRow]:
     """Compare every step with its expectation; one row per step for the summary."""
-    entries = {json.loads(b)["entry_id"]: json.loads(b) for b in store.entries()}
-    rows: list[dict[str, Any]] = []
+    entries = {e.entry_id: e for e in read_entries(store.entries())}
+    rows: list[StepRow] = []
     for step in steps:
-        entry = entries.get(observed["entries"].get(step.id, ""), {})
-        codes = tuple(sorted(r["code"] for r in entry.get("results", ())))
+        entry = entries.get(observed["entries"].get(step.id, ""))
+        codes = tuple(sorted(r.code for r in entry.results)) if entry else ()
         problems: list[str] = []
-        if (entry.get("outcome"), codes) != (step.expect.outcome, step.expect.codes):
+        if (entry.outcome if entry else None, codes) != (step.expect.outcome, step.expect.codes):
             problems.append(f"expected {step.expect.outcome} {list(step.expect.codes)}")
-        if (
-            step.expect.actions is not None
-            and tuple(entry.get("actions", ())) != step.expect.actions
-        ):
+        actions = tuple(entry.actions) if isinstance(entry, DecisionEntry) else ()
+        if step.expect.actions is not None and actions != step.expect.actions:
             problems.append(f"expected actions {list(step.expect.actions)}")
         if step.is_redelivery:
             prev = steps[[s.id for s in steps].index(step.id) - 1].id
             if observed["size_after"][step.id] != observed["size_after"][prev]:
                 problems.append("the redelivery added an audit entry")
-        if entry.get("entry_type") == "decision" and entry["entry_id"] not in observed["decisions"]:
+        if isinstance(entry, DecisionEntry) and entry.entry_id not in observed["decisions"]:
             problems.append("no signed decision on the registry's output topic")
-        rows.append({"step": step, "entry": entry, "codes": codes, "problems": problems})
+        rows.append(StepRow(step, entry, codes, problems))
     return rows
 
 
@@ -237,13 +238,13 @@ def run_demo(
         report = verify_bundle(bundle_dir, trusted_vkey=lc.load_log_key().public_vkey())
         holdings = holdings_from_entries(entries)
         print(render_summary(rows, holdings, checkpoint, report, bundle_dir, observed))
-        failed = [r for r in rows if r["problems"]]
+        failed = [r for r in rows if r.problems]
         crashes = worker.crashes()
         if crashes:
             print("FAIL: a worker agent crashed:\n" + "\n".join(crashes[:5]))
             return 1
         expected_size = len([s for s in steps if not s.is_redelivery])
-        decided = [e for e in entries if json.loads(e)["entry_type"] != "discrepancy"]
+        decided = [e for e in read_entries(entries) if e.entry_type != "discrepancy"]
         if len(decided) != expected_size:
             print(f"FAIL: the log has {len(decided)} decisions, expected {expected_size}")
             return 1

@@ -13,28 +13,31 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from gateway.config import LoadedConfig
 from gateway.core.oversight import command_entry_id
 from gateway.core.trust import Trust
 from gateway.errors import CommandRefused
 from gateway.services import discrepancies as dq
+from gateway.services.entries import read_entry
+from schemas.entries import DiscrepancyEntry
+from schemas.entry_parts import TrackedRecord
 
 APPLIED, REFUSED, USAGE, PENDING = 0, 1, 2, 3
 Say = Callable[[str], None]
 
 
-def outcome(entry: Mapping[str, Any]) -> tuple[str, int]:
+def outcome(entry: DiscrepancyEntry) -> tuple[str, int]:
     """What became of a command, from the audit entry it ended as, and the exit code."""
-    if entry.get("outcome") == "refused":
-        first = (entry.get("results") or [{}])[0]
-        return f"refused {first.get('code', '')}: {first.get('message', '')}", REFUSED
-    state = entry.get("discrepancy") or {}
-    by_hand = " by hand" if state.get("manual") else ""
-    return f"{entry.get('outcome', '')}{by_hand}", APPLIED
+    if entry.outcome == "refused":
+        first = entry.results[0] if entry.results else None
+        code, message = (first.code, first.message) if first else ("", "")
+        return f"refused {code}: {message}", REFUSED
+    state = entry.discrepancy
+    by_hand = " by hand" if isinstance(state, TrackedRecord) and state.manual else ""
+    return f"{entry.outcome}{by_hand}", APPLIED
 
 
 def usage_problem(action: str, note: str, correction: str) -> str | None:
@@ -92,7 +95,11 @@ def send_command(body: bytes, channel: Channel, wait_s: float, say: Say) -> int:
     if found is None:
         say(f"no outcome within {wait_s:g} s: {entry_id} is not in the log yet (is the worker up?)")
         return PENDING
-    text, code = outcome(json.loads(found))
+    entry = read_entry(found)
+    if not isinstance(entry, DiscrepancyEntry):
+        say(f"{entry_id} is in the log but is not a discrepancy entry the gateway writes")
+        return PENDING
+    text, code = outcome(entry)
     say(text)
     return code
 

@@ -13,16 +13,17 @@ Everything but :func:`indexed` and the ``load_*`` helpers is pure.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from gateway.audit.logstore import LogStore
 from gateway.audit.search import Query
 from gateway.core import discrepancy as dsc
+from gateway.core.decision import RUN_TYPE
 from gateway.core.ingest import COMMAND_TYPES
-from gateway.services.reconciliation import RUN_TYPE
+from gateway.services.entries import read_entry
+from schemas import entries as en
+from schemas import entry_parts as ep
 
 __all__ = [
     "COMMAND_TYPE",
@@ -38,18 +39,19 @@ __all__ = [
     "load_runs",
     "runs",
     "select",
+    "states",
     "track",
 ]
 
 COMMAND_TYPE = "a6gw.discrepancy.command.v1"
 #: The input types of discrepancy entries: openings and operators' commands.
 DISCREPANCY_TYPES = (dsc.OPENED_TYPE, *sorted(COMMAND_TYPES | {COMMAND_TYPE}))
-RUN_ENTRY_TYPE = "reconciliation"
 INCONSISTENT = ("totals-inconsistent", "blocks-inconsistent")
 #: Leaf indices asked of the store per search.
 PAGE = 1000
 
-Indexed = tuple[int, Mapping[str, Any]]
+#: ``(leaf index, entry)``.
+Indexed = tuple[int, en.AuditEntry]
 
 
 @dataclass(frozen=True)
@@ -94,42 +96,43 @@ class Run:
     status: str  # after its discrepancies' lifecycle
     discrepancy_ids: tuple[str, ...]  # in the order they were opened
     pending: int  # differences of the report whose discrepancy is not in the log yet
-    report: Mapping[str, Any]
+    report: ep.RunReport
 
 
-def _step(index: int, entry: Mapping[str, Any]) -> Step:
-    inp = entry.get("input") or {}
-    results = [r for r in entry.get("results") or () if isinstance(r, Mapping)]
-    opened = inp.get("type") == dsc.OPENED_TYPE
+def _step(index: int, entry: en.DiscrepancyEntry) -> Step:
+    inp, results = entry.input, entry.results
     return Step(
         index=index,
-        entry_id=str(entry.get("entry_id", "")),
-        outcome=str(entry.get("outcome", "")),
-        at=str(entry.get("decided_at", "")),
-        by=None if opened else str(inp.get("signer") or inp.get("source") or ""),
-        codes=tuple(str(r.get("code", "")) for r in results),
-        message=str(results[0].get("message", "")) if results else "",
+        entry_id=entry.entry_id,
+        outcome=entry.outcome,
+        at=entry.decided_at,
+        by=None if isinstance(inp, ep.Opened) else inp.signer or inp.source,
+        codes=tuple(r.code for r in results),
+        message=results[0].message if results else "",
     )
+
+
+def _state_of(record: ep.OpenRecord) -> dsc.Discrepancy:
+    """The discrepancy an entry carries (as it stands after the entry)."""
+    return dsc.from_record(record.model_dump(mode="json"))
 
 
 def track(items: Iterable[Indexed]) -> dict[str, Tracked]:
     """Every discrepancy's current state and entries, from ``(leaf index, entry)`` pairs
-    in log order. Refusals that name no known discrepancy (REC-101) belong to none.
-
-    :raises ValueError: when an entry's discrepancy is not a discrepancy record.
-    """
-    mine = [
-        (i, e)
-        for i, e in items
-        if e.get("entry_type") == dsc.ENTRY_TYPE and isinstance(e.get("discrepancy"), Mapping)
-    ]
-    states = dsc.fold(e for _, e in mine)
+    in log order. Refusals that name no known discrepancy (REC-101) belong to none."""
+    states: dict[str, dsc.Discrepancy] = {}
     steps: dict[str, list[Step]] = {}
-    for index, entry in mine:
-        steps.setdefault(str(entry["discrepancy"]["discrepancy_id"]), []).append(
-            _step(index, entry)
-        )
+    for index, entry in items:
+        if isinstance(entry, en.DiscrepancyEntry) and entry.discrepancy is not None:
+            d = _state_of(entry.discrepancy)
+            states[d.id] = d
+            steps.setdefault(d.id, []).append(_step(index, entry))
     return {d_id: Tracked(d, tuple(steps[d_id])) for d_id, d in states.items()}
+
+
+def states(entries: Iterable[en.AuditEntry]) -> dict[str, dsc.Discrepancy]:
+    """Every discrepancy's current state, from entries in log order."""
+    return {d_id: t.discrepancy for d_id, t in track(enumerate(entries)).items()}
 
 
 def select(
@@ -152,9 +155,9 @@ def select(
     return sorted(out, key=lambda t: t.opened_at)
 
 
-def expected_findings(report: Mapping[str, Any]) -> int:
+def expected_findings(report: ep.RunReport) -> int:
     """How many discrepancies a run's report opens: one per differing cell and block."""
-    return len(report.get("cells") or ()) + len(report.get("blocks") or ())
+    return len(report.cells) + len(report.blocks)
 
 
 def runs(items: Iterable[Indexed], tracked: Mapping[str, Tracked]) -> list[Run]:
@@ -167,30 +170,27 @@ def runs(items: Iterable[Indexed], tracked: Mapping[str, Tracked]) -> list[Run]:
             by_run.setdefault(t.discrepancy.source_entry, []).append(t)
     out = []
     for index, entry in items:
-        if entry.get("entry_type") != RUN_ENTRY_TYPE:
+        if not isinstance(entry, en.ReconciliationEntry):
             continue
-        inp = entry.get("input") or {}
-        run_id = str(inp.get("id") or entry.get("entry_id", ""))
-        report = entry.get("report") or {}
+        run_id = entry.input.id
         mine = sorted(by_run.get(run_id, ()), key=lambda t: t.opened_at)
-        pending = max(0, expected_findings(report) - len(mine))
-        report_status = str(entry.get("outcome") or report.get("status", ""))
+        pending = max(0, expected_findings(entry.report) - len(mine))
         status = (
-            report_status
+            entry.outcome
             if pending
-            else dsc.run_status(report_status, (t.discrepancy for t in mine))
+            else dsc.run_status(entry.outcome, (t.discrepancy for t in mine))
         )
         out.append(
             Run(
                 id=run_id,
                 index=index,
-                registry=str(inp.get("registry", "")),
-                decided_at=str(entry.get("decided_at", "")),
-                report_status=report_status,
+                registry=entry.input.registry,
+                decided_at=entry.decided_at,
+                report_status=entry.outcome,
                 status=status,
                 discrepancy_ids=tuple(t.discrepancy.id for t in mine),
                 pending=pending,
-                report=dict(report),
+                report=entry.report,
             )
         )
     return sorted(out, key=lambda r: r.index, reverse=True)
@@ -204,13 +204,15 @@ def indexed(
 ) -> Iterator[Indexed]:
     """``(leaf index, entry)`` of every entry whose input type is one of ``types`` (or that
     ``query`` finds), in log order, by the store's index (a page of leaf indices per
-    search)."""
+    search). Entries the models refuse are left out (:mod:`gateway.services.entries`)."""
     query = query or Query(terms=tuple(("type", t) for t in types))
     after = -1
     while True:
         found = store.search(query, after, page)
         for index in found:
-            yield index, json.loads(store.entry(index))
+            entry = read_entry(store.entry(index))
+            if entry is not None:
+                yield index, entry
         if len(found) < page:
             return
         after = found[-1]

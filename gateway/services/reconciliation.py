@@ -24,6 +24,7 @@ from gateway.audit.search import Query, SerialRange
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision import reconciliation_entry
 from gateway.core.decision_time import iso_ms
 from gateway.core.reconcile import (
     BlockDiff,
@@ -35,33 +36,33 @@ from gateway.core.reconcile import (
 )
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import ConfigError
+from gateway.services.entries import read_entries
 from gateway.services.keys import gateway_signer
 from gateway.services.partners import partner_clients
 from gateway.services.snapshots import pages_of
 from gateway.transport.clients import clients_for
 from gateway.transport.publish import publish
+from schemas.entries import DecisionEntry
+from schemas.entry_parts import BlockRecord
 
 Say = Callable[[str], None]
-#: The ``input.type`` of a run's audit entry (searchable like an event type).
-RUN_TYPE = "a6gw.reconciliation.run"
 
 
 def gateway_view(
     entries: Iterable[bytes], registry: str
 ) -> tuple[list[Holding], dict[tuple[str, str], str]]:
     """The registry's held units as the audit log has them, and the account types."""
-    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str, str], BlockRecord] = {}
     types: dict[tuple[str, str], str] = {}
-    for raw in entries:
-        entry = json.loads(raw)
-        account = entry.get("account")
-        if isinstance(account, dict) and entry.get("outcome") in ("recorded", "accepted"):
-            types[(str(account["registry"]), str(account["account_id"]))] = str(
-                account["account_type"]
-            )
-        for b in entry.get("blocks") or ():
-            latest[(b["ca_id"], b["origin"], str(b["start"]))] = b
-    mine = [b for b in latest.values() if b.get("registry") == registry]
+    for entry in read_entries(entries):
+        if not isinstance(entry, DecisionEntry):
+            continue
+        account = entry.account
+        if account is not None and entry.outcome in ("recorded", "accepted"):
+            types[(account.registry, account.account_id)] = account.account_type
+        for b in entry.blocks:
+            latest[(b.ca_id, b.origin, b.start)] = b
+    mine = [b.model_dump(mode="json") for b in latest.values() if b.registry == registry]
     return holdings_from_blocks(mine, types), types
 
 
@@ -113,18 +114,8 @@ def records(
 ) -> list[tuple[str, bytes, bytes]]:
     """(topic, key, value) of the run's audit entry and of one discrepancy per difference;
     ``source`` says where the snapshot came from (a file's digest, the signed pages)."""
-    run_id = "rec-" + sha256_hex(f"{registry}\n{at_ms}\n{report.to_json()}".encode())[:40]
-    entry = {
-        "entry_version": 1,
-        "entry_type": "reconciliation",
-        "entry_id": run_id,
-        "input": {"type": RUN_TYPE, "id": run_id, "registry": registry, "kind": "snapshot"}
-        | ({"snapshot": dict(source)} if source else {}),
-        "outcome": report.status,
-        "results": [{"code": c, "message": "", "blocks": []} for c in report.codes],
-        "report": report.to_dict(),
-        "decided_at": iso_ms(at_ms),
-    }
+    entry = reconciliation_entry(registry, report, at_ms, source)
+    run_id = str(entry["entry_id"])
     out = [(AUDIT_TOPIC, run_id.encode(), canonical_bytes(entry))]
     diffs: list[CellDiff | BlockDiff] = [*report.cell_diffs, *report.block_diffs]
     for n, diff in enumerate(diffs):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import socket
 import ssl
 import subprocess
@@ -28,10 +27,15 @@ from gateway.audit.open import open_store
 from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.sequencer import Sequencer
 from gateway.audit.verify import verify_consistency, verify_inclusion
+from gateway.core.blocks import Block
+from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision import decision_entry
+from gateway.core.model import Evaluation, Event, Finding
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError, VerificationError
 from gateway.http.pki import LocalCA, init_pki
 from gateway.http.tls import client_tls
+from tests.unit.schemas.entry_cases import ISSUANCE
 
 ORIGIN = "a6gw.test/audit"
 TOKEN = "s3cret-token-for-tests"
@@ -46,28 +50,35 @@ def free_port() -> int:
 
 def entry(n: int) -> tuple[str, bytes]:
     """Issuances of 100-unit blocks of CA0001/MNG01, every 7th one rejected, every 5th a
-    transfer of the block issued just before."""
+    transfer of the block issued just before: ``(entry id, the stored bytes)``."""
     kind = "transfer" if n % 5 == 4 else "issuance"
     start = (n - (1 if kind == "transfer" else 0)) * 100 + 1
-    doc = {
-        "entry_version": 1,
-        "entry_type": "decision",
-        "entry_id": f"ev-{n:05d}",
-        "input": {
-            "id": f"e{n}",
-            "source": "MNG01" if n % 3 else "JPN01",
-            "type": f"a6gw.{kind}.v1",
-        },
-        "ca_id": "CA0001",
-        "outcome": "rejected" if n % 7 == 6 else "accepted",
-        "results": [{"code": "BLK-003"}] if n % 7 == 6 else [],
-        "blocks": [
-            {"ca_id": "CA0001", "origin": "MNG01", "start": str(start), "end": str(start + 99)}
-        ],
-        "decided_at": f"2026-11-{1 + n % 28:02d}T08:00:00.000Z",
-        "transaction_id": f"TX-{n}",
-    }
-    return f"ev-{n:05d}", json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    source = "MNG01" if n % 3 else "JPN01"
+    event = Event(
+        source=source,
+        id=f"e{n}",
+        type=f"a6gw.{kind}.v1",
+        name=kind,
+        kind="proposal",
+        time="2026-11-01T08:00:00Z",
+        payload=ISSUANCE.model_copy(update={"transaction_id": f"TX-{n}"}),
+        sha256=sha256_hex(f"e{n}".encode()),
+        signer_principal=f"User:{source.lower()}",
+        signer_role="registry",
+    )
+    rejected = (Finding("BLK-003", "not held"),) if n % 7 == 6 else ()
+    doc = decision_entry(
+        event,
+        Evaluation("rejected" if rejected else "accepted", findings=rejected),
+        decided_at=f"2026-11-{1 + n % 28:02d}T08:00:00.000Z",
+        blocks_after=[Block("CA0001", "MNG01", start, start + 99, 2026, "JCM", source, "a1")],
+        ca_id="CA0001",
+    )
+    return str(doc["entry_id"]), canonical_bytes(doc)
+
+
+def entry_id(n: int) -> str:
+    return entry(n)[0]
 
 
 @dataclass
@@ -179,8 +190,8 @@ def test_checkpoint_entries_and_proofs_verify(api: Api) -> None:
     assert cp.size == 300 and cp_doc["root"] == cp.root.hex()
     entry42 = get(api, "/v1/entries/42").json()
     assert entry42["body"].encode() == entry(42)[1]
-    assert get(api, "/v1/entries/by-id/ev-00042").json() == entry42
-    proof = get(api, "/v1/proofs/inclusion", entry_id="ev-00042").json()
+    assert get(api, f"/v1/entries/by-id/{entry_id(42)}").json() == entry42
+    proof = get(api, "/v1/proofs/inclusion", entry_id=entry_id(42)).json()
     verify_inclusion(
         index=42,
         size=300,
@@ -390,10 +401,10 @@ def test_roles_and_a_party_scope_are_enforced(api: Api) -> None:
     assert scoped("/v1/proofs/consistency", **{"from": 10}).status_code == 200
     assert scoped("/v1/entries/3").status_code == 200
     assert_problem(scoped("/v1/entries/1"), 403, "API-SCOPE")
-    assert_problem(scoped("/v1/entries/by-id/ev-00001"), 403, "API-SCOPE")
+    assert_problem(scoped(f"/v1/entries/by-id/{entry_id(1)}"), 403, "API-SCOPE")
     assert scoped("/v1/proofs/inclusion", index=3).status_code == 200
     assert_problem(scoped("/v1/proofs/inclusion", index=1), 403, "API-SCOPE")
-    assert_problem(scoped("/v1/proofs/inclusion", entry_id="ev-00001"), 403, "API-SCOPE")
+    assert_problem(scoped("/v1/proofs/inclusion", entry_id=entry_id(1)), 403, "API-SCOPE")
     page = scoped("/v1/search", ca="CA0001", limit=1000).json()
     seen = [item["index"] for item in page["items"]]
     assert len(seen) >= 100 and all(i % 3 == 0 for i in seen)

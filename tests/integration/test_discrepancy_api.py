@@ -346,12 +346,12 @@ def test_runs_and_one_run(env: Env, read_only: str) -> None:
 def test_the_client_reads_them_too(env: Env, read_only: str) -> None:
     client = AuditClient(read_only, env.tls())
     try:
-        assert [d["discrepancy_id"] for d in client.discrepancies(status="acknowledged")] == [
+        assert [d.discrepancy_id for d in client.discrepancies(status="acknowledged")] == [
             env.acked
         ]
-        assert client.discrepancy(env.acked)["discrepancy"]["owner"] == "ops-1"
-        assert client.reconciliations()[1]["run_id"] == env.manual_run
-        assert client.reconciliation(env.open_run)["run"]["status"] == "blocks-inconsistent"
+        assert client.discrepancy(env.acked).discrepancy.owner == "ops-1"
+        assert client.reconciliations()[1].run_id == env.manual_run
+        assert client.reconciliation(env.open_run).run.status == "blocks-inconsistent"
         assert client.find_entry("dsx-nothing") is None
     finally:
         client.close()

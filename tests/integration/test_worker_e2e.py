@@ -114,7 +114,7 @@ def _retirement(transaction_id: str, ndc_year: int, first: str, last: str) -> di
 
 def test_every_input_ends_as_its_expected_decision(running: Running) -> None:
     rows = check(running.steps, running.observed, running.store)
-    problems = {r["step"].id: r["problems"] for r in rows if r["problems"]}
+    problems = {r.step.id: r.problems for r in rows if r.problems}
     assert problems == {}
     distinct = [s for s in running.steps if not s.is_redelivery]
     assert len(_decisions(running.store)) == len(distinct)
@@ -228,7 +228,7 @@ def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running)
         replay(running.lc, steps, running.store, running.worker, running.admin, say=lambda _m: None)
     )
     rows = check(steps, observed, running.store)
-    assert {r["step"].id: r["problems"] for r in rows if r["problems"]} == {}
+    assert {r.step.id: r.problems for r in rows if r.problems} == {}
     assert len(_decisions(running.store)) == before + 2
     ids = [json.loads(b)["entry_id"] for b in running.store.entries()]
     assert len(ids) == len(set(ids))
@@ -309,7 +309,7 @@ def _decide_more(running: Running, tag: str, count: int) -> None:
         replay(running.lc, steps, running.store, running.worker, running.admin, say=lambda _m: None)
     )
     assert {
-        r["step"].id: r["problems"] for r in check(steps, observed, running.store) if r["problems"]
+        r.step.id: r.problems for r in check(steps, observed, running.store) if r.problems
     } == {}
 
 

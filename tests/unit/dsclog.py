@@ -12,9 +12,12 @@ from typing import Any
 from gateway.audit.store import AuditStore
 from gateway.core import discrepancy as dsc
 from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision import decision_entry
+from gateway.core.model import Evaluation, Event
 from gateway.core.reconcile import Holding, Report, reconcile
 from gateway.services import discrepancies as dq
 from gateway.services.reconciliation import records
+from tests.unit.schemas.entry_cases import ISSUANCE
 
 T0 = 1_796_000_000_000  # 2026-11-30T...
 AT = "2026-11-29T12:00:00.000Z"
@@ -46,17 +49,21 @@ class Log:
         return self.store.size() - 1
 
     def noise(self) -> None:
+        """An accepted transfer's decision: an entry of another type."""
         self.n += 1
-        self.add(
-            {
-                "entry_type": "decision",
-                "entry_id": f"ev-noise-{self.n}",
-                "input": {"type": "a6gw.transfer.v1", "id": f"tx-{self.n}", "source": "MNG01"},
-                "outcome": "accepted",
-                "results": [],
-                "decided_at": AT,
-            }
+        event = Event(
+            source="MNG01",
+            id=f"tx-{self.n}",
+            type="a6gw.transfer.v1",
+            name="transfer",
+            kind="proposal",
+            time=AT,
+            payload=ISSUANCE,
+            sha256=sha256_hex(f"tx-{self.n}".encode()),
+            signer_principal="User:mng01",
+            signer_role="registry",
         )
+        self.add(decision_entry(event, Evaluation("accepted"), decided_at=AT))
 
     def run(self, report: Report, *, at_ms: int = T0, open_first: int | None = None) -> str:
         """The run's entry, then the opening of its findings (the first ``open_first``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,17 @@ import yaml
 
 from gateway.api.access import Grant, Scope, access_of, entry_touches
 from gateway.config import ApiSection, load_config
+from gateway.core import discrepancy as dsc
+from gateway.core.blocks import Block
+from gateway.core.canonical import canonical_bytes
+from gateway.core.decision import decision_entry, reconciliation_entry
+from gateway.core.model import Evaluation, Event
+from gateway.core.reconcile import reconcile
 from gateway.demo.world import write_world
 from gateway.errors import GatewayError
 from gateway.ingress import nonce_store_at
+from tests.unit.dsclog import T0, finding, holding
+from tests.unit.schemas.entry_cases import ISSUANCE
 
 DIGEST = hashlib.sha256(b"t").hexdigest()
 
@@ -40,19 +49,39 @@ def test_clients_and_tokens_get_their_roles_and_scopes() -> None:
         ApiSection.model_validate({"clients": [{"name": "x", "role": "root"}]})
 
 
-def entry(**fields: object) -> bytes:
-    return json.dumps({"entry_type": "decision", **fields}).encode()
+def decision(source: str, *origins: str) -> bytes:
+    """The stored bytes of ``source``'s issuance's decision, with a block of each origin."""
+    event = Event(
+        source=source,
+        id="e-1",
+        type="a6gw.issuance.v1",
+        name="issuance",
+        kind="proposal",
+        time="2026-05-04T03:02:00Z",
+        payload=ISSUANCE,
+        sha256=DIGEST,
+        signer_principal=f"User:{source.lower()}",
+        signer_role="registry",
+    )
+    blocks = [Block("CA0001", o, n, n, 2026, "JCM", source, "a1") for n, o in enumerate(origins)]
+    at = "2026-05-04T03:02:01.123Z"
+    return canonical_bytes(
+        decision_entry(event, Evaluation("accepted"), decided_at=at, blocks_after=blocks)
+    )
 
 
 def test_what_an_entry_touches() -> None:
     names = frozenset({"JPN", "JPN01"})
-    assert entry_touches(entry(input={"source": "JPN01"}), names)
-    assert entry_touches(entry(input={"registry": "JPN01"}), names)
-    assert entry_touches(entry(blocks=[{"origin": "MNG01"}, {"origin": "JPN01"}]), names)
-    assert entry_touches(entry(discrepancy={"registries": ["MNG01", "JPN01"]}), names)
-    assert entry_touches(entry(party="JPN"), names)
-    assert not entry_touches(entry(input={"source": "MNG01"}, blocks=[{"origin": "MNG01"}]), names)
+    assert entry_touches(decision("JPN01"), names)
+    run = reconcile([holding("JP-1", 1, 100)], [holding("JP-1", 1, 50)])
+    assert entry_touches(canonical_bytes(reconciliation_entry("JPN01", run, T0)), names)
+    assert entry_touches(decision("MNG01", "MNG01", "JPN01"), names)
+    shared = replace(finding("A6-015", "decision", "MNG01", 1), registries=("MNG01", "JPN01"))
+    assert entry_touches(canonical_bytes(dsc.opened_entry(shared)), names)
+    assert not entry_touches(decision("MNG01", "MNG01"), names)
     assert not entry_touches(b"[1]", names) and not entry_touches(b"{", names)
+    # an object the entry models refuse names no one
+    assert not entry_touches(json.dumps({"input": {"source": "JPN01"}}).encode(), names)
     scope = Scope.of(Grant("auditor", "JPN"), {"JPN": ("JPN01",)})
     assert scope.sees_registries(["JPN01"]) and not scope.sees_registries(["MNG01"])
     with pytest.raises(GatewayError) as err:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -18,6 +19,7 @@ from gateway.cli.discrepancy import list_text, now_utc, runs_text, show_text, ta
 from gateway.cli.main import main
 from gateway.config import load_config
 from gateway.core import discrepancy as dsc
+from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import RawInput
 from gateway.core.oversight import command_envelope, oversight_step
 from gateway.core.signing import private_key_pem, public_key_b64
@@ -25,6 +27,7 @@ from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC
 from gateway.demo.world import write_world
 from gateway.services import discrepancies as dq
 from gateway.services.commands import Channel, outcome, send_command, usage_problem, wait_for
+from schemas.entries import DiscrepancyEntry, parse_entry
 from tests.unit.dsclog import Log, finding, totals_short
 
 OPS = Ed25519PrivateKey.generate()
@@ -227,13 +230,25 @@ def test_wait_for_polls_until_the_entry_or_the_deadline() -> None:
     assert now[0] == 3
 
 
+def logged(entry: dict[str, Any]) -> DiscrepancyEntry:
+    """The model of a command's entry, as read back from the log."""
+    read = parse_entry(canonical_bytes(entry))
+    assert isinstance(read, DiscrepancyEntry)
+    return read
+
+
 def test_pure_helpers() -> None:
-    assert outcome({"outcome": "acknowledged", "discrepancy": {"manual": False}}) == (
-        "acknowledged",
-        0,
-    )
-    refused = {"outcome": "refused", "results": [{"code": "REC-103", "message": "needs a note"}]}
-    assert outcome(refused) == ("refused REC-103: needs a note", 1)
+    book = Log()
+    found = finding("DLV-001", "delivery", "IDN01", 1)
+    book.open(found)
+    acked = book.command(found.id, "acknowledge", by="ops-9")
+    assert outcome(logged(acked)) == ("acknowledged", 0)
+    refused = book.command(found.id, "resolve", by="ops-9")  # no note
+    message = refused["results"][0]["message"]
+    assert outcome(logged(refused)) == (f"refused REC-103: {message}", 1)
+    by_hand = book.command(found.id, "resolve-by-hand", note="re-sent", fix="IDN01 re-sent")
+    assert outcome(logged(by_hand)) == ("resolved by hand", 0)
+    book.store.close()
     assert usage_problem("acknowledge", "", "") is None
     assert usage_problem("resolve", " ", "") == "resolve needs --note: how it was resolved"
     assert usage_problem("resolve-by-hand", "n", "c") is None

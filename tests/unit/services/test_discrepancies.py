@@ -94,7 +94,7 @@ def test_a_run_is_completed_with_manual_intervention_once_all_are_resolved_and_o
     assert run.discrepancy_ids == tuple(
         dsc.discrepancy_id("reconciliation", run_id, n) for n in (0, 1)
     )
-    assert run.report["status"] == "totals-inconsistent" and run.index == 0
+    assert run.report.status == "totals-inconsistent" and run.index == 0
     first, second = run.discrepancy_ids
     log.command(first, "resolve-by-hand", note="exported again", fix="JP-1 holds 51-100")
     assert dq.load_runs(log.store)[0].status == "totals-inconsistent"  # one still open

@@ -3,40 +3,54 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
+from gateway.core.blocks import Block
+from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision import decision_entry
 from gateway.core.discrepancy import from_record
+from gateway.core.model import Evaluation, Event, Outcome
 from gateway.core.reconcile import reconcile
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.services.reconciliation import gateway_view, records, snapshot_holdings
+from schemas.events import AccountOpened
+from tests.unit.schemas.entry_cases import ISSUANCE
 
 
-def entry(blocks: list[dict[str, object]], **extra: object) -> bytes:
-    doc = {"entry_type": "decision", "outcome": "accepted", "blocks": blocks} | extra
-    return json.dumps(doc).encode()
+def entry(n: int, payload: Any, outcome: Outcome, blocks: Sequence[Block] = ()) -> bytes:
+    """The stored bytes of IDN01's ``n``-th input's decision."""
+    name, kind = ("account.opened", "notification") if outcome == "recorded" else ("x", "proposal")
+    event = Event(
+        source="IDN01",
+        id=f"e-{n}",
+        type=f"a6gw.{name}.v1",
+        name=name,
+        kind=kind,
+        time="2026-05-04T03:02:00Z",
+        payload=payload,
+        sha256=sha256_hex(f"e-{n}".encode()),
+        signer_principal="User:idn01",
+        signer_role="registry",
+    )
+    at = "2026-05-04T03:02:01.123Z"
+    return canonical_bytes(
+        decision_entry(event, Evaluation(outcome), decided_at=at, blocks_after=blocks)
+    )
 
 
-def block(
-    start: int, end: int, account: str, state: str = "held", registry: str = "IDN01"
-) -> dict[str, object]:
-    return {
-        "ca_id": "CA0002",
-        "origin": "IDN01",
-        "start": str(start),
-        "end": str(end),
-        "vintage": 2025,
-        "unit_type": "JCM",
-        "registry": registry,
-        "account": account,
-        "state": state,
-    }
+def block(start: int, end: int, account: str, registry: str = "IDN01") -> Block:
+    return Block("CA0002", "IDN01", start, end, 2025, "JCM", registry, account)
 
 
-ACCOUNT = {"registry": "IDN01", "account_id": "ID-PP-1", "account_type": "participant-holding"}
+OPENED = AccountOpened(
+    registry_id="IDN01", account_id="ID-PP-1", account_type="participant-holding", holder="H"
+)
 LOG = [
-    entry([], outcome="recorded", account=ACCOUNT),
-    entry([block(1, 2000, "ID-PP-1")]),
-    entry([block(1, 500, "ID-PP-1", registry="JPN01")]),  # later: 1-500 moved to Japan
-    entry([block(501, 2000, "ID-PP-1")]),
+    entry(0, OPENED, "recorded"),
+    entry(1, ISSUANCE, "accepted", [block(1, 2000, "ID-PP-1")]),
+    entry(2, ISSUANCE, "accepted", [block(1, 500, "ID-PP-1", registry="JPN01")]),  # to Japan
+    entry(3, ISSUANCE, "accepted", [block(501, 2000, "ID-PP-1")]),
 ]
 
 
