@@ -132,6 +132,11 @@ def decision_model(
 
 def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
     """The audit entry for an input that could not be parsed or authenticated."""
+    return dead_letter_model(raw, finding).wire()
+
+
+def dead_letter_model(raw: RawInput, finding: Finding) -> en.DeadLetterEntry:
+    """:func:`dead_letter_entry` as its model."""
     return en.DeadLetterEntry(
         entry_version=ENTRY_VERSION,
         entry_type="dead-letter",
@@ -146,7 +151,7 @@ def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
         outcome="dead-lettered",
         results=_results([finding]),
         decided_at=iso_ms(raw.timestamp_ms),
-    ).wire()
+    )
 
 
 def dead_letter_record(raw: RawInput, finding: Finding, *, keep_bytes: int) -> dict[str, Any]:

@@ -154,12 +154,12 @@ def ingest_step(
         return _decide_here(exc.event, Finding(exc.code, str(exc)), raw, owner, seen, signer)
     except (SchemaError, AuthenticationError) as exc:
         finding = Finding(exc.code, str(exc))
-        entry = dec.dead_letter_entry(raw, finding)
+        dead = dec.dead_letter_model(raw, finding)
         record = dec.dead_letter_record(raw, finding, keep_bytes=min(max_bytes, 64 * 1024))
         return IngestResult(
             [
-                Output(DLQ_TOPIC, entry["entry_id"], canonical_bytes(record)),
-                Output(AUDIT_TOPIC, entry["entry_id"], dec.entry_bytes(entry)),
+                Output(DLQ_TOPIC, dead.entry_id, canonical_bytes(record)),
+                Output(AUDIT_TOPIC, dead.entry_id, dec.entry_bytes(dead.wire())),
             ]
         )
     arrived = event.received_ms
