@@ -240,6 +240,10 @@ def read_entry(raw: EntryLike) -> AuditEntry | None:
     try:
         if isinstance(raw, bytes | str):
             return AUDIT_ENTRY.validate_json(raw)
-        return AUDIT_ENTRY.validate_json(json.dumps(raw, ensure_ascii=False))
+        try:
+            return AUDIT_ENTRY.validate_python(raw)  # the quick way, for most entries
+        except ValidationError:
+            # strict tuples (an authorization's sectors...) take arrays only from JSON
+            return AUDIT_ENTRY.validate_json(json.dumps(raw, ensure_ascii=False))
     except (ValidationError, TypeError, ValueError, RecursionError):
         return None
