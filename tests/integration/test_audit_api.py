@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import socket
 import ssl
 import subprocess
@@ -32,6 +31,7 @@ from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError, VerificationError
 from gateway.http.pki import LocalCA, init_pki
 from gateway.http.tls import client_tls
+from tests.unit.schemas import factories as fx
 
 ORIGIN = "a6gw.test/audit"
 TOKEN = "s3cret-token-for-tests"
@@ -49,25 +49,17 @@ def entry(n: int) -> tuple[str, bytes]:
     transfer of the block issued just before."""
     kind = "transfer" if n % 5 == 4 else "issuance"
     start = (n - (1 if kind == "transfer" else 0)) * 100 + 1
-    doc = {
-        "entry_version": 1,
-        "entry_type": "decision",
-        "entry_id": f"ev-{n:05d}",
-        "input": {
-            "id": f"e{n}",
-            "source": "MNG01" if n % 3 else "JPN01",
-            "type": f"a6gw.{kind}.v1",
-        },
-        "ca_id": "CA0001",
-        "outcome": "rejected" if n % 7 == 6 else "accepted",
-        "results": [{"code": "BLK-003"}] if n % 7 == 6 else [],
-        "blocks": [
-            {"ca_id": "CA0001", "origin": "MNG01", "start": str(start), "end": str(start + 99)}
-        ],
-        "decided_at": f"2026-11-{1 + n % 28:02d}T08:00:00.000Z",
-        "transaction_id": f"TX-{n}",
-    }
-    return f"ev-{n:05d}", json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    doc = fx.decision(
+        f"e{n}",
+        source="MNG01" if n % 3 else "JPN01",
+        type_=f"a6gw.{kind}.v1",
+        outcome="rejected" if n % 7 == 6 else "accepted",
+        results=[fx.result("BLK-003")] if n % 7 == 6 else [],
+        blocks=[fx.block(start, start + 99)],
+        transaction_id=f"TX-{n}",
+        decided_at=f"2026-11-{1 + n % 28:02d}T08:00:00.000Z",
+    )
+    return doc.entry_id, fx.wire_bytes(doc)
 
 
 @dataclass
@@ -179,8 +171,8 @@ def test_checkpoint_entries_and_proofs_verify(api: Api) -> None:
     assert cp.size == 300 and cp_doc["root"] == cp.root.hex()
     entry42 = get(api, "/v1/entries/42").json()
     assert entry42["body"].encode() == entry(42)[1]
-    assert get(api, "/v1/entries/by-id/ev-00042").json() == entry42
-    proof = get(api, "/v1/proofs/inclusion", entry_id="ev-00042").json()
+    assert get(api, f"/v1/entries/by-id/{entry(42)[0]}").json() == entry42
+    proof = get(api, "/v1/proofs/inclusion", entry_id=entry(42)[0]).json()
     verify_inclusion(
         index=42,
         size=300,
@@ -390,10 +382,10 @@ def test_roles_and_a_party_scope_are_enforced(api: Api) -> None:
     assert scoped("/v1/proofs/consistency", **{"from": 10}).status_code == 200
     assert scoped("/v1/entries/3").status_code == 200
     assert_problem(scoped("/v1/entries/1"), 403, "API-SCOPE")
-    assert_problem(scoped("/v1/entries/by-id/ev-00001"), 403, "API-SCOPE")
+    assert_problem(scoped(f"/v1/entries/by-id/{entry(1)[0]}"), 403, "API-SCOPE")
     assert scoped("/v1/proofs/inclusion", index=3).status_code == 200
     assert_problem(scoped("/v1/proofs/inclusion", index=1), 403, "API-SCOPE")
-    assert_problem(scoped("/v1/proofs/inclusion", entry_id="ev-00001"), 403, "API-SCOPE")
+    assert_problem(scoped("/v1/proofs/inclusion", entry_id=entry(1)[0]), 403, "API-SCOPE")
     page = scoped("/v1/search", ca="CA0001", limit=1000).json()
     seen = [item["index"] for item in page["items"]]
     assert len(seen) >= 100 and all(i % 3 == 0 for i in seen)
