@@ -11,9 +11,11 @@ nest are in :mod:`schemas.entry_parts` (re-exported here).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal, cast
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from schemas.entry_parts import (
     AccountOf,
@@ -53,6 +55,7 @@ __all__ = [
     "AUDIT_ENTRY",
     "ENTRY_KINDS",
     "AuditEntry",
+    "EntryLike",
     "DeadLetterEntry",
     "DecisionEntry",
     "DeliveryParkedEntry",
@@ -62,6 +65,7 @@ __all__ = [
     "ReconciliationEntry",
     "SummaryCheckEntry",
     "parse_entry",
+    "read_entry",
 ]
 
 
@@ -215,3 +219,31 @@ def parse_entry(data: bytes | str) -> AuditEntry:
     :raises pydantic.ValidationError: when the bytes are not an entry of a known kind.
     """
     return AUDIT_ENTRY.validate_json(data)
+
+
+#: What the entry readers take: the stored bytes (or text), an entry decoded from JSON, or a
+#: model already in hand (:func:`read_entry`).
+EntryLike = bytes | str | Mapping[str, Any] | Entry
+
+
+def read_entry(raw: EntryLike) -> AuditEntry | None:
+    """The model of an audit entry for reading its fields, or None when the models refuse it.
+
+    The one way readers take an entry: stored bytes (or their text) are parsed as stored; an
+    entry already decoded from JSON is read as the JSON it came from (strict models take
+    arrays only from JSON); a model is returned as it is. None says the log holds something
+    that is not an entry of a known kind (the sequencer appends any JSON object keyed by its
+    ``entry_id``): each reader then does what it does with an unreadable entry.
+    """
+    if isinstance(raw, Entry):
+        return cast(AuditEntry, raw)
+    try:
+        if isinstance(raw, bytes | str):
+            return AUDIT_ENTRY.validate_json(raw)
+        try:
+            return AUDIT_ENTRY.validate_python(raw)  # the quick way, for most entries
+        except ValidationError:
+            # strict tuples (an authorization's sectors...) take arrays only from JSON
+            return AUDIT_ENTRY.validate_json(json.dumps(raw, ensure_ascii=False))
+    except (ValidationError, TypeError, ValueError, RecursionError):
+        return None

@@ -14,11 +14,10 @@ API can search a log of millions of entries with index lookups:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from gateway.errors import AuditError
+from schemas import entries as en
 
 __all__ = ["TERMS", "Query", "SerialRange", "index_of_entry", "parse_itmo"]
 
@@ -61,44 +60,37 @@ class Query:
 
 
 def index_of_entry(body: bytes) -> tuple[list[tuple[str, str]], str, list[SerialRange]]:
-    """``(terms, decided_at, serial ranges)`` of one entry's bytes (nothing for bytes that
-    are not an entry object: the log stores them, but they cannot be searched)."""
-    try:
-        entry: dict[str, Any] = json.loads(body)
-        inp = entry.get("input") or {}
-        if not isinstance(inp, dict):
-            raise TypeError("input is not an object")
-    except (ValueError, AttributeError, TypeError):
+    """``(terms, decided_at, serial ranges)`` of one entry's bytes (nothing for bytes the
+    entry models refuse: the log stores them, but they cannot be searched)."""
+    entry = en.read_entry(body)
+    if entry is None:
         return [], "", []
     terms: list[tuple[str, str]] = []
 
-    def add(field: str, value: object) -> None:
-        if isinstance(value, str) and value:
+    def add(field: str, value: str | None) -> None:
+        if value:
             terms.append((field, value))
 
-    add("event", inp.get("id"))
-    add("source", inp.get("source"))
-    add("type", inp.get("type"))
-    add("outcome", entry.get("outcome"))
-    add("ca", entry.get("ca_id"))
-    add("transaction", entry.get("transaction_id"))
-    found = entry.get("discrepancy")
-    if isinstance(found, dict):
-        add("discrepancy", found.get("discrepancy_id"))
-    for result in entry.get("results") or ():
-        if isinstance(result, dict):
-            add("code", result.get("code"))
+    # The kinds' inputs differ: an input names the event, its sender and its type when
+    # its kind has them (a dead letter's names where it was read, none of these).
+    inp = entry.input
+    add("event", getattr(inp, "id", None))
+    add("source", getattr(inp, "source", None))
+    add("type", getattr(inp, "type", None))
+    add("outcome", entry.outcome)
+    for result in entry.results:
+        add("code", result.code)
     ranges = []
-    for block in entry.get("blocks") or ():
-        try:
-            r = SerialRange(
-                str(block["ca_id"]), str(block["origin"]), int(block["start"]), int(block["end"])
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-        if 0 <= r.start <= r.end <= MAX_SERIAL:
-            ranges.append(r)
-    return sorted(set(terms)), str(entry.get("decided_at") or ""), sorted(set(ranges), key=_key)
+    if isinstance(entry, en.DecisionEntry):
+        add("ca", entry.ca_id)
+        add("transaction", entry.transaction_id)
+        for block in entry.blocks:
+            r = SerialRange(block.ca_id, block.origin, int(block.start), int(block.end))
+            if 0 <= r.start <= r.end <= MAX_SERIAL:
+                ranges.append(r)
+    elif isinstance(entry, en.DiscrepancyEntry) and entry.discrepancy is not None:
+        add("discrepancy", entry.discrepancy.discrepancy_id)
+    return sorted(set(terms)), entry.decided_at, sorted(set(ranges), key=_key)
 
 
 def _key(r: SerialRange) -> tuple[str, str, int, int]:

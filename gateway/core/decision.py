@@ -67,8 +67,28 @@ def decision_entry(
     ca_id: str | None = None,
     replays: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The audit entry for an authenticated input's decision; ``replays``: the dead letter
-    it replays (:func:`replay_of`)."""
+    """The audit entry for an authenticated input's decision (its JSON object)."""
+    return decision_model(
+        event,
+        evaluation,
+        decided_at=decided_at,
+        blocks_after=blocks_after,
+        ca_id=ca_id,
+        replays=replays,
+    ).wire()
+
+
+def decision_model(
+    event: Event,
+    evaluation: Evaluation,
+    *,
+    decided_at: str,
+    blocks_after: Sequence[Block] = (),
+    ca_id: str | None = None,
+    replays: Mapping[str, Any] | None = None,
+) -> en.DecisionEntry:
+    """The audit entry for an authenticated input's decision, as its model; ``replays``:
+    the dead letter it replays (:func:`replay_of`)."""
     transaction_id = getattr(event.payload, "transaction_id", None)
     account_type = getattr(event.payload, "account_type", None)
     account = (
@@ -107,11 +127,16 @@ def decision_entry(
         transaction_id=transaction_id if isinstance(transaction_id, str) else None,
         account=account,
         replays=ep.ReplayOf.model_validate(replays) if replays is not None else None,
-    ).wire()
+    )
 
 
 def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
     """The audit entry for an input that could not be parsed or authenticated."""
+    return dead_letter_model(raw, finding).wire()
+
+
+def dead_letter_model(raw: RawInput, finding: Finding) -> en.DeadLetterEntry:
+    """:func:`dead_letter_entry` as its model."""
     return en.DeadLetterEntry(
         entry_version=ENTRY_VERSION,
         entry_type="dead-letter",
@@ -126,7 +151,7 @@ def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
         outcome="dead-lettered",
         results=_results([finding]),
         decided_at=iso_ms(raw.timestamp_ms),
-    ).wire()
+    )
 
 
 def dead_letter_record(raw: RawInput, finding: Finding, *, keep_bytes: int) -> dict[str, Any]:
@@ -167,19 +192,19 @@ def replay_of(headers: Sequence[tuple[str, bytes]]) -> dict[str, Any] | None:
     return None
 
 
-def decision_data(entry: dict[str, Any]) -> dict[str, Any]:
+def decision_data(entry: en.DecisionEntry) -> dict[str, Any]:
     """The ``data`` of the signed ``a6gw.decision.v1`` message sent back to the registry."""
-    inp = entry["input"]
+    inp = entry.input
     return {
-        "input_source": inp["source"],
-        "input_id": inp["id"],
-        "input_type": inp["type"],
-        "input_sha256": inp["sha256"],
-        "outcome": entry["outcome"],
-        "results": entry["results"],
-        "derived_actions": entry["actions"],
-        "audit_entry_id": entry["entry_id"],
-        "quantity": entry["quantity"],
+        "input_source": inp.source,
+        "input_id": inp.id,
+        "input_type": inp.type,
+        "input_sha256": inp.sha256,
+        "outcome": entry.outcome,
+        "results": [r.model_dump() for r in entry.results],
+        "derived_actions": list(entry.actions),
+        "audit_entry_id": entry.entry_id,
+        "quantity": entry.quantity,
     }
 
 

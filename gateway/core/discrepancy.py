@@ -247,43 +247,64 @@ def command_entry_id(source: str, command_id: str, sha256: str) -> str:
     return "dsx-" + sha256_hex(f"{source}\n{command_id}\n{sha256}".encode())[:40]
 
 
-def fold(entries: Iterable[Mapping[str, Any]]) -> dict[str, Discrepancy]:
-    """Every discrepancy's current state from the audit entries, in log order."""
+def fold(entries: Iterable[en.EntryLike]) -> dict[str, Discrepancy]:
+    """Every discrepancy's current state from the audit entries, in log order (what the
+    entry models refuse is no discrepancy's entry: skipped)."""
     out: dict[str, Discrepancy] = {}
-    for entry in entries:
-        doc = entry.get("discrepancy")
-        if entry.get("entry_type") == ENTRY_TYPE and isinstance(doc, Mapping):
-            d = from_record(doc)
+    for raw in entries:
+        entry = en.read_entry(raw)
+        if isinstance(entry, en.DiscrepancyEntry) and entry.discrepancy is not None:
+            d = from_state(entry.discrepancy)
             out[d.id] = d
     return out
 
 
-def decision_finding(entry: Mapping[str, Any]) -> Discrepancy | None:
-    """A decision on a notification whose checks failed: the registry completed an act on
-    its own that the gateway's books cannot follow, so the books differ. None otherwise."""
-    if entry.get("entry_type") != "decision" or entry.get("outcome") != "discrepancy":
-        return None
-    inp = entry["input"]
-    results = list(entry.get("results") or ())
-    ca_id = str(entry.get("ca_id") or "")
-    blocks = tuple(
-        (ca_id, "", int(b["serial_start"]), int(b["serial_end"]))
-        for r in results
-        for b in r.get("blocks", ())
-    )
-    first = results[0] if results else {"code": "MSG-000", "message": ""}
-    eid = str(entry["entry_id"])
+def from_state(doc: ep.OpenRecord) -> Discrepancy:
+    """A discrepancy as an audit entry carries it (open, or with its lifecycle fields)."""
+    tracked = doc if isinstance(doc, ep.TrackedRecord) else None
     return Discrepancy(
-        id=discrepancy_id("decision", eid),
-        code=str(first["code"]),
+        id=doc.discrepancy_id,
+        code=doc.code,
+        severity=doc.severity,
+        registries=tuple(doc.registries),
+        blocks=tuple((b.ca_id, b.origin, int(b.start), int(b.end)) for b in doc.blocks),
+        first_seen=doc.first_seen,
+        found_by=doc.found_by,
+        source_entry=doc.source_entry,
+        summary=doc.summary,
+        detail=dict(doc.detail),
+        status=tracked.status if tracked else "open",
+        owner=tracked.owner if tracked else None,
+        resolution=tracked.resolution if tracked else None,
+        manual=tracked.manual if tracked else False,
+        history=tuple((h.action, h.by, h.at) for h in tracked.history) if tracked else (),
+    )
+
+
+def decision_finding(raw: en.EntryLike) -> Discrepancy | None:
+    """A decision on a notification whose checks failed: the registry completed an act on
+    its own that the gateway's books cannot follow, so the books differ. None otherwise
+    (and for what the entry models refuse)."""
+    entry = en.read_entry(raw)
+    if not isinstance(entry, en.DecisionEntry) or entry.outcome != "discrepancy":
+        return None
+    inp, results = entry.input, entry.results
+    ca_id = entry.ca_id or ""
+    blocks = tuple(
+        (ca_id, "", int(b.serial_start), int(b.serial_end)) for r in results for b in r.blocks
+    )
+    first = results[0] if results else ep.Result(code="MSG-000", message="", blocks=[])
+    return Discrepancy(
+        id=discrepancy_id("decision", entry.entry_id),
+        code=first.code,
         severity="error",
-        registries=(str(inp.get("signer") or inp.get("source")),),
+        registries=(inp.signer or inp.source,),
         blocks=blocks,
-        first_seen=str(entry["decided_at"]),
+        first_seen=entry.decided_at,
         found_by="decision",
-        source_entry=eid,
-        summary=f"{inp.get('type')} {inp.get('id')}: {first['message']}",
-        detail={"codes": [r["code"] for r in results], "input": dict(inp)},
+        source_entry=entry.entry_id,
+        summary=f"{inp.type} {inp.id}: {first.message}",
+        detail={"codes": [r.code for r in results], "input": inp.model_dump()},
     )
 
 

@@ -51,16 +51,16 @@ def fault_outputs(
     raw: RawInput, finding: Finding, *, step: str, exception: str, keep_bytes: int = KEEP_BYTES
 ) -> list[Output]:
     """The dead letter (on ``a6.dlq``) and its audit entry for a gateway fault on ``raw``."""
-    entry = dec.dead_letter_entry(raw, finding)
+    entry = dec.dead_letter_model(raw, finding)
     record = dec.dead_letter_record(raw, finding, keep_bytes=keep_bytes) | {
         "fault": {"step": step, "exception": exception},
         "key_b64": None if raw.key is None else base64.b64encode(raw.key).decode("ascii"),
         "timestamp_ms": raw.timestamp_ms,
     }
-    eid = entry["entry_id"]
+    eid = entry.entry_id
     return [
         Output(DLQ_TOPIC, eid, canonical_bytes(record)),
-        Output(AUDIT_TOPIC, eid, dec.entry_bytes(entry)),
+        Output(AUDIT_TOPIC, eid, dec.entry_bytes(entry.wire())),
     ]
 
 
@@ -75,10 +75,10 @@ def audit_item(raw: RawInput) -> tuple[tuple[str, bytes], list[Output]]:
     if problem is None:
         return ((raw.key or b"").decode("utf-8"), raw.value), []
     finding = Finding("MSG-001", f"not an audit entry: {problem}")
-    entry = dec.dead_letter_entry(raw, finding)
+    entry = dec.dead_letter_model(raw, finding)
     record = dec.dead_letter_record(raw, finding, keep_bytes=64 * 1024)
-    eid = entry["entry_id"]
-    return (eid, dec.entry_bytes(entry)), [Output(DLQ_TOPIC, eid, canonical_bytes(record))]
+    eid = entry.entry_id
+    return (eid, dec.entry_bytes(entry.wire())), [Output(DLQ_TOPIC, eid, canonical_bytes(record))]
 
 
 def _entry_problem(raw: RawInput) -> str | None:

@@ -27,10 +27,10 @@ def refused(raw: RawInput, reason: str, *, now_ms: int, skew_s: int) -> tuple[st
     its MAC (``reason`` from :func:`gateway.core.mac.problem`)."""
     raw = replace(raw, timestamp_ms=arrival_ms(raw, now_ms=now_ms, skew_s=skew_s))
     finding = Finding("MSG-010", f"{raw.topic}: {reason}")
-    entry = dec.dead_letter_entry(raw, finding)
+    entry = dec.dead_letter_model(raw, finding)
     record = dec.dead_letter_record(raw, finding, keep_bytes=KEEP_BYTES)
-    eid = entry["entry_id"]
+    eid = entry.entry_id
     return eid, [
         Output(DLQ_TOPIC, eid, canonical_bytes(record)),
-        Output(AUDIT_TOPIC, eid, dec.entry_bytes(entry)),
+        Output(AUDIT_TOPIC, eid, dec.entry_bytes(entry.wire())),
     ]

@@ -41,6 +41,7 @@ from gateway.core.state import LedgerState, Put
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 from gateway.core.trust import TopicOwner, Trust
 from gateway.errors import AuthenticationError, PayloadInvalid, SchemaError
+from schemas import entries as en
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
 
@@ -84,20 +85,29 @@ def out_topic(owner: TopicOwner) -> str:
     return topics.answer_topic(owner.registry, owner.party)
 
 
-def _entry_outputs(entry: dict[str, Any], owner: TopicOwner, signer: Signer) -> list[Output]:
-    """The audit entry and the signed decision for the topic owner, and the finding when a
-    notification's checks failed (the registry's books and the gateway's now differ)."""
-    eid = entry["entry_id"]
+def _entry_outputs(
+    entry: en.DecisionEntry, body: bytes, owner: TopicOwner, signer: Signer
+) -> list[Output]:
+    """The audit entry (``body``: its bytes) and the signed decision for the topic owner, and
+    the finding when a notification's checks failed (the registry's books and the gateway's
+    now differ)."""
+    eid = entry.entry_id
     data = dec.decision_data(entry)
-    msg = signer.envelope("decision", "dec-" + eid, entry["decided_at"], data)
-    out = [
-        Output(out_topic(owner), entry["input"]["id"], msg),
-        Output(AUDIT_TOPIC, eid, dec.entry_bytes(entry)),
-    ]
+    msg = signer.envelope("decision", "dec-" + eid, entry.decided_at, data)
+    out = [Output(out_topic(owner), entry.input.id, msg), Output(AUDIT_TOPIC, eid, body)]
     found = dsc.decision_finding(entry)
     if found is not None:
         out.append(finding_output(found))
     return out
+
+
+def _stored_outputs(stored: Mapping[str, Any], owner: TopicOwner, signer: Signer) -> list[Output]:
+    """:func:`_entry_outputs` of a decision kept in ``seen``: its bytes as they were first
+    written (the kept JSON object, never the model's), read through the entry model."""
+    entry = en.read_entry(stored)
+    if not isinstance(entry, en.DecisionEntry):
+        raise SchemaError(f"the decision kept for {stored.get('entry_id')!r} is not a decision")
+    return _entry_outputs(entry, dec.entry_bytes(dict(stored)), owner, signer)
 
 
 def finding_output(d: dsc.Discrepancy) -> Output:
@@ -144,12 +154,12 @@ def ingest_step(
         return _decide_here(exc.event, Finding(exc.code, str(exc)), raw, owner, seen, signer)
     except (SchemaError, AuthenticationError) as exc:
         finding = Finding(exc.code, str(exc))
-        entry = dec.dead_letter_entry(raw, finding)
+        dead = dec.dead_letter_model(raw, finding)
         record = dec.dead_letter_record(raw, finding, keep_bytes=min(max_bytes, 64 * 1024))
         return IngestResult(
             [
-                Output(DLQ_TOPIC, entry["entry_id"], canonical_bytes(record)),
-                Output(AUDIT_TOPIC, entry["entry_id"], dec.entry_bytes(entry)),
+                Output(DLQ_TOPIC, dead.entry_id, canonical_bytes(record)),
+                Output(AUDIT_TOPIC, dead.entry_id, dec.entry_bytes(dead.wire())),
             ]
         )
     arrived = event.received_ms
@@ -167,7 +177,7 @@ def ingest_step(
         return _decide_here(event, finding, raw, owner, seen, signer, record=False)
     if prior is not None and prior.get("entry") is not None:
         # A redelivery of an input decided here: re-emit the stored decision.
-        return IngestResult(_entry_outputs(prior["entry"], owner, signer))
+        return IngestResult(_stored_outputs(prior["entry"], owner, signer))
     # The record key is not part of the input's identity (source, id, bytes): an input
     # already forwarded keeps its decision whatever key it is redelivered under.
     if prior is None and raw.key != event.id.encode():
@@ -203,17 +213,18 @@ def _decide_here(
     seen_key = f"{event.source}|{event.id}"
     prior = seen.get(seen_key)
     if record and prior is not None and prior["sha256"] == event.sha256 and prior.get("entry"):
-        return IngestResult(_entry_outputs(prior["entry"], owner, signer))
+        return IngestResult(_stored_outputs(prior["entry"], owner, signer))
     outcome: Outcome = "rejected" if event.kind == "proposal" else "discrepancy"
-    entry = dec.decision_entry(
+    entry = dec.decision_model(
         event,
         Evaluation(outcome, (finding,)),
         decided_at=iso_ms(event.received_ms),
         replays=dec.replay_of(raw.headers),
     )
-    kept = {"sha256": event.sha256, "entry": entry, "arrival_ms": event.received_ms}
+    wire = entry.wire()
+    kept = {"sha256": event.sha256, "entry": wire, "arrival_ms": event.received_ms}
     put = (seen_key, kept) if record and prior is None else None
-    return IngestResult(_entry_outputs(entry, owner, signer), put)
+    return IngestResult(_entry_outputs(entry, dec.entry_bytes(wire), owner, signer), put)
 
 
 def parse_forwarded(record: Mapping[str, Any]) -> Event:
@@ -256,7 +267,7 @@ def ledger_step(
     evaluation = evaluate(event, state, directory)
     after = [Block.from_record(e.value) for e in evaluation.effects if e.table == "blocks"]
     ca_id = getattr(event.payload, "ca_id", None)
-    entry = dec.decision_entry(
+    entry = dec.decision_model(
         event,
         evaluation,
         decided_at=iso_ms(int(record["timestamp_ms"])),
@@ -264,10 +275,10 @@ def ledger_step(
         ca_id=ca_id,
         replays=record["replays"] if isinstance(record.get("replays"), dict) else None,
     )
-    outputs = _entry_outputs(entry, owner, signer)
+    outputs = _entry_outputs(entry, dec.entry_bytes(entry.wire()), owner, signer)
     for i, notice in enumerate(evaluation.notices):
         data = {"kind": notice.kind, "body": notice.body}
-        msg = signer.envelope("notice", f"ntc-{entry['entry_id']}-{i}", entry["decided_at"], data)
+        msg = signer.envelope("notice", f"ntc-{entry.entry_id}-{i}", entry.decided_at, data)
         outputs.append(
             Output(
                 topics.output_topic(notice.registry_id),
@@ -278,7 +289,7 @@ def ledger_step(
     stored_value = {
         "sha256": event.sha256,
         "version": version,
-        "entry_id": entry["entry_id"],
+        "entry_id": entry.entry_id,
         "effects": [[e.table, e.key, e.value] for e in evaluation.effects],
         "outputs": [[o.topic, o.key, o.value.decode("utf-8")] for o in outputs],
     }

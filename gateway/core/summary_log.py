@@ -30,6 +30,9 @@ from typing import Any
 
 from gateway.core.blocks import Range
 from gateway.errors import GatewayError
+from schemas import entries as en
+from schemas import entry_parts as ep
+from schemas import events as ev
 
 INVENTORY_TYPE = "a6gw.inventory.emissions.v1"
 REPORTED_TYPE = "a6gw.summary.reported.v1"
@@ -145,20 +148,14 @@ def _year_of(decided_at: str) -> int:
         raise _bad(f"decided_at {decided_at!r} is not an ISO 8601 time") from exc
 
 
-def _item(entry_id: str, row: Mapping[str, Any], year: int) -> Item:
-    what = f"entry {entry_id}: {row.get('action')} row"
-    try:
-        first, last, qty = int(row["first"]), int(row["last"]), int(row["quantity"])
-        vintage = int(row["vintage"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _bad(f"{what} has no integer first/last/quantity/vintage") from exc
-    purposes = row.get("purposes")
-    if row["action"] == "First transfer" and purposes not in NDC_PURPOSES | OTHER_PURPOSES:
+def _item(entry_id: str, row: ep.ActionRow, year: int) -> Item:
+    what = f"entry {entry_id}: {row.action} row"
+    purposes = row.purposes
+    if row.action == "First transfer" and purposes not in NDC_PURPOSES | OTHER_PURPOSES:
         raise _bad(f"{what} has unknown purposes {purposes!r}")  # fail loudly, never zero
-    counted = Counted(
-        entry_id, str(row["ca_id"]), str(row["origin"]), first, last, qty, str(row["action"])
-    )
-    return Item(counted, year, vintage, purposes in NDC_PURPOSES)
+    first, last, qty = int(row.first), int(row.last), int(row.quantity)
+    counted = Counted(entry_id, row.ca_id, row.origin, first, last, qty, row.action)
+    return Item(counted, year, row.vintage, purposes in NDC_PURPOSES)
 
 
 class _Coverage:
@@ -196,45 +193,49 @@ class _Coverage:
         return out
 
 
-def collect(entries: Iterable[Mapping[str, Any]], party: str) -> Facts:
+def collect(entries: Iterable[en.EntryLike], party: str) -> Facts:
     """Party ``party``'s first transfers, uses, inventory figures and reported rows, from
-    audit entries in log order; and its uses of units never first transferred before."""
+    audit entries in log order; and its uses of units never first transferred before.
+
+    An entry the entry models refuse cannot be read (CTF-103): it might hold rows.
+    """
     facts = Facts(party)
     covered = _Coverage()
-    for entry in entries:
-        eid = str(entry.get("entry_id", ""))
-        inp = entry.get("input") or {}
-        kind = inp.get("type") if isinstance(inp, Mapping) else None
-        recorded = entry.get("outcome") == "recorded"
+    for n, raw in enumerate(entries):
+        entry = en.read_entry(raw)
+        if entry is None:
+            raise _bad(f"audit entry {n} of the log is not an entry of a known kind")
+        if not isinstance(entry, en.DecisionEntry):
+            continue
+        eid, kind = entry.entry_id, entry.input.type
+        recorded = entry.outcome == "recorded"
         if kind == OPENING_TYPE and recorded:
-            _add_opening(covered, eid, entry)
-        data = entry.get("data")
-        if recorded and isinstance(data, Mapping) and data.get("party") == party:
-            if kind == INVENTORY_TYPE:
-                _add_figure(facts, eid, entry, data)
-            elif kind == REPORTED_TYPE:
-                _add_reported(facts, eid, entry, data)
-        for row in entry.get("a6") or ():
+            _add_opening(covered, entry)
+        data = entry.data
+        if recorded and kind == INVENTORY_TYPE and isinstance(data, ev.InventoryEmissions):
+            if data.party == party:
+                _add_figure(facts, entry, data)
+        elif recorded and kind == REPORTED_TYPE and isinstance(data, ev.StructuredSummaryReported):
+            if data.party == party:
+                _add_reported(facts, entry, data)
+        for row in entry.a6 or ():
             _add_row(facts, covered, eid, entry, row)
     return facts
 
 
 def _add_row(
-    facts: Facts, covered: _Coverage, eid: str, entry: Mapping[str, Any], row: Mapping[str, Any]
+    facts: Facts, covered: _Coverage, eid: str, entry: en.DecisionEntry, row: ep.ActionRow
 ) -> None:
-    action = row.get("action")
-    if action == "First transfer":
-        item = _item(eid, row, _year_of(str(entry.get("decided_at"))))
+    if row.action == "First transfer":
+        item = _item(eid, row, _year_of(entry.decided_at))
         c = item.counted
         covered.add(c.ca_id, c.origin, c.first, c.last)  # whoever first transferred them
-        if row.get("first_transferring_party") == facts.party:
+        if row.first_transferring_party == facts.party:
             facts.first_transfers.append(item)
-    elif action == "Use" and row.get("using_party") == facts.party:
-        try:
-            use_year = int(row["use_year"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise _bad(f"entry {eid}: a Use row without a use year") from exc
-        item = _item(eid, row, use_year)
+    elif row.action == "Use" and row.using_party == facts.party:
+        if row.use_year is None:
+            raise _bad(f"entry {eid}: a Use row without a use year")
+        item = _item(eid, row, row.use_year)
         c = item.counted
         gaps = covered.gaps(c.ca_id, c.origin, c.first, c.last)
         if gaps:
@@ -242,34 +243,28 @@ def _add_row(
         facts.uses.append(item)
 
 
-def _add_opening(covered: _Coverage, eid: str, entry: Mapping[str, Any]) -> None:
+def _add_opening(covered: _Coverage, entry: en.DecisionEntry) -> None:
     """Opening holdings a registry brought already first transferred: the legitimate
     exception to "no use without an earlier first transfer in the log"."""
-    for b in entry.get("blocks") or ():
-        if not b.get("first_transferred"):
-            continue
-        try:
-            covered.add(str(b["ca_id"]), str(b["origin"]), int(b["start"]), int(b["end"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise _bad(f"opening holdings entry {eid}: a block without its serials") from exc
+    for b in entry.blocks:
+        if b.first_transferred:
+            covered.add(b.ca_id, b.origin, int(b.start), int(b.end))
 
 
-def _add_figure(facts: Facts, eid: str, entry: Mapping[str, Any], data: Mapping[str, Any]) -> None:
-    year = int(data["year"])
-    emissions = _decimal(data.get("emissions_tco2e"), f"inventory entry {eid}")
-    figure = Figure(eid, str(data.get("submission_id", "")), emissions, str(entry["decided_at"]))
-    facts.inventory.setdefault(year, []).append(figure)
+def _add_figure(facts: Facts, entry: en.DecisionEntry, data: ev.InventoryEmissions) -> None:
+    eid = entry.entry_id
+    emissions = _decimal(data.emissions_tco2e, f"inventory entry {eid}")
+    figure = Figure(eid, data.submission_id, emissions, entry.decided_at)
+    facts.inventory.setdefault(data.year, []).append(figure)
 
 
 def _add_reported(
-    facts: Facts, eid: str, entry: Mapping[str, Any], data: Mapping[str, Any]
+    facts: Facts, entry: en.DecisionEntry, data: ev.StructuredSummaryReported
 ) -> None:
-    raw = data.get("rows") or {}
-    rows = {
-        f"R{n}": None
-        if raw.get(f"r{n}") is None
-        else _decimal(raw[f"r{n}"], f"summary entry {eid} r{n}")
-        for n in range(7, 15)
-    }
-    reported = Reported(eid, str(entry["decided_at"]), rows)
-    facts.reported.setdefault(int(data["year"]), []).append(reported)
+    eid = entry.entry_id
+    rows: dict[str, Decimal | None] = {}
+    for n in range(7, 15):
+        value: str | None = getattr(data.rows, f"r{n}")
+        rows[f"R{n}"] = None if value is None else _decimal(value, f"summary entry {eid} r{n}")
+    reported = Reported(eid, entry.decided_at, rows)
+    facts.reported.setdefault(data.year, []).append(reported)

@@ -41,40 +41,24 @@ from gateway.audit.sequencer import Sequencer
 from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_consistency, verify_inclusion
 from gateway.core.topics import AUDIT_TOPIC
+from tests.unit.schemas import factories as fx
 
 BATCH = 500
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify-bundle.mjs"
 
 
 def entry(i: int) -> tuple[str, bytes]:
-    """A realistic decision entry (about 560 bytes of canonical JSON)."""
-    body = {
-        "entry_version": 1,
-        "entry_type": "decision",
-        "entry_id": f"ev-{i:040x}",
-        "input": {
-            "id": f"jpn-tx-{i}",
-            "source": ("JPN01", "MNG01", "IDN01")[i % 3],
-            "type": "a6gw.transfer.v1",
-            "kind": "proposal",
-            "sha256": hashlib.sha256(str(i).encode()).hexdigest(),
-        },
-        "ca_id": "CA0001",
-        "outcome": "accepted" if i % 10 else "rejected",
-        "results": [] if i % 10 else [{"code": "BLK-003", "severity": "error"}],
-        "blocks": [
-            {
-                "ca_id": "CA0001",
-                "origin": "MNG01",
-                "start": str(i * 100 + 1),
-                "end": str(i * 100 + 100),
-            }
-        ],
-        "transaction_id": f"MNG01-TX-{i}",
-        "decided_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00.000Z",
-    }
-    text = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
-    return f"ev-{i:040x}", text
+    """A realistic decision entry (about 900 bytes of canonical JSON)."""
+    doc = fx.decision(
+        f"jpn-tx-{i}",
+        source=("JPN01", "MNG01", "IDN01")[i % 3],
+        outcome="accepted" if i % 10 else "rejected",
+        results=[] if i % 10 else [fx.result("BLK-003", "serials already recorded")],
+        blocks=[fx.block(i * 100 + 1, i * 100 + 100)],
+        transaction_id=f"MNG01-TX-{i}",
+        decided_at=f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00.000Z",
+    )
+    return doc.entry_id, fx.wire_bytes(doc)
 
 
 SEARCHES: dict[str, Any] = {

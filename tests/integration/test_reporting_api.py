@@ -45,6 +45,8 @@ from gateway.errors import ApiProblem
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.services.reporting import method_of, results
+from schemas import entry_parts as ep
+from tests.unit.schemas import factories as fx
 from tests.unit.worker.test_pipeline import MemoryPipeline
 
 ORIGIN = "a6gw.test/reporting"
@@ -90,16 +92,14 @@ def forged_retirement(entries: list[dict[str, Any]], year: int) -> dict[str, Any
         for b in last.values()
         if b["registry"] == "JPN01" and b["first_transferred"] and b["state"] == "held"
     )
-    return {
-        "entry_version": 1,
-        "entry_type": "decision",
-        "entry_id": "ev-forged",
-        "input": {"type": "a6gw.retirement.v1", "id": "forged"},
-        "outcome": "accepted",
-        "results": [],
-        "blocks": [held | {"state": "retired"}],
-        "decided_at": f"{year}-12-31T23:00:00.000Z",
-    }
+    forged = fx.decision(
+        "forged",
+        source="JPN01",
+        type_="a6gw.retirement.v1",
+        blocks=[ep.BlockRecord.model_validate(held | {"state": "retired"})],
+        decided_at=f"{year}-12-31T23:00:00.000Z",
+    )
+    return forged.wire()
 
 
 def sequenced(path: Path, key: LogKey, entries: list[dict[str, Any]]) -> str:

@@ -7,7 +7,6 @@ opened through :func:`gateway.audit.open.open_store`, as the worker opens them.
 
 from __future__ import annotations
 
-import json
 import random
 import sqlite3
 import subprocess
@@ -30,6 +29,7 @@ from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_inclusion
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import AuditError, VerificationError
+from tests.unit.schemas import factories as fx
 
 
 @dataclass
@@ -316,25 +316,22 @@ def searchable(
     n: int,
     *,
     source: str = "MNG01",
-    outcome: str = "accepted",
+    outcome: fx.Outcome = "accepted",
     codes: tuple[str, ...] = (),
     blocks: tuple[tuple[int, int], ...] = (),
     tx: str | None = None,
     day: str = "2026-11-29",
 ) -> tuple[str, bytes]:
-    doc = {
-        "entry_id": f"ev-{n}",
-        "input": {"id": f"e{n}", "source": source, "type": "a6gw.transfer.v1"},
-        "ca_id": "CA0001",
-        "outcome": outcome,
-        "results": [{"code": c, "severity": "error"} for c in codes],
-        "blocks": [
-            {"ca_id": "CA0001", "origin": "MNG01", "start": str(a), "end": str(b)}
-            for a, b in blocks
-        ],
-        "decided_at": f"{day}T08:00:00.000Z",
-    } | ({"transaction_id": tx} if tx else {})
-    return f"ev-{n}", json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    doc = fx.decision(
+        f"e{n}",
+        source=source,
+        outcome=outcome,
+        results=[fx.result(c) for c in codes],
+        blocks=[fx.block(a, b) for a, b in blocks],
+        transaction_id=tx,
+        decided_at=f"{day}T08:00:00.000Z",
+    )
+    return doc.entry_id, fx.wire_bytes(doc)
 
 
 @pytest.fixture

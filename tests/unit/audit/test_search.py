@@ -7,32 +7,31 @@ import json
 import pytest
 
 from gateway.audit.search import Query, SerialRange, index_of_entry, parse_itmo
+from gateway.core import discrepancy as dsc
 from gateway.errors import AuditError
+from tests.unit.schemas import factories as fx
 
 
 def entry(
     n: int,
     *,
     source: str = "MNG01",
-    outcome: str = "accepted",
+    outcome: fx.Outcome = "accepted",
     codes: tuple[str, ...] = (),
     blocks: tuple[tuple[int, int], ...] = (),
     tx: str | None = None,
     day: str = "2026-11-29",
 ) -> tuple[str, bytes]:
-    doc = {
-        "entry_id": f"ev-{n}",
-        "input": {"id": f"e{n}", "source": source, "type": "a6gw.transfer.v1"},
-        "ca_id": "CA0001",
-        "outcome": outcome,
-        "results": [{"code": c, "severity": "error"} for c in codes],
-        "blocks": [
-            {"ca_id": "CA0001", "origin": "MNG01", "start": str(a), "end": str(b)}
-            for a, b in blocks
-        ],
-        "decided_at": f"{day}T08:00:00.000Z",
-    } | ({"transaction_id": tx} if tx else {})
-    return f"ev-{n}", json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    e = fx.decision(
+        f"e{n}",
+        source=source,
+        outcome=outcome,
+        results=[fx.result(c) for c in codes],
+        blocks=[fx.block(a, b) for a, b in blocks],
+        transaction_id=tx,
+        decided_at=f"{day}T08:00:00.000Z",
+    )
+    return e.entry_id, fx.wire_bytes(e)
 
 
 def test_index_terms_of_an_entry() -> None:
@@ -45,6 +44,26 @@ def test_index_terms_of_an_entry() -> None:
     assert ranges == [SerialRange("CA0001", "MNG01", 1, 10), SerialRange("CA0001", "MNG01", 50, 60)]
     assert index_of_entry(b"not json") == ([], "", [])
     assert index_of_entry(b'{"input": 5}') == ([], "", [])
+    # a JSON object the entry models refuse is stored but not searchable
+    partial = {"entry_id": "ev-1", "input": {"id": "e1"}, "outcome": "accepted"}
+    assert index_of_entry(json.dumps(partial).encode()) == ([], "", [])
+
+
+def test_index_terms_of_a_discrepancy_entry() -> None:
+    d = dsc.Discrepancy(
+        id=dsc.discrepancy_id("decision", "ev-1"),
+        code="BLK-004",
+        severity="error",
+        registries=("MNG01",),
+        blocks=(),
+        first_seen="2026-11-29T10:00:00.000Z",
+        found_by="decision",
+        source_entry="ev-1",
+    )
+    terms, decided, ranges = index_of_entry(fx.wire_bytes(fx.opened(d)))
+    assert ("discrepancy", d.id) in terms and ("code", "BLK-004") in terms
+    assert ("outcome", "open") in terms and ("source", "decision") in terms
+    assert decided == "2026-11-29T10:00:00.000Z" and ranges == []
 
 
 def test_itmo_identifiers() -> None:

@@ -18,6 +18,7 @@ from gateway.core.model import Finding
 from gateway.core.summary_check import refs
 from gateway.core.summary_log import Counted
 from tests.unit.core.a6book import Book, only, ranges_of
+from tests.unit.schemas import factories as fx
 
 MA, MB, JA = ("MNG01", "MN-A"), ("MNG01", "MN-B"), ("JPN01", "JP-A")
 
@@ -55,23 +56,17 @@ def test_a_proposal_notice_names_merged_ranges(book: Book) -> None:
     ]
 
 
-def _old_entry(blocks: list[tuple[int, int]]) -> dict[str, Any]:
+def _old_entry(blocks: list[tuple[int, int]]) -> bytes:
     """A decision entry as logged before ranges were merged: the result lists pieces."""
-    return {
-        "entry_type": "decision",
-        "entry_id": "ev-old",
-        "outcome": "discrepancy",
-        "ca_id": "CA0001",
-        "input": {"source": "MNG01", "signer": "MNG01", "id": "e1", "type": "a6gw.x.v1"},
-        "results": [
-            {
-                "code": "BLK-004",
-                "message": "serials already recorded elsewhere",
-                "blocks": [{"serial_start": str(s), "serial_end": str(e)} for s, e in blocks],
-            }
-        ],
-        "decided_at": "2026-11-29T10:00:00.000Z",
-    }
+    entry = fx.decision(
+        "e1",
+        type_="a6gw.x.v1",
+        kind="notification",
+        outcome="discrepancy",
+        results=[fx.result("BLK-004", "serials already recorded elsewhere", blocks)],
+        decided_at="2026-11-29T10:00:00.000Z",
+    )
+    return fx.wire_bytes(entry)
 
 
 def test_a_discrepancy_read_from_an_old_entry_names_merged_blocks() -> None:
@@ -80,10 +75,13 @@ def test_a_discrepancy_read_from_an_old_entry_names_merged_blocks() -> None:
     assert found.blocks == (("CA0001", "", 5001, 5100), ("CA0001", "", 6000, 6001))
 
 
+OLD_ID = dsc.discrepancy_id("reconciliation", "rec-old")
+
+
 def test_an_old_discrepancy_record_with_pieces_is_read_and_shown_merged() -> None:
     old = dsc.record(
         dsc.Discrepancy(
-            id="dsc-old",
+            id=OLD_ID,
             code="REC-002",
             severity="error",
             registries=("JPN01",),
@@ -97,7 +95,17 @@ def test_an_old_discrepancy_record_with_pieces_is_read_and_shown_merged() -> Non
             {"ca_id": "CA0001", "origin": "JPN01", "start": "5101", "end": "5200"},
         ]
     }
-    entry = {"entry_type": dsc.ENTRY_TYPE, "discrepancy": old}
+    entry = fx.opened(
+        dsc.Discrepancy(
+            id=OLD_ID,
+            code="REC-002",
+            severity="error",
+            registries=("JPN01",),
+            blocks=(),
+            first_seen="2026-11-29T10:00:00.000Z",
+        )
+    ).wire()
+    entry["discrepancy"] = old  # as logged: the ledger's pieces
     (d,) = dsc.fold([entry]).values()
     assert d.blocks == (("CA0001", "MNG01", 5001, 5100), ("CA0001", "JPN01", 5101, 5200))
 

@@ -20,6 +20,7 @@ from gateway.core.oversight import (
 from gateway.core.signing import public_key_b64
 from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, FINDINGS_TOPIC
 from gateway.core.trust import Trust, TrustedKey
+from tests.unit.schemas import factories as fx
 
 OPS = Ed25519PrivateKey.generate()
 REGISTRY = Ed25519PrivateKey.generate()
@@ -179,25 +180,18 @@ def test_bad_finding_records_are_dead_lettered_never_raised() -> None:
 
 
 def test_a_failed_notification_is_a_finding() -> None:
-    entry = {
-        "entry_type": "decision",
-        "entry_id": "ev-1",
-        "outcome": "discrepancy",
-        "ca_id": "CA0001",
-        "input": {"source": "JPN01", "signer": "JPN01", "id": "e1", "type": "a6gw.x.v1"},
-        "results": [
-            {"code": "TRN-001", "message": "no transfer", "blocks": []},
-            {
-                "code": "A6-015",
-                "message": "short",
-                "blocks": [{"serial_start": "8", "serial_end": "10"}],
-            },
-        ],
-        "decided_at": "2026-11-29T10:00:00.000Z",
-    }
-    found = dsc.decision_finding(entry)
+    entry = fx.decision(
+        "e1",
+        source="JPN01",
+        type_="a6gw.x.v1",
+        kind="notification",
+        outcome="discrepancy",
+        results=[fx.result("TRN-001", "no transfer"), fx.result("A6-015", "short", [(8, 10)])],
+        decided_at="2026-11-29T10:00:00.000Z",
+    )
+    found = dsc.decision_finding(fx.wire_bytes(entry))
     assert found is not None
     assert (found.code, found.registries, found.found_by) == ("TRN-001", ("JPN01",), "decision")
     assert found.blocks == (("CA0001", "", 8, 10),)
     assert found.id == dsc.decision_finding(entry).id  # type: ignore[union-attr]
-    assert dsc.decision_finding(entry | {"outcome": "rejected"}) is None
+    assert dsc.decision_finding(entry.model_copy(update={"outcome": "rejected"})) is None

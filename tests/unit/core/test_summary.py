@@ -30,11 +30,12 @@ from hypothesis import strategies as st
 
 from gateway.audit.store import AuditStore
 from gateway.cli.main import main
+from gateway.core import decision as dec
 from gateway.core import discrepancy as dsc
 from gateway.core import summary_check as sc
 from gateway.core.actions import row
 from gateway.core.blocks import Block, Range
-from gateway.core.canonical import canonical_bytes
+from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.summary import Method, Summary, default_years, summarise
 from gateway.core.summary_log import Facts, collect
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
@@ -42,6 +43,8 @@ from gateway.demo.world import write_mac_key
 from gateway.errors import GatewayError
 from gateway.services.reporting import YearResult, records, year_text
 from gateway.transport.clients import Credentials, KafkaClients
+from schemas import entry_parts as ep
+from tests.unit.schemas import factories as fx
 
 CA = "CA0001"
 PERIOD = (2021, 2030)
@@ -119,24 +122,44 @@ def use(
     )
 
 
+#: The readable name each hand-built entry was given, by its entry id.
+NAMES: dict[str, str] = {}
+
+
 def entry(
-    eid: str,
+    name: str,
     at: str,
     *rows: dict[str, Any],
     kind: str = "transfer.answer",
-    outcome: str = "recorded",
-    **extra: Any,
+    outcome: fx.Outcome = "recorded",
+    data: dict[str, Any] | None = None,
+    blocks: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "entry_version": 1,
-        "entry_type": "decision",
-        "entry_id": eid,
-        "input": {"type": f"a6gw.{kind}.v1", "source": "X", "id": f"in-{eid}"},
-        "outcome": outcome,
-        "results": [],
-        "decided_at": at,
-    }
-    return out | ({"a6": list(rows)} if rows else {}) | extra
+    """A decision entry on input ``in-<name>`` (its id: :func:`eid`) carrying ``rows``."""
+    e = fx.decision(
+        f"in-{name}",
+        source="X",
+        type_=f"a6gw.{kind}.v1",
+        kind="notification",
+        outcome=outcome,
+        ca_id=None,
+        decided_at=at,
+        blocks=[ep.BlockRecord.model_validate(b) for b in blocks],
+        a6=[ep.ActionRow.model_validate(r) for r in rows] or None,
+        data=data,
+    )
+    NAMES[e.entry_id] = name
+    return e.wire()
+
+
+def eid(name: str) -> str:
+    """The entry id of the entry :func:`entry` builds as ``name``."""
+    return dec.event_entry_id("X", f"in-{name}", fx.SHA)
+
+
+def n(entry_id: str | None) -> str | None:
+    """The readable name of a hand-built entry's id."""
+    return NAMES.get(entry_id or "", entry_id)
 
 
 def inventory(eid: str, at: str, party: str, year: int, tco2e: str, sub: str) -> dict[str, Any]:
@@ -266,23 +289,23 @@ def test_trajectory_by_vintage_rows_by_hand(ca_method: str) -> None:
     for s in got:
         y = s.year
         assert values(s) == COMMON[y] | {"R5": R5[y], "R11": None, "R12": r12[y], "R14": r14[y]}
-    blocks = {(b.entry_id, b.first, b.last, b.action) for b in got[0].rows["R12"].blocks}
+    blocks = {(n(b.entry_id), b.first, b.last, b.action) for b in got[0].rows["R12"].blocks}
     assert blocks == {("e2", 1001, 1050, "First transfer"), ("e5", 301, 500, "First transfer")}
 
 
 def test_rows_keep_their_blocks() -> None:
     s = summarise(collect(case(), "JPN"), method(), 2026)
     r9 = [
-        (b.entry_id, b.ca_id, b.origin, b.first, b.last, b.quantity, b.action)
+        (n(b.entry_id), b.ca_id, b.origin, b.first, b.last, b.quantity, b.action)
         for b in s.rows["R9"].blocks
     ]
     assert r9 == [("e4", CA, "MNG01", 1, 400, 400, "Use")]
-    assert [b.entry_id for b in s.rows["R10"].blocks] == ["e5", "e4"]
-    assert [b.entry_id for b in s.rows["R13"].blocks] == ["e1", "e2", "e5", "e4"]
-    assert s.rows["R5"].entries == ("i4",) and s.rows["R14"].entries == ("i4",)
+    assert [n(b.entry_id) for b in s.rows["R10"].blocks] == ["e5", "e4"]
+    assert [n(b.entry_id) for b in s.rows["R13"].blocks] == ["e1", "e2", "e5", "e4"]
+    assert s.rows["R5"].entries == (eid("i4"),) and s.rows["R14"].entries == (eid("i4"),)
     doc = s.to_dict()
     assert doc["rows"]["R9"]["blocks"][0] == {
-        "entry_id": "e4",
+        "entry_id": eid("e4"),
         "ca_id": CA,
         "origin": "MNG01",
         "first": "1",
@@ -298,7 +321,7 @@ def test_a_recalculated_inventory_supersedes_and_the_history_stays() -> None:
     assert s.value("R5") == Decimal("985000.5")
     assert "NIR-26-v2" in s.rows["R5"].reason and "supersedes 1 earlier" in s.rows["R5"].reason
     history = s.to_dict()["inventory"]
-    assert [(h["entry_id"], h["emissions_tco2e"], h["current"]) for h in history] == [
+    assert [(n(h["entry_id"]), h["emissions_tco2e"], h["current"]) for h in history] == [
         ("i2", "990000", False),
         ("i4", "985000.5", True),
     ]
@@ -350,7 +373,7 @@ def test_a_wrong_reported_row_is_ctf_001_naming_the_row_and_its_blocks() -> None
     facts = collect(entries, "JPN")
     s = summarise(facts, method(), 2026)
     rep, found = sc.check(facts, s)
-    assert rep is not None and rep.entry_id == "s1"
+    assert rep is not None and n(rep.entry_id) == "s1"
     assert [(f.code, f.row) for f in found] == [("CTF-001", "R7")]
     f = found[0]
     assert "R7" in f.message and "250" in f.message and "200" in f.message
@@ -374,7 +397,7 @@ def test_a_later_report_supersedes_and_a_null_for_a_non_zero_row_is_ctf_003() ->
     assert sc.check(facts, s)[1] == []
     entries.append(reported("s2", "2027-05-01T00:00:00.000Z", "JPN", 2025, **right | {"r8": None}))
     rep, found = sc.check(collect(entries, "JPN"), s)
-    assert rep is not None and rep.entry_id == "s2"
+    assert rep is not None and n(rep.entry_id) == "s2"
     assert [(f.code, f.row, f.reported, f.computed) for f in found] == [
         ("CTF-003", "R8", None, Decimal(50))
     ]
@@ -439,7 +462,7 @@ def test_oimp_counts_in_r8_and_ndc_with_oimp_in_r7() -> None:
     s = summarise(collect(entries, "JPN"), method(), 2025)
     # R7 = 100 ("NDC and OIMP" includes the NDC); R8 = 10 + 20 + 40 = 70; R10 = 170.
     assert (values(s)["R7"], values(s)["R8"], values(s)["R10"]) == ("100", "70", "170")
-    assert [b.entry_id for b in s.rows["R8"].blocks] == ["a", "b", "c"]
+    assert [n(b.entry_id) for b in s.rows["R8"].blocks] == ["a", "b", "c"]
 
 
 def test_unknown_purposes_fail_loudly() -> None:
@@ -504,7 +527,7 @@ def test_use_of_units_never_first_transferred_is_ctf_004() -> None:
     s = summarise(facts, method(), 2026)
     assert values(s)["R9"] == "325"  # still counted: 200 + 100 + 10 + 10 + 5
     _, found = sc.check(facts, s)  # nothing reported: only the population check
-    assert [(f.code, f.entry_id, f.blocks) for f in found] == [
+    assert [(f.code, n(f.entry_id), f.blocks) for f in found] == [
         ("CTF-004", "u1", ((CA, "MNG01", 1001, 1100),)),
         ("CTF-004", "u3", ((CA, "KHM01", 1, 10),)),
         ("CTF-004", "u5", ((CA, "MNG01", 3001, 3005),)),
@@ -567,7 +590,7 @@ def test_check_records_an_entry_and_one_discrepancy_per_finding() -> None:
     e = json.loads(items[0][2])
     assert e["entry_type"] == "summary-check" and e["input"]["type"] == "a6gw.summary.check"
     assert e["input"]["id"] == e["entry_id"] == sc.check_id("JPN", 2026, 1_800_000_000_000)
-    assert (e["outcome"], e["input"]["reported_entry"]) == ("inconsistent", "s1")
+    assert (e["outcome"], e["input"]["reported_entry"]) == ("inconsistent", eid("s1"))
     assert [r["code"] for r in e["results"]] == [f.code for f in found]
     assert e["summary"]["rows"]["R7"]["value"] == "200"
     assert {json.loads(v)["source_entry"] for _, _, v in items[1:]} == {e["entry_id"]}
@@ -650,7 +673,7 @@ def test_rows_of_other_parties_are_ignored(
             | ({"using_party": "MNG"} if r["action"] == "Use" else {})
             for r in e.get("a6", ())
         ]
-        return e | {"entry_id": "x" + e["entry_id"], "a6": rows}
+        return e | {"entry_id": "ev-" + sha256_hex(e["entry_id"].encode())[:40], "a6": rows}
 
     together = sorted([*mine, *(foreign(e) for e in other)], key=lambda e: e["decided_at"])
     a, b = collect(mine, "JPN"), collect(together, "JPN")
@@ -711,7 +734,7 @@ def test_cli_prints_checks_and_records(
     assert "consistent" in capsys.readouterr().out
     assert main(["summary", "--config", cfg, "--party", "JPN", "--year", "2026", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["years"][0]["rows"]["R9"]["blocks"][0]["entry_id"] == "e4"
+    assert doc["years"][0]["rows"]["R9"]["blocks"][0]["entry_id"] == eid("e4")
     assert doc["years"][0]["reported"]["rows"]["R7"] == "250"
     sent: list[tuple[str, bytes, bytes]] = []
 

@@ -25,7 +25,7 @@ from gateway.core.reconcile import Holding, reconcile
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.demo.scenario import load_steps
 from gateway.services.reconciliation import records
-from schemas.entries import ENTRY_KINDS, DecisionEntry, parse_entry
+from schemas.entries import ENTRY_KINDS, DecisionEntry, parse_entry, read_entry
 from schemas.gen import SCHEMA_DIR
 from tests.unit.worker.test_pipeline import MemoryPipeline
 
@@ -203,3 +203,14 @@ def test_a_finding_its_entry_model_refuses_is_dead_lettered_not_a_crash() -> Non
     entry = parse_entry(audit.value)
     assert entry.entry_type == "dead-letter" and entry.results[0].code == "MSG-001"
     assert result.put is None
+
+
+def test_read_entry_takes_bytes_decoded_json_and_models_and_refuses_non_entries() -> None:
+    for name, text in golden().items():
+        model = read_entry(text.encode())
+        assert model is not None, name
+        assert read_entry(json.loads(text)) == model == read_entry(model), name
+    assert read_entry(b"not json") is None
+    assert read_entry(b"[1]") is None
+    assert read_entry({"entry_id": "ev-1", "input": {"id": "e1"}}) is None
+    assert read_entry({"entry_id": object()}) is None
