@@ -348,7 +348,7 @@ class Reporting:
         method = method_of(party)
 
         def compute() -> list[YearResult]:
-            facts = sl.collect(parsed(raw), party.code)
+            facts = sl.collect(raw, party.code)  # stored bytes, read through the models
             years = [year] if year is not None else sm.default_years(facts, method)
             return results(facts, method, years, check=True)
 

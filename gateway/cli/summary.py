@@ -24,11 +24,11 @@ from gateway.cli.options import add_config, add_json, config_of
 from gateway.core import summary as sm
 from gateway.core import summary_log as sl
 from gateway.services.reporting import (
-    log_entries,
     method_of,
     party_of,
     record_check,
     results,
+    stored_entries,
     text,
 )
 
@@ -45,7 +45,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"error: no party {args.party!r} in the config", file=sys.stderr)
         return USAGE
     method = method_of(party)
-    facts = sl.collect(log_entries(lc), party.code)
+    facts = sl.collect(stored_entries(lc), party.code)
     years = [args.year] if args.year is not None else sm.default_years(facts, method)
     rs = results(facts, method, years, check=args.check)
     if args.json:

@@ -2,28 +2,18 @@
 
 The stored bytes stay authoritative: an entry is parsed to read its fields, never written
 again. The sequencer logs any JSON object whose ``entry_id`` matches its key, so a reader
-may meet bytes the models refuse (no builder of the gateway writes them): :func:`read_entry`
-gives None for those and :func:`read_entries` leaves them out, as the readers have always
-passed over what they could not use.
+may meet bytes the models refuse (no builder of the gateway writes them):
+:func:`schemas.entries.read_entry` gives None for those and :func:`read_entries` leaves them
+out, as the readers have always passed over what they could not use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from pydantic import ValidationError
-
-from schemas.entries import AuditEntry, parse_entry
+from schemas.entries import AuditEntry, read_entry
 
 __all__ = ["read_entries", "read_entry"]
-
-
-def read_entry(data: bytes) -> AuditEntry | None:
-    """The model of a stored entry; None when the models refuse its bytes."""
-    try:
-        return parse_entry(data)
-    except ValidationError:
-        return None
 
 
 def read_entries(stored: Iterable[bytes]) -> Iterator[AuditEntry]:

@@ -248,6 +248,15 @@ def party_of(lc: LoadedConfig, code: str) -> PartyConfig | None:
     return next((p for p in lc.config.parties if p.code == code), None)
 
 
+def stored_entries(lc: LoadedConfig) -> list[bytes]:
+    """Every entry of the config's audit store, as stored, in log order."""
+    store = open_store(lc.audit_store())
+    try:
+        return list(store.entries())
+    finally:
+        store.close()
+
+
 def log_entries(lc: LoadedConfig) -> list[dict[str, Any]]:
     """Every entry of the config's audit store, in log order."""
     store = open_store(lc.audit_store())
