@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from schemas.entries import AUDIT_ENTRY
@@ -52,6 +53,43 @@ def stale_in(directory: Path, pattern: str, want: dict[str, str]) -> list[str]:
     return sorted(out + sorted(have - set(want)))
 
 
+def write_in(directory: Path, pattern: str, want: dict[str, str]) -> int:
+    """Make ``directory``'s files matching ``pattern`` exactly ``want``; returns how many."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for p in directory.glob(pattern):
+        if p.name not in want:
+            p.unlink()
+    for name, text in want.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return len(want)
+
+
+def run(
+    argv: list[str] | None,
+    *,
+    prog: str,
+    doc: str | None,
+    what: str,
+    directory: Path,
+    pattern: str,
+    render: Callable[[], dict[str, str]],
+) -> int:
+    """A generator's command line: rewrite the files, or ``--check`` them (exit 1 if stale)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=doc)
+    parser.add_argument("--check", action="store_true", help="fail if checked-in files are stale")
+    args = parser.parse_args(argv)
+    if args.check:
+        bad = stale_in(directory, pattern, render())
+        if bad:
+            print(f"stale {what} files: " + ", ".join(bad), file=sys.stderr)
+            print(f"run: python -m {prog}", file=sys.stderr)
+            return 1
+        print(f"{what} files are current")
+        return 0
+    print(f"wrote {write_in(directory, pattern, render())} files to {directory}")
+    return 0
+
+
 def stale() -> list[str]:
     """Every generated file that is stale, missing or extra."""
     return stale_in(SCHEMA_DIR, PATTERN, render())
@@ -59,30 +97,19 @@ def stale() -> list[str]:
 
 def write() -> int:
     """Rewrite every generated file; returns how many there are."""
-    want = render()
-    SCHEMA_DIR.mkdir(parents=True, exist_ok=True)
-    for p in SCHEMA_DIR.glob(PATTERN):
-        if p.name not in want:
-            p.unlink()
-    for name, text in want.items():
-        (SCHEMA_DIR / name).write_text(text, encoding="utf-8")
-    return len(want)
+    return write_in(SCHEMA_DIR, PATTERN, render())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m schemas.gen", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if checked-in files are stale")
-    args = parser.parse_args(argv)
-    if args.check:
-        bad = stale()
-        if bad:
-            print("stale schema files: " + ", ".join(bad), file=sys.stderr)
-            print("run: python -m schemas.gen", file=sys.stderr)
-            return 1
-        print("schemas are current")
-        return 0
-    print(f"wrote {write()} files to {SCHEMA_DIR}")
-    return 0
+    return run(
+        argv,
+        prog="schemas.gen",
+        doc=__doc__,
+        what="schema",
+        directory=SCHEMA_DIR,
+        pattern=PATTERN,
+        render=render,
+    )
 
 
 if __name__ == "__main__":

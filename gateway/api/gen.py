@@ -8,13 +8,12 @@ their own generator below the API (``python -m schemas.gen``); ``make schemas`` 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from gateway.api.openapi import openapi
-from schemas.gen import stale_in
+from schemas.gen import run, stale_in, write_in
 
 __all__ = ["OPENAPI_DIR", "main", "render_openapi", "stale", "write"]
 
@@ -34,30 +33,19 @@ def stale() -> list[str]:
 
 def write() -> int:
     """Rewrite every OpenAPI document; returns how many there are."""
-    want = render_openapi()
-    OPENAPI_DIR.mkdir(parents=True, exist_ok=True)
-    for p in OPENAPI_DIR.glob(PATTERN):
-        if p.name not in want:
-            p.unlink()
-    for name, text in want.items():
-        (OPENAPI_DIR / name).write_text(text, encoding="utf-8")
-    return len(want)
+    return write_in(OPENAPI_DIR, PATTERN, render_openapi())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.api.gen", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if checked-in files are stale")
-    args = parser.parse_args(argv)
-    if args.check:
-        bad = stale()
-        if bad:
-            print("stale OpenAPI files: " + ", ".join(bad), file=sys.stderr)
-            print("run: python -m gateway.api.gen", file=sys.stderr)
-            return 1
-        print("OpenAPI documents are current")
-        return 0
-    print(f"wrote {write()} files to {OPENAPI_DIR}")
-    return 0
+    return run(
+        argv,
+        prog="gateway.api.gen",
+        doc=__doc__,
+        what="OpenAPI",
+        directory=OPENAPI_DIR,
+        pattern=PATTERN,
+        render=render_openapi,
+    )
 
 
 if __name__ == "__main__":
