@@ -258,9 +258,5 @@ def stored_entries(lc: LoadedConfig) -> list[bytes]:
 
 
 def log_entries(lc: LoadedConfig) -> list[dict[str, Any]]:
-    """Every entry of the config's audit store, in log order."""
-    store = open_store(lc.audit_store())
-    try:
-        return [json.loads(raw) for raw in store.entries()]
-    finally:
-        store.close()
+    """Every entry of the config's audit store, decoded, in log order."""
+    return [json.loads(raw) for raw in stored_entries(lc)]
