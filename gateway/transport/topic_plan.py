@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from gateway.config import Config
-from gateway.core.state import TABLES
 from gateway.core.topics import (
     AUDIT_TOPIC,
     CHECKPOINT_TOPIC,
@@ -27,9 +26,10 @@ COMPACTED = {"cleanup.policy": "compact"}
 # The broker stamps each input record with its own clock when it appends it; the ingest
 # trusts a record's time only then (a producer may set any timestamp).
 LOG_APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
-# The worker's tables: the ledger's, the ingest stage's dedup table, the agents' cursors and
-# the discrepancy stage's discrepancies.
-WORKER_TABLES = ("inputs", "cursors", "discrepancies", *TABLES)
+# The worker's tables: the ingest stage's dedup table, the agents' cursors, the discrepancy
+# stage's discrepancies, and the ledger's decisions (each with its effects: the changelog of
+# the ledger state the worker holds in memory) and accounts (read by every partition).
+WORKER_TABLES = ("inputs", "cursors", "discrepancies", "decisions", "accounts")
 
 
 def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:

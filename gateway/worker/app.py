@@ -17,13 +17,17 @@ Each family is one module of ``gateway.worker.agents`` with an ``install(rt)`` o
 shared :class:`gateway.worker.runtime.Runtime`, built once here.
 
 Agents run with ``concurrency=1`` (faust #606) under at-least-once delivery; every effect is
-idempotent, keyed by deterministic ids. Each agent waits for its outputs to be acknowledged
-(acks=all) before it moves on, so an input is never committed ahead of its decision; the
-ledger also makes each decision record durable before any of its effects. No input stops a
-partition: handlers run in a shield that dead-letters what a step raises on and quarantines
-what the process dies on (``gateway.worker.faults``). Each agent keeps
-a cursor per partition and re-reads what the consumer skipped (``gateway.worker.gaps``); a
-watchdog seeks stuck partitions back and restarts a wedged worker (``gateway.worker.watch``).
+idempotent, keyed by deterministic ids. The ingest, ledger, discrepancies and sequencer
+agents take what a fetch returned as a batch (``gateway.worker.batches``) and wait for the
+batch's writes to be acknowledged (acks=all) before its offsets are committed, so an input is
+never committed ahead of its decision; the ledger makes the batch's decision records durable
+(one flush) before any of their effects and outputs (one more), and keeps its working state
+in memory, rebuilt from the decisions (``gateway.worker.memory``). No input stops a
+partition: each record is decided in a shield that dead-letters what a step raises on and
+quarantines what the process dies on (``gateway.worker.faults``). Each agent keeps a cursor
+per partition, written once per batch, and re-reads what the consumer skipped
+(``gateway.worker.gaps``); a watchdog seeks stuck partitions back and restarts a wedged
+worker (``gateway.worker.watch``).
 """
 
 from __future__ import annotations

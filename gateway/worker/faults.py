@@ -30,7 +30,8 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,6 @@ from gateway.alerts import alert
 from gateway.core import decision as dec
 from gateway.core.faults import fault_finding, fault_outputs, quarantine_finding
 from gateway.core.ingest import RawInput
-from gateway.core.model import Finding
 from gateway.core.steps import Output
 from gateway.errors import AuditError, RegistryError, WorkerError
 from gateway.worker.exits import Exit
@@ -116,7 +116,8 @@ class Attempts:
 
     def _write(self, line: bytes) -> None:
         os.write(self._fd, line)
-        self._fold(line[:-1])
+        for one in line[:-1].split(b"\n"):
+            self._fold(one)
         self._size += len(line)
         if self._size > COMPACT_BYTES:
             self._compact()
@@ -126,6 +127,11 @@ class Attempts:
 
     def end(self, rec: RawInput) -> None:
         self._write(_line(b"D", (rec.topic, rec.partition, rec.offset)))
+
+    def end_all(self, recs: list[RawInput]) -> None:
+        """The line after each of ``recs`` (a batch's), in one write."""
+        if recs:
+            self._write(b"".join(_line(b"D", (r.topic, r.partition, r.offset)) for r in recs))
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -191,6 +197,16 @@ class Shield:
             else:
                 self._active -= 1
             self._cond.notify_all()
+
+    @asynccontextmanager
+    async def alone(self, solo: bool) -> AsyncIterator[None]:
+        """Around a batch's handling: ``solo`` (a suspect's batch) waits until no other
+        handler runs and keeps the others waiting; the others run side by side."""
+        await self._enter(solo)
+        try:
+            yield
+        finally:
+            await self._leave(solo)
 
     def protect(self, step: str, handle: Handler) -> Handler:
         async def run(rec: RawInput) -> None:
@@ -285,6 +301,10 @@ class Shield:
                 pause = min(pause * 2, self.max_pause_s)
         self.attempts.end(rec)
 
+    def inject(self, rec: RawInput) -> None:
+        """The fault ``A6GW_TEST_FAULTS`` asks for on ``rec``, if any (tests only)."""
+        self._maybe_inject(rec)
+
     def _maybe_inject(self, rec: RawInput) -> None:
         if not self._inject or dec.replay_of(rec.headers) is not None:
             return
@@ -297,30 +317,39 @@ class Shield:
                 raise InjectedFault(f"injected fault on {_where(rec)}")
 
     async def _fault(self, step: str, rec: RawInput, exc: Exception) -> None:
+        await self._send_letter(rec, self.fault_outputs(step, rec, exc))
+
+    def fault_outputs(self, step: str, rec: RawInput, exc: Exception) -> list[Output]:
+        """The GWF-001 dead letter and audit entry of ``rec``, which ``step`` raised ``exc``
+        on (logged and alerted here; the caller sends them)."""
         finding = fault_finding(step, exc)
         self.faults += 1
         log.error("%s: %s on %s", step, finding.message, _where(rec), exc_info=exc)
-        await self._dead_letter(rec, finding, step, type(exc).__name__)
         alert(
             "A6-ALERT-001",
             f"gateway fault in {step}: {type(exc).__name__}",
             where=_where(rec),
             reason_code=finding.code,
         )
+        return fault_outputs(rec, finding, step=step, exception=type(exc).__name__)
 
     async def _quarantine(self, step: str, rec: RawInput, starts: int) -> None:
+        await self._send_letter(rec, self.quarantine_outputs(step, rec, starts))
+
+    def quarantine_outputs(self, step: str, rec: RawInput, starts: int) -> list[Output]:
+        """The GWF-002 dead letter and audit entry of ``rec``, quarantined unhandled after
+        ``starts`` deaths (alerted here; the caller sends them)."""
         finding = quarantine_finding(step, starts)
         self.quarantined += 1
-        await self._dead_letter(rec, finding, step, "process death")
         alert(
             "A6-ALERT-002",
             f"input quarantined in {step} after {starts} deaths",
             where=_where(rec),
             reason_code=finding.code,
         )
+        return fault_outputs(rec, finding, step=step, exception="process death")
 
-    async def _dead_letter(self, rec: RawInput, finding: Finding, step: str, exc: str) -> None:
-        outputs = fault_outputs(rec, finding, step=step, exception=exc)
+    async def _send_letter(self, rec: RawInput, outputs: list[Output]) -> None:
         pause = self.pause_s
         while True:  # the dead letter itself crosses the edge: retried like any output
             try:

@@ -1,14 +1,16 @@
 """What every agent family shares, built once per worker process: :class:`Runtime`.
 
 :meth:`Runtime.build` loads the worker's context (trust, keys, directory, signer), makes the
-faust app, the MAC seal, the ledger's tables and the shield; each agent family
-(``gateway.worker.agents``) then declares its agents, timers and tables on it.
+faust app, the MAC seal, the ledger's tables (``decisions``, the changelog of the ledger
+state held in memory, and the ``accounts`` global table: see ``gateway.worker.memory``) and
+the shield; each agent family (``gateway.worker.agents``) then declares its agents, timers
+and tables on it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,6 @@ from faust.types import TableT, TopicT
 from gateway.audit.logstore import LogStore
 from gateway.audit.open import open_store
 from gateway.config import Config, LoadedConfig
-from gateway.core.state import GLOBAL_TABLES, TABLES, LedgerState, TableName
 from gateway.core.steps import Output
 from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.core.trust import TopicOwner
@@ -27,6 +28,7 @@ from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.context import WorkerContext
 from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, RangeReader
+from gateway.worker.memory import LedgerMemory
 from gateway.worker.sealed import Seal
 
 #: A faust table of JSON values by string key, sealed (``Seal.seal_table``).
@@ -53,8 +55,14 @@ class Runtime:
     reader: RangeReader
     #: each agent's cursor per partition, written with its effects (the ``cursors`` table)
     guard: Guard
-    tables: dict[TableName, Table]
-    state: LedgerState
+    #: the ledger's decisions, each with its effects: the changelog of ``ledger``
+    decisions: Table
+    #: accounts, read by every partition (a global table, written after the decisions)
+    accounts: Table
+    #: the ledger's working state, in memory
+    ledger: LedgerMemory
+    #: the changelog writes of the tables above, not yet known to be on the broker
+    changes: Changes
     shield: Shield
     store: LogStore
     inputs: TopicT
@@ -82,10 +90,14 @@ class Runtime:
         ledger_topic = raw_topic(app, LEDGER_TOPIC, partitions=partitions)
         audit_topic = raw_topic(app, AUDIT_TOPIC, partitions=1)
         seal = Seal(lc.load_mac_key(), skew_s=cfg.limits.max_clock_skew_s)
-        seen = sealed_table(app, seal, "inputs", partitions)
+        changes = Changes()
+        seen = changes.track(sealed_table(app, seal, "inputs", partitions))
         reader = RangeReader(kafka)
-        guard = Guard(sealed_table(app, seal, "cursors", partitions), reader)
-        tables = {name: sealed_table(app, seal, name, partitions) for name in TABLES}
+        guard = Guard(changes.track(sealed_table(app, seal, "cursors", partitions)), reader)
+        decisions = changes.track(sealed_table(app, seal, "decisions", partitions))
+        accounts = changes.track(
+            sealed_table(app, seal, "accounts", partitions, make=app.GlobalTable)
+        )
         sender = Sender(app, seal)
         # The attempts journal is this worker's: one data folder per worker (see run.py).
         shield = Shield(Attempts(datadir / "attempts.log"), sender.send_all)
@@ -101,8 +113,10 @@ class Runtime:
             seen=seen,
             reader=reader,
             guard=guard,
-            tables=tables,
-            state=LedgerState(tables),
+            decisions=decisions,
+            accounts=accounts,
+            ledger=LedgerMemory(decisions, accounts),
+            changes=changes,
             shield=shield,
             store=open_store(lc.audit_store()),
             inputs=inputs,
@@ -114,9 +128,16 @@ class Runtime:
         """A topic of raw bytes (every agent reads and writes bytes; the steps parse them)."""
         return raw_topic(self.app, *names, partitions=partitions)
 
-    def table(self, name: str) -> Table:
-        """A sealed table with the worker's partition count."""
-        return sealed_table(self.app, self.seal, name, self.config.kafka.partitions)
+    def table(self, name: str, *, tracked: bool = False) -> Table:
+        """A sealed table with the worker's partition count; ``tracked``: its changelog
+        writes are awaited by :meth:`durable`."""
+        table = sealed_table(self.app, self.seal, name, self.config.kafka.partitions)
+        return self.changes.track(table) if tracked else table
+
+    async def durable(self, futures: Iterable[Awaitable[Any]] = ()) -> None:
+        """Wait until the tracked tables' changelog writes so far, and ``futures`` (sends
+        already handed to the producer), are on the broker: one flush."""
+        await asyncio.gather(*self.changes.take(), *futures)
 
     async def send_all(self, outputs: list[Output]) -> None:
         """Send every output, sealed, and wait until the broker has them all."""
@@ -150,13 +171,18 @@ class Sender:
     seal: Seal
 
     async def send_all(self, outputs: list[Output]) -> None:
+        await asyncio.gather(*await self.enqueue(outputs))
+
+    async def enqueue(self, outputs: list[Output]) -> list[Awaitable[Any]]:
+        """Hand every output, sealed, to the producer; the futures resolve when the broker
+        has each (awaiting them is the flush)."""
         futures = []
         for o in outputs:
             key = o.key.encode()
             headers = self.seal.headers(o.topic, key, o.value)
             topic = raw_topic(self.app, o.topic)
             futures.append(await topic.send(key=key, value=o.value, headers=headers))
-        await asyncio.gather(*futures)
+        return futures
 
     async def send_now(self, topic: str, key: bytes | None, value: bytes) -> None:
         headers = self.seal.headers(topic, key, value)
@@ -174,10 +200,53 @@ def raw_topic(app: faust.App, *names: str, partitions: int | None = None) -> Top
     )
 
 
-def sealed_table(app: faust.App, seal: Seal, name: str, partitions: int) -> Table:
-    # Accounts and authorizations are small and read by every partition: global tables.
-    make = app.GlobalTable if name in GLOBAL_TABLES else app.Table
+def sealed_table(
+    app: faust.App,
+    seal: Seal,
+    name: str,
+    partitions: int,
+    *,
+    make: Callable[..., Table] | None = None,
+) -> Table:
+    make = make or app.Table
     return seal.seal_table(make(name, default=None, partitions=partitions))
+
+
+class Changes:
+    """The changelog writes of some tables, kept until awaited: a table's ``t[k] = v``
+    hands its changelog record to faust's producer buffer and returns at once."""
+
+    #: above this many writes kept, those already done are dropped
+    PRUNE = 10_000
+
+    def __init__(self) -> None:
+        self.pending: list[Awaitable[Any]] = []
+
+    def track(self, table: Table) -> Table:
+        send = table.send_changelog
+
+        def send_changelog(*args: Any, **kwargs: Any) -> Any:
+            fut = send(*args, **kwargs)
+            self.pending.append(fut)
+            if len(self.pending) > self.PRUNE:
+                self.pending = [f for f in self.pending if not _done(f)]
+            return fut
+
+        table.send_changelog = send_changelog  # type: ignore[method-assign]
+        return table
+
+    def take(self) -> list[Awaitable[Any]]:
+        out, self.pending = self.pending, []
+        return out
+
+
+def _done(fut: Awaitable[Any]) -> bool:
+    return (
+        isinstance(fut, asyncio.Future)
+        and fut.done()
+        and not fut.cancelled()
+        and fut.exception() is None
+    )
 
 
 def _faust_app(lc: LoadedConfig, kafka: KafkaClients, datadir: Path) -> faust.App:

@@ -1,9 +1,6 @@
 """``ledger``: ``a6.ledger`` → checks against the block ledger → decisions, notices, audit
-entries.
-
-The ledger state's index of blocks is rebuilt before the next record after the ``blocks``
-table recovers or partitions are revoked.
-"""
+entries, a batch at a time (``gateway.worker.batches``) against the state in memory
+(``gateway.worker.memory``, which says why a crash loses nothing)."""
 
 from __future__ import annotations
 
@@ -13,45 +10,87 @@ from typing import Any
 from faust.types import StreamT
 
 from gateway.core.ingest import RawInput
-from gateway.core.steps import ledger_step
-from gateway.worker.gaps import raw_of
+from gateway.core.state import VERSION
+from gateway.core.steps import Output, ledger_step
+from gateway.worker.batches import (
+    BATCH_MAX,
+    BATCH_WITHIN_S,
+    Batches,
+    Event,
+    Part,
+    in_partition,
+    write_cursors,
+)
+from gateway.worker.memory import decision_key
 from gateway.worker.runtime import Runtime
+
+
+class LedgerStage:
+    """Decides a run of ledger records; its decisions are durable before anything else."""
+
+    step = "ledger"
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.outputs: list[Output] = []
+        self.accounts: list[tuple[Event, str, dict[str, Any]]] = []
+
+    def begin(self) -> None:
+        self.outputs, self.accounts = [], []
+
+    def add(self, outputs: list[Output]) -> None:
+        self.outputs.extend(outputs)
+
+    def decide(self, rec: RawInput, event: Event) -> None:
+        rt = self.rt
+        record = json.loads(rec.value)
+        state = rt.ledger.current()
+        result = ledger_step(record, state, rt.ctx.directory, rt.ctx.signer, version=rec.offset)
+        try:
+            state.apply(result.effects, result.version)
+        except Exception:
+            rt.ledger.mark_stale()  # half applied: rebuild from the stored decisions
+            raise
+        put = result.decision_put
+        if put is not None:
+            rt.decisions[put.key] = put.value
+        else:
+            # A redelivery: put its decision again, in case the changelog lost it.
+            key = decision_key(record)
+            rt.decisions[key] = rt.decisions[key]
+        for eff in result.effects:
+            if eff.table == "accounts":
+                self.accounts.append((event, eff.key, {**eff.value, VERSION: result.version}))
+        self.outputs.extend(result.outputs)
+
+    async def commit(self, cursors: dict[Part, tuple[int, Event]]) -> None:
+        rt = self.rt
+        await rt.durable()  # the decisions, before any effect or output
+        for event, key, value in self.accounts:
+            with in_partition(event):
+                old = rt.accounts.get(key)
+                if old is None or int(old.get(VERSION, -1)) <= value[VERSION]:
+                    rt.accounts[key] = value
+        sent = await rt.sender.enqueue(self.outputs)
+        write_cursors(rt.guard, cursors)
+        await rt.durable(sent)
 
 
 def install(rt: Runtime) -> None:
     """The ``ledger`` agent over ``a6.ledger``."""
-    ctx, state = rt.ctx, rt.state
-    dirty = {"index": True}
+    batches = Batches(LedgerStage(rt), rt.guard, rt.shield, rt.seal, check_mac=True)
 
-    async def mark_dirty() -> None:
-        dirty["index"] = True
+    async def stale() -> None:
+        rt.ledger.mark_stale()
 
-    rt.tables["blocks"].on_recover(mark_dirty)
-
-    async def handle(rec: RawInput) -> None:
-        if dirty["index"]:
-            state.rebuild_index()
-            dirty["index"] = False
-        result = ledger_step(
-            json.loads(rec.value), state, ctx.directory, ctx.signer, version=rec.offset
-        )
-        if result.decision_put is not None:
-            # The decision record carries its state change. It is on the broker before
-            # any effect is, so a crash can never leave effects without their decision
-            # (which a redelivery would then re-evaluate against half-changed state).
-            state.apply([result.decision_put], result.version)
-            await rt.app.producer.flush()
-        state.apply(result.effects, result.version)
-        await rt.send_all(result.outputs)
-        await rt.app.producer.flush()  # effects too, before this input may be committed
-
-    checked = rt.seal.checked(rt.shield.protect("ledger", handle), rt.send_all)
+    rt.decisions.on_recover(stale)
 
     @rt.app.agent(rt.ledger_topic, name="ledger", concurrency=1)
     async def ledger(stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await rt.guard.run(raw_of(event.message), checked)
+        # faust's StreamT does not declare take_events (its Stream has it).
+        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):  # type: ignore[attr-defined]
+            await batches.run(batch)
 
     @rt.app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
-        dirty["index"] = True
+        rt.ledger.mark_stale()

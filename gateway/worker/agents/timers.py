@@ -1,5 +1,6 @@
 """``timeouts``: transfers left unanswered past their deadline, in the partitions this worker
-owns, become timeout inputs (``gateway.core.transfers.overdue``)."""
+owns (the ledger state in memory, ``gateway.worker.memory``), become timeout inputs
+(``gateway.core.transfers.overdue``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from gateway.worker.runtime import Runtime
 
 def install(rt: Runtime) -> None:
     """The ``timeouts`` timer."""
-    ctx, transfers = rt.ctx, rt.tables["transfers"]
+    ctx = rt.ctx
     emitted: set[str] = set()
 
     @rt.app.timer(interval=rt.config.timeouts.check_interval_s)  # type: ignore[untyped-decorator]
@@ -21,7 +22,8 @@ def install(rt: Runtime) -> None:
         if not rt.running():
             return  # a half-recovered table could show an answered transfer as pending
         now_ms = int(time.time() * 1000)
-        for tx in overdue(transfers.items(), now_ms):
+        state = rt.ledger.current()
+        for tx in overdue(state.tables["transfers"].items(), now_ms):
             ident = f"{tx['ca_id']}|{tx['transaction_id']}"
             if ident not in emitted:
                 await rt.send_all([timeout_record(tx, ctx.signer, ctx.directory)])

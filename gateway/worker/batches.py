@@ -1,0 +1,215 @@
+"""Agents decide what a fetch returned as a batch: no broker round trip per record.
+
+An agent consumes ``stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S)`` and hands each
+batch to :meth:`Batches.run`, which
+
+1. puts back, per partition, the records the consumer skipped (the contiguity guard,
+   :meth:`gateway.worker.gaps.Guard.complete`);
+2. splits the records into runs: the records with no death against them in the attempts
+   journal go together; a *suspect* (a record in flight at an earlier death) runs in a
+   batch of its own, after the records before it and alone in the process
+   (:meth:`gateway.worker.faults.Shield.alone`), and is quarantined (GWF-002) at its
+   ``MAX_STARTS``-th start;
+3. for each run: checks each record's MAC (a forged record is dead-lettered, MSG-010) and
+   decides the records in order, each seeing the effects of the ones before it
+   (:meth:`Stage.decide`); an exception one record raises makes that record a gateway-fault
+   dead letter (GWF-001) and the run goes on; then :meth:`Stage.commit` makes the run
+   durable (the ledger: its decisions with one flush, then its effects, outputs and cursors
+   with one more) and writes one cursor per partition;
+4. returns, so that faust acknowledges the batch's events and commits their offsets after.
+
+Each record gets its attempts-journal line before it is decided and the run's records get
+their closing lines in one write after the commit: a death anywhere in the run, its flushes
+included, counts against every record of the run that had started. On the restart they are
+suspects and run alone one by one, so the bystanders are cleared by their next run and only
+the record that kills the process reaches the quarantine (the batch is bisected down to
+single records). An edge error (the broker) retries the whole run: the steps' outputs are
+idempotent (a decision already made is found and re-sent, not made again).
+
+Tables of faust are partitioned by the event being processed (``current_event``); a batch
+holds several partitions, so every table access of a record runs inside
+:func:`in_partition` of an event of the record's partition.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from faust.streams import _current_event
+from faust.types import EventT
+
+from gateway.core.ingest import RawInput
+from gateway.core.steps import Output
+from gateway.worker.exits import Exit
+from gateway.worker.faults import MAX_STARTS, Shield, is_edge
+from gateway.worker.gaps import Guard, cursor_key, raw_of
+from gateway.worker.sealed import Seal
+
+log = logging.getLogger("a6gw.worker")
+
+#: At most this many records per batch; a batch is handed over when full or after
+#: BATCH_WITHIN_S, whichever comes first (the wait adds at most that much latency per hop).
+BATCH_MAX = 500
+BATCH_WITHIN_S = 0.01
+
+Part = tuple[str, int]
+#: a faust event (a consumed record and its place in the stream)
+Event = EventT[Any]
+
+
+@contextmanager
+def in_partition(event: Event) -> Iterator[None]:
+    """Table reads and writes inside go to ``event``'s partition (faust takes it from the
+    event being processed, a context variable it does not export)."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+class Stage(Protocol):
+    """What one agent does with a run of records."""
+
+    step: str
+
+    def begin(self) -> None:
+        """A new run: nothing decided yet."""
+
+    def decide(self, rec: RawInput, event: Event) -> None:
+        """Decide ``rec`` (inside ``in_partition(event)``), seeing the run's earlier effects;
+        keep what it writes for :meth:`commit`. No broker round trip."""
+
+    def add(self, outputs: list[Output]) -> None:
+        """Outputs to write with the run's (dead letters)."""
+
+    async def commit(self, cursors: dict[Part, tuple[int, Event]]) -> None:
+        """Make the run durable: what was decided, its effects, its outputs, and the cursor
+        of each partition (``cursors``: the last offset and an event of the partition)."""
+
+
+Item = tuple[RawInput, Event]
+
+
+def runs(items: Sequence[Item], suspect: Any) -> list[tuple[bool, list[Item]]]:
+    """``items`` cut into runs, in order: each suspect alone (``True``), the records
+    between suspects together (``False``)."""
+    out: list[tuple[bool, list[Item]]] = []
+    for item in items:
+        if suspect(item[0]):
+            out.append((True, [item]))
+        elif out and not out[-1][0]:
+            out[-1][1].append(item)
+        else:
+            out.append((False, [item]))
+    return out
+
+
+def write_cursors(guard: Guard, cursors: dict[Part, tuple[int, Event]]) -> None:
+    """One cursor write per partition of a run (never moving a cursor back)."""
+    for (topic, partition), (offset, ev) in cursors.items():
+        key = cursor_key(topic, partition)
+        with in_partition(ev):
+            last = guard.cursors.get(key)
+            if last is None or offset > last:
+                guard.cursors[key] = offset
+
+
+class Batches:
+    """Runs one agent's batches through its :class:`Stage` (see the module)."""
+
+    def __init__(
+        self, stage: Stage, guard: Guard, shield: Shield, seal: Seal, *, check_mac: bool
+    ) -> None:
+        self.stage = stage
+        self.guard = guard
+        self.shield = shield
+        self.seal = seal
+        self.check_mac = check_mac
+        self.batches = 0
+        self.records = 0
+
+    async def run(self, events: Sequence[Event]) -> None:
+        """Decide and commit one batch; returns when it is durable (then faust acks it)."""
+        try:
+            items = await self._complete(events)
+            attempts = self.shield.attempts
+            for solo, run in runs(items, lambda r: attempts.starts(r) > 0):
+                if solo:
+                    rec = run[0][0]
+                    log.warning(
+                        "%s: %s[%d]@%d was in flight at %d deaths; handling it alone",
+                        self.stage.step, rec.topic, rec.partition, rec.offset,
+                        attempts.starts(rec),
+                    )  # fmt: skip
+                async with self.shield.alone(solo):
+                    await self.shield.retry(self.stage.step, self._attempt, run)
+        except Exception:
+            # Not the input's fault (each record's exception is caught in _attempt) and not
+            # the edge's (retried): a bug of this module. The events must not be acked, so
+            # the process dies and the journal counts it against the run's records.
+            log.critical("%s: a batch failed; exiting", self.stage.step, exc_info=True)
+            logging.shutdown()
+            os._exit(Exit.CRASHED)
+
+    async def _complete(self, events: Sequence[Event]) -> list[Item]:
+        """The batch's records by partition, in order, skipped ones put back."""
+        parts: dict[Part, list[Event]] = {}
+        for ev in events:
+            parts.setdefault((ev.message.topic, ev.message.partition), []).append(ev)
+        items: list[Item] = []
+        for (topic, partition), evs in parts.items():
+            with in_partition(evs[-1]):
+                last = self.guard.cursors.get(cursor_key(topic, partition))
+            recs = await self.guard.complete(last, [raw_of(e.message) for e in evs])
+            items.extend((r, evs[-1]) for r in recs)
+        return items
+
+    async def _attempt(self, run: list[Item]) -> None:
+        stage, shield, attempts = self.stage, self.shield, self.shield.attempts
+        stage.begin()
+        begun: list[RawInput] = []
+        cursors: dict[Part, tuple[int, Event]] = {}
+        try:
+            for rec, ev in run:
+                part = (rec.topic, rec.partition)
+                if part not in cursors or rec.offset > cursors[part][0]:
+                    cursors[part] = (rec.offset, ev)
+                begun.append(rec)
+                starts = attempts.starts(rec)
+                if starts >= MAX_STARTS:
+                    stage.add(shield.quarantine_outputs(stage.step, rec, starts))
+                    continue
+                attempts.begin(rec)
+                self._decide(rec, ev)
+            await stage.commit(cursors)
+        except Exception as exc:
+            if is_edge(exc):  # retried by the caller: the process did not die on these
+                attempts.end_all(begun)
+            raise
+        attempts.end_all(begun)
+        self.batches += 1
+        self.records += len(run)
+
+    def _decide(self, rec: RawInput, ev: Event) -> None:
+        stage, shield = self.stage, self.shield
+        if self.check_mac and (refusal := self.seal.refusal(rec)) is not None:
+            stage.add(refusal[1])
+            return
+        try:
+            shield.inject(rec)
+            with in_partition(ev):
+                stage.decide(rec, ev)
+        except MemoryError:
+            log.critical("%s: out of memory on %s; exiting", stage.step, rec.offset)
+            logging.shutdown()
+            os._exit(Exit.CRASHED)
+        except Exception as exc:  # noqa: BLE001 - every exception is mapped, none lost
+            if is_edge(exc):
+                raise
+            stage.add(shield.fault_outputs(stage.step, rec, exc))

@@ -1,0 +1,190 @@
+"""Batches: decided in order, one commit per run, one cursor per partition; one input's
+fault does not fail its batch; deaths pin suspects, which run alone (the bisection)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaConnectionError
+
+from gateway.core.ingest import RawInput
+from gateway.core.steps import Output
+from gateway.core.topics import DLQ_TOPIC, LEDGER_TOPIC
+from gateway.worker.batches import Batches, Event, Part, runs, write_cursors
+from gateway.worker.faults import MAX_STARTS, Attempts, Shield
+from gateway.worker.gaps import Guard, cursor_key
+from gateway.worker.sealed import Seal
+
+
+@dataclass
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes = b"k"
+    value: bytes = b"v"
+    timestamp: float = 1_700_000_000.0
+    timestamp_type: int = 1
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class FakeEvent:
+    message: Message
+
+
+def events(partition: int, offsets: list[int], marker: dict[int, bytes] | None = None) -> Any:
+    marker = marker or {}
+    return [
+        FakeEvent(Message(LEDGER_TOPIC, partition, o, value=marker.get(o, b"ok"))) for o in offsets
+    ]
+
+
+class FakeReader:
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, range]] = []
+
+    async def read(self, topic: str, partition: int, wanted: range) -> list[RawInput]:
+        self.asked.append((partition, wanted))
+        return [RawInput(topic, partition, o, b"k", b"ok", 0) for o in wanted]
+
+
+class Recorder:
+    """A stage that records what it decides and commits; raises on a b"bad" value, fails
+    the edge on its first ``edge_failures`` commits, or raises a bug in commit."""
+
+    step = "ledger"
+
+    def __init__(self, guard: Guard, *, edge_failures: int = 0, bug: bool = False) -> None:
+        self.guard = guard
+        self.decided: list[tuple[int, int]] = []
+        self.commits: list[list[tuple[int, int]]] = []
+        self.outputs: list[Output] = []
+        self.sent: list[Output] = []
+        self.run: list[tuple[int, int]] = []
+        self.edge_failures = edge_failures
+        self.bug = bug
+
+    def begin(self) -> None:
+        self.outputs, self.run = [], []
+
+    def add(self, outputs: list[Output]) -> None:
+        self.outputs.extend(outputs)
+
+    def decide(self, rec: RawInput, event: Event) -> None:
+        assert event.message.partition == rec.partition
+        if rec.value == b"bad":
+            raise RecursionError("a bug of the step")
+        self.decided.append((rec.partition, rec.offset))
+        self.run.append((rec.partition, rec.offset))
+
+    async def commit(self, cursors: dict[Part, tuple[int, Event]]) -> None:
+        if self.bug:
+            raise ValueError("a bug of the commit")
+        if self.edge_failures:
+            self.edge_failures -= 1
+            raise KafkaConnectionError()
+        write_cursors(self.guard, cursors)
+        self.commits.append(self.run)
+        self.sent.extend(self.outputs)
+
+
+def setup(tmp_path: Path, **kw: Any) -> tuple[Batches, Recorder, dict[str, int], FakeReader]:
+    cursors: dict[str, int] = {}
+    reader = FakeReader()
+    guard = Guard(cursors, reader)  # type: ignore[arg-type]
+    stage = Recorder(guard, **kw)
+
+    async def send_all(outputs: list[Output]) -> None:
+        stage.add(outputs)
+
+    shield = Shield(Attempts(tmp_path / "attempts.log"), send_all, pause_s=0.01)
+    seal = Seal(b"k" * 32, skew_s=300)
+    return Batches(stage, guard, shield, seal, check_mac=False), stage, cursors, reader
+
+
+def test_runs_put_each_suspect_alone_in_order() -> None:
+    items: Any = [(RawInput("t", 0, o, None, b"", 0), None) for o in range(6)]
+    cut = runs(items, lambda r: r.offset in (2, 3))
+    assert [(solo, [i[0].offset for i in run]) for solo, run in cut] == [
+        (False, [0, 1]),
+        (True, [2]),
+        (True, [3]),
+        (False, [4, 5]),
+    ]
+
+
+def test_a_batch_is_decided_in_order_and_committed_once_with_one_cursor_per_partition(
+    tmp_path: Path,
+) -> None:
+    batches, stage, cursors, reader = setup(tmp_path)
+    cursors[cursor_key(LEDGER_TOPIC, 1)] = 2
+    batch = [*events(0, [0, 1]), *events(1, [5, 6]), *events(0, [2])]  # 3..4 of p1 skipped
+    asyncio.run(batches.run(batch))
+    assert reader.asked == [(1, range(3, 5))]
+    assert stage.commits == [[(0, 0), (0, 1), (0, 2), (1, 3), (1, 4), (1, 5), (1, 6)]]
+    assert cursors == {cursor_key(LEDGER_TOPIC, 0): 2, cursor_key(LEDGER_TOPIC, 1): 6}
+    assert batches.shield.attempts.pending == {}
+    # A redelivery of older offsets is decided again and never moves a cursor back.
+    asyncio.run(batches.run(events(0, [1])))
+    assert stage.commits[-1] == [(0, 1)] and cursors[cursor_key(LEDGER_TOPIC, 0)] == 2
+
+
+def test_one_input_that_raises_is_a_dead_letter_and_its_batch_goes_on(tmp_path: Path) -> None:
+    batches, stage, _, _ = setup(tmp_path)
+    asyncio.run(batches.run(events(0, [0, 1, 2], {1: b"bad"})))
+    assert stage.commits == [[(0, 0), (0, 2)]]
+    letters = [json.loads(o.value) for o in stage.sent if o.topic == DLQ_TOPIC]
+    assert [(d["offset"], d["reason_code"]) for d in letters] == [(1, "GWF-001")]
+    assert letters[0]["fault"] == {"step": "ledger", "exception": "RecursionError"}
+    assert batches.shield.attempts.pending == {}
+
+
+def test_an_edge_error_retries_the_whole_run(tmp_path: Path) -> None:
+    batches, stage, _, _ = setup(tmp_path, edge_failures=2)
+    asyncio.run(batches.run(events(0, [0, 1])))
+    assert stage.decided == [(0, 0), (0, 1)] * 3  # decided again: the steps are idempotent
+    assert stage.commits == [[(0, 0), (0, 1)]]
+    assert batches.shield.attempts.pending == {}  # the edge failed, not the process
+
+
+def test_a_bug_outside_the_steps_kills_the_process_and_counts_against_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def exit_(status: int) -> None:
+        raise SystemExit(status)
+
+    monkeypatch.setattr(os, "_exit", exit_)
+    batches, _, _, _ = setup(tmp_path, bug=True)
+    with pytest.raises(SystemExit):
+        asyncio.run(batches.run(events(0, [0, 1, 2])))
+    journal = Attempts(tmp_path / "attempts.log")
+    assert journal.pending == {(LEDGER_TOPIC, 0, o): 1 for o in (0, 1, 2)}
+
+
+def test_after_a_death_the_suspects_run_alone_and_the_culprit_is_quarantined(
+    tmp_path: Path,
+) -> None:
+    """A death in a batch's flush counts against its records 0..3; the culprit, 2, killed
+    the process twice more on its own. On this start the records before it run alone and
+    are cleared, 2 is quarantined unhandled, and the rest runs together."""
+    path = tmp_path / "attempts.log"
+    journal = Attempts(path)
+    for o in range(4):
+        journal.begin(RawInput(LEDGER_TOPIC, 0, o, None, b"", 0))
+    for _ in range(MAX_STARTS - 1):
+        journal.begin(RawInput(LEDGER_TOPIC, 0, 2, None, b"", 0))
+    journal.close()
+    batches, stage, cursors, _ = setup(tmp_path)
+    asyncio.run(batches.run(events(0, list(range(6)))))
+    assert stage.commits == [[(0, 0)], [(0, 1)], [], [(0, 3)], [(0, 4), (0, 5)]]
+    letters = [json.loads(o.value) for o in stage.sent if o.topic == DLQ_TOPIC]
+    assert [(d["offset"], d["reason_code"]) for d in letters] == [(2, "GWF-002")]
+    assert Attempts(path).pending == {}
+    assert cursors[cursor_key(LEDGER_TOPIC, 0)] == 5
