@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -56,6 +57,8 @@ log = logging.getLogger("a6gw.worker")
 #: BATCH_WITHIN_S, whichever comes first (the wait adds at most that much latency per hop).
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.01
+#: how often each agent logs what its batches cost
+REPORT_S = 10.0
 
 Part = tuple[str, int]
 #: a faust event (a consumed record and its place in the stream)
@@ -133,11 +136,20 @@ class Batches:
         self.check_mac = check_mac
         self.batches = 0
         self.records = 0
+        # Seconds spent deciding and committing since the last report (every REPORT_S).
+        self.spent = [0.0, 0.0]
+        self.counts = [0, 0]
+        self.reported = time.monotonic()
 
     async def run(self, events: Sequence[Event]) -> None:
         """Decide and commit one batch; returns when it is durable (then faust acks it)."""
         try:
-            items = await self._complete(events)
+            items: list[Item] = []
+
+            async def complete() -> None:
+                items[:] = await self._complete(events)
+
+            await self.shield.retry(self.stage.step, complete)  # the broker may fail
             attempts = self.shield.attempts
             for solo, run in runs(items, lambda r: attempts.starts(r) > 0):
                 if solo:
@@ -172,6 +184,7 @@ class Batches:
 
     async def _attempt(self, run: list[Item]) -> None:
         stage, shield, attempts = self.stage, self.shield, self.shield.attempts
+        started = time.monotonic()
         stage.begin()
         begun: list[RawInput] = []
         cursors: dict[Part, tuple[int, Event]] = {}
@@ -187,6 +200,7 @@ class Batches:
                     continue
                 attempts.begin(rec)
                 self._decide(rec, ev)
+            decided = time.monotonic()
             await stage.commit(cursors)
         except Exception as exc:
             if is_edge(exc):  # retried by the caller: the process did not die on these
@@ -195,6 +209,21 @@ class Batches:
         attempts.end_all(begun)
         self.batches += 1
         self.records += len(run)
+        self._account(len(run), decided - started, time.monotonic() - decided)
+
+    def _account(self, records: int, decide_s: float, commit_s: float) -> None:
+        self.counts[0] += 1
+        self.counts[1] += records
+        self.spent[0] += decide_s
+        self.spent[1] += commit_s
+        now = time.monotonic()
+        if now - self.reported >= REPORT_S:
+            log.info(
+                "%s: %d records in %d batches over %.0f s; deciding %.2f s, committing %.2f s",
+                self.stage.step, self.counts[1], self.counts[0], now - self.reported,
+                self.spent[0], self.spent[1],
+            )  # fmt: skip
+            self.spent, self.counts, self.reported = [0.0, 0.0], [0, 0], now
 
     def _decide(self, rec: RawInput, ev: Event) -> None:
         stage, shield = self.stage, self.shield

@@ -137,7 +137,7 @@ class Runtime:
     async def durable(self, futures: Iterable[Awaitable[Any]] = ()) -> None:
         """Wait until the tracked tables' changelog writes so far, and ``futures`` (sends
         already handed to the producer), are on the broker: one flush."""
-        await asyncio.gather(*self.changes.take(), *futures)
+        await self.changes.wait(futures)
 
     async def send_all(self, outputs: list[Output]) -> None:
         """Send every output, sealed, and wait until the broker has them all."""
@@ -212,15 +212,21 @@ def sealed_table(
     return seal.seal_table(make(name, default=None, partitions=partitions))
 
 
-class Changes:
-    """The changelog writes of some tables, kept until awaited: a table's ``t[k] = v``
-    hands its changelog record to faust's producer buffer and returns at once."""
+#: pending changelog writes kept before the done ones are dropped without a waiter
+PRUNE_AT = 10_000
 
-    #: above this many writes kept, those already done are dropped
-    PRUNE = 10_000
+
+class Changes:
+    """The changelog writes of some tables, kept until they are on the broker: a table's
+    ``t[k] = v`` hands its changelog record to faust's producer buffer and returns at once.
+
+    Agents share tables (the cursors), so each waits for every write pending when it
+    commits, its own among them; a write is dropped from the list once done (a failed one
+    once it was reported to a waiter, which retries its run).
+    """
 
     def __init__(self) -> None:
-        self.pending: list[Awaitable[Any]] = []
+        self.pending: list[asyncio.Future[Any]] = []
 
     def track(self, table: Table) -> Table:
         send = table.send_changelog
@@ -228,25 +234,24 @@ class Changes:
         def send_changelog(*args: Any, **kwargs: Any) -> Any:
             fut = send(*args, **kwargs)
             self.pending.append(fut)
-            if len(self.pending) > self.PRUNE:
-                self.pending = [f for f in self.pending if not _done(f)]
+            if len(self.pending) > PRUNE_AT:  # writes nobody waits for (a delivery's cursor)
+                self.pending = [f for f in self.pending if not f.done()]
             return fut
 
         table.send_changelog = send_changelog  # type: ignore[method-assign]
         return table
 
-    def take(self) -> list[Awaitable[Any]]:
-        out, self.pending = self.pending, []
-        return out
+    async def wait(self, futures: Iterable[Awaitable[Any]] = ()) -> None:
+        """Until the writes pending now, and ``futures``, are done.
 
-
-def _done(fut: Awaitable[Any]) -> bool:
-    return (
-        isinstance(fut, asyncio.Future)
-        and fut.done()
-        and not fut.cancelled()
-        and fut.exception() is None
-    )
+        :raises Exception: the first failure among them (e.g. a ``KafkaError``).
+        """
+        mine = list(self.pending)
+        results = await asyncio.gather(*mine, *futures, return_exceptions=True)
+        self.pending = [f for f in self.pending if not f.done()]
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
 
 def _faust_app(lc: LoadedConfig, kafka: KafkaClients, datadir: Path) -> faust.App:
