@@ -169,6 +169,14 @@ class Sender:
 
     app: faust.App
     seal: Seal
+    #: faust topics by name, made once (making one costs more than sending a record)
+    topics: dict[str, TopicT] = field(default_factory=dict)
+
+    def topic(self, name: str) -> TopicT:
+        topic = self.topics.get(name)
+        if topic is None:
+            topic = self.topics[name] = raw_topic(self.app, name)
+        return topic
 
     async def send_all(self, outputs: list[Output]) -> None:
         await asyncio.gather(*await self.enqueue(outputs))
@@ -180,13 +188,13 @@ class Sender:
         for o in outputs:
             key = o.key.encode()
             headers = self.seal.headers(o.topic, key, o.value)
-            topic = raw_topic(self.app, o.topic)
+            topic = self.topic(o.topic)
             futures.append(await topic.send(key=key, value=o.value, headers=headers))
         return futures
 
     async def send_now(self, topic: str, key: bytes | None, value: bytes) -> None:
         headers = self.seal.headers(topic, key, value)
-        await (await raw_topic(self.app, topic).send(key=key, value=value, headers=headers))
+        await (await self.topic(topic).send(key=key, value=value, headers=headers))
 
 
 def raw_topic(app: faust.App, *names: str, partitions: int | None = None) -> TopicT:
@@ -217,35 +225,81 @@ PRUNE_AT = 10_000
 
 
 class Changes:
-    """The changelog writes of some tables, kept until they are on the broker: a table's
-    ``t[k] = v`` hands its changelog record to faust's producer buffer and returns at once.
+    """The changelog writes of some tables, published in bulk and kept until they are on
+    the broker.
 
-    Agents share tables (the cursors), so each waits for every write pending when it
-    commits, its own among them; a write is dropped from the list once done (a failed one
-    once it was reported to a waiter, which retries its run).
+    A table's ``t[k] = v`` is synchronous: faust hands its changelog record to a producer
+    buffer that publishes one record per turn of the event loop, which a batch of
+    hundreds of writes would wait on. The tables tracked here queue their records instead;
+    one task publishes everything queued, in order, in one go (soon after the write, or
+    when an agent commits). Agents share tables (the cursors), so each commit waits for
+    every write pending then, its own among them; a write is dropped from the list once
+    done (a failed one once it was reported to a waiter, which retries its run).
     """
 
     def __init__(self) -> None:
         self.pending: list[asyncio.Future[Any]] = []
+        self.unsent: list[Any] = []
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
 
     def track(self, table: Table) -> Table:
-        send = table.send_changelog
+        coll: Any = table  # faust's Collection: its changelog hook and serializers
 
-        def send_changelog(*args: Any, **kwargs: Any) -> Any:
-            fut = send(*args, **kwargs)
+        def send_changelog(
+            partition: int | None,
+            key: Any,
+            value: Any,
+            key_serializer: Any = None,
+            value_serializer: Any = None,
+        ) -> Any:
+            fut = coll.changelog_topic.as_future_message(
+                key=key,
+                value=value,
+                partition=partition,
+                key_serializer=coll.key_serializer if key_serializer is None else key_serializer,
+                value_serializer=(
+                    coll.value_serializer if value_serializer is None else value_serializer
+                ),
+                # keeps the local store's record of the changelog offset it holds
+                callback=coll._on_changelog_sent,  # noqa: SLF001
+                eager_partitioning=True,
+            )
+            self.unsent.append(fut)
             self.pending.append(fut)
             if len(self.pending) > PRUNE_AT:  # writes nobody waits for (a delivery's cursor)
                 self.pending = [f for f in self.pending if not f.done()]
+            if self._task is None:
+                self._task = asyncio.get_running_loop().create_task(self._publish_soon())
             return fut
 
         table.send_changelog = send_changelog  # type: ignore[method-assign]
         return table
 
+    async def _publish_soon(self) -> None:
+        try:
+            await self.publish()
+        finally:
+            self._task = None
+
+    async def publish(self) -> None:
+        """Hand every queued record to the producer, in the order they were written."""
+        async with self._lock:
+            while self.unsent:
+                batch, self.unsent = self.unsent, []
+                for fut in batch:
+                    try:
+                        await fut.message.channel.publish_message(fut, wait=False)
+                    except Exception as exc:  # noqa: BLE001 - reported to the waiters
+                        if not fut.done():
+                            fut.set_exception(exc)
+
     async def wait(self, futures: Iterable[Awaitable[Any]] = ()) -> None:
-        """Until the writes pending now, and ``futures``, are done.
+        """Until the writes pending now, and ``futures``, are on the broker.
 
         :raises Exception: the first failure among them (e.g. a ``KafkaError``).
         """
+        await self.publish()
         mine = list(self.pending)
         results = await asyncio.gather(*mine, *futures, return_exceptions=True)
         self.pending = [f for f in self.pending if not f.done()]
