@@ -34,10 +34,12 @@ either
   it in its partition).
 
 **Accounts** are read by every partition. They stay in the ``accounts`` global table, a
-copy of the account effects written after the decisions flush; a read takes the newer (by
-version) of this worker's own state (which holds, as the batch goes on, the account effects
-of the inputs before it) and the global table. An account key is written by one partition
-only, so versions of one key are comparable.
+copy of the account effects (with their version) written after the decisions flush. An
+account key is written by one partition only: an account this worker's state holds belongs
+to a partition it holds, whose every decision the state has (including, as a batch goes
+on, the earlier inputs' account effects, which are not in the global table yet), so that
+copy is read first; any other account is read from the global table, which the worker
+holding its partition keeps.
 
 The ``timeouts`` timer reads the transfers of the same state.
 """
@@ -89,11 +91,11 @@ class WorkerState(LedgerState):
         return super().get(table, key)
 
     def account(self, key: str) -> dict[str, Any] | None:
-        mine = self.own_accounts.get(key)
-        shared = self.global_accounts.get(key)
-        best = mine
-        if shared is not None and (mine is None or int(shared.get(VERSION, -1)) > mine[VERSION]):
-            best = shared
+        # An account in memory belongs to a partition this worker holds, whose every
+        # decision the state has: it is the newest. Any other is read from the global table.
+        best = self.own_accounts.get(key)
+        if best is None:
+            best = self.global_accounts.get(key)
         if best is None:
             return None
         return {k: v for k, v in best.items() if k != VERSION}
