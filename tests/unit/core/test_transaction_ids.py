@@ -92,13 +92,16 @@ def test_trn004_is_listed_with_the_other_failing_codes(book: Book) -> None:
     assert codes(ev) == ["ACC-006", "BLK-002", "BLK-003", "MSG-002", "TRN-004"]
 
 
-def test_the_worker_creates_the_transactions_changelog(kit: Kit) -> None:
-    """The index is a ledger table like the others: a changelog the worker creates, and no
-    table is left for answers that waited for their proposal."""
+def test_the_transactions_index_is_kept_by_the_decisions_changelog(kit: Kit) -> None:
+    """The index is a ledger table like the others: in the worker's memory, made durable by
+    the decisions (each carries its effects), whose changelog the worker creates; no table
+    is left for answers that waited for their proposal."""
     topics, configs = topic_plan(kit.lc.config)
-    name = changelog_topic(kit.lc.config.gateway.id, "transactions")
+    gid = kit.lc.config.gateway.id
+    name = changelog_topic(gid, "decisions")
     assert topics[name] == kit.lc.config.kafka.partitions
     assert configs[name]["cleanup.policy"] == "compact"
+    assert changelog_topic(gid, "transactions") not in topics
     assert "transactions" in TABLES and "early_answers" not in TABLES
     assert not [t for t in topics if "early" in t]
 
