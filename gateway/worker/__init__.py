@@ -5,8 +5,9 @@
   watchdog) on it;
 - the agents' edges: ``batches`` (a fetch decided as a batch), ``memory`` (the ledger's
   state in memory and its rebuild from the decisions), ``faults`` (the shield), ``gaps``
-  (the contiguity guard), ``sealed`` (MACs), ``sequencing`` (the audit writer), ``delivery`` (HTTPS partners), ``watch`` (the
-  watchdog's rules), ``context`` (keys, trust, directory);
+  (the contiguity guard), ``sealed`` (MACs), ``sequencing`` (the audit writer),
+  ``delivery`` (HTTPS partners), ``watch`` (the watchdog's rules), ``context`` (keys,
+  trust, directory);
 - the process: ``run`` (the command and its supervisor), ``process`` (a worker as a child
   process, for the demo and tests), ``exits`` (its exit statuses).
 """

@@ -126,11 +126,16 @@ class LedgerMemory:
 def rebuild(decisions: Mapping[str, Any], accounts: Mapping[str, Any]) -> WorkerState:
     """The state the stored decisions make: their effects applied in version order."""
     started = time.monotonic()
-    stored = sorted(decisions.values(), key=lambda d: int(d["version"]))
+    # Only the effects are kept while sorting (a decision's outputs are most of its bytes).
+    stored = sorted(((int(d["version"]), d["effects"]) for d in decisions.values()), key=_first)
     state = WorkerState(decisions, accounts)
-    for d in stored:
-        state.apply([Put(t, k, v) for t, k, v in d["effects"]], int(d["version"]))
+    for version, effects in stored:
+        state.apply([Put(t, k, v) for t, k, v in effects], version)
     log.info(
         "ledger state rebuilt from %d decisions in %.2f s", len(stored), time.monotonic() - started
     )
     return state
+
+
+def _first(item: tuple[int, Any]) -> int:
+    return item[0]
