@@ -26,10 +26,12 @@ from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import (
+    EventHead,
     RawInput,
     ahead_of_arrival,
     arrival_ms,
     authenticate,
+    event_from,
     event_of,
     freshness,
     routing_key,
@@ -184,7 +186,9 @@ def ingest_step(
         finding = Finding("MSG-007", "the record key must be the event id")
         return _decide_here(event, finding, raw, owner, seen, signer)
     record = {
-        "value": raw.value.decode("utf-8"),
+        # the authenticated event, not its envelope: the ledger needs no second parse
+        "event": _head_of(event),
+        "data": event.data_json,
         "sha256": event.sha256,
         "signer": event.signer_principal,
         "role": event.signer_role,
@@ -227,13 +231,27 @@ def _decide_here(
     return IngestResult(_entry_outputs(entry, dec.entry_bytes(wire), owner, signer), put)
 
 
+def _head_of(event: Event) -> dict[str, str]:
+    return {"source": event.source, "id": event.id, "type": event.type, "time": event.time}
+
+
 def parse_forwarded(record: Mapping[str, Any]) -> Event:
-    """Rebuild the event stage A authenticated (no second signature check)."""
-    envelope = Envelope.model_validate(json.loads(record["value"]))
+    """Rebuild the event stage A authenticated (no second signature check).
+
+    The record carries the event's envelope attributes and its ``data`` as the JSON text
+    stage A validated, so only the payload model is built again. A record of the earlier
+    form (the whole envelope as ``value``) is read too.
+    """
+    signer, role, at = record["signer"], record["role"], record["timestamp_ms"]
     try:
-        return event_of(
-            envelope, record["sha256"], record["signer"], record["role"], record["timestamp_ms"]
-        )
+        if "data" in record:
+            head = record["event"]
+            if head.get("type") not in EVENT_TYPES:
+                raise SchemaError(f"forwarded event of unknown type {head.get('type')!r}")
+            fields = EventHead(head["source"], head["id"], head["type"], head["time"])
+            return event_from(fields, record["data"], record["sha256"], signer, role, at)
+        envelope = Envelope.model_validate(json.loads(record["value"]))
+        return event_of(envelope, record["sha256"], signer, role, at)
     except PayloadInvalid as exc:  # stage A validated it; a failure here is a bug
         raise SchemaError(f"forwarded event no longer validates: {exc}") from exc
 
@@ -313,8 +331,11 @@ def timeout_record(tx: Mapping[str, Any], signer: Signer, directory: Directory) 
     registry = tx["transferring"]["registry_id"]
     owner = TopicOwner(registry=registry, party=directory.registry_party.get(registry, ""))
     deadline = datetime.fromisoformat(tx["deadline"].replace("Z", "+00:00"))
+    name = "a6gw.transfer.timeout.v1"
+    head = {"source": signer.source, "id": event_id, "type": EVENT_TYPES[name].type}
     record = {
-        "value": value.decode("utf-8"),
+        "event": head | {"time": tx["deadline"]},
+        "data": json.dumps(data),
         "sha256": sha256_hex(value),
         "signer": signer.source,
         "role": "gateway",
