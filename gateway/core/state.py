@@ -119,7 +119,22 @@ class LedgerState:
         self._tx_ft.clear()
         self._deadlines.clear()
         self._tx_deadline.clear()
-        for table in ("blocks", "authorizations", "transfers"):
+        # Blocks in bulk: each space's serial index is sorted once (keys are unique: one
+        # record per first serial), not grown one insertion at a time.
+        spaces: dict[tuple[str, str], dict[int, Block]] = {}
+        held = self._held
+        for rec in self.tables["blocks"].values():
+            block = _block_of(rec)
+            where = (block.ca_id, block.origin)
+            space = spaces.get(where)
+            if space is None:
+                space = spaces[where] = {}
+            space[block.start] = block
+            if block.state == "held":
+                who = (block.ca_id, block.origin, block.registry, block.account)
+                held[who] = held.get(who, 0) + block.quantity
+        self._index = {where: SortedDict(space) for where, space in spaces.items()}
+        for table in ("authorizations", "transfers"):
             for key, rec in self.tables[table].items():
                 self._index_put(table, str(key), rec)
 
@@ -235,6 +250,21 @@ class LedgerState:
         keys = [k for _, k in self._deadlines.irange(maximum=(now, ""), inclusive=(True, False))]
         return [tx for k in keys if (tx := self.get("transfers", k)) is not None]
 
+    def copy(self) -> LedgerState:
+        """An independent state with the same tables and indexes, in plain dicts (records and
+        blocks are never changed in place, so they are shared)."""
+        other = LedgerState.__new__(LedgerState)
+        other.tables = {name: dict(self.tables[name].items()) for name in TABLES}
+        other._index = {where: space.copy() for where, space in self._index.items()}
+        other._held = dict(self._held)
+        other._auths = {where: group.copy() for where, group in self._auths.items()}
+        other._auth_slot = dict(self._auth_slot)
+        other._ft_pending = dict(self._ft_pending)
+        other._tx_ft = dict(self._tx_ft)
+        other._deadlines = self._deadlines.copy()
+        other._tx_deadline = dict(self._tx_deadline)
+        return other
+
     # ---- snapshots ----------------------------------------------------------------------
     def snapshot(self) -> bytes:
         """Every table (records with their versions) as deterministic JSON bytes: equal
@@ -267,7 +297,18 @@ def _strip(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _block_of(rec: Mapping[str, Any]) -> Block:
-    """:meth:`Block.from_record` of a stored record (one copy, its version left out)."""
-    data = {k: v for k, v in rec.items() if k != VERSION}
-    data["start"], data["end"] = int(data["start"]), int(data["end"])
-    return Block(**data)
+    """:meth:`Block.from_record` of a stored record (its version left out)."""
+    return Block(
+        rec["ca_id"],
+        rec["origin"],
+        int(rec["start"]),
+        int(rec["end"]),
+        rec["vintage"],
+        rec["unit_type"],
+        rec["registry"],
+        rec["account"],
+        rec.get("state", "held"),
+        rec.get("first_transferred", False),
+        rec.get("reserved_by"),
+        rec.get("authorization_id"),
+    )

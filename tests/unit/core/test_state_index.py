@@ -305,3 +305,19 @@ def test_equal_states_give_equal_snapshots_whatever_the_order_of_their_writes() 
 def test_restore_refuses_what_is_not_a_snapshot(data: bytes) -> None:
     with pytest.raises(ValueError):
         LedgerState.restore(data)
+
+
+def test_a_copy_is_independent_of_its_original() -> None:
+    state = populated()
+    other = state.copy()
+    other.apply([put_block(block(10, 100, account="MN-B")), put_tx(transfer("T2"))], 9)
+    other.apply([put_auth(auth("A1", 3, status="revoked"))], 9)
+    assert state.held("CA0001", "MNG01", "MNG01", "MN-A") == 91
+    assert other.held("CA0001", "MNG01", "MNG01", "MN-A") == 0
+    assert [t["transaction_id"] for t in state.overdue(10**13)] == ["T1"]
+    assert [t["transaction_id"] for t in other.overdue(10**13)] == ["T1", "T2"]
+    assert len(state.authorizations("CA0001", "MNG")) == 1
+    assert other.authorizations("CA0001", "MNG") == []
+    assert state.get("blocks", block(10, 100).key) == block(10, 100).to_record()
+    agrees_with_scans(state)
+    agrees_with_scans(other)
