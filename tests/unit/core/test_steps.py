@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from gateway.core.canonical import canonical_bytes
 from gateway.core.ingest import RawInput, parse_envelope
-from gateway.core.signing import load_public_key_b64, verify_envelope
+from gateway.core.signing import load_public_key_b64, sign_envelope, verify_envelope
 from gateway.core.steps import ingest_step, parse_forwarded
 from gateway.core.topics import (
     AUDIT_TOPIC,
@@ -321,3 +323,23 @@ def test_the_forwarded_record_carries_the_event_and_the_ledger_reads_either_form
         parse_forwarded(fwd | {"event": fwd["event"] | {"type": "org.example.nothing"}})
     with pytest.raises(SchemaError):
         parse_forwarded(fwd | {"data": json.dumps({"ca_id": "CA0001"})})
+
+
+@pytest.mark.parametrize("key_id", ["gw-key-1", "a", 'z\u00e9"\\'])
+def test_the_signer_writes_what_signing_and_canonicalising_the_envelope_write(
+    kit: Kit, key_id: str
+) -> None:
+    signer = replace(kit.signer, key_id=key_id)
+    data = {"outcome": "accepted", "results": [], "note": "é\n"}
+    got = signer.envelope("decision", "dec-1", "2026-01-01T00:00:00.000Z", data)
+    env = {
+        "specversion": "1.0",
+        "id": "dec-1",
+        "source": signer.source,
+        "type": EVENT_TYPES["a6gw.decision.v1"].type,
+        "time": "2026-01-01T00:00:00.000Z",
+        "datacontenttype": "application/json",
+        "a6keyid": key_id,
+        "data": data,
+    }
+    assert got == canonical_bytes(sign_envelope(env, signer.key))
