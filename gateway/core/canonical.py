@@ -40,6 +40,10 @@ def _short_int(literal: str) -> int:
     return int(literal)
 
 
+# built once: json.loads with hooks would build a decoder (and its scanner) on every call
+_READ_BACK = json.JSONDecoder(parse_float=_no_float, parse_int=_short_int).decode
+
+
 def _plain(obj: Any) -> str | None:
     """The JCS text of ``obj`` when the C encoder writes it exactly, else None.
 
@@ -49,7 +53,7 @@ def _plain(obj: Any) -> str | None:
     """
     try:
         text = _FAST(obj)
-        if json.loads(text, parse_float=_no_float, parse_int=_short_int) != obj:
+        if _READ_BACK(text) != obj:
             return None
     except (TypeError, ValueError, _NotPlain):
         return None
