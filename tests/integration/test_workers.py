@@ -1,0 +1,33 @@
+"""Three workers share the partitions: kill -9 one for good, kill -9 and restart others
+(each rejoins under its static instance id), start a new one mid-run (a rebalance); every
+input still ends as exactly one decision, the checkpoints are prefixes of the log, lag is 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.faults.faults import run
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+@pytest.mark.timeout(400)
+def test_three_workers_losing_one_and_gaining_one_lose_nothing(tmp_path: Path) -> None:
+    report = run(
+        tmp_path / "run",
+        events=1000,
+        kills=2,
+        broker_restart=False,
+        port=19792,
+        workers=3,
+        join=True,
+        say=print,
+    )
+    print(report.render())
+    assert report.problems == []
+    assert (report.workers, report.lost, report.joined, report.kills) == (3, 1, 1, 2)
+    assert (report.losses, report.duplicates, report.wrong, report.lag) == (0, 0, 0, 0)
+    assert report.decisions == report.inputs >= 1000
+    assert report.checkpoints >= 1
