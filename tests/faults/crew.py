@@ -24,13 +24,30 @@ class Crew:
     live: list[WorkerProcess]
     lost: list[WorkerProcess] = field(default_factory=list)
     made: int = 1
+    #: each ``a6gw worker`` supervises this many worker processes (``--processes``)
+    processes: int = 1
 
     @classmethod
-    def of(cls, first: WorkerProcess, config: Path, root: Path, data_dir: Path, size: int) -> Crew:
-        crew = cls(config, root, data_dir, [first])
+    def of(
+        cls,
+        first: WorkerProcess,
+        config: Path,
+        root: Path,
+        data_dir: Path,
+        size: int,
+        processes: int = 1,
+    ) -> Crew:
+        crew = cls(config, root, data_dir, [first], processes=processes)
+        if processes > 1:
+            first.stop()
+            first.extra_args = (*first.extra_args, "--processes", str(processes))
+            first.start()
         for _ in range(size - 1):
             crew.add()
         return crew
+
+    def processes_args(self) -> tuple[str, ...]:
+        return ("--processes", str(self.processes)) if self.processes > 1 else ()
 
     def add(self) -> WorkerProcess:
         """Start one more worker: a new member of the group (a rebalance)."""
@@ -38,19 +55,28 @@ class Crew:
         self.made += 1
         folder = self.data_dir / f"worker-{n}"
         worker = WorkerProcess(
-            self.config, self.root / f"worker-{n}.log", extra_args=("--datadir", str(folder))
+            self.config,
+            self.root / f"worker-{n}.log",
+            extra_args=("--datadir", str(folder), *self.processes_args()),
         )
         worker.start()
         self.live.append(worker)
         return worker
 
-    def kill_and_restart(self, rnd: random.Random) -> int:
+    def kill_and_restart(self, rnd: random.Random) -> str:
         """``kill -9`` one live worker (its supervisor and child) and start it again with
-        the same folder, so under the same instance id; returns its place."""
+        the same folder, so under the same instance id; with several processes each, one
+        of the supervisor's processes, which it starts again. Says which."""
         place = rnd.randrange(len(self.live))
-        self.live[place].kill()
-        self.live[place].start()
-        return place
+        worker = self.live[place]
+        children = worker.children() if self.processes > 1 else []
+        if children:
+            pid = rnd.choice(children)
+            worker.kill_child(pid)
+            return f"process {pid} of worker {place} (its supervisor starts it again)"
+        worker.kill()
+        worker.start()
+        return f"worker {place} and restarted it"
 
     def lose(self, rnd: random.Random) -> int:
         """``kill -9`` one live worker for good (a lost machine); returns its place."""

@@ -64,6 +64,7 @@ class Report:
     wrong: int = 0
     kills: int = 0
     workers: int = 1
+    processes: int = 1
     lost: int = 0
     joined: int = 0
     checkpoints: int = 0
@@ -81,7 +82,8 @@ class Report:
 
     def render(self) -> str:
         return (
-            f"workers {self.workers} (lost {self.lost}, joined {self.joined}), "
+            f"workers {self.workers} x {self.processes} processes "
+            f"(lost {self.lost}, joined {self.joined}), "
             f"kills {self.kills}, broker restarts {self.broker_restarts}, inputs {self.inputs}, "
             f"decisions {self.decisions}, losses {self.losses}, duplicates {self.duplicates}, "
             f"unexpected decisions {self.wrong}, reserved units left {self.reserved_left}, "
@@ -288,26 +290,29 @@ def run(
     port: int,
     seed: int = 1,
     workers: int = 1,
+    processes: int = 1,
     join: bool = False,
     say: Any = print,
 ) -> Report:
     """One fault run in ``workdir`` (wiped) on its own broker; returns the report.
 
     ``workers``: ``a6gw worker`` started that many times (each its own folder and group
-    instance id); each kill picks one at random and starts it again. ``join``: also lose one
+    instance id); each kill picks one at random and starts it again. ``processes``: each
+    supervises that many (``--processes``), and a kill hits one of them, which its
+    supervisor starts again. ``join``: also lose one
     worker for good (``kill -9``, not restarted) halfway through the issuances, and start a
     new one a third of the way through the transfers.
     """
     rnd = random.Random(seed)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    report = Report(workers=workers)
+    report = Report(workers=workers, processes=processes)
     t0 = time.monotonic()
     broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()
     gw = start_gateway(workdir, broker.clients())
     world, lc, topics, store = gw.world, gw.lc, gw.topics, gw.store
-    crew = Crew.of(gw.worker, world.config_path, workdir, lc.data_dir, workers)
+    crew = Crew.of(gw.worker, world.config_path, workdir, lc.data_dir, workers, processes)
     plan = phases(world, events)
     every = [i for phase in plan for i in phase]
     report.inputs = len(every)
@@ -412,10 +417,10 @@ def _kill(
     say: Any,
     kills: int,
 ) -> None:
-    place = crew.kill_and_restart(rnd)
+    what = crew.kill_and_restart(rnd)
     report.kills += 1
     quota[n] -= 1
-    say(f"  killed worker {place} (-9) and restarted it ({report.kills}/{kills})")
+    say(f"  killed (-9) {what} ({report.kills}/{kills})")
 
 
 def _move(what: str, crew: Crew, report: Report, rnd: random.Random, say: Any) -> None:
@@ -611,6 +616,12 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=1, help="start `a6gw worker` this many times (default 1)"
     )
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="each worker supervises this many processes (a kill hits one of them)",
+    )
+    parser.add_argument(
         "--join",
         action="store_true",
         help="also kill -9 one worker for good mid-run and start a new one (needs --workers 2+)",
@@ -650,6 +661,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         seed=args.seed,
         workers=args.workers,
+        processes=args.processes,
         join=args.join,
         say=lambda m: print(m, file=sys.stderr, flush=True),
     )

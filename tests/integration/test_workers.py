@@ -4,6 +4,7 @@ input still ends as exactly one decision, the checkpoints are prefixes of the lo
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,26 @@ def test_three_workers_losing_one_and_gaining_one_lose_nothing(tmp_path: Path) -
     assert (report.losses, report.duplicates, report.wrong, report.lag) == (0, 0, 0, 0)
     assert report.decisions == report.inputs >= 1000
     assert report.checkpoints >= 1
+
+
+@pytest.mark.timeout(400)
+def test_a_supervisor_of_three_processes_restarts_each_killed_one(tmp_path: Path) -> None:
+    """``a6gw worker --processes 3``: kill -9 single processes; their supervisor starts each
+    again in its own folder, under its own instance id."""
+    report = run(
+        tmp_path / "run",
+        events=500,
+        kills=3,
+        broker_restart=False,
+        port=19794,
+        processes=3,
+        say=print,
+    )
+    print(report.render())
+    assert report.problems == []
+    assert (report.losses, report.duplicates, report.wrong, report.lag) == (0, 0, 0, 0)
+    assert report.decisions == report.inputs >= 500
+    folders = tmp_path / "run" / "data" / "worker"
+    assert sorted(p.name for p in folders.iterdir() if p.is_dir()) == ["0", "1", "2"]
+    restarts = [json.loads(p.read_text())["restarts"] for p in folders.glob("*/restarts.json")]
+    assert sum(restarts) == report.kills == 3
