@@ -179,8 +179,13 @@ def raw_topic(app: faust.App, *names: str, partitions: int | None = None) -> Top
 
 def sealed_table(app: faust.App, seal: Seal, name: str, partitions: int) -> Table:
     # Accounts and authorizations are small and read by every partition: global tables.
-    make = app.GlobalTable if name in GLOBAL_TABLES else app.Table
-    return seal.seal_table(make(name, default=None, partitions=partitions))
+    if name in GLOBAL_TABLES:
+        # A worker applies another worker's writes to its copy as they arrive (faust buffers
+        # 1,000 changelog records per partition otherwise, so the copy could lag that far).
+        return seal.seal_table(
+            app.GlobalTable(name, default=None, partitions=partitions, recovery_buffer_size=1)
+        )
+    return seal.seal_table(app.Table(name, default=None, partitions=partitions))
 
 
 def _faust_app(

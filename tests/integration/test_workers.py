@@ -26,7 +26,7 @@ def test_three_workers_losing_one_and_gaining_one_lose_nothing(tmp_path: Path) -
         join=True,
         say=print,
     )
-    print(report.render())
+    print(report.render(), *report.problems, sep="\n")
     assert report.problems == []
     assert (report.workers, report.lost, report.joined, report.kills) == (3, 1, 1, 2)
     assert (report.losses, report.duplicates, report.wrong, report.lag) == (0, 0, 0, 0)
@@ -47,7 +47,7 @@ def test_a_supervisor_of_three_processes_restarts_each_killed_one(tmp_path: Path
         processes=3,
         say=print,
     )
-    print(report.render())
+    print(report.render(), *report.problems, sep="\n")
     assert report.problems == []
     assert (report.losses, report.duplicates, report.wrong, report.lag) == (0, 0, 0, 0)
     assert report.decisions == report.inputs >= 500
