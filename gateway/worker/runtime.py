@@ -68,14 +68,17 @@ class Runtime:
         return self.lc.config
 
     @classmethod
-    def build(cls, lc: LoadedConfig, *, datadir: Path | None = None) -> Runtime:
+    def build(
+        cls, lc: LoadedConfig, *, datadir: Path | None = None, instance_id: str | None = None
+    ) -> Runtime:
         """The faust app and everything its agents share; ``datadir`` holds its RocksDB
-        tables and the attempts journal (one folder per worker)."""
+        tables and the attempts journal (one folder per worker); ``instance_id``: the
+        consumer's static group-instance id (None: a dynamic member)."""
         cfg = lc.config
         ctx = WorkerContext.load(lc)
         datadir = datadir or (lc.data_dir / "worker")
         kafka = clients_for(lc, "worker")
-        app = _faust_app(lc, kafka, datadir)
+        app = _faust_app(lc, kafka, datadir, instance_id)
         owners = cfg.input_topics()
         partitions = cfg.kafka.partitions
         inputs = raw_topic(app, *sorted(owners))
@@ -176,14 +179,22 @@ def raw_topic(app: faust.App, *names: str, partitions: int | None = None) -> Top
 
 def sealed_table(app: faust.App, seal: Seal, name: str, partitions: int) -> Table:
     # Accounts and authorizations are small and read by every partition: global tables.
-    make = app.GlobalTable if name in GLOBAL_TABLES else app.Table
-    return seal.seal_table(make(name, default=None, partitions=partitions))
+    if name in GLOBAL_TABLES:
+        # A worker applies another worker's writes to its copy as they arrive (faust buffers
+        # 1,000 changelog records per partition otherwise, so the copy could lag that far).
+        return seal.seal_table(
+            app.GlobalTable(name, default=None, partitions=partitions, recovery_buffer_size=1)
+        )
+    return seal.seal_table(app.Table(name, default=None, partitions=partitions))
 
 
-def _faust_app(lc: LoadedConfig, kafka: KafkaClients, datadir: Path) -> faust.App:
+def _faust_app(
+    lc: LoadedConfig, kafka: KafkaClients, datadir: Path, instance_id: str | None = None
+) -> faust.App:
     cfg = lc.config
     return kafka.faust_app(
         cfg.gateway.id,
+        instance_id=instance_id,
         store="rocksdb://" if cfg.gateway.table_store == "rocksdb" else "memory://",
         datadir=str(datadir),
         autodiscover=False,
