@@ -18,7 +18,8 @@ help:
 	@echo "make integration  integration tests only (starts a broker for the session)"
 	@echo "make lint         ruff, ruff format --check, mypy (tests too), schema freshness, import layers"
 	@echo "make schemas      regenerate schemas/json and schemas/openapi from the models"
-	@echo "make faults       kill -9 the worker 10x and restart the broker during 20,000 inputs;"
+	@echo "make faults       kill -9 the worker 10x and restart the broker during 50,000 inputs;"
+	@echo "                  3 workers, one lost and one joining mid-run, during 5,000;"
 	@echo "                  then 10,000 hostile inputs against the running gateway"
 	@echo "make bench        the check path, the audit log, reconciliation, reports (~20 min)"
 
@@ -55,7 +56,8 @@ schemas: setup
 	$(BIN)/python -m gateway.api.gen
 
 faults: setup
-	$(BIN)/python -m tests.faults.faults --events 20000 --kills 10 --broker-restart $(FAULTS_ARGS)
+	$(BIN)/python -m tests.faults.faults --events 50000 --kills 10 --broker-restart $(FAULTS_ARGS)
+	$(BIN)/python -m tests.faults.faults --events 5000 --kills 4 --workers 3 --join --port 19494
 	$(BIN)/python -m tests.faults.faults --recovery-blocks 100000
 	$(BIN)/python -m tests.adversarial.adversary --inputs 10000 --seed 14 $(ADVERSARIAL_ARGS)
 

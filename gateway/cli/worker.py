@@ -10,17 +10,40 @@ from gateway.cli.options import add_config, config_of
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from gateway.worker.run import run_worker, supervise
+    from gateway.worker.run import (
+        clean_instance_id,
+        hold_folder,
+        instance_id_for,
+        plan_members,
+        run_worker,
+        supervise,
+    )
 
     lc = config_of(args)  # fail fast on a bad config, before any child starts
+    datadir = Path(args.datadir) if args.datadir else lc.data_dir / "worker"
     if args.supervise:
+        if not hold_folder(datadir, "supervisor.lock"):
+            print(f"a6gw worker: another supervisor uses {datadir}", file=sys.stderr)
+            return 2
         cmd = [sys.executable, "-m", "gateway", "worker", "--config", args.config]
-        cmd += ["--loglevel", args.loglevel, "--no-supervise"]
-        datadir = Path(args.datadir) if args.datadir else lc.data_dir / "worker"
-        cmd += ["--datadir", str(datadir)] if args.datadir else []
-        return supervise(cmd, status=datadir / "restarts.json")
-    tables = Path(args.datadir) if args.datadir else None
-    return run_worker(lc, loglevel=args.loglevel, datadir=tables)
+        cmd += ["--loglevel", args.loglevel]
+        members = plan_members(
+            cmd,
+            datadir,
+            args.processes,
+            gateway_id=lc.config.gateway.id,
+            instance_id=args.instance_id,
+            static=args.static,
+        )
+        return supervise(members)
+    if args.processes != 1:
+        print("a6gw worker: --processes needs the supervisor", file=sys.stderr)
+        return 2
+    ident = None
+    if args.static:
+        ident = args.instance_id and clean_instance_id(args.instance_id)
+        ident = ident or instance_id_for(lc.config.gateway.id, datadir)
+    return run_worker(lc, loglevel=args.loglevel, datadir=datadir, instance_id=ident)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -38,13 +61,45 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("worker", help="run the stream worker (ingest, ledger, sequencer)")
+    p = sub.add_parser(
+        "worker",
+        help="run the stream worker (ingest, ledger, sequencer)",
+        description="Run the stream worker, supervised: a child that stalls or dies is started "
+        "again. Workers share the partitions of the input topics and of a6.ledger through "
+        "the consumer group <gateway.id>: run `a6gw worker` on several machines, or "
+        "--processes N on one, or both (see the README, 'How the work spreads').",
+    )
     add_config(p)
     p.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument(
         "--datadir",
-        help="this worker's table folder (default: <data_dir>/worker); "
-        "give each worker on one machine its own",
+        help="this worker's folder: its tables, attempts journal and restarts.json "
+        "(default: <data_dir>/worker; with --processes N, one folder <datadir>/<i> per "
+        "process); give each worker on one machine its own",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="supervise N worker processes, each a member of the consumer group with its "
+        "own folder and instance id, each restarted on its own (default 1)",
+    )
+    p.add_argument(
+        "--instance-id",
+        metavar="ID",
+        help="the worker's static group-instance id (with --processes N: ID-0 ... ID-<N-1>): "
+        "a restarted worker that rejoins under it gets its partitions back at once instead "
+        "of after kafka.session_timeout_s. Unique per worker (two live workers with one id "
+        "fence each other); default: <gateway.id>-<host>-<folder name>-<digest of the "
+        "folder's path>, stable while the host name and the folder stay the same",
+    )
+    p.add_argument(
+        "--no-instance-id",
+        dest="static",
+        action="store_false",
+        help="join the group as a dynamic member: a stopped worker leaves the group at once, "
+        "a restarted one waits for a rebalance",
     )
     p.add_argument(
         "--no-supervise",

@@ -51,10 +51,8 @@ def covering(
     """
     covered: list[tuple[Range, dict[str, Any]]] = []
     remaining = [part]
-    auths = sorted(state.values("authorizations", f"{block.ca_id}|"), key=lambda a: -a["version"])
-    for auth in auths:
-        if auth["status"] == "revoked" or auth["authorizing_party"] != party:
-            continue
+    # party's non-revoked authorizations in the approach, highest version first
+    for auth in state.authorizations(block.ca_id, party):
         for c in auth.get("coverage", ()):
             if c["originating_registry"] != block.origin:
                 continue
@@ -136,13 +134,7 @@ class FirstTransfers:
 
     def _pending(self, ca_id: str, auth_id: str) -> int:
         """Units proposed for first transfer under ``auth_id`` by transfers not yet answered."""
-        return sum(
-            int(r["serial_end"]) - int(r["serial_start"]) + 1
-            for tx in self.state.values("transfers", f"{ca_id}|")
-            if tx["status"] == "proposed"
-            for r in tx["first_transfer"]
-            if r["authorization_id"] == auth_id
-        )
+        return self.state.pending_first_transfer(ca_id, auth_id)
 
     def _per_auth(self) -> dict[str, tuple[dict[str, Any], int, list[Range]]]:
         per: dict[str, tuple[dict[str, Any], int, list[Range]]] = {}

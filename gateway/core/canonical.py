@@ -1,13 +1,65 @@
-"""RFC 8785 (JCS) canonical bytes and digests."""
+"""RFC 8785 (JCS) canonical bytes and digests.
+
+The common case goes through the standard library's C encoder: for strings, booleans, null,
+lists and string-keyed objects whose keys sort the same by code point as by UTF-16 code unit
+(every key inside the Basic Multilingual Plane), and integers of at most 15 digits, JCS and
+``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` write the same
+characters (the same escapes: ``\\b \\t \\n \\f \\r \\" \\\\`` and ``\\u00xx`` for the other
+control characters). Anything else (a float, a longer integer, a non-string key, a tuple, a
+character outside the BMP, a lone surrogate) goes through the reference implementation.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from typing import Any
 
 import rfc8785
 
 from gateway.errors import SchemaError
+
+_FAST = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+).encode
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _no_float(_literal: str) -> Any:
+    raise _NotPlain
+
+
+def _short_int(literal: str) -> int:
+    if len(literal) > 15 and len(literal.lstrip("-")) > 15:
+        raise _NotPlain
+    return int(literal)
+
+
+# built once: json.loads with hooks would build a decoder (and its scanner) on every call
+_READ_BACK = json.JSONDecoder(parse_float=_no_float, parse_int=_short_int).decode
+
+
+def _plain(obj: Any) -> str | None:
+    """The JCS text of ``obj`` when the C encoder writes it exactly, else None.
+
+    Read back, the text must give ``obj`` again with no float and no integer longer than 15
+    digits: a non-string key (which the encoder would write as a string) or a tuple reads
+    back as something else.
+    """
+    try:
+        text = _FAST(obj)
+        if _READ_BACK(text) != obj:
+            return None
+    except (TypeError, ValueError, _NotPlain):
+        return None
+    if not text.isascii() and _ASTRAL.search(text):
+        return None
+    return text
 
 
 def canonical_bytes(obj: Any) -> bytes:
@@ -16,6 +68,12 @@ def canonical_bytes(obj: Any) -> bytes:
     :raises SchemaError: (MSG-001) for values JCS cannot carry (floats out of range,
         integers above 2^53 - 1, non-string keys).
     """
+    text = _plain(obj)
+    if text is not None:
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the reference implementation says why it cannot
     try:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

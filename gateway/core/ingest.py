@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -231,25 +231,51 @@ def event_of(
 
     :raises PayloadInvalid: (MSG-001) when ``data`` does not match the event type's model.
     """
-    et = EVENT_TYPES[envelope.type]
-    event = Event(
-        source=envelope.source,
-        id=envelope.id,
-        type=envelope.type,
-        name=et.name,
-        kind=et.kind,
-        time=envelope.time,
-        payload=_EMPTY,
-        sha256=sha256,
-        signer_principal=principal,
-        signer_role=role,
-        received_ms=received_ms,
-    )
+    head = EventHead(envelope.source, envelope.id, envelope.type, envelope.time)
+    return event_from(head, json.dumps(envelope.data), sha256, principal, role, received_ms)
+
+
+@dataclass(frozen=True)
+class EventHead:
+    """The envelope attributes an event keeps (its ``source``, ``id``, ``type``, ``time``)."""
+
+    source: str
+    id: str
+    type: str
+    time: str
+
+
+def event_from(
+    head: EventHead, data_json: str, sha256: str, principal: str, role: str, received_ms: int
+) -> Event:
+    """The event of an envelope's attributes and its ``data`` (JSON text), validated by type.
+
+    :raises PayloadInvalid: (MSG-001) when ``data`` does not match the event type's model.
+    :raises KeyError: when ``head.type`` is no event type (the caller checked it).
+    """
+    et = EVENT_TYPES[head.type]
+
+    def event(payload: Strict) -> Event:
+        return Event(
+            source=head.source,
+            id=head.id,
+            type=head.type,
+            name=et.name,
+            kind=et.kind,
+            time=head.time,
+            payload=payload,
+            sha256=sha256,
+            signer_principal=principal,
+            signer_role=role,
+            received_ms=received_ms,
+            data_json=data_json,
+        )
+
     try:
-        payload = et.model.model_validate_json(json.dumps(envelope.data))
+        payload = et.model.model_validate_json(data_json)
     except ValidationError as exc:
-        raise PayloadInvalid(f"invalid {et.name} data: {_problems(exc)}", event) from exc
-    return replace(event, payload=payload)
+        raise PayloadInvalid(f"invalid {et.name} data: {_problems(exc)}", event(_EMPTY)) from exc
+    return event(payload)
 
 
 def parse_time(value: str) -> datetime:

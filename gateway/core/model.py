@@ -92,3 +92,6 @@ class Event:
     # When the gateway received it (the input record's timestamp, in ms): a deterministic
     # clock for anything measured from arrival, such as a transfer's answer deadline.
     received_ms: int = 0
+    # The envelope's ``data`` as the JSON text ``payload`` was validated from: stage A
+    # forwards it so the ledger rebuilds the same payload without parsing the envelope again.
+    data_json: str = field(default="", compare=False, repr=False)

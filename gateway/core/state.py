@@ -1,13 +1,20 @@
-"""Ledger state as plain tables of JSON records, and the effects that change it.
+"""Ledger state: tables of JSON records, the indexes every check reads, and the effects that
+change them.
 
 The pure core never writes state: it returns :class:`Put` effects. The edge applies them to
-durable tables (faust, changelog-backed) and to a :class:`LedgerState` mirror used for reads.
-Each put carries the version (the ledger input offset) of the decision that made it, so
-re-applying an old decision's effects on a redelivery never rolls newer state back.
+a :class:`LedgerState` (and, if it passes backing mappings, to those: faust tables or
+dicts). Each put carries the version (the ledger input offset) of the decision that made it,
+so re-applying an old decision's effects on a redelivery never rolls newer state back.
+
+No read scans a table: :meth:`LedgerState.apply` keeps an index for every question a check
+asks (blocks by serial, units held per account, authorizations by approach and Party, units
+pending first transfer per authorization, open transfers by deadline), and
+:meth:`LedgerState.rebuild_index` derives them all again from the tables.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,6 +22,7 @@ from typing import Any, Literal
 from sortedcontainers import SortedDict
 
 from gateway.core.blocks import Block, Range
+from gateway.core.decision_time import iso_ms
 
 TableName = Literal[
     "blocks",
@@ -39,6 +47,7 @@ TABLES: tuple[TableName, ...] = (
 # Read by every partition: kept in faust global tables.
 GLOBAL_TABLES: frozenset[TableName] = frozenset({"accounts", "authorizations"})
 VERSION = "_v"
+SNAPSHOT_FORMAT = "a6gw.ledger-state.v1"
 
 
 @dataclass(frozen=True)
@@ -55,20 +64,37 @@ def newer_or_equal(existing: Mapping[str, Any] | None, version: int) -> bool:
     return existing is None or int(existing.get(VERSION, -1)) <= version
 
 
-class LedgerState:
-    """Read side of the ledger: the tables plus a per-serial-space index of blocks.
+# Where an authorization sits in its index: (approach, Party) and (-version, key).
+_AuthSlot = tuple[tuple[str, str], tuple[int, str]]
 
-    ``tables`` may be plain dicts (tests) or faust tables (the worker); either way the
-    state is what those mappings hold, and :meth:`rebuild_index` re-derives the index.
+
+class LedgerState:
+    """The ledger's working state: its tables and the indexes derived from them.
+
+    ``tables`` may back some tables with given mappings (faust tables in the worker, dicts in
+    tests); the others are plain dicts. Either way the state is what the tables hold, and
+    :meth:`rebuild_index` re-derives every index from them. Every read is a lookup or a
+    range read of an index (O(log n) plus what it returns).
     """
 
     def __init__(self, tables: Mapping[TableName, MutableMapping[str, Any]] | None = None):
         self.tables: dict[TableName, MutableMapping[str, Any]] = {
             name: (tables[name] if tables and name in tables else {}) for name in TABLES
         }
+        # blocks of each serial space (approach, origin) by first serial
         self._index: dict[tuple[str, str], SortedDict] = {}
-        # Units each account holds (state "held") per serial space, derived like the index.
+        # units each account holds (state "held") per serial space
         self._held: dict[tuple[str, str, str, str], int] = {}
+        # non-revoked authorizations of each (approach, Party), highest version first, then
+        # by key (so the order never depends on the order the tables were written or read)
+        self._auths: dict[tuple[str, str], SortedDict] = {}
+        self._auth_slot: dict[str, _AuthSlot] = {}
+        # units proposed for first transfer under (approach, authorization) by open transfers
+        self._ft_pending: dict[tuple[str, str], int] = {}
+        self._tx_ft: dict[str, list[tuple[tuple[str, str], int]]] = {}
+        # open (proposed) transfers with a deadline, by (deadline, key)
+        self._deadlines: SortedDict = SortedDict()
+        self._tx_deadline: dict[str, str] = {}
         self.rebuild_index()
 
     # ---- writes -------------------------------------------------------------------------
@@ -81,17 +107,49 @@ class LedgerState:
             value = dict(eff.value)
             value[VERSION] = version
             table[eff.key] = value
-            if eff.table == "blocks":
-                self._index_block(Block.from_record(_strip(value)))
+            self._index_put(eff.table, eff.key, eff.value)
 
     def rebuild_index(self) -> None:
+        """Derive every index again from the tables (after they recover or are restored)."""
         self._index.clear()
         self._held.clear()
+        self._auths.clear()
+        self._auth_slot.clear()
+        self._ft_pending.clear()
+        self._tx_ft.clear()
+        self._deadlines.clear()
+        self._tx_deadline.clear()
+        # Blocks in bulk: each space's serial index is sorted once (keys are unique: one
+        # record per first serial), not grown one insertion at a time.
+        spaces: dict[tuple[str, str], dict[int, Block]] = {}
+        held = self._held
         for rec in self.tables["blocks"].values():
-            self._index_block(Block.from_record(_strip(rec)))
+            block = _block_of(rec)
+            where = (block.ca_id, block.origin)
+            space = spaces.get(where)
+            if space is None:
+                space = spaces[where] = {}
+            space[block.start] = block
+            if block.state == "held":
+                who = (block.ca_id, block.origin, block.registry, block.account)
+                held[who] = held.get(who, 0) + block.quantity
+        self._index = {where: SortedDict(space) for where, space in spaces.items()}
+        for table in ("authorizations", "transfers"):
+            for key, rec in self.tables[table].items():
+                self._index_put(table, str(key), rec)
+
+    def _index_put(self, table: TableName, key: str, rec: Mapping[str, Any]) -> None:
+        if table == "blocks":
+            self._index_block(_block_of(rec))
+        elif table == "authorizations":
+            self._index_auth(key, _strip(rec))
+        elif table == "transfers":
+            self._index_transfer(key, rec)
 
     def _index_block(self, block: Block) -> None:
-        space = self._index.setdefault((block.ca_id, block.origin), SortedDict())
+        space = self._index.get((block.ca_id, block.origin))
+        if space is None:
+            space = self._index[(block.ca_id, block.origin)] = SortedDict()
         # Blocks are keyed by first serial and a split's pieces tile the old block, so the
         # block a put replaces is the one stored under the same first serial.
         old = space.get(block.start)
@@ -100,6 +158,47 @@ class LedgerState:
                 key = (b.ca_id, b.origin, b.registry, b.account)
                 self._held[key] = self._held.get(key, 0) + sign * b.quantity
         space[block.start] = block
+
+    def _index_auth(self, key: str, auth: dict[str, Any]) -> None:
+        slot = self._auth_slot.pop(key, None)
+        if slot is not None:
+            group = self._auths[slot[0]]
+            del group[slot[1]]
+            if not group:
+                del self._auths[slot[0]]
+        if auth.get("status") == "revoked":
+            return
+        where = (str(auth["ca_id"]), str(auth["authorizing_party"]))
+        order = (-int(auth["version"]), key)
+        self._auths.setdefault(where, SortedDict())[order] = auth
+        self._auth_slot[key] = (where, order)
+
+    def _index_transfer(self, key: str, tx: Mapping[str, Any]) -> None:
+        for where, qty in self._tx_ft.pop(key, ()):
+            left = self._ft_pending[where] - qty
+            if left:
+                self._ft_pending[where] = left
+            else:
+                del self._ft_pending[where]
+        deadline = self._tx_deadline.pop(key, None)
+        if deadline is not None:
+            del self._deadlines[(deadline, key)]
+        if tx.get("status") != "proposed":
+            return
+        parts = [
+            (
+                (str(tx["ca_id"]), str(r["authorization_id"])),
+                int(r["serial_end"]) - int(r["serial_start"]) + 1,
+            )
+            for r in tx.get("first_transfer") or ()
+        ]
+        if parts:
+            self._tx_ft[key] = parts
+            for where, qty in parts:
+                self._ft_pending[where] = self._ft_pending.get(where, 0) + qty
+        if tx.get("deadline") is not None:
+            self._tx_deadline[key] = tx["deadline"]
+            self._deadlines[(tx["deadline"], key)] = None
 
     # ---- reads --------------------------------------------------------------------------
     def overlapping(self, ca_id: str, origin: str, want: Range) -> list[Block]:
@@ -134,9 +233,82 @@ class LedgerState:
         rec = self.tables[table].get(key)
         return _strip(rec) if rec is not None else None
 
-    def values(self, table: TableName, prefix: str) -> list[dict[str, Any]]:
-        return [_strip(v) for k, v in self.tables[table].items() if str(k).startswith(prefix)]
+    def authorizations(self, ca_id: str, party: str | None) -> list[dict[str, Any]]:
+        """The non-revoked authorizations ``party`` gave in ``ca_id``: highest version first,
+        then by id. Shared records: do not change them."""
+        group = self._auths.get((ca_id, party)) if party is not None else None
+        return list(group.values()) if group else []
+
+    def pending_first_transfer(self, ca_id: str, authorization_id: str) -> int:
+        """Units that open (proposed) transfers of ``ca_id`` would first transfer under
+        ``authorization_id`` if accepted."""
+        return self._ft_pending.get((ca_id, authorization_id), 0)
+
+    def overdue(self, now_ms: int) -> list[dict[str, Any]]:
+        """Open (proposed) transfers whose deadline is before ``now_ms``, earliest first."""
+        now = iso_ms(now_ms)
+        keys = [k for _, k in self._deadlines.irange(maximum=(now, ""), inclusive=(True, False))]
+        return [tx for k in keys if (tx := self.get("transfers", k)) is not None]
+
+    def copy(self) -> LedgerState:
+        """An independent state with the same tables and indexes, in plain dicts (records and
+        blocks are never changed in place, so they are shared)."""
+        other = LedgerState.__new__(LedgerState)
+        other.tables = {name: dict(self.tables[name].items()) for name in TABLES}
+        other._index = {where: space.copy() for where, space in self._index.items()}
+        other._held = dict(self._held)
+        other._auths = {where: group.copy() for where, group in self._auths.items()}
+        other._auth_slot = dict(self._auth_slot)
+        other._ft_pending = dict(self._ft_pending)
+        other._tx_ft = dict(self._tx_ft)
+        other._deadlines = self._deadlines.copy()
+        other._tx_deadline = dict(self._tx_deadline)
+        return other
+
+    # ---- snapshots ----------------------------------------------------------------------
+    def snapshot(self) -> bytes:
+        """Every table (records with their versions) as deterministic JSON bytes: equal
+        states give equal bytes. The indexes are derived again by :meth:`restore`."""
+        doc = {
+            "format": SNAPSHOT_FORMAT,
+            "tables": {name: dict(self.tables[name].items()) for name in TABLES},
+        }
+        return json.dumps(
+            doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+
+    @classmethod
+    def restore(cls, data: bytes) -> LedgerState:
+        """The state a :meth:`snapshot` holds, with every index derived again.
+
+        :raises ValueError: when ``data`` is not a snapshot of this format.
+        """
+        doc = json.loads(data)
+        if not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError("not a ledger state snapshot")
+        tables = doc.get("tables")
+        if not isinstance(tables, dict) or set(tables) != set(TABLES):
+            raise ValueError("a ledger state snapshot holds every table")
+        return cls({name: dict(tables[name]) for name in TABLES})
 
 
 def _strip(rec: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rec.items() if k != VERSION}
+
+
+def _block_of(rec: Mapping[str, Any]) -> Block:
+    """:meth:`Block.from_record` of a stored record (its version left out)."""
+    return Block(
+        rec["ca_id"],
+        rec["origin"],
+        int(rec["start"]),
+        int(rec["end"]),
+        rec["vintage"],
+        rec["unit_type"],
+        rec["registry"],
+        rec["account"],
+        rec.get("state", "held"),
+        rec.get("first_transferred", False),
+        rec.get("reserved_by"),
+        rec.get("authorization_id"),
+    )

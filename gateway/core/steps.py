@@ -11,6 +11,7 @@ Both return :class:`Output` records and table writes; the agents only move bytes
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,23 +27,24 @@ from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import (
+    EventHead,
     RawInput,
     ahead_of_arrival,
     arrival_ms,
     authenticate,
+    event_from,
     event_of,
     freshness,
     routing_key,
 )
 from gateway.core.ledger import evaluate
 from gateway.core.model import Directory, Evaluation, Event, Finding, Outcome
-from gateway.core.signing import sign_envelope
 from gateway.core.state import LedgerState, Put
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 from gateway.core.trust import TopicOwner, Trust
 from gateway.errors import AuthenticationError, PayloadInvalid, SchemaError
 from schemas import entries as en
-from schemas.envelope import Envelope
+from schemas.envelope import SIGNATURE_ATTRIBUTE, Envelope
 from schemas.events import EVENT_TYPES
 
 
@@ -62,6 +64,13 @@ class Signer:
     key: Ed25519PrivateKey
 
     def envelope(self, name: str, msg_id: str, time: str, data: dict[str, Any]) -> bytes:
+        """The signed envelope's canonical bytes: ``canonical_bytes(sign_envelope(env))``,
+        with the envelope canonicalised once.
+
+        ``a6keyid`` is the first member in canonical order and ``a6signature`` sorts right
+        after it, so the signature member goes in after the first member of the bytes it
+        signs.
+        """
         env = {
             "specversion": "1.0",
             "id": msg_id,
@@ -72,7 +81,13 @@ class Signer:
             "a6keyid": self.key_id,
             "data": data,
         }
-        return canonical_bytes(sign_envelope(env, self.key))
+        signed = canonical_bytes(env)
+        head = b'{"a6keyid":' + canonical_bytes(self.key_id) + b","
+        if not signed.startswith(head):  # cannot happen: a6keyid sorts first
+            raise SchemaError("the envelope's canonical bytes do not start with a6keyid")
+        signature = base64.b64encode(self.key.sign(signed)).decode("ascii")
+        member = b'"' + SIGNATURE_ATTRIBUTE.encode() + b'":' + canonical_bytes(signature) + b","
+        return head + member + signed[len(head) :]
 
 
 @dataclass
@@ -184,7 +199,9 @@ def ingest_step(
         finding = Finding("MSG-007", "the record key must be the event id")
         return _decide_here(event, finding, raw, owner, seen, signer)
     record = {
-        "value": raw.value.decode("utf-8"),
+        # the authenticated event, not its envelope: the ledger needs no second parse
+        "event": _head_of(event),
+        "data": event.data_json,
         "sha256": event.sha256,
         "signer": event.signer_principal,
         "role": event.signer_role,
@@ -227,15 +244,35 @@ def _decide_here(
     return IngestResult(_entry_outputs(entry, dec.entry_bytes(wire), owner, signer), put)
 
 
+def _head_of(event: Event) -> dict[str, str]:
+    return {"source": event.source, "id": event.id, "type": event.type, "time": event.time}
+
+
 def parse_forwarded(record: Mapping[str, Any]) -> Event:
-    """Rebuild the event stage A authenticated (no second signature check)."""
-    envelope = Envelope.model_validate(json.loads(record["value"]))
+    """Rebuild the event stage A authenticated (no second signature check).
+
+    The record carries the event's envelope attributes and its ``data`` as the JSON text
+    stage A validated, so only the payload model is built again. A record of the earlier
+    form (the whole envelope as ``value``) is read too.
+    """
+    signer, role, at = record["signer"], record["role"], record["timestamp_ms"]
     try:
-        return event_of(
-            envelope, record["sha256"], record["signer"], record["role"], record["timestamp_ms"]
-        )
+        if "data" in record:
+            head = record["event"]
+            if head.get("type") not in EVENT_TYPES:
+                raise SchemaError(f"forwarded event of unknown type {head.get('type')!r}")
+            fields = EventHead(head["source"], head["id"], head["type"], head["time"])
+            return event_from(fields, record["data"], record["sha256"], signer, role, at)
+        envelope = Envelope.model_validate(json.loads(record["value"]))
+        return event_of(envelope, record["sha256"], signer, role, at)
     except PayloadInvalid as exc:  # stage A validated it; a failure here is a bug
         raise SchemaError(f"forwarded event no longer validates: {exc}") from exc
+
+
+def forwarded_key(record: Mapping[str, Any]) -> str:
+    """The ``decisions`` key (``source|id``) of a forwarded record, of either form."""
+    head = record["event"] if "data" in record else json.loads(record["value"])
+    return f"{head['source']}|{head['id']}"
 
 
 @dataclass
@@ -313,8 +350,11 @@ def timeout_record(tx: Mapping[str, Any], signer: Signer, directory: Directory) 
     registry = tx["transferring"]["registry_id"]
     owner = TopicOwner(registry=registry, party=directory.registry_party.get(registry, ""))
     deadline = datetime.fromisoformat(tx["deadline"].replace("Z", "+00:00"))
+    name = "a6gw.transfer.timeout.v1"
+    head = {"source": signer.source, "id": event_id, "type": EVENT_TYPES[name].type}
     record = {
-        "value": value.decode("utf-8"),
+        "event": head | {"time": tx["deadline"]},
+        "data": json.dumps(data),
         "sha256": sha256_hex(value),
         "signer": signer.source,
         "role": "gateway",

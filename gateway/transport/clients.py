@@ -142,14 +142,19 @@ class KafkaClients:
         args.update(kwargs)
         return AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **self.security(), **args)
 
-    def faust_app(self, app_id: str, **settings: Any) -> faust.App:
+    def faust_app(
+        self, app_id: str, *, instance_id: str | None = None, **settings: Any
+    ) -> faust.App:
         """A faust App with :meth:`faust_settings` (``settings`` may not override them)."""
         import faust
 
-        return faust.App(app_id, **self.faust_settings(), **settings)
+        return faust.App(app_id, **self.faust_settings(instance_id), **settings)
 
-    def faust_settings(self) -> dict[str, Any]:
-        """faust.App's broker settings: URL, credentials, request and fetch sizes."""
+    def faust_settings(self, instance_id: str | None = None) -> dict[str, Any]:
+        """faust.App's broker settings: URL, credentials, request and fetch sizes, and the
+        consumer's static group-instance id if ``instance_id`` (KIP-345: a member that
+        rejoins under its id gets its partitions back without a rebalance; a member that
+        stops does not leave the group, its partitions wait for the session timeout)."""
         import faust
 
         out: dict[str, Any] = {
@@ -157,6 +162,8 @@ class KafkaClients:
             "producer_max_request_size": self.max_record_bytes,
             "consumer_max_fetch_size": self.max_record_bytes,
         }
+        if instance_id:
+            out["consumer_group_instance_id"] = instance_id
         if self.security_protocol != "PLAINTEXT" and self.credentials is not None:
             ctx = self.ssl_context() if self.security_protocol == "SASL_SSL" else None
             out["broker_credentials"] = faust.SASLCredentials(

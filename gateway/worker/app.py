@@ -53,9 +53,12 @@ FAMILIES: tuple[Callable[[Runtime], None], ...] = (
 )
 
 
-def create_app(lc: LoadedConfig, *, datadir: Path | None = None) -> faust.App:
-    """The faust app; ``datadir`` holds its RocksDB tables (one folder per worker)."""
-    rt = Runtime.build(lc, datadir=datadir)
+def create_app(
+    lc: LoadedConfig, *, datadir: Path | None = None, instance_id: str | None = None
+) -> faust.App:
+    """The faust app; ``datadir`` holds its RocksDB tables (one folder per worker);
+    ``instance_id`` is its static group-instance id (``gateway.worker.run``)."""
+    rt = Runtime.build(lc, datadir=datadir, instance_id=instance_id)
     for install in FAMILIES:
         install(rt)
     return rt.app

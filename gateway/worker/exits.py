@@ -20,7 +20,8 @@ class Exit(IntEnum):
     REFUSED = 3
     """The sequencer refuses the audit store: it is behind, or apart from, the last
     published checkpoint (``AUD-BEHIND``, ``AUD-FORK``, ``AUD-CHECKPOINT``). An operator must
-    look, so the supervisor does not start the worker again."""
+    look, so the supervisor does not start the worker again. Also: another live worker
+    holds the worker's data folder (``gateway.worker.run.hold_folder``)."""
 
     CRASHED = 70
     """``EX_SOFTWARE``: the worker killed itself on an input (a test's injected crash, or a

@@ -46,21 +46,20 @@ The ``timeouts`` timer reads the transfers of the same state.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gateway.core.state import VERSION, LedgerState, Put, TableName
+from gateway.core.steps import forwarded_key
 
 log = logging.getLogger("a6gw.worker")
 
 
 def decision_key(record: Mapping[str, Any]) -> str:
     """The ``decisions`` key (``source|id``) of a forwarded ledger record."""
-    env = json.loads(record["value"])
-    return f"{env['source']}|{env['id']}"
+    return forwarded_key(record)
 
 
 class WorkerState(LedgerState):

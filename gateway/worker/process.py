@@ -66,6 +66,23 @@ class WorkerProcess:
                 f"the worker exited ({describe(self.proc.returncode)})", code="WORKER-EXIT"
             )
 
+    def children(self) -> list[int]:
+        """The pids of the supervisor's worker processes (``--processes N``; from /proc)."""
+        if self.proc is None or not self.alive():
+            return []
+        pids: list[int] = []
+        try:
+            for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+                pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            return []
+        return sorted(pids)
+
+    def kill_child(self, pid: int) -> None:
+        """SIGKILL one of the supervisor's worker processes (it starts it again)."""
+        if pid in self.children():
+            os.kill(pid, signal.SIGKILL)
+
     def kill(self) -> None:
         """SIGKILL the whole process group (a crash, for fault tests)."""
         if self.alive():

@@ -5,28 +5,40 @@ By default the command supervises: it runs the faust worker in a child process a
 it again whenever it ends other than cleanly: it stalled (``Exit.STALLED``: its watchdog
 found the consumer wedged; see ``gateway.worker.watch``) or it died (an exit status, a
 signal: the attempts journal of ``gateway.worker.faults`` then counts the death against the
-input being handled, and quarantines an input that kills it again and again). Only a clean
-exit and the sequencer's refusal (``Exit.REFUSED``: an operator must look) end supervision
-(``gateway.worker.exits`` lists the statuses).
-A crash loses nothing, so a restart is always safe. The supervisor counts the restarts and
-writes the count to ``<datadir>/restarts.json``. Under a service manager that restarts on
-failure (systemd, Kubernetes), ``--no-supervise`` runs the worker in the command's own
-process instead.
+input being handled, and quarantines an input that kills it again and again). A clean exit
+ends that child's supervision; the sequencer's refusal (``Exit.REFUSED``: an operator must
+look) stops every child and ends supervision (``gateway.worker.exits`` lists the statuses).
+A crash loses nothing, so a restart is always safe. The supervisor counts each child's
+restarts and writes the count to ``restarts.json`` in the child's data folder. Under a
+service manager that restarts on failure (systemd, Kubernetes), ``--no-supervise`` runs the
+worker in the command's own process instead.
+
+``--processes N`` supervises N children, each a member of the consumer group with its own
+data folder (``<datadir>/<i>``: its RocksDB tables and its attempts journal; two workers
+never share one) and its own *static* group-instance id (:func:`instance_id_for`), each
+restarted on its own. A restarted child rejoins under the same id, so the broker hands it
+back its partitions at once instead of waiting for the session timeout (KIP-345).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
 import json
 import logging
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import IO, NoReturn, Protocol
 
 from gateway.config import LoadedConfig
 from gateway.transport.admin import wait_for_topics
@@ -40,63 +52,245 @@ RESTART_PAUSE_S = 1.0
 MAX_RESTART_PAUSE_S = 30.0
 #: A run at least this long resets the pause between restarts to its minimum.
 HEALTHY_RUN_S = 60.0
+#: How often the supervisor looks at its children.
+TICK_S = 0.2
+#: Kafka's rule for a group instance id: these characters, at most 249 of them.
+_ID_CHARS = re.compile(r"[^a-zA-Z0-9._-]")
+_ID_MAX = 249
 
 
 def run_worker(
-    lc: LoadedConfig, *, loglevel: str = "info", datadir: Path | None = None
+    lc: LoadedConfig,
+    *,
+    loglevel: str = "info",
+    datadir: Path | None = None,
+    instance_id: str | None = None,
 ) -> NoReturn:
-    """The faust worker in this process; exits the process when stopped."""
+    """The faust worker in this process; exits the process when stopped. ``instance_id``:
+    the consumer's static group-instance id (None: a dynamic member)."""
     import faust
 
     from gateway.worker.app import create_app
 
+    datadir = datadir or (lc.data_dir / "worker")
+    if not hold_folder(datadir, "worker.lock"):
+        print(
+            f"a6gw worker: another worker uses {datadir}: give each worker its own --datadir",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.exit(Exit.REFUSED)
     # The worker may not create topics (its principal has no CREATE): they must be there.
     topics, _configs = topic_plan(lc.config)
     asyncio.run(wait_for_topics(clients_for(lc, "worker"), topics))
-    app = create_app(lc, datadir=datadir)
+    app = create_app(lc, datadir=datadir, instance_id=instance_id)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     worker.execute_from_commandline()  # exits the process (SystemExit) when stopped
 
 
-def supervise(cmd: list[str], *, status: Path | None = None) -> int:
-    """Run ``cmd`` (the worker without supervision); start it again each time it stalls or
-    dies, pausing longer after each quick death; count the restarts (in ``status``).
+_held: list[IO[str]] = []
 
-    SIGTERM and SIGINT go to the child, and the supervisor then exits with its code.
+
+def hold_folder(datadir: Path, name: str) -> bool:
+    """Lock ``datadir/name`` for the rest of this process's life; False if another live
+    process holds it (two workers must never share a folder)."""
+    datadir.mkdir(parents=True, exist_ok=True)
+    lock = (datadir / name).open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return False
+    _held.append(lock)  # the lock lasts as long as the file stays open
+    return True
+
+
+def instance_id_for(gateway_id: str, datadir: Path, *, host: str | None = None) -> str:
+    """The default static group-instance id of the worker whose data folder is ``datadir``:
+    the gateway id, the host name, the folder's name and a digest of its absolute path.
+
+    Stable across restarts (same host, same folder), and distinct for two workers on one
+    host, which must have distinct folders anyway (RocksDB locks its tables).
     """
-    stopping = False
-    child: subprocess.Popen[bytes] | None = None
+    host = host or socket.gethostname()
+    where = str(datadir.absolute()).encode()
+    digest = hashlib.sha256(where).hexdigest()[:8]
+    return clean_instance_id(f"{gateway_id}-{host}-{datadir.name}-{digest}")
 
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-        if child is not None and child.poll() is None:
-            child.send_signal(signum)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    restarts = 0
-    pause = RESTART_PAUSE_S
-    while True:
-        started = time.monotonic()
-        child = subprocess.Popen(cmd)
-        code = child.wait()
-        if stopping or code in FINAL:
-            return 128 - code if code < 0 else code  # killed by a signal: the shell's 128 + n
-        restarts += 1
+def clean_instance_id(text: str) -> str:
+    """``text`` as Kafka accepts a group instance id (other characters become ``_``)."""
+    return _ID_CHARS.sub("_", text)[-_ID_MAX:]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One worker child: its index, data folder, group-instance id and command line."""
+
+    index: int
+    datadir: Path
+    instance_id: str | None
+    cmd: tuple[str, ...]
+
+    @property
+    def status(self) -> Path:
+        """Where the supervisor writes this child's restart count."""
+        return self.datadir / "restarts.json"
+
+
+def plan_members(
+    base_cmd: Sequence[str],
+    datadir: Path,
+    processes: int,
+    *,
+    gateway_id: str,
+    instance_id: str | None = None,
+    static: bool = True,
+    host: str | None = None,
+) -> list[Member]:
+    """The children of ``--processes N``: one alone uses ``datadir``, several use
+    ``datadir/<i>``. Their ids: ``instance_id`` (``instance_id-<i>`` for several), else
+    :func:`instance_id_for` each child's folder; none if not ``static``. Each child runs
+    ``base_cmd --no-supervise --datadir D`` with ``--instance-id ID`` or
+    ``--no-instance-id``."""
+    if processes < 1:
+        raise ValueError("at least one worker process")
+    out = []
+    for i in range(processes):
+        folder = datadir if processes == 1 else datadir / str(i)
+        ident: str | None = None
+        if static and instance_id:
+            ident = clean_instance_id(instance_id if processes == 1 else f"{instance_id}-{i}")
+        elif static:
+            ident = instance_id_for(gateway_id, folder, host=host)
+        cmd = [*base_cmd, "--no-supervise", "--datadir", str(folder)]
+        cmd += ["--instance-id", ident] if ident else ["--no-instance-id"]
+        out.append(Member(i, folder, ident, tuple(cmd)))
+    return out
+
+
+class Proc(Protocol):
+    """What the supervisor needs of a child process (``subprocess.Popen``)."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+
+def _popen(cmd: Sequence[str]) -> Proc:
+    return subprocess.Popen(list(cmd))
+
+
+@dataclass
+class Slot:
+    """The supervisor's bookkeeping for one child."""
+
+    member: Member
+    proc: Proc | None = None
+    restarts: int = 0
+    pause: float = RESTART_PAUSE_S
+    started: float = 0.0
+    #: when to start it again (None: not waiting)
+    restart_at: float | None = None
+    #: its final status once it is not to be started again
+    final: int | None = None
+
+
+@dataclass
+class Supervisor:
+    """Runs each member, starts it again on its own when it stalls or dies."""
+
+    members: Sequence[Member]
+    spawn: Callable[[Sequence[str]], Proc] = _popen
+    clock: Callable[[], float] = time.monotonic
+    say: Callable[[str], None] = field(default=lambda m: print(m, file=sys.stderr, flush=True))
+    slots: list[Slot] = field(init=False)
+    stopping: bool = field(default=False, init=False)
+    #: a status that ends every child (the sequencer's refusal)
+    verdict: int | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = [Slot(m) for m in self.members]
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Pass ``signum`` to every running child; start none again."""
+        self.stopping = True
+        for s in self.slots:
+            if s.proc is not None and s.proc.poll() is None:
+                s.proc.send_signal(signum)
+
+    def step(self) -> int | None:
+        """Reap the children that ended, start those that are due; the final status once
+        no child is left."""
+        now = self.clock()
+        for s in self.slots:
+            if s.proc is None and s.final is None and not self.stopping:
+                if s.restart_at is None or now >= s.restart_at:
+                    self._start(s, now)
+            elif s.proc is not None:
+                code = s.proc.poll()
+                if code is not None:
+                    self._ended(s, code, now)
+        if any(s.proc is not None for s in self.slots):
+            return None
+        if self.stopping or all(s.final is not None for s in self.slots):
+            return self._status()
+        return None
+
+    def run(self, tick: float = TICK_S) -> int:
+        """Supervise until every child has ended; SIGTERM and SIGINT go to the children."""
+
+        def forward(signum: int, _frame: FrameType | None) -> None:
+            self.stop(signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        while (code := self.step()) is None:
+            time.sleep(tick)
+        return code
+
+    def _start(self, s: Slot, now: float) -> None:
+        s.proc = self.spawn(s.member.cmd)
+        s.started = now
+        s.restart_at = None
+
+    def _ended(self, s: Slot, code: int, now: float) -> None:
+        s.proc = None
+        if self.stopping or code in FINAL:
+            s.final = code
+            if code == Exit.REFUSED and not self.stopping:
+                self.verdict = code
+                self.say(f"a6gw worker: worker {s.member.index} refused to run; stopping all")
+                self.stop()
+            return
+        s.restarts += 1
         why = "stalled" if code == Exit.STALLED else f"died ({describe(code)})"
-        print(
-            f"a6gw worker: the worker {why}; starting it again (restart {restarts})",
-            file=sys.stderr,
-            flush=True,
+        self.say(
+            f"a6gw worker: worker {s.member.index} {why}; starting it again (restart {s.restarts})"
         )
-        if status is not None:
-            _write_status(status, restarts, code)
-        if time.monotonic() - started >= HEALTHY_RUN_S:
-            pause = RESTART_PAUSE_S
-        time.sleep(pause)
-        pause = min(pause * 2, MAX_RESTART_PAUSE_S)
+        _write_status(s.member.status, s.restarts, code)
+        if now - s.started >= HEALTHY_RUN_S:
+            s.pause = RESTART_PAUSE_S
+        s.restart_at = now + s.pause
+        s.pause = min(s.pause * 2, MAX_RESTART_PAUSE_S)
+
+    def _status(self) -> int:
+        """The refusal if there was one, else the first child's status that is not 0
+        (a signal as a shell reports it: 128 + n), else 0."""
+        if self.verdict is not None:
+            return self.verdict
+        for s in self.slots:
+            if s.final:
+                return 128 - s.final if s.final < 0 else s.final
+        return 0
+
+
+def supervise(members: Sequence[Member]) -> int:
+    """Run and supervise ``members`` (:func:`plan_members`) until they have all ended."""
+    return Supervisor(members).run()
 
 
 def _write_status(path: Path, restarts: int, code: int) -> None:

@@ -76,14 +76,17 @@ class Runtime:
         return self.lc.config
 
     @classmethod
-    def build(cls, lc: LoadedConfig, *, datadir: Path | None = None) -> Runtime:
+    def build(
+        cls, lc: LoadedConfig, *, datadir: Path | None = None, instance_id: str | None = None
+    ) -> Runtime:
         """The faust app and everything its agents share; ``datadir`` holds its RocksDB
-        tables and the attempts journal (one folder per worker)."""
+        tables and the attempts journal (one folder per worker); ``instance_id``: the
+        consumer's static group-instance id (None: a dynamic member)."""
         cfg = lc.config
         ctx = WorkerContext.load(lc)
         datadir = datadir or (lc.data_dir / "worker")
         kafka = clients_for(lc, "worker")
-        app = _faust_app(lc, kafka, datadir)
+        app = _faust_app(lc, kafka, datadir, instance_id)
         owners = cfg.input_topics()
         partitions = cfg.kafka.partitions
         inputs = raw_topic(app, *sorted(owners))
@@ -96,7 +99,7 @@ class Runtime:
         guard = Guard(changes.track(sealed_table(app, seal, "cursors", partitions)), reader)
         decisions = changes.track(sealed_table(app, seal, "decisions", partitions))
         accounts = changes.track(
-            sealed_table(app, seal, "accounts", partitions, make=app.GlobalTable)
+            sealed_table(app, seal, "accounts", partitions, make=_global_table(app))
         )
         sender = Sender(app, seal)
         # The attempts journal is this worker's: one data folder per worker (see run.py).
@@ -213,6 +216,16 @@ def sealed_table(
     return seal.seal_table(make(name, default=None, partitions=partitions))
 
 
+def _global_table(app: faust.App) -> Callable[..., Table]:
+    """A global table whose copy takes another worker's writes as they arrive (faust
+    otherwise buffers 1,000 changelog records per partition, so the copy could lag that far)."""
+
+    def make(name: str, **kwargs: Any) -> Table:
+        return app.GlobalTable(name, recovery_buffer_size=1, **kwargs)
+
+    return make
+
+
 #: pending changelog writes kept before the done ones are dropped without a waiter
 PRUNE_AT = 10_000
 
@@ -301,10 +314,13 @@ class Changes:
                 raise result
 
 
-def _faust_app(lc: LoadedConfig, kafka: KafkaClients, datadir: Path) -> faust.App:
+def _faust_app(
+    lc: LoadedConfig, kafka: KafkaClients, datadir: Path, instance_id: str | None = None
+) -> faust.App:
     cfg = lc.config
     return kafka.faust_app(
         cfg.gateway.id,
+        instance_id=instance_id,
         store="rocksdb://" if cfg.gateway.table_store == "rocksdb" else "memory://",
         datadir=str(datadir),
         autodiscover=False,

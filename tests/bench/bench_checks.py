@@ -1,7 +1,9 @@
 """Benchmark of the pure check path on one core: no Kafka, no faust, no disk.
 
 Builds a demo world (keys, config, trust) in a temporary folder, generates a realistic
-pre-signed workload, and measures each stage best-of-R with ``time.perf_counter``:
+pre-signed workload, and measures each stage best-of-R with ``time.process_time`` (the CPU
+time this process used, so other processes on a shared machine inflate the figures less;
+``--clock wall`` uses ``time.perf_counter``):
 
 - baseline: ``json.loads`` + ``Envelope.model_validate`` of every message (the irreducible
   parse every stage pays at least once);
@@ -10,8 +12,12 @@ pre-signed workload, and measures each stage best-of-R with ``time.perf_counter`
 - ledger: ``json.loads`` of the forwarded record + ``ledger_step`` + applying its effects
   to a ``LedgerState``;
 - pipeline: ingest then ledger, in memory, end to end;
-- scaling: the ledger over a slice of the forwarded records, on a state pre-populated with
-  1,000 and with 100,000 blocks in one serial space (checks should stay O(log n)).
+- scaling: the ledger over a slice of the forwarded records, on states built directly (not
+  through steps) with 10^3, 10^5 and 10^6 blocks in one serial space, and with 0, 10^4 and
+  10^5 open (proposed, unanswered) transfers in the busiest cooperative approach; it prints
+  the cost per input of each and the flatness ratio of each series (largest ÷ smallest; the
+  checks answer in O(log n), so 1.00 is flat), and what ``LedgerState.overdue`` (the
+  timeouts timer's question) costs with the most open transfers.
 
 The workload: Joint Committee decisions with a large allocation, accounts opened, then a
 steady mix of small issuances into several accounts, authorizations (one per tranche of
@@ -23,7 +29,8 @@ A warm-up run of the whole pipeline checks every event's decision against what t
 generator expected (outcome, codes, actions) and every timed run must reproduce its outputs
 byte for byte; any difference ends the run with a non-zero exit status.
 
-    python -m tests.bench.bench_checks [--events N] [--repeat R] [--json FILE]
+    python -m tests.bench.bench_checks [--events N] [--repeat R] [--json FILE] [--profile]
+        [--scale-blocks 1000,100000,1000000] [--scale-transfers 0,10000,100000]
 """
 
 from __future__ import annotations
@@ -67,7 +74,12 @@ from schemas.envelope import SIGNATURE_ATTRIBUTE, Envelope
 DEFAULT_EVENTS = 3_000
 DEFAULT_REPEAT = 3
 DEFAULT_SCALE_EVENTS = 1_000
-SCALE_SMALL, SCALE_LARGE = 1_000, 100_000
+DEFAULT_SCALE_REPEAT = 5
+SCALE_BLOCKS = (1_000, 100_000, 1_000_000)
+SCALE_TRANSFERS = (0, 10_000, 100_000)
+FLAT = 1.2  # the issue's "flat (±20%)"
+CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
+CLOCK = [CLOCKS["cpu"]]  # what the timed runs read (set from --clock)
 T0_MS = 1_772_323_200_000  # 2026-03-01T00:00:00Z, inside the demo keys' validity
 VINTAGE = 2025
 TRANCHE = 20_000  # serials covered by one authorization
@@ -651,7 +663,7 @@ def run_ingest(raws: Sequence[RawInput], c: Ctx) -> tuple[float, RunOut]:
     out: list[Output] = []
     marks: list[int] = []
     trust, pks, signer, owners, jcs = c.wc.trust, c.wc.public_keys, c.wc.signer, c.owners, c.jcs
-    t0 = time.perf_counter()
+    t0 = CLOCK[0]()
     for raw in raws:
         res = ingest_step(
             raw, owners[raw.topic], trust, pks, jcs[raw.topic], seen, signer, max_bytes=c.max_bytes
@@ -660,7 +672,7 @@ def run_ingest(raws: Sequence[RawInput], c: Ctx) -> tuple[float, RunOut]:
             seen[res.seen_put[0]] = res.seen_put[1]
         out.extend(res.outputs)
         marks.append(len(out))
-    return time.perf_counter() - t0, RunOut(out, marks)
+    return CLOCK[0]() - t0, RunOut(out, marks)
 
 
 def run_ledger(records: Sequence[bytes], c: Ctx, state: LedgerState) -> tuple[float, RunOut]:
@@ -668,7 +680,7 @@ def run_ledger(records: Sequence[bytes], c: Ctx, state: LedgerState) -> tuple[fl
     marks: list[int] = []
     per: list[float] = []
     directory, signer = c.wc.directory, c.wc.signer
-    clock = time.perf_counter
+    clock = CLOCK[0]
     t0 = prev = clock()
     for version, value in enumerate(records):
         res = ledger_step(json.loads(value), state, directory, signer, version=version)
@@ -690,7 +702,7 @@ def run_pipeline(raws: Sequence[RawInput], c: Ctx) -> tuple[float, RunOut]:
     trust, pks, signer, owners, jcs = c.wc.trust, c.wc.public_keys, c.wc.signer, c.owners, c.jcs
     directory = c.wc.directory
     version = 0
-    clock = time.perf_counter
+    clock = CLOCK[0]
     t0 = prev = clock()
     for raw in raws:
         res = ingest_step(
@@ -715,24 +727,24 @@ def run_pipeline(raws: Sequence[RawInput], c: Ctx) -> tuple[float, RunOut]:
 def run_baseline(values: Sequence[bytes]) -> tuple[float, int]:
     bad = 0
     validate = Envelope.model_validate
-    t0 = time.perf_counter()
+    t0 = CLOCK[0]()
     for v in values:
         try:
             validate(json.loads(v))
         except (ValueError, ValidationError):  # JSONDecodeError is a ValueError
             bad += 1
-    return time.perf_counter() - t0, bad
+    return CLOCK[0]() - t0, bad
 
 
 def run_ed25519(jobs: Sequence[tuple[Any, bytes, bytes]]) -> tuple[float, int]:
     bad = 0
-    t0 = time.perf_counter()
+    t0 = CLOCK[0]()
     for key, sig, msg in jobs:
         try:
             key.verify(sig, msg)
         except InvalidSignature:
             bad += 1
-    return time.perf_counter() - t0, bad
+    return CLOCK[0]() - t0, bad
 
 
 def verify_jobs(raws: Sequence[RawInput], c: Ctx) -> list[tuple[Any, bytes, bytes]]:
@@ -774,9 +786,60 @@ def prepopulated(n: int) -> dict[str, dict[str, Any]]:
     return table
 
 
-def fresh_state(blocks: dict[str, dict[str, Any]]) -> LedgerState:
-    # records are never mutated in place (apply stores new dicts): a shallow copy is enough
-    return LedgerState({"blocks": dict(blocks)})
+def open_transfers(n: int) -> dict[str, dict[str, Any]]:
+    """``n`` proposed, unanswered transfers in the busy approach, as transfers-table records.
+
+    Each would first transfer 10 units under an authorization of its own (none the workload
+    uses, so no decision changes); their deadlines lie far ahead. Only the records are built:
+    they are what a check or the timer would have scanned.
+    """
+    ca, origin = SCALE_SPACE
+    table = {}
+    for i in range(n):
+        tx_id = f"SCALE-TX-{i:07d}"
+        lo, hi = str(2 * SCALE_BASE + 10 * i), str(2 * SCALE_BASE + 10 * i + 9)
+        table[f"{ca}|{tx_id}"] = {
+            "transaction_id": tx_id,
+            "status": "proposed",
+            "ca_id": ca,
+            "origin": origin,
+            "transferring": {"registry_id": origin, "account_id": "MN-PP-3"},
+            "acquiring": {"registry_id": "JPN01", "account_id": "JP-PP-1"},
+            "ranges": [{"serial_start": lo, "serial_end": hi}],
+            "first_transfer": [
+                {"serial_start": lo, "serial_end": hi, "authorization_id": f"SCALE-AUTH-{i}"}
+            ],
+            "proposed_by": f"scale-{i}",
+            "deadline": iso(T0_MS + 10**12 + i),
+            VERSION: 0,
+        }
+    return table
+
+
+@dataclass(frozen=True)
+class Size:
+    """A pre-built state for the scaling slice."""
+
+    blocks: int
+    transfers: int
+
+    @property
+    def stage(self) -> str:
+        return f"ledger @ {short(self.blocks)} blk, {short(self.transfers)} open tx"
+
+
+def short(n: int) -> str:
+    for unit, div in (("M", 10**6), ("k", 10**3)):
+        if n >= div and n % div == 0:
+            return f"{n // div}{unit}"
+    return str(n)
+
+
+def scale_sizes(blocks: Sequence[int], transfers: Sequence[int]) -> list[Size]:
+    """The blocks series (no open transfers) and the open-transfers series (fewest blocks)."""
+    least = min(blocks)
+    out = [Size(b, 0) for b in sorted(set(blocks))]
+    return out + [Size(least, t) for t in sorted(set(transfers)) if t]
 
 
 # ---- verification ----------------------------------------------------------------------------
@@ -895,7 +958,9 @@ def by_label(labels: Sequence[str], per_item: Sequence[float]) -> dict[str, tupl
 @dataclass
 class Results:
     figs: list[Figure]
-    scale: tuple[Figure, Figure]
+    scale: list[Figure]
+    sizes: list[Size]
+    overdue_us: dict[int, float]
     blocks_seen: dict[str, tuple[int, int]]
     counts: Counter[tuple[str, str, str]]
     pipe_by_label: dict[str, tuple[int, float]]
@@ -909,7 +974,14 @@ class Results:
         return next(f for f in self.figs if f.stage == stage)
 
 
-def measure(items: Sequence[Item], c: Ctx, repeat: int, scale_events: int) -> Results:
+def measure(
+    items: Sequence[Item],
+    c: Ctx,
+    repeat: int,
+    scale_events: int,
+    sizes: Sequence[Size],
+    scale_repeat: int,
+) -> Results:
     """Run every stage best-of-``repeat``; raise :class:`Mismatch` on any wrong decision."""
     raws = [it.raw for it in items]
     n = len(raws)
@@ -977,37 +1049,70 @@ def measure(items: Sequence[Item], c: Ctx, repeat: int, scale_events: int) -> Re
     best_pipe = pipe_runs[pipe_times.index(min(pipe_times))]
     pipe_by_label = by_label([it.label for it in items], best_pipe.per_item)
 
-    # scaling: the same slice of forwarded records over 1k and 100k existing blocks
     sl = forwarded[:scale_events]
     led = firsts["ledger"]
     slice_ref = RunOut(led.outputs[: led.marks[len(sl) - 1]], []).digest()
-    progress(f"building states of {SCALE_SMALL:,} and {SCALE_LARGE:,} blocks (not measured)")
-    tables = {k: prepopulated(k) for k in (SCALE_SMALL, SCALE_LARGE)}
-    times: dict[int, list[float]] = {SCALE_SMALL: [], SCALE_LARGE: []}
-    best_runs: dict[int, RunOut] = {}
+    scale, overdue_us, blocks_seen, scale_by_label = measure_scaling(
+        sl, fwd_labels[: len(sl)], slice_ref, c, scale_repeat, sizes
+    )
+    return Results(
+        figs, scale, list(sizes), overdue_us, blocks_seen, counts, pipe_by_label, scale_by_label
+    )
+
+
+def measure_scaling(
+    sl: Sequence[bytes],
+    labels: Sequence[str],
+    slice_ref: str,
+    c: Ctx,
+    repeat: int,
+    sizes: Sequence[Size],
+) -> tuple[
+    list[Figure],
+    dict[int, float],
+    dict[str, tuple[int, int]],
+    dict[str, dict[str, tuple[int, float]]],
+]:
+    """The same slice of forwarded records over each pre-built state, best of ``repeat``.
+
+    Each state is built once, directly from table records (not through steps; not timed),
+    and each run gets a copy of it. The sizes take turns within each round, each round
+    starting one further along, so a change in the machine's load hits them alike.
+    """
+    overdue_us: dict[int, float] = {}
     blocks_seen: dict[str, tuple[int, int]] = {}
+    built: dict[Size, LedgerState] = {}
+    for size in sizes:
+        t0 = time.perf_counter()
+        built[size] = LedgerState(
+            {"blocks": prepopulated(size.blocks), "transfers": open_transfers(size.transfers)}
+        )
+        progress(f"{size.stage}: state built in {time.perf_counter() - t0:.1f} s (not measured)")
+        if size.transfers not in overdue_us:
+            n = 1_000
+            t1 = time.perf_counter()
+            for _ in range(n):
+                built[size].overdue(T0_MS)
+            overdue_us[size.transfers] = (time.perf_counter() - t1) / n * 1e6
+    times: dict[Size, list[float]] = {size: [] for size in sizes}
+    best: dict[Size, RunOut] = {}
     for i in range(repeat):
-        for k in (SCALE_SMALL, SCALE_LARGE):
-            state = fresh_state(tables[k])
+        for size in [*sizes[i % len(sizes) :], *sizes[: i % len(sizes)]]:
+            state = built[size].copy()
             before = len(state.tables["blocks"])
             gc.collect()
             secs, run = run_ledger(sl, c, state)
             if run.digest() != slice_ref:
-                raise Mismatch(f"ledger @ {k} blocks: outputs differ from the empty-state run")
-            if not times[k] or secs < min(times[k]):
-                best_runs[k] = run
-            times[k].append(secs)
-            blocks_seen[scale_stage(k)] = (before, len(state.tables["blocks"]))
-            progress(f"{scale_stage(k)}: run {i + 1}/{repeat} {secs:.2f} s")
-    scale = (
-        Figure(scale_stage(SCALE_SMALL), len(sl), times[SCALE_SMALL]),
-        Figure(scale_stage(SCALE_LARGE), len(sl), times[SCALE_LARGE]),
-    )
-    scale_by_label = {
-        scale_stage(k): by_label(fwd_labels[: len(sl)], run.per_item)
-        for k, run in best_runs.items()
-    }
-    return Results(figs, scale, blocks_seen, counts, pipe_by_label, scale_by_label)
+                raise Mismatch(f"{size.stage}: outputs differ from the empty-state run")
+            if not times[size] or secs < min(times[size]):
+                best[size] = run
+            times[size].append(secs)
+            blocks_seen[size.stage] = (before, len(state.tables["blocks"]))
+            progress(f"{size.stage}: run {i + 1}/{repeat} {secs:.2f} s")
+            del state
+    figs = [Figure(size.stage, len(sl), times[size]) for size in sizes]
+    scale_by_label = {size.stage: by_label(labels, best[size].per_item) for size in sizes}
+    return figs, overdue_us, blocks_seen, scale_by_label
 
 
 STAGES = (
@@ -1019,13 +1124,26 @@ STAGES = (
 )
 
 
-def scale_stage(k: int) -> str:
-    return f"ledger @ {k:,} blocks"
+def series(r: Results) -> dict[str, list[tuple[Size, Figure]]]:
+    """The blocks series and the open-transfers series of the scaling runs, smallest first."""
+    least = min(z.blocks for z in r.sizes)
+    pairs = list(zip(r.sizes, r.scale, strict=True))
+    return {
+        "blocks": [(z, f) for z, f in pairs if z.transfers == 0],
+        "open transfers": [(z, f) for z, f in pairs if z.blocks == least],
+    }
 
 
-def scale_growth(r: Results) -> dict[str, Any]:
-    """100k-vs-1k time ratios of the scaling slice: valid inputs, invalid ones, each kind."""
-    small, large = (r.scale_by_label[f.stage] for f in r.scale)
+def flatness(figs: Sequence[Figure]) -> dict[str, float]:
+    """Largest-state ÷ smallest-state cost per input, and the widest spread (max ÷ min)."""
+    us = [f.us for f in figs]
+    return {"largest_vs_smallest": us[-1] / us[0], "max_vs_min": max(us) / min(us)}
+
+
+def scale_growth(
+    small: dict[str, tuple[int, float]], large: dict[str, tuple[int, float]]
+) -> dict[str, Any]:
+    """Large-vs-small time ratios of the scaling slice: valid inputs, invalid ones, each kind."""
 
     def total(per: dict[str, tuple[int, float]], valid: bool) -> float:
         return sum(t for k, (_, t) in per.items() if k.startswith("bad:") != valid)
@@ -1038,6 +1156,52 @@ def scale_growth(r: Results) -> dict[str, Any]:
         "invalid": ratio(total(large, False), total(small, False)),
         "kinds": {k: ratio(large[k][1], small[k][1]) for k in small if k in large},
     }
+
+
+def print_scaling(r: Results) -> None:
+    w = sys.stdout.write
+    small = r.scale[0]
+    w(
+        f"\nScaling: the ledger over the first {small.events} forwarded records, on states built"
+        f" directly (blocks in {'/'.join(SCALE_SPACE)}, open transfers in {SCALE_SPACE[0]}),"
+        f" best of {len(small.times)} rounds:\n"
+    )
+    for f in r.scale:
+        b0, b1 = r.blocks_seen[f.stage]
+        w(
+            f"  {f.stage:<36}{f.rate:>8,.0f} events/s {f.us:>8.1f} µs/event"
+            f"   (blocks {b0:,} → {b1:,})\n"
+        )
+    for name, runs in series(r).items():
+        if len(runs) < 2:
+            continue
+        (z0, f0), (z1, f1) = runs[0], runs[-1]
+        flat = flatness([f for _, f in runs])
+        lo, hi = (z0.blocks, z1.blocks) if name == "blocks" else (z0.transfers, z1.transfers)
+        verdict = "flat" if flat["max_vs_min"] <= FLAT else "NOT FLAT"
+        w(
+            f"  {name} {lo:,} → {hi:,}: {f0.us:.0f} → {f1.us:.0f} µs per input,"
+            f" {flat['largest_vs_smallest']:.2f}× (max ÷ min {flat['max_vs_min']:.2f}×:"
+            f" {verdict} within ±{FLAT - 1:.0%})\n"
+        )
+        growth = scale_growth(r.scale_by_label[f0.stage], r.scale_by_label[f1.stage])
+        w(
+            f"    valid inputs only: {growth['valid']:.2f}×;"
+            f" invalid only: {growth['invalid']:.2f}×\n"
+        )
+        # a kind with a handful of inputs is too noisy to say
+        seen = r.scale_by_label[f0.stage]
+        grows = {k: g for k, g in growth["kinds"].items() if g > 2 and seen[k][0] >= 20}
+        if grows:
+            w(
+                "    GROWS WITH THE STATE (O(n) path): "
+                + ", ".join(
+                    f"{k} {g:.1f}×" for k, g in sorted(grows.items(), key=lambda kv: -kv[1])
+                )
+                + "\n"
+            )
+    for n, us in sorted(r.overdue_us.items()):
+        w(f"  LedgerState.overdue (the timer's question) with {n:,} open transfers: {us:.1f} µs\n")
 
 
 def print_report(r: Results, info: dict[str, Any], repeat: int) -> None:
@@ -1065,41 +1229,19 @@ def print_report(r: Results, info: dict[str, Any], repeat: int) -> None:
         " pipeline, per event\n"
     )
     w(f"ledger µs per forwarded record: {led.us:.0f}; ingest µs per input: {ing.us:.0f}\n")
-    small, large = r.scale
-    w(
-        f"\nScaling: the ledger over the first {small.events} forwarded records, with blocks"
-        f" pre-populated in {'/'.join(SCALE_SPACE)}:\n"
-    )
-    for f in r.scale:
-        b0, b1 = r.blocks_seen[f.stage]
-        w(
-            f"  {f.stage:<26}{f.rate:>8,.0f} events/s {f.us:>8.1f} µs/event"
-            f"   (blocks {b0:,} → {b1:,})\n"
-        )
-    w(
-        f"  100k vs 1k blocks: {large.us / small.us:.2f}× the time per event"
-        f" (1.00 = flat; O(n) would be ~{SCALE_LARGE // SCALE_SMALL}×)\n"
-    )
-    growth = scale_growth(r)
-    w(f"  valid inputs only: {growth['valid']:.2f}×; invalid only: {growth['invalid']:.2f}×\n")
-    grows = {k: g for k, g in growth["kinds"].items() if g > 2}
-    if grows:
-        w(
-            "  GROWS WITH THE STATE (O(n) path): "
-            + ", ".join(f"{k} {g:.1f}×" for k, g in sorted(grows.items(), key=lambda kv: -kv[1]))
-            + "\n"
-        )
+    print_scaling(r)
     w(
         "\nµs/event by input kind (pipeline: whole run, ingest included; ledger@: the scaling"
         " slice)\n"
     )
-    heads = [s.replace("ledger @ ", "ledger@").replace(" blocks", "") for s in r.scale_by_label]
-    w(f"  {'kind':<24}{'n':>6}{'pipeline':>10}" + "".join(f"{h:>16}" for h in heads) + "\n")
+    heads = [f"{short(z.blocks)}/{short(z.transfers)}" for z in r.sizes]
+    w("  (ledger@ columns: blocks / open transfers)\n")
+    w(f"  {'kind':<24}{'n':>6}{'pipeline':>10}" + "".join(f"{h:>12}" for h in heads) + "\n")
     for label, (n, secs) in sorted(r.pipe_by_label.items(), key=lambda kv: -kv[1][1] / kv[1][0]):
         w(f"  {label:<24}{n:>6}{secs / n * 1e6:>10.1f}")
         for per in r.scale_by_label.values():
             k, t = per.get(label, (0, 0.0))
-            w(f"{t / k * 1e6:>16.1f}" if k else f"{'-':>16}")
+            w(f"{t / k * 1e6:>12.1f}" if k else f"{'-':>12}")
         w("\n")
     w("\nDecisions, each checked against the generator's expectation:\n")
     for (label, outcome, codes), n in sorted(r.counts.items()):
@@ -1132,9 +1274,26 @@ def report_json(
         "stages": [fig(f) for f in r.figs],
         "scaling": {
             "space": "/".join(SCALE_SPACE),
-            "stages": [fig(f) | {"blocks": r.blocks_seen[f.stage]} for f in r.scale],
-            "ratio_100k_vs_1k": r.scale[1].us / r.scale[0].us,
-            "ratio_100k_vs_1k_detail": scale_growth(r),
+            "stages": [
+                fig(f)
+                | {
+                    "blocks": r.blocks_seen[f.stage],
+                    "prebuilt_blocks": z.blocks,
+                    "open_transfers": z.transfers,
+                }
+                for z, f in zip(r.sizes, r.scale, strict=True)
+            ],
+            "flatness": {
+                name: flatness([f for _, f in runs])
+                | {
+                    "detail": scale_growth(
+                        r.scale_by_label[runs[0][1].stage], r.scale_by_label[runs[-1][1].stage]
+                    )
+                }
+                for name, runs in series(r).items()
+                if len(runs) > 1
+            },
+            "overdue_us_by_open_transfers": r.overdue_us,
             "us_by_kind": {s: kinds(per) for s, per in r.scale_by_label.items()},
         },
         "pipeline_us_by_kind": kinds(r.pipe_by_label),
@@ -1145,16 +1304,26 @@ def report_json(
     }
 
 
+def sizes_arg(text: str) -> tuple[int, ...]:
+    try:
+        out = tuple(int(x.replace("_", "")) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of counts: {text!r}") from None
+    if not out or min(out) < 0:
+        raise argparse.ArgumentTypeError(f"not a list of counts: {text!r}")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m tests.bench.bench_checks",
         description=(
             "Benchmark the pure check path on one core, no Kafka: the baseline parse"
             " (json.loads + Envelope), Ed25519 verification alone, ingest_step, ledger_step"
-            " + state apply, the in-memory pipeline, and the ledger with 1k vs 100k existing"
-            " blocks. The workload is generated and signed up front (not measured); every"
-            " decision is checked against what the generator expected, and the run exits 1"
-            " if any differs."
+            " + state apply, the in-memory pipeline, and the ledger on states built with"
+            " 10^3 to 10^6 blocks and 0 to 10^5 open transfers. The workload is generated"
+            " and signed up front (not measured); every decision is checked against what"
+            " the generator expected, and the run exits 1 if any differs."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -1172,7 +1341,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--scale-events",
         type=int,
         default=DEFAULT_SCALE_EVENTS,
-        help="forwarded records replayed for the 1k-vs-100k blocks comparison",
+        help="forwarded records replayed on each pre-built state (the scaling section)",
+    )
+    ap.add_argument(
+        "--scale-repeat",
+        type=int,
+        default=DEFAULT_SCALE_REPEAT,
+        help="rounds of the scaling section (each state once per round); the best counts",
+    )
+    ap.add_argument(
+        "--scale-blocks",
+        type=sizes_arg,
+        default=SCALE_BLOCKS,
+        help="pre-built block counts of the scaling section (comma-separated)",
+    )
+    ap.add_argument(
+        "--scale-transfers",
+        type=sizes_arg,
+        default=SCALE_TRANSFERS,
+        help="open transfer counts of the scaling section, on the fewest blocks",
+    )
+    ap.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="cpu",
+        help="cpu: this process's CPU time (steadier on a shared machine); wall: elapsed time",
     )
     ap.add_argument("--seed", type=int, default=2026, help="workload random seed")
     ap.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
@@ -1182,9 +1375,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also run the pipeline once under cProfile and print the top 25 functions",
     )
     args = ap.parse_args(argv)
-    if args.events < 100 or args.repeat < 1 or args.scale_events < 1:
-        ap.error("--events must be at least 100, --repeat and --scale-events at least 1")
+    if args.events < 100 or min(args.repeat, args.scale_events, args.scale_repeat) < 1:
+        ap.error(
+            "--events must be at least 100, --repeat, --scale-repeat and --scale-events at least 1"
+        )
 
+    CLOCK[0] = CLOCKS[args.clock]
     started = time.perf_counter()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="a6gw-bench-") as tmp:
@@ -1201,7 +1397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress(f"generating and signing {args.events} inputs (not measured)")
         items = Generator(world, random.Random(args.seed)).generate(args.events)
         try:
-            results = measure(items, c, args.repeat, args.scale_events)
+            sizes = scale_sizes(args.scale_blocks, args.scale_transfers)
+            results = measure(items, c, args.repeat, args.scale_events, sizes, args.scale_repeat)
         except Mismatch as exc:
             print(f"bench_checks: FAILED: {exc}", file=sys.stderr)
             return 1
@@ -1216,6 +1413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(buf.getvalue())
 
     info = machine()
+    info["clock"] = {"cpu": "time.process_time (CPU)", "wall": "time.perf_counter (wall)"}[
+        args.clock
+    ]
     info["load average"] = f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after (1 min)"
     print_report(results, info, args.repeat)
     total = time.perf_counter() - started

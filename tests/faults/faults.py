@@ -37,7 +37,7 @@ from gateway.demo.stack import start_gateway
 from gateway.demo.world import World, signed_event
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients
-from gateway.worker.process import WorkerProcess
+from tests.faults.crew import Crew, Progress
 
 BLOCK = 100  # units per issued block
 
@@ -63,6 +63,10 @@ class Report:
     duplicates: int = 0
     wrong: int = 0
     kills: int = 0
+    workers: int = 1
+    processes: int = 1
+    lost: int = 0
+    joined: int = 0
     checkpoints: int = 0
     broker_restarts: int = 0
     reserved_left: int = 0
@@ -78,6 +82,8 @@ class Report:
 
     def render(self) -> str:
         return (
+            f"workers {self.workers} x {self.processes} processes "
+            f"(lost {self.lost}, joined {self.joined}), "
             f"kills {self.kills}, broker restarts {self.broker_restarts}, inputs {self.inputs}, "
             f"decisions {self.decisions}, losses {self.losses}, duplicates {self.duplicates}, "
             f"unexpected decisions {self.wrong}, reserved units left {self.reserved_left}, "
@@ -283,55 +289,58 @@ def run(
     broker_restart: bool,
     port: int,
     seed: int = 1,
+    workers: int = 1,
+    processes: int = 1,
+    join: bool = False,
     say: Any = print,
 ) -> Report:
-    """One fault run in ``workdir`` (wiped) on its own broker; returns the report."""
+    """One fault run in ``workdir`` (wiped) on its own broker; returns the report.
+
+    ``workers``: ``a6gw worker`` started that many times (each its own folder and group
+    instance id); each kill picks one at random and starts it again. ``processes``: each
+    supervises that many (``--processes``), and a kill hits one of them, which its
+    supervisor starts again. ``join``: also lose one
+    worker for good (``kill -9``, not restarted) halfway through the issuances, and start a
+    new one a third of the way through the transfers.
+    """
     rnd = random.Random(seed)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    report = Report()
+    report = Report(workers=workers, processes=processes)
     t0 = time.monotonic()
     broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()
     gw = start_gateway(workdir, broker.clients())
-    world, lc, topics, worker, store = gw.world, gw.lc, gw.topics, gw.worker, gw.store
+    world, lc, topics, store = gw.world, gw.lc, gw.topics, gw.store
+    crew = Crew.of(gw.worker, world.config_path, workdir, lc.data_dir, workers, processes)
     plan = phases(world, events)
     every = [i for phase in plan for i in phase]
     report.inputs = len(every)
     # Kills are spread over the issuance, transfer and answer phases, so that some land
     # while cross-registry transfers are in flight.
     quota = {n: kills // 3 + (1 if n - 1 < kills % 3 else 0) for n in (1, 2, 3)}
+    # (phase, share of it decided, what happens)
+    moves = [(1, 0.5, "lose"), (2, 0.3, "join")] if join else []
     logged = _Logged(store)
     try:
         for n, phase in enumerate(plan):
             asyncio.run(_publish(broker.clients(), phase))
-            want = {i.entry_id for i in phase}
-            deadline = time.monotonic() + 120 + len(phase) / 20
-            next_kill = time.monotonic() + rnd.uniform(1.0, 4.0)
-            while not want <= logged.update():
-                now = time.monotonic()
-                if now > deadline:
-                    report.problems.append(f"phase {n}: {len(want - logged.ids)} inputs undecided")
-                    break
-                if quota.get(n, 0) and now > next_kill:
-                    worker.kill()
-                    report.kills += 1
-                    quota[n] -= 1
-                    worker.start()
-                    next_kill = now + rnd.uniform(2.0, 6.0)
-                    say(f"  killed the worker (-9) and restarted it ({report.kills}/{kills})")
-                if broker_restart and n == 2 and not report.broker_restarts:
-                    broker.stop()
-                    broker.start()
-                    report.broker_restarts += 1
-                    say("  restarted the broker")
-                time.sleep(0.2)
+            _drive(
+                n,
+                phase,
+                plan,
+                logged,
+                crew,
+                broker,
+                report,
+                quota,
+                moves,
+                rnd,
+                say,
+                kills=kills,
+                broker_restart=broker_restart,
+            )
             say(f"phase {n + 1}/{len(plan)}: {len(phase)} inputs decided (log size {store.size()})")
-            while quota.get(n, 0):  # a phase too quick for its kills: spend them now
-                worker.kill()
-                report.kills += 1
-                quota[n] -= 1
-                worker.start()
         time.sleep(3)
         _check(report, every, store)
         _check_checkpoints(report, broker.clients(), lc, store)
@@ -339,18 +348,90 @@ def run(
             broker.clients(),
             lc.config.gateway.id,
             [t for t in topics if t.startswith(INPUT_PREFIX) or t == LEDGER_TOPIC],
-            worker,
         )
         if report.lag:
             report.problems.append(f"consumer lag {report.lag}")
-        crashes = worker.crashes()
+        crashes = crew.crashes()
         if crashes:
             report.problems.append(f"agent crashes: {crashes[:3]}")
     finally:
-        worker.stop()
+        crew.stop()
         broker.stop()
     report.seconds = time.monotonic() - t0
     return report
+
+
+def _drive(
+    n: int,
+    phase: list[Input],
+    plan: list[list[Input]],
+    logged: _Logged,
+    crew: Crew,
+    broker: LocalBroker,
+    report: Report,
+    quota: dict[int, int],
+    moves: list[tuple[int, float, str]],
+    rnd: random.Random,
+    say: Any,
+    *,
+    kills: int,
+    broker_restart: bool,
+) -> None:
+    """Wait until phase ``n`` is decided, killing, losing and adding workers on the way."""
+    want = {i.entry_id for i in phase}
+    deadline = time.monotonic() + 120 + len(phase) / 20
+    next_kill = time.monotonic() + rnd.uniform(1.0, 4.0)
+    progress = Progress(say, f"phase {n + 1}/{len(plan)}", len(phase))
+    while not want <= logged.update():
+        now = time.monotonic()
+        done = len(want & logged.ids)
+        progress.tick(done)
+        if now > deadline:
+            report.problems.append(f"phase {n}: {len(want - logged.ids)} inputs undecided")
+            break
+        if quota.get(n, 0) and now > next_kill:
+            _kill(crew, report, quota, n, rnd, say, kills)
+            next_kill = now + rnd.uniform(2.0, 6.0)
+        for move in [m for m in moves if m[0] == n and done >= m[1] * len(phase)]:
+            _move(move[2], crew, report, rnd, say)
+            moves.remove(move)
+        if broker_restart and n == 2 and not report.broker_restarts:
+            broker.stop()
+            broker.start()
+            report.broker_restarts += 1
+            say("  restarted the broker")
+        time.sleep(0.2)
+    while quota.get(n, 0):  # a phase too quick for its kills: spend them now
+        _kill(crew, report, quota, n, rnd, say, kills)
+    for move in [m for m in moves if m[0] == n]:  # too quick for its moves too
+        _move(move[2], crew, report, rnd, say)
+        moves.remove(move)
+
+
+def _kill(
+    crew: Crew,
+    report: Report,
+    quota: dict[int, int],
+    n: int,
+    rnd: random.Random,
+    say: Any,
+    kills: int,
+) -> None:
+    what = crew.kill_and_restart(rnd)
+    report.kills += 1
+    quota[n] -= 1
+    say(f"  killed (-9) {what} ({report.kills}/{kills})")
+
+
+def _move(what: str, crew: Crew, report: Report, rnd: random.Random, say: Any) -> None:
+    if what == "lose":
+        place = crew.lose(rnd)
+        report.lost += 1
+        say(f"  killed worker {place} (-9) for good; {len(crew.live)} workers left")
+    else:
+        crew.add()
+        report.joined += 1
+        say(f"  started a new worker; {len(crew.live)} workers")
 
 
 class _Logged:
@@ -368,7 +449,7 @@ class _Logged:
         return self.ids
 
 
-def _wait_lag(kafka: KafkaClients, group: str, topics: list[str], worker: WorkerProcess) -> int:
+def _wait_lag(kafka: KafkaClients, group: str, topics: list[str]) -> int:
     lag = -1
     for _ in range(60):  # faust commits every few seconds
         lag = asyncio.run(_lag(kafka, group, topics))
@@ -531,6 +612,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=20_000, help="inputs to publish")
     parser.add_argument("--kills", type=int, default=10, help="kill -9 the worker this often")
     parser.add_argument("--broker-restart", action="store_true", help="also restart the broker")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="start `a6gw worker` this many times (default 1)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="each worker supervises this many processes (a kill hits one of them)",
+    )
+    parser.add_argument(
+        "--join",
+        action="store_true",
+        help="also kill -9 one worker for good mid-run and start a new one (needs --workers 2+)",
+    )
     parser.add_argument("--port", type=int, default=19492, help="port of the run's own broker")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", default=None, help="working folder (default: a temp dir)")
@@ -542,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: time a worker's recovery of N blocks from the changelog",
     )
     args = parser.parse_args(argv)
+    if args.join and args.workers < 2:
+        parser.error("--join needs --workers 2 or more (one is lost)")
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="a6gw-faults-"))
     if args.recovery_blocks:
         figures = recovery(
@@ -563,6 +660,9 @@ def main(argv: list[str] | None = None) -> int:
         broker_restart=args.broker_restart,
         port=args.port,
         seed=args.seed,
+        workers=args.workers,
+        processes=args.processes,
+        join=args.join,
         say=lambda m: print(m, file=sys.stderr, flush=True),
     )
     print(report.render())

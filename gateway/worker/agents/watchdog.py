@@ -76,6 +76,8 @@ class _Watchdog:
         by_key = {cursor_key(tp.topic, tp.partition): tp for tp in tps}
         for key, action in self.watch.check_all(statuses, time.monotonic()):
             if isinstance(action, Seek):
+                if not self.rt.running() or by_key[key] not in consumer.assignment():
+                    continue  # revoked while the offsets were read: its new owner watches it
                 log.warning("%s: stuck (%s); seeking to %d", key, action, action.offset)
                 consumer.resume_partitions({by_key[key]})
                 await consumer.seek(by_key[key], action.offset)

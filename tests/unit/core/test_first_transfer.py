@@ -28,7 +28,7 @@ def counters_match(b: Book) -> bool:
             units[blk.authorization_id] = units.get(blk.authorization_id, 0) + blk.quantity
     return all(
         int(a["first_transferred_qty"]) == units.get(a["authorization_id"], 0)
-        for a in b.state.values("authorizations", "")
+        for a in (b.state.get("authorizations", k) or {} for k in b.state.tables["authorizations"])
     )
 
 

@@ -34,6 +34,7 @@ from hypothesis.stateful import (
 from gateway.core.model import Evaluation
 from gateway.core.state import LedgerState
 from tests.unit.core.a6book import Book
+from tests.unit.core.test_state_index import agrees_with_scans
 
 S = 24
 REGISTRIES = ("MNG01", "JPN01")
@@ -382,6 +383,10 @@ class LedgerMachine(RuleBasedStateMachine):
         # the serial index is exactly what the block table holds
         rebuilt = sorted(LedgerState(self.book.state.tables).blocks(), key=lambda b: b.key)
         assert rebuilt == sorted(blocks, key=lambda b: b.key)
+
+    @invariant()
+    def indexes_say_what_a_scan_of_the_tables_says(self) -> None:
+        agrees_with_scans(self.book.state)
 
     @invariant()
     def units_are_conserved(self) -> None:

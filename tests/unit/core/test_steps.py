@@ -5,22 +5,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from gateway.core.ingest import parse_envelope
-from gateway.core.signing import load_public_key_b64, verify_envelope
+from gateway.core.canonical import canonical_bytes
+from gateway.core.ingest import RawInput, parse_envelope
+from gateway.core.signing import load_public_key_b64, sign_envelope, verify_envelope
+from gateway.core.steps import forwarded_key, ingest_step, parse_forwarded
 from gateway.core.topics import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
     FINDINGS_TOPIC,
+    LEDGER_TOPIC,
     OUTPUT_PREFIX,
     input_topic,
     output_topic,
 )
-from schemas.events import Decision, GatewayNotice
-from tests.unit.core.a6kit import Kit, Pipe, envelope, rng
+from gateway.errors import SchemaError
+from schemas.events import EVENT_TYPES, Decision, GatewayNotice
+from tests.unit.core.a6kit import TS, Kit, Pipe, envelope, rng
 from tests.unit.core.arrival import AUTH
 
 MNG, JPN = input_topic("MNG01"), input_topic("JPN01")
@@ -286,3 +291,58 @@ def test_audit_entries_never_contain_a_raw_newline(pipe: Pipe) -> None:
         assert "\u2028".encode() in value  # RFC 8785 leaves it raw: bundles split on 0x0A only
         assert tricky in json.loads(value)["results"][0]["message"]
         assert len(value.split(b"\n")) == 1 and len(value.decode().splitlines()) > 1
+
+
+# ---- the forwarded record ---------------------------------------------------------------
+
+
+def test_the_forwarded_record_carries_the_event_and_the_ledger_reads_either_form(
+    kit: Kit,
+) -> None:
+    value = kit.event_bytes("MNG01", "issuance", issuance(1, 10), event_id="iss-fwd")
+    raw = RawInput(MNG, 0, 0, b"iss-fwd", value, TS)
+    owner = kit.owner(MNG)
+    res = ingest_step(
+        raw, owner, kit.trust, kit.public_keys, set(), {}, kit.signer, max_bytes=kit.max_bytes
+    )
+    (fwd,) = [json.loads(o.value) for o in res.outputs if o.topic == LEDGER_TOPIC]
+    assert "value" not in fwd  # not the envelope again: its attributes and data
+    assert fwd["event"] == {
+        "source": "MNG01",
+        "id": "iss-fwd",
+        "type": EVENT_TYPES["a6gw.issuance.v1"].type,
+        "time": json.loads(value)["time"],
+    }
+    event = parse_forwarded(fwd)
+    # a record of the earlier form (the whole envelope) gives the same event
+    earlier = {k: v for k, v in fwd.items() if k not in ("event", "data")}
+    assert parse_forwarded(earlier | {"value": value.decode()}) == event
+    assert event.payload == parse_forwarded(earlier | {"value": value.decode()}).payload
+    assert (event.id, event.signer_principal, event.received_ms) == ("iss-fwd", "MNG01", TS)
+    # the ledger's decisions key, of either form
+    assert forwarded_key(fwd) == forwarded_key(earlier | {"value": value.decode()})
+    assert forwarded_key(fwd) == "MNG01|iss-fwd"
+    with pytest.raises(SchemaError):
+        parse_forwarded(fwd | {"event": fwd["event"] | {"type": "org.example.nothing"}})
+    with pytest.raises(SchemaError):
+        parse_forwarded(fwd | {"data": json.dumps({"ca_id": "CA0001"})})
+
+
+@pytest.mark.parametrize("key_id", ["gw-key-1", "a", 'z\u00e9"\\'])
+def test_the_signer_writes_what_signing_and_canonicalising_the_envelope_write(
+    kit: Kit, key_id: str
+) -> None:
+    signer = replace(kit.signer, key_id=key_id)
+    data = {"outcome": "accepted", "results": [], "note": "é\n"}
+    got = signer.envelope("decision", "dec-1", "2026-01-01T00:00:00.000Z", data)
+    env = {
+        "specversion": "1.0",
+        "id": "dec-1",
+        "source": signer.source,
+        "type": EVENT_TYPES["a6gw.decision.v1"].type,
+        "time": "2026-01-01T00:00:00.000Z",
+        "datacontenttype": "application/json",
+        "a6keyid": key_id,
+        "data": data,
+    }
+    assert got == canonical_bytes(sign_envelope(env, signer.key))

@@ -66,8 +66,18 @@ def test_proposals_carry_a_deadline_and_overdue_finds_them(book: Book) -> None:
     book.answer("JPN01", tx="TX-2")
     tx = book.state.get("transfers", "CA0001|TX-1")
     assert tx is not None and tx["deadline"].endswith("Z")
-    table = book.state.tables["transfers"].items()
-    assert overdue(table, 0) == []  # nothing is overdue before its deadline
-    late = overdue(book.state.tables["transfers"].items(), 2**42)
+    assert book.state.overdue(0) == []  # nothing is overdue before its deadline
+    late = book.state.overdue(2**42)
     assert [t["transaction_id"] for t in late] == ["TX-1"]  # TX-2 was answered
     assert iso_ms(0) < tx["deadline"] < iso_ms(2**42)
+    # the same question asked of a plain table of transfers
+    table = book.state.tables["transfers"].items()
+    assert overdue(table, 0) == []
+    assert [t["transaction_id"] for t in overdue(table, 2**42)] == ["TX-1"]
+
+
+def test_a_timed_out_transfer_is_no_longer_overdue(book: Book) -> None:
+    book.transfer(MA, JA, [(1, 10)])
+    assert [t["transaction_id"] for t in book.state.overdue(2**42)] == ["TX-1"]
+    timeout(book)
+    assert book.state.overdue(2**42) == []

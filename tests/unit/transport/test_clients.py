@@ -138,3 +138,13 @@ def test_a_broker_without_authentication_needs_no_credentials(tmp_path: Path) ->
     for role in (*GATEWAY_ROLES, "admin"):
         assert clients_for(lc, role).security() == {"security_protocol": "PLAINTEXT"}
     assert not (tmp_path / "kafka-credentials").exists()
+
+
+def test_a_worker_joins_its_group_under_its_static_instance_id() -> None:
+    kafka = KafkaClients("127.0.0.1:1", Credentials("gw-worker", "secret"))
+    assert "consumer_group_instance_id" not in kafka.faust_settings()
+    settings = kafka.faust_settings("gw-host-worker-0a1b2c3d")
+    assert settings["consumer_group_instance_id"] == "gw-host-worker-0a1b2c3d"
+    app = kafka.faust_app("gw", instance_id="gw-host-1", autodiscover=False)
+    assert app.conf.consumer_group_instance_id == "gw-host-1"
+    assert kafka.faust_app("gw", autodiscover=False).conf.consumer_group_instance_id is None

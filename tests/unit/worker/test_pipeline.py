@@ -17,7 +17,6 @@ from gateway.core.ingest import RawInput
 from gateway.core.state import LedgerState
 from gateway.core.steps import ingest_step, ledger_step, timeout_record
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC
-from gateway.core.transfers import overdue
 from gateway.demo.scenario import load_steps
 from gateway.demo.world import write_world
 from gateway.worker.context import WorkerContext
@@ -61,7 +60,7 @@ class MemoryPipeline:
 
     def fire_timers(self, now_ms: int) -> None:
         """What the worker's timer does: overdue transfers become timeout inputs."""
-        for tx in overdue(self.state.tables["transfers"].items(), now_ms):
+        for tx in self.state.overdue(now_ms):
             out = timeout_record(tx, self.ctx.signer, self.ctx.directory)
             self._route(out.topic, out.key, out.value)
 

@@ -10,7 +10,13 @@ import time
 from pathlib import Path
 
 from gateway.worker.exits import Exit
-from gateway.worker.run import supervise
+from gateway.worker.run import Member, supervise
+
+
+def one(cmd: list[str], datadir: Path | None = None) -> list[Member]:
+    """A single child running ``cmd`` (its restart count in ``datadir``)."""
+    return [Member(0, datadir or Path("/nonexistent/a6gw-test"), None, tuple(cmd))]
+
 
 # A stand-in worker: counts its starts in a file and exits with the code listed for each.
 CHILD = """
@@ -28,13 +34,16 @@ time.sleep(60)
 def test_a_stalled_worker_is_started_again(tmp_path: Path) -> None:
     count = tmp_path / "starts"
     code = supervise(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(count),
-            f"{Exit.STALLED:d},{Exit.STALLED:d},{Exit.REFUSED:d}",
-        ]
+        one(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(count),
+                f"{Exit.STALLED:d},{Exit.STALLED:d},{Exit.REFUSED:d}",
+            ],
+            tmp_path,
+        )
     )
     assert code == Exit.REFUSED
     assert count.read_text() == "3"
@@ -42,15 +51,16 @@ def test_a_stalled_worker_is_started_again(tmp_path: Path) -> None:
 
 def test_a_clean_exit_is_not_restarted(tmp_path: Path) -> None:
     count = tmp_path / "starts"
-    assert supervise([sys.executable, "-c", CHILD, str(count), "0"]) == 0
+    assert supervise(one([sys.executable, "-c", CHILD, str(count), "0"])) == 0
     assert count.read_text() == "1"
 
 
 def test_sigterm_reaches_the_worker_and_ends_supervision(tmp_path: Path) -> None:
     count = tmp_path / "starts"
     script = (
-        "import sys; from gateway.worker.run import supervise; "
-        f"sys.exit(supervise([sys.executable, '-c', {CHILD!r}, {str(count)!r}, '']))"
+        "import sys; from pathlib import Path; from gateway.worker.run import Member, supervise; "
+        f"cmd = (sys.executable, '-c', {CHILD!r}, {str(count)!r}, ''); "
+        f"sys.exit(supervise([Member(0, Path({str(tmp_path)!r}), None, cmd)]))"
     )
     proc = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 30
@@ -79,6 +89,6 @@ sys.exit(0)
 def test_a_worker_that_died_is_started_again_and_counted(tmp_path: Path) -> None:
     count = tmp_path / "starts"
     status = tmp_path / "restarts.json"
-    assert supervise([sys.executable, "-c", DYING, str(count)], status=status) == 0
+    assert supervise(one([sys.executable, "-c", DYING, str(count)], tmp_path)) == 0
     assert count.read_text() == "3"
     assert json.loads(status.read_text()) == {"restarts": 2, "last_exit": -9}

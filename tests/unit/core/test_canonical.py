@@ -1,0 +1,73 @@
+"""Canonical bytes are RFC 8785's for every JSON value, whichever encoder writes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gateway.core.canonical import canonical_bytes
+from gateway.errors import SchemaError
+
+# keys and strings from every plane, control characters, quotes and backslashes included
+text = st.text(
+    st.characters(codec=None, blacklist_categories=()) | st.sampled_from('"\\\x00\x1f\x7f/\u2028'),
+    max_size=8,
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.integers(min_value=-(10**16), max_value=10**16)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | text
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def reference(obj: Any) -> bytes | None:
+    try:
+        return rfc8785.dumps(obj)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError):
+        return None
+
+
+@settings(max_examples=600, deadline=None)
+@given(values)
+def test_the_same_bytes_as_the_reference_implementation(obj: Any) -> None:
+    want = reference(obj)
+    if want is None:
+        with pytest.raises(SchemaError):
+            canonical_bytes(obj)
+    else:
+        assert canonical_bytes(obj) == want
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"b": 1, "a": [True, None, 'x\n"\\\x01é'], "": {}},
+        {"\ue000": 1, "\U0001f600": 2},  # UTF-16 order differs from code point order
+        {"n": 1.0, "m": 1e21, "k": -0.0, "j": 5e-7},
+        {"i": 2**53 - 1, "h": -(2**53) + 1, "g": 999_999_999_999_999},
+        ("tuple", ["list"]),
+    ],
+)
+def test_edge_cases_match(obj: Any) -> None:
+    assert canonical_bytes(obj) == rfc8785.dumps(obj)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [{1: "int key"}, {"a": {None: 1}}, 2**53, float("nan"), "\ud800", {"a": object()}, {1, 2}],
+)
+def test_what_jcs_cannot_carry_is_refused(obj: Any) -> None:
+    with pytest.raises(SchemaError):
+        canonical_bytes(obj)
