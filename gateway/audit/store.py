@@ -56,6 +56,20 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 
+def _write_ahead(db: sqlite3.Connection, *, tries: int = 100, pause_s: float = 0.05) -> None:
+    """Put the file in WAL mode. SQLite answers "database is locked" at once, without its
+    busy timeout, to a connection that asks while another one switches the mode (two
+    processes opening a new store together): ask again, a few seconds at most."""
+    for attempt in range(tries):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(pause_s)
+
+
 class AuditStore(TreeReads):
     """Append-only entries and their RFC 9162 tree in one SQLite file (see LogStore)."""
 
@@ -66,7 +80,7 @@ class AuditStore(TreeReads):
             if str(path) != ":memory:":
                 create_private(path)
             self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _write_ahead(self._db)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA + sqlindex.SCHEMA)
         except (OSError, sqlite3.Error) as exc:
