@@ -1,0 +1,201 @@
+"""End-to-end benchmark of the gateway on its own real, authenticated Kafka broker.
+
+In one run, for each number of worker processes (``--processes 1,2``) and each run
+(``--runs 3``), on a fresh broker with the demo world's gateway (the approaches are the
+benchmark's, see ``tests/bench/e2e_mix.py``):
+
+1. burst: ``--inputs`` pre-signed valid inputs of a realistic mix (issuances, transfers
+   within and across registries, the acquiring registry's acceptances, authorizations,
+   retirements) over ``--approaches`` cooperative approaches, published in phases whose
+   inputs do not depend on one another; timed from the first publish to the last input's
+   signed decision on its registry's output topic and in the audit store. It reports
+   inputs/s, the workers' CPU per input (user + system of every worker process tree,
+   supervisors included), the records written per input by topic (end offsets of every
+   topic before and after), and checks that every input has exactly one decision in the
+   audit log, the expected one, and a signed decision on its output topic;
+2. pipe: a bare consume→produce pipe (fresh group, acks=all, batched, one commit per fetched
+   batch) over the same records, read back from the input topics: the broker's own pace;
+3. latency (first run of each process count): an open-loop generator offers each of
+   ``--rates`` inputs/s for ``--duration`` seconds (never waiting for answers); p50, p99 and
+   max from each input's scheduled send time to its signed decision on the output topic,
+   and whether the gateway kept up.
+
+Then one burst with a single hot approach (every input on one approach; ``--no-hot`` skips
+it) and the recovery time after ``kill -9`` with a ``--recovery-blocks`` state
+(``tests.faults.faults.recovery``; 0 skips it). It prints a table (``--json FILE`` writes
+every figure) and exits non-zero when a correctness check fails.
+
+    python -m tests.bench.bench_e2e [--inputs 50000] [--processes 1,2] [--runs 3]
+    python -m tests.bench.bench_e2e --quick      # a few hundred inputs, for a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gateway.demo.world import write_world
+from tests.bench import e2e_mix as mix
+from tests.bench.e2e_report import median, render
+from tests.bench.e2e_session import Plan, run_session
+from tests.faults.faults import recovery
+
+QUICK = {
+    "inputs": 300,
+    "processes": "1",
+    "runs": 1,
+    "rates": "50",
+    "duration": 5.0,
+    "drain": 30.0,
+    "recovery_blocks": 0,
+    "hot": False,
+}
+
+
+def say(msg: str) -> None:
+    print(f"[e2e {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m tests.bench.bench_e2e",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--inputs", type=int, default=50_000, help="burst inputs (at least)")
+    p.add_argument("--approaches", type=int, default=4, help="cooperative approaches (>= 4)")
+    p.add_argument("--processes", default="1,2", help="worker process counts, e.g. 1,2")
+    p.add_argument("--runs", type=int, default=3, help="bursts per process count (median)")
+    p.add_argument("--rates", default="500", help="offered inputs/s, e.g. 100,500 ('' skips)")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds per offered rate")
+    p.add_argument(
+        "--drain", type=float, default=60.0, help="seconds to wait for decisions after a rate"
+    )
+    p.add_argument("--recovery-blocks", type=int, default=100_000, help="0 skips recovery")
+    p.add_argument("--no-hot", dest="hot", action="store_false", help="skip the hot approach")
+    p.add_argument("--quick", action="store_true", help="a small run: " + json.dumps(QUICK))
+    p.add_argument("--port", type=int, default=19592, help="the run's broker port (+1 used)")
+    p.add_argument("--workdir", help="working folder (default: a temporary one, removed)")
+    p.add_argument("--json", metavar="FILE", help="write every figure as JSON")
+    args = p.parse_args(argv)
+    if args.quick:
+        given = {a.lstrip("-").replace("-", "_") for a in (argv or sys.argv[1:])}
+        for k, v in QUICK.items():
+            if k not in given:
+                setattr(args, k, v)
+    if args.approaches < 1 or args.inputs < 1:
+        p.error("--inputs and --approaches must be positive")
+    return args
+
+
+@dataclass
+class Sets:
+    """The pre-signed inputs of one bench run (signed once, replayed on each broker)."""
+
+    multi: list[list[mix.Input]]
+    hot: list[list[mix.Input]] | None
+    streams: dict[int, tuple[list[list[mix.Input]], list[mix.Input]]]
+
+
+def sign_everything(root: Path, args: argparse.Namespace, cas: list[str]) -> Sets:
+    world = write_world(root, bootstrap=f"127.0.0.1:{args.port}")
+    t = time.monotonic()
+    signer = mix.Signer(world, cas, "")
+    multi = mix.burst(signer, args.inputs)
+    hot = mix.burst(mix.Signer(world, cas[:1], "hot-"), args.inputs) if args.hot else None
+    streams = {}
+    for n, rate in enumerate(_ints(args.rates)):
+        count = max(1, int(rate * args.duration))
+        streams[rate] = mix.stream(signer, count, mix.RATE_BASE + n * 10**8)
+    total = sum(map(len, multi)) + sum(map(len, hot or []))
+    total += sum(len(s[1]) for s in streams.values())
+    say(f"signed {total} inputs in {time.monotonic() - t:.0f} s")
+    return Sets(multi, hot, streams)
+
+
+def adjust(config_path: Path, cas: list[str]) -> None:
+    """The benchmark's approaches in the demo world's config."""
+    doc = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    doc["cooperative_approaches"] = mix.approaches_config(cas)
+    config_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+
+def summarize(sessions: list[dict[str, Any]], rec: dict[str, Any] | None) -> dict[str, Any]:
+    by: dict[str, dict[str, Any]] = {}
+    for n in sorted({s["processes"] for s in sessions if not s["hot"]}):
+        runs = [s for s in sessions if s["processes"] == n and not s["hot"] and s["ok"]]
+        by[str(n)] = {
+            "runs": len(runs),
+            "inputs_per_s": median([s["burst"]["inputs_per_s"] for s in runs]),
+            "ratio": median([s["ratio"] for s in runs if s.get("ratio") is not None]),
+            "cpu_ms_per_input": median([s["burst"]["cpu_ms_per_input"] for s in runs]),
+        }
+    one, two = by.get("1", {}).get("inputs_per_s"), by.get("2", {}).get("inputs_per_s")
+    hot = next((s for s in sessions if s["hot"]), None)
+    return {
+        "by_processes": by,
+        "scaling": two / one if one and two else None,
+        "hot": {"processes": hot["processes"], "inputs_per_s": hot["burst"]["inputs_per_s"]}
+        if hot
+        else None,
+        "recovery": rec,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="a6gw-e2e-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    root = workdir / "world"
+    cas = mix.approach_ids(args.approaches, 4)  # the demo world's 4 partitions
+    sets = sign_everything(root, args, cas)
+    plan = Plan(workdir, root, args.port, cas, args.drain, lambda p: adjust(p, cas))
+    sessions: list[dict[str, Any]] = []
+    problems: list[str] = []
+    try:
+        for n in _ints(args.processes):
+            for r in range(args.runs):
+                label = f"{n} proc, run {r + 1}"
+                rates = sets.streams if r == 0 else {}
+                sessions.append(run_session(plan, label, n, sets.multi, rates, say))
+        if sets.hot is not None:
+            n = max(_ints(args.processes))
+            sessions.append(run_session(plan, f"hot, {n} proc", n, sets.hot, {}, say, hot=True))
+        rec = None
+        if args.recovery_blocks:
+            say(f"recovery: {args.recovery_blocks} blocks, then kill -9 and restart")
+            rec = recovery(workdir / "recovery", blocks=args.recovery_blocks, port=args.port + 2)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    for s in sessions:
+        problems += [f"{s['label']}: {p}" for p in s["problems"]]
+    doc = {
+        "args": {k: v for k, v in vars(args).items() if k not in ("json", "workdir")},
+        "approaches": cas,
+        "sessions": sessions,
+        "summary": summarize(sessions, rec),
+        "ok": not problems and bool(sessions),
+        "problems": problems,
+    }
+    print(render(doc))
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return 0 if doc["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The end-to-end benchmark's pure figures: percentiles, records per input, the table."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench.e2e_report import latency_figures, median, per_input, percentile, render
+
+
+def test_nearest_rank_percentiles() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert percentile([], 50) is None
+    with pytest.raises(ValueError):
+        percentile(values, 0)
+
+
+def test_an_undecided_input_counts_as_longer_than_any_decided_one() -> None:
+    values: list[float | None] = [0.01] * 98 + [None, None]
+    assert percentile(values, 50) == 0.01
+    assert percentile(values, 99) is None
+    fig = latency_figures(values)
+    assert fig["undecided"] == 2 and fig["max_s"] is None and fig["p50_s"] == 0.01
+
+
+def test_records_per_input_by_topic() -> None:
+    before = {"a": 10, "b": 5}
+    after = {"a": 30, "b": 5, "c": 4}
+    assert per_input(before, after, 4) == {"a": 5.0, "c": 1.0}
+
+
+def test_median() -> None:
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([]) is None
+
+
+def test_the_table_shows_the_figures_and_the_verdict() -> None:
+    burst = {
+        "inputs": 1000,
+        "inputs_per_s": 250.0,
+        "cpu_ms_per_input": 3.5,
+        "records_per_input": 6.25,
+        "by_topic": {"x-changelog": 2.0},
+    }
+    rate = {"rate": 50, "sent": 250, "p50_s": 0.02, "p99_s": 0.08, "max_s": 0.1, "undecided": 0,
+            "kept_up": True, "why": ""}  # fmt: skip
+    doc = {
+        "sessions": [
+            {
+                "label": "1 proc, run 1",
+                "burst": burst,
+                "pipe": {"records_per_s": 10_000.0},
+                "ratio": 0.025,
+                "ok": True,
+                "rates": [rate],
+            },
+        ],  # fmt: skip
+        "summary": {
+            "by_processes": {"1": {"runs": 1, "inputs_per_s": 250.0, "ratio": 0.025}},
+            "scaling": None,
+            "hot": None,
+            "recovery": {"blocks": 1000, "restart_to_decision_s": 2.5, "load_s": 9.0},
+        },
+        "ok": False,
+        "problems": ["1 proc, run 1: lost: 1"],
+    }
+    text = render(doc)
+    assert "250" in text and "0.0250" in text and "3.50" in text and "6.25" in text
+    assert "x-changelog" in text and "80" in text and "2.5 s" in text
+    assert "RESULT: FAILED: 1 proc, run 1: lost: 1" in text
