@@ -13,12 +13,13 @@ benchmark's, see ``tests/bench/e2e_mix.py``):
    supervisors included), the records written per input by topic (end offsets of every
    topic before and after), and checks that every input has exactly one decision in the
    audit log, the expected one, and a signed decision on its output topic;
-2. pipe: a bare consume→produce pipe (fresh group, acks=all, batched, one commit per fetched
-   batch) over the same records, read back from the input topics: the broker's own pace;
-3. latency (first run of each process count): an open-loop generator offers each of
+2. latency (first run of each process count): an open-loop generator offers each of
    ``--rates`` inputs/s for ``--duration`` seconds (never waiting for answers); p50, p99 and
    max from each input's scheduled send time to its signed decision on the output topic,
-   and whether the gateway kept up.
+   and whether the gateway kept up (``--drain`` seconds after the last send at most);
+3. pipe, with the workers stopped: a bare consume→produce pipe (fresh group, acks=all,
+   batched, one commit per fetched batch) over the same records, read back from the input
+   topics: the broker's own pace in the same run, the burst's yardstick.
 
 Then one burst with a single hot approach (every input on one approach; ``--no-hot`` skips
 it) and the recovery time after ``kill -9`` with a ``--recovery-blocks`` state
@@ -46,7 +47,7 @@ import yaml
 from gateway.demo.world import write_world
 from tests.bench import e2e_mix as mix
 from tests.bench.e2e_report import median, render
-from tests.bench.e2e_session import Plan, run_session
+from tests.bench.e2e_session import Plan, free_port_pair, run_session
 from tests.faults.faults import recovery
 
 QUICK = {
@@ -87,7 +88,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--recovery-blocks", type=int, default=100_000, help="0 skips recovery")
     p.add_argument("--no-hot", dest="hot", action="store_false", help="skip the hot approach")
     p.add_argument("--quick", action="store_true", help="a small run: " + json.dumps(QUICK))
-    p.add_argument("--port", type=int, default=19592, help="the run's broker port (+1 used)")
+    p.add_argument(
+        "--port", type=int, default=0, help="the run's broker port, +1 too (default: free ones)"
+    )
     p.add_argument("--workdir", help="working folder (default: a temporary one, removed)")
     p.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     args = p.parse_args(argv)
@@ -111,7 +114,7 @@ class Sets:
 
 
 def sign_everything(root: Path, args: argparse.Namespace, cas: list[str]) -> Sets:
-    world = write_world(root, bootstrap=f"127.0.0.1:{args.port}")
+    world = write_world(root, bootstrap="127.0.0.1:1")  # the keys; each broker has its own
     t = time.monotonic()
     signer = mix.Signer(world, cas, "")
     multi = mix.burst(signer, args.inputs)
@@ -177,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         rec = None
         if args.recovery_blocks:
             say(f"recovery: {args.recovery_blocks} blocks, then kill -9 and restart")
-            rec = recovery(workdir / "recovery", blocks=args.recovery_blocks, port=args.port + 2)
+            port = args.port + 2 if args.port else free_port_pair()
+            rec = recovery(workdir / "recovery", blocks=args.recovery_blocks, port=port, say=say)
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from gateway.core.topics import INPUT_PREFIX
-from gateway.transport.admin import create_topics
+from gateway.transport.admin import create_topics, wait_for_topics
 from gateway.transport.clients import KafkaClients
 from tests.bench.e2e_mix import Input
 
@@ -113,19 +114,26 @@ class Decisions:
 
 
 async def end_offsets(kafka: KafkaClients) -> dict[str, int]:
-    """Records on every topic of the broker (its end offsets, summed over partitions)."""
+    """Records on every topic of the broker, internal ones included (its end offsets,
+    summed over partitions)."""
+    admin = kafka.admin()
+    await admin.start()
+    try:
+        names = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    counts = await wait_for_topics(kafka, names)
     consumer = kafka.consumer(group_id=None)
     await consumer.start()
     try:
-        names = await consumer.topics()
-        tps = [TopicPartition(t, p) for t in names for p in consumer.partitions_for_topic(t) or ()]
+        tps = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
         ends = await consumer.end_offsets(tps)
-        out: Counter[str] = Counter()
-        for tp, end in ends.items():
-            out[tp.topic] += end
-        return dict(out)
     finally:
         await consumer.stop()
+    out: Counter[str] = Counter()
+    for tp, end in ends.items():
+        out[tp.topic] += end
+    return dict(out)
 
 
 async def group_members(kafka: KafkaClients, group: str) -> tuple[str, int]:
@@ -146,7 +154,10 @@ async def wait_group(kafka: KafkaClients, group: str, members: int, timeout: flo
     t0 = time.monotonic()
     seen: tuple[str, int] = ("", 0)
     while time.monotonic() - t0 < timeout:
-        seen = await group_members(kafka, group)
+        try:
+            seen = await group_members(kafka, group)
+        except KafkaError as exc:  # no coordinator yet: the group is still forming
+            seen = (type(exc).__name__, 0)
         if seen == ("Stable", members):
             return time.monotonic() - t0
         await asyncio.sleep(0.5)

@@ -57,15 +57,19 @@ def render(doc: dict[str, Any]) -> str:
     lines += [head, "-" * len(head)]
     for s in doc["sessions"]:
         b = s["burst"]
+        if b is None:
+            lines.append(f"{s['label']:<16}  FAILED: {'; '.join(s['problems'])}")
+            continue
         lines.append(
             f"{s['label']:<16}{b['inputs']:>8}{_num(b['inputs_per_s']):>10}"
             f"{_num(s['pipe']['records_per_s'] if s.get('pipe') else None):>12}"
             f"{_num(s.get('ratio'), '.4f'):>9}{_num(b['cpu_ms_per_input'], '.2f'):>11}"
             f"{_num(b['records_per_input'], '.2f'):>8}  {'ok' if s['ok'] else 'FAILED'}"
         )
-    first = doc["sessions"][0]["burst"] if doc["sessions"] else None
+    first = next((s["burst"] for s in doc["sessions"] if s["burst"]), None)
     if first:
-        lines += ["", f"Records written per input by topic ({doc['sessions'][0]['label']}):"]
+        label = next(s["label"] for s in doc["sessions"] if s["burst"] is first)
+        lines += ["", f"Records written per input by topic ({label}):"]
         for topic, v in first["by_topic"].items():
             lines.append(f"  {topic:<44}{v:>8.2f}")
         lines.append(f"  {'total written by the gateway':<44}{first['records_per_input']:>8.2f}")

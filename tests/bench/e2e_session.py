@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,11 +31,32 @@ from tests.bench.e2e_report import latency_figures, per_input
 Stream = tuple[list[list[Input]], list[Input]]
 
 
+def free_port_pair() -> int:
+    """A free port whose successor is free too (a broker's controller listens there)."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port < 65535 and all(_free(p) for p in (port, port + 1)):
+            return port
+    raise RuntimeError("no free port pair for the benchmark's broker")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @dataclass(frozen=True)
 class Plan:
     workdir: Path
     root: Path  # the world (its keys are kept from session to session)
-    port: int
+    port: int  # 0: a free pair for each broker
     cas: list[str]
     drain: float
     adjust: Callable[[Path], None]
@@ -67,7 +89,8 @@ def run_session(
     """One session on a fresh broker; returns its figures and problems."""
     say(f"session '{label}': fresh broker, {processes} worker process(es)")
     shutil.rmtree(plan.root / "data", ignore_errors=True)
-    broker = LocalBroker(plan.workdir / "kafka", port=plan.port, verbose=False)
+    port = plan.port or free_port_pair()
+    broker = LocalBroker(plan.workdir / "kafka", port=port, verbose=False)
     broker.wipe()
     broker.start(timeout=120)
     out: dict[str, Any] = {"label": label, "processes": processes, "hot": hot, "problems": []}
@@ -114,17 +137,14 @@ async def _drive(
         live.say(f"  {len(live.workers.procs)} worker(s) in the group after {waited:.0f} s")
         await _phase(live, phases[0], "warm-up (accounts, decisions, authorizations)")
         out["burst"] = await _burst(live, phases, out["problems"])
-        live.workers.stop()
+        out["rates"] = []
+        for rate, (prep, stream) in rates.items():
+            for n, phase in enumerate(prep):
+                await _phase(live, phase, f"rate {rate}/s preparation {n + 1}/{len(prep)}")
+            out["rates"].append(await _open_loop(live, stream, rate, drain))
+        live.workers.stop()  # the pipe has the broker and the cores to itself
         out["pipe"] = await pipe(live.kafka, live.partitions, live.say)
         out["ratio"] = out["burst"]["inputs_per_s"] / out["pipe"]["records_per_s"]
-        out["rates"] = []
-        if rates:
-            live.workers.start()
-            await wait_group(live.kafka, GATEWAY_ID, len(live.workers.procs), 180)
-            for rate, (prep, stream) in rates.items():
-                for n, phase in enumerate(prep):
-                    await _phase(live, phase, f"rate {rate}/s preparation {n + 1}/{len(prep)}")
-                out["rates"].append(await _open_loop(live, stream, rate, drain))
     finally:
         await live.decisions.stop()
 
