@@ -22,8 +22,9 @@ benchmark's, see ``tests/bench/e2e_mix.py``):
    topics: the broker's own pace in the same run, the burst's yardstick.
 
 Then one burst with a single hot approach (every input on one approach; ``--no-hot`` skips
-it) and the recovery time after ``kill -9`` with a ``--recovery-blocks`` state
-(``tests.faults.faults.recovery``; 0 skips it). It prints a table (``--json FILE`` writes
+it), and the recovery: a worker whose ledger holds ``--recovery-blocks`` blocks (0 skips
+it) is killed with ``kill -9`` and restarted, on its local tables and then without them;
+the seconds from the restart to the next decision. It prints a table (``--json FILE`` writes
 every figure) and exits non-zero when a correctness check fails.
 
     python -m tests.bench.bench_e2e [--inputs 50000] [--processes 1,2] [--runs 3]
@@ -46,9 +47,9 @@ import yaml
 
 from gateway.demo.world import write_world
 from tests.bench import e2e_mix as mix
+from tests.bench.e2e_recovery import run_recovery
 from tests.bench.e2e_report import median, render
-from tests.bench.e2e_session import Plan, free_port_pair, run_session
-from tests.faults.faults import recovery
+from tests.bench.e2e_session import Plan, run_session
 
 QUICK = {
     "inputs": 300,
@@ -76,16 +77,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--inputs", type=int, default=50_000, help="burst inputs (at least)")
-    p.add_argument("--approaches", type=int, default=4, help="cooperative approaches (>= 4)")
-    p.add_argument("--processes", default="1,2", help="worker process counts, e.g. 1,2")
-    p.add_argument("--runs", type=int, default=3, help="bursts per process count (median)")
-    p.add_argument("--rates", default="500", help="offered inputs/s, e.g. 100,500 ('' skips)")
-    p.add_argument("--duration", type=float, default=60.0, help="seconds per offered rate")
-    p.add_argument(
-        "--drain", type=float, default=60.0, help="seconds to wait for decisions after a rate"
-    )
-    p.add_argument("--recovery-blocks", type=int, default=100_000, help="0 skips recovery")
+    add = p.add_argument
+    add("--inputs", type=int, default=50_000, metavar="N", help="burst inputs, at least")
+    add("--approaches", type=int, default=4, metavar="N", help="approaches of the mix (>= 4)")
+    add("--processes", default="1,2", metavar="LIST", help="worker process counts (1,2)")
+    add("--runs", type=int, default=3, metavar="N", help="bursts per process count (median)")
+    add("--rates", default="500", metavar="LIST", help="offered inputs/s, e.g. 100,500; '' none")
+    add("--duration", type=float, default=60.0, metavar="S", help="seconds per offered rate")
+    add("--drain", type=float, default=60.0, metavar="S", help="wait after a rate's last send")
+    add("--recovery-blocks", type=int, default=100_000, metavar="N", help="0 skips recovery")
     p.add_argument("--no-hot", dest="hot", action="store_false", help="skip the hot approach")
     p.add_argument("--quick", action="store_true", help="a small run: " + json.dumps(QUICK))
     p.add_argument(
@@ -99,8 +99,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         for k, v in QUICK.items():
             if k not in given:
                 setattr(args, k, v)
-    if args.approaches < 1 or args.inputs < 1:
-        p.error("--inputs and --approaches must be positive")
+    if args.approaches < 4 or args.inputs < 1 or args.runs < 1:
+        p.error(
+            "--approaches must be at least 4 (the hot run is the one-approach case), "
+            "--inputs and --runs positive"
+        )
     return args
 
 
@@ -111,6 +114,7 @@ class Sets:
     multi: list[list[mix.Input]]
     hot: list[list[mix.Input]] | None
     streams: dict[int, tuple[list[list[mix.Input]], list[mix.Input]]]
+    recovery: tuple[list[mix.Input], list[mix.Input], list[mix.Input]]
 
 
 def sign_everything(root: Path, args: argparse.Namespace, cas: list[str]) -> Sets:
@@ -123,10 +127,13 @@ def sign_everything(root: Path, args: argparse.Namespace, cas: list[str]) -> Set
     for n, rate in enumerate(_ints(args.rates)):
         count = max(1, int(rate * args.duration))
         streams[rate] = mix.stream(signer, count, mix.RATE_BASE + n * 10**8)
+    rec = mix.Signer(world, cas, "rec-")
+    load = mix.recovery_load(rec, args.recovery_blocks)
+    probes = [mix.recovery_probe(rec, 0), mix.recovery_probe(rec, max(0, args.recovery_blocks - 1))]
     total = sum(map(len, multi)) + sum(map(len, hot or []))
     total += sum(len(s[1]) for s in streams.values())
     say(f"signed {total} inputs in {time.monotonic() - t:.0f} s")
-    return Sets(multi, hot, streams)
+    return Sets(multi, hot, streams, (rec.setup(), load, probes))
 
 
 def adjust(config_path: Path, cas: list[str]) -> None:
@@ -180,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         rec = None
         if args.recovery_blocks:
             say(f"recovery: {args.recovery_blocks} blocks, then kill -9 and restart")
-            port = args.port + 2 if args.port else free_port_pair()
-            rec = recovery(workdir / "recovery", blocks=args.recovery_blocks, port=port, say=say)
+            try:
+                rec = run_recovery(plan, *sets.recovery, args.recovery_blocks, say)
+            except Exception as exc:  # reported with the rest
+                problems.append(f"recovery: {type(exc).__name__}: {exc}")
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

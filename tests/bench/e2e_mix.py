@@ -351,3 +351,35 @@ def shares(inputs: list[Input]) -> tuple[dict[str, float], dict[str, float]]:
     by_ca = Counter(i.ca for i in inputs)
     by_kind = Counter(i.kind for i in inputs)
     return ({k: v / n for k, v in by_ca.items()}, {k: v / n for k, v in by_kind.items()})
+
+
+# ---- the recovery state ----------------------------------------------------------------
+
+RECOVERY_BASE = 9 * 10**8  # inside the setup's authorization, apart from other serials
+PER_ISSUANCE = 1000  # blocks per issuance (the most one issuance may carry)
+
+
+def recovery_load(signer: Signer, blocks: int) -> list[Input]:
+    """Issuances of ``blocks`` one-unit blocks (apart, so none merge) in the first approach."""
+    ca = signer.cas[0]
+    host = host_of(signer.cas, ca)
+    out = []
+    for n in range(0, blocks, PER_ISSUANCE):
+        serials = [RECOVERY_BASE + 2 * i + 1 for i in range(n, min(n + PER_ISSUANCE, blocks))]
+        data = {
+            "transaction_id": f"BIG-{ca}-{n}",
+            "ca_id": ca,
+            "registry_id": host,
+            "decision_id": f"{ca}-D1",
+            "vintage": 2025,
+            "unit_type": "JCM",
+            "blocks": [signer.span(s, 1) | {"account_id": HOLDER[host]} for s in serials],
+        }
+        out.append(signer.ev(host, "issuance", f"big-{ca}-{n}", data, "issuance", ca, host))
+    return out
+
+
+def recovery_probe(signer: Signer, n: int) -> Input:
+    """A transfer of the ``n``-th block :func:`recovery_load` issued: decided only once the
+    worker has that state back."""
+    return signer.transfer(signer.cas[0], f"probe-{n}", RECOVERY_BASE + 2 * n + 1, 1, cross=False)

@@ -66,6 +66,9 @@ class Workers:
         for p in self.procs:
             p.stop()
 
+    def start_one(self, i: int) -> None:
+        self.procs[i].start()
+
     def kill(self, i: int = 0) -> None:
         self.procs[i].kill()
 

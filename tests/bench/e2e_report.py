@@ -104,7 +104,8 @@ def render(doc: dict[str, Any]) -> str:
         r = summary["recovery"]
         lines.append(
             f"recovery after kill -9 with {r['blocks']:,} blocks: "
-            f"{r['restart_to_decision_s']:.1f} s from the restart to the next decision "
+            f"{r['restart_to_decision_s']:.1f} s from the restart to the next decision, "
+            f"{r['restart_without_tables_to_decision_s']:.1f} s without the local tables "
             f"(building the state took {r['load_s']:.0f} s)"
         )
     lines.append("")

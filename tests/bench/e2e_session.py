@@ -9,7 +9,8 @@ import shutil
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,24 +77,14 @@ class Live:
     say: Say
 
 
-def run_session(
-    plan: Plan,
-    label: str,
-    processes: int,
-    phases: list[list[Input]],
-    rates: dict[int, Stream],
-    say: Say,
-    *,
-    hot: bool = False,
-) -> dict[str, Any]:
-    """One session on a fresh broker; returns its figures and problems."""
-    say(f"session '{label}': fresh broker, {processes} worker process(es)")
+@contextmanager
+def fresh_gateway(plan: Plan, label: str, processes: int, say: Say) -> Iterator[Live]:
+    """A fresh broker with the world's gateway (principals, ACLs, topics) and ``processes``
+    running workers; everything is stopped on the way out."""
     shutil.rmtree(plan.root / "data", ignore_errors=True)
-    port = plan.port or free_port_pair()
-    broker = LocalBroker(plan.workdir / "kafka", port=port, verbose=False)
+    broker = LocalBroker(plan.workdir / "kafka", port=plan.port or free_port_pair(), verbose=False)
     broker.wipe()
     broker.start(timeout=120)
-    out: dict[str, Any] = {"label": label, "processes": processes, "hot": hot, "problems": []}
     workers: Workers | None = None
     try:
         kafka = broker.clients()
@@ -107,21 +98,46 @@ def run_session(
         workers.start()
         store = AuditStore(Path(lc.audit_store()))
         outputs = {t: n for t, n in partitions.items() if is_output(t)}
-        live = Live(kafka, lc, world, workers, Decisions(kafka, outputs), store, partitions, say)
-        asyncio.run(_drive(live, phases, rates, plan.drain, out))
-        if crashes := workers.crashes():
-            out["problems"].append(f"agent crashes: {crashes[:2]}")
-    except Exception as exc:  # a session that breaks is reported, the next one runs
-        out["problems"].append(f"{type(exc).__name__}: {exc}")
+        yield Live(kafka, lc, world, workers, Decisions(kafka, outputs), store, partitions, say)
+    except Exception:
         if workers is not None:
             say(workers.log_tail())
+        raise
     finally:
         if workers is not None:
             workers.stop()
         broker.stop()
+
+
+def run_session(
+    plan: Plan,
+    label: str,
+    processes: int,
+    phases: list[list[Input]],
+    rates: dict[int, Stream],
+    say: Say,
+    *,
+    hot: bool = False,
+) -> dict[str, Any]:
+    """One session on a fresh broker; returns its figures and problems."""
+    say(f"session '{label}': fresh broker, {processes} worker process(es)")
+    out: dict[str, Any] = {"label": label, "processes": processes, "hot": hot, "problems": []}
+    try:
+        with fresh_gateway(plan, label, processes, say) as live:
+            asyncio.run(_drive(live, phases, rates, plan.drain, out))
+            if crashes := live.workers.crashes():
+                out["problems"].append(f"agent crashes: {crashes[:2]}")
+    except Exception as exc:  # a session that breaks is reported, the next one runs
+        out["problems"].append(f"{type(exc).__name__}: {exc}")
     out.setdefault("burst", None)
     out["ok"] = not out["problems"] and out["burst"] is not None
     return out
+
+
+async def wait_ready(live: Live) -> None:
+    """Until every worker is in the consumer group and the group is stable."""
+    waited = await wait_group(live.kafka, GATEWAY_ID, len(live.workers.procs), 180)
+    live.say(f"  {len(live.workers.procs)} worker(s) in the group after {waited:.0f} s")
 
 
 async def _drive(
@@ -133,14 +149,13 @@ async def _drive(
 ) -> None:
     await live.decisions.start()
     try:
-        waited = await wait_group(live.kafka, GATEWAY_ID, len(live.workers.procs), 180)
-        live.say(f"  {len(live.workers.procs)} worker(s) in the group after {waited:.0f} s")
-        await _phase(live, phases[0], "warm-up (accounts, decisions, authorizations)")
+        await wait_ready(live)
+        await phase(live, phases[0], "warm-up (accounts, decisions, authorizations)")
         out["burst"] = await _burst(live, phases, out["problems"])
         out["rates"] = []
         for rate, (prep, stream) in rates.items():
-            for n, phase in enumerate(prep):
-                await _phase(live, phase, f"rate {rate}/s preparation {n + 1}/{len(prep)}")
+            for n, inputs in enumerate(prep):
+                await phase(live, inputs, f"rate {rate}/s preparation {n + 1}/{len(prep)}")
             out["rates"].append(await _open_loop(live, stream, rate, drain))
         live.workers.stop()  # the pipe has the broker and the cores to itself
         out["pipe"] = await pipe(live.kafka, live.partitions, live.say)
@@ -149,7 +164,7 @@ async def _drive(
         await live.decisions.stop()
 
 
-async def _phase(live: Live, inputs: list[Input], what: str) -> None:
+async def phase(live: Live, inputs: list[Input], what: str) -> None:
     """Publish ``inputs`` and wait until each has its decision (untimed)."""
     await publish(live.kafka, inputs)
     until = time.monotonic() + 180 + len(inputs) / 20
@@ -160,20 +175,20 @@ async def _phase(live: Live, inputs: list[Input], what: str) -> None:
 
 
 async def _burst(live: Live, phases: list[list[Input]], problems: list[str]) -> dict[str, Any]:
-    timed = [i for phase in phases[1:] for i in phase]
+    timed = [i for inputs in phases[1:] for i in inputs]
     before = await end_offsets(live.kafka)
     cpu0, t0 = live.workers.cpu_s(), time.monotonic()
-    for n, phase in enumerate(phases[1:], 1):
-        await publish(live.kafka, phase)
-        until = time.monotonic() + 120 + len(phase) / 20
+    for n, inputs in enumerate(phases[1:], 1):
+        await publish(live.kafka, inputs)
+        until = time.monotonic() + 120 + len(inputs) / 20
         what = f"burst phase {n}/{len(phases) - 1}"
         left = await live.decisions.wait(
-            [i.key for i in phase], until=until, say=live.say, what=what
+            [i.key for i in inputs], until=until, say=live.say, what=what
         )
         if left:
-            problems.append(f"{what}: {len(left)} of {len(phase)} inputs without a decision")
+            problems.append(f"{what}: {len(left)} of {len(inputs)} inputs without a decision")
             break
-        live.say(f"  {what}: {len(phase)} decided ({time.monotonic() - t0:.1f} s)")
+        live.say(f"  {what}: {len(inputs)} decided ({time.monotonic() - t0:.1f} s)")
     want = sum(map(len, phases))
     until = time.monotonic() + 120
     while live.store.size() < want and time.monotonic() < until:
@@ -203,7 +218,7 @@ async def _burst(live: Live, phases: list[list[Input]], problems: list[str]) -> 
 def _check(live: Live, phases: list[list[Input]]) -> dict[str, Any]:
     """Every input has exactly one decision in the audit log (the expected outcome, no
     finding) and a signed decision on its output topic."""
-    every = {(i.source, i.event_id): i for phase in phases for i in phase}
+    every = {(i.source, i.event_id): i for inputs in phases for i in inputs}
     per: Counter[tuple[str, str]] = Counter()
     wrong = extra = 0
     for body in live.store.entries():

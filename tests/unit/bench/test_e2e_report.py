@@ -62,12 +62,17 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
             "by_processes": {"1": {"runs": 1, "inputs_per_s": 250.0, "ratio": 0.025}},
             "scaling": None,
             "hot": None,
-            "recovery": {"blocks": 1000, "restart_to_decision_s": 2.5, "load_s": 9.0},
+            "recovery": {
+                "blocks": 1000,
+                "restart_to_decision_s": 2.5,
+                "restart_without_tables_to_decision_s": 4.5,
+                "load_s": 9.0,
+            },
         },
         "ok": False,
         "problems": ["1 proc, run 1: lost: 1"],
     }
     text = render(doc)
     assert "250" in text and "0.0250" in text and "3.50" in text and "6.25" in text
-    assert "x-changelog" in text and "80" in text and "2.5 s" in text
+    assert "x-changelog" in text and "80" in text and "2.5 s" in text and "4.5 s" in text
     assert "RESULT: FAILED: 1 proc, run 1: lost: 1" in text
