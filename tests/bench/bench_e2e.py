@@ -86,7 +86,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--duration", type=float, default=60.0, metavar="S", help="seconds per offered rate")
     add("--drain", type=float, default=60.0, metavar="S", help="wait after a rate's last send")
     add("--recovery-blocks", type=int, default=100_000, metavar="N", help="0 skips recovery")
-    p.add_argument("--no-hot", dest="hot", action="store_false", help="skip the hot approach")
+    add("--hot", dest="hot", action="store_true", default=True, help="run the hot approach")
+    add("--no-hot", dest="hot", action="store_false", help="skip the hot approach")
     p.add_argument("--quick", action="store_true", help="a small run: " + json.dumps(QUICK))
     p.add_argument(
         "--port", type=int, default=0, help="the run's broker port, +1 too (default: free ones)"
@@ -95,7 +96,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     args = p.parse_args(argv)
     if args.quick:
-        given = {a.lstrip("-").replace("-", "_") for a in (argv or sys.argv[1:])}
+        given = {
+            a.lstrip("-").partition("=")[0].replace("-", "_")
+            for a in (sys.argv[1:] if argv is None else argv)
+            if a.startswith("--")
+        }
         for k, v in QUICK.items():
             if k not in given:
                 setattr(args, k, v)

@@ -16,10 +16,11 @@ from gateway.config import load_config
 from gateway.core.ingest import RawInput
 from gateway.core.state import LedgerState
 from gateway.core.steps import ingest_step, ledger_step
-from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC, is_output
 from gateway.demo.world import World, write_world
 from gateway.worker.context import WorkerContext
 from tests.bench import e2e_mix as mix
+from tests.bench.e2e_kafka import DECISION_ID
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, list[str]]:
 
 
 def decide(world: World, phases: list[list[mix.Input]], seed: int) -> dict[str, dict[str, Any]]:
-    """Each input's audit entry, deciding each phase in a shuffled order."""
+    """Each input's audit entry, deciding each phase in a shuffled order; each input has
+    exactly one record the benchmark reads as its decision on an output topic."""
     lc = load_config(world.config_path)
     wc = WorkerContext.load(lc)
     owners = lc.config.input_topics()
@@ -41,6 +43,7 @@ def decide(world: World, phases: list[list[mix.Input]], seed: int) -> dict[str, 
     state = LedgerState()
     rnd = random.Random(seed)
     entries: dict[str, dict[str, Any]] = {}
+    decided: dict[str, int] = {}  # what the benchmark reads as decisions on output topics
     version = 0
     now = int(time.time() * 1000)
     for phase in phases:
@@ -69,6 +72,9 @@ def decide(world: World, phases: list[list[mix.Input]], seed: int) -> dict[str, 
                 if o.topic == AUDIT_TOPIC:
                     entry = json.loads(o.value)
                     entries[entry["input"]["id"]] = entry
+                elif is_output(o.topic) and DECISION_ID in o.value:
+                    decided[o.key] = decided.get(o.key, 0) + 1
+    assert decided == {i.event_id: 1 for p in phases for i in p}
     return entries
 
 
