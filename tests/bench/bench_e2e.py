@@ -45,7 +45,8 @@ from typing import Any
 
 import yaml
 
-from gateway.demo.world import write_world
+from gateway.config import load_config
+from gateway.demo.world import World, write_world
 from tests.bench import e2e_mix as mix
 from tests.bench.e2e_recovery import run_recovery
 from tests.bench.e2e_report import median, render
@@ -122,8 +123,7 @@ class Sets:
     recovery: tuple[list[mix.Input], list[mix.Input], list[mix.Input]]
 
 
-def sign_everything(root: Path, args: argparse.Namespace, cas: list[str]) -> Sets:
-    world = write_world(root, bootstrap="127.0.0.1:1")  # the keys; each broker has its own
+def sign_everything(world: World, args: argparse.Namespace, cas: list[str]) -> Sets:
     t = time.monotonic()
     signer = mix.Signer(world, cas, "")
     multi = mix.burst(signer, args.inputs)
@@ -175,8 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="a6gw-e2e-"))
     workdir.mkdir(parents=True, exist_ok=True)
     root = workdir / "world"
-    cas = mix.approach_ids(args.approaches, 4)  # the demo world's 4 partitions
-    sets = sign_everything(root, args, cas)
+    world = write_world(root, bootstrap="127.0.0.1:1")  # the keys; each broker has its own
+    # The approaches spread over the ledger topic's partitions (as many as the config's).
+    cas = mix.approach_ids(args.approaches, load_config(world.config_path).config.kafka.partitions)
+    sets = sign_everything(world, args, cas)
     plan = Plan(workdir, root, args.port, cas, args.drain, lambda p: adjust(p, cas))
     sessions: list[dict[str, Any]] = []
     problems: list[str] = []
