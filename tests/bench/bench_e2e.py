@@ -49,7 +49,7 @@ from gateway.config import load_config
 from gateway.demo.world import World, write_world
 from tests.bench import e2e_mix as mix
 from tests.bench.e2e_recovery import run_recovery
-from tests.bench.e2e_report import median, render
+from tests.bench.e2e_report import render, summarize
 from tests.bench.e2e_session import Plan, run_session
 
 QUICK = {
@@ -125,6 +125,7 @@ class Sets:
 
 def sign_everything(world: World, args: argparse.Namespace, cas: list[str]) -> Sets:
     t = time.monotonic()
+    say(f"signing the inputs ({args.inputs:,} per burst, {args.rates or 'no'} inputs/s offered)")
     signer = mix.Signer(world, cas, "")
     multi = mix.burst(signer, args.inputs)
     hot = mix.burst(mix.Signer(world, cas[:1], "hot-"), args.inputs) if args.hot else None
@@ -146,28 +147,6 @@ def adjust(config_path: Path, cas: list[str]) -> None:
     doc = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     doc["cooperative_approaches"] = mix.approaches_config(cas)
     config_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-
-
-def summarize(sessions: list[dict[str, Any]], rec: dict[str, Any] | None) -> dict[str, Any]:
-    by: dict[str, dict[str, Any]] = {}
-    for n in sorted({s["processes"] for s in sessions if not s["hot"]}):
-        runs = [s for s in sessions if s["processes"] == n and not s["hot"] and s["ok"]]
-        by[str(n)] = {
-            "runs": len(runs),
-            "inputs_per_s": median([s["burst"]["inputs_per_s"] for s in runs]),
-            "ratio": median([s["ratio"] for s in runs if s.get("ratio") is not None]),
-            "cpu_ms_per_input": median([s["burst"]["cpu_ms_per_input"] for s in runs]),
-        }
-    one, two = by.get("1", {}).get("inputs_per_s"), by.get("2", {}).get("inputs_per_s")
-    hot = next((s for s in sessions if s["hot"]), None)
-    return {
-        "by_processes": by,
-        "scaling": two / one if one and two else None,
-        "hot": {"processes": hot["processes"], "inputs_per_s": hot["burst"]["inputs_per_s"]}
-        if hot
-        else None,
-        "recovery": rec,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,6 +39,35 @@ def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def summarize(sessions: list[dict[str, Any]], rec: dict[str, Any] | None) -> dict[str, Any]:
+    """Medians per process count (over every session that finished its burst; how many of
+    them failed a check is said too), the 2 ÷ 1 processes ratio, the hot approach, recovery."""
+    by: dict[str, dict[str, Any]] = {}
+    for n in sorted({s["processes"] for s in sessions if not s["hot"]}):
+        runs = [s for s in sessions if s["processes"] == n and not s["hot"] and s["burst"]]
+        by[str(n)] = {
+            "runs": len(runs),
+            "failed_checks": sum(1 for s in runs if not s["ok"]),
+            "inputs_per_s": median([s["burst"]["inputs_per_s"] for s in runs]),
+            "ratio": median([s["ratio"] for s in runs if s.get("ratio") is not None]),
+            "cpu_ms_per_input": median([s["burst"]["cpu_ms_per_input"] for s in runs]),
+        }
+    one, two = by.get("1", {}).get("inputs_per_s"), by.get("2", {}).get("inputs_per_s")
+    hot = next((s for s in sessions if s["hot"] and s["burst"]), None)
+    return {
+        "by_processes": by,
+        "scaling": two / one if one and two else None,
+        "hot": None
+        if hot is None
+        else {
+            "processes": hot["processes"],
+            "inputs_per_s": hot["burst"]["inputs_per_s"],
+            "ok": hot["ok"],
+        },
+        "recovery": rec,
+    }
+
+
 def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v * 1000:.0f}"
 
@@ -89,9 +118,10 @@ def render(doc: dict[str, Any]) -> str:
     summary = doc["summary"]
     lines += [""]
     for n, fig in summary["by_processes"].items():
+        failed = f" (checks FAILED in {fig['failed_checks']})" if fig["failed_checks"] else ""
         lines.append(
             f"{n} worker process(es): median {_num(fig['inputs_per_s'])} inputs/s over "
-            f"{fig['runs']} run(s), gateway ÷ pipe {_num(fig['ratio'], '.4f')}"
+            f"{fig['runs']} run(s){failed}, gateway ÷ pipe {_num(fig['ratio'], '.4f')}"
         )
     if summary.get("scaling") is not None:
         lines.append(f"2 ÷ 1 worker processes (medians): {summary['scaling']:.2f}×")

@@ -12,7 +12,8 @@ import pytest
 from gateway.core.topics import AUDIT_TOPIC
 from tests.bench.bench_e2e import main
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+# The benchmark starts brokers of its own (free ports), never the session's.
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker, pytest.mark.slow]
 
 
 def test_the_quick_benchmark_decides_every_input_once_and_reports_sane_figures(

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.bench.e2e_report import latency_figures, median, per_input, percentile, render
+from tests.bench.e2e_report import (
+    latency_figures,
+    median,
+    per_input,
+    percentile,
+    render,
+    summarize,
+)
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -59,7 +68,9 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
             },
         ],  # fmt: skip
         "summary": {
-            "by_processes": {"1": {"runs": 1, "inputs_per_s": 250.0, "ratio": 0.025}},
+            "by_processes": {
+                "1": {"runs": 1, "failed_checks": 0, "inputs_per_s": 250.0, "ratio": 0.025}
+            },
             "scaling": None,
             "hot": None,
             "recovery": {
@@ -76,3 +87,28 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
     assert "250" in text and "0.0250" in text and "3.50" in text and "6.25" in text
     assert "x-changelog" in text and "80" in text and "2.5 s" in text and "4.5 s" in text
     assert "RESULT: FAILED: 1 proc, run 1: lost: 1" in text
+
+
+def _session(n: int, rate: float | None, ok: bool = True, hot: bool = False) -> dict[str, Any]:
+    burst = None if rate is None else {"inputs_per_s": rate, "cpu_ms_per_input": 2.0}
+    return {"processes": n, "hot": hot, "ok": ok and burst is not None, "burst": burst,
+            "ratio": None if rate is None else rate / 1000}  # fmt: skip
+
+
+def test_the_summary_takes_medians_per_process_count_and_their_ratio() -> None:
+    sessions = [
+        _session(1, 100.0), _session(1, 300.0), _session(1, 200.0),
+        _session(2, 500.0, ok=False), _session(2, 300.0), _session(2, None),
+        _session(2, 50.0, hot=True),
+    ]  # fmt: skip
+    summary = summarize(sessions, None)
+    one, two = summary["by_processes"]["1"], summary["by_processes"]["2"]
+    assert (one["runs"], one["failed_checks"], one["inputs_per_s"]) == (3, 0, 200.0)
+    assert (two["runs"], two["failed_checks"], two["inputs_per_s"]) == (2, 1, 400.0)
+    assert summary["scaling"] == 2.0
+    assert summary["hot"] == {"processes": 2, "inputs_per_s": 50.0, "ok": True}
+
+
+def test_no_ratio_without_both_process_counts() -> None:
+    summary = summarize([_session(1, 100.0), _session(2, None, hot=True)], None)
+    assert summary["scaling"] is None and summary["hot"] is None
