@@ -89,6 +89,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--recovery-blocks", type=int, default=100_000, metavar="N", help="0 skips recovery")
     add("--hot", dest="hot", action="store_true", default=True, help="run the hot approach")
     add("--no-hot", dest="hot", action="store_false", help="skip the hot approach")
+    add("--hot-processes", type=int, metavar="N", help="its processes (default: the most)")
     p.add_argument("--quick", action="store_true", help="a small run: " + json.dumps(QUICK))
     p.add_argument(
         "--port", type=int, default=0, help="the run's broker port, +1 too (default: free ones)"
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 rates = sets.streams if r == 0 else {}
                 sessions.append(run_session(plan, label, n, sets.multi, rates, say))
         if sets.hot is not None:
-            n = max(_ints(args.processes))
+            n = args.hot_processes or max(_ints(args.processes))
             sessions.append(run_session(plan, f"hot, {n} proc", n, sets.hot, {}, say, hot=True))
         rec = None
         if args.recovery_blocks:

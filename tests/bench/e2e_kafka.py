@@ -51,6 +51,8 @@ class Decisions:
     first: dict[bytes, float] = field(default_factory=dict)
     count: Counter[bytes] = field(default_factory=Counter)
     sample: dict[bytes, bytes] = field(default_factory=dict)  # a few values, to verify
+    _watch: set[bytes] = field(default_factory=set)  # the keys a wait is waiting for
+    _left: int = 0  # how many of them are still undecided
     _task: asyncio.Task[None] | None = None
     _consumer: AIOKafkaConsumer | None = None
 
@@ -74,7 +76,10 @@ class Decisions:
                     value = r.value or b""
                     if r.key is None or DECISION_ID not in value:
                         continue  # a notice, not a decision
-                    self.first.setdefault(r.key, now)
+                    if r.key not in self.first:
+                        self.first[r.key] = now
+                        if r.key in self._watch:
+                            self._left -= 1
                     self.count[r.key] += 1
                     if len(self.sample) < 200:
                         self.sample.setdefault(r.key, value)
@@ -99,20 +104,20 @@ class Decisions:
     ) -> list[bytes]:
         """Wait until every key has a decision or the monotonic time ``until``; returns the
         keys still undecided. Says how far it got every ``every`` seconds."""
-        pending = list(keys)
-        total, shown = len(pending), time.monotonic()
-        while pending:
-            pending = [k for k in pending if k not in self.first]
-            now = time.monotonic()
-            if not pending or now > until:
-                break
-            if (err := self.failed()) is not None:
-                raise RuntimeError(f"the decision reader failed: {err!r}")
-            if now - shown >= every:
-                say(f"    {what}: {total - len(pending)}/{total} decided")
-                shown = now
-            await asyncio.sleep(0.02)
-        return pending
+        self._watch = set(keys)
+        self._left = sum(1 for k in self._watch if k not in self.first)
+        total, shown = len(self._watch), time.monotonic()
+        try:
+            while self._left > 0 and (now := time.monotonic()) <= until:
+                if (err := self.failed()) is not None:
+                    raise RuntimeError(f"the decision reader failed: {err!r}")
+                if now - shown >= every:
+                    say(f"    {what}: {total - self._left}/{total} decided")
+                    shown = now
+                await asyncio.sleep(0.01)
+            return [k for k in self._watch if k not in self.first]
+        finally:
+            self._watch, self._left = set(), 0
 
 
 async def end_offsets(kafka: KafkaClients) -> dict[str, int]:

@@ -31,7 +31,9 @@ async def _recover(
         await wait_ready(live)
         await phase(live, setup, "recovery warm-up")
         t = time.monotonic()
-        await phase(live, load, f"recovery: {blocks} blocks in {len(load)} issuances")
+        # Today's worker takes ~1 s per issuance of 1,000 blocks: wait for 5 s each at worst.
+        what = f"recovery: {blocks} blocks in {len(load)} issuances"
+        await phase(live, load, what, timeout=300 + 5 * len(load))
         out: dict[str, Any] = {"blocks": blocks, "load_s": time.monotonic() - t}
         for name, wipe, probe in (
             ("restart_to_decision_s", False, probes[0]),

@@ -164,10 +164,11 @@ async def _drive(
         await live.decisions.stop()
 
 
-async def phase(live: Live, inputs: list[Input], what: str) -> None:
-    """Publish ``inputs`` and wait until each has its decision (untimed)."""
+async def phase(live: Live, inputs: list[Input], what: str, timeout: float | None = None) -> None:
+    """Publish ``inputs`` and wait until each has its decision (untimed; by default at
+    least 20 inputs/s after a 3-minute grace)."""
     await publish(live.kafka, inputs)
-    until = time.monotonic() + 180 + len(inputs) / 20
+    until = time.monotonic() + (180 + len(inputs) / 20 if timeout is None else timeout)
     left = await live.decisions.wait([i.key for i in inputs], until=until, say=live.say, what=what)
     if left:
         raise RuntimeError(f"{what}: {len(left)} of {len(inputs)} inputs undecided")

@@ -33,6 +33,7 @@ def test_an_undecided_input_counts_as_longer_than_any_decided_one() -> None:
     assert percentile(values, 99) is None
     fig = latency_figures(values)
     assert fig["undecided"] == 2 and fig["max_s"] is None and fig["p50_s"] == 0.01
+    assert fig["decided_p99_s"] == 0.01
 
 
 def test_records_per_input_by_topic() -> None:
@@ -55,7 +56,7 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
         "by_topic": {"x-changelog": 2.0},
     }
     rate = {"rate": 50, "sent": 250, "p50_s": 0.02, "p99_s": 0.08, "max_s": 0.1, "undecided": 0,
-            "kept_up": True, "why": ""}  # fmt: skip
+            "decided_p50_s": 0.02, "decided_p99_s": 0.08, "kept_up": True, "why": ""}  # fmt: skip
     doc = {
         "sessions": [
             {
