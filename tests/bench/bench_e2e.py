@@ -155,14 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="a6gw-e2e-"))
     workdir.mkdir(parents=True, exist_ok=True)
     root = workdir / "world"
-    world = write_world(root, bootstrap="127.0.0.1:1")  # the keys; each broker has its own
-    # The approaches spread over the ledger topic's partitions (as many as the config's).
-    cas = mix.approach_ids(args.approaches, load_config(world.config_path).config.kafka.partitions)
-    sets = sign_everything(world, args, cas)
-    plan = Plan(workdir, root, args.port, cas, args.drain, lambda p: adjust(p, cas))
     sessions: list[dict[str, Any]] = []
     problems: list[str] = []
+    rec = None
     try:
+        world = write_world(root, bootstrap="127.0.0.1:1")  # the keys; each broker has its own
+        # The approaches spread over the ledger topic's partitions (as many as the config's).
+        partitions = load_config(world.config_path).config.kafka.partitions
+        cas = mix.approach_ids(args.approaches, partitions)
+        sets = sign_everything(world, args, cas)
+        by_ca, by_kind = mix.shares([i for phase in sets.multi[1:] for i in phase])
+        say("mix: " + ", ".join(f"{k} {v:.0%}" for k, v in {**by_ca, **by_kind}.items()))
+        plan = Plan(workdir, root, args.port, cas, args.drain, lambda p: adjust(p, cas))
         for n in _ints(args.processes):
             for r in range(args.runs):
                 label = f"{n} proc, run {r + 1}"
@@ -171,7 +175,6 @@ def main(argv: list[str] | None = None) -> int:
         if sets.hot is not None:
             n = args.hot_processes or max(_ints(args.processes))
             sessions.append(run_session(plan, f"hot, {n} proc", n, sets.hot, {}, say, hot=True))
-        rec = None
         if args.recovery_blocks:
             say(f"recovery: {args.recovery_blocks} blocks, then kill -9 and restart")
             try:
@@ -179,13 +182,17 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # reported with the rest
                 problems.append(f"recovery: {type(exc).__name__}: {exc}")
     finally:
-        if not args.workdir:
+        failed = problems or any(s["problems"] for s in sessions)
+        if not args.workdir and not failed:
             shutil.rmtree(workdir, ignore_errors=True)
+        elif failed:
+            say(f"the workers' logs are kept in {workdir / 'logs'}")
     for s in sessions:
         problems += [f"{s['label']}: {p}" for p in s["problems"]]
     doc = {
         "args": {k: v for k, v in vars(args).items() if k not in ("json", "workdir")},
         "approaches": cas,
+        "mix": {"by_approach": by_ca, "by_kind": by_kind},
         "sessions": sessions,
         "summary": summarize(sessions, rec),
         "ok": not problems and bool(sessions),

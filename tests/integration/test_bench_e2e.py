@@ -26,6 +26,8 @@ def test_the_quick_benchmark_decides_every_input_once_and_reports_sane_figures(
     assert code == 0, doc["problems"]
     assert doc["ok"] and doc["problems"] == []
     assert len(doc["approaches"]) >= 4
+    shares = doc["mix"]["by_approach"]
+    assert len(shares) >= 4 and max(shares.values()) <= 0.40
     (session,) = doc["sessions"]
     burst, checks = session["burst"], session["burst"]["checks"]
     assert burst["inputs"] >= 120
