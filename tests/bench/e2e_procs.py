@@ -88,5 +88,9 @@ class Workers:
     def crashes(self) -> list[str]:
         return [c for p in self.procs for c in p.crashes()]
 
+    def restarts(self) -> int:
+        """How often the supervisors restarted a stalled or dead worker (from their logs)."""
+        return sum(p.log_tail(10**9).count("starting it again") for p in self.procs)
+
     def log_tail(self) -> str:
         return "\n".join(p.log_tail(20) for p in self.procs)

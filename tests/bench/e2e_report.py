@@ -98,6 +98,7 @@ def render(doc: dict[str, Any]) -> str:
             f"{_num(s['pipe']['records_per_s'] if s.get('pipe') else None):>12}"
             f"{_num(s.get('ratio'), '.4f'):>9}{_num(b['cpu_ms_per_input'], '.2f'):>11}"
             f"{_num(b['records_per_input'], '.2f'):>8}  {'ok' if s['ok'] else 'FAILED'}"
+            + (f" ({s['worker_restarts']} worker restarts)" if s.get("worker_restarts") else "")
         )
     first = next((s["burst"] for s in doc["sessions"] if s["burst"]), None)
     if first:

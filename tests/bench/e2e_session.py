@@ -125,6 +125,7 @@ def run_session(
     try:
         with fresh_gateway(plan, label, processes, say) as live:
             asyncio.run(_drive(live, phases, rates, plan.drain, out))
+            out["worker_restarts"] = live.workers.restarts()
             if crashes := live.workers.crashes():
                 out["problems"].append(f"agent crashes: {crashes[:2]}")
     except Exception as exc:  # a session that breaks is reported, the next one runs
