@@ -8,6 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.a6gw-installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+BENCH_E2E_ARGS ?=
 
 .PHONY: setup demo test unit integration lint schemas bench faults kafka-start kafka-stop clean help
 
@@ -21,7 +22,9 @@ help:
 	@echo "make faults       kill -9 the worker 10x and restart the broker during 50,000 inputs;"
 	@echo "                  3 workers, one lost and one joining mid-run, during 5,000;"
 	@echo "                  then 10,000 hostile inputs against the running gateway"
-	@echo "make bench        the check path, the audit log, reconciliation, reports (~20 min)"
+	@echo "make bench        the check path, the audit log, reconciliation, reports (~20 min);"
+	@echo "                  then the gateway end to end on its own broker beside a bare pipe"
+	@echo "                  (BENCH_E2E_ARGS, e.g. '--inputs 5000 --runs 1'; see --help)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +69,7 @@ bench: setup
 	$(BIN)/python -m tests.bench.bench_audit $(BENCH_AUDIT_ARGS)
 	$(BIN)/python -m tests.bench.bench_reconcile $(BENCH_RECONCILE_ARGS)
 	$(BIN)/python -m tests.bench.bench_reporting $(BENCH_REPORTING_ARGS)
+	$(BIN)/python -m tests.bench.bench_e2e $(BENCH_E2E_ARGS)
 
 kafka-start: setup
 	$(BIN)/a6gw kafka start

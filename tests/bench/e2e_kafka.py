@@ -1,0 +1,214 @@
+"""The end-to-end benchmark's broker side: publish, watch decisions, count records, the pipe.
+
+Every client comes from :class:`gateway.transport.clients.KafkaClients` (here the broker
+admin's: the benchmark observes every topic and writes a scratch one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from aiokafka.structs import TopicPartition
+
+from gateway.core.topics import INPUT_PREFIX
+from gateway.transport.admin import create_topics, wait_for_topics
+from gateway.transport.clients import KafkaClients
+from tests.bench.e2e_mix import Input
+
+Say = Callable[[str], None]
+PIPE_TOPIC = "bench-pipe"  # the bare pipe's scratch topic (no gateway topic's name)
+#: A decision's envelope id starts with "dec-" (a notice's with "ntc-"); its canonical JSON
+#: has no space after the colon.
+DECISION_ID = b'"id":"dec-'
+
+
+async def publish(kafka: KafkaClients, inputs: Iterable[Input]) -> None:
+    """Send ``inputs`` as fast as the producer batches them; return once all are acked."""
+    producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        futures = [await producer.send(i.topic, i.value, key=i.key) for i in inputs]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+@dataclass
+class Decisions:
+    """Tails the output topics: when each input's first signed decision arrived (monotonic
+    seconds, keyed by event id: a decision's record key) and how many came."""
+
+    kafka: KafkaClients
+    partitions: dict[str, int]  # output topic -> partitions
+    first: dict[bytes, float] = field(default_factory=dict)
+    count: Counter[bytes] = field(default_factory=Counter)
+    sample: dict[bytes, bytes] = field(default_factory=dict)  # a few values, to verify
+    _watch: set[bytes] = field(default_factory=set)  # the keys a wait is waiting for
+    _left: int = 0  # how many of them are still undecided
+    _task: asyncio.Task[None] | None = None
+    _consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        consumer = self.kafka.consumer(
+            group_id=None, enable_auto_commit=False, fetch_max_wait_ms=5, max_poll_records=20_000
+        )
+        await consumer.start()
+        tps = [TopicPartition(t, p) for t, n in self.partitions.items() for p in range(n)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._run(consumer))
+
+    async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batch = await consumer.getmany(timeout_ms=50, max_records=20_000)
+            now = time.monotonic()
+            for records in batch.values():
+                for r in records:
+                    value = r.value or b""
+                    if r.key is None or DECISION_ID not in value:
+                        continue  # a notice, not a decision
+                    if r.key not in self.first:
+                        self.first[r.key] = now
+                        if r.key in self._watch:
+                            self._left -= 1
+                    self.count[r.key] += 1
+                    if len(self.sample) < 200:
+                        self.sample.setdefault(r.key, value)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    def failed(self) -> BaseException | None:
+        if self._task is not None and self._task.done() and not self._task.cancelled():
+            return self._task.exception()
+        return None
+
+    async def wait(
+        self, keys: Iterable[bytes], *, until: float, say: Say, what: str, every: float = 10.0
+    ) -> list[bytes]:
+        """Wait until every key has a decision or the monotonic time ``until``; returns the
+        keys still undecided. Says how far it got every ``every`` seconds."""
+        self._watch = set(keys)
+        self._left = sum(1 for k in self._watch if k not in self.first)
+        total, shown = len(self._watch), time.monotonic()
+        try:
+            while self._left > 0 and (now := time.monotonic()) <= until:
+                if (err := self.failed()) is not None:
+                    raise RuntimeError(f"the decision reader failed: {err!r}")
+                if now - shown >= every:
+                    say(f"    {what}: {total - self._left}/{total} decided")
+                    shown = now
+                await asyncio.sleep(0.01)
+            return [k for k in self._watch if k not in self.first]
+        finally:
+            self._watch, self._left = set(), 0
+
+
+async def end_offsets(kafka: KafkaClients) -> dict[str, int]:
+    """Records on every topic of the broker, internal ones included (its end offsets,
+    summed over partitions)."""
+    admin = kafka.admin()
+    await admin.start()
+    try:
+        names = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    counts = await wait_for_topics(kafka, names)
+    consumer = kafka.consumer(group_id=None)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    out: Counter[str] = Counter()
+    for tp, end in ends.items():
+        out[tp.topic] += end
+    return dict(out)
+
+
+async def group_members(kafka: KafkaClients, group: str) -> tuple[str, int]:
+    """``(state, members)`` of a consumer group."""
+    admin = kafka.admin()
+    await admin.start()
+    try:
+        for response in await admin.describe_consumer_groups([group]):
+            for g in response.groups:
+                return str(g[2]), len(g[5])
+        return "Unknown", 0
+    finally:
+        await admin.close()
+
+
+async def wait_group(kafka: KafkaClients, group: str, members: int, timeout: float) -> float:
+    """Wait until ``group`` is stable with ``members`` members; returns the seconds waited."""
+    t0 = time.monotonic()
+    seen: tuple[str, int] = ("", 0)
+    while time.monotonic() - t0 < timeout:
+        try:
+            seen = await group_members(kafka, group)
+        except KafkaError as exc:  # no coordinator yet: the group is still forming
+            seen = (type(exc).__name__, 0)
+        if seen == ("Stable", members):
+            return time.monotonic() - t0
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"group {group} not stable with {members} members: {seen}")
+
+
+async def pipe(kafka: KafkaClients, partitions: dict[str, int], say: Say) -> dict[str, Any]:
+    """A bare consume→produce pipe over what the input topics hold: a fresh group reads
+    them, each record goes to a scratch topic (acks=all, batched), one commit per fetched
+    batch. Returns records, seconds (first fetch to last commit) and records/s."""
+    inputs = {t: n for t, n in partitions.items() if t.startswith(INPUT_PREFIX)}
+    ends = await end_offsets(kafka)
+    want = sum(ends.get(t, 0) for t in inputs)
+    await create_topics(kafka, {PIPE_TOPIC: max(inputs.values())})
+    consumer = kafka.consumer(
+        *inputs,
+        group_id=f"bench-pipe-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=2_000,
+    )
+    producer = kafka.producer(acks="all", linger_ms=5, max_batch_size=256 * 1024)
+    await consumer.start()
+    await producer.start()
+    moved, t0, deadline = 0, 0.0, time.monotonic() + 120 + want / 500
+    try:
+        while moved < want and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            if not batch:
+                continue
+            t0 = t0 or time.monotonic()
+            sent = [
+                await producer.send(PIPE_TOPIC, r.value, key=r.key)
+                for records in batch.values()
+                for r in records
+            ]
+            await asyncio.gather(*sent)
+            await consumer.commit()
+            moved += len(sent)
+        seconds = time.monotonic() - t0 if t0 else 0.0
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    if moved < want:
+        raise RuntimeError(f"the pipe moved {moved} of {want} records")
+    say(f"  pipe: {moved} records in {seconds:.2f} s")
+    return {"records": moved, "seconds": seconds, "records_per_s": moved / seconds}

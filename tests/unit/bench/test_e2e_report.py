@@ -1,0 +1,115 @@
+"""The end-to-end benchmark's pure figures: percentiles, records per input, the table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.bench.e2e_report import (
+    latency_figures,
+    median,
+    per_input,
+    percentile,
+    render,
+    summarize,
+)
+
+
+def test_nearest_rank_percentiles() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert percentile([], 50) is None
+    with pytest.raises(ValueError):
+        percentile(values, 0)
+
+
+def test_an_undecided_input_counts_as_longer_than_any_decided_one() -> None:
+    values: list[float | None] = [0.01] * 98 + [None, None]
+    assert percentile(values, 50) == 0.01
+    assert percentile(values, 99) is None
+    fig = latency_figures(values)
+    assert fig["undecided"] == 2 and fig["max_s"] is None and fig["p50_s"] == 0.01
+    assert fig["decided_p99_s"] == 0.01
+
+
+def test_records_per_input_by_topic() -> None:
+    before = {"a": 10, "b": 5}
+    after = {"a": 30, "b": 5, "c": 4}
+    assert per_input(before, after, 4) == {"a": 5.0, "c": 1.0}
+
+
+def test_median() -> None:
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([]) is None
+
+
+def test_the_table_shows_the_figures_and_the_verdict() -> None:
+    burst = {
+        "inputs": 1000,
+        "inputs_per_s": 250.0,
+        "cpu_ms_per_input": 3.5,
+        "records_per_input": 6.25,
+        "by_topic": {"x-changelog": 2.0},
+    }
+    rate = {"rate": 50, "sent": 250, "p50_s": 0.02, "p99_s": 0.08, "max_s": 0.1, "undecided": 0,
+            "decided_p50_s": 0.02, "decided_p99_s": 0.08, "kept_up": True, "why": ""}  # fmt: skip
+    doc = {
+        "sessions": [
+            {
+                "label": "1 proc, run 1",
+                "burst": burst,
+                "pipe": {"records_per_s": 10_000.0},
+                "ratio": 0.025,
+                "ok": True,
+                "rates": [rate],
+            },
+        ],  # fmt: skip
+        "summary": {
+            "by_processes": {
+                "1": {"runs": 1, "failed_checks": 0, "inputs_per_s": 250.0, "ratio": 0.025}
+            },
+            "scaling": None,
+            "hot": None,
+            "recovery": {
+                "blocks": 1000,
+                "restart_to_decision_s": 2.5,
+                "restart_without_tables_to_decision_s": 4.5,
+                "load_s": 9.0,
+            },
+        },
+        "ok": False,
+        "problems": ["1 proc, run 1: lost: 1"],
+    }
+    text = render(doc)
+    assert "250" in text and "0.0250" in text and "3.50" in text and "6.25" in text
+    assert "x-changelog" in text and "80" in text and "2.5 s" in text and "4.5 s" in text
+    assert "RESULT: FAILED: 1 proc, run 1: lost: 1" in text
+
+
+def _session(n: int, rate: float | None, ok: bool = True, hot: bool = False) -> dict[str, Any]:
+    burst = None if rate is None else {"inputs_per_s": rate, "cpu_ms_per_input": 2.0}
+    return {"processes": n, "hot": hot, "ok": ok and burst is not None, "burst": burst,
+            "ratio": None if rate is None else rate / 1000}  # fmt: skip
+
+
+def test_the_summary_takes_medians_per_process_count_and_their_ratio() -> None:
+    sessions = [
+        _session(1, 100.0), _session(1, 300.0), _session(1, 200.0),
+        _session(2, 500.0, ok=False), _session(2, 300.0), _session(2, None),
+        _session(2, 50.0, hot=True),
+    ]  # fmt: skip
+    summary = summarize(sessions, None)
+    one, two = summary["by_processes"]["1"], summary["by_processes"]["2"]
+    assert (one["runs"], one["failed_checks"], one["inputs_per_s"]) == (3, 0, 200.0)
+    assert (two["runs"], two["failed_checks"], two["inputs_per_s"]) == (2, 1, 400.0)
+    assert summary["scaling"] == 2.0
+    assert summary["hot"] == {"processes": 2, "inputs_per_s": 50.0, "ok": True}
+
+
+def test_no_ratio_without_both_process_counts() -> None:
+    summary = summarize([_session(1, 100.0), _session(2, None, hot=True)], None)
+    assert summary["scaling"] is None and summary["hot"] is None
