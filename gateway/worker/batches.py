@@ -41,8 +41,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+import faust
 from faust.streams import _current_event
-from faust.types import EventT
+from faust.types import EventT, StreamT, TopicT
 
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
@@ -96,6 +97,19 @@ class Stage(Protocol):
         of each partition (``cursors``: the last offset and an event of the partition)."""
 
 
+class Collecting:
+    """What every stage keeps of a run: the outputs to write at its commit."""
+
+    def __init__(self) -> None:
+        self.outputs: list[Output] = []
+
+    def begin(self) -> None:
+        self.outputs = []
+
+    def add(self, outputs: list[Output]) -> None:
+        self.outputs.extend(outputs)
+
+
 Item = tuple[RawInput, Event]
 
 
@@ -121,6 +135,17 @@ def write_cursors(guard: Guard, cursors: dict[Part, tuple[int, Event]]) -> None:
             last = guard.cursors.get(key)
             if last is None or offset > last:
                 guard.cursors[key] = offset
+
+
+def consume(app: faust.App, topic: TopicT, name: str, batches: Batches) -> None:
+    """The agent ``name`` over ``topic``, handing each fetched batch to ``batches``."""
+
+    async def agent(stream: StreamT[bytes]) -> None:
+        # faust's StreamT does not declare take_events (its Stream has it).
+        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):  # type: ignore[attr-defined]
+            await batches.run(batch)
+
+    app.agent(topic, name=name, concurrency=1)(agent)
 
 
 class Batches:

@@ -51,15 +51,9 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gateway.core.state import VERSION, LedgerState, Put, TableName
-from gateway.core.steps import forwarded_key
+from gateway.core.state import VERSION, LedgerState, Put, TableName, newer_or_equal
 
 log = logging.getLogger("a6gw.worker")
-
-
-def decision_key(record: Mapping[str, Any]) -> str:
-    """The ``decisions`` key (``source|id``) of a forwarded ledger record."""
-    return forwarded_key(record)
 
 
 class WorkerState(LedgerState):
@@ -76,8 +70,7 @@ class WorkerState(LedgerState):
         effects = list(effects)
         for eff in effects:
             if eff.table == "accounts":
-                mine = self.own_accounts.get(eff.key)
-                if mine is None or int(mine[VERSION]) <= version:
+                if newer_or_equal(self.own_accounts.get(eff.key), version):
                     self.own_accounts[eff.key] = {**eff.value, VERSION: version}
         super().apply([e for e in effects if e.table != "accounts"], version)
 

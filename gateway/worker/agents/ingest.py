@@ -6,29 +6,21 @@ from __future__ import annotations
 
 import time
 
-from faust.types import StreamT
-
 from gateway.core.ingest import RawInput
-from gateway.core.steps import Output, ingest_step
-from gateway.worker.batches import BATCH_MAX, BATCH_WITHIN_S, Batches, Event, Part, write_cursors
+from gateway.core.steps import ingest_step
+from gateway.worker.batches import Batches, Collecting, Event, Part, consume, write_cursors
 from gateway.worker.runtime import Runtime
 
 
-class IngestStage:
+class IngestStage(Collecting):
     """Decides a run of input records; its dedup rows, forwards and cursors go in one flush
     (a forward lost by a crash is made again: the input's offset is not committed yet)."""
 
     step = "ingest"
 
     def __init__(self, rt: Runtime) -> None:
+        super().__init__()
         self.rt = rt
-        self.outputs: list[Output] = []
-
-    def begin(self) -> None:
-        self.outputs = []
-
-    def add(self, outputs: list[Output]) -> None:
-        self.outputs.extend(outputs)
 
     def decide(self, rec: RawInput, event: Event) -> None:
         rt, limits = self.rt, self.rt.config.limits
@@ -59,9 +51,4 @@ class IngestStage:
 def install(rt: Runtime) -> None:
     """The ``ingest`` agent over every input topic (whose records carry no MAC)."""
     batches = Batches(IngestStage(rt), rt.guard, rt.shield, rt.seal, check_mac=False)
-
-    @rt.app.agent(rt.inputs, name="ingest", concurrency=1)
-    async def ingest(stream: StreamT[bytes]) -> None:
-        # faust's StreamT does not declare take_events (its Stream has it).
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):  # type: ignore[attr-defined]
-            await batches.run(batch)
+    consume(rt.app, rt.inputs, "ingest", batches)

@@ -7,39 +7,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from faust.types import StreamT
-
 from gateway.core.ingest import RawInput
-from gateway.core.state import VERSION
-from gateway.core.steps import Output, ledger_step
+from gateway.core.state import VERSION, newer_or_equal
+from gateway.core.steps import forwarded_key, ledger_step
 from gateway.worker.batches import (
-    BATCH_MAX,
-    BATCH_WITHIN_S,
     Batches,
+    Collecting,
     Event,
     Part,
+    consume,
     in_partition,
     write_cursors,
 )
-from gateway.worker.memory import decision_key
 from gateway.worker.runtime import Runtime
 
 
-class LedgerStage:
+class LedgerStage(Collecting):
     """Decides a run of ledger records; its decisions are durable before anything else."""
 
     step = "ledger"
 
     def __init__(self, rt: Runtime) -> None:
+        super().__init__()
         self.rt = rt
-        self.outputs: list[Output] = []
         self.accounts: list[tuple[Event, str, dict[str, Any]]] = []
 
     def begin(self) -> None:
-        self.outputs, self.accounts = [], []
-
-    def add(self, outputs: list[Output]) -> None:
-        self.outputs.extend(outputs)
+        super().begin()
+        self.accounts = []
 
     def decide(self, rec: RawInput, event: Event) -> None:
         rt = self.rt
@@ -56,7 +51,7 @@ class LedgerStage:
             rt.decisions[put.key] = put.value
         else:
             # A redelivery: put its decision again, in case the changelog lost it.
-            key = decision_key(record)
+            key = forwarded_key(record)
             rt.decisions[key] = rt.decisions[key]
         for eff in result.effects:
             if eff.table == "accounts":
@@ -68,8 +63,7 @@ class LedgerStage:
         await rt.durable()  # the decisions, before any effect or output
         for event, key, value in self.accounts:
             with in_partition(event):
-                old = rt.accounts.get(key)
-                if old is None or int(old.get(VERSION, -1)) <= value[VERSION]:
+                if newer_or_equal(rt.accounts.get(key), value[VERSION]):
                     rt.accounts[key] = value
         sent = await rt.sender.enqueue(self.outputs)
         write_cursors(rt.guard, cursors)
@@ -85,11 +79,7 @@ def install(rt: Runtime) -> None:
 
     rt.decisions.on_recover(stale)
 
-    @rt.app.agent(rt.ledger_topic, name="ledger", concurrency=1)
-    async def ledger(stream: StreamT[bytes]) -> None:
-        # faust's StreamT does not declare take_events (its Stream has it).
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):  # type: ignore[attr-defined]
-            await batches.run(batch)
+    consume(rt.app, rt.ledger_topic, "ledger", batches)
 
     @rt.app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def revoked(sender: Any, *args: Any, **kwargs: Any) -> None:

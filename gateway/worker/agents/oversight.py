@@ -8,18 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from faust.types import StreamT
-
 from gateway.core.ingest import RawInput
 from gateway.core.oversight import oversight_step
-from gateway.core.steps import Output
 from gateway.core.topics import COMMANDS_TOPIC, FINDINGS_TOPIC
 from gateway.worker.batches import (
-    BATCH_MAX,
-    BATCH_WITHIN_S,
     Batches,
+    Collecting,
     Event,
     Part,
+    consume,
     in_partition,
     write_cursors,
 )
@@ -48,23 +45,21 @@ class Overlay(Mapping[str, Any]):
         raise TypeError("a table is not scanned")
 
 
-class OversightStage:
+class OversightStage(Collecting):
     """Decides a run of findings and commands; the audit entries are on the broker before
     the rows (a crash before the rows replays the records, which find no row)."""
 
     step = "discrepancies"
 
     def __init__(self, rt: Runtime, known: Table) -> None:
+        super().__init__()
         self.rt = rt
         self.known = known
-        self.outputs: list[Output] = []
         self.overlay = Overlay(known)
 
     def begin(self) -> None:
-        self.outputs, self.overlay = [], Overlay(self.known)
-
-    def add(self, outputs: list[Output]) -> None:
-        self.outputs.extend(outputs)
+        super().begin()
+        self.overlay = Overlay(self.known)
 
     def decide(self, rec: RawInput, event: Event) -> None:
         ctx, max_bytes = self.rt.ctx, self.rt.config.limits.max_message_bytes
@@ -88,9 +83,4 @@ def install(rt: Runtime) -> None:
     topic = rt.topic(FINDINGS_TOPIC, COMMANDS_TOPIC)
     known = rt.table("discrepancies", tracked=True)
     batches = Batches(OversightStage(rt, known), rt.guard, rt.shield, rt.seal, check_mac=True)
-
-    @rt.app.agent(topic, name="discrepancies", concurrency=1)
-    async def discrepancies(stream: StreamT[bytes]) -> None:
-        # faust's StreamT does not declare take_events (its Stream has it).
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):  # type: ignore[attr-defined]
-            await batches.run(batch)
+    consume(rt.app, topic, "discrepancies", batches)

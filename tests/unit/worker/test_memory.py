@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway.core.state import VERSION, Put, TableName
-from gateway.core.steps import ledger_step
+from gateway.core.steps import forwarded_key, ledger_step
 from gateway.core.topics import LEDGER_TOPIC
 from gateway.demo.scenario import load_steps
-from gateway.worker.memory import LedgerMemory, WorkerState, decision_key, rebuild
+from gateway.worker.memory import LedgerMemory, WorkerState, rebuild
 from tests.unit.worker.test_pipeline import MemoryPipeline
 
 TABLES: tuple[TableName, ...] = (
@@ -49,7 +49,7 @@ class WorkerPipeline(MemoryPipeline):
         if res.decision_put is not None:
             self.decisions[res.decision_put.key] = res.decision_put.value
         else:
-            assert decision_key(record) in self.decisions  # a redelivery finds its decision
+            assert forwarded_key(record) in self.decisions  # a redelivery finds its decision
         for e in res.effects:
             self.writers.setdefault((e.table, e.key), set()).add(key)
             if e.table == "accounts":
