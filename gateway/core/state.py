@@ -44,8 +44,6 @@ TABLES: tuple[TableName, ...] = (
     "openings",
     "transactions",
 )
-# Read by every partition: kept in faust global tables.
-GLOBAL_TABLES: frozenset[TableName] = frozenset({"accounts", "authorizations"})
 VERSION = "_v"
 SNAPSHOT_FORMAT = "a6gw.ledger-state.v1"
 
