@@ -26,22 +26,25 @@ _FAST = json.JSONEncoder(
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-class _NotPlain(Exception):
-    pass
+class NotPlain(Exception):
+    """JSON text with a float or an integer of more than 15 digits: its canonical bytes
+    need RFC 8785's number rules (the reference implementation)."""
 
 
-def _no_float(_literal: str) -> Any:
-    raise _NotPlain
+def refuse_float(_literal: str) -> Any:
+    """A ``parse_float`` hook: raise :class:`NotPlain`."""
+    raise NotPlain
 
 
-def _short_int(literal: str) -> int:
+def short_int(literal: str) -> int:
+    """A ``parse_int`` hook: the integer, or :class:`NotPlain` beyond 15 digits."""
     if len(literal) > 15 and len(literal.lstrip("-")) > 15:
-        raise _NotPlain
+        raise NotPlain
     return int(literal)
 
 
 # built once: json.loads with hooks would build a decoder (and its scanner) on every call
-_READ_BACK = json.JSONDecoder(parse_float=_no_float, parse_int=_short_int).decode
+_READ_BACK = json.JSONDecoder(parse_float=refuse_float, parse_int=short_int).decode
 
 
 def _plain(obj: Any) -> str | None:
@@ -55,7 +58,7 @@ def _plain(obj: Any) -> str | None:
         text = _FAST(obj)
         if _READ_BACK(text) != obj:
             return None
-    except (TypeError, ValueError, _NotPlain):
+    except (TypeError, ValueError, NotPlain):
         return None
     if not text.isascii() and _ASTRAL.search(text):
         return None
@@ -78,6 +81,27 @@ def canonical_bytes(obj: Any) -> bytes:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise SchemaError(f"value cannot be canonicalised (RFC 8785): {exc}") from exc
+
+
+def plain_bytes(obj: Any) -> bytes:
+    """:func:`canonical_bytes` of a value the gateway built from validated values, without
+    reading the text back.
+
+    The caller vouches that ``obj`` holds only strings, booleans, null, lists (or tuples),
+    string-keyed objects and integers of at most 15 digits: no float, no other key. For such
+    a value the C encoder writes the JCS text (see the module doc) unless a string carries a
+    character outside the BMP or a lone surrogate, which go through :func:`canonical_bytes`.
+    """
+    try:
+        text = _FAST(obj)
+    except (TypeError, ValueError):
+        return canonical_bytes(obj)
+    if not text.isascii() and _ASTRAL.search(text):
+        return canonical_bytes(obj)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return canonical_bytes(obj)
 
 
 def sha256_hex(data: bytes) -> str:

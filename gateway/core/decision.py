@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 
 from gateway.core import discrepancy as dsc
 from gateway.core.blocks import Block
-from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.canonical import canonical_bytes, plain_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.model import Evaluation, Event, Finding
@@ -130,6 +130,73 @@ def decision_model(
     )
 
 
+def decision_wire(
+    event: Event,
+    evaluation: Evaluation,
+    *,
+    decided_at: str,
+    blocks_after: Sequence[Block] = (),
+    ca_id: str | None = None,
+    replays: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`decision_entry`, built as the JSON object directly: the same members in the
+    same order as ``decision_model(...).wire()`` (the tests compare the two), without
+    validating again what is already valid (the authenticated event's fields and payload,
+    the ledger's findings, blocks and rows). ``replays``, read from a record, is validated.
+    """
+    p = event.payload
+    out: dict[str, Any] = {
+        "entry_version": ENTRY_VERSION,
+        "entry_type": "decision",
+        "entry_id": event_entry_id(event.source, event.id, event.sha256),
+        "input": {
+            "source": event.source,
+            "id": event.id,
+            "type": event.type,
+            "kind": event.kind,
+            "time": event.time,
+            "sha256": event.sha256,
+            "signer": event.signer_principal,
+        },
+        "ca_id": ca_id,
+        "outcome": evaluation.outcome,
+        "results": [f.wire() for f in evaluation.findings],
+        "actions": list(evaluation.actions),
+        "quantity": str(evaluation.quantity),
+        "blocks": [b.to_record() for b in blocks_after],
+        "decided_at": decided_at,
+    }
+    if evaluation.note:
+        out["note"] = evaluation.note
+    if evaluation.a6:
+        out["a6"] = [dict(r) for r in evaluation.a6]
+    if event.name in RECORDS_DATA and evaluation.outcome == "recorded":
+        out["data"] = p.model_dump(mode="json", by_alias=True)
+    transaction_id = getattr(p, "transaction_id", None)
+    if isinstance(transaction_id, str):
+        out["transaction_id"] = transaction_id
+    account_type = getattr(p, "account_type", None)
+    if isinstance(account_type, str):
+        registry, account_id = p.registry_id, p.account_id  # type: ignore[attr-defined]
+        out["account"] = {
+            "registry": str(registry),
+            "account_id": str(account_id),
+            "account_type": account_type,
+        }
+    if replays is not None:
+        out["replays"] = ep.ReplayOf.model_validate(replays).model_dump(mode="json")
+    return out
+
+
+def decision_bytes(entry: dict[str, Any]) -> bytes:
+    """:func:`entry_bytes` of a :func:`decision_wire` entry. Its members are strings, lists,
+    objects and small integers (versions, vintages, years) except the recorded ``data`` and
+    ``replays`` (integers of any size), which go through the full canonicalisation."""
+    if "data" in entry or "replays" in entry:
+        return entry_bytes(entry)
+    return plain_bytes(entry)
+
+
 def dead_letter_entry(raw: RawInput, finding: Finding) -> dict[str, Any]:
     """The audit entry for an input that could not be parsed or authenticated."""
     return dead_letter_model(raw, finding).wire()
@@ -192,19 +259,21 @@ def replay_of(headers: Sequence[tuple[str, bytes]]) -> dict[str, Any] | None:
     return None
 
 
-def decision_data(entry: en.DecisionEntry) -> dict[str, Any]:
-    """The ``data`` of the signed ``a6gw.decision.v1`` message sent back to the registry."""
-    inp = entry.input
+def decision_data(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``data`` of the signed ``a6gw.decision.v1`` message sent back to the registry,
+    from a decision entry's JSON object (:func:`decision_wire`, or one kept and read back
+    through the entry model)."""
+    inp = entry["input"]
     return {
-        "input_source": inp.source,
-        "input_id": inp.id,
-        "input_type": inp.type,
-        "input_sha256": inp.sha256,
-        "outcome": entry.outcome,
-        "results": [r.model_dump() for r in entry.results],
-        "derived_actions": list(entry.actions),
-        "audit_entry_id": entry.entry_id,
-        "quantity": entry.quantity,
+        "input_source": inp["source"],
+        "input_id": inp["id"],
+        "input_type": inp["type"],
+        "input_sha256": inp["sha256"],
+        "outcome": entry["outcome"],
+        "results": entry["results"],
+        "derived_actions": list(entry["actions"]),
+        "audit_entry_id": entry["entry_id"],
+        "quantity": entry["quantity"],
     }
 
 

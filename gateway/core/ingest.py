@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from gateway.core import jsonlimits
-from gateway.core.canonical import sha256_hex
+from gateway.core.canonical import NotPlain, refuse_float, sha256_hex, short_int
 from gateway.core.model import Event
 from gateway.core.signing import load_public_key_b64, verify_envelope
 from gateway.core.trust import TopicOwner, Trust, TrustedKey
@@ -85,12 +85,21 @@ def arrival_ms(raw: RawInput, *, now_ms: int, skew_s: int) -> int:
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise SchemaError(f"duplicate JSON member {k!r}", code="MSG-001")
-        out[k] = v
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:  # name the first member that repeats
+            if k in seen:
+                raise SchemaError(f"duplicate JSON member {k!r}", code="MSG-001")
+            seen.add(k)
     return out
+
+
+# Built once (json.loads with a hook builds a decoder and its scanner on every call).
+_PLAIN = json.JSONDecoder(
+    object_pairs_hook=_no_duplicate_keys, parse_float=refuse_float, parse_int=short_int
+).decode
+_ANY = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys).decode
 
 
 def _problems(exc: ValidationError) -> str:
@@ -106,9 +115,20 @@ def parse_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelo
         envelope (bad UTF-8, bad JSON, duplicate members, missing or extra attributes,
         nesting or integers beyond :mod:`gateway.core.jsonlimits`).
     """
+    obj, envelope, _ = read_envelope(value, max_bytes)
+    return obj, envelope
+
+
+def read_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelope, bool]:
+    """:func:`parse_envelope`, and whether the envelope is *plain*: no float and no integer
+    of more than 15 digits anywhere, so its canonical bytes are the C encoder's
+    (:func:`gateway.core.canonical.plain_bytes`)."""
     if len(value) > max_bytes:
         raise SchemaError(f"message of {len(value)} bytes exceeds {max_bytes}", code="MSG-008")
-    obj = jsonlimits.loads(value, object_pairs_hook=_no_duplicate_keys)
+    try:
+        obj, plain = jsonlimits.loads_with(value, _PLAIN), True
+    except NotPlain:
+        obj, plain = jsonlimits.loads_with(value, _ANY), False
     if not isinstance(obj, dict):
         raise SchemaError("envelope is not a JSON object", code="MSG-001")
     try:
@@ -129,7 +149,7 @@ def parse_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelo
         raise SchemaError(
             f"time is not RFC 3339 UTC: {envelope.time!r} ({exc})", code="MSG-006"
         ) from exc
-    return obj, envelope
+    return obj, envelope, plain
 
 
 def may_publish(key: TrustedKey, owner: TopicOwner, joint_committees: set[str]) -> bool:
@@ -215,12 +235,12 @@ def authenticate(
         signature does not verify.
     :raises PayloadInvalid: (MSG-001) authentic envelope, invalid ``data``; carries the event.
     """
-    obj, envelope = parse_envelope(raw.value, max_bytes)
+    obj, envelope, plain = read_envelope(raw.value, max_bytes)
     received_ms = raw.timestamp_ms if arrival is None else arrival(envelope)
     received = datetime.fromtimestamp(received_ms / 1000, tz=UTC)
     key = check_signer(trust, envelope, owner, joint_committees, received)
     public = public_keys.get(key.key_id) or load_public_key_b64(key.public_key)
-    verify_envelope(obj, public)
+    verify_envelope(obj, public, plain=plain)
     return event_of(envelope, raw.sha256, key.principal, key.role, received_ms)
 
 

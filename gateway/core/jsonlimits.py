@@ -71,8 +71,28 @@ def loads(
     :raises SchemaError: (MSG-001) not UTF-8, not JSON, or out of bounds.
     """
     check_bounds(value, max_depth=max_depth)
+    return _decode(
+        value, lambda text: json.loads(text, object_pairs_hook=object_pairs_hook)
+    )
+
+
+def loads_with(value: bytes, decode: Callable[[str], Any], *, max_depth: int = MAX_DEPTH) -> Any:
+    """:func:`loads` with a decoder built once (``json.JSONDecoder(...).decode``), which reads
+    text as ``json.loads`` with the same hooks does (a text opening with a byte order mark
+    goes through ``json.loads``, which refuses it in its own words).
+
+    :raises SchemaError: (MSG-001) not UTF-8, not JSON, or out of bounds.
+    """
+    check_bounds(value, max_depth=max_depth)
+    return _decode(value, decode)
+
+
+def _decode(value: bytes, decode: Callable[[str], Any]) -> Any:
     try:
-        return json.loads(value.decode("utf-8"), object_pairs_hook=object_pairs_hook)
+        text = value.decode("utf-8")
+        if text.startswith("\ufeff"):
+            return json.loads(text)
+        return decode(text)
     except UnicodeDecodeError as exc:
         raise SchemaError(f"not UTF-8: {exc.reason} at byte {exc.start}", code="MSG-001") from exc
     except json.JSONDecodeError as exc:

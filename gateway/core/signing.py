@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from gateway.core.canonical import canonical_bytes
+from gateway.core.canonical import canonical_bytes, plain_bytes
 from gateway.errors import AuthenticationError, ConfigError
 from schemas.envelope import SIGNATURE_ATTRIBUTE
 
@@ -29,8 +29,12 @@ def sign_envelope(envelope: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[s
     return out
 
 
-def verify_envelope(envelope: Mapping[str, Any], key: Ed25519PublicKey) -> None:
-    """Check the envelope's signature.
+def verify_envelope(
+    envelope: Mapping[str, Any], key: Ed25519PublicKey, *, plain: bool = False
+) -> None:
+    """Check the envelope's signature. ``plain``: the envelope was decoded from JSON and
+    holds no float and no integer of more than 15 digits, so its signing input is the C
+    encoder's text (:func:`gateway.core.canonical.plain_bytes`).
 
     :raises AuthenticationError: (MSG-003) when the signature is missing, malformed or wrong.
     """
@@ -42,7 +46,8 @@ def verify_envelope(envelope: Mapping[str, Any], key: Ed25519PublicKey) -> None:
     except binascii.Error as exc:
         raise AuthenticationError("signature is not valid base64", code="MSG-003") from exc
     try:
-        key.verify(signature, signing_input(envelope))
+        unsigned = {k: v for k, v in envelope.items() if k != SIGNATURE_ATTRIBUTE}
+        key.verify(signature, plain_bytes(unsigned) if plain else canonical_bytes(unsigned))
     except InvalidSignature as exc:
         raise AuthenticationError("Ed25519 signature does not verify", code="MSG-003") from exc
 

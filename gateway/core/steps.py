@@ -15,6 +15,7 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from gateway.core import decision as dec
 from gateway.core import discrepancy as dsc
 from gateway.core import topics
 from gateway.core.blocks import Block
-from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.canonical import canonical_bytes, plain_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import (
     EventHead,
@@ -63,9 +64,17 @@ class Signer:
     key_id: str
     key: Ed25519PrivateKey
 
-    def envelope(self, name: str, msg_id: str, time: str, data: dict[str, Any]) -> bytes:
+    @cached_property
+    def _head(self) -> bytes:
+        """The first member of every envelope's canonical bytes, and the comma after it."""
+        return b'{"a6keyid":' + canonical_bytes(self.key_id) + b","
+
+    def envelope(
+        self, name: str, msg_id: str, time: str, data: dict[str, Any], *, plain: bool = False
+    ) -> bytes:
         """The signed envelope's canonical bytes: ``canonical_bytes(sign_envelope(env))``,
-        with the envelope canonicalised once.
+        with the envelope canonicalised once. ``plain``: the caller vouches that ``data``
+        holds plain values (:func:`gateway.core.canonical.plain_bytes`).
 
         ``a6keyid`` is the first member in canonical order and ``a6signature`` sorts right
         after it, so the signature member goes in after the first member of the bytes it
@@ -81,13 +90,16 @@ class Signer:
             "a6keyid": self.key_id,
             "data": data,
         }
-        signed = canonical_bytes(env)
-        head = b'{"a6keyid":' + canonical_bytes(self.key_id) + b","
+        signed = plain_bytes(env) if plain else canonical_bytes(env)
+        head = self._head
         if not signed.startswith(head):  # cannot happen: a6keyid sorts first
             raise SchemaError("the envelope's canonical bytes do not start with a6keyid")
-        signature = base64.b64encode(self.key.sign(signed)).decode("ascii")
-        member = b'"' + SIGNATURE_ATTRIBUTE.encode() + b'":' + canonical_bytes(signature) + b","
-        return head + member + signed[len(head) :]
+        # base64 is ASCII with nothing JSON escapes: its canonical form is the text quoted
+        signature = base64.b64encode(self.key.sign(signed))
+        return b"".join((head, _SIGNATURE_MEMBER, signature, b'",', signed[len(head) :]))
+
+
+_SIGNATURE_MEMBER = b'"' + SIGNATURE_ATTRIBUTE.encode() + b'":"'
 
 
 @dataclass
@@ -101,18 +113,19 @@ def out_topic(owner: TopicOwner) -> str:
 
 
 def _entry_outputs(
-    entry: en.DecisionEntry, body: bytes, owner: TopicOwner, signer: Signer
+    entry: dict[str, Any], body: bytes, owner: TopicOwner, signer: Signer
 ) -> list[Output]:
-    """The audit entry (``body``: its bytes) and the signed decision for the topic owner, and
-    the finding when a notification's checks failed (the registry's books and the gateway's
-    now differ)."""
-    eid = entry.entry_id
+    """The audit entry (``entry``: its JSON object, ``body``: its bytes) and the signed
+    decision for the topic owner, and the finding when a notification's checks failed (the
+    registry's books and the gateway's now differ)."""
+    eid = entry["entry_id"]
     data = dec.decision_data(entry)
-    msg = signer.envelope("decision", "dec-" + eid, entry.decided_at, data)
-    out = [Output(out_topic(owner), entry.input.id, msg), Output(AUDIT_TOPIC, eid, body)]
-    found = dsc.decision_finding(entry)
-    if found is not None:
-        out.append(finding_output(found))
+    msg = signer.envelope("decision", "dec-" + eid, entry["decided_at"], data, plain=True)
+    out = [Output(out_topic(owner), entry["input"]["id"], msg), Output(AUDIT_TOPIC, eid, body)]
+    if entry["outcome"] == "discrepancy":
+        found = dsc.decision_finding(entry)
+        if found is not None:
+            out.append(finding_output(found))
     return out
 
 
@@ -122,7 +135,8 @@ def _stored_outputs(stored: Mapping[str, Any], owner: TopicOwner, signer: Signer
     entry = en.read_entry(stored)
     if not isinstance(entry, en.DecisionEntry):
         raise SchemaError(f"the decision kept for {stored.get('entry_id')!r} is not a decision")
-    return _entry_outputs(entry, dec.entry_bytes(dict(stored)), owner, signer)
+    wire = dict(stored)
+    return _entry_outputs(wire, dec.entry_bytes(wire), owner, signer)
 
 
 def finding_output(d: dsc.Discrepancy) -> Output:
@@ -152,7 +166,8 @@ def ingest_step(
     parts), the record's timestamp.
     """
     first = raw.timestamp_ms if now_ms is None else arrival_ms(raw, now_ms=now_ms, skew_s=skew_s)
-    raw = replace(raw, timestamp_ms=first)
+    if first != raw.timestamp_ms:
+        raw = replace(raw, timestamp_ms=first)
 
     def arrival(envelope: Envelope) -> int:
         # A byte-identical redelivery keeps the arrival its first reading used.
@@ -205,13 +220,17 @@ def ingest_step(
         "sha256": event.sha256,
         "signer": event.signer_principal,
         "role": event.signer_role,
-        "owner": owner.model_dump(),
+        "owner": {"registry": owner.registry, "party": owner.party},  # owner.model_dump()
         # the arrival time: the ledger judges and dates the input at this time
         "timestamp_ms": arrived,
     }
     if (replays := dec.replay_of(raw.headers)) is not None:
         record["replays"] = replays  # the dead letter this input replays (a6gw dlq replay)
-    out = Output(LEDGER_TOPIC, routing_key(event), canonical_bytes(record))
+        value = canonical_bytes(record)  # an offset may pass 15 digits
+    else:
+        # validated strings, and a time in ms (up to 15 digits until the year 33658)
+        value = plain_bytes(record) if 0 <= arrived < 10**15 else canonical_bytes(record)
+    out = Output(LEDGER_TOPIC, routing_key(event), value)
     put = {"sha256": event.sha256, "entry": None, "arrival_ms": arrived}
     return IngestResult([out], (seen_key, put))
 
@@ -232,16 +251,15 @@ def _decide_here(
     if record and prior is not None and prior["sha256"] == event.sha256 and prior.get("entry"):
         return IngestResult(_stored_outputs(prior["entry"], owner, signer))
     outcome: Outcome = "rejected" if event.kind == "proposal" else "discrepancy"
-    entry = dec.decision_model(
+    wire = dec.decision_wire(
         event,
         Evaluation(outcome, (finding,)),
         decided_at=iso_ms(event.received_ms),
         replays=dec.replay_of(raw.headers),
     )
-    wire = entry.wire()
     kept = {"sha256": event.sha256, "entry": wire, "arrival_ms": event.received_ms}
     put = (seen_key, kept) if record and prior is None else None
-    return IngestResult(_entry_outputs(entry, dec.entry_bytes(wire), owner, signer), put)
+    return IngestResult(_entry_outputs(wire, dec.decision_bytes(wire), owner, signer), put)
 
 
 def _head_of(event: Event) -> dict[str, str]:
@@ -275,6 +293,21 @@ def forwarded_key(record: Mapping[str, Any]) -> str:
     return f"{head['source']}|{head['id']}"
 
 
+def _owner_of(value: Any) -> TopicOwner:
+    """``TopicOwner.model_validate(value)``; a forwarded record names one of a few owners,
+    each validated once."""
+    if type(value) is dict and value.keys() == {"registry", "party"}:
+        registry, party = value["registry"], value["party"]
+        if (registry is None or type(registry) is str) and type(party) is str:
+            return _owner(registry, party)
+    return TopicOwner.model_validate(value)
+
+
+@lru_cache(maxsize=4096)
+def _owner(registry: str | None, party: str) -> TopicOwner:
+    return TopicOwner.model_validate({"registry": registry, "party": party})
+
+
 @dataclass
 class LedgerResult:
     outputs: list[Output]
@@ -293,7 +326,7 @@ def ledger_step(
 ) -> LedgerResult:
     """Stage B for one forwarded input; ``version`` is its offset in its ledger partition."""
     event = parse_forwarded(record)
-    owner = TopicOwner.model_validate(record["owner"])
+    owner = _owner_of(record["owner"])
     key = f"{event.source}|{event.id}"
     stored = state.get("decisions", key)
     if stored is not None and stored["sha256"] == event.sha256:
@@ -304,7 +337,7 @@ def ledger_step(
     evaluation = evaluate(event, state, directory)
     after = [Block.from_record(e.value) for e in evaluation.effects if e.table == "blocks"]
     ca_id = getattr(event.payload, "ca_id", None)
-    entry = dec.decision_model(
+    entry = dec.decision_wire(
         event,
         evaluation,
         decided_at=iso_ms(int(record["timestamp_ms"])),
@@ -312,10 +345,11 @@ def ledger_step(
         ca_id=ca_id,
         replays=record["replays"] if isinstance(record.get("replays"), dict) else None,
     )
-    outputs = _entry_outputs(entry, dec.entry_bytes(entry.wire()), owner, signer)
+    entry_id, decided_at = entry["entry_id"], entry["decided_at"]
+    outputs = _entry_outputs(entry, dec.decision_bytes(entry), owner, signer)
     for i, notice in enumerate(evaluation.notices):
         data = {"kind": notice.kind, "body": notice.body}
-        msg = signer.envelope("notice", f"ntc-{entry.entry_id}-{i}", entry.decided_at, data)
+        msg = signer.envelope("notice", f"ntc-{entry_id}-{i}", decided_at, data, plain=True)
         outputs.append(
             Output(
                 topics.output_topic(notice.registry_id),
@@ -326,7 +360,7 @@ def ledger_step(
     stored_value = {
         "sha256": event.sha256,
         "version": version,
-        "entry_id": entry.entry_id,
+        "entry_id": entry_id,
         "effects": [[e.table, e.key, e.value] for e in evaluation.effects],
         "outputs": [[o.topic, o.key, o.value.decode("utf-8")] for o in outputs],
     }
