@@ -11,11 +11,10 @@ survive every later transfer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, Literal
 
 from gateway.core.actions import first_transfer_rows
-from gateway.core.blocks import TERMINAL, Block, Range, intersect
+from gateway.core.blocks import TERMINAL, Block, Range, evolve, intersect
 from gateway.core.model import Directory, Evaluation, Event, Finding
 from gateway.core.rules import FIRST_INTERNATIONAL, known_registries, move
 from gateway.core.state import LedgerState, Put
@@ -174,9 +173,9 @@ def mark_new_blocks(
             if not triggers(auth, trigger):
                 continue
             if piece.start > cursor:
-                out.append(replace(b, start=cursor, end=piece.start - 1))
+                out.append(evolve(b, start=cursor, end=piece.start - 1))
             out.append(
-                replace(
+                evolve(
                     b,
                     start=piece.start,
                     end=piece.end,
@@ -187,7 +186,7 @@ def mark_new_blocks(
             ft.add(b, piece, auth)
             cursor = piece.end + 1
         if cursor <= b.end:
-            out.append(replace(b, start=cursor, end=b.end))
+            out.append(evolve(b, start=cursor, end=b.end))
     return out, ft
 
 

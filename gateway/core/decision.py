@@ -135,14 +135,16 @@ def decision_wire(
     evaluation: Evaluation,
     *,
     decided_at: str,
-    blocks_after: Sequence[Block] = (),
+    block_records: Sequence[Mapping[str, Any]] = (),
     ca_id: str | None = None,
     replays: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """:func:`decision_entry`, built as the JSON object directly: the same members in the
     same order as ``decision_model(...).wire()`` (the tests compare the two), without
     validating again what is already valid (the authenticated event's fields and payload,
-    the ledger's findings, blocks and rows). ``replays``, read from a record, is validated.
+    the ledger's findings, blocks and rows). ``block_records``: the blocks after the
+    decision as :meth:`Block.to_record` wrote them (its ``blocks`` effects' values).
+    ``replays``, read from a record, is validated.
     """
     p = event.payload
     out: dict[str, Any] = {
@@ -163,7 +165,7 @@ def decision_wire(
         "results": [f.wire() for f in evaluation.findings],
         "actions": list(evaluation.actions),
         "quantity": str(evaluation.quantity),
-        "blocks": [b.to_record() for b in blocks_after],
+        "blocks": [dict(r) for r in block_records],
         "decided_at": decided_at,
     }
     if evaluation.note:

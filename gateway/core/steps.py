@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gateway.core import decision as dec
 from gateway.core import discrepancy as dsc
 from gateway.core import topics
-from gateway.core.blocks import Block
 from gateway.core.canonical import canonical_bytes, plain_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import (
@@ -335,13 +334,13 @@ def ledger_step(
         outputs = [Output(t, k, v.encode("utf-8")) for t, k, v in stored["outputs"]]
         return LedgerResult(outputs, None, effects, int(stored["version"]))
     evaluation = evaluate(event, state, directory)
-    after = [Block.from_record(e.value) for e in evaluation.effects if e.table == "blocks"]
+    after = [e.value for e in evaluation.effects if e.table == "blocks"]
     ca_id = getattr(event.payload, "ca_id", None)
     entry = dec.decision_wire(
         event,
         evaluation,
         decided_at=iso_ms(int(record["timestamp_ms"])),
-        blocks_after=after,
+        block_records=after,
         ca_id=ca_id,
         replays=record["replays"] if isinstance(record.get("replays"), dict) else None,
     )

@@ -20,8 +20,6 @@ free among the approach's cross-registry transfers (the ``transfers`` table).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from gateway.core.model import Evaluation, Event, Finding
 from gateway.core.state import LedgerState, Put
 from schemas import events as ev
@@ -78,4 +76,14 @@ def one_transaction_per_id(event: Event, state: LedgerState, evaluation: Evaluat
         transaction_key(*scope),
         {"event_source": event.source, "event_id": event.id, "type": event.name},
     )
-    return replace(evaluation, effects=(*evaluation.effects, mark))
+    e = evaluation  # dataclasses.replace(e, effects=...) written out (its checks are slow)
+    return Evaluation(
+        outcome=e.outcome,
+        findings=e.findings,
+        actions=e.actions,
+        effects=(*e.effects, mark),
+        notices=e.notices,
+        quantity=e.quantity,
+        note=e.note,
+        a6=e.a6,
+    )
