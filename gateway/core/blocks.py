@@ -105,6 +105,40 @@ def evolve(block: Block, **changes: Any) -> Block:
     return new
 
 
+def make_block(
+    ca_id: str,
+    origin: str,
+    start: int,
+    end: int,
+    vintage: int,
+    unit_type: str,
+    registry: str,
+    account: str,
+    state: BlockState = "held",
+    first_transferred: bool = False,
+    reserved_by: str | None = None,
+    authorization_id: str | None = None,
+) -> Block:
+    """``Block(...)`` without the frozen dataclass's one ``object.__setattr__`` per field:
+    the state builds one for every block it indexes."""
+    new = object.__new__(Block)
+    new.__dict__.update(
+        ca_id=ca_id,
+        origin=origin,
+        start=start,
+        end=end,
+        vintage=vintage,
+        unit_type=unit_type,
+        registry=registry,
+        account=account,
+        state=state,
+        first_transferred=first_transferred,
+        reserved_by=reserved_by,
+        authorization_id=authorization_id,
+    )
+    return new
+
+
 def block_key(ca_id: str, origin: str, start: int) -> str:
     """Table key of a block; zero-padded so keys of one space sort by serial."""
     return f"{ca_id}|{origin}|{start:018d}"

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from sortedcontainers import SortedDict
 
-from gateway.core.blocks import Block, Range
+from gateway.core.blocks import Block, Range, make_block
 from gateway.core.decision_time import iso_ms
 
 TableName = Literal[
@@ -168,7 +168,10 @@ class LedgerState:
             return
         where = (str(auth["ca_id"]), str(auth["authorizing_party"]))
         order = (-int(auth["version"]), key)
-        self._auths.setdefault(where, SortedDict())[order] = auth
+        group = self._auths.get(where)
+        if group is None:
+            group = self._auths[where] = SortedDict()
+        group[order] = auth
         self._auth_slot[key] = (where, order)
 
     def _index_transfer(self, key: str, tx: Mapping[str, Any]) -> None:
@@ -291,12 +294,14 @@ class LedgerState:
 
 
 def _strip(rec: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in rec.items() if k != VERSION}
+    out = dict(rec)
+    out.pop(VERSION, None)
+    return out
 
 
 def _block_of(rec: Mapping[str, Any]) -> Block:
     """:meth:`Block.from_record` of a stored record (its version left out)."""
-    return Block(
+    return make_block(
         rec["ca_id"],
         rec["origin"],
         int(rec["start"]),
