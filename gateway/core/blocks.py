@@ -13,11 +13,14 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from gateway.core.frozen import quick_init
+
 BlockState = Literal["held", "reserved", "retired", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"retired", "cancelled"})
 K = TypeVar("K", bound=Hashable)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Range:
     """An inclusive serial range ``[start, end]``."""
@@ -33,6 +36,7 @@ class Range:
         return {"serial_start": str(self.start), "serial_end": str(self.end)}
 
 
+@quick_init
 @dataclass(frozen=True)
 class Block:
     """One held (or terminal) range of units and where it is."""
@@ -102,40 +106,6 @@ def evolve(block: Block, **changes: Any) -> Block:
     fields = new.__dict__
     fields.update(block.__dict__)
     fields.update(changes)
-    return new
-
-
-def make_block(
-    ca_id: str,
-    origin: str,
-    start: int,
-    end: int,
-    vintage: int,
-    unit_type: str,
-    registry: str,
-    account: str,
-    state: BlockState = "held",
-    first_transferred: bool = False,
-    reserved_by: str | None = None,
-    authorization_id: str | None = None,
-) -> Block:
-    """``Block(...)`` without the frozen dataclass's one ``object.__setattr__`` per field:
-    the state builds one for every block it indexes."""
-    new = object.__new__(Block)
-    new.__dict__.update(
-        ca_id=ca_id,
-        origin=origin,
-        start=start,
-        end=end,
-        vintage=vintage,
-        unit_type=unit_type,
-        registry=registry,
-        account=account,
-        state=state,
-        first_transferred=first_transferred,
-        reserved_by=reserved_by,
-        authorization_id=authorization_id,
-    )
     return new
 
 

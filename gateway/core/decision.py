@@ -174,10 +174,10 @@ def decision_wire(
         out["a6"] = [dict(r) for r in evaluation.a6]
     if event.name in RECORDS_DATA and evaluation.outcome == "recorded":
         out["data"] = p.model_dump(mode="json", by_alias=True)
-    transaction_id = getattr(p, "transaction_id", None)
+    transaction_id = event.payload_field("transaction_id")
     if isinstance(transaction_id, str):
         out["transaction_id"] = transaction_id
-    account_type = getattr(p, "account_type", None)
+    account_type = event.payload_field("account_type")
     if isinstance(account_type, str):
         registry, account_id = p.registry_id, p.account_id  # type: ignore[attr-defined]
         out["account"] = {

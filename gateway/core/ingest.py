@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from gateway.core import jsonlimits
+from gateway.core.frozen import quick_init
 from gateway.core.canonical import NotPlain, refuse_float, sha256_hex, short_int
 from gateway.core.model import Event
 from gateway.core.signing import load_public_key_b64, verify_envelope
@@ -255,6 +256,7 @@ def event_of(
     return event_from(head, json.dumps(envelope.data), sha256, principal, role, received_ms)
 
 
+@quick_init
 @dataclass(frozen=True)
 class EventHead:
     """The envelope attributes an event keeps (its ``source``, ``id``, ``type``, ``time``)."""
@@ -334,14 +336,14 @@ def ahead_of_arrival(event: Event, arrival: int, *, skew_s: int) -> str | None:
 
 def routing_key(event: Event) -> str:
     """The ledger partition key: the cooperative approach (one serial space per event)."""
-    payload = event.payload
-    ca = getattr(payload, "ca_id", None)
+    fields = event.payload.__dict__  # a payload model's fields (see Event.payload_field)
+    ca = fields.get("ca_id")
     if isinstance(ca, str):
         return ca
-    registry = getattr(payload, "registry_id", None)
+    registry = fields.get("registry_id")
     if isinstance(registry, str):
         return f"registry:{registry}"
-    return f"party:{getattr(payload, 'party', event.source)}"
+    return f"party:{fields.get('party', event.source)}"
 
 
 class _Pending(Strict):

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gateway.core.blocks import Range, serial_set
+from gateway.core.frozen import quick_init
 from gateway.core.state import Put
 from schemas._types import Strict
 
 Outcome = Literal["accepted", "rejected", "recorded", "discrepancy", "dead-lettered"]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Finding:
     """One failed check: a stable code, a one-line reason, the offending serial ranges.
@@ -39,6 +41,7 @@ class Finding:
         }
 
 
+@quick_init
 @dataclass(frozen=True)
 class Notice:
     """A message the gateway sends to a registry besides the decision (e.g. a proposal)."""
@@ -48,6 +51,7 @@ class Notice:
     body: dict[str, Any]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Evaluation:
     """What the ledger decided for one input and the state change that goes with it."""
@@ -75,6 +79,7 @@ class Directory:
     transfer_answer_s: int = 86_400
 
 
+@quick_init
 @dataclass(frozen=True)
 class Event:
     """An authenticated, parsed input."""
@@ -95,3 +100,9 @@ class Event:
     # The envelope's ``data`` as the JSON text ``payload`` was validated from: stage A
     # forwards it so the ledger rebuilds the same payload without parsing the envelope again.
     data_json: str = field(default="", compare=False, repr=False)
+
+    def payload_field(self, name: str) -> Any:
+        """``getattr(self.payload, name, None)``: a payload model keeps its fields (and
+        nothing else) in its instance dict; a name it lacks would go through pydantic's
+        ``__getattr__`` and an exception."""
+        return self.payload.__dict__.get(name)

@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 from sortedcontainers import SortedDict
 
-from gateway.core.blocks import Block, Range, make_block
+from gateway.core.blocks import Block, Range
+from gateway.core.frozen import quick_init
 from gateway.core.decision_time import iso_ms
 
 TableName = Literal[
@@ -48,6 +49,7 @@ VERSION = "_v"
 SNAPSHOT_FORMAT = "a6gw.ledger-state.v1"
 
 
+@quick_init
 @dataclass(frozen=True)
 class Put:
     """Set ``table[key] = value`` (value is a JSON-ready dict)."""
@@ -301,7 +303,7 @@ def _strip(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 def _block_of(rec: Mapping[str, Any]) -> Block:
     """:meth:`Block.from_record` of a stored record (its version left out)."""
-    return make_block(
+    return Block(
         rec["ca_id"],
         rec["origin"],
         int(rec["start"]),

@@ -26,6 +26,7 @@ from gateway.core import discrepancy as dsc
 from gateway.core import topics
 from gateway.core.canonical import canonical_bytes, plain_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
+from gateway.core.frozen import quick_init
 from gateway.core.ingest import (
     EventHead,
     RawInput,
@@ -48,6 +49,7 @@ from schemas.envelope import SIGNATURE_ATTRIBUTE, Envelope
 from schemas.events import EVENT_TYPES
 
 
+@quick_init
 @dataclass(frozen=True)
 class Output:
     topic: str
@@ -335,7 +337,7 @@ def ledger_step(
         return LedgerResult(outputs, None, effects, int(stored["version"]))
     evaluation = evaluate(event, state, directory)
     after = [e.value for e in evaluation.effects if e.table == "blocks"]
-    ca_id = getattr(event.payload, "ca_id", None)
+    ca_id = event.payload_field("ca_id")
     entry = dec.decision_wire(
         event,
         evaluation,
