@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from gateway.core import jsonlimits
-from gateway.core.frozen import quick_init
 from gateway.core.canonical import NotPlain, refuse_float, sha256_hex, short_int
+from gateway.core.frozen import quick_init
 from gateway.core.model import Event
 from gateway.core.signing import load_public_key_b64, verify_envelope
 from gateway.core.trust import TopicOwner, Trust, TrustedKey

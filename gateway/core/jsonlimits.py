@@ -71,9 +71,7 @@ def loads(
     :raises SchemaError: (MSG-001) not UTF-8, not JSON, or out of bounds.
     """
     check_bounds(value, max_depth=max_depth)
-    return _decode(
-        value, lambda text: json.loads(text, object_pairs_hook=object_pairs_hook)
-    )
+    return _decode(value, lambda text: json.loads(text, object_pairs_hook=object_pairs_hook))
 
 
 def loads_with(value: bytes, decode: Callable[[str], Any], *, max_depth: int = MAX_DEPTH) -> Any:

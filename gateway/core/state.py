@@ -22,8 +22,8 @@ from typing import Any, Literal
 from sortedcontainers import SortedDict
 
 from gateway.core.blocks import Block, Range
-from gateway.core.frozen import quick_init
 from gateway.core.decision_time import iso_ms
+from gateway.core.frozen import quick_init
 
 TableName = Literal[
     "blocks",

@@ -1,9 +1,19 @@
-"""Fixtures of the core unit tests: one demo world (keys, config, trust) per session."""
+"""Fixtures of the core unit tests: one demo world (keys, config, trust) per session, and the
+cross-checks of the check path's shortcuts that every core test runs."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import pytest
 
+from gateway.core import canonical
+from gateway.core import decision as dec
+from gateway.core.blocks import Block
+from gateway.core.model import Evaluation, Event
 from tests.unit.core.a6book import Book
 from tests.unit.core.a6kit import Kit
 
@@ -21,3 +31,54 @@ def book() -> Book:
     assert b.issue("MNG01", [(1, 100, "MN-A")]).outcome == "accepted"
     assert b.authorize("MNG", [("MNG01", 1, 100)]).outcome == "recorded"
     return b
+
+
+@pytest.fixture(autouse=True)
+def _fast_paths_match_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every core test also checks the check path's shortcuts against what they replace:
+    a decision entry built as a plain object against its model's ``wire()`` (members and
+    their order), and canonical bytes written without reading back against
+    :func:`canonical_bytes`."""
+    fast_entry = dec.decision_wire
+
+    def decision_wire(
+        event: Event,
+        evaluation: Evaluation,
+        *,
+        decided_at: str,
+        block_records: Sequence[Mapping[str, Any]] = (),
+        ca_id: str | None = None,
+        replays: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        got = fast_entry(
+            event,
+            evaluation,
+            decided_at=decided_at,
+            block_records=block_records,
+            ca_id=ca_id,
+            replays=replays,
+        )
+        want = dec.decision_model(
+            event,
+            evaluation,
+            decided_at=decided_at,
+            blocks_after=[Block.from_record(dict(r)) for r in block_records],
+            ca_id=ca_id,
+            replays=replays,
+        ).wire()
+        assert json.dumps(got) == json.dumps(want)
+        assert dec.decision_bytes(got) == dec.entry_bytes(want)
+        return got
+
+    monkeypatch.setattr(dec, "decision_wire", decision_wire)
+    fast_bytes = canonical.plain_bytes
+
+    def plain_bytes(obj: Any) -> bytes:
+        got = fast_bytes(obj)
+        assert got == canonical.canonical_bytes(obj)
+        return got
+
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "")
+        if name.startswith("gateway.") and getattr(module, "plain_bytes", None) is fast_bytes:
+            monkeypatch.setattr(module, "plain_bytes", plain_bytes)

@@ -328,13 +328,15 @@ def test_the_forwarded_record_carries_the_event_and_the_ledger_reads_either_form
         parse_forwarded(fwd | {"data": json.dumps({"ca_id": "CA0001"})})
 
 
+@pytest.mark.parametrize("plain", [False, True])
 @pytest.mark.parametrize("key_id", ["gw-key-1", "a", 'z\u00e9"\\'])
 def test_the_signer_writes_what_signing_and_canonicalising_the_envelope_write(
-    kit: Kit, key_id: str
+    kit: Kit, key_id: str, plain: bool
 ) -> None:
     signer = replace(kit.signer, key_id=key_id)
-    data = {"outcome": "accepted", "results": [], "note": "é\n"}
-    got = signer.envelope("decision", "dec-1", "2026-01-01T00:00:00.000Z", data)
+    # a character outside the BMP sorts by UTF-16 code units: the plain path hands it over
+    data = {"outcome": "accepted", "results": [], "note": "é\n", "\U0001f600": 1, "\ue000": 2}
+    got = signer.envelope("decision", "dec-1", "2026-01-01T00:00:00.000Z", data, plain=plain)
     env = {
         "specversion": "1.0",
         "id": "dec-1",

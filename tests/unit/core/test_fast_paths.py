@@ -1,0 +1,172 @@
+"""The check path's shortcuts write and decide what the longer ways they replace do."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from gateway.core.blocks import Block, Range, evolve
+from gateway.core.canonical import canonical_bytes, plain_bytes
+from gateway.core.decision_time import iso_ms
+from gateway.core.frozen import quick_init
+from gateway.core.ingest import parse_envelope, read_envelope
+from gateway.core.model import Evaluation, Finding, Notice
+from gateway.core.signing import sign_envelope, verify_envelope
+from gateway.core.state import Put
+from gateway.core.txids import one_transaction_per_id
+from gateway.errors import SchemaError
+from tests.unit.core.a6book import Book, make_event
+
+
+def _strftime_iso_ms(ms: int) -> str:
+    t = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def test_times_are_written_as_strftime_writes_them() -> None:
+    rng = random.Random(16)
+    stamps = [0, 1, 999, 1_772_323_200_123, -1, -62_135_596_800_000, 253_402_300_799_999]
+    stamps += [-30_000_000_000_000]  # the year 1019; and years before 1000 below
+    stamps += [-40_000_000_000_000, -61_000_000_000_000]
+    stamps += [rng.randint(-62_135_596_800_000, 253_402_300_799_999) for _ in range(20_000)]
+    for ms in stamps:
+        assert iso_ms(ms) == _strftime_iso_ms(ms), ms
+
+
+def test_a_quick_init_keeps_the_dataclass_behaviour() -> None:
+    @quick_init
+    @dataclasses.dataclass(frozen=True)
+    class Sorted:
+        name: str
+        items: tuple[int, ...] = ()
+        note: str = dataclasses.field(default="", compare=False)
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "items", tuple(sorted(self.items)))
+
+    a = Sorted("a", (3, 1))
+    assert a.items == (1, 3) and a.note == ""
+    assert a == Sorted(name="a", items=(1, 3), note="other")
+    assert hash(a) == hash(Sorted("a", (1, 3)))
+    assert repr(a).endswith("Sorted(name='a', items=(1, 3), note='')")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.name = "b"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Sorted()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        quick_init(dataclasses.dataclass(type("Open", (), {"__annotations__": {"x": "int"}})))
+    # the core's own: findings still merge their ranges; blocks and ranges compare by value
+    assert Finding("X", "m", (Range(3, 4), Range(1, 2))).ranges == (Range(1, 4),)
+    block = Block("CA0001", "MNG01", 1, 10, 2025, "JCM", "MNG01", "A")
+    assert block == Block(**dataclasses.asdict(block))
+    assert evolve(block, end=5, state="reserved") == dataclasses.replace(
+        block, end=5, state="reserved"
+    )
+    with pytest.raises(TypeError):
+        evolve(block, colour="red")
+
+
+def test_an_accepted_transaction_keeps_every_field_of_its_evaluation() -> None:
+    book = Book()
+    event = make_event(
+        "MNG01",
+        "issuance",
+        {
+            "transaction_id": "tx-1",
+            "ca_id": "CA0001",
+            "registry_id": "MNG01",
+            "decision_id": "D1",
+            "vintage": 2025,
+            "unit_type": "JCM",
+            "blocks": [{"serial_start": "1", "serial_end": "2", "account_id": "MN-A"}],
+        },
+    )
+    full = Evaluation(
+        "accepted",
+        findings=(Finding("X", "m"),),
+        actions=("Issuance",),
+        effects=(Put("blocks", "k", {}),),
+        notices=(Notice("JPN01", "k", {}),),
+        quantity=2,
+        note="n",
+        a6=({"action": "Use"},),
+    )
+    got = one_transaction_per_id(event, book.state, full)
+    assert got.effects[:-1] == full.effects and got.effects[-1].table == "transactions"
+    assert dataclasses.replace(got, effects=full.effects) == full
+
+
+def _signed(data_text: str) -> tuple[bytes, Ed25519PrivateKey]:
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    env = {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "MNG01",
+        "type": "a6gw.issuance.v1",
+        "time": "2026-03-01T00:00:00Z",
+        "datacontenttype": "application/json",
+        "a6keyid": "k-1",
+        "data": json.loads(data_text),
+    }
+    return json.dumps(sign_envelope(env, key), ensure_ascii=False).encode(), key
+
+
+@pytest.mark.parametrize(
+    ("data", "plain", "encoder_differs"),
+    [
+        ('{"a": "x", "n": 123456789012345, "m": -5, "s": "\\ud83d\\ude00"}', True, False),
+        ('{"f": 1.0}', False, True),  # RFC 8785 writes 1
+        ('{"f": 1e21, "g": -0.0}', False, True),
+        ('{"big": 1234567890123456}', False, False),  # 16 digits: not plain, to be safe
+    ],
+)
+def test_an_envelope_is_read_plain_only_when_the_encoder_writes_its_signing_input(
+    data: str, plain: bool, encoder_differs: bool
+) -> None:
+    value, key = _signed(data)
+    obj, envelope, got = read_envelope(value, 1 << 20)
+    assert got is plain
+    assert (obj, envelope) == parse_envelope(value, 1 << 20)
+    verify_envelope(obj, key.public_key(), plain=plain)
+    unsigned = {k: v for k, v in obj.items() if k != "a6signature"}
+    if plain:
+        assert plain_bytes(unsigned) == canonical_bytes(unsigned)
+    encoded = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert (encoded.encode() != canonical_bytes(unsigned)) is encoder_differs
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (b"\xef\xbb\xbf{}", "not JSON: Unexpected UTF-8 BOM (decode using utf-8-sig) at 0"),
+        (b'{"a": 1, "b": {"c": 1, "c": 2}, "a": 3}', "duplicate JSON member 'c'"),
+        (b'{"a": 1.5, "a": 2}', "duplicate JSON member 'a'"),
+        (b'{"a": 1.5, "b": }', "not JSON: Expecting value at 16"),
+        (b"[1, 2", "not JSON: Expecting ',' delimiter at 5"),
+    ],
+)
+def test_an_envelope_that_is_not_json_is_refused_in_the_same_words(
+    value: bytes, message: str
+) -> None:
+    with pytest.raises(SchemaError) as exc:
+        read_envelope(value, 1 << 20)
+    assert exc.value.code == "MSG-001"
+    assert message in str(exc.value)
+
+
+def test_plain_bytes_of_what_the_encoder_cannot_write_alone() -> None:
+    for obj in [{"\U0001f600": 1, "\ue000": 2}, ["\ud800"], {"a": ("t", 1)}]:
+        try:
+            want: bytes | None = canonical_bytes(obj)
+        except SchemaError:
+            want = None
+        if want is None:
+            with pytest.raises(SchemaError):
+                plain_bytes(obj)
+        else:
+            assert plain_bytes(obj) == want
