@@ -122,7 +122,8 @@ def issuance(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     for account in dict.fromkeys(b.account_id for b in p.blocks):
         findings += acquiring_account(state, p.registry_id, account)
     party = d.registry_party.get(p.registry_id)
-    findings += one_period([(b, b.range) for b in _new_blocks(p)], d, party)
+    new_blocks = _new_blocks(p)
+    findings += one_period([(b, b.range) for b in new_blocks], d, party)
     taken = [
         part
         for r in ranges
@@ -132,7 +133,7 @@ def issuance(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     if taken:
         # One unit, one place (3/CMP.1 appendix D para 4): a serial is issued once.
         findings.append(Finding("BLK-004", "serials already issued", tuple(taken)))
-    blocks, ft = mark_new_blocks(state, _new_blocks(p), party, "issuance")
+    blocks, ft = mark_new_blocks(state, new_blocks, party, "issuance")
     findings += ft.findings()
     if findings:
         return Evaluation("rejected", tuple(findings), quantity=qty)

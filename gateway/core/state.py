@@ -102,7 +102,8 @@ class LedgerState:
         """Apply effects with version guarding; re-applying the same effects is a no-op."""
         for eff in effects:
             table = self.tables[eff.table]
-            if not newer_or_equal(table.get(eff.key), version):
+            existing = table.get(eff.key)  # newer_or_equal(existing, version), inlined
+            if existing is not None and int(existing.get(VERSION, -1)) > version:
                 continue
             value = dict(eff.value)
             value[VERSION] = version

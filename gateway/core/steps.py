@@ -297,7 +297,7 @@ def forwarded_key(record: Mapping[str, Any]) -> str:
 def _owner_of(value: Any) -> TopicOwner:
     """``TopicOwner.model_validate(value)``; a forwarded record names one of a few owners,
     each validated once."""
-    if type(value) is dict and value.keys() == {"registry", "party"}:
+    if type(value) is dict and len(value) == 2 and "registry" in value and "party" in value:
         registry, party = value["registry"], value["party"]
         if (registry is None or type(registry) is str) and type(party) is str:
             return _owner(registry, party)

@@ -120,8 +120,9 @@ def transfer(event: Event, state: LedgerState, d: Directory) -> Evaluation:
         "status": "proposed",
         "ca_id": p.ca_id,
         "origin": p.originating_registry,
-        "transferring": src.model_dump(),
-        "acquiring": dst.model_dump(),
+        # AccountRef.model_dump(), written out
+        "transferring": {"registry_id": src.registry_id, "account_id": src.account_id},
+        "acquiring": {"registry_id": dst.registry_id, "account_id": dst.account_id},
         "ranges": [r.wire() for r in ranges],
         "first_transfer": [r.wire() | {"authorization_id": ft.auth_for(r)} for r in ft.ranges],
         "proposed_by": event.id,
