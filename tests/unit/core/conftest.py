@@ -41,31 +41,11 @@ def _fast_paths_match_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
     :func:`canonical_bytes`."""
     fast_entry = dec.decision_wire
 
-    def decision_wire(
-        event: Event,
-        evaluation: Evaluation,
-        *,
-        decided_at: str,
-        block_records: Sequence[Mapping[str, Any]] = (),
-        ca_id: str | None = None,
-        replays: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        got = fast_entry(
-            event,
-            evaluation,
-            decided_at=decided_at,
-            block_records=block_records,
-            ca_id=ca_id,
-            replays=replays,
-        )
-        want = dec.decision_model(
-            event,
-            evaluation,
-            decided_at=decided_at,
-            blocks_after=[Block.from_record(dict(r)) for r in block_records],
-            ca_id=ca_id,
-            replays=replays,
-        ).wire()
+    def decision_wire(event: Event, evaluation: Evaluation, **kw: Any) -> dict[str, Any]:
+        got = fast_entry(event, evaluation, **kw)
+        records: Sequence[Mapping[str, Any]] = kw.pop("block_records", ())
+        blocks = [Block.from_record(dict(r)) for r in records]
+        want = dec.decision_model(event, evaluation, blocks_after=blocks, **kw).wire()
         assert json.dumps(got) == json.dumps(want)
         assert dec.decision_bytes(got) == dec.entry_bytes(want)
         return got
