@@ -216,7 +216,11 @@ class LedgerState:
         if pos > 0:
             first: Block = space.peekitem(pos - 1)[1]
             if first.end >= want.start:
+                if first.end >= want.end:
+                    return [first]  # it covers want: no other block starts inside it
                 out.append(first)
+        if pos == len(space) or space.peekitem(pos)[0] > want.end:
+            return out  # no block starts inside want (the common case: one look, no range)
         for start in space.irange(want.start + 1 if out else want.start, want.end):
             out.append(space[start])
         return out

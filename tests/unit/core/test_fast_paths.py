@@ -17,7 +17,7 @@ from gateway.core.frozen import quick_init
 from gateway.core.ingest import parse_envelope, read_envelope
 from gateway.core.model import Evaluation, Finding, Notice
 from gateway.core.signing import sign_envelope, verify_envelope
-from gateway.core.state import Put
+from gateway.core.state import LedgerState, Put
 from gateway.core.txids import one_transaction_per_id
 from gateway.errors import SchemaError
 from tests.unit.core.a6book import Book, make_event
@@ -170,3 +170,22 @@ def test_plain_bytes_of_what_the_encoder_cannot_write_alone() -> None:
                 plain_bytes(obj)
         else:
             assert plain_bytes(obj) == want
+
+
+def test_overlapping_answers_what_a_scan_of_the_space_answers() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        blocks, cursor = [], rng.randint(1, 5)
+        for _ in range(rng.randint(0, 12)):  # disjoint blocks with gaps between some
+            end = cursor + rng.randint(0, 6)
+            blocks.append(Block("CA0001", "MNG01", cursor, end, 2025, "JCM", "MNG01", "A"))
+            cursor = end + 1 + rng.choice((0, 0, 1, 3))
+        state = LedgerState()
+        state.apply([Put("blocks", b.key, b.to_record()) for b in blocks], 0)
+        for _ in range(20):
+            lo = rng.randint(0, cursor + 2)
+            want = Range(lo, lo + rng.randint(-2, 12))
+            scan = [b for b in blocks if b.start <= want.end and b.end >= want.start]
+            if want.start > want.end:  # a backwards range: the block holding its start
+                scan = [b for b in blocks if b.start <= want.start <= b.end]
+            assert state.overlapping("CA0001", "MNG01", want) == scan, (want, blocks)
