@@ -101,12 +101,16 @@ def rows_of(body: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def pack(
-    secret: bytes, topic: str, partition: int, rows: Iterable[tuple[bytes, bytes]]
+    secret: bytes,
+    topic: str,
+    partition: int,
+    rows: Iterable[tuple[bytes, bytes]],
+    limit: int = CHUNK_BYTES,
 ) -> list[tuple[bytes, bytes, list[bytes]]]:
     """The batch records (key, value) that carry ``rows`` on ``topic``'s ``partition``,
     each with the keys of its rows."""
     out = []
-    for body, keys in chunks(rows):
+    for body, keys in chunks(rows, limit):
         tag = mac.tag(secret, topic, _scope(partition), body)
         out.append((_scope(partition) + b"|" + tag[:16].hex().encode(), body + tag, keys))
     return out
@@ -201,9 +205,15 @@ class BatchedTable(Table[str, Any]):
     refused: int
 
     def _new_changelog_topic(self, **kwargs: Any) -> Any:
-        # The records are this module's bytes (the batch and its MAC), read back raw.
-        topic = super()._new_changelog_topic(**kwargs)
-        return topic.derive(key_serializer="raw", value_serializer="raw")
+        # The records are this module's bytes (the batch and its MAC), read back raw; faust
+        # builds the topic (its settings, its schema) from the table's serializers, which
+        # the store keeps using (the sealed JSON of each row).
+        serializers = self.key_serializer, self.value_serializer
+        self.key_serializer = self.value_serializer = "raw"
+        try:
+            return super()._new_changelog_topic(**kwargs)
+        finally:
+            self.key_serializer, self.value_serializer = serializers
 
     def __setitem__(self, key: str, value: Any) -> None:
         partition = self.partition_for_key(key)  # the event being processed's

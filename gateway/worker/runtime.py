@@ -2,9 +2,10 @@
 
 :meth:`Runtime.build` loads the worker's context (trust, keys, directory, signer), makes the
 faust app, the MAC seal, the ledger's tables (``decisions``, the changelog of the ledger
-state held in memory, and the ``accounts`` global table: see ``gateway.worker.memory``) and
-the shield; each agent family (``gateway.worker.agents``) then declares its agents, timers
-and tables on it.
+state held in memory, and the ``accounts`` global table: see ``gateway.worker.memory``), the
+ingest's ``inputs`` table (``inputs`` and ``decisions`` write their changelogs a batch per
+record: ``gateway.worker.batched``) and the shield; each agent family
+(``gateway.worker.agents``) then declares its agents, timers and tables on it.
 """
 
 from __future__ import annotations
