@@ -16,6 +16,7 @@ from faust.types import TP
 
 from gateway.alerts import counts
 from gateway.core import mac
+from gateway.core.topics import input_topic
 from gateway.transport.clients import KafkaClients
 from gateway.worker.batched import (
     CHUNK_BYTES,
@@ -34,7 +35,7 @@ from tests.unit.worker import test_changes as tc
 
 SECRET = bytes(range(1, 33))
 TOPIC = "gw-inputs-changelog"
-SOURCE = "a6.in.MNG01"
+SOURCE = input_topic("MNG01")
 
 
 def _rows(n: int, size: int = 10) -> list[tuple[bytes, bytes]]:
