@@ -21,7 +21,8 @@ row larger than that alone in one: the changelog topics take four times an input
 **Recovery** (a fresh worker, a rebalance, or the records the local store missed) goes
 through :meth:`BatchedTable.apply_changelog_batch`: each batch record is checked and
 exploded into its rows, which the store takes as if each had its own record; a record of
-one row (written before this layout) is applied as it is. A record whose MAC does not
+one row (written before this layout) is applied as it is (a worker of that layout cannot
+read a batch record: upgrade the workers of a gateway together). A record whose MAC does not
 verify (or a deletion: these tables delete nothing) is not applied: alert ``A6-ALERT-003``
 and the record is skipped, as faust skips a value its codec refuses.
 
