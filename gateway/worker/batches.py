@@ -15,7 +15,9 @@ batch to :meth:`Batches.run`, which
    (:meth:`Stage.decide`); an exception one record raises makes that record a gateway-fault
    dead letter (GWF-001) and the run goes on; then :meth:`Stage.commit` makes the run
    durable (the ledger: its decisions with one flush, then its effects, outputs and cursors
-   with one more) and writes one cursor per partition;
+   with one more) and writes one cursor per partition; the run's rows of the ``inputs`` and
+   ``decisions`` tables reach their changelogs in that flush as one record per table
+   partition (``gateway.worker.batched``), not one per row;
 4. returns, so that faust acknowledges the batch's events and commits their offsets after.
 
 Each record gets its attempts-journal line before it is decided and the run's records get

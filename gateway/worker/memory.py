@@ -2,9 +2,10 @@
 
 The ledger agent decides against a plain :class:`gateway.core.state.LedgerState` held in
 this process. Nothing else about it is stored: each value of the ``decisions`` table (a
-faust table keyed ``source|id``, changelog-backed and MAC-sealed) already carries the
-decision's effects and its version (the input's offset in its ledger partition), so the
-state is the effects of the stored decisions applied in version order.
+faust table keyed ``source|id``, MAC-sealed, whose changelog takes one record per batch and
+partition: ``gateway.worker.batched``) already carries the decision's effects and its
+version (the input's offset in its ledger partition), so the state is the effects of the
+stored decisions applied in version order.
 
 **Recovery.** At the start, after the ``decisions`` table recovers and after partitions are
 revoked, the state is marked stale; before the next decision (or timer scan) it is rebuilt
@@ -18,11 +19,12 @@ orders each partition's decisions as they were made, and the partitions do not i
 
 **A decision is durable before any of its effects.** Within a batch the ledger decides each
 input against the state with the earlier inputs' effects applied in memory, and puts its
-decision into the table; it then waits until every decision of the batch is on the broker
-(one flush) before it writes anything else: the ``accounts`` global table, the outputs
-(the signed decisions, notices and audit entries) and its cursors (one more flush). Only
-then are the batch's offsets committed. A crash at any point therefore leaves each input
-either
+decision into the table (its local store at once; the changelog takes the batch's
+decisions together, a record per partition, at the next flush); it then waits until every
+decision of the batch is on the broker (one flush) before it writes anything else: the
+``accounts`` global table, the outputs (the signed decisions, notices and audit entries)
+and its cursors (one more flush). Only then are the batch's offsets committed. A crash at
+any point therefore leaves each input either
 
 - with its decision stored: the rebuilt state includes its effects, and the redelivered
   input takes the redelivery path of :func:`gateway.core.steps.ledger_step` (its stored

@@ -2,9 +2,10 @@
 
 :meth:`Runtime.build` loads the worker's context (trust, keys, directory, signer), makes the
 faust app, the MAC seal, the ledger's tables (``decisions``, the changelog of the ledger
-state held in memory, and the ``accounts`` global table: see ``gateway.worker.memory``) and
-the shield; each agent family (``gateway.worker.agents``) then declares its agents, timers
-and tables on it.
+state held in memory, and the ``accounts`` global table: see ``gateway.worker.memory``), the
+ingest's ``inputs`` table (``inputs`` and ``decisions`` write their changelogs a batch per
+record: ``gateway.worker.batched``) and the shield; each agent family
+(``gateway.worker.agents``) then declares its agents, timers and tables on it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gateway.core.steps import Output
 from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.core.trust import TopicOwner
 from gateway.transport.clients import KafkaClients, clients_for
+from gateway.worker.batched import BatchedTable, batched_table
 from gateway.worker.context import WorkerContext
 from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, RangeReader
@@ -50,12 +52,13 @@ class Runtime:
     #: every record written carries the MAC, and every table value; readers check it
     seal: Seal
     sender: Sender
-    #: the ``inputs`` table: what ingest has seen, by ``source|id``
+    #: the ``inputs`` table: what ingest has seen, by ``source|id`` (a record per batch)
     seen: Table
     reader: RangeReader
     #: each agent's cursor per partition, written with its effects (the ``cursors`` table)
     guard: Guard
-    #: the ledger's decisions, each with its effects: the changelog of ``ledger``
+    #: the ledger's decisions, each with its effects: the changelog of ``ledger`` (a record
+    #: per batch)
     decisions: Table
     #: accounts, read by every partition (a global table, written after the decisions)
     accounts: Table
@@ -94,10 +97,10 @@ class Runtime:
         audit_topic = raw_topic(app, AUDIT_TOPIC, partitions=1)
         seal = Seal(lc.load_mac_key(), skew_s=cfg.limits.max_clock_skew_s)
         changes = Changes()
-        seen = changes.track(sealed_table(app, seal, "inputs", partitions))
+        seen = changes.batch(batched_table(app, seal.secret, "inputs", partitions), seal)
         reader = RangeReader(kafka)
         guard = Guard(changes.track(sealed_table(app, seal, "cursors", partitions)), reader)
-        decisions = changes.track(sealed_table(app, seal, "decisions", partitions))
+        decisions = changes.batch(batched_table(app, seal.secret, "decisions", partitions), seal)
         accounts = changes.track(
             sealed_table(app, seal, "accounts", partitions, make=_global_table(app))
         )
@@ -241,13 +244,24 @@ class Changes:
     when an agent commits). Agents share tables (the cursors), so each commit waits for
     every write pending then, its own among them; a write is dropped from the list once
     done (a failed one once it was reported to a waiter, which retries its run).
+
+    The batched tables (``gateway.worker.batched``: ``inputs``, ``decisions``) keep their
+    rows until a commit waits (:meth:`wait`): then every row written since the last one
+    goes out in one record per table partition, before the writes queued after it.
     """
 
     def __init__(self) -> None:
         self.pending: list[asyncio.Future[Any]] = []
         self.unsent: list[Any] = []
+        self.batched: list[BatchedTable] = []
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+
+    def batch(self, table: BatchedTable, seal: Seal) -> Table:
+        """``table``, sealed, whose rows :meth:`wait` writes as batch records."""
+        seal.seal_table(table)
+        self.batched.append(table)
+        return table
 
     def track(self, table: Table) -> Table:
         coll: Any = table  # faust's Collection: its changelog hook and serializers
@@ -288,9 +302,15 @@ class Changes:
         finally:
             self._task = None
 
-    async def publish(self) -> None:
-        """Hand every queued record to the producer, in the order they were written."""
+    async def publish(self, *, rows: bool = False) -> None:
+        """Hand every queued record to the producer, in the order they were written;
+        ``rows``: the batched tables' pending rows first, as batch records."""
         async with self._lock:
+            if rows:
+                for table in self.batched:
+                    records = table.records()
+                    self.unsent.extend(records)
+                    self.pending.extend(records)
             while self.unsent:
                 batch, self.unsent = self.unsent, []
                 for fut in batch:
@@ -305,7 +325,7 @@ class Changes:
 
         :raises Exception: the first failure among them (e.g. a ``KafkaError``).
         """
-        await self.publish()
+        await self.publish(rows=True)
         mine = list(self.pending)
         results = await asyncio.gather(*mine, *futures, return_exceptions=True)
         self.pending = [f for f in self.pending if not f.done()]

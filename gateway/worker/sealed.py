@@ -10,6 +10,11 @@ the codec :meth:`Seal.table_codec`: JSON, then the value's MAC appended. A value
 not verify stops the worker's recovery (``WORKER-MAC``, alert ``A6-ALERT-003``) instead of
 becoming state: nobody but a gateway process can put state into a table, and a forged
 changelog record needs an operator, not a guess.
+
+The ``inputs`` and ``decisions`` tables write their changelog a batch per record
+(``gateway.worker.batched``): each row as the store keeps it (sealed as above), the record
+sealed once more as a whole, bound to its table and partition; a record that does not
+verify is not applied (alert ``A6-ALERT-003``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ from gateway.worker.runtime import Runtime
 
 
 class LedgerStage(Collecting):
-    """Decides a run of ledger records; its decisions are durable before anything else."""
+    """Decides a run of ledger records; its decisions are durable (one changelog record per
+    partition, one flush) before anything else."""
 
     step = "ledger"
 

@@ -62,9 +62,13 @@ def test_the_app_declares_the_same_agents_tables_and_topics(
         "discrepancies",
         topics.parked_table("IDN01"),
     ]
-    assert type(app.tables["accounts"]).__name__ == "GlobalTable"
-    others = {type(t).__name__ for n, t in app.tables.items() if n != "accounts"}
-    assert others == {"Table"}
+    kinds = {n: type(t).__name__ for n, t in app.tables.items()}
+    # The ingest's and the ledger's rows reach their changelogs a batch per record.
+    assert {n for n, k in kinds.items() if k == "BatchedTable"} == {"inputs", "decisions"}
+    assert kinds["accounts"] == "GlobalTable"
+    assert {k for n, k in kinds.items() if n not in ("inputs", "decisions", "accounts")} == {
+        "Table"
+    }
     # The timeouts, checkpoints and watchdog timers.
     assert len(app._app_tasks) == 3  # noqa: SLF001
 
