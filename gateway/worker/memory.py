@@ -46,14 +46,24 @@ The ``timeouts`` timer reads the transfers of the same state.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from gateway.core.state import VERSION, LedgerState, Put, TableName, newer_or_equal
+from gateway.core.state import TABLES, VERSION, LedgerState, Put, TableName, newer_or_equal
+from gateway.worker.snapshots import Positions, SnapshotFile, Stored, chunks, to_reapply
 
 log = logging.getLogger("a6gw.worker")
+
+#: a snapshot is written once this much work (decisions + effects applied) was done since
+#: the last one, and at least 1/SNAPSHOT_SHARE of the state's records: its cost stays a small
+#: share of the work, and a restart re-applies at most that much after it
+SNAPSHOT_MIN_WORK = 2_000
+SNAPSHOT_SHARE = 8
+#: reads each held partition's ``a6.ledger`` records from a position on (None: cannot)
+Tails = Callable[[Mapping[int, int]], Awaitable["Mapping[int, Any] | None"]]
 
 
 class WorkerState(LedgerState):
@@ -65,14 +75,60 @@ class WorkerState(LedgerState):
         self.decisions = decisions
         self.global_accounts = accounts
         self.own_accounts: dict[str, dict[str, Any]] = {}
+        #: decisions + effects applied (what a snapshot saves a restart from re-applying)
+        self.work = 0
+        #: effects applied since the last :meth:`LedgerMemory.settled`, maybe of decisions
+        #: not durable yet: no snapshot may be taken of the state then
+        self.dirty = False
 
     def apply(self, effects: Iterable[Put], version: int) -> None:
         effects = list(effects)
+        self.work += 1 + len(effects)
+        self.dirty = True
         for eff in effects:
             if eff.table == "accounts":
                 if newer_or_equal(self.own_accounts.get(eff.key), version):
                     self.own_accounts[eff.key] = {**eff.value, VERSION: version}
         super().apply([e for e in effects if e.table != "accounts"], version)
+
+    def load(self, stored: Iterable[Stored]) -> None:
+        """Apply stored decisions' effects in bulk, in the order given (version order):
+        each table's last write of each key, then every index derived once."""
+        tables = self.tables
+        own = self.own_accounts
+        for version, effects in stored:
+            self.work += 1 + len(effects)
+            for table, key, value in effects:
+                rec = {**value, VERSION: version}
+                if table == "accounts":
+                    own[key] = rec
+                else:
+                    tables[table][key] = rec
+        self.rebuild_index()
+
+    def tables_now(self) -> dict[TableName, dict[str, Any]]:
+        """The tables as they are now, its own accounts in ``accounts`` (what a snapshot
+        holds): copies of the mappings; the records are never changed in place."""
+        out = {name: dict(self.tables[name]) for name in TABLES}
+        out["accounts"] = dict(self.own_accounts)
+        out["decisions"] = {}
+        return out
+
+    @classmethod
+    def restored(
+        cls,
+        decisions: Mapping[str, Any],
+        accounts: Mapping[str, Any],
+        tables: Mapping[TableName, dict[str, Any]],
+    ) -> WorkerState:
+        """The state a snapshot's tables hold (see :meth:`tables_now`)."""
+        state = cls(decisions, accounts)
+        for name in TABLES:
+            if name not in ("accounts", "decisions"):
+                state.tables[name] = tables[name]
+        state.own_accounts = dict(tables["accounts"])
+        state.rebuild_index()
+        return state
 
     def get(self, table: TableName, key: str) -> dict[str, Any] | None:
         if table == "decisions":
@@ -92,27 +148,154 @@ class WorkerState(LedgerState):
             return None
         return {k: v for k, v in best.items() if k != VERSION}
 
+    def size(self) -> int:
+        return sum(len(t) for t in self.tables.values()) + len(self.own_accounts)
+
 
 class LedgerMemory:
-    """Holds the current :class:`WorkerState`, rebuilt from the decisions when stale."""
+    """Holds the current :class:`WorkerState`: restored from the snapshot and the decisions
+    after it, or rebuilt from every stored decision; writes the snapshots."""
 
-    def __init__(self, decisions: Mapping[str, Any], accounts: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        decisions: Mapping[str, Any],
+        accounts: Mapping[str, Any],
+        snapshots: SnapshotFile | None = None,
+    ) -> None:
         self.decisions = decisions
         self.accounts = accounts
+        self.snapshots = snapshots
         self.stale = True
         self._state = WorkerState(decisions, accounts)
         self.rebuilds = 0
+        self.restores = 0
+        self.written = 0
+        #: the snapshot positions of the state (None: not known, no snapshot is taken)
+        self.positions: Positions | None = None
+        self._work_at_snapshot = 0
+        self._writing: asyncio.Task[None] | None = None
 
     def mark_stale(self) -> None:
         self.stale = True
 
     def current(self) -> WorkerState:
-        """The state, rebuilt first if partitions moved or the table recovered."""
+        """The state, rebuilt first if it is stale (a step failed half applied)."""
         if self.stale:
             self._state = rebuild(self.decisions, self.accounts)
             self.stale = False
             self.rebuilds += 1
         return self._state
+
+    async def recover(
+        self, held: set[int], cursor: Callable[[int], int | None], tails: Tails
+    ) -> None:
+        """The state of the ``a6.ledger`` partitions ``held``, once the ``decisions`` table
+        has recovered: the snapshot and the decisions after it when the snapshot fits, else
+        every stored decision (``cursor``: the ledger's cursor of a partition, the position
+        of a state that has every stored decision)."""
+        self.stale, self.positions = True, None
+        started = time.monotonic()
+        snap = self.snapshots.load() if self.snapshots is not None else None
+        if snap is not None and set(snap.positions) != held:
+            log.info(
+                "ledger snapshot of partitions %s ignored: this worker holds %s; rebuilding",
+                sorted(snap.positions),
+                sorted(held),
+            )
+            snap = None
+        got = await tails(snap.positions) if snap is not None else None
+        if snap is None or got is None:
+            state = rebuild(self.decisions, self.accounts)
+            positions = {p: _known(cursor(p)) for p in held}
+            self.rebuilds += 1
+            self._work_at_snapshot = 0  # a snapshot is due at the first settled batch
+        else:
+            state = WorkerState.restored(self.decisions, self.accounts, snap.tables)
+            later = to_reapply(snap.positions, got, self.decisions)
+            state.load(later)
+            positions = dict(snap.positions)
+            self.restores += 1
+            # the file holds this state, unless decisions after it were re-applied
+            self._work_at_snapshot = 0 if later else state.work
+            log.info(
+                "ledger state restored from its snapshot and %d later decisions in %.2f s",
+                len(later),
+                time.monotonic() - started,
+            )
+        state.dirty = False
+        self._state, self.stale, self.positions = state, False, positions
+        self._maybe_snapshot()
+
+    def settled(self, positions: Mapping[int, int]) -> None:
+        """Every decision whose effects the state has is durable, and every input of each
+        partition up to ``positions`` has been handled: a snapshot may be taken now."""
+        state = self._state
+        if self.stale or self.positions is None:
+            return
+        for p, offset in positions.items():
+            if p in self.positions:
+                self.positions[p] = max(self.positions[p], offset)
+        state.dirty = False
+        self._maybe_snapshot()
+
+    def _maybe_snapshot(self) -> None:
+        state = self._state
+        due = max(SNAPSHOT_MIN_WORK, state.size() // SNAPSHOT_SHARE)
+        if state.work - self._work_at_snapshot >= due:
+            self.snapshot()
+
+    def snapshot(self) -> None:
+        """Start writing a snapshot of the state as it is now, if it may be taken and none
+        is being written (the state is copied now; the bytes are made and written in the
+        background)."""
+        state = self._state
+        if (
+            self.snapshots is None
+            or self.positions is None
+            or self.stale
+            or state.dirty
+            or (self._writing is not None and not self._writing.done())
+        ):
+            return
+        self._work_at_snapshot = state.work
+        task = asyncio.get_running_loop().create_task(
+            self._write(dict(self.positions), state.tables_now())
+        )
+        self._writing = task
+
+    async def _write(self, positions: Positions, tables: dict[TableName, dict[str, Any]]) -> None:
+        assert self.snapshots is not None
+        started = time.monotonic()
+        parts = []
+        for part in chunks(positions, tables):
+            parts.append(part)
+            await asyncio.sleep(0)  # let the agents run between the pieces
+        try:
+            await asyncio.to_thread(self.snapshots.write, b"".join(parts))
+        except OSError as exc:
+            log.warning("ledger snapshot not written (%s)", exc)
+            return
+        self.written += 1
+        log.info(
+            "ledger snapshot written (%d records, positions %s) in %.2f s",
+            sum(len(t) for t in tables.values()),
+            positions,
+            time.monotonic() - started,
+        )
+
+    async def revoked(self) -> None:
+        """Partitions are being revoked: snapshot the state if it may be, then mark it
+        stale until :meth:`recover`."""
+        if self._state.work != self._work_at_snapshot:
+            self.snapshot()
+        self.stale, self.positions = True, None
+
+    async def close(self) -> None:
+        """At shutdown: a last snapshot if the state may be taken, and wait for it."""
+        if not self.stale and self._state.work != self._work_at_snapshot:
+            self.snapshot()
+        if self._writing is not None:
+            await self._writing
 
 
 def rebuild(decisions: Mapping[str, Any], accounts: Mapping[str, Any]) -> WorkerState:
@@ -121,13 +304,17 @@ def rebuild(decisions: Mapping[str, Any], accounts: Mapping[str, Any]) -> Worker
     # Only the effects are kept while sorting (a decision's outputs are most of its bytes).
     stored = sorted(((int(d["version"]), d["effects"]) for d in decisions.values()), key=_first)
     state = WorkerState(decisions, accounts)
-    for version, effects in stored:
-        state.apply([Put(t, k, v) for t, k, v in effects], version)
+    state.load(stored)
+    state.dirty = False
     log.info(
         "ledger state rebuilt from %d decisions in %.2f s", len(stored), time.monotonic() - started
     )
     return state
 
 
-def _first(item: tuple[int, Any]) -> int:
+def _first(item: Stored) -> int:
     return item[0]
+
+
+def _known(offset: int | None) -> int:
+    return -1 if offset is None else int(offset)

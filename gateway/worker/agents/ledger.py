@@ -10,6 +10,7 @@ from typing import Any
 from gateway.core.ingest import RawInput
 from gateway.core.state import VERSION, newer_or_equal
 from gateway.core.steps import forwarded_key, ledger_step
+from gateway.worker import snapshots
 from gateway.worker.batches import (
     Batches,
     Collecting,
@@ -68,19 +69,17 @@ class LedgerStage(Collecting):
         sent = await rt.sender.enqueue(self.outputs)
         write_cursors(rt.guard, cursors)
         await rt.durable(sent)
+        rt.ledger.settled({p: offset for (_, p), (offset, _) in cursors.items()})
 
 
 def install(rt: Runtime) -> None:
     """The ``ledger`` agent over ``a6.ledger``."""
     batches = Batches(LedgerStage(rt), rt.guard, rt.shield, rt.seal, check_mac=True)
 
-    async def stale() -> None:
-        rt.ledger.mark_stale()
-
-    rt.decisions.on_recover(stale)
+    snapshots.install(rt)
 
     consume(rt.app, rt.ledger_topic, "ledger", batches)
 
     @rt.app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
-        rt.ledger.mark_stale()
+        await rt.ledger.revoked()
