@@ -293,9 +293,8 @@ def snapshot_chunks(
         yield (b"," if i else b"") + _dumps(name) + b":{"
         keys = sorted(table.keys())
         for start in range(0, len(keys), per):
-            yield (b"," if start else b"") + b",".join(
-                _dumps(k) + b":" + _dumps(table[k]) for k in keys[start : start + per]
-            )
+            piece = _dumps({k: table[k] for k in keys[start : start + per]})
+            yield (b"," if start else b"") + piece[1:-1]  # the records, without the braces
         yield b"}"
     yield b"}}"
 

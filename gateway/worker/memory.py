@@ -6,15 +6,34 @@ faust table keyed ``source|id``, changelog-backed and MAC-sealed) already carrie
 decision's effects and its version (the input's offset in its ledger partition), so the
 state is the effects of the stored decisions applied in version order.
 
-**Recovery.** At the start, after the ``decisions`` table recovers and after partitions are
-revoked, the state is marked stale; before the next decision (or timer scan) it is rebuilt
-from the decisions of the partitions this worker holds, in version order. Effects of
-different ledger partitions touch disjoint keys (an approach's blocks, transfers,
-authorizations, Joint Committee decisions, openings and transactions are keyed by the
-approach, which is the ledger partition key; accounts are keyed ``registry|account`` and
-written only by account events, routed ``registry:<id>``: see
-:func:`gateway.core.ingest.routing_key`), so ordering every stored decision by its version
+**Recovery.** After partitions are revoked the state is marked stale. Each time the
+``decisions`` table has recovered (at the start, after a rebalance), :meth:`LedgerMemory.recover`
+makes the state of the ``a6.ledger`` partitions this worker holds, before the next decision:
+
+- from the local snapshot (``gateway.worker.snapshots``) when it fits: the snapshot's
+  state, then the stored decisions of the inputs after each partition's position (read back
+  from ``a6.ledger``) whose version is after it, applied in version order; or
+- from every stored decision of the partitions it holds, in version order (the full
+  rebuild), when there is no snapshot or it does not fit.
+
+Effects of different ledger partitions touch disjoint keys (an approach's blocks,
+transfers, authorizations, Joint Committee decisions, openings and transactions are keyed
+by the approach, which is the ledger partition key; accounts are keyed ``registry|account``
+and written only by account events, routed ``registry:<id>``: see
+:func:`gateway.core.ingest.routing_key`), so ordering stored decisions by their version
 orders each partition's decisions as they were made, and the partitions do not interfere.
+
+**Snapshots** are taken only when every effect in the state comes from a durable decision:
+after a batch's flushes (:meth:`LedgerMemory.settled`, which also moves each partition's
+position to the batch's last offset; every earlier input of the partition has been handled,
+its decision durable), right after a recovery, and at revocation or shutdown if no batch is
+half decided (``WorkerState.dirty``). The state is copied then (the records are shared,
+never changed in place) and written in the background, atomically. So a snapshot holds
+every durable decision of its partitions up to each position and nothing that was not
+durable; no input at or before a position is decided after it, and every decision after it
+has a version after it, which the catch-up re-applies. A crash while one is written leaves
+the previous one. A snapshot taken of this worker's state after its partitions changed does
+not fit (other partitions) and is not used.
 
 **A decision is durable before any of its effects.** Within a batch the ledger decides each
 input against the state with the earlier inputs' effects applied in memory, and puts its
@@ -42,6 +61,13 @@ copy is read first; any other account is read from the global table, which the w
 holding its partition keeps.
 
 The ``timeouts`` timer reads the transfers of the same state.
+
+**Cost.** A full rebuild reads and decodes every stored decision (their outputs are most of
+their bytes) and applies every effect; a restore decodes the snapshot and applies only the
+decisions after it. Either derives the indexes once, in bulk (:meth:`WorkerState.load`).
+A snapshot is written once the work (decisions + effects) since the last one reaches a
+quarter of the state's records (at least :data:`SNAPSHOT_MIN_WORK`), so writing them costs
+a bounded share of the work and a restart re-applies at most that much after one.
 """
 
 from __future__ import annotations
@@ -61,7 +87,7 @@ log = logging.getLogger("a6gw.worker")
 #: the last one, and at least 1/SNAPSHOT_SHARE of the state's records: its cost stays a small
 #: share of the work, and a restart re-applies at most that much after it
 SNAPSHOT_MIN_WORK = 2_000
-SNAPSHOT_SHARE = 8
+SNAPSHOT_SHARE = 4
 #: reads each held partition's ``a6.ledger`` records from a position on (None: cannot)
 Tails = Callable[[Mapping[int, int]], Awaitable["Mapping[int, Any] | None"]]
 

@@ -212,6 +212,9 @@ class LedgerTail:
                     positions[tp.partition],
                 )
                 return None
+            if start >= end:  # an empty partition (position -1): nothing to read
+                out[tp.partition] = []
+                continue
             try:
                 records = await self.reader.read(self.topic, tp.partition, range(start, end))
             except WorkerError as exc:
