@@ -34,7 +34,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
@@ -43,13 +43,9 @@ from gateway.core import mac
 from gateway.core.ingest import RawInput
 from gateway.core.state import TableName, snapshot_chunks, snapshot_tables
 from gateway.core.steps import forwarded_key
-from gateway.core.topics import LEDGER_TOPIC
 from gateway.errors import WorkerError
 from gateway.transport.clients import KafkaClients
-from gateway.worker.gaps import RangeReader, cursor_key
-
-if TYPE_CHECKING:
-    from gateway.worker.runtime import Runtime
+from gateway.worker.gaps import RangeReader
 
 log = logging.getLogger("a6gw.worker")
 
@@ -224,29 +220,3 @@ class LedgerTail:
                 return None  # the records after the position are gone (retention)
             out[tp.partition] = records
         return out
-
-
-def install(rt: Runtime) -> None:
-    """Snapshots for ``rt``'s ledger state: in its data folder; the state recovered from
-    them (or rebuilt) each time the ``decisions`` table has recovered; a last one at
-    shutdown."""
-    memory = rt.ledger
-    memory.snapshots = SnapshotFile(rt.datadir / FILE_NAME, rt.seal.secret)
-    tail = LedgerTail(rt.kafka, rt.reader, LEDGER_TOPIC)
-
-    def cursor(partition: int) -> int | None:
-        value = rt.guard.cursors.get(cursor_key(LEDGER_TOPIC, partition))
-        return None if value is None else int(value)
-
-    async def recovered() -> None:
-        held = {
-            tp.partition for tp in rt.app.assignor.assigned_actives() if tp.topic == LEDGER_TOPIC
-        }
-        try:
-            await memory.recover(held, cursor, tail.read)
-        except Exception:  # noqa: BLE001 - the next decision rebuilds (and fails loudly)
-            log.exception("ledger state not recovered; rebuilding before the next decision")
-            memory.mark_stale()
-
-    rt.decisions.on_recover(recovered)
-    rt.on_shutdown(memory.close)
