@@ -208,6 +208,9 @@ class LedgerMemory:
         """The state, rebuilt first if it is stale (a step failed half applied)."""
         if self.stale:
             self._state = rebuild(self.decisions, self.accounts)
+            # Mid-batch, the table holds the batch's decisions, not durable yet: no
+            # snapshot until the batch has settled.
+            self._state.dirty = True
             self.stale = False
             self.rebuilds += 1
         return self._state

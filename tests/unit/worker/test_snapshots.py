@@ -152,5 +152,14 @@ def test_a_snapshot_is_taken_only_when_every_effect_in_it_is_durable(tmp_path: P
         assert memory._writing is not None and not memory._writing.done()  # noqa: SLF001
         await memory.close()
         assert file.load().positions == {0: 5999}  # type: ignore[union-attr]
+        # A rebuild mid-batch (a step failed half applied) may hold the batch's decisions,
+        # not durable yet: nothing is taken before the batch settles.
+        memory.mark_stale()
+        memory.current().apply([], 6000)
+        await memory.revoked()
+        assert memory._writing.done() and memory.written == 2  # noqa: SLF001
+        assert memory.stale and memory.positions is None
+        memory.settled({0: 6000})  # stale since the revocation: nothing
+        assert memory.written == 2 and memory._writing.done()  # noqa: SLF001
 
     asyncio.run(run())
