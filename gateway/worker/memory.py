@@ -26,8 +26,8 @@ orders each partition's decisions as they were made, and the partitions do not i
 **Snapshots** are taken only when every effect in the state comes from a durable decision:
 after a batch's flushes (:meth:`LedgerMemory.settled`, which also moves each partition's
 position to the batch's last offset; every earlier input of the partition has been handled,
-its decision durable), right after a recovery, and at revocation or shutdown if no batch is
-half decided (``WorkerState.dirty``). The state is copied then (the records are shared,
+its decision durable), a few seconds after a recovery, and at revocation or shutdown if no
+batch is half decided (``WorkerState.dirty``). The state is copied then (the records are shared,
 never changed in place) and written in the background, atomically. So a snapshot holds
 every durable decision of its partitions up to each position and nothing that was not
 durable; no input at or before a position is decided after it, and every decision after it
@@ -88,6 +88,8 @@ log = logging.getLogger("a6gw.worker")
 #: share of the work, and a restart re-applies at most that much after it
 SNAPSHOT_MIN_WORK = 2_000
 SNAPSHOT_SHARE = 4
+#: no snapshot is started this long after a recovery (the first decisions come first)
+SNAPSHOT_QUIET_S = 5.0
 #: reads each held partition's ``a6.ledger`` records from a position on (None: cannot)
 Tails = Callable[[Mapping[int, int]], Awaitable["Mapping[int, Any] | None"]]
 
@@ -199,6 +201,7 @@ class LedgerMemory:
         #: the snapshot positions of the state (None: not known, no snapshot is taken)
         self.positions: Positions | None = None
         self._work_at_snapshot = 0
+        self._quiet_until = 0.0
         self._writing: asyncio.Task[None] | None = None
 
     def mark_stale(self) -> None:
@@ -255,7 +258,9 @@ class LedgerMemory:
             )
         state.dirty = False
         self._state, self.stale, self.positions = state, False, positions
-        self._maybe_snapshot()
+        # Not at once: the first decisions after a restart come first.
+        self._quiet_until = time.monotonic() + SNAPSHOT_QUIET_S
+        asyncio.get_running_loop().call_later(SNAPSHOT_QUIET_S, self._maybe_snapshot)
 
     def settled(self, positions: Mapping[int, int]) -> None:
         """Every decision whose effects the state has is durable, and every input of each
@@ -271,6 +276,8 @@ class LedgerMemory:
 
     def _maybe_snapshot(self) -> None:
         state = self._state
+        if time.monotonic() < self._quiet_until:
+            return
         due = max(SNAPSHOT_MIN_WORK, state.size() // SNAPSHOT_SHARE)
         if state.work - self._work_at_snapshot >= due:
             self.snapshot()

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.core.ingest import RawInput
 from gateway.core.state import VERSION
+from gateway.worker import memory as memory_module
 from gateway.worker.memory import LedgerMemory, WorkerState, rebuild
 from gateway.worker.snapshots import SnapshotFile, chunks, parse, seal, to_reapply
 from tests.unit.worker.test_memory import TABLES, run_scenario
@@ -133,33 +134,44 @@ def test_a_restart_restores_the_snapshot_and_the_decisions_after_it(tmp_path: Pa
     assert other.current().tables["blocks"] == live.tables["blocks"]
 
 
-def test_a_snapshot_is_taken_only_when_every_effect_in_it_is_durable(tmp_path: Path) -> None:
+def test_a_snapshot_is_taken_only_when_every_effect_in_it_is_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory_module, "SNAPSHOT_QUIET_S", 0.0)
     file = SnapshotFile(tmp_path / "ledger-state.snapshot", SECRET)
     decisions = {f"R|{i}": _decision(i, f"k{i}") for i in range(3000)}
+
+    def writing(memory: LedgerMemory) -> asyncio.Task[None]:
+        task = memory._writing  # noqa: SLF001 - the snapshot being written, if any
+        assert task is not None
+        return task
 
     async def run() -> None:
         memory = LedgerMemory(decisions, {}, file)
         await memory.recover({0}, lambda p: 2999, _tails({}))
-        assert memory._writing is not None  # noqa: SLF001 - due at once: 6,000 of work
-        await memory._writing  # noqa: SLF001
-        assert file.load().positions == {0: 2999}  # type: ignore[union-attr]
+        assert memory.written == 0 and memory._writing is None  # noqa: SLF001 - not at once
+        await asyncio.sleep(0.01)
+        await writing(memory)  # due soon after: 6,000 of work
+        snap = file.load()
+        assert snap is not None and snap.positions == {0: 2999}
         state: WorkerState = memory.current()
         for i in range(3000, 6000):
             state.apply([], i)  # decided, not yet durable
         memory.snapshot()
-        assert memory._writing.done()  # noqa: SLF001 - dirty: nothing started
+        assert writing(memory).done()  # dirty: nothing started
         memory.settled({0: 5999, 1: 10})
-        assert memory._writing is not None and not memory._writing.done()  # noqa: SLF001
+        assert not writing(memory).done()
         await memory.close()
-        assert file.load().positions == {0: 5999}  # type: ignore[union-attr]
+        snap = file.load()
+        assert snap is not None and snap.positions == {0: 5999}
         # A rebuild mid-batch (a step failed half applied) may hold the batch's decisions,
         # not durable yet: nothing is taken before the batch settles.
         memory.mark_stale()
         memory.current().apply([], 6000)
         await memory.revoked()
-        assert memory._writing.done() and memory.written == 2  # noqa: SLF001
+        assert writing(memory).done() and memory.written == 2
         assert memory.stale and memory.positions is None
         memory.settled({0: 6000})  # stale since the revocation: nothing
-        assert memory.written == 2 and memory._writing.done()  # noqa: SLF001
+        assert memory.written == 2 and writing(memory).done()
 
     asyncio.run(run())
