@@ -12,6 +12,7 @@ import pytest
 
 from gateway.core.ingest import RawInput
 from gateway.core.state import VERSION
+from gateway.core.topics import LEDGER_TOPIC
 from gateway.worker import memory as memory_module
 from gateway.worker.memory import LedgerMemory, WorkerState, rebuild
 from gateway.worker.snapshots import SnapshotFile, chunks, parse, seal, to_reapply
@@ -22,7 +23,7 @@ SECRET = b"k" * 32
 
 def _record(partition: int, offset: int, source: str, eid: str) -> RawInput:
     value = json.dumps({"event": {"source": source, "id": eid}, "data": {}}).encode()
-    return RawInput("a6.ledger", partition, offset, eid.encode(), value, 0)
+    return RawInput(LEDGER_TOPIC, partition, offset, eid.encode(), value, 0)
 
 
 def _decision(version: int, key: str) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def test_the_decisions_after_each_partitions_position_are_reapplied_in_version_o
             _record(1, 2, "S", "e"),
             _record(1, 3, "S", "d"),
             _record(1, 3, "S", "e"),
-            RawInput("a6.ledger", 1, 4, b"x", b"not json", 0),
+            RawInput(LEDGER_TOPIC, 1, 4, b"x", b"not json", 0),
         ],
     }
     got = to_reapply({0: 4, 1: 2}, tails, decisions)
