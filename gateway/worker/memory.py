@@ -148,14 +148,16 @@ class WorkerState(LedgerState):
         decisions: Mapping[str, Any],
         accounts: Mapping[str, Any],
         tables: Mapping[TableName, dict[str, Any]],
+        later: Iterable[Stored] = (),
     ) -> WorkerState:
-        """The state a snapshot's tables hold (see :meth:`tables_now`)."""
+        """The state a snapshot's tables hold (see :meth:`tables_now`) with the stored
+        decisions ``later`` applied after them (in bulk: the indexes are derived once)."""
         state = cls(decisions, accounts)
         for name in TABLES:
             if name not in ("accounts", "decisions"):
                 state.tables[name] = tables[name]
         state.own_accounts = dict(tables["accounts"])
-        state.rebuild_index()
+        state.load(later)
         return state
 
     def get(self, table: TableName, key: str) -> dict[str, Any] | None:
@@ -242,9 +244,8 @@ class LedgerMemory:
             self.rebuilds += 1
             self._work_at_snapshot = 0  # a snapshot is due at the first settled batch
         else:
-            state = WorkerState.restored(self.decisions, self.accounts, snap.tables)
             later = to_reapply(snap.positions, got, self.decisions)
-            state.load(later)
+            state = WorkerState.restored(self.decisions, self.accounts, snap.tables, later)
             positions = dict(snap.positions)
             self.restores += 1
             # the file holds this state, unless decisions after it were re-applied

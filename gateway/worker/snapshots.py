@@ -216,7 +216,13 @@ class LedgerTail:
             except WorkerError as exc:
                 log.warning("ledger snapshot: %s", exc)
                 return None
-            if records and records[0].offset != start:
-                return None  # the records after the position are gone (retention)
+            if not records or records[0].offset != start:
+                log.warning(
+                    "ledger snapshot: %s[%d] no longer holds offset %d (retention)",
+                    self.topic,
+                    tp.partition,
+                    start,
+                )
+                return None
             out[tp.partition] = records
         return out
