@@ -277,13 +277,7 @@ class LedgerState:
     def snapshot(self) -> bytes:
         """Every table (records with their versions) as deterministic JSON bytes: equal
         states give equal bytes. The indexes are derived again by :meth:`restore`."""
-        doc = {
-            "format": SNAPSHOT_FORMAT,
-            "tables": {name: dict(self.tables[name].items()) for name in TABLES},
-        }
-        return json.dumps(
-            doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode("utf-8")
+        return b"".join(snapshot_chunks(self.tables))
 
     @classmethod
     def restore(cls, data: bytes) -> LedgerState:
@@ -291,13 +285,50 @@ class LedgerState:
 
         :raises ValueError: when ``data`` is not a snapshot of this format.
         """
-        doc = json.loads(data)
-        if not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError("not a ledger state snapshot")
-        tables = doc.get("tables")
-        if not isinstance(tables, dict) or set(tables) != set(TABLES):
-            raise ValueError("a ledger state snapshot holds every table")
-        return cls({name: dict(tables[name]) for name in TABLES})
+        return cls(snapshot_tables(data))
+
+
+def snapshot_chunks(
+    tables: Mapping[TableName, Mapping[str, Any]], per: int = 2_000
+) -> Iterator[bytes]:
+    """:meth:`LedgerState.snapshot` of ``tables`` in pieces of at most ``per`` records, so
+    a caller can write a large state without holding the process for the whole of it.
+
+    The pieces joined are ``json.dumps(doc, sort_keys=True)`` of ``{"format": ...,
+    "tables": ...}`` (compact, UTF-8), whatever ``per`` is.
+    """
+    yield b'{"format":' + _dumps(SNAPSHOT_FORMAT) + b',"tables":{'
+    for i, name in enumerate(sorted(TABLES)):
+        table = tables[name]
+        yield (b"," if i else b"") + _dumps(name) + b":{"
+        keys = sorted(table.keys())
+        for start in range(0, len(keys), per):
+            piece = _dumps({k: table[k] for k in keys[start : start + per]})
+            yield (b"," if start else b"") + piece[1:-1]  # the records, without the braces
+        yield b"}"
+    yield b"}}"
+
+
+def snapshot_tables(data: bytes) -> dict[TableName, dict[str, Any]]:
+    """The tables a :meth:`LedgerState.snapshot` holds.
+
+    :raises ValueError: when ``data`` is not a snapshot of this format.
+    """
+    doc = json.loads(data)
+    if not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT:
+        raise ValueError("not a ledger state snapshot")
+    tables = doc.get("tables")
+    if not isinstance(tables, dict) or set(tables) != set(TABLES):
+        raise ValueError("a ledger state snapshot holds every table")
+    if not all(isinstance(tables[name], dict) for name in TABLES):
+        raise ValueError("a ledger state snapshot's tables are objects")
+    return {name: tables[name] for name in TABLES}
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def _strip(rec: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,15 +7,34 @@ partition: ``gateway.worker.batched``) already carries the decision's effects an
 version (the input's offset in its ledger partition), so the state is the effects of the
 stored decisions applied in version order.
 
-**Recovery.** At the start, after the ``decisions`` table recovers and after partitions are
-revoked, the state is marked stale; before the next decision (or timer scan) it is rebuilt
-from the decisions of the partitions this worker holds, in version order. Effects of
-different ledger partitions touch disjoint keys (an approach's blocks, transfers,
-authorizations, Joint Committee decisions, openings and transactions are keyed by the
-approach, which is the ledger partition key; accounts are keyed ``registry|account`` and
-written only by account events, routed ``registry:<id>``: see
-:func:`gateway.core.ingest.routing_key`), so ordering every stored decision by its version
+**Recovery.** After partitions are revoked the state is marked stale. Each time the
+``decisions`` table has recovered (at the start, after a rebalance), :meth:`LedgerMemory.recover`
+makes the state of the ``a6.ledger`` partitions this worker holds, before the next decision:
+
+- from the local snapshot (``gateway.worker.snapshots``) when it fits: the snapshot's
+  state, then the stored decisions of the inputs after each partition's position (read back
+  from ``a6.ledger``) whose version is after it, applied in version order; or
+- from every stored decision of the partitions it holds, in version order (the full
+  rebuild), when there is no snapshot or it does not fit.
+
+Effects of different ledger partitions touch disjoint keys (an approach's blocks,
+transfers, authorizations, Joint Committee decisions, openings and transactions are keyed
+by the approach, which is the ledger partition key; accounts are keyed ``registry|account``
+and written only by account events, routed ``registry:<id>``: see
+:func:`gateway.core.ingest.routing_key`), so ordering stored decisions by their version
 orders each partition's decisions as they were made, and the partitions do not interfere.
+
+**Snapshots** are taken only when every effect in the state comes from a durable decision:
+after a batch's flushes (:meth:`LedgerMemory.settled`, which also moves each partition's
+position to the batch's last offset; every earlier input of the partition has been handled,
+its decision durable), a few seconds after a recovery, and at revocation or shutdown if no
+batch is half decided (``WorkerState.dirty``). The state is copied then (the records are shared,
+never changed in place) and written in the background, atomically. So a snapshot holds
+every durable decision of its partitions up to each position and nothing that was not
+durable; no input at or before a position is decided after it, and every decision after it
+has a version after it, which the catch-up re-applies. A crash while one is written leaves
+the previous one. A snapshot taken of this worker's state after its partitions changed does
+not fit (other partitions) and is not used.
 
 **A decision is durable before any of its effects.** Within a batch the ledger decides each
 input against the state with the earlier inputs' effects applied in memory, and puts its
@@ -44,18 +63,38 @@ copy is read first; any other account is read from the global table, which the w
 holding its partition keeps.
 
 The ``timeouts`` timer reads the transfers of the same state.
+
+**Cost.** A full rebuild reads and decodes every stored decision (their outputs are most of
+their bytes) and applies every effect; a restore decodes the snapshot and applies only the
+decisions after it. Either derives the indexes once, in bulk (:meth:`WorkerState.load`).
+A snapshot is written once the work (decisions + effects) since the last one reaches half
+the state's records (at least :data:`SNAPSHOT_MIN_WORK`): writing one costs ~5-8 µs of CPU
+per record, so snapshots cost ~10-15 µs per unit of work whatever the state's size, and a
+restart re-applies at most that much work after one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from gateway.core.state import VERSION, LedgerState, Put, TableName, newer_or_equal
+from gateway.core.state import TABLES, VERSION, LedgerState, Put, TableName, newer_or_equal
+from gateway.worker.snapshots import Positions, SnapshotFile, Stored, chunks, to_reapply
 
 log = logging.getLogger("a6gw.worker")
+
+#: a snapshot is written once this much work (decisions + effects applied) was done since
+#: the last one, and at least 1/SNAPSHOT_SHARE of the state's records: its cost stays a small
+#: share of the work, and a restart re-applies at most that much after it
+SNAPSHOT_MIN_WORK = 2_000
+SNAPSHOT_SHARE = 2
+#: no snapshot is started this long after a recovery (the first decisions come first)
+SNAPSHOT_QUIET_S = 5.0
+#: reads each held partition's ``a6.ledger`` records from a position on (None: cannot)
+Tails = Callable[[Mapping[int, int]], Awaitable["Mapping[int, Any] | None"]]
 
 
 class WorkerState(LedgerState):
@@ -67,14 +106,62 @@ class WorkerState(LedgerState):
         self.decisions = decisions
         self.global_accounts = accounts
         self.own_accounts: dict[str, dict[str, Any]] = {}
+        #: decisions + effects applied (what a snapshot saves a restart from re-applying)
+        self.work = 0
+        #: effects applied since the last :meth:`LedgerMemory.settled`, maybe of decisions
+        #: not durable yet: no snapshot may be taken of the state then
+        self.dirty = False
 
     def apply(self, effects: Iterable[Put], version: int) -> None:
         effects = list(effects)
+        self.work += 1 + len(effects)
+        self.dirty = True
         for eff in effects:
             if eff.table == "accounts":
                 if newer_or_equal(self.own_accounts.get(eff.key), version):
                     self.own_accounts[eff.key] = {**eff.value, VERSION: version}
         super().apply([e for e in effects if e.table != "accounts"], version)
+
+    def load(self, stored: Iterable[Stored]) -> None:
+        """Apply stored decisions' effects in bulk, in the order given (version order):
+        each table's last write of each key, then every index derived once."""
+        tables = self.tables
+        own = self.own_accounts
+        for version, effects in stored:
+            self.work += 1 + len(effects)
+            for table, key, value in effects:
+                rec = {**value, VERSION: version}
+                if table == "accounts":
+                    own[key] = rec
+                else:
+                    tables[table][key] = rec
+        self.rebuild_index()
+
+    def tables_now(self) -> dict[TableName, dict[str, Any]]:
+        """The tables as they are now, its own accounts in ``accounts`` (what a snapshot
+        holds): copies of the mappings; the records are never changed in place."""
+        out = {name: dict(self.tables[name]) for name in TABLES}
+        out["accounts"] = dict(self.own_accounts)
+        out["decisions"] = {}
+        return out
+
+    @classmethod
+    def restored(
+        cls,
+        decisions: Mapping[str, Any],
+        accounts: Mapping[str, Any],
+        tables: Mapping[TableName, dict[str, Any]],
+        later: Iterable[Stored] = (),
+    ) -> WorkerState:
+        """The state a snapshot's tables hold (see :meth:`tables_now`) with the stored
+        decisions ``later`` applied after them (in bulk: the indexes are derived once)."""
+        state = cls(decisions, accounts)
+        for name in TABLES:
+            if name not in ("accounts", "decisions"):
+                state.tables[name] = tables[name]
+        state.own_accounts = dict(tables["accounts"])
+        state.load(later)
+        return state
 
     def get(self, table: TableName, key: str) -> dict[str, Any] | None:
         if table == "decisions":
@@ -94,42 +181,185 @@ class WorkerState(LedgerState):
             return None
         return {k: v for k, v in best.items() if k != VERSION}
 
+    def size(self) -> int:
+        return sum(len(t) for t in self.tables.values()) + len(self.own_accounts)
+
 
 class LedgerMemory:
-    """Holds the current :class:`WorkerState`, rebuilt from the decisions when stale."""
+    """Holds the current :class:`WorkerState`: restored from the snapshot and the decisions
+    after it, or rebuilt from every stored decision; writes the snapshots."""
 
-    def __init__(self, decisions: Mapping[str, Any], accounts: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        decisions: Mapping[str, Any],
+        accounts: Mapping[str, Any],
+        snapshots: SnapshotFile | None = None,
+    ) -> None:
         self.decisions = decisions
         self.accounts = accounts
+        self.snapshots = snapshots
         self.stale = True
         self._state = WorkerState(decisions, accounts)
         self.rebuilds = 0
+        self.restores = 0
+        self.written = 0
+        #: the snapshot positions of the state (None: not known, no snapshot is taken)
+        self.positions: Positions | None = None
+        self._work_at_snapshot = 0
+        self._quiet_until = 0.0
+        self._writing: asyncio.Task[None] | None = None
 
     def mark_stale(self) -> None:
         self.stale = True
 
     def current(self) -> WorkerState:
-        """The state, rebuilt first if partitions moved or the table recovered."""
+        """The state, rebuilt first if it is stale (a step failed half applied)."""
         if self.stale:
             self._state = rebuild(self.decisions, self.accounts)
+            # Mid-batch, the table holds the batch's decisions, not durable yet: no
+            # snapshot until the batch has settled.
+            self._state.dirty = True
             self.stale = False
             self.rebuilds += 1
         return self._state
 
+    async def recover(
+        self, held: set[int], cursor: Callable[[int], int | None], tails: Tails
+    ) -> None:
+        """The state of the ``a6.ledger`` partitions ``held``, once the ``decisions`` table
+        has recovered: the snapshot and the decisions after it when the snapshot fits, else
+        every stored decision (``cursor``: the ledger's cursor of a partition, the position
+        of a state that has every stored decision)."""
+        self.stale, self.positions = True, None
+        started, cpu = time.monotonic(), time.process_time()
+        snap = self.snapshots.load() if self.snapshots is not None else None
+        if snap is not None and set(snap.positions) != held:
+            log.info(
+                "ledger snapshot of partitions %s ignored: this worker holds %s; rebuilding",
+                sorted(snap.positions),
+                sorted(held),
+            )
+            snap = None
+        got = await tails(snap.positions) if snap is not None else None
+        if snap is None or got is None:
+            state = rebuild(self.decisions, self.accounts)
+            positions = {p: _known(cursor(p)) for p in held}
+            self.rebuilds += 1
+            self._work_at_snapshot = 0  # a snapshot is due at the first settled batch
+        else:
+            later = to_reapply(snap.positions, got, self.decisions)
+            state = WorkerState.restored(self.decisions, self.accounts, snap.tables, later)
+            positions = dict(snap.positions)
+            self.restores += 1
+            # the file holds this state, unless decisions after it were re-applied
+            self._work_at_snapshot = 0 if later else state.work
+            log.info(
+                "ledger state restored from its snapshot and %d later decisions in %.2f s "
+                "(%.2f s CPU)",
+                len(later),
+                time.monotonic() - started,
+                time.process_time() - cpu,
+            )
+        state.dirty = False
+        self._state, self.stale, self.positions = state, False, positions
+        # Not at once: the first decisions after a restart come first.
+        self._quiet_until = time.monotonic() + SNAPSHOT_QUIET_S
+        asyncio.get_running_loop().call_later(SNAPSHOT_QUIET_S, self._maybe_snapshot)
+
+    def settled(self, positions: Mapping[int, int]) -> None:
+        """Every decision whose effects the state has is durable, and every input of each
+        partition up to ``positions`` has been handled: a snapshot may be taken now."""
+        state = self._state
+        if self.stale or self.positions is None:
+            return
+        for p, offset in positions.items():
+            if p in self.positions:
+                self.positions[p] = max(self.positions[p], offset)
+        state.dirty = False
+        self._maybe_snapshot()
+
+    def _maybe_snapshot(self) -> None:
+        state = self._state
+        if time.monotonic() < self._quiet_until:
+            return
+        due = max(SNAPSHOT_MIN_WORK, state.size() // SNAPSHOT_SHARE)
+        if state.work - self._work_at_snapshot >= due:
+            self.snapshot()
+
+    def snapshot(self) -> None:
+        """Start writing a snapshot of the state as it is now, if it may be taken and none
+        is being written (the state is copied now; the bytes are made and written in the
+        background)."""
+        state = self._state
+        if (
+            self.snapshots is None
+            or self.positions is None
+            or self.stale
+            or state.dirty
+            or (self._writing is not None and not self._writing.done())
+        ):
+            return
+        self._work_at_snapshot = state.work
+        task = asyncio.get_running_loop().create_task(
+            self._write(dict(self.positions), state.tables_now())
+        )
+        self._writing = task
+
+    async def _write(self, positions: Positions, tables: dict[TableName, dict[str, Any]]) -> None:
+        assert self.snapshots is not None
+        started = time.monotonic()
+        parts = []
+        for part in chunks(positions, tables):
+            parts.append(part)
+            await asyncio.sleep(0)  # let the agents run between the pieces
+        try:
+            await asyncio.to_thread(self.snapshots.write, b"".join(parts))
+        except OSError as exc:
+            log.warning("ledger snapshot not written (%s)", exc)
+            return
+        self.written += 1
+        log.info(
+            "ledger snapshot written (%d records, positions %s) in %.2f s",
+            sum(len(t) for t in tables.values()),
+            positions,
+            time.monotonic() - started,
+        )
+
+    async def revoked(self) -> None:
+        """Partitions are being revoked: snapshot the state if it may be, then mark it
+        stale until :meth:`recover`."""
+        if self._state.work != self._work_at_snapshot:
+            self.snapshot()
+        self.stale, self.positions = True, None
+
+    async def close(self) -> None:
+        """At shutdown: a last snapshot if the state may be taken, and wait for it."""
+        if not self.stale and self._state.work != self._work_at_snapshot:
+            self.snapshot()
+        if self._writing is not None:
+            await self._writing
+
 
 def rebuild(decisions: Mapping[str, Any], accounts: Mapping[str, Any]) -> WorkerState:
     """The state the stored decisions make: their effects applied in version order."""
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     # Only the effects are kept while sorting (a decision's outputs are most of its bytes).
     stored = sorted(((int(d["version"]), d["effects"]) for d in decisions.values()), key=_first)
     state = WorkerState(decisions, accounts)
-    for version, effects in stored:
-        state.apply([Put(t, k, v) for t, k, v in effects], version)
+    state.load(stored)
+    state.dirty = False
     log.info(
-        "ledger state rebuilt from %d decisions in %.2f s", len(stored), time.monotonic() - started
+        "ledger state rebuilt from %d decisions in %.2f s (%.2f s CPU)",
+        len(stored),
+        time.monotonic() - started,
+        time.process_time() - cpu,
     )
     return state
 
 
-def _first(item: tuple[int, Any]) -> int:
+def _first(item: Stored) -> int:
     return item[0]
+
+
+def _known(offset: int | None) -> int:
+    return -1 if offset is None else int(offset)

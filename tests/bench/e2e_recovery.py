@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
@@ -51,13 +52,22 @@ async def _recover(
             if left:
                 raise RuntimeError(f"no decision 900 s after the restart ({name})")
             out[name] = live.decisions.first[probe.key] - t0
-            live.say(f"  kill -9{' and no tables' if wipe else ''}: {out[name]:.1f} s")
+            state = _state_line(live.workers.procs[0].log_tail(10**6))
+            out[name.replace("_to_decision_s", "_state")] = state
+            live.say(f"  kill -9{' and no tables' if wipe else ''}: {out[name]:.1f} s ({state})")
         out["probe_outcomes"] = await _outcomes(live, probes)
         if set(out["probe_outcomes"]) != {"accepted"}:
             raise RuntimeError(f"the probes after recovery were {out['probe_outcomes']}")
         return out
     finally:
         await live.decisions.stop()
+
+
+def _state_line(log: str) -> str:
+    """How the restarted worker made its ledger state, from its log: the last line that
+    says so (restored from its snapshot or rebuilt, and in how long)."""
+    found = re.findall(r"ledger state (?:restored|rebuilt) [^\n]* in [0-9.]+ s", log)
+    return found[-1] if found else "no ledger state line in the worker's log"
 
 
 async def _outcomes(live: Live, probes: list[Input]) -> list[str]:

@@ -95,6 +95,10 @@ class Crew:
     def crashes(self) -> list[str]:
         return [c for w in self.live + self.lost for c in w.crashes()]
 
+    def logged(self, text: str) -> int:
+        """How many lines of the workers' logs contain ``text``."""
+        return sum(w.log_tail(10**9).count(text) for w in self.live + self.lost)
+
 
 @dataclass
 class Progress:

@@ -18,3 +18,4 @@ def test_kill_9_and_broker_restart_lose_nothing_and_duplicate_nothing(tmp_path: 
     assert (report.kills, report.broker_restarts) == (3, 1)
     assert (report.losses, report.duplicates, report.lag) == (0, 0, 0)
     assert report.decisions == report.inputs
+    assert report.restores >= 1  # a restart took the snapshot and the decisions after it

@@ -5,11 +5,13 @@ entries, a batch at a time (``gateway.worker.batches``) against the state in mem
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from gateway.core.ingest import RawInput
 from gateway.core.state import VERSION, newer_or_equal
 from gateway.core.steps import forwarded_key, ledger_step
+from gateway.core.topics import LEDGER_TOPIC
 from gateway.worker.batches import (
     Batches,
     Collecting,
@@ -19,7 +21,11 @@ from gateway.worker.batches import (
     in_partition,
     write_cursors,
 )
+from gateway.worker.gaps import cursor_key
 from gateway.worker.runtime import Runtime
+from gateway.worker.snapshots import FILE_NAME, LedgerTail, SnapshotFile
+
+log = logging.getLogger("a6gw.worker")
 
 
 class LedgerStage(Collecting):
@@ -69,19 +75,42 @@ class LedgerStage(Collecting):
         sent = await rt.sender.enqueue(self.outputs)
         write_cursors(rt.guard, cursors)
         await rt.durable(sent)
+        rt.ledger.settled({p: offset for (_, p), (offset, _) in cursors.items()})
 
 
 def install(rt: Runtime) -> None:
     """The ``ledger`` agent over ``a6.ledger``."""
     batches = Batches(LedgerStage(rt), rt.guard, rt.shield, rt.seal, check_mac=True)
 
-    async def stale() -> None:
-        rt.ledger.mark_stale()
-
-    rt.decisions.on_recover(stale)
+    keep_snapshots(rt)
 
     consume(rt.app, rt.ledger_topic, "ledger", batches)
 
     @rt.app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def revoked(sender: Any, *args: Any, **kwargs: Any) -> None:
-        rt.ledger.mark_stale()
+        await rt.ledger.revoked()
+
+
+def keep_snapshots(rt: Runtime) -> None:
+    """The ledger state's snapshots in the worker's data folder; the state recovered from
+    them (or rebuilt) each time the ``decisions`` table has recovered; a last one at
+    shutdown (``gateway.worker.memory``)."""
+    memory = rt.ledger
+    memory.snapshots = SnapshotFile(rt.datadir / FILE_NAME, rt.seal.secret)
+    tail = LedgerTail(rt.kafka, rt.reader, LEDGER_TOPIC)
+
+    def cursor(partition: int) -> int | None:
+        value = rt.guard.cursors.get(cursor_key(LEDGER_TOPIC, partition))
+        return None if value is None else int(value)
+
+    async def recovered() -> None:
+        actives = rt.app.assignor.assigned_actives()
+        held = {tp.partition for tp in actives if tp.topic == LEDGER_TOPIC}
+        try:
+            await memory.recover(held, cursor, tail.read)
+        except Exception:  # noqa: BLE001 - the next decision rebuilds it (or fails loudly)
+            log.exception("ledger state not recovered; rebuilding it before the next decision")
+            memory.mark_stale()
+
+    rt.decisions.on_recover(recovered)
+    rt.on_shutdown(memory.close)
