@@ -6,10 +6,11 @@ batch to :meth:`Batches.run`, which
 1. puts back, per partition, the records the consumer skipped (the contiguity guard,
    :meth:`gateway.worker.gaps.Guard.complete`);
 2. splits the records into runs: the records with no death against them in the attempts
-   journal go together; a *suspect* (a record in flight at an earlier death) runs in a
-   batch of its own, after the records before it and alone in the process
-   (:meth:`gateway.worker.faults.Shield.alone`), and is quarantined (GWF-002) at its
-   ``MAX_STARTS``-th start;
+   journal go together; a *suspect* (a record in flight at an earlier death) runs after
+   the records before it and alone in the process
+   (:meth:`gateway.worker.faults.Shield.alone`): the suspects of one death together, a
+   suspect of more deaths in a run of its own (:func:`runs`); a suspect is quarantined
+   (GWF-002) at its ``MAX_STARTS``-th start;
 3. for each run: checks each record's MAC (a forged record is dead-lettered, MSG-010) and
    decides the records in order, each seeing the effects of the ones before it
    (:meth:`Stage.decide`); an exception one record raises makes that record a gateway-fault
@@ -23,10 +24,12 @@ batch to :meth:`Batches.run`, which
 Each record gets its attempts-journal line before it is decided and the run's records get
 their closing lines in one write after the commit: a death anywhere in the run, its flushes
 included, counts against every record of the run that had started. On the restart they are
-suspects and run alone one by one, so the bystanders are cleared by their next run and only
-the record that kills the process reaches the quarantine (the batch is bisected down to
-single records). An edge error (the broker) retries the whole run: the steps' outputs are
-idempotent (a decision already made is found and re-sent, not made again).
+suspects: they run once more together, alone in the process (a kill no input caused ends
+there, in one run); if they die again, each runs alone, so the bystanders are cleared by
+their next run and only the record that kills the process reaches the quarantine (the batch
+is bisected down to single records). An edge error (the broker) retries the whole run: the
+steps' outputs are idempotent (a decision already made is found and re-sent, not made
+again).
 
 Tables of faust are partitioned by the event being processed (``current_event``); a batch
 holds several partitions, so every table access of a record runs inside
@@ -39,7 +42,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -115,17 +118,25 @@ class Collecting:
 Item = tuple[RawInput, Event]
 
 
-def runs(items: Sequence[Item], suspect: Any) -> list[tuple[bool, list[Item]]]:
-    """``items`` cut into runs, in order: each suspect alone (``True``), the records
-    between suspects together (``False``)."""
+def runs(items: Sequence[Item], starts: Callable[[RawInput], int]) -> list[tuple[bool, list[Item]]]:
+    """``items`` cut into runs, in order, each marked whether it runs alone in the process:
+    the records with no death against them (``starts`` 0) together; the suspects of one
+    death (``starts`` 1) next to each other together, alone; a suspect of more deaths
+    alone, one record per run.
+
+    This bisects a batch the process died in: a kill that no input caused (the common
+    case) costs one more run of its suspects, together; when they die again, each runs
+    alone and only the one that kills the process reaches ``MAX_STARTS``.
+    """
     out: list[tuple[bool, list[Item]]] = []
+    last = -1  # the starts of the run being built (-1: none, or a single suspect's)
     for item in items:
-        if suspect(item[0]):
-            out.append((True, [item]))
-        elif out and not out[-1][0]:
+        n = starts(item[0])
+        if n in (0, 1) and n == last:
             out[-1][1].append(item)
         else:
-            out.append((False, [item]))
+            out.append((n > 0, [item]))
+            last = n if n in (0, 1) else -1
     return out
 
 
@@ -178,13 +189,14 @@ class Batches:
 
             await self.shield.retry(self.stage.step, complete)  # the broker may fail
             attempts = self.shield.attempts
-            for solo, run in runs(items, lambda r: attempts.starts(r) > 0):
+            for solo, run in runs(items, attempts.starts):
                 if solo:
                     rec = run[0][0]
                     log.warning(
-                        "%s: %s[%d]@%d was in flight at %d deaths; handling it alone",
+                        "%s: %s[%d]@%d and %d more were in flight at %d deaths; "
+                        "handling them alone",
                         self.stage.step, rec.topic, rec.partition, rec.offset,
-                        attempts.starts(rec),
+                        len(run) - 1, attempts.starts(rec),
                     )  # fmt: skip
                 async with self.shield.alone(solo):
                     await self.shield.retry(self.stage.step, self._attempt, run)

@@ -109,14 +109,18 @@ def setup(tmp_path: Path, **kw: Any) -> tuple[Batches, Recorder, dict[str, int],
     return Batches(stage, guard, shield, seal, check_mac=False), stage, cursors, reader
 
 
-def test_runs_put_each_suspect_alone_in_order() -> None:
-    items: Any = [(RawInput("t", 0, o, None, b"", 0), None) for o in range(6)]
-    cut = runs(items, lambda r: r.offset in (2, 3))
+def test_runs_put_the_suspects_of_one_death_together_and_the_others_each_alone() -> None:
+    items: Any = [(RawInput("t", 0, o, None, b"", 0), None) for o in range(9)]
+    deaths = {2: 1, 3: 1, 4: 2, 5: 3, 6: 1, 8: 2}
+    cut = runs(items, lambda r: deaths.get(r.offset, 0))
     assert [(solo, [i[0].offset for i in run]) for solo, run in cut] == [
         (False, [0, 1]),
-        (True, [2]),
-        (True, [3]),
-        (False, [4, 5]),
+        (True, [2, 3]),
+        (True, [4]),
+        (True, [5]),
+        (True, [6]),
+        (False, [7]),
+        (True, [8]),
     ]
 
 
@@ -172,8 +176,9 @@ def test_after_a_death_the_suspects_run_alone_and_the_culprit_is_quarantined(
     tmp_path: Path,
 ) -> None:
     """A death in a batch's flush counts against its records 0..3; the culprit, 2, killed
-    the process twice more on its own. On this start the records before it run alone and
-    are cleared, 2 is quarantined unhandled, and the rest runs together."""
+    the process twice more on its own. On this start the suspects before it run together,
+    alone in the process, and are cleared, 2 is quarantined unhandled, 3 runs alone, and
+    the rest runs together."""
     path = tmp_path / "attempts.log"
     journal = Attempts(path)
     for o in range(4):
@@ -183,7 +188,7 @@ def test_after_a_death_the_suspects_run_alone_and_the_culprit_is_quarantined(
     journal.close()
     batches, stage, cursors, _ = setup(tmp_path)
     asyncio.run(batches.run(events(0, list(range(6)))))
-    assert stage.commits == [[(0, 0)], [(0, 1)], [], [(0, 3)], [(0, 4), (0, 5)]]
+    assert stage.commits == [[(0, 0), (0, 1)], [], [(0, 3)], [(0, 4), (0, 5)]]
     letters = [json.loads(o.value) for o in stage.sent if o.topic == DLQ_TOPIC]
     assert [(d["offset"], d["reason_code"]) for d in letters] == [(2, "GWF-002")]
     assert Attempts(path).pending == {}
