@@ -10,6 +10,8 @@ and tables on it.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,8 @@ from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.memory import LedgerMemory
 from gateway.worker.sealed import Seal
+
+log = logging.getLogger("a6gw.worker")
 
 #: A faust table of JSON values by string key, sealed (``Seal.seal_table``).
 Table = TableT[str, Any]
@@ -161,9 +165,45 @@ class Runtime:
             await close()
 
     def running(self) -> bool:
-        """Not rebalancing, and the tables recovered: a half-recovered table could show an
-        answered transfer as pending, or a cursor behind."""
-        return not self.app.rebalancing and self.app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        """Not rebalancing, the tables recovered, and the global tables' copies of the
+        partitions other workers write caught up: a half-recovered table could show an
+        answered transfer as pending, a cursor behind, or an account as unknown.
+
+        faust resumes the streams once a worker's *own* changelog partitions are recovered;
+        a global table's other partitions (its standbys) are read after, so a restarted or
+        new worker could otherwise decide before it has read another worker's ``accounts``
+        writes. They count as caught up once read to the end they had when recovery ended.
+        """
+        app: Any = self.app
+        recovery = app.tables.recovery
+        return not app.rebalancing and recovery.completed.is_set() and standbys_caught_up(recovery)
+
+    async def until_running(self, poll_s: float = 0.05) -> bool:
+        """Wait until :meth:`running`. False if a rebalance starts first: faust then waits
+        for the batch in hand to be acknowledged, so the caller must not wait on; it leaves
+        the batch undecided (the contiguity guard and the watchdog bring such records
+        back, ``gateway.worker.gaps``)."""
+        app: Any = self.app
+        started = time.monotonic()
+        while not self.running():
+            if not app.flow_control.is_active():  # suspended by faust at a revocation
+                return False
+            await asyncio.sleep(poll_s)
+        if (waited := time.monotonic() - started) >= 1.0:
+            log.info("waited %.1f s for the tables to recover before deciding", waited)
+        return True
+
+
+def standbys_caught_up(recovery: Any) -> bool:
+    """Every standby changelog partition (with no standby replicas configured: the global
+    tables' partitions of other workers) read up to the highwater faust took of it when
+    recovery ended (``-1``: empty; an offset ``None``: nothing read yet)."""
+    offsets, highwaters = recovery.standby_offsets, recovery.standby_highwaters
+    for tp in recovery.standby_tps:
+        read = offsets.get(tp)
+        if (-1 if read is None else read) < highwaters.get(tp, -1):
+            return False
+    return True
 
 
 @dataclass(frozen=True)
