@@ -184,11 +184,14 @@ class Runtime:
         the batch undecided (the contiguity guard and the watchdog bring such records
         back, ``gateway.worker.gaps``)."""
         app: Any = self.app
-        started = time.monotonic()
+        started = said = time.monotonic()
         while not self.running():
             if not app.flow_control.is_active():  # suspended by faust at a revocation
                 return False
             await asyncio.sleep(poll_s)
+            if time.monotonic() - said >= WAIT_REPORT_S:
+                said = time.monotonic()
+                log.warning("still waiting for the tables to recover (%.0f s)", said - started)
         if (waited := time.monotonic() - started) >= 1.0:
             log.info("waited %.1f s for the tables to recover before deciding", waited)
         return True
@@ -265,6 +268,9 @@ def _global_table(app: faust.App) -> Callable[..., Table]:
 
     return make
 
+
+#: how often a wait for the tables to recover says it still waits
+WAIT_REPORT_S = 30.0
 
 #: pending changelog writes kept before the done ones are dropped without a waiter
 PRUNE_AT = 10_000
