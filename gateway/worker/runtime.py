@@ -32,6 +32,7 @@ from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.memory import LedgerMemory
 from gateway.worker.sealed import Seal
+from gateway.worker.standbys import CATCH_UP_S, CatchUp, standbys_caught_up
 
 log = logging.getLogger("a6gw.worker")
 
@@ -74,6 +75,8 @@ class Runtime:
     audit_topic: TopicT
     #: run when the worker shuts down, in the order they were added
     closers: list[Closer] = field(default_factory=list)
+    #: seeks back the global tables' standby partitions that faust stopped reading
+    standbys: CatchUp = field(default_factory=CatchUp)
 
     @property
     def config(self) -> Config:
@@ -167,13 +170,9 @@ class Runtime:
     def running(self) -> bool:
         """Not rebalancing, the tables recovered, and the global tables' copies of the
         partitions other workers write caught up: a half-recovered table could show an
-        answered transfer as pending, a cursor behind, or an account as unknown.
-
-        faust resumes the streams once a worker's *own* changelog partitions are recovered;
-        a global table's other partitions (its standbys) are read after, so a restarted or
-        new worker could otherwise decide before it has read another worker's ``accounts``
-        writes. They count as caught up once read to the end they had when recovery ended.
-        """
+        answered transfer as pending, a cursor behind, or an account as unknown (faust
+        reads the global tables' standby partitions after it resumes the streams: see
+        ``gateway.worker.standbys``)."""
         app: Any = self.app
         recovery = app.tables.recovery
         return not app.rebalancing and recovery.completed.is_set() and standbys_caught_up(recovery)
@@ -184,11 +183,14 @@ class Runtime:
         the batch undecided (the contiguity guard and the watchdog bring such records
         back, ``gateway.worker.gaps``)."""
         app: Any = self.app
-        started = said = time.monotonic()
+        started = said = nudged = time.monotonic()
         while not self.running():
             if not app.flow_control.is_active():  # suspended by faust at a revocation
                 return False
             await asyncio.sleep(poll_s)
+            if time.monotonic() - nudged >= CATCH_UP_S:
+                nudged = time.monotonic()
+                await self.catch_up()
             if time.monotonic() - said >= WAIT_REPORT_S:
                 said = time.monotonic()
                 log.warning("still waiting for the tables to recover (%.0f s)", said - started)
@@ -196,17 +198,12 @@ class Runtime:
             log.info("waited %.1f s for the tables to recover before deciding", waited)
         return True
 
-
-def standbys_caught_up(recovery: Any) -> bool:
-    """Every standby changelog partition (with no standby replicas configured: the global
-    tables' partitions of other workers) read up to the highwater faust took of it when
-    recovery ended (``-1``: empty; an offset ``None``: nothing read yet)."""
-    offsets, highwaters = recovery.standby_offsets, recovery.standby_highwaters
-    for tp in recovery.standby_tps:
-        read = offsets.get(tp)
-        if (-1 if read is None else read) < highwaters.get(tp, -1):
-            return False
-    return True
+    async def catch_up(self) -> None:
+        """Seek back the global tables' standby partitions that stand still behind
+        (:class:`gateway.worker.standbys.CatchUp`); only once recovery has ended."""
+        app: Any = self.app
+        if not app.rebalancing and app.tables.recovery.completed.is_set():
+            await self.standbys.nudge(app.consumer, app.tables.recovery)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from typing import Any, cast
 
 from faust.types import TP
 
-from gateway.worker.runtime import Runtime, standbys_caught_up
+from gateway.worker.runtime import Runtime
+from gateway.worker.standbys import CatchUp, standbys_caught_up
 
 OTHERS = TP("a6gw-demo-accounts-changelog", 1)
 MINE = TP("a6gw-demo-accounts-changelog", 0)
@@ -34,10 +35,30 @@ class FakeFlow:
 
 
 @dataclass
+class FakeConsumer:
+    """Seeks the standby partition as faust's consumer would: its records come again and
+    recovery applies the ones after what it read."""
+
+    recovery: FakeRecovery
+    seeks: list[tuple[TP, int]] = field(default_factory=list)
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        self.seeks.append((tp, offset))
+        self.recovery.standby_offsets[tp] = self.recovery.standby_highwaters[tp]
+
+
+@dataclass
 class FakeApp:
     recovery: FakeRecovery = field(default_factory=FakeRecovery)
     rebalancing: bool = False
     flow_control: FakeFlow = field(default_factory=FakeFlow)
+
+    @property
+    def consumer(self) -> FakeConsumer:
+        return self._consumer
+
+    def __post_init__(self) -> None:
+        self._consumer = FakeConsumer(self.recovery)
 
     @property
     def tables(self) -> Any:
@@ -48,6 +69,7 @@ def runtime(app: FakeApp) -> Runtime:
     """A Runtime with only the app: running() and until_running() read nothing else."""
     rt = object.__new__(Runtime)
     rt.app = cast(Any, app)
+    rt.standbys = CatchUp()
     return rt
 
 
@@ -131,3 +153,32 @@ def test_the_start_of_a_worker_is_waited_out_not_given_up() -> None:
         return await asyncio.wait_for(waiting, 1)
 
     assert asyncio.run(main()) is True
+
+
+def test_a_standby_partition_whose_records_faust_dropped_is_sought_back() -> None:
+    """faust clears its changelog queue as recovery ends: the standby partition's records
+    fetched by then never come. It stands still at offset 1 of 3 until sought back to 2."""
+    app = FakeApp()
+    app.recovery.completed.set()
+    app.recovery.standby_highwaters[OTHERS] = 3
+    app.recovery.standby_offsets[OTHERS] = 1
+    rt = runtime(app)
+    assert asyncio.run(asyncio.wait_for(rt.until_running(poll_s=0.01), 5)) is True
+    assert app.consumer.seeks == [(OTHERS, 2)]
+
+
+def test_catch_up_seeks_only_a_partition_that_read_nothing_since_the_last_look() -> None:
+    rec = FakeRecovery()
+    rec.standby_highwaters[OTHERS] = 9
+    rec.standby_offsets[OTHERS] = None  # type: ignore[assignment]
+    consumer = FakeConsumer(rec)
+    catch = CatchUp()
+
+    async def look() -> list[tuple[TP, int]]:
+        return await catch.nudge(consumer, rec)
+
+    assert asyncio.run(look()) == []  # first look: it may be reading
+    rec.standby_offsets[OTHERS] = 4
+    assert asyncio.run(look()) == []  # it moved
+    assert asyncio.run(look()) == [(OTHERS, 5)]  # it stood still: read again after 4
+    assert asyncio.run(look()) == [] and catch.marks == {}  # caught up: forgotten
