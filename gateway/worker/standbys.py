@@ -18,6 +18,8 @@ rebalance). :class:`CatchUp` seeks such a partition back to just after what was 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,9 @@ log = logging.getLogger("a6gw.worker")
 
 #: how often a wait for the tables looks for standby partitions that stand still
 CATCH_UP_S = 1.0
+#: a standby partition that read nothing for this long (since it was last looked at or
+#: sought) is sought back
+STILL_S = 2.0
 
 
 def lagging(recovery: Any) -> set[Any]:
@@ -47,20 +52,26 @@ def standbys_caught_up(recovery: Any) -> bool:
 
 @dataclass
 class CatchUp:
-    """Remembers what each lagging standby partition had read at the last look."""
+    """Remembers what each lagging standby partition had read, and since when."""
 
-    #: partition -> the offset it had read (None: nothing)
-    marks: dict[Any, int | None] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+    #: partition -> the offset it had read (None: nothing) and since when (or its seek)
+    marks: dict[Any, tuple[int | None, float]] = field(default_factory=dict)
 
     async def nudge(self, consumer: Any, recovery: Any) -> list[tuple[Any, int]]:
-        """Seek each lagging partition that read nothing since the last call back to just
+        """Seek each lagging partition that read nothing for :data:`STILL_S` back to just
         after what it read (faust's recovery skips records it applied already); returns
-        the seeks made."""
+        the seeks made. Several callers may look: a seek is given that long to work."""
         behind = lagging(recovery)
         seeks = []
+        now = self.clock()
         for tp in sorted(behind):
             read = recovery.standby_offsets.get(tp)
-            if tp in self.marks and self.marks[tp] == read:
+            was, since = self.marks.get(tp, (read, now))
+            if was != read:
+                since = now
+            self.marks[tp] = (read, since)
+            if now - since >= STILL_S:
                 offset = 0 if read is None or read < 0 else read + 1
                 log.warning(
                     "%s[%d]: the standby copy stands still at offset %s; seeking to %d",
@@ -72,7 +83,7 @@ class CatchUp:
                     log.info("cannot seek %s[%d] (%s)", tp.topic, tp.partition, exc)
                     continue
                 seeks.append((tp, offset))
-            self.marks[tp] = read
+                self.marks[tp] = (read, now)
         for tp in set(self.marks) - behind:
             del self.marks[tp]
         return seeks

@@ -167,18 +167,31 @@ def test_a_standby_partition_whose_records_faust_dropped_is_sought_back() -> Non
     assert app.consumer.seeks == [(OTHERS, 2)]
 
 
-def test_catch_up_seeks_only_a_partition_that_read_nothing_since_the_last_look() -> None:
+def test_catch_up_seeks_only_a_partition_that_read_nothing_for_a_while() -> None:
     rec = FakeRecovery()
     rec.standby_highwaters[OTHERS] = 9
     rec.standby_offsets[OTHERS] = None  # type: ignore[assignment]
     consumer = FakeConsumer(rec)
-    catch = CatchUp()
+    consumer_seek = consumer.seek
 
-    async def look() -> list[tuple[TP, int]]:
-        return await catch.nudge(consumer, rec)
+    async def seek_only(tp: TP, offset: int) -> None:  # the records come later
+        consumer.seeks.append((tp, offset))
 
-    assert asyncio.run(look()) == []  # first look: it may be reading
+    consumer.seek = seek_only  # type: ignore[method-assign]
+    now = [0.0]
+    catch = CatchUp(clock=lambda: now[0])
+
+    def look(at: float) -> list[tuple[TP, int]]:
+        now[0] = at
+        return asyncio.run(catch.nudge(consumer, rec))
+
+    assert look(0.0) == []  # first look: it may be reading
     rec.standby_offsets[OTHERS] = 4
-    assert asyncio.run(look()) == []  # it moved
-    assert asyncio.run(look()) == [(OTHERS, 5)]  # it stood still: read again after 4
-    assert asyncio.run(look()) == [] and catch.marks == {}  # caught up: forgotten
+    assert look(1.5) == []  # it moved
+    assert look(3.0) == []  # still for 1.5 s only
+    assert look(3.5) == [(OTHERS, 5)]  # still for 2 s: read again after 4
+    assert look(4.0) == []  # another caller looks soon after: the seek gets its time
+    assert look(5.5) == [(OTHERS, 5)]
+    consumer.seek = consumer_seek  # type: ignore[method-assign]
+    rec.standby_offsets[OTHERS] = 9
+    assert look(6.0) == [] and catch.marks == {}  # caught up: forgotten
