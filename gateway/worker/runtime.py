@@ -32,7 +32,7 @@ from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.memory import LedgerMemory
 from gateway.worker.sealed import Seal
-from gateway.worker.standbys import CATCH_UP_S, CatchUp, standbys_caught_up
+from gateway.worker.standbys import StandbyWait
 
 log = logging.getLogger("a6gw.worker")
 
@@ -75,8 +75,8 @@ class Runtime:
     audit_topic: TopicT
     #: run when the worker shuts down, in the order they were added
     closers: list[Closer] = field(default_factory=list)
-    #: seeks back the global tables' standby partitions that faust stopped reading
-    standbys: CatchUp = field(default_factory=CatchUp)
+    #: how long to wait for the global tables' copies (gateway.worker.standbys)
+    standbys: StandbyWait = field(default_factory=lambda: StandbyWait(STANDBY_WAIT_S))
 
     @property
     def config(self) -> Config:
@@ -175,7 +175,11 @@ class Runtime:
         ``gateway.worker.standbys``)."""
         app: Any = self.app
         recovery = app.tables.recovery
-        return not app.rebalancing and recovery.completed.is_set() and standbys_caught_up(recovery)
+        return (
+            not app.rebalancing
+            and recovery.completed.is_set()
+            and self.standbys.settled(recovery, app.consumer_generation_id)
+        )
 
     async def until_running(self, poll_s: float = 0.05) -> bool:
         """Wait until :meth:`running`. False if a rebalance starts first: faust then waits
@@ -183,27 +187,17 @@ class Runtime:
         the batch undecided (the contiguity guard and the watchdog bring such records
         back, ``gateway.worker.gaps``)."""
         app: Any = self.app
-        started = said = nudged = time.monotonic()
+        started = said = time.monotonic()
         while not self.running():
             if not app.flow_control.is_active():  # suspended by faust at a revocation
                 return False
             await asyncio.sleep(poll_s)
-            if time.monotonic() - nudged >= CATCH_UP_S:
-                nudged = time.monotonic()
-                await self.catch_up()
             if time.monotonic() - said >= WAIT_REPORT_S:
                 said = time.monotonic()
                 log.warning("still waiting for the tables to recover (%.0f s)", said - started)
         if (waited := time.monotonic() - started) >= 1.0:
             log.info("waited %.1f s for the tables to recover before deciding", waited)
         return True
-
-    async def catch_up(self) -> None:
-        """Seek back the global tables' standby partitions that stand still behind
-        (:class:`gateway.worker.standbys.CatchUp`); only once recovery has ended."""
-        app: Any = self.app
-        if not app.rebalancing and app.tables.recovery.completed.is_set():
-            await self.standbys.nudge(app.consumer, app.tables.recovery)
 
 
 @dataclass(frozen=True)
@@ -268,6 +262,8 @@ def _global_table(app: faust.App) -> Callable[..., Table]:
 
 #: how often a wait for the tables to recover says it still waits
 WAIT_REPORT_S = 30.0
+#: the longest a worker waits for the global tables' copies after a recovery
+STANDBY_WAIT_S = 15.0
 
 #: pending changelog writes kept before the done ones are dropped without a waiter
 PRUNE_AT = 10_000

@@ -5,8 +5,8 @@ Two cases leave no next record to trigger it, and the watchdog finds them by com
 agent's cursor with the broker's view of the partition:
 
 - the tail was skipped: the group's committed offset is past the cursor + 1;
-- the partition stalled: records wait after the cursor and the cursor has not moved for
-  ``stall_s`` seconds, though the worker owns the partition.
+- the partition stalled: records wait after the cursor and neither the cursor nor the
+  committed offset has moved for ``stall_s`` seconds, though the worker owns the partition.
 
 Either way the worker first seeks the partition back to the cursor + 1, or to the group's
 committed offset when that is lower, and resumes fetching it; records between there and what

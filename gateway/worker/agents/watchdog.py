@@ -54,7 +54,6 @@ class _Watchdog:
             # While the tables recover nothing moves, and nothing is stuck: the clocks start
             # again once the worker runs (a stale one would seek a partition at once).
             self.watch.forget(set())
-            await self.rt.catch_up()  # the ledger may have no batch to wait with
 
     def _status(self, tp: TP, committed: dict[TP, int], end: dict[TP, int]) -> Status:
         key = cursor_key(tp.topic, tp.partition)

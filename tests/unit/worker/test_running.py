@@ -12,7 +12,7 @@ from typing import Any, cast
 from faust.types import TP
 
 from gateway.worker.runtime import Runtime
-from gateway.worker.standbys import CatchUp, standbys_caught_up
+from gateway.worker.standbys import StandbyWait, lagging, standbys_caught_up
 
 OTHERS = TP("a6gw-demo-accounts-changelog", 1)
 MINE = TP("a6gw-demo-accounts-changelog", 0)
@@ -35,41 +35,22 @@ class FakeFlow:
 
 
 @dataclass
-class FakeConsumer:
-    """Seeks the standby partition as faust's consumer would: its records come again and
-    recovery applies the ones after what it read."""
-
-    recovery: FakeRecovery
-    seeks: list[tuple[TP, int]] = field(default_factory=list)
-
-    async def seek(self, tp: TP, offset: int) -> None:
-        self.seeks.append((tp, offset))
-        self.recovery.standby_offsets[tp] = self.recovery.standby_highwaters[tp]
-
-
-@dataclass
 class FakeApp:
     recovery: FakeRecovery = field(default_factory=FakeRecovery)
     rebalancing: bool = False
     flow_control: FakeFlow = field(default_factory=FakeFlow)
-
-    @property
-    def consumer(self) -> FakeConsumer:
-        return self._consumer
-
-    def __post_init__(self) -> None:
-        self._consumer = FakeConsumer(self.recovery)
+    consumer_generation_id: int = 1
 
     @property
     def tables(self) -> Any:
         return self
 
 
-def runtime(app: FakeApp) -> Runtime:
+def runtime(app: FakeApp, wait: StandbyWait | None = None) -> Runtime:
     """A Runtime with only the app: running() and until_running() read nothing else."""
     rt = object.__new__(Runtime)
     rt.app = cast(Any, app)
-    rt.standbys = CatchUp()
+    rt.standbys = wait or StandbyWait(limit_s=60.0)
     return rt
 
 
@@ -155,43 +136,23 @@ def test_the_start_of_a_worker_is_waited_out_not_given_up() -> None:
     assert asyncio.run(main()) is True
 
 
-def test_a_standby_partition_whose_records_faust_dropped_is_sought_back() -> None:
-    """faust clears its changelog queue as recovery ends: the standby partition's records
-    fetched by then never come. It stands still at offset 1 of 3 until sought back to 2."""
+def test_the_wait_for_the_standbys_is_bounded_per_recovery() -> None:
+    """faust can drop a standby partition's records as recovery ends and never read them:
+    past the bound the worker decides (and says how far behind its copy is)."""
     app = FakeApp()
     app.recovery.completed.set()
     app.recovery.standby_highwaters[OTHERS] = 3
     app.recovery.standby_offsets[OTHERS] = 1
-    rt = runtime(app)
-    assert asyncio.run(asyncio.wait_for(rt.until_running(poll_s=0.01), 5)) is True
-    assert app.consumer.seeks == [(OTHERS, 2)]
-
-
-def test_catch_up_seeks_only_a_partition_that_read_nothing_for_a_while() -> None:
-    rec = FakeRecovery()
-    rec.standby_highwaters[OTHERS] = 9
-    rec.standby_offsets[OTHERS] = None  # type: ignore[assignment]
-    consumer = FakeConsumer(rec)
-    consumer_seek = consumer.seek
-
-    async def seek_only(tp: TP, offset: int) -> None:  # the records come later
-        consumer.seeks.append((tp, offset))
-
-    consumer.seek = seek_only  # type: ignore[method-assign]
-    now = [0.0]
-    catch = CatchUp(clock=lambda: now[0])
-
-    def look(at: float) -> list[tuple[TP, int]]:
-        now[0] = at
-        return asyncio.run(catch.nudge(consumer, rec))
-
-    assert look(0.0) == []  # first look: it may be reading
-    rec.standby_offsets[OTHERS] = 4
-    assert look(1.5) == []  # it moved
-    assert look(3.0) == []  # still for 1.5 s only
-    assert look(3.5) == [(OTHERS, 5)]  # still for 2 s: read again after 4
-    assert look(4.0) == []  # another caller looks soon after: the seek gets its time
-    assert look(5.5) == [(OTHERS, 5)]
-    consumer.seek = consumer_seek  # type: ignore[method-assign]
-    rec.standby_offsets[OTHERS] = 9
-    assert look(6.0) == [] and catch.marks == {}  # caught up: forgotten
+    assert lagging(app.recovery) == {OTHERS: 2}
+    now = [100.0]
+    rt = runtime(app, StandbyWait(limit_s=15.0, clock=lambda: now[0]))
+    assert not rt.running()
+    now[0] = 114.0
+    assert not rt.running()
+    now[0] = 115.0
+    assert rt.running()
+    # A new recovery (another generation) waits again.
+    app.consumer_generation_id = 2
+    assert not rt.running()
+    now[0] = 131.0
+    assert rt.running()

@@ -22,12 +22,7 @@ class Dog(_Watchdog):
 
 def test_the_watchdog_forgets_its_clocks_while_the_worker_is_not_running() -> None:
     running = [True]
-    nudges: list[int] = []
-
-    async def catch_up() -> None:
-        nudges.append(1)
-
-    rt: Any = SimpleNamespace(owners={}, running=lambda: running[0], catch_up=catch_up)
+    rt: Any = SimpleNamespace(owners={}, running=lambda: running[0])
     watch = Watch(stall_s=10)
     dog = Dog(rt, watch, probe=None)  # type: ignore[arg-type]
     stalled = Status(last=4, committed=5, end=20)
@@ -37,7 +32,7 @@ def test_the_watchdog_forgets_its_clocks_while_the_worker_is_not_running() -> No
     # Recovery, or a rebalance, takes 30 s: the partition stands still meanwhile.
     running[0] = False
     asyncio.run(dog.tick())
-    assert (dog.checks, len(nudges)) == (1, 1)  # the standby copies are looked after
+    assert dog.checks == 1
     running[0] = True
     assert watch.check_all([("t#0", "ledger", stalled)], now=30.0) == []  # not stuck yet
     assert watch.check_all([("t#0", "ledger", stalled)], now=40.0) == [("t#0", Seek(5))]
