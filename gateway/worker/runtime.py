@@ -168,15 +168,18 @@ class Runtime:
             await close()
 
     def running(self) -> bool:
-        """Not rebalancing, the tables recovered, and the global tables' copies of the
-        partitions other workers write caught up: a half-recovered table could show an
-        answered transfer as pending, a cursor behind, or an account as unknown (faust
-        reads the global tables' standby partitions after it resumes the streams: see
-        ``gateway.worker.standbys``)."""
+        """Not stopping, not rebalancing, the tables recovered, and the global tables'
+        copies of the partitions other workers write caught up: a half-recovered table
+        could show an answered transfer as pending, a cursor behind, or an account as
+        unknown (faust reads the global tables' standby partitions after it resumes the
+        streams: see ``gateway.worker.standbys``). A stopping worker's tables close while
+        its timers still run: its cursors would read as None, and the watchdog would seek
+        every partition to offset 0."""
         app: Any = self.app
         recovery = app.tables.recovery
         return (
-            not app.rebalancing
+            not app.should_stop
+            and not app.rebalancing
             and recovery.completed.is_set()
             and self.standbys.settled(recovery, app.consumer_generation_id)
         )
@@ -189,7 +192,7 @@ class Runtime:
         app: Any = self.app
         started = said = time.monotonic()
         while not self.running():
-            if not app.flow_control.is_active():  # suspended by faust at a revocation
+            if app.should_stop or not app.flow_control.is_active():  # stopping, or revoking
                 return False
             await asyncio.sleep(poll_s)
             if time.monotonic() - said >= WAIT_REPORT_S:

@@ -40,6 +40,7 @@ class FakeApp:
     rebalancing: bool = False
     flow_control: FakeFlow = field(default_factory=FakeFlow)
     consumer_generation_id: int = 1
+    should_stop: bool = False
 
     @property
     def tables(self) -> Any:
@@ -156,3 +157,16 @@ def test_the_wait_for_the_standbys_is_bounded_per_recovery() -> None:
     assert not rt.running()
     now[0] = 131.0
     assert rt.running()
+
+
+def test_a_stopping_worker_is_not_running() -> None:
+    """faust closes the tables while the timers still run: the watchdog read every cursor
+    as None and sought each partition to offset 0 (seen as the recovery run's worker
+    stopped)."""
+    app = FakeApp()
+    app.recovery.completed.set()
+    rt = runtime(app)
+    assert rt.running()
+    app.should_stop = True
+    assert not rt.running()
+    assert asyncio.run(asyncio.wait_for(rt.until_running(poll_s=0.001), 1)) is False
