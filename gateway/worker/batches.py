@@ -42,7 +42,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -116,6 +116,8 @@ class Collecting:
 
 
 Item = tuple[RawInput, Event]
+#: awaited before a batch: whether to decide it now
+Ready = Callable[[], Awaitable[bool]]
 
 
 def runs(items: Sequence[Item], starts: Callable[[RawInput], int]) -> list[tuple[bool, list[Item]]]:
@@ -150,13 +152,22 @@ def write_cursors(guard: Guard, cursors: dict[Part, tuple[int, Event]]) -> None:
                 guard.cursors[key] = offset
 
 
-def consume(app: faust.App, topic: TopicT, name: str, batches: Batches) -> None:
-    """The agent ``name`` over ``topic``, handing each fetched batch to ``batches``."""
+def consume(
+    app: faust.App, topic: TopicT, name: str, batches: Batches, *, ready: Ready | None = None
+) -> None:
+    """The agent ``name`` over ``topic``, handing each fetched batch to ``batches``.
+
+    ``ready`` (the ledger's: :meth:`gateway.worker.runtime.Runtime.until_running`) is
+    awaited before each batch; when it says False the batch is left undecided, acknowledged
+    as faust acknowledges the records it skips at a rebalance, and the contiguity guard or
+    the watchdog brings its records back (``gateway.worker.gaps``).
+    """
 
     async def agent(stream: StreamT[bytes]) -> None:
         # faust's StreamT does not declare take_events (its Stream has it).
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):  # type: ignore[attr-defined]
-            await batches.run(batch)
+            if ready is None or await ready():
+                await batches.run(batch)
 
     app.agent(topic, name=name, concurrency=1)(agent)
 

@@ -11,6 +11,8 @@ record: ``gateway.worker.batched``) and the shield; each agent family
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,9 @@ from gateway.worker.faults import Attempts, Shield
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.memory import LedgerMemory
 from gateway.worker.sealed import Seal
+from gateway.worker.standbys import StandbyWait
+
+log = logging.getLogger("a6gw.worker")
 
 #: A faust table of JSON values by string key, sealed (``Seal.seal_table``).
 Table = TableT[str, Any]
@@ -73,6 +78,8 @@ class Runtime:
     audit_topic: TopicT
     #: run when the worker shuts down, in the order they were added
     closers: list[Closer] = field(default_factory=list)
+    #: how long to wait for the global tables' copies (gateway.worker.standbys)
+    standbys: StandbyWait = field(default_factory=lambda: StandbyWait(STANDBY_WAIT_S))
 
     @property
     def config(self) -> Config:
@@ -164,9 +171,39 @@ class Runtime:
             await close()
 
     def running(self) -> bool:
-        """Not rebalancing, and the tables recovered: a half-recovered table could show an
-        answered transfer as pending, or a cursor behind."""
-        return not self.app.rebalancing and self.app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        """Not stopping, not rebalancing, the tables recovered, and the global tables'
+        copies of the partitions other workers write caught up: a half-recovered table
+        could show an answered transfer as pending, a cursor behind, or an account as
+        unknown (faust reads the global tables' standby partitions after it resumes the
+        streams: see ``gateway.worker.standbys``). A stopping worker's tables close while
+        its timers still run: its cursors would read as None, and the watchdog would seek
+        every partition to offset 0."""
+        app: Any = self.app
+        recovery = app.tables.recovery
+        return (
+            not app.should_stop
+            and not app.rebalancing
+            and recovery.completed.is_set()
+            and self.standbys.settled(recovery, app.consumer_generation_id)
+        )
+
+    async def until_running(self, poll_s: float = 0.05) -> bool:
+        """Wait until :meth:`running`. False if a rebalance starts first: faust then waits
+        for the batch in hand to be acknowledged, so the caller must not wait on; it leaves
+        the batch undecided (the contiguity guard and the watchdog bring such records
+        back, ``gateway.worker.gaps``)."""
+        app: Any = self.app
+        started = said = time.monotonic()
+        while not self.running():
+            if app.should_stop or not app.flow_control.is_active():  # stopping, or revoking
+                return False
+            await asyncio.sleep(poll_s)
+            if time.monotonic() - said >= WAIT_REPORT_S:
+                said = time.monotonic()
+                log.warning("still waiting for the tables to recover (%.0f s)", said - started)
+        if (waited := time.monotonic() - started) >= 1.0:
+            log.info("waited %.1f s for the tables to recover before deciding", waited)
+        return True
 
 
 @dataclass(frozen=True)
@@ -228,6 +265,11 @@ def _global_table(app: faust.App) -> Callable[..., Table]:
 
     return make
 
+
+#: how often a wait for the tables to recover says it still waits
+WAIT_REPORT_S = 30.0
+#: the longest a worker waits for the global tables' copies after a recovery
+STANDBY_WAIT_S = 15.0
 
 #: pending changelog writes kept before the done ones are dropped without a waiter
 PRUNE_AT = 10_000

@@ -5,14 +5,22 @@ Two cases leave no next record to trigger it, and the watchdog finds them by com
 agent's cursor with the broker's view of the partition:
 
 - the tail was skipped: the group's committed offset is past the cursor + 1;
-- the partition stalled: records wait after the cursor and the cursor has not moved for
-  ``stall_s`` seconds, though the worker owns the partition.
+- the partition stalled: records wait after the cursor and neither the cursor nor the
+  committed offset has moved for ``stall_s`` seconds, though the worker owns the partition.
 
-Either way the worker first seeks the partition back to the cursor + 1 and resumes fetching
-it; records between there and what the agent has seen are then redelivered, which is
-harmless (every effect is idempotent). If the cursor still has not moved ``stall_s`` later,
-the consumer itself is wedged, and the worker restarts: a crash is safe by design, and a
-fresh consumer starts from the agents' cursors.
+Either way the worker first seeks the partition back to the cursor + 1, or to the group's
+committed offset when that is lower, and resumes fetching it; records between there and what
+the agent has seen are then redelivered, which is harmless (every effect is idempotent). If
+the partition still has not moved ``stall_s`` later, the consumer itself is wedged, and the
+worker restarts: a crash is safe by design, and a fresh consumer starts from the committed
+offsets.
+
+After a ``kill -9`` the cursor in the worker's local store can be ahead of what reached the
+broker (it is written as the batch commits, before the flush that makes the batch durable),
+so the records from the committed offset up to the cursor are redelivered and decided again
+without moving the cursor. The watchdog counts the committed offset moving as progress too,
+and never seeks past it: a seek to the cursor + 1 would skip the records the crash left
+undone, which nothing would bring back (the contiguity guard trusts the cursor).
 """
 
 from __future__ import annotations
@@ -31,6 +39,13 @@ class Status:
 
 def next_offset(last: int | None) -> int:
     return 0 if last is None else last + 1
+
+
+def seek_offset(status: Status) -> int:
+    """Where to seek a partition: after the cursor, but never past the committed offset
+    (records between the two may be undone: see the module)."""
+    target = next_offset(status.last)
+    return target if status.committed is None else min(target, status.committed)
 
 
 def skipped(status: Status) -> bool:
@@ -54,6 +69,8 @@ class Restart:
 
 
 Action = Seek | Restart | None
+#: a partition's cursor and committed offset
+Place = tuple[int | None, int | None]
 
 
 class Watch:
@@ -66,8 +83,9 @@ class Watch:
 
     def __init__(self, stall_s: float) -> None:
         self.stall_s = stall_s
-        # key -> (cursor, since when it stands there, whether a seek was tried since)
-        self._state: dict[str, tuple[int | None, float, bool]] = {}
+        # key -> (cursor and committed offset, since when they stand there, whether a seek
+        # was tried since)
+        self._state: dict[str, tuple[Place, float, bool]] = {}
         self._agent_moved: dict[str, float] = {}
 
     def check_all(
@@ -75,12 +93,13 @@ class Watch:
     ) -> list[tuple[str, Seek | Restart]]:
         """``(key, agent, status)`` of every partition owned → the actions to take."""
         for key, agent, status in statuses:
-            last, since, sought = self._state.get(key, (status.last, now, False))
-            if last != status.last:
+            place = (status.last, status.committed)
+            was, since, sought = self._state.get(key, (place, now, False))
+            if was != place:  # the cursor moved, or the group committed more
                 since, sought = now, False
                 self._agent_moved[agent] = now
             self._agent_moved.setdefault(agent, now)
-            self._state[key] = (status.last, since, sought)
+            self._state[key] = (place, since, sought)
         actions: list[tuple[str, Seek | Restart]] = []
         for key, agent, status in statuses:
             action = self._decide(key, status, now - self._agent_moved[agent] >= self.stall_s, now)
@@ -89,13 +108,13 @@ class Watch:
         return actions
 
     def _decide(self, key: str, status: Status, agent_idle: bool, now: float) -> Action:
-        last, since, sought = self._state[key]
+        place, since, sought = self._state[key]
         stalled = waiting(status) and agent_idle and now - since >= self.stall_s
         if not (skipped(status) or stalled):
             return None
         if not sought:
-            self._state[key] = (last, now, True)  # give the seek time to take effect
-            return Seek(next_offset(status.last))
+            self._state[key] = (place, now, True)  # give the seek time to take effect
+            return Seek(seek_offset(status))
         if stalled:
             return Restart(
                 f"{key} has not moved past offset {status.last} for {self.stall_s:.0f} s "

@@ -84,7 +84,9 @@ def install(rt: Runtime) -> None:
 
     keep_snapshots(rt)
 
-    consume(rt.app, rt.ledger_topic, "ledger", batches)
+    # Not before the tables (the global accounts' copy included) have caught up: see
+    # Runtime.running.
+    consume(rt.app, rt.ledger_topic, "ledger", batches, ready=rt.until_running)
 
     @rt.app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def revoked(sender: Any, *args: Any, **kwargs: Any) -> None:

@@ -35,8 +35,7 @@ def install(rt: Runtime) -> None:
     @rt.app.timer(interval=stall_s / 4)  # type: ignore[untyped-decorator]
     async def watchdog() -> None:
         """Partitions whose records stop reaching their agent are sought back (see watch)."""
-        if rt.running():
-            await dog.check()
+        await dog.tick()
 
     rt.on_shutdown(dog.probe.close)
 
@@ -47,6 +46,14 @@ class _Watchdog:
         self.watch = watch
         self.probe = probe
         self.guarded = {*rt.owners, LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC, COMMANDS_TOPIC}
+
+    async def tick(self) -> None:
+        if self.rt.running():
+            await self.check()
+        else:
+            # While the tables recover nothing moves, and nothing is stuck: the clocks start
+            # again once the worker runs (a stale one would seek a partition at once).
+            self.watch.forget(set())
 
     def _status(self, tp: TP, committed: dict[TP, int], end: dict[TP, int]) -> Status:
         key = cursor_key(tp.topic, tp.partition)

@@ -16,7 +16,7 @@ from aiokafka.errors import KafkaConnectionError
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.core.topics import DLQ_TOPIC, LEDGER_TOPIC
-from gateway.worker.batches import Batches, Event, Part, runs, write_cursors
+from gateway.worker.batches import Batches, Event, Part, consume, runs, write_cursors
 from gateway.worker.faults import MAX_STARTS, Attempts, Shield
 from gateway.worker.gaps import Guard, cursor_key
 from gateway.worker.sealed import Seal
@@ -193,3 +193,51 @@ def test_after_a_death_the_suspects_run_alone_and_the_culprit_is_quarantined(
     assert [(d["offset"], d["reason_code"]) for d in letters] == [(2, "GWF-002")]
     assert Attempts(path).pending == {}
     assert cursors[cursor_key(LEDGER_TOPIC, 0)] == 5
+
+
+class FakeStream:
+    def __init__(self, batches: list[list[Any]]) -> None:
+        self.batches = batches
+
+    async def take_events(self, n: int, within: float) -> Any:
+        for batch in self.batches:
+            yield batch
+
+
+class FakeApp:
+    """Keeps the agent function ``consume`` declares."""
+
+    def __init__(self) -> None:
+        self.agents: dict[str, Any] = {}
+
+    def agent(self, topic: Any, name: str, concurrency: int) -> Any:
+        assert concurrency == 1
+
+        def declare(fn: Any) -> Any:
+            self.agents[name] = fn
+            return fn
+
+        return declare
+
+
+def test_consume_decides_a_batch_only_once_ready_says_so(tmp_path: Path) -> None:
+    """The ledger waits for its tables (the global accounts' copy included) before each
+    batch; a batch that ``ready`` refuses (a rebalance began) is left undecided, for the
+    contiguity guard to put back when the partition's next record comes."""
+    batches, stage, cursors, reader = setup(tmp_path)
+    answers = iter([True, False, True])
+    asked: list[int] = []
+
+    async def ready() -> bool:
+        asked.append(len(stage.decided))
+        return next(answers)
+
+    app = FakeApp()
+    consume(app, None, "ledger", batches, ready=ready)  # type: ignore[arg-type]
+    stream = FakeStream([events(0, [0, 1]), events(0, [2, 3]), events(0, [4])])
+    asyncio.run(app.agents["ledger"](stream))
+    assert asked == [0, 2, 2]  # asked before each batch, before deciding it
+    # 2..3 were not decided with the second batch: the guard reads them back first.
+    assert reader.asked == [(0, range(2, 4))]
+    assert stage.decided == [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)]
+    assert cursors[cursor_key(LEDGER_TOPIC, 0)] == 4

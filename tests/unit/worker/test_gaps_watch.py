@@ -168,3 +168,20 @@ def test_watch_forgets_partitions_it_no_longer_owns() -> None:
     check(watch, "t#0", status, now=0.0)
     watch.forget(set())
     assert check(watch, "t#0", status, now=40.0) is None  # the partition's clock starts again
+
+
+def test_after_a_kill_the_watch_counts_the_redelivery_as_progress_and_never_seeks_past_it() -> None:
+    """kill -9 during a batch's flush: the local cursor (2022) is ahead of the committed
+    offset (1973). The records between are decided again without moving the cursor; the
+    group's commits show the progress. A partition stalled there is sought back to the
+    committed offset, not past the records the crash may have left undone."""
+    watch = Watch(stall_s=10)
+    for step, committed in enumerate([1973, 1990, 2005, 2020, 2023]):
+        status = Status(last=2022, committed=committed, end=5000)
+        assert check(watch, "t#0", status, now=step * 6.0) is None
+    watch = Watch(stall_s=10)
+    stuck = Status(last=2022, committed=1973, end=5000)
+    assert check(watch, "t#0", stuck, now=0.0) is None
+    assert check(watch, "t#0", stuck, now=10.0) == Seek(1973)
+    # A skipped tail still goes back to the cursor + 1, below the committed offset.
+    assert check(Watch(stall_s=10), "t#1", Status(last=4, committed=9, end=9), 0.0) == Seek(5)
