@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from gateway.demo import world
 from gateway.pg import LocalPostgres
 from gateway.transport import LocalBroker
 from gateway.transport.clients import KafkaClients
+from tests.ports import free_port_pair, ports_free
 
 # Property tests check outcomes, not speed: on a loaded 2-core CI machine an example can
 # take longer than hypothesis's default 200 ms deadline without anything being wrong.
@@ -37,17 +37,6 @@ settings.load_profile("a6gw")
 
 TEST_KAFKA_PORT = int(os.environ.get("A6GW_TEST_KAFKA_PORT", "19192"))
 _SLOTS = 8
-
-
-def _ports_free(*ports: int) -> bool:
-    for port in ports:
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
 
 
 def _claim_broker_slot(root: Path) -> tuple[LocalBroker, IO[str]]:
@@ -63,7 +52,7 @@ def _claim_broker_slot(root: Path) -> tuple[LocalBroker, IO[str]]:
             continue
         broker = LocalBroker(root / ".a6gw" / f"test-kafka-{port}", port=port)
         broker.wipe()  # also stops a broker left behind by an interrupted session
-        if _ports_free(port, port + 1):
+        if ports_free(port, port + 1):
             return broker, lock
         lock.close()  # something else listens there
     pytest.fail(f"no free Kafka test port pair in {TEST_KAFKA_PORT}..+{2 * _SLOTS}")
@@ -118,24 +107,13 @@ def kafka_bootstrap(kafka_broker: LocalBroker) -> str:
     return kafka_broker.bootstrap
 
 
-def _free_port_pair() -> int:
-    """A free port whose successor is free too (a broker's controller listens there)."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port < 65535 and _ports_free(port, port + 1):
-            return port
-    pytest.fail("no free port pair for a module's own Kafka broker")
-
-
 @pytest.fixture(scope="module")
 def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
     """A broker of one module's own, on free ports: for tests that put records on topics
     every world on the session's broker shares (a changelog with a record no gateway wrote
     stops the next worker's table recovery). A module gets it as ``kafka_broker`` (and its
     ``kafka_admin``) by carrying ``pytest.mark.own_broker`` in its ``pytestmark``."""
-    broker = LocalBroker(tmp_path_factory.mktemp("kafka"), port=_free_port_pair(), verbose=False)
+    broker = LocalBroker(tmp_path_factory.mktemp("kafka"), port=free_port_pair(), verbose=False)
     try:
         broker.start(timeout=120)
         yield broker
@@ -190,7 +168,7 @@ def _claim_postgres_slot() -> tuple[LocalPostgres, IO[str]]:
             continue
         server = LocalPostgres(base / str(port), port, settings=_PG_SETTINGS)
         server.wipe()  # also stops a server left behind by an interrupted session
-        if _ports_free(port):
+        if ports_free(port):
             return server, lock
         lock.close()  # something else listens there
     pytest.fail(f"no free PostgreSQL test port in {TEST_PG_PORT}..+{_SLOTS}")

@@ -20,7 +20,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from tests.adversarial.counting import (
     dead_letters,
     judge,
 )
+from tests.ports import free_port, free_port_pair
 
 #: Who writes the hostile records: a factory of producers. The broker authenticates every
 #: client and its ACLs let a registry write only its own input topic; the hostile records
@@ -86,27 +86,6 @@ def privileged(stack: Stack) -> AIOKafkaProducer:
 
 def counts(total: int) -> dict[str, int]:
     return {name: max(1, round(total * share)) for name, share in WEIGHTS.items()}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def free_port_pair() -> int:
-    """A port whose successor is free too (the broker's controller listens there)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port pair")
 
 
 class ApiProcess:

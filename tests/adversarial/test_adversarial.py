@@ -16,6 +16,7 @@ import pytest
 
 from gateway.transport.broker import LocalBroker
 from tests.adversarial import adversary
+from tests.ports import free_port_pair
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -29,7 +30,7 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory, adversarial_report: dict[str, Any]
 ) -> Iterator[adversary.Stack]:
     root = tmp_path_factory.mktemp("adversarial")
-    broker = LocalBroker(root / "kafka", port=adversary.free_port_pair(), verbose=False)
+    broker = LocalBroker(root / "kafka", port=free_port_pair(), verbose=False)
     broker.start(timeout=120)
     adversarial_report["seed"] = SEED
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,29 +27,9 @@ from tests.bench.e2e_kafka import Decisions, Say, end_offsets, pipe, publish, wa
 from tests.bench.e2e_mix import Input
 from tests.bench.e2e_procs import Workers
 from tests.bench.e2e_report import latency_figures, per_input
+from tests.ports import free_port_pair
 
 Stream = tuple[list[list[Input]], list[Input]]
-
-
-def free_port_pair() -> int:
-    """A free port whose successor is free too (a broker's controller listens there)."""
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port < 65535 and all(_free(p) for p in (port, port + 1)):
-            return port
-    raise RuntimeError("no free port pair for the benchmark's broker")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 @dataclass(frozen=True)

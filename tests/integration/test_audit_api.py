@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import socket
 import ssl
 import subprocess
 import sys
@@ -35,17 +34,12 @@ from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError, VerificationError
 from gateway.http.pki import LocalCA, init_pki
 from gateway.http.tls import client_tls
+from tests.ports import free_port
 from tests.unit.schemas.entry_cases import ISSUANCE
 
 ORIGIN = "a6gw.test/audit"
 TOKEN = "s3cret-token-for-tests"
 SOURCES: dict[str, tuple[str, ...]] = {"MNG": ("MNG01",), "JPN": ("JPN01",)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def entry(n: int) -> tuple[str, bytes]:

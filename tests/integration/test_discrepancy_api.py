@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -57,16 +56,11 @@ from gateway.services.reconciliation import records
 from gateway.transport import create_topics
 from gateway.transport.acls import provision
 from gateway.transport.clients import KafkaClients
+from tests.ports import free_port
 
 AT = "2026-11-29T12:00:00.000Z"
 OPS = Ed25519PrivateKey.generate()
 PARTITIONS = 4  # the gateway's default partition count for a6.discrepancy.commands
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def holding(account: str, start: int, end: int) -> Holding:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -43,16 +42,11 @@ from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import clients_for
 from gateway.transport.topic_plan import ensure_topics
 from gateway.worker.process import WorkerProcess
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 PORT = 19792
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

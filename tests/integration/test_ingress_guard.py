@@ -13,7 +13,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from gateway.http.tls import client_tls
 from gateway.ingress import Ingress, KafkaSend, ingress_tls, make_app
 from gateway.transport.admin import create_topics
 from gateway.transport.clients import KafkaClients
+from tests.ports import free_port
 
 # Posts land on IDN01's input topic and refusals on the audit topic: on a broker of this
 # module's own, so that no later world's worker consumes them.
@@ -49,12 +49,6 @@ KEY_ID = "IDN01-ingress-test"
 MAX = 8192
 LIMIT = 3
 MAC_KEY = bytes(range(32))  # the gateway processes' shared key (records to a6.audit.log)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from gateway.api.server import ServerThread
 from gateway.errors import RegistryError
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
+from tests.ports import free_port
 
 KEY_ID = "a6gw-gateway-http-1"
 KNOWN_ACCOUNT = "IDN01-HOLD-100"
@@ -38,12 +38,6 @@ KNOWN_ACCOUNT = "IDN01-HOLD-100"
 def state(breaker: CircuitBreaker) -> BreakerState:
     """The breaker's state now (a call, so no earlier comparison narrows what it can be)."""
     return breaker.state
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def envelope(event_id: str, tx: str, account: str | None = KNOWN_ACCOUNT) -> bytes:

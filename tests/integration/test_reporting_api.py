@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import socket
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,16 +45,11 @@ from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.services.reporting import method_of, results
 from schemas import entry_parts as ep
+from tests.ports import free_port
 from tests.unit.schemas import factories as fx
 from tests.unit.worker.test_pipeline import MemoryPipeline
 
 ORIGIN = "a6gw.test/reporting"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.faults import run
+from tests.ports import free_port_pair
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -21,7 +22,7 @@ def test_three_workers_losing_one_and_gaining_one_lose_nothing(tmp_path: Path) -
         events=600,
         kills=2,
         broker_restart=False,
-        port=19792,
+        port=free_port_pair(),
         workers=3,
         join=True,
         say=print,
@@ -43,7 +44,7 @@ def test_a_supervisor_of_three_processes_restarts_each_killed_one(tmp_path: Path
         events=400,
         kills=3,
         broker_restart=False,
-        port=19794,
+        port=free_port_pair(),
         processes=3,
         say=print,
     )

@@ -22,24 +22,7 @@ from gateway.cli.kafka import add_kafka_parser
 from gateway.errors import BrokerError
 from gateway.transport import DEFAULT_PORT, KAFKA_VERSION, LocalBroker, probe_broker
 from gateway.transport.broker import DEPLOY_DIR
-
-
-def _free_port_pair() -> int:
-    """A port p such that p and p+1 are both free on 127.0.0.1."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port >= 65534:
-            continue
-        with socket.socket() as a, socket.socket() as b:
-            try:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port pair")
+from tests.ports import free_port_pair
 
 
 def _props(text: str) -> dict[str, str]:
@@ -172,7 +155,7 @@ def test_failing_mvn_reports_its_output_tail(tmp_path: Path, empty_path: Path) -
 def test_missing_java_is_reported(
     tmp_path: Path, empty_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    broker = LocalBroker(tmp_path / "state", port=_free_port_pair(), verbose=False)
+    broker = LocalBroker(tmp_path / "state", port=free_port_pair(), verbose=False)
     monkeypatch.setattr(broker, "fetch", lambda: broker.jar_dir)
     with pytest.raises(BrokerError) as info:
         broker.start(timeout=5)
@@ -227,11 +210,11 @@ def test_tcp_accept_alone_is_not_a_broker(tmp_path: Path, garbage_server: int) -
     broker = LocalBroker(tmp_path / "state", port=garbage_server, verbose=False)
     assert not broker.is_answering()
     with pytest.raises(OSError):
-        probe_broker("127.0.0.1", _free_port_pair(), timeout=2)
+        probe_broker("127.0.0.1", free_port_pair(), timeout=2)
 
 
 def test_stop_and_status_when_not_running(tmp_path: Path) -> None:
-    broker = LocalBroker(tmp_path / "state", port=_free_port_pair(), verbose=False)
+    broker = LocalBroker(tmp_path / "state", port=free_port_pair(), verbose=False)
     assert broker.stop() is False
     status = broker.status()
     assert (status.running, status.pid) == (False, None)
@@ -249,7 +232,7 @@ def test_wipe_refuses_a_foreign_directory(tmp_path: Path) -> None:
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
     with pytest.raises(BrokerError) as info:
-        LocalBroker(foreign, port=_free_port_pair(), verbose=False).wipe()
+        LocalBroker(foreign, port=free_port_pair(), verbose=False).wipe()
     assert info.value.code == "KAFKA-CONFIG"
     assert (foreign / "notes.txt").read_text() == "keep me"
     LocalBroker(tmp_path / "never-created", verbose=False).wipe()  # nothing to do: fine
@@ -262,7 +245,7 @@ def test_broken_properties_fail_the_format_with_its_output(
     template = deploy_copy / "server.properties"
     template.write_text(template.read_text() + "\nnum.partitions=lots\n")
     broker = LocalBroker(
-        tmp_path / "state", port=_free_port_pair(), deploy_dir=deploy_copy, verbose=False
+        tmp_path / "state", port=free_port_pair(), deploy_dir=deploy_copy, verbose=False
     )
     with pytest.raises(BrokerError) as info:
         broker.start(timeout=30)
@@ -273,7 +256,7 @@ def test_broken_properties_fail_the_format_with_its_output(
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs java")
 def test_broker_dying_at_startup_reports_the_log_tail(tmp_path: Path) -> None:
-    broker = LocalBroker(tmp_path / "state", port=_free_port_pair(), verbose=False)
+    broker = LocalBroker(tmp_path / "state", port=free_port_pair(), verbose=False)
     broker.main_class = "a6gw.NoSuchBrokerMain"  # the JVM starts and exits at once
     with pytest.raises(BrokerError) as info:
         broker.start(timeout=60)
@@ -288,7 +271,7 @@ def test_broker_dying_at_startup_reports_the_log_tail(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs java")
 def test_broker_rejecting_its_storage_reports_the_server_log(tmp_path: Path) -> None:
-    broker = LocalBroker(tmp_path / "state", port=_free_port_pair(), verbose=False)
+    broker = LocalBroker(tmp_path / "state", port=free_port_pair(), verbose=False)
     assert broker.format_storage() is True  # formatted for node.id=1
     assert broker.format_storage() is False  # only once
     broker.node_id = 2  # the broker refuses storage formatted for another node
@@ -311,7 +294,7 @@ def _cli(*argv: str) -> int:
 def test_cli_exit_codes_without_a_broker(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    where = ["--dir", str(tmp_path / "state"), "--port", str(_free_port_pair())]
+    where = ["--dir", str(tmp_path / "state"), "--port", str(free_port_pair())]
     assert _cli("kafka", "status", *where) == 3
     assert "not running" in capsys.readouterr().out
     assert _cli("kafka", "stop", *where) == 0
