@@ -346,7 +346,8 @@ class Changes:
 
     async def publish(self, *, rows: bool = False) -> None:
         """Hand every queued record to the producer, in the order they were written;
-        ``rows``: the batched tables' pending rows first, as batch records."""
+        ``rows``: the batched tables' pending rows too, as batch records queued after
+        what was queued before."""
         async with self._lock:
             if rows:
                 for table in self.batched:
