@@ -118,6 +118,10 @@ class GatewaySection(_Model):
     mac_key_file: Path = Path("keys/internal.mac")
     # faust table store: RocksDB (rocksdict) for deployments, memory for quick local runs.
     table_store: Literal["rocksdb", "memory"] = "rocksdb"
+    # A worker snapshots its ledger state in data_dir once this much work (decisions and
+    # their effects) was done since the last snapshot, and half the state's size: a restart
+    # re-applies at most that much after the snapshot (gateway.worker.memory).
+    snapshot_every: int = Field(default=2_000, ge=100, le=10_000_000)
 
 
 class Limits(_Model):

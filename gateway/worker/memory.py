@@ -206,6 +206,8 @@ class LedgerMemory:
         #: the snapshot positions of the state (None: not known, no snapshot is taken)
         self.positions: Positions | None = None
         self._work_at_snapshot = 0
+        #: work since the last snapshot before the next is due (config: snapshot_every)
+        self.min_work = SNAPSHOT_MIN_WORK
         self._quiet_until = 0.0
         self._writing: asyncio.Task[None] | None = None
 
@@ -282,7 +284,7 @@ class LedgerMemory:
         state = self._state
         if time.monotonic() < self._quiet_until:
             return
-        due = max(SNAPSHOT_MIN_WORK, state.size() // SNAPSHOT_SHARE)
+        due = max(self.min_work, state.size() // SNAPSHOT_SHARE)
         if state.work - self._work_at_snapshot >= due:
             self.snapshot()
 

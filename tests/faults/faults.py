@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from aiokafka.structs import TopicPartition
 
 from gateway.audit.note import open_checkpoint
@@ -40,6 +41,10 @@ from gateway.transport.clients import KafkaClients
 from tests.faults.crew import Crew, Progress
 
 BLOCK = 100  # units per issued block
+#: the workers' snapshot_every here; how long the last kill waits for a snapshot
+SNAPSHOT_EVERY = 200
+SNAPSHOT_WAIT_S = 30.0
+SNAPSHOT_WRITTEN = "ledger snapshot written"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class Report:
     #: how often a worker's ledger state was restored from its snapshot / rebuilt in full
     restores: int = 0
     rebuilds: int = 0
+    #: ledger snapshots the workers wrote
+    snapshots: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
@@ -93,7 +100,7 @@ class Report:
             f"units issued {self.units_issued} / in the ledger {self.units_seen}, "
             f"consumer lag {self.lag}, checkpoints {self.checkpoints} (all prefixes of the log), "
             f"ledger state restored from a snapshot {self.restores} times, "
-            f"rebuilt {self.rebuilds} times, "
+            f"rebuilt {self.rebuilds} times, snapshots written {self.snapshots}, "
             f"{self.seconds:.0f} s"
         )
 
@@ -315,7 +322,7 @@ def run(
     t0 = time.monotonic()
     broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()
-    gw = start_gateway(workdir, broker.clients())
+    gw = start_gateway(workdir, broker.clients(), adjust=_snapshot_often)
     world, lc, topics, store = gw.world, gw.lc, gw.topics, gw.store
     crew = Crew.of(gw.worker, world.config_path, workdir, lc.data_dir, workers, processes)
     plan = phases(world, events)
@@ -358,6 +365,7 @@ def run(
             report.problems.append(f"consumer lag {report.lag}")
         report.restores = crew.logged("ledger state restored from its snapshot")
         report.rebuilds = crew.logged("ledger state rebuilt from")
+        report.snapshots = crew.logged(SNAPSHOT_WRITTEN)
         crashes = crew.crashes()
         if crashes:
             report.problems.append(f"agent crashes: {crashes[:3]}")
@@ -415,6 +423,14 @@ def _drive(
         moves.remove(move)
 
 
+def _snapshot_often(world: World) -> None:
+    """Workers snapshot their ledger state after less work than by default, so that the
+    short runs' restarts also restore snapshots."""
+    doc = yaml.safe_load(world.config_path.read_text(encoding="utf-8"))
+    doc["gateway"]["snapshot_every"] = SNAPSHOT_EVERY
+    world.config_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+
 def _kill(
     crew: Crew,
     report: Report,
@@ -424,6 +440,13 @@ def _kill(
     say: Any,
     kills: int,
 ) -> None:
+    if kills > 1 and report.kills == kills - 1:
+        # The last kill waits for a snapshot written since the one before, so that at least
+        # one restart restores a snapshot (the other kills fall wherever they fall).
+        deadline = time.monotonic() + SNAPSHOT_WAIT_S
+        while crew.logged(SNAPSHOT_WRITTEN) <= report.snapshots and time.monotonic() < deadline:
+            time.sleep(0.2)
+    report.snapshots = crew.logged(SNAPSHOT_WRITTEN)
     what = crew.kill_and_restart(rnd)
     report.kills += 1
     quota[n] -= 1

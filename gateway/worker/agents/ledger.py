@@ -99,6 +99,7 @@ def keep_snapshots(rt: Runtime) -> None:
     shutdown (``gateway.worker.memory``)."""
     memory = rt.ledger
     memory.snapshots = SnapshotFile(rt.datadir / FILE_NAME, rt.seal.secret)
+    memory.min_work = rt.config.gateway.snapshot_every
     tail = LedgerTail(rt.kafka, rt.reader, LEDGER_TOPIC)
 
     def cursor(partition: int) -> int | None:
