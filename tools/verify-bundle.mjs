@@ -25,10 +25,11 @@
 //                 i.e. the log was only appended to, never rewritten.
 //
 // Success: prints "OK origin=<origin> size=<n> root=<hex>" and exits 0.
-// Failure: prints "FAIL: <what failed>" to stderr and exits 1. Usage errors exit 2.
+// Failure: prints "FAIL: <what failed>" to stderr and exits 1. Usage errors exit 2 (also a
+// bundle path that is not a folder, an unreadable --vkey or --since file), as `a6gw verify`.
 
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const USAGE = `usage: node tools/verify-bundle.mjs DIR [--since OLD_CHECKPOINT_FILE] [--vkey VKEY_FILE]
@@ -310,6 +311,15 @@ function main(argv) {
     }
   }
   if (positional.length !== 1) usageError('want exactly one bundle directory');
+  // What the user gave must be there before anything is checked: as `a6gw verify`, a bundle
+  // path that is no folder or an unreadable --vkey/--since file is a usage error (exit 2).
+  let isDir = false;
+  try { isDir = statSync(positional[0]).isDirectory(); } catch { isDir = false; }
+  if (!isDir) usageError(`the bundle ${positional[0]} is not a folder`);
+  for (const opt of ['--since', '--vkey']) {
+    if (opts[opt] === undefined) continue;
+    try { readFileSync(opts[opt]); } catch (e) { usageError(`cannot read ${opt} ${opts[opt]}: ${e.code || e.message}`); }
+  }
   return verifyBundle(positional[0], opts['--since'], opts['--vkey']);
 }
 

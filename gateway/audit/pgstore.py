@@ -88,10 +88,15 @@ class PostgresStore(TreeReads):
         cannot be created.
     """
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, readonly: bool = False) -> None:
         self.dsn = dsn
+        self._frontier = None
         try:
             self._db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(dsn, autocommit=True)
+            if readonly:  # a reader's session: no tables created, no row changed
+                self._db.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                self._db.execute("SELECT count(*) FROM entries")
+                return
         except psycopg.Error as exc:
             raise AuditError(
                 f"cannot open audit store {_safe(dsn)}: {exc}", code="AUD-STORE"
@@ -104,7 +109,6 @@ class PostgresStore(TreeReads):
         except psycopg.Error as exc:
             self._db.close()
             raise AuditError(f"cannot create the audit tables: {exc}", code="AUD-STORE") from exc
-        self._frontier = None
 
     def close(self) -> None:
         self._db.close()

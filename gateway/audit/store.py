@@ -70,11 +70,36 @@ def _write_ahead(db: sqlite3.Connection, *, tries: int = 100, pause_s: float = 0
             time.sleep(pause_s)
 
 
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that reads an existing store and never creates or changes one.
+
+    SQLite's ``mode=ro`` URI (sqlite.org/uri.html) opens the file read-only and fails on a
+    missing file instead of creating it; a store of another kind fails on its first query.
+    """
+    if not path.is_file():
+        what = "is not a file" if path.exists() else "does not exist"
+        raise AuditError(
+            f"no audit store at {path}: it {what} (a worker with this config creates it; "
+            "is audit.store or gateway.data_dir right?)",
+            code="AUD-STORE",
+        )
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        db.execute("SELECT count(*) FROM entries").fetchone()
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot read the audit store {path}: {exc}", code="AUD-STORE") from exc
+    return db
+
+
 class AuditStore(TreeReads):
     """Append-only entries and their RFC 9162 tree in one SQLite file (see LogStore)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self._frontier = None
+        if readonly:
+            self._db = _open_readonly(path)
+            return
         try:
             # 0600 from creation in a 0700 folder; SQLite gives -wal and -shm the same mode
             if str(path) != ":memory:":
@@ -85,7 +110,6 @@ class AuditStore(TreeReads):
             self._db.executescript(_SCHEMA + sqlindex.SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(f"cannot open audit store {path}: {exc}", code="AUD-STORE") from exc
-        self._frontier = None
 
     def close(self) -> None:
         self._db.close()

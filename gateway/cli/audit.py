@@ -14,7 +14,7 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
     from gateway.audit.open import open_store
 
     lc = config_of(args)
-    store = open_store(lc.audit_store())
+    store = open_store(lc.audit_store(), readonly=True)
     latest = store.latest_checkpoint()
     if latest is None:
         print(

@@ -124,7 +124,7 @@ def runs_text(runs: Sequence[dq.Run], tracked: Mapping[str, dq.Tracked]) -> str:
 def _store(args: argparse.Namespace) -> LogStore:
     from gateway.audit.open import open_store
 
-    return open_store(config_of(args).audit_store())
+    return open_store(config_of(args).audit_store(), readonly=True)
 
 
 def _dump(doc: Any) -> None:

@@ -22,7 +22,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if args.registry not in {r.id for r in lc.config.registries}:
         print(f"error: no registry {args.registry!r} in the config", file=sys.stderr)
         return 2
-    store = open_store(lc.audit_store())
+    store = open_store(lc.audit_store(), readonly=True)
     snapshot = Path(args.snapshot) if args.snapshot else None
     report, found = run(
         lc,

@@ -1,4 +1,17 @@
-"""``a6gw verify``: an audit bundle offline, or a live auditors' API (``--api``)."""
+"""``a6gw verify``: an audit bundle offline, or a live auditors' API (``--api``).
+
+Exit codes, as auditors' tools have them (the Node verifier ``tools/verify-bundle.mjs``
+gives the same; sigstore's verifier exits 1 on a failed verification too):
+
+- 0: verified;
+- 1: does not verify: a tampered or incomplete bundle, a bad signature, a bad proof, a log
+  that is not an extension of the ``--since`` checkpoint (``FAIL: ...`` on stderr);
+- 2: nothing was checked: a usage error, a ``--vkey`` or ``--since`` file that cannot be
+  read or does not parse, a bundle folder that is not a folder, an API that cannot be asked.
+
+Without ``--vkey`` a bundle is checked only against the keys it carries itself: a warning on
+stderr says so.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +20,51 @@ import sys
 from pathlib import Path
 
 from gateway.cli.options import add_api_client
+from gateway.errors import AuditError, GatewayError
+
+#: What a bundle check without a pinned key proves, and what it does not.
+UNPINNED = (
+    "warning: no key pinned (--vkey): checked that the entries hash to the checkpoint's root "
+    "and that the checkpoint is signed by a key in the bundle's own log.vkey; NOT checked "
+    "that this key is the log's: anyone can write a bundle that passes this. Pin the log "
+    "key you trust with --vkey FILE, or give --since with a checkpoint you obtained earlier."
+)
+
+
+class UsageProblem(Exception):
+    """A mistake in what the user gave: exit 2 with the message, nothing verified."""
+
+
+def _read_text(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise UsageProblem(f"cannot read {what} {path}: {reason}") from exc
 
 
 def _vkeys(path: str) -> list[str]:
-    return [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The verifier key lines of a ``--vkey`` file, each checked to parse.
+
+    :raises UsageProblem: when the file cannot be read, is empty or a line is no vkey.
+    """
+    from gateway.audit.note import parse_vkey
+
+    lines = [line for line in _read_text(path, "--vkey").splitlines() if line.strip()]
+    if not lines:
+        raise UsageProblem(f"--vkey {path}: no verifier key line (name+hexid+base64key)")
+    for n, line in enumerate(lines, 1):
+        try:
+            parse_vkey(line.strip())
+        except AuditError as exc:
+            raise UsageProblem(f"--vkey {path} line {n}: {exc.args[0]}") from exc
+    return [line.strip() for line in lines]
+
+
+def _since(path: str | None) -> Path | None:
+    if path is not None:
+        _read_text(path, "--since")
+    return Path(path) if path else None
 
 
 def verify_api_command(args: argparse.Namespace) -> int:
@@ -19,17 +73,17 @@ def verify_api_command(args: argparse.Namespace) -> int:
     from gateway.http.tls import client_tls
 
     if not args.vkey:
-        print("error: --api needs --vkey FILE: the log key you trust", file=sys.stderr)
-        return 2
+        raise UsageProblem("--api needs --vkey FILE: the log key you trust")
     if not args.ca:
-        print("error: --api needs --ca FILE: the CA of the API's certificate", file=sys.stderr)
-        return 2
+        raise UsageProblem("--api needs --ca FILE: the CA of the API's certificate")
     verifiers = [parse_vkey(line) for line in _vkeys(args.vkey)]
-    since_path = Path(args.since) if args.since else None
+    since_path = _since(args.since)
     since = since_path.read_text(encoding="utf-8") if since_path else None
-    client = AuditClient(
-        args.api, client_tls(args.ca, args.cert, args.key), token=args.token or None
-    )
+    try:
+        tls = client_tls(args.ca, args.cert, args.key)
+    except GatewayError as exc:
+        raise UsageProblem(str(exc)) from exc
+    client = AuditClient(args.api, tls, token=args.token or None)
     try:
         report = verify_api(
             client, verifiers, since=since, sample=args.sample, say=lambda m: print(f"  {m}")
@@ -44,30 +98,58 @@ def verify_api_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def verify_bundle_command(args: argparse.Namespace) -> int:
     from gateway.audit.bundle import verify_bundle
 
-    if args.api:
-        return verify_api_command(args)
-    if not args.bundle:
-        print("error: give a bundle DIR, or --api URL", file=sys.stderr)
-        return 2
+    bundle = Path(args.bundle)
+    if not bundle.is_dir():
+        what = "is not a folder" if bundle.exists() else "does not exist"
+        raise UsageProblem(f"the bundle {bundle} {what}")
+    trusted = _vkeys(args.vkey)[0] if args.vkey else None  # the current key comes first
+    since = _since(args.since)
 
     def progress(done: int, total: int) -> None:
         if total >= 10_000 and (done % 100_000 == 0 or done == total):
             print(f"  hashed {done:,}/{total:,} entries", file=sys.stderr, flush=True)
 
-    since = Path(args.since) if args.since else None
-    trusted = Path(args.vkey).read_text(encoding="utf-8").strip() if args.vkey else None
-    report = verify_bundle(Path(args.bundle), since=since, progress=progress, trusted_vkey=trusted)
-    print(f"OK: {report.size} entries, root {report.root}, origin {report.origin}")
+    report = verify_bundle(bundle, since=since, progress=progress, trusted_vkey=trusted)
+    if trusted is None:
+        print(UNPINNED, file=sys.stderr)
+    pinned = "pinned key" if trusted else "the bundle's own key, not pinned"
+    print(f"OK: {report.size} entries, root {report.root}, origin {report.origin} ({pinned})")
     if since:
         print(f"OK: consistent with the earlier checkpoint {since}")
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """0 verified, 1 does not verify, 2 nothing checked (see the module's docstring)."""
+    try:
+        if args.api:
+            return verify_api_command(args)
+        if not args.bundle:
+            raise UsageProblem("give a bundle DIR, or --api URL")
+        return verify_bundle_command(args)
+    except UsageProblem as exc:
+        print(f"a6gw verify: error: {exc}", file=sys.stderr)
+        return 2
+    except AuditError as exc:  # VerificationError and malformed bundle or answer
+        print(f"FAIL: {exc}", file=sys.stderr)
+        return 1
+    except GatewayError as exc:  # the API could not be asked
+        print(f"a6gw verify: error: {exc} (nothing was verified)", file=sys.stderr)
+        return 2
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("verify", help="verify an audit bundle offline, or a live API")
+    p = sub.add_parser(
+        "verify",
+        help="verify an audit bundle offline, or a live API",
+        description="Verify an audit bundle (entries.ndjson, checkpoint, log.vkey) or a live "
+        "auditors' API. Exit 0: verified; 1: does not verify (FAIL: ... on stderr); 2: "
+        "nothing was checked (a usage error, an unreadable or malformed --vkey or --since "
+        "file, a bundle path that is not a folder, an API that cannot be asked).",
+    )
     p.add_argument(
         "bundle", metavar="DIR", nargs="?", help="folder with entries.ndjson, checkpoint, log.vkey"
     )
@@ -80,7 +162,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--vkey",
         metavar="FILE",
         help="the log key you trust (a vkey line); the bundle's log.vkey alone only proves "
-        "that the bundle is consistent with itself",
+        "that the bundle is consistent with itself (a warning says so)",
     )
     add_api_client(p, "verify a live API instead of a bundle")
     p.add_argument(

@@ -35,7 +35,7 @@ from gateway.core.reconcile import (
     reconcile,
 )
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, ReconciliationError
 from gateway.services.entries import read_entries
 from gateway.services.keys import gateway_signer
 from gateway.services.partners import partner_clients
@@ -85,6 +85,20 @@ def snapshot_holdings(
         )
         for r in rows
     ]
+
+
+def _snapshot_file(path: Path) -> tuple[bytes, Any]:
+    """The bytes and rows of a snapshot file (``--snapshot``): a JSON list, or ``{"rows"}``.
+
+    :raises ReconciliationError: (RECON-001) when it cannot be read or is not such JSON.
+    """
+    try:
+        data = path.read_bytes()
+        doc = json.loads(data)
+        return data, doc["rows"] if isinstance(doc, dict) else doc
+    except (OSError, ValueError, KeyError) as exc:
+        what = exc.strerror if isinstance(exc, OSError) else f"not a snapshot ({exc!r})"
+        raise ReconciliationError(f"cannot use the snapshot {path}: {what}") from exc
 
 
 async def pull_snapshot(lc: LoadedConfig, registry: str) -> list[dict[str, Any]]:
@@ -180,9 +194,7 @@ def run(
     reg = lc.config.registry(registry)
     source: dict[str, Any]
     if snapshot is not None:
-        data = snapshot.read_bytes()
-        doc = json.loads(data)
-        rows = doc["rows"] if isinstance(doc, dict) else doc
+        data, rows = _snapshot_file(snapshot)
         source = {"from": "file", "sha256": sha256_hex(data)}
     elif reg is not None and reg.transport == "https":
         rows = asyncio.run(pull_snapshot(lc, registry))

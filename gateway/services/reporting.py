@@ -250,7 +250,7 @@ def party_of(lc: LoadedConfig, code: str) -> PartyConfig | None:
 
 def stored_entries(lc: LoadedConfig) -> list[bytes]:
     """Every entry of the config's audit store, as stored, in log order."""
-    store = open_store(lc.audit_store())
+    store = open_store(lc.audit_store(), readonly=True)
     try:
         return list(store.entries())
     finally:

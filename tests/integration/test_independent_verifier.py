@@ -309,8 +309,15 @@ def test_usage(tmp_path: Path) -> None:
         assert result.returncode == 2, args
         assert "usage:" in result.stderr
     missing = run_node(tmp_path / "nope")
-    assert missing.returncode == 1
-    assert "FAIL: cannot read" in missing.stderr
+    assert missing.returncode == 2  # as `a6gw verify`: nothing was checked
+    assert "is not a folder" in missing.stderr
+    for opt in ("--vkey", "--since"):
+        unreadable = run_node(tmp_path, opt, tmp_path / "nope")
+        assert unreadable.returncode == 2, opt
+        assert f"cannot read {opt}" in unreadable.stderr
+    incomplete = run_node(tmp_path)  # a folder without the bundle's files does not verify
+    assert incomplete.returncode == 1
+    assert "FAIL: cannot read" in incomplete.stderr
 
 
 # --- external vectors ------------------------------------------------------------------------

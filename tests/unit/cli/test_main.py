@@ -43,8 +43,8 @@ def test_module_entry_point_runs() -> None:
 
 
 def test_errors_exit_2_with_the_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["verify", str(tmp_path)]) == 2
-    assert "[AUD-" in capsys.readouterr().err
+    assert main(["verify", str(tmp_path / "nope")]) == 2  # nothing to verify: usage
+    assert "does not exist" in capsys.readouterr().err
     assert main(["topics", "--config", str(tmp_path / "missing.yaml")]) == 2
     assert "[A6-CFG-002]" in capsys.readouterr().err
 
