@@ -7,7 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.cli.options import add_config, config_of
+from gateway.cli.config import started
+from gateway.cli.options import add_config
 from gateway.config import LoadedConfig
 from gateway.transport.clients import clients_for
 
@@ -20,7 +21,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     from gateway.api.server import AuditAPI, make_app, server_tls
     from gateway.audit.open import open_store
 
-    lc: LoadedConfig = config_of(args)
+    lc: LoadedConfig = started(args, "api", api_read_only=args.read_only)
     cfg = lc.config
     store = open_store(lc.audit_store())
     sources: dict[str, tuple[str, ...]] = {}  # Party code: its registries
@@ -66,7 +67,7 @@ def cmd_ingress(args: argparse.Namespace) -> int:
 
     from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
 
-    lc: LoadedConfig = config_of(args)
+    lc: LoadedConfig = started(args, "ingress")
     cfg = lc.config.connectors
     send = KafkaSend(clients_for(lc, "ingress"), lc.load_mac_key())
     ingress = ingress_from_config(lc, send)

@@ -11,6 +11,7 @@ from gateway.cli import (
     api,
     audit,
     checks,
+    config,
     demo,
     discrepancy,
     kafka,
@@ -30,6 +31,7 @@ examples:
   a6gw verify bundle/               check an audit bundle offline
   a6gw kafka start                  run a local single-node Kafka broker
   a6gw worker --config config.yaml  run the stream worker
+  a6gw config check --config config.yaml   check the config and every file it names
   a6gw discrepancy list --config config.yaml --status open   discrepancies still open
 """
 
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_parser(sub)
     checks.add_parser(sub)
     schemas.add_parser(sub)
+    config.add_parser(sub)  # config check
     return parser
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from gateway.cli.config import started
 from gateway.cli.options import add_config, config_of
 
 
@@ -19,7 +20,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         supervise,
     )
 
-    lc = config_of(args)  # fail fast on a bad config, before any child starts
+    lc = started(args, "worker")  # every broken file named, before Kafka or any child
     datadir = Path(args.datadir) if args.datadir else lc.data_dir / "worker"
     if args.supervise:
         if not hold_folder(datadir, "supervisor.lock"):

@@ -29,8 +29,10 @@ READERS = [
     pytest.param(lambda cfg, out: ["audit", "export", "--config", cfg, out], id="audit-export"),
     pytest.param(lambda cfg, out: ["summary", "--config", cfg, "--party", "JPN"], id="summary"),
     pytest.param(
-        lambda cfg, out: ["aef", "export", "--config", cfg, "--party", "JPN", "--year", "2025"]
-        + ["--format", "json", "--out", out],
+        lambda cfg, out: (
+            ["aef", "export", "--config", cfg, "--party", "JPN", "--year", "2025"]
+            + ["--format", "json", "--out", out]
+        ),
         id="aef-export",
     ),
     pytest.param(lambda cfg, out: ["discrepancy", "list", "--config", cfg], id="discrepancy-list"),
@@ -38,8 +40,9 @@ READERS = [
         lambda cfg, out: ["discrepancy", "show", "--config", cfg, "dsc-0"], id="discrepancy-show"
     ),
     pytest.param(
-        lambda cfg, out: ["reconcile", "--config", cfg, "--registry", "JPN01", "--dry-run"]
-        + ["--snapshot", out],
+        lambda cfg, out: (
+            ["reconcile", "--config", cfg, "--registry", "JPN01", "--dry-run"] + ["--snapshot", out]
+        ),
         id="reconcile",
     ),
 ]
