@@ -82,18 +82,12 @@ CODES: tuple[Code, ...] = (
     Code("A6-CFG-006", "the MAC key cannot be read, or its file mode is not 0600", _CFG),
     Code("A6-CFG-PKI", "the local CA cannot be loaded", _CFG),
     Code("A6-CFG-TLS", "TLS certificate, key or CA files cannot be loaded", _CFG),
-    Code(
-        "A6-CFG-TRUST", "the trust file names an unknown registry, Party or committee, or a bad key"
-    ),
+    Code("A6-CFG-TRUST", "the trust file names an unknown principal, or a bad public key"),
     Code("A6-CFG-KEY", "a key is invalid, readable by others, or not the one the trust file lists"),
     Code("A6-CFG-EXPIRY", "a certificate or trusted key expired, or a certificate expires soon"),
     Code("A6-CFG-STORE", "a file store or the data folder cannot be opened read-only or created"),
-    Code(
-        "A6-CFG-ONLINE", "`config check --online`: Kafka or PostgreSQL refused, a topic is missing"
-    ),
-    Code(
-        "A6-CFG-CHECK", "the offline config check found problems: the process does not start", _CFG
-    ),
+    Code("A6-CFG-ONLINE", "`config check --online`: Kafka or PostgreSQL refused, or no topic"),
+    Code("A6-CFG-CHECK", "the config check found problems: the process does not start", _CFG),
     # -- AEF ------------------------------------------------------------------------------
     Code("A6-AEF-000", "an AEF export refused", e.AefError),
     Code("A6-AEF-001", "a required AEF value is missing", e.AefError, 409),
