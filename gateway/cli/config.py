@@ -27,7 +27,7 @@ exit: 0 no problem (warnings allowed), 1 problems found, 2 a usage error."""
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from gateway.services.configcheck import PROCESSES, check
+    from gateway.services.configcheck.check import PROCESSES, check
 
     processes = tuple(args.process) if args.process else PROCESSES
     report, lc = check(Path(args.config), processes=processes)
@@ -47,7 +47,7 @@ def started(args: argparse.Namespace, process: str, *, api_read_only: bool = Fal
 
     :raises ConfigError: (A6-CFG-CHECK) naming every broken file: the process does not start.
     """
-    from gateway.services.configcheck import require
+    from gateway.services.configcheck.check import require
 
     lc, report = require(Path(args.config), process, api_read_only=api_read_only)
     for warning in report.warnings:

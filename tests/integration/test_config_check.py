@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from gateway.config import load_config
+from gateway.core.topics import AUDIT_TOPIC
 from gateway.demo.world import write_world
 from gateway.http.pki import init_pki
 from gateway.transport.acls import provision
@@ -85,7 +86,7 @@ def test_online_signs_in_each_role_and_wants_the_topics(
     assert code == 1
     [missing] = errors(doc)
     assert missing["code"] == "A6-CFG-ONLINE" and "gateway topics missing" in missing["message"]
-    assert "a6.audit.log" in missing["message"]
+    assert AUDIT_TOPIC in missing["message"]
     signed_in = [c for c in doc["checked"] if "signs in as" in c]
     assert len(signed_in) >= 3  # worker, api, ingress, and the tools' roles provisioned
 

@@ -1,8 +1,3 @@
 """``a6gw config check``: the config, trust file, keys, credentials, TLS files and file
 stores, checked offline (:mod:`.check`) and, on request, against the broker and PostgreSQL
 (:mod:`.online`); every problem named with a code, its file and a hint (:mod:`.report`)."""
-
-from gateway.services.configcheck.check import PROCESSES, check, require
-from gateway.services.configcheck.report import Problem, Report
-
-__all__ = ["PROCESSES", "Problem", "Report", "check", "require"]

@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import gateway.services.configcheck.files as files
+import gateway.services.configcheck.stores as stores
+import gateway.services.configcheck.tls as tls
 from gateway.config import LoadedConfig
 from gateway.errors import ConfigError
-from gateway.services.configcheck import files, stores, tls
 from gateway.services.configcheck.report import Report
 from gateway.transport.clients import ADMIN, GATEWAY_ROLES
 
@@ -83,8 +85,8 @@ def _tls_files(
 ) -> None:
     api, conn = lc.config.api, lc.config.connectors
     if "api" in wanted:
-        files_ = (lc.path(api.cert_file), lc.path(api.key_file))
-        tls.pair(r, files_, ("api.cert_file", "api.key_file"), now)
+        paths = (lc.path(api.cert_file), lc.path(api.key_file))
+        tls.pair(r, paths, ("api.cert_file", "api.key_file"), now)
         tls.ca(r, lc.path(api.client_ca_file), "client CA (api.client_ca_file)", now)
     if not https:
         if wanted & {"worker", "ingress"}:
@@ -93,12 +95,12 @@ def _tls_files(
     if wanted & {"worker", "ingress"}:
         tls.ca(r, lc.path(conn.ca_file), "partners' CA (connectors.ca_file)", now)
     if "worker" in wanted:
-        files_ = (lc.path(conn.cert_file), lc.path(conn.key_file))
-        tls.pair(r, files_, ("connectors.cert_file", "connectors.key_file"), now)
+        paths = (lc.path(conn.cert_file), lc.path(conn.key_file))
+        tls.pair(r, paths, ("connectors.cert_file", "connectors.key_file"), now)
     if "ingress" in wanted:
-        files_ = (lc.path(conn.ingress_cert_file), lc.path(conn.ingress_key_file))
+        paths = (lc.path(conn.ingress_cert_file), lc.path(conn.ingress_key_file))
         keys = ("connectors.ingress_cert_file", "connectors.ingress_key_file")
-        tls.pair(r, files_, keys, now)
+        tls.pair(r, paths, keys, now)
 
 
 def require(

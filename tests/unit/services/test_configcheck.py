@@ -16,7 +16,8 @@ from cryptography import x509
 from gateway.audit.note import LogKey
 from gateway.cli.main import main
 from gateway.http.pki import init_pki
-from gateway.services.configcheck import Problem, Report, check
+from gateway.services.configcheck.check import check
+from gateway.services.configcheck.report import Problem, Report
 from gateway.transport.clients import CREDENTIALS_ENV, Credentials
 
 
