@@ -93,14 +93,20 @@ class PostgresStore(TreeReads):
         self._frontier = None
         try:
             self._db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(dsn, autocommit=True)
-            if readonly:  # a reader's session: no tables created, no row changed
-                self._db.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-                self._db.execute("SELECT count(*) FROM entries")
-                return
         except psycopg.Error as exc:
             raise AuditError(
-                f"cannot open audit store {_safe(dsn)}: {exc}", code="AUD-STORE"
+                f"cannot open audit store {safe_dsn(dsn)}: {exc}", code="AUD-STORE"
             ) from exc
+        if readonly:  # a reader's session: no tables created, no row changed
+            try:
+                self._db.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                self._db.execute("SELECT count(*) FROM entries")
+            except psycopg.Error as exc:
+                self._db.close()
+                raise AuditError(
+                    f"cannot read the audit store {safe_dsn(dsn)}: {exc}", code="AUD-STORE"
+                ) from exc
+            return
         try:
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
@@ -295,7 +301,7 @@ class PostgresStore(TreeReads):
         return [StoredCheckpoint(int(size), str(note)) for size, note in rows]
 
 
-def _safe(dsn: str) -> str:
+def safe_dsn(dsn: str) -> str:
     """``dsn`` without its password, for error messages."""
     try:
         params = psycopg.conninfo.conninfo_to_dict(dsn)

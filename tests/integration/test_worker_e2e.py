@@ -358,7 +358,7 @@ def test_published_checkpoints_export_and_verify_twice_over(
     )
     (new / "entries.ndjson").write_bytes(b"\n".join(lines))
     broken = _a6gw("verify", str(new))
-    assert broken.returncode != 0 and "AUD-VERIFY" in broken.stderr
+    assert broken.returncode == 1 and "AUD-VERIFY" in broken.stderr
     assert _node_verify(str(new)).returncode == 1
 
     # A forked log (entry 2 rewritten, the checkpoint re-signed) fails --since.
@@ -367,7 +367,7 @@ def test_published_checkpoints_export_and_verify_twice_over(
     forged[2] = forged[2].replace(b'"entry_version"', b'"entry_version" ', 1)
     write_bundle(tmp_path / "fork", forged, key, running.lc.config.gateway.log_origin)
     fork = _a6gw("verify", str(tmp_path / "fork"), "--since", str(tmp_path / "cp1"))
-    assert fork.returncode != 0 and "not consistent" in fork.stderr
+    assert fork.returncode == 1 and "not consistent" in fork.stderr
     assert _node_verify(str(tmp_path / "fork"), "--since", str(tmp_path / "cp1")).returncode == 1
 
 

@@ -93,7 +93,9 @@ async def _kafka(r: Report, lc: LoadedConfig) -> None:
 def _postgres(r: Report, url: str, what: str, *, table: str) -> None:
     import psycopg
 
-    safe = _without_password(url)
+    from gateway.audit.pgstore import safe_dsn  # psycopg only when a store is PostgreSQL
+
+    safe = safe_dsn(url)
     try:
         with psycopg.connect(url, connect_timeout=int(TIMEOUT_S), autocommit=True) as db:
             db.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
@@ -110,14 +112,3 @@ def _postgres(r: Report, url: str, what: str, *, table: str) -> None:
         r.warn("A6-CFG-ONLINE", safe, f"the {what} has no {table} table yet (created at start)")
     else:
         r.ok(f"{what} {safe} answers")
-
-
-def _without_password(url: str) -> str:
-    import psycopg
-
-    try:
-        params = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.Error:
-        return "(an unparsable PostgreSQL URL)"
-    params.pop("password", None)
-    return psycopg.conninfo.make_conninfo("", **params)
