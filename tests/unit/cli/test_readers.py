@@ -75,6 +75,11 @@ def test_read_only_opening_reads_what_a_writer_wrote_and_cannot_write(tmp_path: 
     finally:
         reader.close()
         writer.close()
+    closed = open_store(path, readonly=True)  # every writer gone: still read, read-only
+    try:
+        assert closed.size() == 2
+    finally:
+        closed.close()
     assert AuditStore(path).size() == 2
 
 
