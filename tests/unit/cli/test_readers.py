@@ -92,3 +92,26 @@ def test_a_file_that_is_no_store_is_named(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(AuditError, match="is not a file"):
         open_store(folder, readonly=True)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "No such file"), (b"{not json", "not a snapshot"), (b'{"blocks": []}', "rows")],
+)
+def test_reconcile_names_an_unusable_snapshot_file(
+    world: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | None,
+    message: str,
+) -> None:
+    store = _store_of(world)
+    store.parent.mkdir(parents=True)
+    AuditStore(store).close()
+    snapshot = tmp_path / "snapshot.json"
+    if content is not None:
+        snapshot.write_bytes(content)
+    argv = ["reconcile", "--config", str(world), "--registry", "JPN01", "--dry-run"]
+    assert main([*argv, "--snapshot", str(snapshot)]) == 2
+    err = capsys.readouterr().err
+    assert f"[RECON-001] cannot use the snapshot {snapshot}" in err and message in err
