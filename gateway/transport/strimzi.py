@@ -141,7 +141,6 @@ def files(cfg: Config, cluster: str, config_arg: str) -> dict[str, str]:
     }
 
 
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m gateway.transport.strimzi",
@@ -153,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--cluster",
         default=DEFAULT_CLUSTER,
-        help=f"the Strimzi Kafka cluster's name (label strimzi.io/cluster; default {DEFAULT_CLUSTER})",
+        help="the Strimzi Kafka cluster's name (label strimzi.io/cluster; default %(default)s)",
     )
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", type=Path, help="write the files into this folder")

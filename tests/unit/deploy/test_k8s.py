@@ -40,7 +40,9 @@ WORKLOADS = ("StatefulSet", "Deployment", "CronJob")
 
 def gateway_config(built: Built) -> dict[str, Any]:
     """The config in the ConfigMap, as YAML data."""
-    data: dict[str, Any] = yaml.safe_load(built.find("ConfigMap", "a6gw-config")["data"]["config.yaml"])
+    data: dict[str, Any] = yaml.safe_load(
+        built.find("ConfigMap", "a6gw-config")["data"]["config.yaml"]
+    )
     return data
 
 
@@ -60,7 +62,8 @@ def component(doc: Doc) -> str:
 
 def main_container(doc: Doc) -> Doc:
     (container,) = pod_spec(doc)["containers"]
-    return container
+    result: Doc = container
+    return result
 
 
 @pytest.mark.parametrize("folder", BUILT_IN)
@@ -98,7 +101,9 @@ def test_the_kustomization_lists_every_file_of_its_folder(folder: str) -> None:
 def test_the_service_monitor_scrapes_the_metrics_ports() -> None:
     (monitor,) = read_docs(K8S / "monitoring" / "servicemonitor.yaml")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    assert monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "15s"}]
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "metrics", "path": "/metrics", "interval": "15s"}
+    ]
     base = build(K8S / "base")
     selected = [
         s

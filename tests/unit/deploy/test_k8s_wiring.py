@@ -17,7 +17,7 @@ from tests.unit.deploy.test_k8s import COMPONENTS, OVERLAYS, WORKLOADS, gateway_
 #: The init container's script: /secrets/<volume>/<key> -> /run/a6gw/<volume>/<key>, 0600.
 COPY_SCRIPT = (
     "set -eu; umask 077; for d in /secrets/*/; do n=${d%/}; n=${n##*/}; "
-    "mkdir -p /run/a6gw/$n; cp \"$d\"* /run/a6gw/$n/; done"
+    'mkdir -p /run/a6gw/$n; cp "$d"* /run/a6gw/$n/; done'
 )
 #: The config's files each process reads (gateway/cli, gateway/services, gateway/worker).
 NEEDS = {
@@ -64,7 +64,7 @@ def documented_secrets() -> dict[str, set[str]]:
 def secret_refs(doc: Doc) -> list[tuple[str, str]]:
     """Every (secret, key) a workload references; key ``*`` for a whole-secret volume."""
     spec = pod_spec(doc)
-    refs = []
+    refs: list[tuple[str, str]] = []
     for v in spec.get("volumes", []):
         if "secret" in v:
             items = v["secret"].get("items")
