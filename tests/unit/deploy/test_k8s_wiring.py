@@ -48,10 +48,24 @@ NEEDS = {
         "connectors.ingress_cert_file",
         "connectors.ingress_key_file",
     ),
+    "reconcile": (
+        "gateway.trust_file",
+        "gateway.signing_key_file",
+        "gateway.mac_key_file",
+        "kafka.ssl_ca_file",
+        "connectors.ca_file",
+        "connectors.cert_file",
+        "connectors.key_file",
+    ),
 }
 #: Flags of the same release's logging and metrics work (the shared command-line interface):
 #: accepted here until the parser has them.
 PENDING_FLAGS = {"--log-format", "--log-level", "--metrics-port"}
+
+
+def is_gateway(container: Doc) -> bool:
+    """A container of the gateway's image (kustomize's ``images:`` sets its tag)."""
+    return str(container["image"]).split(":")[0] == "a6gw"
 
 
 def documented_secrets() -> dict[str, set[str]]:
@@ -95,7 +109,11 @@ def pod_files(doc: Doc, built: Built, secrets: dict[str, set[str]]) -> set[str]:
         out = set()
         for m in container.get("volumeMounts", []):
             if m["name"] in volumes and volumes[m["name"]].keys() & {"configMap", "secret"}:
-                out |= {f"{m['mountPath']}/{k}" for k in keys(volumes[m["name"]])}
+                found = keys(volumes[m["name"]])
+                if "subPath" in m:  # one file of the volume, at mountPath
+                    out |= {m["mountPath"]} if m["subPath"] in found else set()
+                else:
+                    out |= {f"{m['mountPath']}/{k}" for k in found}
         return out
 
     (main,) = spec["containers"]
@@ -121,15 +139,18 @@ def test_every_file_the_config_names_is_where_the_pod_reads_it(folder: str) -> N
     built = build(K8S / folder)
     cfg = gateway_config(built)
     secrets = documented_secrets()
-    for doc in built.of_kind("StatefulSet", "Deployment"):
+    checked = set()
+    for doc in built.of_kind(*WORKLOADS):
         part = doc["metadata"]["labels"]["app.kubernetes.io/component"]
-        if part not in COMPONENTS:
+        if part not in NEEDS:
             continue
+        checked.add(part)
         files = pod_files(doc, built, secrets)
         args = pod_spec(doc)["containers"][0]["args"]
         assert args[args.index("--config") + 1] in files, part
         for key in NEEDS[part]:
             assert config_path(cfg, key) in files, f"{part}: {key} = {config_path(cfg, key)}"
+    assert checked == set(NEEDS)
 
 
 @pytest.mark.parametrize("folder", OVERLAYS)
@@ -154,7 +175,7 @@ def test_the_containers_arguments_parse_with_the_gateway_command_line(folder: st
     parser = build_parser()
     for doc in build(K8S / folder).of_kind(*WORKLOADS):
         for c in pod_spec(doc)["containers"]:
-            if c["image"] != "a6gw":
+            if not is_gateway(c):
                 continue
             args, unknown = parser.parse_known_args(c["args"])
             assert args.command == c["args"][0]
@@ -176,7 +197,7 @@ def test_each_process_logs_in_as_its_own_strimzi_user(folder: str) -> None:
     seen = set()
     for doc in built.of_kind(*WORKLOADS):
         c = pod_spec(doc)["containers"][0]
-        if c["image"] != "a6gw":
+        if not is_gateway(c):
             continue
         role = c["args"][0]
         env = {e["name"]: e for e in c["env"]}
