@@ -12,7 +12,7 @@ import pytest
 
 from gateway.cli.main import build_parser
 from tests.unit.deploy.kustomize import K8S, Built, Doc, build, pod_spec, read_docs
-from tests.unit.deploy.test_k8s import COMPONENTS, OVERLAYS, WORKLOADS, gateway_config
+from tests.unit.deploy.test_k8s import OVERLAYS, WORKLOADS, gateway_config
 
 #: The init container's script: /secrets/<volume>/<key> -> /run/a6gw/<volume>/<key>, 0600.
 COPY_SCRIPT = (
