@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -238,3 +240,39 @@ def test_the_docs_name_every_folder() -> None:
     for folder in folders:
         assert f"`{folder}/`" in text, folder
     assert Path(REPO / "docs" / "operations.md").is_file()
+
+
+def _normalized(doc: Any, images: dict[str, str]) -> Any:
+    """A document as kustomize writes it, with its additions taken out: the common label,
+    the generated ConfigMap's hash suffix, and the image tags."""
+    if isinstance(doc, list):
+        return [_normalized(d, images) for d in doc]
+    if isinstance(doc, str):
+        return re.sub(r"^a6gw-config-[a-z0-9]{10}$", "a6gw-config", doc)
+    if not isinstance(doc, dict):
+        return doc
+    out = {k: _normalized(v, images) for k, v in doc.items()}
+    labels = out.get("labels")
+    if isinstance(labels, dict):
+        labels.pop("app.kubernetes.io/part-of", None)
+        if not labels:
+            del out["labels"]
+    if out.get("image") in images.values():
+        out["image"] = next(k for k, v in images.items() if v == out["image"])
+    return out
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="no kubectl here (CI has none)")
+@pytest.mark.parametrize("folder", (*BUILT_IN, "strimzi", "monitoring"))
+def test_this_reading_of_the_kustomizations_is_kustomizes(folder: str) -> None:
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(K8S / folder)], capture_output=True, text=True, check=True
+    ).stdout
+    built = build(K8S / folder)
+    theirs = [_normalized(d, built.images) for d in yaml.safe_load_all(out) if d]
+
+    def key(d: Doc) -> str:
+        return f"{d['kind']}/{d['metadata']['name']}"
+
+    ours = {key(d): d for _, d in built.docs}
+    assert {key(d): d for d in theirs} == ours
