@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import PurePosixPath
+import stat
+import subprocess
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from gateway.cli.main import build_parser
+from gateway.config import Config, LoadedConfig
 from tests.unit.deploy.kustomize import K8S, Built, Doc, build, pod_spec, read_docs
 from tests.unit.deploy.test_k8s import OVERLAYS, WORKLOADS, gateway_config
 
@@ -237,3 +240,37 @@ def test_the_documented_secret_commands_create_every_documented_secret() -> None
     if "a6gw-$role" in created:
         created = (created - {"a6gw-$role"}) | {f"a6gw-{r}" for r in roles}
     assert created == set(documented_secrets())
+
+
+def test_the_init_script_copies_each_secret_to_a_file_only_its_owner_reads(
+    tmp_path: Path,
+) -> None:
+    # A Secret volume as the kubelet writes it: a timestamped folder, the ..data link to
+    # it, and one link per key; group-readable (defaultMode 0440 with fsGroup).
+    mac = "ab" * 32
+    volume = tmp_path / "secrets" / "keys"
+    stamped = volume / "..2026_01_01_00_00_00.000000001"
+    stamped.mkdir(parents=True)
+    for name, text in {"internal.mac": mac, "log.key": "{}"}.items():
+        (stamped / name).write_text(text, encoding="ascii")
+        (stamped / name).chmod(0o440)
+        (volume / name).symlink_to(Path("..data") / name)
+    (volume / "..data").symlink_to(stamped.name)
+    script = COPY_SCRIPT.replace("/secrets/", f"{tmp_path}/secrets/").replace(
+        "/run/a6gw", f"{tmp_path}/run"
+    )
+    subprocess.run(["sh", "-c", script], check=True)
+    copied = tmp_path / "run" / "keys"
+    assert sorted(p.name for p in copied.iterdir()) == ["internal.mac", "log.key"]
+    assert stat.S_IMODE(copied.stat().st_mode) == 0o700
+    for path in copied.iterdir():
+        assert not path.is_symlink()
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+    config = Config.model_validate(
+        {
+            "gateway": {"mac_key_file": str(copied / "internal.mac")},
+            "parties": [{"code": "JPN", "name": "Japan"}],
+            "registries": [{"id": "JPN01", "party": "JPN"}],
+        }
+    )
+    assert LoadedConfig(config, tmp_path).load_mac_key() == bytes.fromhex(mac)
