@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from gateway.config import Config
+from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC, changelog_topic, input_topic
 from gateway.errors import ConfigError
 from gateway.transport import strimzi
 from gateway.transport.acls import Grant, principal_table
@@ -114,9 +115,10 @@ def test_the_topics_are_the_plans(cfg: Config) -> None:
             assert "message.timestamp.type" not in config, name
             factor = REQUOTED if name.endswith("-changelog") else QUOTED
             assert config["max.message.bytes"] == str(record_limit(n, factor)), name
-    assert topics["a6.audit.log"]["partitions"] == 1
-    assert topics["a6.ledger"]["partitions"] == cfg.kafka.partitions
-    assert topics["a6gw-decisions-changelog"]["config"]["cleanup.policy"] == "compact"
+    assert topics[AUDIT_TOPIC]["partitions"] == 1
+    assert topics[LEDGER_TOPIC]["partitions"] == cfg.kafka.partitions
+    decisions = changelog_topic(cfg.gateway.id, "decisions")
+    assert topics[decisions]["config"]["cleanup.policy"] == "compact"
 
 
 def test_the_users_grant_the_principal_table_and_nothing_else(cfg: Config) -> None:
@@ -156,12 +158,13 @@ def test_the_worker_may_use_its_changelogs_by_prefix(cfg: Config) -> None:
 
 
 def test_names_kubernetes_cannot_take_are_refused() -> None:
-    assert strimzi.k8s_name("a6.in.JPN01") == "a6.in.jpn01"
+    assert strimzi.k8s_name(input_topic("JPN01")) == input_topic("jpn01")
     assert strimzi.k8s_name("a6gw-parked_x") == "a6gw-parked-x"
     with pytest.raises(ConfigError):
-        strimzi.k8s_name("a6.in.JPN01/x")
+        strimzi.k8s_name(input_topic("JPN01/x"))
+    upper, lower = input_topic("AB01"), input_topic("ab01")
     with pytest.raises(ConfigError, match="one Kubernetes name"):
-        strimzi._unique({"a6.in.AB01": "a6.in.ab01", "a6.in.ab01": "a6.in.ab01"}, "topics")  # noqa: SLF001
+        strimzi._unique({upper: lower, lower: lower}, "topics")  # noqa: SLF001
 
 
 def _write_config(cfg: Config, folder: Path) -> Path:
