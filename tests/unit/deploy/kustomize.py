@@ -3,8 +3,8 @@
 Enough of kustomize for the gateway's own layout: ``resources`` (files, and folders with
 a kustomization of their own), ``configMapGenerator`` with ``files``, ``patches`` whose
 documents are maps only (a strategic merge of maps is a plain recursive merge; a patch
-with a list is refused rather than merged wrongly), ``namespace`` and ``images``.
-Generated names keep no hash suffix here; kustomize adds one and rewrites the references.
+with a list is refused rather than merged wrongly), ``namespace``, and ``images`` (set on
+every container whose image has that name). Generated names keep no hash suffix here; kustomize adds one and rewrites the references.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Built:
     """The documents a kustomization builds, each with the file it came from."""
 
     docs: list[tuple[Path, Doc]]
-    images: dict[str, str]  # image name -> name:tag after the kustomizations' `images:`
+    images: dict[str, str]  # image name -> name:tag, from the kustomizations' `images:`
 
     def find(self, kind: str, name: str) -> Doc:
         hits = [d for _, d in self.docs if d["kind"] == kind and d["metadata"]["name"] == name]
@@ -97,7 +97,21 @@ def build(folder: Path) -> Built:
         docs = [(p, merge(d, {"metadata": {"namespace": k["namespace"]}})) for p, d in docs]
     for image in k.get("images", []):
         images[image["name"]] = f"{image.get('newName', image['name'])}:{image['newTag']}"
-    return Built(docs, images)
+    return Built([(p, _set_images(d, images)) for p, d in docs], images)
+
+
+def _set_images(doc: Any, images: dict[str, str]) -> Any:
+    """Each container image named in ``images`` (with any tag or none) set as kustomize
+    sets it."""
+    if isinstance(doc, list):
+        return [_set_images(d, images) for d in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {k: _set_images(v, images) for k, v in doc.items()}
+    image = out.get("image")
+    if isinstance(image, str) and image.split(":")[0] in images:
+        out["image"] = images[image.split(":")[0]]
+    return out
 
 
 def pod_spec(doc: Doc) -> Doc:

@@ -19,6 +19,7 @@ from gateway.errors import ConfigError
 from gateway.transport import strimzi
 from gateway.transport.acls import Grant, principal_table
 from gateway.transport.sizes import QUOTED, REQUOTED, WIRE, record_limit
+from gateway.transport.topic_plan import topic_plan
 from tests.unit.deploy.kustomize import K8S, REPO, Doc, build, read_docs, read_kustomization
 from tests.unit.deploy.test_k8s import gateway_config, validated_config
 
@@ -97,25 +98,29 @@ def test_the_generated_files_are_fresh(cfg: Config) -> None:
 
 
 def test_the_topics_are_the_plans(cfg: Config) -> None:
+    partitions, configs = topic_plan(cfg)
     topics = {
         d["spec"].get("topicName", d["metadata"]["name"]): d["spec"]
         for d in strimzi.kafka_topics(cfg, "a6gw")
     }
+    assert set(topics) == set(partitions)
     n = cfg.limits.max_message_bytes
     inputs = set(cfg.input_topics())
     assert inputs and inputs <= set(topics)
     for name, spec in topics.items():
-        assert spec["replicas"] == cfg.kafka.replication
+        assert spec["partitions"] == partitions[name], name
+        assert spec["replicas"] == cfg.kafka.replication, name
+        assert spec["config"] == configs[name], name
         config = spec["config"]
         if name in inputs:
             assert config["message.timestamp.type"] == "LogAppendTime", name
             assert config["retention.ms"] == "-1", name
             assert config["max.message.bytes"] == str(record_limit(n, WIRE)), name
         else:
-            assert "message.timestamp.type" not in config, name
             factor = REQUOTED if name.endswith("-changelog") else QUOTED
             assert config["max.message.bytes"] == str(record_limit(n, factor)), name
     assert topics[AUDIT_TOPIC]["partitions"] == 1
+    assert topics[AUDIT_TOPIC]["config"]["retention.ms"] == "-1"
     assert topics[LEDGER_TOPIC]["partitions"] == cfg.kafka.partitions
     decisions = changelog_topic(cfg.gateway.id, "decisions")
     assert topics[decisions]["config"]["cleanup.policy"] == "compact"
