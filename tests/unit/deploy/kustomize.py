@@ -4,7 +4,8 @@ Enough of kustomize for the gateway's own layout: ``resources`` (files, and fold
 a kustomization of their own), ``configMapGenerator`` with ``files``, ``patches`` whose
 documents are maps only (a strategic merge of maps is a plain recursive merge; a patch
 with a list is refused rather than merged wrongly), ``namespace``, and ``images`` (set on
-every container whose image has that name). Generated names keep no hash suffix here; kustomize adds one and rewrites the references.
+every container whose image has that name). Generated names keep no hash suffix here;
+kustomize adds one and rewrites the references.
 """
 
 from __future__ import annotations
