@@ -34,10 +34,9 @@ NEEDS = {
         "connectors.cert_file",
         "connectors.key_file",
     ),
-    "api": (
+    "api": (  # operators' commands are signed by the operator, not MAC'd
         "gateway.trust_file",
         "gateway.log_key_file",
-        "gateway.mac_key_file",
         "kafka.ssl_ca_file",
         "api.cert_file",
         "api.key_file",
@@ -61,6 +60,8 @@ NEEDS = {
         "connectors.key_file",
     ),
 }
+#: Processes that write to gateway.data_dir (or whose start-up check wants it writable).
+WRITES_DATA_DIR = ("worker", "ingress")
 #: Flags of the same release's logging and metrics work (the shared command-line interface):
 #: accepted here until the parser has them.
 PENDING_FLAGS = {"--log-format", "--log-level", "--metrics-port"}
@@ -274,3 +275,15 @@ def test_the_init_script_copies_each_secret_to_a_file_only_its_owner_reads(
         }
     )
     assert LoadedConfig(config, tmp_path).load_mac_key() == bytes.fromhex(mac)
+
+
+@pytest.mark.parametrize("folder", OVERLAYS)
+def test_the_data_folder_is_writable_where_a_process_writes_it(folder: str) -> None:
+    built = build(K8S / folder)
+    data_dir = gateway_config(built)["gateway"]["data_dir"]
+    for doc in built.of_kind("StatefulSet", "Deployment"):
+        part = doc["metadata"]["labels"]["app.kubernetes.io/component"]
+        mounts = {m["mountPath"]: m for m in pod_spec(doc)["containers"][0]["volumeMounts"]}
+        if part in WRITES_DATA_DIR:
+            # the root file system is read-only: the folder must be a volume of its own
+            assert data_dir in mounts and not mounts[data_dir].get("readOnly"), part
