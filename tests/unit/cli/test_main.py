@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from gateway.cli.main import build_parser, main
 
@@ -57,32 +56,6 @@ def test_init_writes_a_loadable_world(tmp_path: Path) -> None:
     assert lc.config.kafka.bootstrap == "kafka:9092"
     assert len(lc.load_trust().keys) >= 8
     assert main(["init", str(tmp_path), "--keep-existing"]) == 0
-
-
-def test_compose_names_kafka_and_the_gateway() -> None:
-    doc = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    services = doc["services"]
-    assert set(services) == {
-        "kafka",
-        "gateway-init",
-        "gateway-pki",
-        "gateway-topics",
-        "gateway",
-        "api",
-    }
-    assert services["api"]["command"][:3] == ["api", "--config", "/config/config.yaml"]
-    parser = build_parser()  # every command the compose file runs parses
-    for svc in services.values():
-        if "command" in svc:
-            assert callable(parser.parse_args(svc["command"]).func)
-    assert services["kafka"]["image"].startswith("apache/kafka:4.")
-    assert services["gateway"]["command"][:2] == ["worker", "--config"]
-    assert services["gateway"]["depends_on"]["kafka"]["condition"] == "service_healthy"
-    build = services["gateway-init"]["build"]
-    assert (ROOT / build["context"] / build["dockerfile"]).is_file()
-    for name, svc in services.items():
-        for vol in svc.get("volumes", ()):
-            assert vol.split(":")[0] in doc["volumes"], (name, vol)
 
 
 def make_would_run(target: str) -> list[list[str]]:
