@@ -43,11 +43,11 @@ def test_the_handoff_gives_back_each_record_once_and_keeps_the_latest(kit: Kit) 
         kept.append(fwd)
     # the two oldest were dropped: read back from their bytes, without an event
     for fwd in kept[:2]:
-        record, event = handoff.read(bytes(fwd.value))
-        assert record == fwd.record and event is None
+        record, got = handoff.read(bytes(fwd.value))
+        assert record == fwd.record and got is None
     for fwd in kept[2:]:
-        record, event = handoff.read(bytes(fwd.value))  # equal bytes, another object
-        assert record is fwd.record and event is fwd.event
+        record, got = handoff.read(bytes(fwd.value))  # equal bytes, another object
+        assert record is fwd.record and got is fwd.event
         assert handoff.take(fwd.value) is None  # taken once
     assert (handoff.hits, handoff.misses) == (3, 5)
 
