@@ -42,7 +42,7 @@ from gateway.core.rules import (
     shape,
     transferring_account,
 )
-from gateway.core.state import LedgerState, Put
+from gateway.core.state import LedgerState, Put, block_put
 from gateway.core.transfers import transfer, transfer_answer, transfer_timeout
 from gateway.core.txids import one_transaction_per_id
 from schemas import events as ev
@@ -140,7 +140,7 @@ def issuance(event: Event, state: LedgerState, d: Directory) -> Evaluation:
     assert decision is not None
     issued_map = dict(decision.get("issued", {}))
     issued_map[p.registry_id] = str(int(issued_map.get(p.registry_id, 0)) + qty)
-    effects = [Put("blocks", b.key, b.to_record()) for b in blocks]
+    effects = [block_put(b) for b in blocks]
     effects.append(
         Put("jc_decisions", f"{p.ca_id}|{p.decision_id}", {**decision, "issued": issued_map})
     )
@@ -385,7 +385,7 @@ def opening_holdings(event: Event, state: LedgerState, d: Directory) -> Evaluati
         )
         for b in p.blocks
     ]
-    effects = [Put("blocks", b.key, b.to_record()) for b in blocks]
+    effects = [block_put(b) for b in blocks]
     effects.append(Put("openings", key, {"event_id": event.id, "as_of": p.as_of}))
     return Evaluation("recorded", effects=tuple(effects), quantity=quantity_of(ranges))
 

@@ -16,7 +16,7 @@ from gateway.core.blocks import (
     overlapping_pairs,
 )
 from gateway.core.model import Directory, Event, Finding
-from gateway.core.state import LedgerState, Put
+from gateway.core.state import LedgerState, Put, block_put
 from schemas._types import SerialRange
 
 FIRST_INTERNATIONAL = "First international transfer"
@@ -110,7 +110,7 @@ def move(
         for part in ranges:
             i = next(i for i, b in enumerate(pieces) if b.start <= part.start and part.end <= b.end)
             pieces[i : i + 1] = carve(pieces[i], part, **changes(part))
-        puts += [Put("blocks", b.key, b.to_record()) for b in pieces]
+        puts += [block_put(b) for b in pieces]
     return puts
 
 

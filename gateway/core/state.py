@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sortedcontainers import SortedDict
@@ -57,6 +57,14 @@ class Put:
     table: TableName
     key: str
     value: dict[str, Any]
+    #: a ``blocks`` put's block, when its maker has it (``value`` is its record): the index
+    #: takes it as it is instead of reading the record back
+    block: Block | None = field(default=None, compare=False, repr=False)
+
+
+def block_put(block: Block) -> Put:
+    """The put that stores ``block`` (its record, under its key)."""
+    return Put("blocks", block.key, block.to_record(), block)
 
 
 def newer_or_equal(existing: Mapping[str, Any] | None, version: int) -> bool:
@@ -108,7 +116,10 @@ class LedgerState:
             value = dict(eff.value)
             value[VERSION] = version
             table[eff.key] = value
-            self._index_put(eff.table, eff.key, eff.value)
+            if eff.block is not None:
+                self._index_block(eff.block)  # == _block_of(eff.value)
+            else:
+                self._index_put(eff.table, eff.key, eff.value)
 
     def rebuild_index(self) -> None:
         """Derive every index again from the tables (after they recover or are restored)."""

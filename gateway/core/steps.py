@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -26,15 +26,17 @@ from gateway.core import discrepancy as dsc
 from gateway.core import topics
 from gateway.core.canonical import canonical_bytes, plain_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
+from gateway.core.forwarded import Forwarded as Forwarded  # the ledger record: re-exported
+from gateway.core.forwarded import Handoff as Handoff
+from gateway.core.forwarded import forward, owner_of
+from gateway.core.forwarded import forwarded_key as forwarded_key
+from gateway.core.forwarded import parse_forwarded as parse_forwarded
 from gateway.core.frozen import quick_init
 from gateway.core.ingest import (
-    EventHead,
     RawInput,
     ahead_of_arrival,
     arrival_ms,
     authenticate,
-    event_from,
-    event_of,
     freshness,
     routing_key,
 )
@@ -107,6 +109,8 @@ _SIGNATURE_MEMBER = b'"' + SIGNATURE_ATTRIBUTE.encode() + b'":"'
 class IngestResult:
     outputs: list[Output] = field(default_factory=list)
     seen_put: tuple[str, dict[str, Any]] | None = None
+    #: the record forwarded to the ledger, as written and as read (a :class:`Handoff` keeps it)
+    forwarded: Forwarded | None = None
 
 
 def out_topic(owner: TopicOwner) -> str:
@@ -214,26 +218,10 @@ def ingest_step(
     if prior is None and raw.key != event.id.encode():
         finding = Finding("MSG-007", "the record key must be the event id")
         return _decide_here(event, finding, raw, owner, seen, signer)
-    record = {
-        # the authenticated event, not its envelope: the ledger needs no second parse
-        "event": _head_of(event),
-        "data": event.data_json,
-        "sha256": event.sha256,
-        "signer": event.signer_principal,
-        "role": event.signer_role,
-        "owner": {"registry": owner.registry, "party": owner.party},  # owner.model_dump()
-        # the arrival time: the ledger judges and dates the input at this time
-        "timestamp_ms": arrived,
-    }
-    if (replays := dec.replay_of(raw.headers)) is not None:
-        record["replays"] = replays  # the dead letter this input replays (a6gw dlq replay)
-        value = canonical_bytes(record)  # an offset may pass 15 digits
-    else:
-        # validated strings, and a time in ms (up to 15 digits until the year 33658)
-        value = plain_bytes(record) if 0 <= arrived < 10**15 else canonical_bytes(record)
-    out = Output(LEDGER_TOPIC, routing_key(event), value)
+    fwd = forward(event, owner, arrived, dec.replay_of(raw.headers))
+    out = Output(LEDGER_TOPIC, routing_key(event), fwd.value)
     put = {"sha256": event.sha256, "entry": None, "arrival_ms": arrived}
-    return IngestResult([out], (seen_key, put))
+    return IngestResult([out], (seen_key, put), fwd)
 
 
 def _decide_here(
@@ -263,52 +251,6 @@ def _decide_here(
     return IngestResult(_entry_outputs(wire, dec.decision_bytes(wire), owner, signer), put)
 
 
-def _head_of(event: Event) -> dict[str, str]:
-    return {"source": event.source, "id": event.id, "type": event.type, "time": event.time}
-
-
-def parse_forwarded(record: Mapping[str, Any]) -> Event:
-    """Rebuild the event stage A authenticated (no second signature check).
-
-    The record carries the event's envelope attributes and its ``data`` as the JSON text
-    stage A validated, so only the payload model is built again. A record of the earlier
-    form (the whole envelope as ``value``) is read too.
-    """
-    signer, role, at = record["signer"], record["role"], record["timestamp_ms"]
-    try:
-        if "data" in record:
-            head = record["event"]
-            if head.get("type") not in EVENT_TYPES:
-                raise SchemaError(f"forwarded event of unknown type {head.get('type')!r}")
-            fields = EventHead(head["source"], head["id"], head["type"], head["time"])
-            return event_from(fields, record["data"], record["sha256"], signer, role, at)
-        envelope = Envelope.model_validate(json.loads(record["value"]))
-        return event_of(envelope, record["sha256"], signer, role, at)
-    except PayloadInvalid as exc:  # stage A validated it; a failure here is a bug
-        raise SchemaError(f"forwarded event no longer validates: {exc}") from exc
-
-
-def forwarded_key(record: Mapping[str, Any]) -> str:
-    """The ``decisions`` key (``source|id``) of a forwarded record, of either form."""
-    head = record["event"] if "data" in record else json.loads(record["value"])
-    return f"{head['source']}|{head['id']}"
-
-
-def _owner_of(value: Any) -> TopicOwner:
-    """``TopicOwner.model_validate(value)``; a forwarded record names one of a few owners,
-    each validated once."""
-    if type(value) is dict and len(value) == 2 and "registry" in value and "party" in value:
-        registry, party = value["registry"], value["party"]
-        if (registry is None or type(registry) is str) and type(party) is str:
-            return _owner(registry, party)
-    return TopicOwner.model_validate(value)
-
-
-@lru_cache(maxsize=4096)
-def _owner(registry: str | None, party: str) -> TopicOwner:
-    return TopicOwner.model_validate({"registry": registry, "party": party})
-
-
 @dataclass
 class LedgerResult:
     outputs: list[Output]
@@ -324,10 +266,14 @@ def ledger_step(
     signer: Signer,
     *,
     version: int,
+    event: Event | None = None,
 ) -> LedgerResult:
-    """Stage B for one forwarded input; ``version`` is its offset in its ledger partition."""
-    event = parse_forwarded(record)
-    owner = _owner_of(record["owner"])
+    """Stage B for one forwarded input; ``version`` is its offset in its ledger partition.
+    ``event``: ``parse_forwarded(record)`` when the caller has it already (the
+    :class:`Forwarded` of the ingest step that wrote ``record``)."""
+    if event is None:
+        event = parse_forwarded(record)
+    owner = owner_of(record["owner"])
     key = f"{event.source}|{event.id}"
     stored = state.get("decisions", key)
     if stored is not None and stored["sha256"] == event.sha256:

@@ -24,7 +24,7 @@ from faust.types import TableT, TopicT
 from gateway.audit.logstore import LogStore
 from gateway.audit.open import open_store
 from gateway.config import Config, LoadedConfig
-from gateway.core.steps import Output
+from gateway.core.steps import Handoff, Output
 from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.core.trust import TopicOwner
 from gateway.transport.clients import KafkaClients, clients_for
@@ -80,6 +80,8 @@ class Runtime:
     closers: list[Closer] = field(default_factory=list)
     #: how long to wait for the global tables' copies (gateway.worker.standbys)
     standbys: StandbyWait = field(default_factory=lambda: StandbyWait(STANDBY_WAIT_S))
+    #: what ingest forwarded lately, for the ledger of this process (gateway.core.forwarded)
+    handoff: Handoff = field(default_factory=Handoff)
 
     @property
     def config(self) -> Config:

@@ -41,6 +41,8 @@ class IngestStage(Collecting):
         )
         if result.seen_put is not None:
             rt.seen[result.seen_put[0]] = result.seen_put[1]
+        if result.forwarded is not None:
+            rt.handoff.put(result.forwarded)
         self.outputs.extend(result.outputs)
 
     async def commit(self, cursors: dict[Part, tuple[int, Event]]) -> None:

@@ -4,7 +4,6 @@ entries, a batch at a time (``gateway.worker.batches``) against the state in mem
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -45,9 +44,11 @@ class LedgerStage(Collecting):
 
     def decide(self, rec: RawInput, event: Event) -> None:
         rt = self.rt
-        record = json.loads(rec.value)
+        record, parsed = rt.handoff.read(rec.value)  # json.loads, unless ingest kept it
         state = rt.ledger.current()
-        result = ledger_step(record, state, rt.ctx.directory, rt.ctx.signer, version=rec.offset)
+        result = ledger_step(
+            record, state, rt.ctx.directory, rt.ctx.signer, version=rec.offset, event=parsed
+        )
         try:
             state.apply(result.effects, result.version)
         except Exception:

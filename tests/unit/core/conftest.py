@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import astuple
 from typing import Any
 
 import pytest
 
-from gateway.core import canonical
+from gateway.core import canonical, state
 from gateway.core import decision as dec
 from gateway.core.blocks import Block
 from gateway.core.model import Evaluation, Event
@@ -37,8 +38,9 @@ def book() -> Book:
 def _fast_paths_match_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every core test also checks the check path's shortcuts against what they replace:
     a decision entry built as a plain object against its model's ``wire()`` (members and
-    their order), and canonical bytes written without reading back against
-    :func:`canonical_bytes`."""
+    their order), canonical bytes written without reading back against
+    :func:`canonical_bytes`, and the block a ``blocks`` put hands the index against the
+    block its record reads back to."""
     fast_entry = dec.decision_wire
 
     def decision_wire(event: Event, evaluation: Evaluation, **kw: Any) -> dict[str, Any]:
@@ -58,7 +60,19 @@ def _fast_paths_match_the_models(monkeypatch: pytest.MonkeyPatch) -> None:
         assert got == canonical.canonical_bytes(obj)
         return got
 
+    fast_put = state.block_put
+
+    def block_put(block: Block) -> state.Put:
+        put = fast_put(block)
+        read = state._block_of(put.value)  # what the index would read from the record
+        assert read == block and [type(v) for v in astuple(read)] == [
+            type(v) for v in astuple(block)
+        ]
+        return put
+
     for module in list(sys.modules.values()):
         name = getattr(module, "__name__", "")
         if name.startswith("gateway.") and getattr(module, "plain_bytes", None) is fast_bytes:
             monkeypatch.setattr(module, "plain_bytes", plain_bytes)
+        if name.startswith("gateway.") and getattr(module, "block_put", None) is fast_put:
+            monkeypatch.setattr(module, "block_put", block_put)

@@ -17,7 +17,7 @@ from gateway.core.frozen import quick_init
 from gateway.core.ingest import parse_envelope, read_envelope
 from gateway.core.model import Evaluation, Finding, Notice
 from gateway.core.signing import sign_envelope, verify_envelope
-from gateway.core.state import LedgerState, Put
+from gateway.core.state import LedgerState, Put, _block_of, block_put
 from gateway.core.txids import one_transaction_per_id
 from gateway.errors import SchemaError
 from tests.unit.core.a6book import Book, make_event
@@ -189,3 +189,33 @@ def test_overlapping_answers_what_a_scan_of_the_space_answers() -> None:
             if want.start > want.end:  # a backwards range: the block holding its start
                 scan = [b for b in blocks if b.start <= want.start <= b.end]
             assert state.overlapping("CA0001", "MNG01", want) == scan, (want, blocks)
+
+
+def test_a_block_put_hands_the_index_the_block_its_record_reads_back_to() -> None:
+    rng = random.Random(17)
+    for _ in range(2_000):
+        start = rng.choice([1, rng.randint(1, 10**6), rng.randint(1, 10**18)])
+        block = Block(
+            rng.choice(["CA0001", "CA0002"]),
+            rng.choice(["MNG01", "JPN01"]),
+            start,
+            start + rng.randint(0, 10**6),
+            rng.choice([2021, 2025, 2030]),
+            rng.choice(["JCM", "A6.2"]),
+            rng.choice(["MNG01", "JPN01"]),
+            rng.choice(["MN-A", "JP-B", "é\u2028"]),
+            rng.choice(["held", "reserved", "retired", "cancelled"]),
+            rng.random() < 0.5,
+            rng.choice([None, "tx-1"]),
+            rng.choice([None, "AUTH-1"]),
+        )
+        put = block_put(block)
+        assert put == Put("blocks", block.key, block.to_record())  # equal puts, block aside
+        read = _block_of(put.value)
+        assert read == put.block == block
+        assert [type(v) for v in dataclasses.astuple(read)] == [
+            type(v) for v in dataclasses.astuple(block)
+        ]
+        state = LedgerState()
+        state.apply([put], 1)
+        assert list(state.blocks()) == [read]
