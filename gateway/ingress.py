@@ -62,7 +62,7 @@ log = logging.getLogger("a6gw.ingress")
 
 PATH = "/v1/events"
 #: where a request's registry is kept, for the access log
-REGISTRY = "a6gw.registry"
+REGISTRY = web.RequestKey("a6gw.registry", str)
 
 
 @dataclass
@@ -136,10 +136,11 @@ class Ingress:
         sig = request.headers.get("Signature", "")
         cert = request.transport.get_extra_info("peercert") if request.transport else None
         cn = _common_name(cert)
-        registry = request[REGISTRY] = self.registry_of_cn.get(cn or "")
+        registry = self.registry_of_cn.get(cn or "")
         if registry is None:  # a certificate of the CA, but no registry's: no entry
             log.warning("refused a request from certificate %r: no HTTPS registry", cn)
             return problem(403, "REG-IDENTITY", f"client certificate {cn!r} is no HTTPS registry")
+        request[REGISTRY] = registry
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:

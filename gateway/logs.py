@@ -22,12 +22,13 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from typing import IO, Any, Final
 
 from gateway.errors import ConfigError
-from gateway.redaction import MASK, redact
+from gateway.redaction import MASK, redact, redact_known, redact_patterns
 
 FORMATS: Final = ("text", "json")
 LEVELS: Final = ("debug", "info", "warning", "error")
@@ -87,8 +88,10 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = record.exc_text
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
-        # redacted member by member, so that a mask never breaks the line's JSON
-        return json.dumps(_scrubbed(line), ensure_ascii=False, default=_text, separators=(",", ":"))
+        text = _dumps(line)
+        if _suspect(text):  # the patterns member by member: a mask must not break the JSON
+            text = _dumps(_scrubbed(line))
+        return redact_known(text)
 
 
 class TextFormatter(logging.Formatter):
@@ -97,7 +100,11 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         parts = [utc_time(record.created), record.levelname, f"{record.name}:"]
         parts.append(record.getMessage())
-        parts += [f"{k}={_plain(v)}" for k, v in _scrubbed(fields_of(record)).items()]
+        fields = fields_of(record)
+        if fields:
+            if _suspect(" ".join(fields)):
+                fields = _scrubbed(fields)
+            parts += [f"{k}={_plain(v)}" for k, v in fields.items()]
         text = " ".join(parts)
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
@@ -106,15 +113,29 @@ class TextFormatter(logging.Formatter):
         return redact(text)
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+#: a line holding none of these needs no pattern (nor any member masked by its name)
+_TRIGGERS = ("private", "bearer", "password", "secret", "token")
+
+
+def _suspect(text: str) -> bool:
+    lowered = text.lower()
+    return any(t in lowered for t in _TRIGGERS)
+
+
 def _secret_name(name: str) -> bool:
     return name.lower().endswith(("password", "secret", "token", "private_key"))
 
 
 def _scrubbed(value: Any) -> Any:
-    """``value`` with every string redacted and the values of members named like a secret
-    (``password``, ``*_token``, ...) masked whole."""
+    """``value`` with the patterns of :mod:`gateway.redaction` masked in every string and
+    the values of members named like a secret (``password``, ``*_token``, ...) masked
+    whole; the known values are masked in the whole line after."""
     if isinstance(value, str):
-        return redact(value)
+        return redact_patterns(value)
     if isinstance(value, dict):
         return {k: MASK if _secret_name(str(k)) else _scrubbed(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -122,14 +143,17 @@ def _scrubbed(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
-    return redact(str(value))
-
-
 def _plain(value: Any) -> str:
-    if isinstance(value, str) and value and not any(c in value for c in " =\"'\n"):
+    """A field's value in a text line: a string as it is when it has no blank, quote or
+    ``=``; anything else as JSON."""
+    if type(value) is str and value and _BARE.match(value):
         return value
-    return json.dumps(value, ensure_ascii=False, default=_text)
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+_BARE = re.compile(r"[^\s=\"']+\Z")
 
 
 def level_number(level: str) -> int:

@@ -55,7 +55,7 @@ def _text_problem(request: web.Request) -> str | None:
 
 
 #: where the guard keeps the request's grant, for the access log
-GRANT = "a6gw.grant"
+GRANT = web.RequestKey("a6gw.grant", Grant)
 
 
 def _who(access: Access) -> Who:
@@ -82,13 +82,14 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
 
     @web.middleware
     async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]) -> Any:
-        grant = request[GRANT] = access.grant(request)
+        grant = access.grant(request)
         if grant is None:
             response = problem(
                 401, "API-AUTH", "a client certificate or a bearer token is required"
             )
             response.headers["WWW-Authenticate"] = 'Bearer realm="a6gw"'
             return response
+        request[GRANT] = grant
         if request.method not in ("GET", "HEAD") and grant.role != "operator":
             return problem(403, "API-ROLE", f"role {grant.role} may read but not post commands")
         scope = request[SCOPE] = Scope.of(grant, api.party_sources)

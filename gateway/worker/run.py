@@ -90,6 +90,7 @@ def run_worker(
     worker = faust.Worker(
         app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False
     )
+    worker.spinner = None  # its terminal codes would break the lines; "Ready" is logged
     worker.execute_from_commandline()  # exits the process (SystemExit) when stopped
 
 
