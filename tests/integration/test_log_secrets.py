@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -135,7 +136,7 @@ def api_config(root: Path, port: int, token: str) -> Path:
 
 def ask_api(root: Path, port: int, token: str) -> None:
     base = f"https://127.0.0.1:{port}"
-    ca = str(root / "pki" / "ca.pem")
+    ca = ssl.create_default_context(cafile=str(root / "pki" / "ca.pem"))
     deadline = time.monotonic() + 60
     with httpx.Client(verify=ca, timeout=10) as plain:
         while True:
@@ -151,8 +152,9 @@ def ask_api(root: Path, port: int, token: str) -> None:
         # a secret in a query string must not reach the log either
         answer = plain.get(f"{base}/v1/search", params={"outcome": token}, headers=bearer)
         assert answer.status_code in (200, 400)
-    cert = (str(root / "pki" / "auditor.pem"), str(root / "pki" / "auditor.key"))
-    with httpx.Client(verify=ca, cert=cert, timeout=10) as auditor:
+    mutual = ssl.create_default_context(cafile=str(root / "pki" / "ca.pem"))
+    mutual.load_cert_chain(str(root / "pki" / "auditor.pem"), str(root / "pki" / "auditor.key"))
+    with httpx.Client(verify=mutual, timeout=10) as auditor:
         assert auditor.get(f"{base}/v1/checkpoint").status_code == 200
 
 
@@ -188,7 +190,9 @@ def test_the_demo_at_debug_logs_json_lines_and_no_secret(tmp_path: Path) -> None
 
     worker = json_lines(texts["worker.log"], "worker.log")
     assert {d["level"] for d in worker} >= {"debug", "info"}
-    decisions = [d for d in worker if d["logger"] == "a6gw.decisions"]
+    trail = [d for d in worker if d["logger"] == "a6gw.decisions"]
+    decisions = [d for d in trail if d["level"] == "info"]
+    assert any(d["message"] == "no audit entry" for d in trail)  # DEBUG: forwarded inputs
     assert len(decisions) >= 30, len(decisions)
     rejected = [d for d in decisions if d.get("outcome") == "rejected"]
     assert rejected and all(d["codes"] and d["event_id"] and d["source"] for d in rejected)
