@@ -55,10 +55,7 @@ class Trail:
             logged = False
             for out in outputs[start:end]:
                 if out.topic == AUDIT_TOPIC:
-                    fields = entry_fields(out.value)
-                    fields.update(step=step, topic=rec.topic, partition=rec.partition)
-                    fields["offset"] = rec.offset
-                    log.info("%s %s", fields["entry_type"], fields.get("outcome"), extra=fields)
+                    log_entry(step, rec, out.value)
                     logged = True
             if not logged and debug:
                 topics = sorted({o.topic for o in outputs[start:end]})
@@ -66,6 +63,13 @@ class Trail:
                 where |= {"offset": rec.offset, "to": topics}
                 log.debug("no audit entry", extra=where)
         self.notes = []
+
+
+def log_entry(step: str, rec: RawInput, value: bytes) -> None:
+    """The INFO line of the audit entry ``value`` that ``step`` wrote for ``rec``."""
+    fields = entry_fields(value)
+    fields.update(step=step, topic=rec.topic, partition=rec.partition, offset=rec.offset)
+    log.info("%s %s", fields["entry_type"], fields.get("outcome"), extra=fields)
 
 
 def entry_fields(value: bytes) -> dict[str, Any]:

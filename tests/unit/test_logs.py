@@ -237,3 +237,30 @@ def test_protect_config_finds_the_demo_worlds_secret_files(
     assert redaction.redact(f"{mac} {'p' * 30} {'z' * 40} {'h' * 40}") == (
         f"[REDACTED] [REDACTED] [REDACTED] {'h' * 40}"
     )
+
+
+def test_the_supervisor_passes_the_format_and_level_to_each_worker_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.cli.main import main
+    from gateway.demo.world import write_world
+    from gateway.worker import run
+
+    world = write_world(tmp_path, bootstrap="127.0.0.1:1")
+    planned: list[tuple[str, ...]] = []
+
+    def supervise(members: list[run.Member]) -> int:
+        planned.extend(m.cmd for m in members)
+        return 0
+
+    monkeypatch.setattr(run, "supervise", supervise)
+    monkeypatch.setenv(logs.FORMAT_ENV, "json")
+    monkeypatch.delenv(logs.LEVEL_ENV, raising=False)
+    argv = ["worker", "--config", str(world.config_path), "--processes", "2"]
+    assert main([*argv, "--datadir", str(tmp_path / "w"), "--loglevel", "debug"]) == 0
+    assert len(planned) == 2
+    for cmd in planned:
+        i = cmd.index("--log-format")
+        assert cmd[i : i + 4] == ("--log-format", "json", "--log-level", "debug")
+    # the supervisor itself now logs JSON lines
+    assert isinstance(logging.getLogger().handlers[0].formatter, logs.JsonFormatter)
