@@ -150,7 +150,7 @@ def test_a_record_written_to_the_audit_log_is_not_appended(gw: Gateway, tmp_path
     assert (entry["outcome"], entry["results"][0]["code"]) == ("dead-lettered", "MSG-010")
     assert gw.store.index_of("ev-forged-audit-entry") is None
     line = f"dead-letter dead-lettered entry_id={dead_id} entry_type=dead-letter"
-    assert f'{line} outcome=dead-lettered codes=["MSG-010"] step=sequencer topic=a6.audit.log' in (
+    assert f'{line} outcome=dead-lettered codes=["MSG-010"] step=sequencer topic={AUDIT_TOPIC}' in (
         gw.worker.log_path.read_text(errors="replace")
     )
     note = asyncio.run(

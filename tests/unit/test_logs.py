@@ -80,10 +80,10 @@ def test_utc_time_is_rfc3339_with_milliseconds() -> None:
 
 def test_a_text_line_ends_with_its_fields() -> None:
     out, log = lines("text")
-    log.warning("stuck", extra={"topic": "a6.ledger", "why": "no progress"})
+    log.warning("stuck", extra={"topic": "t.1", "why": "no progress"})
     line = out.getvalue().strip()
     assert RFC3339_UTC.match(line.split(" ")[0])
-    assert line.endswith('WARNING a6gw.test: stuck topic=a6.ledger why="no progress"')
+    assert line.endswith('WARNING a6gw.test: stuck topic=t.1 why="no progress"')
 
 
 def test_the_level_filters_and_the_libraries_keep_their_floors() -> None:
