@@ -52,6 +52,7 @@ from gateway.core.signing import load_public_key_b64
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError, RegistryError
 from gateway.files import is_postgres_url
+from gateway.http.access_log import access_log
 from gateway.http.nonces import NonceStore, open_nonces
 from gateway.http.problems import problem
 from gateway.http.tls import server_tls
@@ -60,6 +61,8 @@ from gateway.transport.clients import KafkaClients
 log = logging.getLogger("a6gw.ingress")
 
 PATH = "/v1/events"
+#: where a request's registry is kept, for the access log
+REGISTRY = web.RequestKey("a6gw.registry", str)
 
 
 @dataclass
@@ -137,6 +140,7 @@ class Ingress:
         if registry is None:  # a certificate of the CA, but no registry's: no entry
             log.warning("refused a request from certificate %r: no HTTPS registry", cn)
             return problem(403, "REG-IDENTITY", f"client certificate {cn!r} is no HTTPS registry")
+        request[REGISTRY] = registry
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
@@ -197,7 +201,14 @@ def make_app(
     ingress: Ingress, close: Callable[[], Awaitable[None]] | None = None
 ) -> web.Application:
     """The aiohttp application; ``close`` (e.g. the producer's) runs when it shuts down."""
-    app = web.Application(client_max_size=ingress.max_bytes + 1024)
+
+    def who(request: web.Request) -> dict[str, Any]:
+        return {"registry": request.get(REGISTRY)}
+
+    app = web.Application(
+        middlewares=[access_log("a6gw.ingress.access", who)],
+        client_max_size=ingress.max_bytes + 1024,
+    )
     if close is not None:
 
         async def cleanup(_app: web.Application) -> None:

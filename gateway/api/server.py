@@ -18,6 +18,7 @@ from gateway.api.access import Access, Grant, Scope
 from gateway.api.handlers import SCOPE, AuditAPI
 from gateway.api.routes import ROUTES, Route
 from gateway.errors import CommandProblem, GatewayError
+from gateway.http.access_log import Who, access_log, peer_cn
 from gateway.http.problems import problem
 from gateway.http.tls import ServerThread, server_tls
 
@@ -53,6 +54,25 @@ def _text_problem(request: web.Request) -> str | None:
     return None
 
 
+#: where the guard keeps the request's grant, for the access log
+GRANT = web.RequestKey("a6gw.grant", Grant)
+
+
+def _who(access: Access) -> Who:
+    """The API's fields of a request's access-log line: how the client authenticated and
+    the role it was granted (never the token itself)."""
+
+    def who(request: web.Request) -> dict[str, Any]:
+        grant = request.get(GRANT)
+        if grant is None:
+            return {"auth": "none", "role": None}
+        cn = peer_cn(request)
+        auth = "certificate" if cn is not None and cn in access.clients else "token"
+        return {"auth": auth, "role": grant.role, "party": grant.party}
+
+    return who
+
+
 # The codes of the answers aiohttp gives before a handler runs.
 HTTP_CODES = {404: "API-NOT-FOUND", 405: "API-METHOD", 413: "MSG-008"}
 
@@ -69,6 +89,7 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
             )
             response.headers["WWW-Authenticate"] = 'Bearer realm="a6gw"'
             return response
+        request[GRANT] = grant
         if request.method not in ("GET", "HEAD") and grant.role != "operator":
             return problem(403, "API-ROLE", f"role {grant.role} may read but not post commands")
         scope = request[SCOPE] = Scope.of(grant, api.party_sources)
@@ -89,7 +110,8 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
                 raise
             return problem(exc.status, HTTP_CODES.get(exc.status, "API-REQUEST"), exc.reason)
 
-    app = web.Application(middlewares=[guard], client_max_size=api.max_command_bytes + 1024)
+    logged = access_log("a6gw.api.access", _who(access))
+    app = web.Application(middlewares=[logged, guard], client_max_size=api.max_command_bytes + 1024)
 
     async def close_store(_app: web.Application) -> None:
         api.store.close()

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from gateway import logs
 from gateway.cli.config import started
 from gateway.cli.options import add_config
 from gateway.config import LoadedConfig
@@ -20,8 +21,11 @@ def cmd_api(args: argparse.Namespace) -> int:
     from gateway.api.discrepancy_routes import KafkaPublisher
     from gateway.api.server import AuditAPI, make_app, server_tls
     from gateway.audit.open import open_store
+    from gateway.redaction import protect_config
 
+    logs.configure_from(args)
     lc: LoadedConfig = started(args, "api", api_read_only=args.read_only)
+    protect_config(lc)
     cfg = lc.config
     store = open_store(lc.audit_store())
     sources: dict[str, tuple[str, ...]] = {}  # Party code: its registries
@@ -58,7 +62,8 @@ def cmd_api(args: argparse.Namespace) -> int:
         app.on_cleanup.append(stop)
     mode = "read-only" if publisher is None else f"commands to {cfg.kafka.bootstrap}"
     print(f"a6gw api: serving https://{host}:{port}/v1/ ({mode}; Ctrl-C to stop)", flush=True)
-    web.run_app(app, host=host, port=port, ssl_context=tls, print=None)
+    # access_log=None: the app logs each request itself (gateway.http.access_log)
+    web.run_app(app, host=host, port=port, ssl_context=tls, print=None, access_log=None)
     return 0
 
 
@@ -66,8 +71,11 @@ def cmd_ingress(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
+    from gateway.redaction import protect_config
 
+    logs.configure_from(args)
     lc: LoadedConfig = started(args, "ingress")
+    protect_config(lc)
     cfg = lc.config.connectors
     send = KafkaSend(clients_for(lc, "ingress"), lc.load_mac_key())
     ingress = ingress_from_config(lc, send)
@@ -83,7 +91,8 @@ def cmd_ingress(args: argparse.Namespace) -> int:
     host, port = args.host or cfg.ingress_host, args.port or cfg.ingress_port
     names = ", ".join(sorted(ingress.registry_of_cn.values()))
     print(f"a6gw ingress: https://{host}:{port}/v1/events for {names}", flush=True)
-    web.run_app(app, host=host, port=port, ssl_context=tls, print=None)
+    # access_log=None: the app logs each request itself (gateway.http.access_log)
+    web.run_app(app, host=host, port=port, ssl_context=tls, print=None, access_log=None)
     return 0
 
 
@@ -123,6 +132,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         action="store_true",
         help="no Kafka producer: discrepancy commands are answered 503 API-READONLY",
     )
+    logs.add_arguments(p)
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser(
@@ -134,6 +144,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     add_config(p)
     p.add_argument("--host", help="listen address (default: connectors.ingress_host)")
     p.add_argument("--port", type=int, help="listen port (default: connectors.ingress_port)")
+    logs.add_arguments(p)
     p.set_defaults(func=cmd_ingress)
 
     p = sub.add_parser("pki", help="a local test PKI (CA, server and client certificates)")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+from gateway import logs
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo.run import run_demo
 
+    fmt, level = logs.configure_from(args)
+    # the worker the demo starts logs alike (it reads these as its defaults)
+    os.environ[logs.FORMAT_ENV], os.environ[logs.LEVEL_ENV] = fmt, level
     export = Path(args.export) if args.export else None
     return run_demo(Path(args.workdir), export=export, port=args.port, keep_running=args.keep)
 
@@ -36,6 +42,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--workdir", default=".a6gw/demo", help="working folder (wiped each run)")
     p.add_argument("--port", type=int, default=19292, help="port of the demo's own broker")
     p.add_argument("--keep", action="store_true", help="keep the broker and worker running")
+    logs.add_arguments(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("init", help="write a sample config, trust file and keys (the demo world)")

@@ -11,14 +11,18 @@ import json
 import sys
 from pathlib import Path
 
+from gateway import logs
 from gateway.cli.options import add_config, config_of
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from gateway.audit.open import open_store
+    from gateway.redaction import protect_config
     from gateway.services.reconciliation import run
 
+    logs.configure_from(args)
     lc = config_of(args)
+    protect_config(lc)
     if args.registry not in {r.id for r in lc.config.registries}:
         print(f"error: no registry {args.registry!r} in the config", file=sys.stderr)
         return 2
@@ -73,4 +77,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("--out", help="also write the report (JSON) to this file")
     p.add_argument("--dry-run", action="store_true", help="do not record the run")
+    logs.add_arguments(p)
     p.set_defaults(func=cmd_reconcile)

@@ -6,11 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from gateway import logs
 from gateway.cli.config import started
 from gateway.cli.options import add_config, config_of
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from gateway.redaction import protect_config
     from gateway.worker.run import (
         clean_instance_id,
         hold_folder,
@@ -20,14 +22,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
         supervise,
     )
 
+    fmt, level = logs.configure_from(args)
     lc = started(args, "worker")  # every broken file named, before Kafka or any child
+    protect_config(lc)
     datadir = Path(args.datadir) if args.datadir else lc.data_dir / "worker"
     if args.supervise:
         if not hold_folder(datadir, "supervisor.lock"):
             print(f"a6gw worker: another supervisor uses {datadir}", file=sys.stderr)
             return 2
         cmd = [sys.executable, "-m", "gateway", "worker", "--config", args.config]
-        cmd += ["--loglevel", args.loglevel]
+        cmd += ["--log-format", fmt, "--log-level", level]  # each child logs alike
         members = plan_members(
             cmd,
             datadir,
@@ -44,7 +48,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.static:
         ident = args.instance_id and clean_instance_id(args.instance_id)
         ident = ident or instance_id_for(lc.config.gateway.id, datadir)
-    return run_worker(lc, loglevel=args.loglevel, datadir=datadir, instance_id=ident)
+    return run_worker(lc, loglevel=level, datadir=datadir, instance_id=ident)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -71,7 +75,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "--processes N on one, or both (see the README, 'How the work spreads').",
     )
     add_config(p)
-    p.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    logs.add_arguments(p)
+    p.add_argument(
+        "--loglevel", dest="log_level", choices=logs.LEVELS, help="the same as --log-level"
+    )
     p.add_argument(
         "--datadir",
         help="this worker's folder: its tables, attempts journal and restarts.json "

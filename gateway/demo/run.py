@@ -32,6 +32,7 @@ from gateway.demo.reporting import check_summaries, export_aefs
 from gateway.demo.scenario import Step, load_steps
 from gateway.demo.stack import start_gateway
 from gateway.errors import GatewayError
+from gateway.redaction import protect_config
 from gateway.services.entries import read_entries, read_entry
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients, clients_for
@@ -209,6 +210,7 @@ def run_demo(
             adjust=lambda w: ports.extend(configure(w, workdir)),
         )
         world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
+        protect_config(lc)  # the ingress runs here: its keys are masked in any log line
         https = start_partner(world, workdir, *ports)
         _say(
             f"created {len(gw.topics)} topics; worker started; IDN01 is an HTTPS registry "

@@ -56,6 +56,7 @@ from gateway.worker.exits import Exit
 from gateway.worker.faults import MAX_STARTS, Shield, is_edge
 from gateway.worker.gaps import Guard, cursor_key, raw_of
 from gateway.worker.sealed import Seal
+from gateway.worker.trail import Trail
 
 log = logging.getLogger("a6gw.worker")
 
@@ -86,6 +87,8 @@ class Stage(Protocol):
     """What one agent does with a run of records."""
 
     step: str
+    #: what the run will write at its commit (each record's appended as it is decided)
+    outputs: list[Output]
 
     def begin(self) -> None:
         """A new run: nothing decided yet."""
@@ -189,6 +192,7 @@ class Batches:
         self.spent = [0.0, 0.0]
         self.counts = [0, 0]
         self.reported = time.monotonic()
+        self.trail = Trail()  # a line per decision and dead letter (gateway.worker.trail)
 
     async def run(self, events: Sequence[Event]) -> None:
         """Decide and commit one batch; returns when it is durable (then faust acks it)."""
@@ -236,6 +240,7 @@ class Batches:
         stage, shield, attempts = self.stage, self.shield, self.shield.attempts
         started = time.monotonic()
         stage.begin()
+        self.trail.begin()
         begun: list[RawInput] = []
         cursors: dict[Part, tuple[int, Event]] = {}
         try:
@@ -244,12 +249,14 @@ class Batches:
                 if part not in cursors or rec.offset > cursors[part][0]:
                     cursors[part] = (rec.offset, ev)
                 begun.append(rec)
+                made = len(stage.outputs)
                 starts = attempts.starts(rec)
                 if starts >= MAX_STARTS:
                     stage.add(shield.quarantine_outputs(stage.step, rec, starts))
-                    continue
-                attempts.begin(rec)
-                self._decide(rec, ev)
+                else:
+                    attempts.begin(rec)
+                    self._decide(rec, ev)
+                self.trail.note(rec, made, len(stage.outputs))
             decided = time.monotonic()
             await stage.commit(cursors)
         except Exception as exc:
@@ -257,6 +264,7 @@ class Batches:
                 attempts.end_all(begun)
             raise
         attempts.end_all(begun)
+        self.trail.emit(stage.step, stage.outputs)
         self.batches += 1
         self.records += len(run)
         self._account(len(run), decided - started, time.monotonic() - decided)

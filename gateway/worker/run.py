@@ -84,8 +84,13 @@ def run_worker(
     topics, _configs = topic_plan(lc.config)
     asyncio.run(wait_for_topics(clients_for(lc, "worker"), topics))
     app = create_app(lc, datadir=datadir, instance_id=instance_id)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # The command configured logging (gateway.logs): faust must not replace its handler
+    # with its own colour console (override_logging=False), so faust's lines, the agents'
+    # and aiokafka's all come out in the chosen format.
+    worker = faust.Worker(
+        app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False
+    )
+    worker.spinner = None  # its terminal codes would break the lines; "Ready" is logged
     worker.execute_from_commandline()  # exits the process (SystemExit) when stopped
 
 
@@ -289,8 +294,9 @@ class Supervisor:
 
 
 def supervise(members: Sequence[Member]) -> int:
-    """Run and supervise ``members`` (:func:`plan_members`) until they have all ended."""
-    return Supervisor(members).run()
+    """Run and supervise ``members`` (:func:`plan_members`) until they have all ended; what
+    the supervisor has to say goes to the log (as a warning)."""
+    return Supervisor(members, say=log.warning).run()
 
 
 def _write_status(path: Path, restarts: int, code: int) -> None:

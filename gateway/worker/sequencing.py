@@ -32,6 +32,7 @@ from gateway.errors import AuditError, WorkerError
 from gateway.transport.clients import KafkaClients
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.sealed import Seal
+from gateway.worker.trail import log_entry
 
 log = logging.getLogger("a6gw.worker")
 
@@ -91,6 +92,7 @@ class AuditWriter:
         records = await self.guard.complete(self.store.position(AUDIT_TOPIC, 0), records)
         items: list[tuple[str, bytes]] = []
         dead: list[Output] = []
+        lettered: list[tuple[RawInput, bytes]] = []  # (record, its dead-letter entry)
         requested = False
         for r in records:
             refusal = self.seal.refusal(r)
@@ -99,6 +101,7 @@ class AuditWriter:
                 for out in refusal[1]:
                     if out.topic == AUDIT_TOPIC:
                         items.append((out.key, out.value))
+                        lettered.append((r, out.value))
                     else:
                         dead.append(out)
             elif r.key == CHECKPOINT_REQUEST:
@@ -108,9 +111,13 @@ class AuditWriter:
                 item, letters = audit_item(r)
                 items.append(item)
                 dead.extend(letters)
+                if letters:
+                    lettered.append((r, item[1]))
         if dead:
             log.error("sequencer: %d records are not audit entries; dead-lettered", len(dead))
             await self.send_all(dead)
+            for rec, entry in lettered:
+                log_entry("sequencer", rec, entry)
         try:
             added = self.sequencer.append(
                 self.sequencer.stamp(items), (AUDIT_TOPIC, 0, records[-1].offset)

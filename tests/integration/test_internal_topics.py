@@ -128,6 +128,9 @@ def test_an_issuance_written_to_the_ledger_topic_is_dead_lettered(gw: Gateway) -
     assert (entry["outcome"], entry["results"][0]["code"]) == ("dead-lettered", "MSG-010")
     assert gw.store.index_of(decided_id) is None
     assert gw.worker.alive()
+    # the worker's line for the dead letter (docs/logging.md)
+    line = f"dead-letter dead-lettered entry_id={dead_id} entry_type=dead-letter"
+    assert line in gw.worker.log_path.read_text(errors="replace")
 
 
 def test_a_record_written_to_the_audit_log_is_not_appended(gw: Gateway, tmp_path: Path) -> None:
@@ -146,6 +149,10 @@ def test_a_record_written_to_the_audit_log_is_not_appended(gw: Gateway, tmp_path
     assert entry["entry_id"] == dead_id
     assert (entry["outcome"], entry["results"][0]["code"]) == ("dead-lettered", "MSG-010")
     assert gw.store.index_of("ev-forged-audit-entry") is None
+    line = f"dead-letter dead-lettered entry_id={dead_id} entry_type=dead-letter"
+    assert f'{line} outcome=dead-lettered codes=["MSG-010"] step=sequencer topic={AUDIT_TOPIC}' in (
+        gw.worker.log_path.read_text(errors="replace")
+    )
     note = asyncio.run(
         request_checkpoint(
             clients_for(gw.lc, "checkpoint"), gw.lc.load_mac_key(), min_size=gw.store.size()
