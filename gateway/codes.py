@@ -215,6 +215,7 @@ CODES: tuple[Code, ...] = (
     Code("WORKER-MAC", "a table value does not carry the MAC of a gateway process", _WORKER),
     Code("WORKER-READ", "a topic was not read to its end in time", _WORKER),
     Code("WORKER-REPLAY", "a dead-lettered record cannot be replayed", _WORKER),
+    Code("WORKER-VERSION", "a changelog record was written by a newer release", _WORKER),
 )
 
 #: old code -> the code that replaced it. Empty: no code has been renamed.
