@@ -85,7 +85,7 @@ def add_restore_parser(asub: argparse._SubParsersAction) -> None:  # type: ignor
         "appended (the same entries, leaf indices and logged_at stamps) to a NEW store: a "
         "SQLite file or a postgresql:// URL. Then reads every checkpoint published on "
         "a6.audit.checkpoints and checks that each is a checkpoint of the restored log: "
-        "signed by the log key (or an earlier one in audit.previous_log_keys), of its "
+        "signed by the log key (or an earlier one in gateway.log_previous_vkeys), of its "
         "origin, of a size the log reaches, with the root its entries give at that size. "
         "Matching checkpoints are saved in the new store. Exits 0 when all match, 1 on any "
         "mismatch (or none published), 2 on a usage error. Point audit.store at the new "
