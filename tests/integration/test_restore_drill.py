@@ -7,7 +7,7 @@ records only) replays the bundled scenario. Then, in file order:
    exits 0 on SIGTERM;
 2. ``a6gw audit restore`` rebuilds the store from ``a6.audit.log`` into a new SQLite file:
    the same entries at the same indices, the same root, the same input position, every
-   published checkpoint matching;
+   published checkpoint matching; and likewise into a PostgreSQL database;
 3. a restored row changed afterwards is caught by ``--check-only`` (exit 1, AUD-FORK);
 4. a forged checkpoint on ``a6.audit.checkpoints`` (right key, wrong root; or another key)
    makes the restore exit 1.
@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from gateway.audit.note import Checkpoint, LogKey
+from gateway.audit.open import open_store
 from gateway.audit.store import AuditStore
 from gateway.core.topics import AUDIT_TOPIC, CHECKPOINT_TOPIC
 from gateway.demo.planted import snapshot_rows
@@ -135,6 +136,23 @@ def test_restore_rebuilds_the_same_log_and_every_checkpoint_matches(drill: Drill
     kinds = {e.entry_type for e in read_entries(restored.entries())}
     assert {"decision", "dead-letter", "reconciliation"} <= kinds, kinds
     restored.close()
+
+
+@pytest.mark.postgres
+def test_restore_into_postgresql(drill: Drill, postgres_database: str) -> None:
+    gw = drill.gw
+    config = str(gw.world.config_path)
+    result = _a6gw("audit", "restore", "--config", config, "--to", postgres_database, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["mismatches"] == [] and report["size"] == gw.store.size()
+    restored = open_store(postgres_database)
+    try:
+        assert list(restored.entries()) == list(gw.store.entries())
+        assert restored.root() == gw.store.root()
+        assert restored.latest_checkpoint() == gw.store.latest_checkpoint()
+    finally:
+        restored.close()
 
 
 def test_a_changed_restored_row_is_caught(drill: Drill) -> None:
