@@ -5,8 +5,9 @@ backup, is only the log if every published checkpoint is a checkpoint of it: sig
 log key (or an earlier one), of the log's origin, of a size the store reaches, and with the
 root the store's entries give at that size. The roots are computed here from the entries'
 bytes (RFC 9162 §2.1.1 leaf hashes, folded as the store appends them), not read from the
-store's node table, and compared with the store's own roots too: a changed entry, leaf hash
-or node is found either way.
+store's node table; and every leaf hash and node the store keeps (what its proofs are made
+of) is compared with the one the entries give: a changed entry, leaf hash or node fails
+every checkpoint over it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gateway.audit.rfc6962 import leaf_hash
 from gateway.audit.tree import Frontier
 from gateway.errors import AuditError, VerificationError
 
-__all__ = ["CheckpointCheck", "check_checkpoints", "roots_at"]
+__all__ = ["CheckpointCheck", "Recomputed", "check_checkpoints", "recompute"]
 
 
 @dataclass(frozen=True)
@@ -37,21 +38,47 @@ class CheckpointCheck:
         return self.code is None
 
 
-def roots_at(store: LogStore, sizes: Iterable[int]) -> dict[int, bytes]:
+@dataclass(frozen=True)
+class Recomputed:
+    """The roots the entries' bytes give, and where the stored tree first differs."""
+
+    roots: dict[int, bytes]
+    #: the smallest tree size whose root or proofs use a stored hash (leaf hash or node)
+    #: that the entries do not give (node (level, i) is used from size (i + 1) << level on);
+    #: None when every stored hash is the entries'
+    first_bad_size: int | None
+
+
+def recompute(store: LogStore, sizes: Iterable[int], *, chunk: int = 4096) -> Recomputed:
     """``MTH`` of the first ``n`` entries for each ``n`` in ``sizes`` (at most the store's
-    size), computed from the entries' bytes in one pass."""
-    wanted = sorted({n for n in sizes if 0 <= n <= store.size()})
-    roots: dict[int, bytes] = {}
+    size), computed from the entries' bytes in one pass; every stored leaf hash and node is
+    compared with the one the entries give on the way."""
+    size = store.size()
+    wanted = {n for n in sizes if 0 <= n <= size}
     frontier = Frontier()
-    if 0 in wanted:
-        roots[0] = frontier.root()
-    if not wanted or wanted[-1] == 0:
-        return roots
-    for body in store.entries(0, wanted[-1]):
-        frontier.append(leaf_hash(body))
+    roots: dict[int, bytes] = {0: frontier.root()} if 0 in wanted else {}
+    bad: int | None = None
+    made: dict[tuple[int, int], bytes] = {}
+
+    def compare() -> int | None:
+        stored = store.nodes(made)
+        diff = [(lv, ix) for (lv, ix), h in made.items() if stored.get((lv, ix)) != h]
+        made.clear()
+        return min(((ix + 1) << lv for lv, ix in diff), default=None)
+
+    for body in store.entries(0, size):
+        for level, index, h in frontier.append(leaf_hash(body)):
+            made[(level, index)] = h
         if frontier.size in wanted:
             roots[frontier.size] = frontier.root()
-    return roots
+        if len(made) >= chunk:
+            bad = _first(bad, compare())
+    bad = _first(bad, compare() if made else None)
+    return Recomputed(roots, bad)
+
+
+def _first(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _opened(note: str, verifiers: Sequence[Verifier], origin: str) -> Checkpoint:
@@ -82,7 +109,8 @@ def check_checkpoints(
         except AuditError as exc:
             opened.append((offset, exc))
     size = store.size()
-    roots = roots_at(store, (c.size for _, c in opened if isinstance(c, Checkpoint)))
+    again = recompute(store, (c.size for _, c in opened if isinstance(c, Checkpoint)))
+    roots, bad = again.roots, again.first_bad_size
     out: list[CheckpointCheck] = []
     for offset, cp in opened:
         if isinstance(cp, AuditError):
@@ -96,8 +124,11 @@ def check_checkpoints(
                 f"{roots[cp.size].hex()}"
             )
             out.append(CheckpointCheck(offset, cp.size, "AUD-FORK", why))
-        elif store.root(cp.size) != cp.root:
-            why = f"size {cp.size}: the entries match, the store's tree nodes do not"
+        elif bad is not None and bad <= cp.size:
+            why = (
+                f"size {cp.size}: the entries match, the store's tree hashes do not (from "
+                f"size {bad} on)"
+            )
             out.append(CheckpointCheck(offset, cp.size, "AUD-FORK", why))
         else:
             out.append(CheckpointCheck(offset, cp.size, None, f"size {cp.size}: root matches"))

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from gateway.audit.note import Checkpoint, LogKey
-from gateway.audit.restore import check_checkpoints, roots_at
+from gateway.audit.restore import check_checkpoints, recompute
 from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
 from gateway.audit.sequencer import Sequencer, stamp_records
 from gateway.audit.store import AuditStore
@@ -95,13 +95,14 @@ def _log(tmp_path: Path, n: int) -> tuple[AuditStore, LogKey, list[tuple[int, st
     return store, key, notes
 
 
-def test_roots_at_are_the_entries_roots(tmp_path: Path) -> None:
+def test_recompute_gives_the_entries_roots(tmp_path: Path) -> None:
     store, _, _ = _log(tmp_path, 13)
     leaves = [leaf_hash(b) for b in store.entries()]
-    roots = roots_at(store, [0, 1, 5, 13, 14])
-    assert sorted(roots) == [0, 1, 5, 13]  # 14 is beyond the log
-    for n, root in roots.items():
+    again = recompute(store, [0, 1, 5, 13, 14], chunk=3)
+    assert sorted(again.roots) == [0, 1, 5, 13]  # 14 is beyond the log
+    for n, root in again.roots.items():
         assert root == root_from_leaf_hashes(leaves[:n]) == store.root(n)
+    assert again.first_bad_size is None
 
 
 def test_every_published_checkpoint_of_the_log_passes(tmp_path: Path) -> None:
@@ -146,11 +147,21 @@ def test_a_changed_entry_or_node_fails_the_checkpoints_after_it(tmp_path: Path) 
         (13, "AUD-FORK"),
     ]
     assert "the store's entries give" in found[2].detail
-    # the body put back, a tree node changed: the entries match, the nodes do not
+    # the body put back, a stored hash changed: the entries match, the tree does not
     db.execute("UPDATE entries SET body = ? WHERE idx = 3", (b'{"i":3}',))
-    db.execute("UPDATE nodes SET hash = ? WHERE level = 2 AND idx = 0", (b"\x00" * 32,))
+    db.execute("UPDATE nodes SET hash = ? WHERE level = 1 AND idx = 4", (b"\x00" * 32,))
     db.commit()
     found = check_checkpoints(store, notes, [key.verifier()], ORIGIN)
-    # MTH(5) folds node (2, 0); MTH(13) folds (3, 0), (2, 2), (0, 12): its root holds
-    assert [(c.size, c.code) for c in found][2:] == [(5, "AUD-FORK"), (13, None)]
-    assert "tree nodes do not" in found[2].detail
+    # node (1, 4) covers leaves 8 and 9: trees of 10 or more use it, whatever they fold
+    assert [(c.size, c.code) for c in found] == [
+        (0, None),
+        (1, None),
+        (5, None),
+        (13, "AUD-FORK"),
+    ]
+    assert "tree hashes do not (from size 10 on)" in found[3].detail
+    assert recompute(store, [], chunk=2).first_bad_size == 10
+    db.execute("UPDATE nodes SET hash = ? WHERE level = 1 AND idx = 4", (store.root(0),))
+    db.execute("UPDATE entries SET leaf_hash = ? WHERE idx = 2", (b"\x01" * 32,))
+    db.commit()
+    assert recompute(store, []).first_bad_size == 3
