@@ -128,6 +128,8 @@ CODES: tuple[Code, ...] = (
     Code("AUD-CHECKPOINT", "a checkpoint is not signed by the log's keys", _AUD),
     Code("AUD-BEHIND", "the store is behind the published checkpoint", _AUD),
     Code("AUD-FORK", "the store does not hold the tree of the published checkpoint", _AUD),
+    Code("AUD-VERSION", "a store or file was written by a newer release", _AUD),
+    Code("AUD-RESTORE", "`a6gw audit restore` cannot write into the store it was given", _AUD),
     Code("AUD-FENCED", "another sequencer took over the store", _AUD),
     # -- structured summary -------------------------------------------------------------------
     Code("CTF-101", "the Party has no NDC period in the config", _GW, 409),
@@ -163,6 +165,7 @@ CODES: tuple[Code, ...] = (
     Code("KAFKA-ADMIN", "creating or describing topics failed", _KAFKA),
     Code("KAFKA-TOPIC", "a topic plan is invalid (partitions, unknown topics, configs)", _KAFKA),
     Code("KAFKA-ACL", "provisioning users or ACLs failed or was refused", _KAFKA),
+    Code("KAFKA-READ", "a topic cannot be read back (`a6gw audit restore`)", _KAFKA),
     Code("KAFKA-PUBLISH", "a discrepancy command cannot be published", _GW),
     # -- PostgreSQL ------------------------------------------------------------------------------
     Code("PG-BIN", "the PostgreSQL server binaries are not found", _AUD),
@@ -218,6 +221,7 @@ CODES: tuple[Code, ...] = (
     Code("WORKER-MAC", "a table value does not carry the MAC of a gateway process", _WORKER),
     Code("WORKER-READ", "a topic was not read to its end in time", _WORKER),
     Code("WORKER-REPLAY", "a dead-lettered record cannot be replayed", _WORKER),
+    Code("WORKER-VERSION", "a changelog record was written by a newer release", _WORKER),
 )
 
 #: old code -> the code that replaced it. Empty: no code has been renamed.

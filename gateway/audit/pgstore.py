@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 """
 
+#: The layout of the tables (``store_meta``'s ``schema_version``); as in the SQLite store
+#: (:data:`gateway.audit.store.SCHEMA_VERSION`), a store of the first release has none.
+SCHEMA_VERSION = 1
+
+_VERSION = """
+CREATE TABLE IF NOT EXISTS store_meta (name text PRIMARY KEY, value text NOT NULL);
+"""
+
 _NODES = """
 SELECT 0, idx, leaf_hash FROM entries WHERE idx = ANY(%s::bigint[])
 UNION ALL
@@ -110,14 +118,38 @@ class PostgresStore(TreeReads):
         try:
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                self._check_version()
                 self._db.execute(_SCHEMA)
                 self._db.execute(pgindex.SCHEMA)
         except psycopg.Error as exc:
             self._db.close()
             raise AuditError(f"cannot create the audit tables: {exc}", code="AUD-STORE") from exc
+        except AuditError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
+
+    def _check_version(self) -> None:
+        """Refuse tables of a newer layout (AUD-VERSION); mark unmarked ones version 1."""
+        self._db.execute(_VERSION)
+        row = self._db.execute(
+            "SELECT value FROM store_meta WHERE name = 'schema_version'"
+        ).fetchone()
+        found = 0 if row is None else int(row[0])
+        if found > SCHEMA_VERSION:
+            raise AuditError(
+                f"audit store {safe_dsn(self.dsn)} has layout version {found}, written by a newer "
+                f"release; this release reads version {SCHEMA_VERSION} at most",
+                code="AUD-VERSION",
+            )
+        if found < SCHEMA_VERSION:
+            self._db.execute(
+                "INSERT INTO store_meta (name, value) VALUES ('schema_version', %s) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
 
     def _rows(self, query: LiteralString, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:

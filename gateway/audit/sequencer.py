@@ -10,14 +10,19 @@ Checkpoints are C2SP ``tlog-checkpoint`` notes signed by the log key, made every
 ``every_entries`` entries or ``every_s`` seconds (when the log has grown), and on request;
 they cover only entries the store has committed.
 
-Each entry appended is stamped with ``logged_at`` (:func:`stamp`): the time the sequencer
-appended it, RFC 3339 UTC with milliseconds, never earlier than the ``logged_at`` of the
-entry before it, across batches, restarts and take-overs (a sequencer starts from the last
-entry's stamp). So ``logged_at`` never decreases in leaf order, whatever the clocks of the
-writers (``decided_at`` is an input's arrival, and entries of different partitions reach the
-log in any order). The stamp is a member of the leaf, so the log's hashes cover it; it is
-added to the entry object as the writer serialised it (``entry_version`` is unchanged:
-readers take entries with or without it; entries logged before it was introduced lack it).
+Each entry appended is stamped with ``logged_at`` (:func:`stamp`): the time of its record on
+``a6.audit.log`` (:func:`stamp_records`; the topic is created with ``LogAppendTime``, so
+the broker's time when the record was logged there), RFC 3339 UTC with milliseconds, never
+earlier than the ``logged_at`` of the entry before it, across batches, restarts and
+take-overs (a sequencer starts from the last entry's stamp). Being a function of the
+records, the stamps come out the same when a store is rebuilt from the topic
+(``a6gw audit restore``). Stores written before this took the sequencer's clock instead
+(:meth:`Sequencer.stamp`). So ``logged_at`` never decreases in leaf order, whatever the
+clocks of the writers (``decided_at`` is an input's arrival, and entries of different
+partitions reach the log in any order). The stamp is a member of the leaf, so the log's
+hashes cover it; it is added to the entry object as the writer serialised it
+(``entry_version`` is unchanged: readers take entries with or without it; entries logged
+before it was introduced lack it).
 """
 
 from __future__ import annotations
@@ -33,7 +38,14 @@ from gateway.audit.note import Checkpoint, LogKey, Verifier, open_checkpoint
 from gateway.core.decision_time import iso_ms
 from gateway.errors import AuditError, VerificationError
 
-__all__ = ["CheckpointPolicy", "Sequencer", "check_against", "logged_at_of", "stamp"]
+__all__ = [
+    "CheckpointPolicy",
+    "Sequencer",
+    "check_against",
+    "logged_at_of",
+    "stamp",
+    "stamp_records",
+]
 
 
 def _json(obj: Any) -> bytes:
@@ -53,6 +65,19 @@ def stamp(body: bytes, logged_at: str) -> bytes:
         return body
     obj["logged_at"] = logged_at
     return _json(obj)
+
+
+def stamp_records(
+    items: Iterable[tuple[str, bytes, int]], last: str
+) -> tuple[list[tuple[str, bytes]], str]:
+    """``(entry id, body, record time in ms)`` stamped with ``logged_at``: the record's time,
+    or the stamp before it (``last`` for the first) when that is later; and the last stamp.
+    """
+    out: list[tuple[str, bytes]] = []
+    for entry_id, body, at_ms in items:
+        last = max(last, iso_ms(max(at_ms, 0)))
+        out.append((entry_id, stamp(body, last)))
+    return out, last
 
 
 def logged_at_of(body: bytes) -> str | None:
@@ -147,6 +172,11 @@ class Sequencer:
         """``items`` stamped with ``logged_at``: now, or the last stamp if the clock is behind."""
         self.logged_at = max(self.logged_at, iso_ms(int(self.wall() * 1000)))
         return [(entry_id, stamp(body, self.logged_at)) for entry_id, body in items]
+
+    def stamp_records(self, items: Iterable[tuple[str, bytes, int]]) -> list[tuple[str, bytes]]:
+        """``items`` stamped with their records' times (see :func:`stamp_records`)."""
+        stamped, self.logged_at = stamp_records(items, self.logged_at)
+        return stamped
 
     def append(self, items: Iterable[tuple[str, bytes]], position: tuple[str, int, int]) -> int:
         """:raises AuditError: ``AUD-FENCED`` when another sequencer took over since."""

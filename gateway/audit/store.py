@@ -56,6 +56,30 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 
+#: The layout of the store's tables, kept in ``PRAGMA user_version``. Stores of the first
+#: release have none (0) and are that layout: they are marked 1 when opened. A store of a
+#: newer layout is refused (AUD-VERSION): an older release must not write into it. Stores of
+#: version 1 must stay readable: ``tests/fixtures/release-1/``.
+SCHEMA_VERSION = 1
+
+
+def _check_version(db: sqlite3.Connection, path: Path) -> None:
+    """Refuse a store of a newer layout; mark an unmarked one (release 1) as version 1.
+
+    :raises AuditError: (AUD-VERSION) the store's layout is newer than this release's.
+    """
+    found = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        db.close()
+        raise AuditError(
+            f"audit store {path} has layout version {found}, written by a newer release; this "
+            f"release reads version {SCHEMA_VERSION} at most: run the newer release",
+            code="AUD-VERSION",
+        )
+    if found < SCHEMA_VERSION:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 def _write_ahead(db: sqlite3.Connection, *, tries: int = 100, pause_s: float = 0.05) -> None:
     """Put the file in WAL mode. SQLite answers "database is locked" at once, without its
     busy timeout, to a connection that asks while another one switches the mode (two
@@ -107,6 +131,7 @@ class AuditStore(TreeReads):
             self._db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
             _write_ahead(self._db)
             self._db.execute("PRAGMA synchronous=FULL")
+            _check_version(self._db, path)
             self._db.executescript(_SCHEMA + sqlindex.SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(f"cannot open audit store {path}: {exc}", code="AUD-STORE") from exc

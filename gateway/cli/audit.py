@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from gateway.cli.options import add_config, config_of
+from gateway.cli.restore import add_restore_parser
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
@@ -82,3 +83,4 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     c.add_argument("--out", help="also write the signed note to this file")
     c.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
     c.set_defaults(func=cmd_audit_checkpoint)
+    add_restore_parser(asub)

@@ -138,6 +138,9 @@ def principal_table(cfg: Config) -> list[Grant]:
     # `a6gw audit checkpoint`: asks the sequencer on the log, reads the checkpoint topic.
     topic(f"{gid}-checkpoint", AUDIT_TOPIC, WRITE)
     topic(f"{gid}-checkpoint", CHECKPOINT_TOPIC, READ)
+    # `a6gw audit restore`: reads the audit log and its checkpoints from the start (no group).
+    topic(f"{gid}-restore", AUDIT_TOPIC, READ)
+    topic(f"{gid}-restore", CHECKPOINT_TOPIC, READ)
     # `a6gw lag` and `a6gw dlq`: the ends of what the worker consumes, its cursors and its
     # group's committed offsets (DESCRIBE only); the dead letters; a gateway fault's input
     # put back on the topic it came from (replay).

@@ -38,6 +38,7 @@ GATEWAY_ROLES = (
     "checkpoint",
     "discrepancy",
     "operator",
+    "restore",
 )
 ADMIN = "admin"
 CREDENTIALS_ENV = "A6GW_KAFKA_CREDENTIALS_{}"

@@ -38,7 +38,7 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     Input topics share the ledger's partition count: stage A's dedup table is co-partitioned
     with them. The audit log has one partition: one writer orders it. Every topic takes the
     records an input of ``limits.max_message_bytes`` makes on it (``gateway.transport.sizes``);
-    input topics are stamped with the broker's time (LogAppendTime).
+    input topics and the audit log are stamped with the broker's time (LogAppendTime).
     """
     n = cfg.kafka.partitions
     topics: dict[str, int] = {}
@@ -61,6 +61,9 @@ def topic_plan(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     for name in (AUDIT_TOPIC, CHECKPOINT_TOPIC):
         topics[name] = 1
         configs[name] = dict(KEEP_FOREVER)
+    # The sequencer stamps each entry's logged_at with its record's time here, which a
+    # rebuild from the topic reads back: the broker's, not a writer's.
+    configs[AUDIT_TOPIC] |= LOG_APPEND_TIME
     # Created here rather than by faust at startup, so that every worker sees them (with
     # their partition count) from its first metadata fetch on.
     parked = [parked_table(r.id) for r in cfg.registries if r.transport == "https"]

@@ -43,11 +43,14 @@ from faust.types import TP
 
 from gateway.alerts import alert
 from gateway.core import mac
+from gateway.errors import WorkerError
 
 #: the most bytes of rows in one batch record (Kafka's default max.message.bytes is 1 MiB)
 CHUNK_BYTES = 512 * 1024
 PREFIX = b"batch|"
-#: the format of a batch record's rows (the first byte of its value)
+#: the format of a batch record's rows (the first byte of its value); a newer one stops the
+#: recovery (WORKER-VERSION) rather than losing rows. Records of format 1 must stay readable:
+#: ``tests/fixtures/release-1/``.
 VERSION = b"\x01"
 _LEN = 4
 
@@ -80,8 +83,16 @@ def rows_of(body: bytes) -> list[tuple[bytes, bytes]]:
     """The rows :func:`chunks` framed in ``body``.
 
     :raises ValueError: ``body`` is not such a framing.
+    :raises WorkerError: (WORKER-VERSION) its format is newer than :data:`VERSION`.
     """
     if body[:1] != VERSION:
+        if body[:1] > VERSION:
+            raise WorkerError(
+                f"a changelog batch record of format {body[0]} was written by a newer release "
+                f"(this one reads format {VERSION[0]}): upgrade every worker of the gateway "
+                "together",
+                code="WORKER-VERSION",
+            )
         raise ValueError(f"batch record of unknown format {body[:1]!r}")
     view = memoryview(body)
     out: list[tuple[bytes, bytes]] = []

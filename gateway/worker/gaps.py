@@ -57,7 +57,8 @@ def raw_of(msg: Any) -> RawInput:
         msg.offset,
         msg.key,
         msg.value or b"",
-        int(msg.timestamp * 1000) if isinstance(msg.timestamp, float) else int(msg.timestamp),
+        # faust gives seconds as a float: round, for the broker's exact milliseconds
+        round(msg.timestamp * 1000) if isinstance(msg.timestamp, float) else int(msg.timestamp),
         int(ts_type) if isinstance(ts_type, int) else -1,
         tuple((str(k), bytes(v or b"")) for k, v in headers),
     )

@@ -8,7 +8,8 @@ entry: it asks for a checkpoint as everything before it is appended
 Only records a gateway process wrote are appended: a record whose MAC does not verify
 (:mod:`gateway.worker.sealed`) is dead-lettered and its dead-letter entry, identified by its
 offset, is appended in its place. Each batch is stamped with ``logged_at`` before it is
-appended (:meth:`gateway.audit.sequencer.Sequencer.stamp`).
+appended (:meth:`gateway.audit.sequencer.Sequencer.stamp_records`: each entry's record's
+time on ``a6.audit.log``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from gateway.audit.logstore import LogStore
 from gateway.audit.sequencer import CheckpointPolicy, Sequencer
 from gateway.config import LoadedConfig
 from gateway.core import mac
-from gateway.core.faults import audit_item
+from gateway.core.audit_records import CHECKPOINT_REQUEST, sort_records
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.core.topics import AUDIT_TOPIC, CHECKPOINT_TOPIC
@@ -36,8 +37,6 @@ from gateway.worker.trail import log_entry
 
 log = logging.getLogger("a6gw.worker")
 
-#: The key of a record on ``a6.audit.log`` that asks the sequencer for a checkpoint now.
-CHECKPOINT_REQUEST = b"a6gw.checkpoint-request"
 
 Send = Callable[[str, bytes, bytes], Awaitable[None]]
 SendAll = Callable[[list[Output]], Awaitable[None]]
@@ -90,29 +89,11 @@ class AuditWriter:
         if self.generation != generation:
             await self._take_over(generation)
         records = await self.guard.complete(self.store.position(AUDIT_TOPIC, 0), records)
-        items: list[tuple[str, bytes]] = []
-        dead: list[Output] = []
-        lettered: list[tuple[RawInput, bytes]] = []  # (record, its dead-letter entry)
-        requested = False
-        for r in records:
-            refusal = self.seal.refusal(r)
-            if refusal is not None:
-                # Not written by a gateway process: its dead-letter entry takes its place.
-                for out in refusal[1]:
-                    if out.topic == AUDIT_TOPIC:
-                        items.append((out.key, out.value))
-                        lettered.append((r, out.value))
-                    else:
-                        dead.append(out)
-            elif r.key == CHECKPOINT_REQUEST:
-                requested = True
-            elif r.key:
-                # A record that is no entry is not appended: its dead-letter entry is.
-                item, letters = audit_item(r)
-                items.append(item)
-                dead.extend(letters)
-                if letters:
-                    lettered.append((r, item[1]))
+        # Records not written by a gateway process, or no entries: their dead-letter entries
+        # take their places (the same rule rebuilds a store from the topic).
+        found = sort_records(records, self.seal.refusal)
+        items, dead, requested = found.items, found.dead, found.requested
+        lettered = found.lettered
         if dead:
             log.error("sequencer: %d records are not audit entries; dead-lettered", len(dead))
             await self.send_all(dead)
@@ -120,7 +101,7 @@ class AuditWriter:
                 log_entry("sequencer", rec, entry)
         try:
             added = self.sequencer.append(
-                self.sequencer.stamp(items), (AUDIT_TOPIC, 0, records[-1].offset)
+                self.sequencer.stamp_records(items), (AUDIT_TOPIC, 0, records[-1].offset)
             )
         except AuditError as exc:
             if exc.code != "AUD-FENCED":

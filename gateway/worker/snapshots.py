@@ -31,6 +31,7 @@ import hmac
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,11 @@ from gateway.worker.gaps import RangeReader
 
 log = logging.getLogger("a6gw.worker")
 
-FORMAT = "a6gw.worker-snapshot.v1"
+#: the snapshot's format, in its header line; a snapshot of a newer one is ignored (with a
+#: log line saying so) and the state rebuilt in full. Version 1 files must stay readable:
+#: ``tests/fixtures/release-1/``.
+VERSION = 1
+FORMAT = f"a6gw.worker-snapshot.v{VERSION}"
 MAC_TOPIC = "<ledger state snapshot>"
 FILE_NAME = "ledger-state.snapshot"
 
@@ -91,6 +96,10 @@ def parse(secret: bytes, data: bytes) -> Snapshot:
     head_line, _, state = body.partition(b"\n")
     head = json.loads(head_line)
     if not isinstance(head, dict) or head.get("format") != FORMAT:
+        found = head.get("format") if isinstance(head, dict) else None
+        newer = re.fullmatch(r"a6gw\.worker-snapshot\.v([0-9]+)", str(found))
+        if newer is not None and int(newer.group(1)) > VERSION:
+            raise ValueError(f"format {found} is newer than this release reads ({FORMAT})")
         raise ValueError(f"not a {FORMAT} snapshot")
     raw = head.get("positions")
     if not isinstance(raw, dict):

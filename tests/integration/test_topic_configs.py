@@ -141,7 +141,7 @@ def test_a6gw_topics_updates_the_settings_of_existing_topics(
     have = asyncio.run(_described(kafka_admin, input_topic("JPN01")))
     assert have["message.timestamp.type"] == "LogAppendTime"
     assert int(have["max.message.bytes"]) >= lc.config.limits.max_message_bytes
-    for name in (input_topic("JPN01"), inventory_input_topic("MNG"), LEDGER_TOPIC):
+    for name in (input_topic("JPN01"), inventory_input_topic("MNG"), LEDGER_TOPIC, AUDIT_TOPIC):
         have = asyncio.run(_described(kafka_admin, name))
         assert {k: have[k] for k in configs[name]} == configs[name], name
 

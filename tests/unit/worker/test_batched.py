@@ -17,6 +17,7 @@ from faust.types import TP
 from gateway.alerts import counts
 from gateway.core import mac
 from gateway.core.topics import input_topic
+from gateway.errors import WorkerError
 from gateway.transport.clients import KafkaClients
 from gateway.worker.batched import (
     CHUNK_BYTES,
@@ -86,7 +87,10 @@ def test_a_batch_record_is_bound_to_its_secret_table_partition_and_key() -> None
     with pytest.raises(ValueError):
         rows_of(b"\x01\x00\x00\x00\x09short")
     with pytest.raises(ValueError):
+        rows_of(b"\x00")
+    with pytest.raises(WorkerError, match="newer release") as newer:
         rows_of(b"\x02")
+    assert newer.value.code == "WORKER-VERSION"
 
 
 @dataclass
