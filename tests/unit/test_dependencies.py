@@ -1,0 +1,128 @@
+"""Every third-party module the code imports is a declared dependency, and the lock files pin
+every declared dependency at a version its specifier allows.
+
+The package's own imports (gateway, schemas, connectors) must map to ``[project]
+dependencies``: an installed wheel gets nothing else. The tests' imports may also use the
+``dev`` extra. ``requirements.lock`` (the image) and ``requirements-dev.lock`` (CI, ``make
+setup``) are written by ``make lock``; when one falls behind pyproject.toml, run it again.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from functools import cache
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
+FIRST_PARTY = {"gateway", "schemas", "connectors", "tests", "tools"}
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", re.MULTILINE)
+
+
+@cache
+def _project() -> dict[str, object]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    project = data["project"]
+    assert isinstance(project, dict)
+    return project
+
+
+def _requirements(extra: str | None) -> list[Requirement]:
+    project = _project()
+    deps = project["dependencies"]
+    assert isinstance(deps, list)
+    reqs = [Requirement(d) for d in deps]
+    if extra is not None:
+        extras = project["optional-dependencies"]
+        assert isinstance(extras, dict)
+        reqs += [Requirement(d) for d in extras[extra]]
+    return reqs
+
+
+def imported_modules(*dirs: str) -> dict[str, Path]:
+    """Top-level modules imported anywhere under ``dirs`` (absolute imports), with one file
+    that imports each; conditional, lazy and TYPE_CHECKING imports count too."""
+    found: dict[str, Path] = {}
+    for name in dirs:
+        for path in sorted((ROOT / name).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    tops = [alias.name.split(".")[0] for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    tops = [node.module.split(".")[0]]
+                else:
+                    continue
+                for top in tops:
+                    found.setdefault(top, path.relative_to(ROOT))
+    return found
+
+
+def _undeclared(dirs: tuple[str, ...], extra: str | None) -> list[str]:
+    declared = {canonicalize_name(r.name) for r in _requirements(extra)}
+    owners = packages_distributions()
+    problems = []
+    for module, where in sorted(imported_modules(*dirs).items()):
+        if module in sys.stdlib_module_names or module in FIRST_PARTY:
+            continue
+        dists = {canonicalize_name(d) for d in owners.get(module, [])}
+        if not dists:
+            problems.append(f"{module} (imported by {where}) belongs to no installed distribution")
+        elif not dists & declared:
+            names = ", ".join(sorted(dists))
+            problems.append(f"{module} (imported by {where}) comes from {names}: not declared")
+    return problems
+
+
+def test_the_package_declares_what_it_imports() -> None:
+    assert _undeclared(("gateway", "schemas", "connectors"), None) == []
+
+
+def test_the_tests_declare_what_they_import() -> None:
+    assert _undeclared(("gateway", "schemas", "connectors", "tests"), "dev") == []
+
+
+def test_the_walk_sees_lazy_and_guarded_imports() -> None:
+    # gateway/transport/broker.py imports aiokafka inside a method; the API imports aiohttp.
+    found = imported_modules("gateway")
+    assert {"aiokafka", "aiohttp", "faust", "pydantic"} <= set(found)
+    assert "gateway" in found and "json" in found  # filtered later, not missed
+
+
+def pins(lock: Path) -> dict[str, Version]:
+    """``name==version`` lines of a hashed lock file, by normalised name."""
+    text = lock.read_text(encoding="utf-8")
+    return {canonicalize_name(name): Version(ver) for name, ver in _PIN.findall(text)}
+
+
+@pytest.mark.parametrize(
+    ("lock", "extra"), [("requirements.lock", None), ("requirements-dev.lock", "dev")]
+)
+def test_the_lock_pins_every_declared_dependency(lock: str, extra: str | None) -> None:
+    path = ROOT / lock
+    pinned = pins(path)
+    text = path.read_text(encoding="utf-8")
+    stale = []
+    for req in _requirements(extra):
+        got = pinned.get(canonicalize_name(req.name))
+        if got is None or not req.specifier.contains(got, prereleases=True):
+            stale.append(f"{req} (lock: {got})")
+    assert stale == [], f"{lock} is behind pyproject.toml: run 'make lock'"
+    # every pin carries hashes, so pip installs it with --require-hashes
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2])
+    unhashed = [b.split()[0] for b in blocks if "==" in b and "--hash=sha256:" not in b]
+    assert unhashed == []
+
+
+def test_the_runtime_lock_holds_no_development_tool() -> None:
+    runtime = pins(ROOT / "requirements.lock")
+    for tool in ("pytest", "ruff", "mypy", "pip-audit", "uv"):
+        assert canonicalize_name(tool) not in runtime
+    assert set(runtime) <= set(pins(ROOT / "requirements-dev.lock"))
