@@ -22,6 +22,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from tools import audit_deps
+
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 FIRST_PARTY = {"gateway", "schemas", "connectors", "tests", "tools"}
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", re.MULTILINE)
@@ -126,3 +128,42 @@ def test_the_runtime_lock_holds_no_development_tool() -> None:
     for tool in ("pytest", "ruff", "mypy", "pip-audit", "uv"):
         assert canonicalize_name(tool) not in runtime
     assert set(runtime) <= set(pins(ROOT / "requirements-dev.lock"))
+
+
+# make audit-deps (tools/audit_deps.py): a skipped pin is reported as not audited, never as clean.
+
+
+def _report(*deps: dict[str, object]) -> dict[str, object]:
+    return {"dependencies": list(deps), "fixes": []}
+
+
+def test_audit_counts_vulnerable_clean_and_skipped_pins(capsys: pytest.CaptureFixture[str]) -> None:
+    report = _report(
+        {"name": "a", "version": "1.0", "vulns": []},
+        {"name": "b", "version": "2.0", "vulns": [{"id": "PYSEC-1", "fix_versions": ["2.1"]}]},
+        {"name": "c", "skip_reason": "Dependency not found"},
+    )
+    audit = audit_deps.read_report("x.lock", report)
+    assert (audit.audited, audit.skipped) == (2, ["c: Dependency not found"])
+    assert audit.vulnerable == ["b==2.0 PYSEC-1 (fixed in: 2.1)"]
+    assert audit_deps.summarise([audit], allow_unaudited=True) == 1  # a finding always fails
+    out = capsys.readouterr()
+    assert "VULNERABLE b==2.0 PYSEC-1" in out.out and "NOT AUDITED: 1 pins" in out.err
+
+
+def test_audit_that_skipped_pins_is_not_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    report = _report({"name": "a", "version": "1", "vulns": []}, {"name": "c", "skip_reason": "x"})
+    audit = audit_deps.read_report("x.lock", report)
+    assert audit_deps.summarise([audit], allow_unaudited=False) == 3
+    assert audit_deps.summarise([audit], allow_unaudited=True) == 0
+    assert "nothing above says they are free of known vulnerabilities" in capsys.readouterr().err
+    clean = audit_deps.read_report("x.lock", _report({"name": "a", "version": "1", "vulns": []}))
+    assert audit_deps.summarise([clean], allow_unaudited=False) == 0
+
+
+def test_audit_without_a_report_is_not_audited(capsys: pytest.CaptureFixture[str]) -> None:
+    failed = audit_deps.Audit("x.lock", failure="pip-audit exit 1: ConnectionError")
+    assert audit_deps.summarise([failed], allow_unaudited=False) == 3
+    assert "x.lock: NOT AUDITED: pip-audit exit 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="not a pip-audit JSON report"):
+        audit_deps.read_report("x.lock", {"unexpected": True})
