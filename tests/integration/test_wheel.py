@@ -1,0 +1,174 @@
+"""The wheel works alone: built from the checkout's sdist, installed into a fresh virtualenv
+outside the checkout with the hashed runtime lock (as the image installs it), and run there.
+
+It runs ``a6gw --help``, ``init``, ``config check`` and ``kafka start | status | provision |
+stop`` from that virtualenv, with the checkout neither the working directory nor on the path,
+so every file a command reads must come from the installed package. The broker's jars come
+from the usual jar cache (``$A6GW_KAFKA_JARS`` or ``~/.cache/a6gw/kafka-<version>``): the
+installed package carries the same ``pom.xml``, so a machine that fetched them once does not
+fetch them again. Needs the package index (the dependencies) and java; about a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.ports import free_port_pair
+
+pytestmark = pytest.mark.wheel
+
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
+BROKER_FILES = ("pom.xml", "server.properties", "log4j2.properties")
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A virtualenv outside the checkout with the wheel and its locked dependencies."""
+
+    venv: Path
+    wheel: Path
+    work: Path  # the working directory for its commands (outside the checkout)
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env["PATH"] = f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        exe = str(self.venv / "bin" / args[0])
+        return subprocess.run(
+            [exe, *args[1:]],
+            cwd=self.work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def ok(self, *args: str, timeout: float = 120) -> str:
+        res = self.run(*args, timeout=timeout)
+        assert res.returncode == 0, f"{' '.join(args)}: exit {res.returncode}\n{res.stderr}"
+        return res.stdout
+
+
+def _outside_checkout(path: Path) -> bool:
+    return not path.resolve().is_relative_to(ROOT)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    base = tmp_path_factory.mktemp("wheel")
+    if not _outside_checkout(base):
+        pytest.fail(f"the temp dir {base} is inside the checkout; pass --basetemp outside it")
+    dist = base / "dist"
+    # sdist first, then the wheel from the sdist: both must carry the package data.
+    build = [sys.executable, "-m", "build", "--outdir", str(dist), str(ROOT)]
+    res = subprocess.run(build, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (wheel,) = dist.glob("a6gw-*.whl")
+    venv = base / "venv"
+    steps = [
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--require-hashes", "-r"]
+        + [str(ROOT / "requirements.lock")],
+        [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+    ]
+    for cmd in steps:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        assert res.returncode == 0, f"{cmd}: {res.stderr[-3000:]}"
+    work = base / "work"
+    work.mkdir()
+    yield Installed(venv, wheel, work)
+
+
+def test_the_wheel_carries_its_files_and_licence(installed: Installed) -> None:
+    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    for name in BROKER_FILES:
+        assert f"gateway/transport/broker_files/{name}" in names
+    assert "gateway/demo/scenario.yaml" in names
+    assert any(n.startswith("schemas/json/") and n.endswith(".schema.json") for n in names)
+    assert "schemas/openapi/audit-api.openapi.json" in names
+    meta = zipfile.ZipFile(installed.wheel).read("a6gw-0.1.0.dist-info/METADATA").decode()
+    assert "License-Expression: Apache-2.0" in meta and "License-File: LICENSE" in meta
+    licence = zipfile.ZipFile(installed.wheel).read("a6gw-0.1.0.dist-info/licenses/LICENSE")
+    assert licence == (ROOT / "LICENSE").read_bytes()
+
+
+def test_the_installed_package_runs_from_the_virtualenv(installed: Installed) -> None:
+    where = installed.ok("python", "-c", "import gateway, schemas; print(gateway.__file__)")
+    assert Path(where.strip()).is_relative_to(installed.venv), where
+    assert _outside_checkout(Path(where.strip()))
+    installed.ok("python", "-m", "pip", "check")  # the lock satisfies the wheel's requirements
+    help_text = installed.ok("a6gw", "--help")
+    for command in ("kafka", "init", "worker", "api", "ingress", "verify", "demo"):
+        assert f"\n    {command} " in help_text, command
+    # The JSON Schema and OpenAPI files installed with it match its models.
+    installed.ok("a6gw", "schemas", "--check")
+
+
+@pytest.fixture(scope="module")
+def world(installed: Installed) -> tuple[Path, int]:
+    """``a6gw init`` from the wheel: the sample config for a broker on a free port."""
+    port = free_port_pair()
+    folder = installed.work / "world"
+    installed.ok("a6gw", "init", str(folder), "--bootstrap", f"127.0.0.1:{port}")
+    assert (folder / "config.yaml").is_file() and (folder / "trust.yaml").is_file()
+    return folder / "config.yaml", port
+
+
+def test_config_check_of_the_sample_config(installed: Installed, world: tuple[Path, int]) -> None:
+    if "\n    config " not in installed.ok("a6gw", "--help"):
+        pytest.skip("this a6gw has no 'config' command: 'a6gw config check' not run")
+    check = installed.run("a6gw", "config", "check", "--config", str(world[0]))
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_local_broker_starts_answers_and_stops(
+    installed: Installed, world: tuple[Path, int]
+) -> None:
+    config, port = world
+    state = installed.work / "kafka"
+    broker = ("--port", str(port), "--dir", str(state))
+    try:
+        started = installed.ok("a6gw", "kafka", "start", *broker, timeout=300)
+        assert f"bootstrap servers: 127.0.0.1:{port}" in started
+        assert "running at" in installed.ok("a6gw", "kafka", "status", *broker)
+        props = (state / "server.properties").read_text()
+        assert str(installed.venv) in props.splitlines()[0]  # rendered from the installed file
+        # the config's principals and ACLs, with the broker's own admin credential
+        cmd = ("a6gw", "kafka", "provision", "--config", str(config), "--dir", str(state))
+        assert "ACLs on 127.0.0.1:" in installed.ok(*cmd)
+    finally:
+        stopped = installed.run("a6gw", "kafka", "stop", *broker)
+    assert stopped.returncode == 0 and "Kafka stopped" in stopped.stdout, stopped.stderr
+    after = installed.run("a6gw", "kafka", "status", *broker)
+    assert after.returncode == 3 and "not running" in after.stdout
+
+
+def test_the_sbom_lists_every_locked_pin(tmp_path: Path) -> None:
+    """``make dist``'s SBOM step: every pin of the runtime lock is a component with its purl."""
+    out = tmp_path / "a6gw.cdx.json"
+    cmd = [str(Path(sys.executable).parent / "cyclonedx-py"), "requirements"]
+    cmd += ["--pyproject", str(ROOT / "pyproject.toml"), "--of", "JSON", "-o", str(out)]
+    res = subprocess.run(
+        [*cmd, str(ROOT / "requirements.lock")], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    bom = json.loads(out.read_text())
+    assert bom["bomFormat"] == "CycloneDX"
+    assert bom["metadata"]["component"]["name"] == "a6gw"
+    purls = {c.get("purl") for c in bom["components"]}
+    lock = (ROOT / "requirements.lock").read_text()
+    pins = [line.split(" ")[0] for line in lock.splitlines() if "==" in line[:80]]
+    pins = [p for p in pins if p and p[0].isalnum()]
+    assert pins
+    for pin in pins:
+        name, version = pin.split("==")
+        assert f"pkg:pypi/{name.lower()}@{version}" in purls, pin
