@@ -9,9 +9,11 @@ STAMP  := $(VENV)/.a6gw-installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 BENCH_E2E_ARGS ?=
-# Hashed lock files (make lock): the runtime set for the image, runtime + dev for make setup/CI.
+# Hashed lock files (make lock): the runtime set for the image, runtime + dev for make setup/CI,
+# and the build backend ([build-system] requires) the image builds the wheel with.
 LOCK     := requirements.lock
 DEV_LOCK := requirements-dev.lock
+BUILD_LOCK := requirements-build.lock
 LOCK_ARGS ?=
 AUDIT_ARGS ?=
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
@@ -33,7 +35,7 @@ help:
 	@echo "make bench        the check path, the audit log, reconciliation, reports (~20 min);"
 	@echo "                  then the gateway end to end on its own broker beside a bare pipe"
 	@echo "                  (BENCH_E2E_ARGS, e.g. '--inputs 5000 --runs 1'; see --help)"
-	@echo "make lock         re-resolve requirements.lock and requirements-dev.lock (with hashes)"
+	@echo "make lock         re-resolve requirements{,-dev,-build}.lock (with hashes)"
 	@echo "                  from pyproject.toml; LOCK_ARGS='--upgrade' takes newer releases"
 	@echo "make audit-deps   pip-audit both lock files against known vulnerabilities"
 	@echo "make dist         wheel, sdist and a CycloneDX SBOM of the runtime lock into dist/"
@@ -89,6 +91,8 @@ bench: setup
 lock: setup
 	$(UV_COMPILE) -o $(LOCK)
 	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+		| $(subst pyproject.toml,-,$(UV_COMPILE)) -o $(BUILD_LOCK)
 
 # tools/audit_deps.py: exit 1 on a known vulnerability; 3 when pins could not be audited (the
 # vulnerability service unreachable), 0 with the warning under AUDIT_ARGS=--allow-unaudited.

@@ -1,5 +1,6 @@
-"""The wheel works alone: built from the checkout's sdist, installed into a fresh virtualenv
-outside the checkout with the hashed runtime lock (as the image installs it), and run there.
+"""The wheel works alone: built from the checkout's sdist with the locked build backend,
+installed into a fresh virtualenv outside the checkout with the hashed runtime lock (as the
+image, deploy/docker/Dockerfile, builds and installs it), and run there.
 
 It runs ``a6gw --help``, ``init``, ``config check`` and ``kafka start | status | provision |
 stop`` from that virtualenv, with the checkout neither the working directory nor on the path,
@@ -16,7 +17,6 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,34 +58,41 @@ class Installed:
         return res.stdout
 
 
+def _ok(cmd: list[str], what: str) -> None:
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, (
+        f"{what}: exit {res.returncode}\n{res.stdout[-2000:]}{res.stderr[-3000:]}"
+    )
+
+
 def _outside_checkout(path: Path) -> bool:
     return not path.resolve().is_relative_to(ROOT)
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     base = tmp_path_factory.mktemp("wheel")
     if not _outside_checkout(base):
         pytest.fail(f"the temp dir {base} is inside the checkout; pass --basetemp outside it")
     dist = base / "dist"
-    # sdist first, then the wheel from the sdist: both must carry the package data.
-    build = [sys.executable, "-m", "build", "--outdir", str(dist), str(ROOT)]
-    res = subprocess.run(build, capture_output=True, text=True, timeout=300, check=False)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    # As the image does: the sdist, then the wheel from it with the locked build backend.
+    sdist = [sys.executable, "-m", "build", "--sdist", "--outdir", str(dist), str(ROOT)]
+    _ok(sdist, "building the sdist")
+    (source,) = dist.glob("a6gw-*.tar.gz")
+    builder, venv = base / "build-venv", base / "venv"
+    for env, lock in ((builder, "requirements-build.lock"), (venv, "requirements.lock")):
+        _ok([sys.executable, "-m", "venv", str(env)], "making a virtualenv")
+        pip = [str(env / "bin/python"), "-m", "pip", "install", "-q", "--require-hashes"]
+        _ok([*pip, "-r", str(ROOT / lock)], f"installing {lock}")
+    wheel_cmd = [str(builder / "bin/python"), "-m", "pip", "wheel", "-q", "--no-deps"]
+    wheel_cmd += ["--no-build-isolation", "--wheel-dir", str(dist), str(source)]
+    _ok(wheel_cmd, "building the wheel from the sdist")
     (wheel,) = dist.glob("a6gw-*.whl")
-    venv = base / "venv"
-    steps = [
-        [sys.executable, "-m", "venv", str(venv)],
-        [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--require-hashes", "-r"]
-        + [str(ROOT / "requirements.lock")],
-        [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
-    ]
-    for cmd in steps:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-        assert res.returncode == 0, f"{cmd}: {res.stderr[-3000:]}"
+    install = [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)]
+    _ok(install, "installing the wheel")
     work = base / "work"
     work.mkdir()
-    yield Installed(venv, wheel, work)
+    return Installed(venv, wheel, work)
 
 
 def test_the_wheel_carries_its_files_and_licence(installed: Installed) -> None:

@@ -3,8 +3,9 @@ every declared dependency at a version its specifier allows.
 
 The package's own imports (gateway, schemas, connectors) must map to ``[project]
 dependencies``: an installed wheel gets nothing else. The tests' imports may also use the
-``dev`` extra. ``requirements.lock`` (the image) and ``requirements-dev.lock`` (CI, ``make
-setup``) are written by ``make lock``; when one falls behind pyproject.toml, run it again.
+``dev`` extra. ``requirements.lock`` (the image), ``requirements-dev.lock`` (CI, ``make
+setup``) and ``requirements-build.lock`` (the build backend the image builds the wheel with)
+are written by ``make lock``; when one falls behind pyproject.toml, run it again.
 """
 
 from __future__ import annotations
@@ -104,15 +105,30 @@ def pins(lock: Path) -> dict[str, Version]:
     return {canonicalize_name(name): Version(ver) for name, ver in _PIN.findall(text)}
 
 
+def _build_requirements() -> list[Requirement]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return [Requirement(r) for r in data["build-system"]["requires"]]
+
+
 @pytest.mark.parametrize(
-    ("lock", "extra"), [("requirements.lock", None), ("requirements-dev.lock", "dev")]
+    ("lock", "kind"),
+    [
+        ("requirements.lock", "runtime"),
+        ("requirements-dev.lock", "dev"),
+        ("requirements-build.lock", "build"),
+    ],
 )
-def test_the_lock_pins_every_declared_dependency(lock: str, extra: str | None) -> None:
+def test_the_lock_pins_every_declared_dependency(lock: str, kind: str) -> None:
+    declared = {
+        "runtime": _requirements(None),
+        "dev": _requirements("dev"),
+        "build": _build_requirements(),
+    }[kind]
     path = ROOT / lock
     pinned = pins(path)
     text = path.read_text(encoding="utf-8")
     stale = []
-    for req in _requirements(extra):
+    for req in declared:
         got = pinned.get(canonicalize_name(req.name))
         if got is None or not req.specifier.contains(got, prereleases=True):
             stale.append(f"{req} (lock: {got})")
@@ -167,3 +183,53 @@ def test_audit_without_a_report_is_not_audited(capsys: pytest.CaptureFixture[str
     assert "x.lock: NOT AUDITED: pip-audit exit 1" in capsys.readouterr().err
     with pytest.raises(ValueError, match="not a pip-audit JSON report"):
         audit_deps.read_report("x.lock", {"unexpected": True})
+
+
+# The image (deploy/docker/Dockerfile) installs only what the locks pin, as an unprivileged user.
+
+
+def _dockerfile() -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments dropped."""
+    text = (ROOT / "deploy" / "docker" / "Dockerfile").read_text(encoding="utf-8")
+    joined = re.sub(r"\\\n\s*", " ", text)
+    return [line.strip() for line in joined.splitlines() if line.strip() and line[0] != "#"]
+
+
+def test_the_image_installs_only_from_the_hashed_locks() -> None:
+    lines = _dockerfile()
+    installs = [line for line in lines if "pip install" in line or "pip wheel" in line]
+    assert installs
+    for line in installs:
+        for step in line.split("&&"):
+            if "pip install" in step and "--no-deps" not in step:
+                assert "--require-hashes -r" in step, step
+            if "pip wheel" in step:
+                assert "--no-deps" in step and "--no-build-isolation" in step, step
+    copied = " ".join(line for line in lines if line.startswith("COPY"))
+    for lock in ("requirements.lock", "requirements-build.lock"):
+        assert lock in copied and any(lock in line for line in installs)
+
+
+def test_the_image_copies_every_package_and_file_the_build_reads() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    copied = {
+        word.rstrip("/").removeprefix("./")
+        for line in _dockerfile()
+        if line.startswith("COPY") and "--from" not in line
+        for word in line.split()[1:-1]
+    }
+    packages = {p.rstrip("*") for p in data["tool"]["setuptools"]["packages"]["find"]["include"]}
+    files = {data["project"]["readme"], *data["project"]["license-files"], "pyproject.toml"}
+    assert packages | files <= copied
+
+
+def test_the_image_base_is_pinned_and_it_runs_unprivileged_with_a_health_check() -> None:
+    lines = _dockerfile()
+    base = next(line for line in lines if line.startswith("ARG PYTHON_IMAGE="))
+    assert re.fullmatch(r"ARG PYTHON_IMAGE=python:3\.11\.\d+-\S+@sha256:[0-9a-f]{64}", base)
+    froms = [line for line in lines if line.startswith("FROM")]
+    assert froms and all(line.split()[1] == "${PYTHON_IMAGE}" for line in froms)
+    user = [line.split()[1] for line in lines if line.startswith("USER")]
+    assert user and user[-1].split(":")[0] not in ("0", "root")
+    (health,) = [line for line in lines if line.startswith("HEALTHCHECK")]
+    assert "/livez" in health and "A6GW_HEALTH_PORT" in health
