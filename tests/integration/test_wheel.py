@@ -2,12 +2,12 @@
 installed into a fresh virtualenv outside the checkout with the hashed runtime lock (as the
 image, deploy/docker/Dockerfile, builds and installs it), and run there.
 
-It runs ``a6gw --help``, ``init``, ``config check`` and ``kafka start | status | provision |
-stop`` from that virtualenv, with the checkout neither the working directory nor on the path,
-so every file a command reads must come from the installed package. The broker's jars come
-from the usual jar cache (``$A6GW_KAFKA_JARS`` or ``~/.cache/a6gw/kafka-<version>``): the
-installed package carries the same ``pom.xml``, so a machine that fetched them once does not
-fetch them again. Needs the package index (the dependencies) and java; about a minute.
+It runs ``a6gw --help``, ``init``, ``config check``, ``kafka start | status | provision |
+stop`` and ``demo`` from that virtualenv, with the checkout neither the working directory nor
+on the path, so every file a command reads must come from the installed package. The broker's
+jars come from the usual jar cache (``$A6GW_KAFKA_JARS`` or ``~/.cache/a6gw/kafka-<version>``):
+the installed package carries the same ``pom.xml``, so a machine that fetched them once does
+not fetch them again. Needs the package index (the dependencies) and java; about two minutes.
 """
 
 from __future__ import annotations
@@ -157,6 +157,16 @@ def test_the_local_broker_starts_answers_and_stops(
     assert stopped.returncode == 0 and "Kafka stopped" in stopped.stdout, stopped.stderr
     after = installed.run("a6gw", "kafka", "status", *broker)
     assert after.returncode == 3 and "not running" in after.stdout
+
+
+def test_the_demo_runs_from_the_wheel(installed: Installed) -> None:
+    """``a6gw demo``: its own broker, gateway and scenario, all from the installed package."""
+    work, bundle = installed.work / "demo", installed.work / "bundle"
+    port = str(free_port_pair())
+    demo = ("a6gw", "demo", "--workdir", str(work), "--port", port, "--export", str(bundle))
+    out = installed.ok(*demo, timeout=400)
+    assert "OK: every input ended as its expected decision" in out and "(verified: size" in out
+    assert "OK" in installed.ok("a6gw", "verify", str(bundle))  # exit 0: the bundle verifies
 
 
 def test_the_sbom_lists_every_locked_pin(tmp_path: Path) -> None:
