@@ -14,6 +14,7 @@ BENCH_E2E_ARGS ?=
 LOCK     := requirements.lock
 DEV_LOCK := requirements-dev.lock
 BUILD_LOCK := requirements-build.lock
+BUILD_VENV := .venv-build
 LOCK_ARGS ?=
 AUDIT_ARGS ?=
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
@@ -37,7 +38,7 @@ help:
 	@echo "                  (BENCH_E2E_ARGS, e.g. '--inputs 5000 --runs 1'; see --help)"
 	@echo "make lock         re-resolve requirements{,-dev,-build}.lock (with hashes)"
 	@echo "                  from pyproject.toml; LOCK_ARGS='--upgrade' takes newer releases"
-	@echo "make audit-deps   pip-audit both lock files against known vulnerabilities"
+	@echo "make audit-deps   pip-audit the lock files against known vulnerabilities"
 	@echo "make dist         wheel, sdist and a CycloneDX SBOM of the runtime lock into dist/"
 
 # Every dependency comes from the hashed dev lock; the editable install then adds only what a
@@ -91,18 +92,26 @@ bench: setup
 lock: setup
 	$(UV_COMPILE) -o $(LOCK)
 	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
-	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	{ $(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'; \
+	  echo "build>=1.2"; } \
 		| $(subst pyproject.toml,-,$(UV_COMPILE)) -o $(BUILD_LOCK)
 
 # tools/audit_deps.py: exit 1 on a known vulnerability; 3 when pins could not be audited (the
 # vulnerability service unreachable), 0 with the warning under AUDIT_ARGS=--allow-unaudited.
 audit-deps: setup
-	$(BIN)/python -m tools.audit_deps $(LOCK) $(DEV_LOCK) $(AUDIT_ARGS)
+	$(BIN)/python -m tools.audit_deps $(LOCK) $(DEV_LOCK) $(BUILD_LOCK) $(AUDIT_ARGS)
 
-# The SBOM lists what the wheel installs: the runtime lock, with the project as its root.
-dist: setup
+# The build frontend and backend come from the hashed build lock, in a virtualenv of their own.
+$(BUILD_VENV)/.installed: $(BUILD_LOCK)
+	$(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet --require-hashes -r $(BUILD_LOCK)
+	touch $@
+
+# The sdist, the wheel built from it, and an SBOM of what the wheel installs (the runtime
+# lock, with the project as its root component).
+dist: setup $(BUILD_VENV)/.installed
 	rm -rf dist
-	$(BIN)/python -m build --outdir dist .
+	$(BUILD_VENV)/bin/python -m build --no-isolation --outdir dist .
 	wheel=$$(ls dist/*.whl) && $(BIN)/cyclonedx-py requirements --pyproject pyproject.toml \
 		--of JSON --output-reproducible -o "$${wheel%.whl}.cdx.json" $(LOCK)
 	ls -l dist
@@ -115,4 +124,4 @@ kafka-stop: setup
 
 clean:
 	-$(BIN)/a6gw kafka stop
-	rm -rf .a6gw .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .a6gw .pytest_cache .mypy_cache .ruff_cache $(BUILD_VENV) dist

@@ -1,6 +1,6 @@
-"""The wheel works alone: built from the checkout's sdist with the locked build backend,
-installed into a fresh virtualenv outside the checkout with the hashed runtime lock (as the
-image, deploy/docker/Dockerfile, builds and installs it), and run there.
+"""The wheel works alone: built from the checkout's sdist with the locked build tools (as
+``make dist`` builds it), installed into a fresh virtualenv outside the checkout with the
+hashed runtime lock (as the image, deploy/docker/Dockerfile, installs it), and run there.
 
 It runs ``a6gw --help``, ``init``, ``config check``, ``kafka start | status | provision |
 stop`` and ``demo`` from that virtualenv, with the checkout neither the working directory nor
@@ -75,18 +75,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     if not _outside_checkout(base):
         pytest.fail(f"the temp dir {base} is inside the checkout; pass --basetemp outside it")
     dist = base / "dist"
-    # As the image does: the sdist, then the wheel from it with the locked build backend.
-    sdist = [sys.executable, "-m", "build", "--sdist", "--outdir", str(dist), str(ROOT)]
-    _ok(sdist, "building the sdist")
-    (source,) = dist.glob("a6gw-*.tar.gz")
     builder, venv = base / "build-venv", base / "venv"
     for env, lock in ((builder, "requirements-build.lock"), (venv, "requirements.lock")):
         _ok([sys.executable, "-m", "venv", str(env)], "making a virtualenv")
         pip = [str(env / "bin/python"), "-m", "pip", "install", "-q", "--require-hashes"]
         _ok([*pip, "-r", str(ROOT / lock)], f"installing {lock}")
-    wheel_cmd = [str(builder / "bin/python"), "-m", "pip", "wheel", "-q", "--no-deps"]
-    wheel_cmd += ["--no-build-isolation", "--wheel-dir", str(dist), str(source)]
-    _ok(wheel_cmd, "building the wheel from the sdist")
+    # As make dist does: the sdist, then the wheel from the sdist, with the locked build tools.
+    build = [str(builder / "bin/python"), "-m", "build", "--no-isolation", "--outdir", str(dist)]
+    _ok([*build, str(ROOT)], "building the sdist and the wheel")
     (wheel,) = dist.glob("a6gw-*.whl")
     install = [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)]
     _ok(install, "installing the wheel")
