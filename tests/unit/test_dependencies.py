@@ -146,6 +146,22 @@ def test_the_runtime_lock_holds_no_development_tool() -> None:
     assert set(runtime) <= set(pins(ROOT / "requirements-dev.lock"))
 
 
+def test_every_data_file_of_the_packages_is_package_data() -> None:
+    """A file the code reads beside itself (scenario, schemas, the broker's files) must be
+    declared package data, or the wheel leaves it out (tests/integration/test_wheel.py)."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs: dict[str, list[str]] = data["tool"]["setuptools"]["package-data"]
+    missing = []
+    for package in ("gateway", "schemas", "connectors"):
+        for path in sorted((ROOT / package).rglob("*")):
+            if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            rel = path.relative_to(ROOT / package)
+            if not any(rel.match(glob) for glob in globs.get(package, [])):
+                missing.append(str(path.relative_to(ROOT)))
+    assert missing == [], "add them to [tool.setuptools.package-data] in pyproject.toml"
+
+
 # make audit-deps (tools/audit_deps.py): a skipped pin is reported as not audited, never as clean.
 
 
