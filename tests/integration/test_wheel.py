@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,42 +118,83 @@ def test_the_installed_package_runs_from_the_virtualenv(installed: Installed) ->
     installed.ok("a6gw", "schemas", "--check")
 
 
+@dataclass(frozen=True)
+class World:
+    """``a6gw init`` and ``a6gw pki init`` from the wheel, for a broker on ``port``."""
+
+    config: Path
+    port: int
+    state: Path  # the local broker's state dir
+
+    @property
+    def broker_args(self) -> tuple[str, ...]:
+        return ("--port", str(self.port), "--dir", str(self.state))
+
+
 @pytest.fixture(scope="module")
-def world(installed: Installed) -> tuple[Path, int]:
-    """``a6gw init`` from the wheel: the sample config for a broker on a free port."""
+def world(installed: Installed) -> World:
     port = free_port_pair()
     folder = installed.work / "world"
     installed.ok("a6gw", "init", str(folder), "--bootstrap", f"127.0.0.1:{port}")
+    installed.ok("a6gw", "pki", "init", str(folder / "pki"))  # the API's TLS files
     assert (folder / "config.yaml").is_file() and (folder / "trust.yaml").is_file()
-    return folder / "config.yaml", port
+    return World(folder / "config.yaml", port, installed.work / "kafka")
 
 
-def test_config_check_of_the_sample_config(installed: Installed, world: tuple[Path, int]) -> None:
+@dataclass(frozen=True)
+class Started:
+    output: str  # of a6gw kafka start
+    credentials: list[Path]  # the files a6gw kafka provision wrote
+
+
+@pytest.fixture(scope="module")
+def started(installed: Installed, world: World) -> Iterator[Started]:
+    """The wheel's local broker, started, with the world's principals provisioned; stopped at
+    the end in any case."""
+    try:
+        out = installed.ok("a6gw", "kafka", "start", *world.broker_args, timeout=300)
+        cmd = ("a6gw", "kafka", "provision", "--config", str(world.config), "--dir")
+        provisioned = installed.ok(*cmd, str(world.state))
+        assert f"ACLs on 127.0.0.1:{world.port}" in provisioned
+        # one line per principal: its name, then its credentials file
+        lines = provisioned.splitlines()[:-1]
+        yield Started(out, [Path(line.split()[-1]) for line in lines if line.strip()])
+    finally:
+        installed.run("a6gw", "kafka", "stop", *world.broker_args)
+
+
+def test_the_local_broker_starts_and_answers(
+    installed: Installed, world: World, started: Started
+) -> None:
+    assert f"bootstrap servers: 127.0.0.1:{world.port}" in started.output
+    assert started.credentials and all(path.is_file() for path in started.credentials)
+    assert "running at" in installed.ok("a6gw", "kafka", "status", *world.broker_args)
+    props = (world.state / "server.properties").read_text()
+    assert str(installed.venv) in props.splitlines()[0]  # rendered from the installed file
+
+
+def test_config_check_of_the_provisioned_world(
+    installed: Installed, world: World, started: Started
+) -> None:
     if "\n    config " not in installed.ok("a6gw", "--help"):
         pytest.skip("this a6gw has no 'config' command: 'a6gw config check' not run")
-    check = installed.run("a6gw", "config", "check", "--config", str(world[0]))
+    check = installed.run("a6gw", "config", "check", "--config", str(world.config))
     assert check.returncode == 0, check.stdout + check.stderr
+    # The same world without the credentials provisioning wrote: the check names what is missing.
+    folder, bare = world.config.parent, installed.work / "world-unprovisioned"
+    shutil.copytree(folder, bare)
+    removed = [bare / path.relative_to(folder) for path in started.credentials]
+    for path in removed:
+        path.unlink()
+    failed = installed.run("a6gw", "config", "check", "--config", str(bare / "config.yaml"))
+    assert failed.returncode != 0
+    assert any(str(path) in failed.stdout + failed.stderr for path in removed), failed.stderr
 
 
-def test_the_local_broker_starts_answers_and_stops(
-    installed: Installed, world: tuple[Path, int]
-) -> None:
-    config, port = world
-    state = installed.work / "kafka"
-    broker = ("--port", str(port), "--dir", str(state))
-    try:
-        started = installed.ok("a6gw", "kafka", "start", *broker, timeout=300)
-        assert f"bootstrap servers: 127.0.0.1:{port}" in started
-        assert "running at" in installed.ok("a6gw", "kafka", "status", *broker)
-        props = (state / "server.properties").read_text()
-        assert str(installed.venv) in props.splitlines()[0]  # rendered from the installed file
-        # the config's principals and ACLs, with the broker's own admin credential
-        cmd = ("a6gw", "kafka", "provision", "--config", str(config), "--dir", str(state))
-        assert "ACLs on 127.0.0.1:" in installed.ok(*cmd)
-    finally:
-        stopped = installed.run("a6gw", "kafka", "stop", *broker)
+def test_the_local_broker_stops(installed: Installed, world: World, started: Started) -> None:
+    stopped = installed.run("a6gw", "kafka", "stop", *world.broker_args)
     assert stopped.returncode == 0 and "Kafka stopped" in stopped.stdout, stopped.stderr
-    after = installed.run("a6gw", "kafka", "status", *broker)
+    after = installed.run("a6gw", "kafka", "status", *world.broker_args)
     assert after.returncode == 3 and "not running" in after.stdout
 
 
