@@ -1,14 +1,14 @@
 """A real single-node Apache Kafka broker (KRaft, broker+controller) run from Maven jars.
 
-``deploy/kafka/pom.xml`` pins the broker; :meth:`LocalBroker.fetch` has Maven copy its jars once
-into a cache. The broker runs detached (own session) and keeps everything in its state dir:
-``server.properties`` (rendered template), ``data/`` (log.dirs), ``server.log`` (INFO+),
-``broker.out`` (JVM output, WARN+), ``broker.pid``, ``admin.json`` (the credentials of the
-broker's own principal, the only super user: generated once, 0600). Every client
-authenticates with SASL/SCRAM-SHA-512 and the standard authorizer applies ACLs
-(``gateway.transport.acls``). Defaults (explicit arguments win): state dir
-``$A6GW_KAFKA_DIR`` or ``./.a6gw/kafka``; port ``$A6GW_KAFKA_PORT`` or 19092 (controller: +1);
-jar cache ``$A6GW_KAFKA_JARS`` or ``~/.cache/a6gw/kafka-<version>``.
+``broker_files/pom.xml`` (package data beside this module) pins the broker;
+:meth:`LocalBroker.fetch` has Maven copy its jars once into a cache. The broker runs detached
+(own session) and keeps everything in its state dir: ``server.properties`` (rendered from
+``broker_files/``), ``data/`` (log.dirs), ``server.log`` (INFO+), ``broker.out`` (JVM output,
+WARN+), ``broker.pid``, ``admin.json`` (the credentials of the broker's own principal, the only
+super user: generated once, 0600). Every client authenticates with SASL/SCRAM-SHA-512 and the
+standard authorizer applies ACLs (``gateway.transport.acls``). Defaults (explicit arguments
+win): state dir ``$A6GW_KAFKA_DIR`` or ``./.a6gw/kafka``; port ``$A6GW_KAFKA_PORT`` or 19092
+(controller: +1); jar cache ``$A6GW_KAFKA_JARS`` or ``~/.cache/a6gw/kafka-<version>``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from subprocess import DEVNULL, STDOUT, Popen
 from typing import Any
@@ -41,12 +42,22 @@ from gateway.transport.sizes import largest_record
 KAFKA_VERSION = "4.1.1"
 DEFAULT_PORT = 19092
 HOST = "127.0.0.1"
-DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
 FETCH_MARKER = ".a6gw-fetched.json"
 STATE_MARKER = ".a6gw-kafka-state"
 ADMIN_FILE = "admin.json"
 ADMIN_USER = "broker"
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z_]*)@")
+
+
+def packaged_files() -> Path:
+    """The directory of the broker's files shipped in the package: ``pom.xml`` (the jars),
+    ``server.properties`` (template) and ``log4j2.properties``. Maven and the JVM read them
+    by path, so the package must be installed as files (as pip installs a wheel), not zipped."""
+    root = resources.files(__package__ or "gateway.transport") / "broker_files"
+    if not isinstance(root, Path) or not (root / "pom.xml").is_file():
+        msg = f"the broker's files are not installed as files in the package ({root})"
+        raise BrokerError(msg, code="KAFKA-CONFIG")
+    return root
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,7 @@ class LocalBroker:
         controller_port: int | None = None,
         jar_dir: str | os.PathLike[str] | None = None,
         version: str = KAFKA_VERSION,
-        deploy_dir: str | os.PathLike[str] | None = None,
+        files_dir: str | os.PathLike[str] | None = None,
         heap: tuple[str, str] = ("512m", "1g"),
         verbose: bool = True,
     ) -> None:
@@ -137,7 +148,7 @@ class LocalBroker:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         jars = jar_dir or os.environ.get("A6GW_KAFKA_JARS") or cache / "a6gw" / f"kafka-{version}"
         self.jar_dir = Path(jars).expanduser().absolute()
-        self.deploy_dir = Path(deploy_dir).absolute() if deploy_dir else DEPLOY_DIR
+        self.files_dir = Path(files_dir).absolute() if files_dir else packaged_files()
         self.heap, self.verbose = heap, verbose
         self.data_dir = self.state_dir / "data"
         self.properties_path = self.state_dir / "server.properties"
@@ -183,7 +194,7 @@ class LocalBroker:
         """True if the jar cache holds a complete fetch for this version and this pom.xml."""
         try:
             stamp = json.loads((self.jar_dir / FETCH_MARKER).read_text())
-            digest = hashlib.sha256((self.deploy_dir / "pom.xml").read_bytes()).hexdigest()
+            digest = hashlib.sha256((self.files_dir / "pom.xml").read_bytes()).hexdigest()
         except (OSError, ValueError):
             return False
         got = (stamp.get("version"), stamp.get("pom_sha256")) if isinstance(stamp, dict) else ()
@@ -194,7 +205,7 @@ class LocalBroker:
         if self.is_fetched():
             return self.jar_dir
         mvn = _find_tool("mvn", "KAFKA-FETCH")
-        pom = self.deploy_dir / "pom.xml"
+        pom = self.files_dir / "pom.xml"
         try:
             digest = hashlib.sha256(pom.read_bytes()).hexdigest()
             self.jar_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -234,7 +245,7 @@ class LocalBroker:
 
     def render_properties(self) -> str:
         """The server.properties template with this broker's ports and data dir filled in."""
-        template = self.deploy_dir / "server.properties"
+        template = self.files_dir / "server.properties"
         try:
             text = template.read_text()
         except OSError as exc:
@@ -279,7 +290,7 @@ class LocalBroker:
             raise BrokerError(f"cannot use {self.state_dir}: {exc}", code="KAFKA-CONFIG") from exc
 
     def _java_cmd(self, java: str, main: str, *args: str) -> list[str]:
-        log4j = f"-Dlog4j2.configurationFile={self.deploy_dir / 'log4j2.properties'}"
+        log4j = f"-Dlog4j2.configurationFile={self.files_dir / 'log4j2.properties'}"
         opts = [log4j, f"-Dkafka.logs.dir={self.state_dir}", "-Djava.awt.headless=true"]
         return [java, *opts, "-cp", str(self.jar_dir / "*"), main, *args]
 

@@ -21,7 +21,7 @@ import pytest
 from gateway.cli.kafka import add_kafka_parser
 from gateway.errors import BrokerError
 from gateway.transport import DEFAULT_PORT, KAFKA_VERSION, LocalBroker, probe_broker
-from gateway.transport.broker import DEPLOY_DIR
+from gateway.transport.broker import packaged_files
 from tests.ports import free_port_pair
 
 
@@ -31,9 +31,9 @@ def _props(text: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def deploy_copy(tmp_path: Path) -> Path:
-    """A private copy of deploy/kafka that a test may break."""
-    return Path(shutil.copytree(DEPLOY_DIR, tmp_path / "deploy"))
+def files_copy(tmp_path: Path) -> Path:
+    """A private copy of the broker's packaged files that a test may break."""
+    return Path(shutil.copytree(packaged_files(), tmp_path / "broker_files"))
 
 
 @pytest.fixture
@@ -82,10 +82,10 @@ def test_render_properties_fills_every_placeholder(tmp_path: Path) -> None:
     assert not any(re.search(r"@[A-Z_]+@", line) for line in code_lines)
 
 
-def test_render_rejects_an_unknown_placeholder(tmp_path: Path, deploy_copy: Path) -> None:
-    template = deploy_copy / "server.properties"
+def test_render_rejects_an_unknown_placeholder(tmp_path: Path, files_copy: Path) -> None:
+    template = files_copy / "server.properties"
     template.write_text(template.read_text() + "\nsome.setting=@NOT_A_PLACEHOLDER@\n")
-    broker = LocalBroker(tmp_path / "state", deploy_dir=deploy_copy, verbose=False)
+    broker = LocalBroker(tmp_path / "state", files_dir=files_copy, verbose=False)
     with pytest.raises(BrokerError) as info:
         broker.render_properties()
     assert info.value.code == "KAFKA-CONFIG"
@@ -240,12 +240,12 @@ def test_wipe_refuses_a_foreign_directory(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs java")
 def test_broken_properties_fail_the_format_with_its_output(
-    tmp_path: Path, deploy_copy: Path
+    tmp_path: Path, files_copy: Path
 ) -> None:
-    template = deploy_copy / "server.properties"
+    template = files_copy / "server.properties"
     template.write_text(template.read_text() + "\nnum.partitions=lots\n")
     broker = LocalBroker(
-        tmp_path / "state", port=free_port_pair(), deploy_dir=deploy_copy, verbose=False
+        tmp_path / "state", port=free_port_pair(), files_dir=files_copy, verbose=False
     )
     with pytest.raises(BrokerError) as info:
         broker.start(timeout=30)
