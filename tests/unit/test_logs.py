@@ -254,6 +254,10 @@ def test_the_supervisor_passes_the_format_and_level_to_each_worker_process(
         return 0
 
     monkeypatch.setattr(run, "supervise", supervise)
+    # the start's config check wants the worker's Kafka credentials
+    monkeypatch.setenv(
+        "A6GW_KAFKA_CREDENTIALS_WORKER", '{"username": "a6gw-demo-worker", "password": "pw"}'
+    )
     monkeypatch.setenv(logs.FORMAT_ENV, "json")
     monkeypatch.delenv(logs.LEVEL_ENV, raising=False)
     argv = ["worker", "--config", str(world.config_path), "--processes", "2"]
