@@ -58,14 +58,19 @@ def client_tls(ca: str, cert: str | None = None, key: str | None = None) -> ssl.
 
 
 class ServerThread:
-    """The API in a background thread with its own event loop (tests, the demo).
+    """An aiohttp application in a background thread with its own event loop (the API in
+    tests and the demo, the metrics and health server); ``tls`` None: plain HTTP.
 
     ``build`` runs in that thread, so a store opened there belongs to it (SQLite
     connections stay in the thread that made them).
     """
 
     def __init__(
-        self, build: Callable[[], web.Application], host: str, port: int, tls: ssl.SSLContext
+        self,
+        build: Callable[[], web.Application],
+        host: str,
+        port: int,
+        tls: ssl.SSLContext | None,
     ) -> None:
         self.build, self.host, self.port, self.tls = build, host, port, tls
         self._loop: asyncio.AbstractEventLoop | None = None
