@@ -54,13 +54,19 @@ async def run_checks(checks: Checks) -> Report:
 
 
 def producer_connected(producer: Any) -> str | None:
-    """Whether an aiokafka producer is started and holds a connection to a broker (None)
-    or why not. Reads the client's state only: no request is sent."""
+    """Whether an aiokafka producer is connected (None), or why not: it is started, it has
+    bootstrapped (its metadata names the brokers), and the connections it holds, if any,
+    are up (a producer that sent nothing yet, or nothing for a while, holds none). Reads
+    the client's state only: no request is sent."""
     if producer is None:
         return "no producer"
     if getattr(producer, "_closed", True) is not False:
         return "the producer is not started"
-    conns = getattr(getattr(producer, "client", None), "_conns", None) or {}
-    if not any(conn.connected() for conn in list(conns.values())):
-        return "the producer has no connection to a broker"
+    client = getattr(producer, "client", None)
+    cluster = getattr(client, "cluster", None)
+    if cluster is None or not cluster.brokers():
+        return "the producer knows no broker (bootstrap not done)"
+    conns = list((getattr(client, "_conns", None) or {}).values())
+    if conns and not any(conn.connected() for conn in conns):
+        return "the producer's connections to the brokers are down"
     return None
