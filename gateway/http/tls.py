@@ -80,6 +80,7 @@ class ServerThread:
 
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
+        runner: web.AppRunner | None = None
         try:
             runner = web.AppRunner(self.build(), access_log=None)
             loop.run_until_complete(runner.setup())
@@ -87,6 +88,9 @@ class ServerThread:
             loop.run_until_complete(site.start())
         except BaseException as exc:  # reported to start()
             self._error = exc
+            if runner is not None:  # e.g. the port is taken: nothing is left open
+                loop.run_until_complete(runner.cleanup())
+            loop.close()
             self._ready.set()
             return
         self._ready.set()

@@ -77,11 +77,8 @@ async def _on(
         coro.close()
         raise TimeoutError("the event loop is not running")
     future: Future[T] = asyncio.run_coroutine_threadsafe(coro, loop)
-    try:
-        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
-    except TimeoutError:
-        future.cancel()
-        raise
+    # Not cancelled on a timeout: the loop runs it when it can (a check reads, nothing more).
+    return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout)
 
 
 def make_app(
