@@ -19,7 +19,7 @@ import yaml
 from gateway.demo.stack import start_gateway
 from gateway.demo.world import World
 from gateway.transport.clients import KafkaClients
-from tests.faults.faults import _ev, _probe, _publish, _wait, phases
+from tests.faults.faults import _probe, _publish, _wait, big_issuances, phases
 from tests.integration.scrape import health, scrape
 from tests.ports import free_port
 
@@ -28,32 +28,6 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 #: Blocks in the ledger (1,000 per issuance), as ``make faults`` recovers them.
 BLOCKS = 100_000
 PER_ISSUANCE = 1000
-
-
-def _issuances(world: World, blocks: int) -> list:  # type: ignore[type-arg]
-    return [
-        _ev(
-            world,
-            "MNG01",
-            "issuance",
-            f"big-{n}",
-            {
-                "transaction_id": f"BIG-{n}",
-                "ca_id": "CA0001",
-                "registry_id": "MNG01",
-                "decision_id": "MN003-1",
-                "vintage": 2025,
-                "unit_type": "JCM",
-                "blocks": [
-                    {"serial_start": str(i * 2 + 1), "serial_end": str(i * 2 + 1)}
-                    | {"account_id": "MN-PP-1"}
-                    for i in range(n * PER_ISSUANCE, (n + 1) * PER_ISSUANCE)
-                ],
-            },
-            "accepted",
-        )
-        for n in range(blocks // PER_ISSUANCE)
-    ]
 
 
 def _answers(url: str, timeout: float) -> list[tuple[float, int, dict[str, object]]]:
@@ -88,7 +62,7 @@ def test_readyz_is_not_ready_while_a_large_state_recovers(
     gw = start_gateway(tmp_path, kafka_admin, adjust=adjust)
     url = f"http://127.0.0.1:{port}"
     try:
-        load = [phases(gw.world, 8)[0], _issuances(gw.world, BLOCKS)]
+        load = [phases(gw.world, 8)[0], big_issuances(gw.world, BLOCKS, PER_ISSUANCE)]
         for phase in load:
             asyncio.run(_publish(kafka_admin, phase))
             _wait(gw.store, {i.entry_id for i in phase}, 600 + len(phase))

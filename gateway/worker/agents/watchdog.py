@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from functools import cached_property
 
 from aiokafka.errors import KafkaError
 from faust.types import TP
@@ -49,13 +50,20 @@ class _Watchdog:
         self.watch = watch
         self.probe = probe
         self.guarded = {*rt.owners, LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC, COMMANDS_TOPIC}
-        # Exported, not watched: the HTTPS partners' delivery topics (their agents keep
-        # cursors too); the lag of a6.retry.<id> is what is parked for the partner.
-        https = [r.id for r in rt.config.registries if r.transport == "https"]
-        self.parked = {topics.retry_topic(r): r for r in https}
-        self.delivered = {topics.output_topic(r): f"deliver-{r}" for r in https}
-        self.delivered |= {t: f"redeliver-{r}" for t, r in self.parked.items()}
         self.positions = Positions()
+
+    @cached_property
+    def parked(self) -> dict[str, str]:
+        """``a6.retry.<id>`` → ``<id>`` of each HTTPS partner: its lag is what is parked."""
+        https = [r.id for r in self.rt.config.registries if r.transport == "https"]
+        return {topics.retry_topic(r): r for r in https}
+
+    @cached_property
+    def delivered(self) -> dict[str, str]:
+        """Exported, not watched: the HTTPS partners' delivery topics → their agents (which
+        keep cursors too)."""
+        out = {topics.output_topic(r): f"deliver-{r}" for r in self.parked.values()}
+        return out | {t: f"redeliver-{r}" for t, r in self.parked.items()}
 
     async def tick(self) -> None:
         if self.rt.running():

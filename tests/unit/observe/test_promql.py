@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import yaml
-from prometheus_client.core import Metric
 
 from gateway.observe.metrics import REGISTRY, exported_names
 
@@ -49,12 +48,8 @@ def _standard_names() -> set[str]:
     """The client's own families (process_, python_) as a scrape shows them."""
     names: set[str] = set()
     for family in REGISTRY.collect():
-        names.update(sample.name for sample in _samples(family))
+        names.update(sample.name for sample in family.samples)
     return {n for n in names if not n.startswith("a6gw_")}
-
-
-def _samples(family: Metric) -> list[object]:
-    return list(family.samples)
 
 
 def _dashboard_exprs() -> list[str]:
