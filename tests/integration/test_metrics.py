@@ -115,11 +115,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, kafka_admin: KafkaClients) -
             root / "pki",
         )
     finally:
-        partner.stop()
+        gw.worker.stop()  # first: it holds connections to the partner
         for proc in servers:
             proc.terminate()
             proc.wait(30)
-        gw.worker.stop()
+        partner.stop()
 
 
 def _wait_ready(url: str, timeout: float) -> None:
