@@ -36,7 +36,8 @@ from gateway.transport.clients import KafkaClients
 from tests.integration.scrape import Scrape, health, scrape, wait_for
 from tests.ports import free_port
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+# A broker of its own: the demo world's topics and checkpoints must not be another test's.
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker, pytest.mark.slow]
 
 HOST = "127.0.0.1"
 

@@ -23,7 +23,8 @@ from tests.faults.faults import _probe, _publish, _wait, big_issuances, phases
 from tests.integration.scrape import health, scrape
 from tests.ports import free_port
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+# A broker of its own: the demo world's topics and checkpoints must not be another test's.
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker, pytest.mark.slow]
 
 #: Blocks in the ledger (1,000 per issuance), as ``make faults`` recovers them.
 BLOCKS = 100_000
