@@ -56,8 +56,8 @@ def cmd_api(args: argparse.Namespace) -> int:
 
         app.on_startup.append(start)
         app.on_cleanup.append(stop)
-    port_m = metrics_port_of(args, cfg.metrics.api_port)
-    attach(app, cfg.metrics.host, port_m, readiness(api, publisher), what="a6gw api")
+    metrics_port = metrics_port_of(args, cfg.metrics.api_port)
+    attach(app, cfg.metrics.host, metrics_port, readiness(api, publisher), what="a6gw api")
     mode = "read-only" if publisher is None else f"commands to {cfg.kafka.bootstrap}"
     print(f"a6gw api: serving https://{host}:{port}/v1/ ({mode}; Ctrl-C to stop)", flush=True)
     web.run_app(app, host=host, port=port, ssl_context=tls, print=None)
@@ -83,8 +83,8 @@ def cmd_ingress(args: argparse.Namespace) -> int:
         str(lc.path(cfg.ca_file)),
     )
     app = make_app(ingress, send.close)
-    port_m = metrics_port_of(args, lc.config.metrics.ingress_port)
-    attach(app, lc.config.metrics.host, port_m, readiness(ingress, send), what="a6gw ingress")
+    metrics_port = metrics_port_of(args, lc.config.metrics.ingress_port)
+    attach(app, lc.config.metrics.host, metrics_port, readiness(ingress, send), what="a6gw ingress")
     host, port = args.host or cfg.ingress_host, args.port or cfg.ingress_port
     names = ", ".join(sorted(ingress.registry_of_cn.values()))
     print(f"a6gw ingress: https://{host}:{port}/v1/events for {names}", flush=True)
