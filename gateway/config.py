@@ -209,6 +209,17 @@ class ConnectorsSection(_Model):
     max_refusals_per_minute: int = Field(default=30, ge=1, le=10_000)
 
 
+class MetricsSection(_Model):
+    """The plain-HTTP port of ``/metrics``, ``/livez`` and ``/readyz`` of each long-running
+    process (unauthenticated: loopback by default). 0: none. ``a6gw worker --processes N``
+    serves one port per process: ``worker_port`` + i (``gateway.observe``)."""
+
+    host: str = "127.0.0.1"
+    worker_port: int = Field(default=9464, ge=0, le=65535)
+    api_port: int = Field(default=9465, ge=0, le=65535)
+    ingress_port: int = Field(default=9466, ge=0, le=65535)
+
+
 class Config(_Model):
     gateway: GatewaySection = GatewaySection()
     kafka: KafkaConfig = KafkaConfig()
@@ -217,6 +228,7 @@ class Config(_Model):
     audit: AuditSection = AuditSection()
     api: ApiSection = ApiSection()
     connectors: ConnectorsSection = ConnectorsSection()
+    metrics: MetricsSection = MetricsSection()
     parties: tuple[PartyConfig, ...] = Field(min_length=1)
     registries: tuple[RegistryConfig, ...] = Field(min_length=1)
     cooperative_approaches: tuple[CooperativeApproachConfig, ...] = ()

@@ -56,6 +56,8 @@ from gateway.http.access_log import access_log
 from gateway.http.nonces import NonceStore, open_nonces
 from gateway.http.problems import problem
 from gateway.http.tls import server_tls
+from gateway.observe import http as observe_http
+from gateway.observe.health import Checks, producer_connected
 from gateway.transport.clients import KafkaClients
 
 log = logging.getLogger("a6gw.ingress")
@@ -206,7 +208,7 @@ def make_app(
         return {"registry": request.get(REGISTRY)}
 
     app = web.Application(
-        middlewares=[access_log("a6gw.ingress.access", who)],
+        middlewares=[access_log("a6gw.ingress.access", who), observe_http.middleware("ingress")],
         client_max_size=ingress.max_bytes + 1024,
     )
     if close is not None:
@@ -249,10 +251,17 @@ class KafkaSend:
         self.mac_key = mac_key
         self._producer: AIOKafkaProducer | None = None
 
-    async def __call__(self, topic: str, key: bytes | None, value: bytes) -> None:
+    async def start(self) -> AIOKafkaProducer:
+        """The producer, started on first use."""
         if self._producer is None:
-            self._producer = self.clients.producer(acks="all", enable_idempotence=True)
-            await self._producer.start()
+            producer = self.clients.producer(acks="all", enable_idempotence=True)
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def __call__(self, topic: str, key: bytes | None, value: bytes) -> None:
+        await self.start()
+        assert self._producer is not None
         headers = mac.headers(self.mac_key, topic, key, value)
         await self._producer.send_and_wait(topic, value, key=key, headers=headers)
 
@@ -302,3 +311,20 @@ def ingress_from_config(
         max_age_s=age,
         max_refusals_per_minute=conn.max_refusals_per_minute,
     )
+
+
+def readiness(ingress: Ingress, send: KafkaSend) -> Checks:
+    """``/readyz`` of the ingress (``gateway.observe``): its producer is connected (it
+    connects at the first check, not at the first event), and its nonce store answers."""
+
+    async def producer() -> str | None:
+        try:
+            return producer_connected(await send.start())
+        except KafkaError as exc:
+            return f"cannot reach the broker: {exc}"
+
+    async def nonces() -> str | None:
+        ingress.nonces.seen("a6gw-readiness", "-")  # raises when the store cannot be used
+        return None
+
+    return {"producer": producer, "nonces": nonces}

@@ -21,8 +21,19 @@ from gateway.errors import CommandProblem, GatewayError
 from gateway.http.access_log import Who, access_log, peer_cn
 from gateway.http.problems import problem
 from gateway.http.tls import ServerThread, server_tls
+from gateway.observe import http as observe_http
+from gateway.observe.health import Checks, producer_connected
 
-__all__ = ["Access", "AuditAPI", "Grant", "ServerThread", "make_app", "problem", "server_tls"]
+__all__ = [
+    "Access",
+    "AuditAPI",
+    "Grant",
+    "ServerThread",
+    "make_app",
+    "problem",
+    "readiness",
+    "server_tls",
+]
 
 STATUS = {
     "AUD-NOT-FOUND": 404,
@@ -111,7 +122,10 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
             return problem(exc.status, HTTP_CODES.get(exc.status, "API-REQUEST"), exc.reason)
 
     logged = access_log("a6gw.api.access", _who(access))
-    app = web.Application(middlewares=[logged, guard], client_max_size=api.max_command_bytes + 1024)
+    app = web.Application(
+        middlewares=[logged, observe_http.middleware("api"), guard],
+        client_max_size=api.max_command_bytes + 1024,
+    )
 
     async def close_store(_app: web.Application) -> None:
         api.store.close()
@@ -135,3 +149,20 @@ def _handle(api: AuditAPI, route: Route) -> Callable[[web.Request], Awaitable[we
         return web.json_response(text=answer.model_dump_json(), status=route.status)
 
     return handle
+
+
+def readiness(api: AuditAPI, publisher: Any | None) -> Checks:
+    """``/readyz`` of the API (``gateway.observe``): its audit store answers, and its
+    producer of discrepancy commands (``publisher``, a ``KafkaPublisher``; None:
+    ``--read-only``) is connected."""
+
+    async def store() -> str | None:
+        api.store.size()  # raises when the store cannot be read
+        return None
+
+    async def producer() -> str | None:
+        if publisher is None:
+            return None
+        return producer_connected(getattr(publisher, "_producer", None))
+
+    return {"store": store, "producer": producer}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gateway import logs
 from gateway.cli.config import started
-from gateway.cli.options import add_config
+from gateway.cli.options import add_config, add_metrics_port, metrics_port_of
 from gateway.config import LoadedConfig
 from gateway.transport.clients import clients_for
 
@@ -19,8 +19,9 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from gateway.api.access import access_of
     from gateway.api.discrepancy_routes import KafkaPublisher
-    from gateway.api.server import AuditAPI, make_app, server_tls
+    from gateway.api.server import AuditAPI, make_app, readiness, server_tls
     from gateway.audit.open import open_store
+    from gateway.observe.server import attach
     from gateway.redaction import protect_config
 
     logs.configure_from(args)
@@ -60,6 +61,8 @@ def cmd_api(args: argparse.Namespace) -> int:
 
         app.on_startup.append(start)
         app.on_cleanup.append(stop)
+    metrics_port = metrics_port_of(args, cfg.metrics.api_port)
+    attach(app, cfg.metrics.host, metrics_port, readiness(api, publisher), what="a6gw api")
     mode = "read-only" if publisher is None else f"commands to {cfg.kafka.bootstrap}"
     print(f"a6gw api: serving https://{host}:{port}/v1/ ({mode}; Ctrl-C to stop)", flush=True)
     # access_log=None: the app logs each request itself (gateway.http.access_log)
@@ -70,7 +73,8 @@ def cmd_api(args: argparse.Namespace) -> int:
 def cmd_ingress(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
+    from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app, readiness
+    from gateway.observe.server import attach
     from gateway.redaction import protect_config
 
     logs.configure_from(args)
@@ -88,6 +92,8 @@ def cmd_ingress(args: argparse.Namespace) -> int:
         str(lc.path(cfg.ca_file)),
     )
     app = make_app(ingress, send.close)
+    metrics_port = metrics_port_of(args, lc.config.metrics.ingress_port)
+    attach(app, lc.config.metrics.host, metrics_port, readiness(ingress, send), what="a6gw ingress")
     host, port = args.host or cfg.ingress_host, args.port or cfg.ingress_port
     names = ", ".join(sorted(ingress.registry_of_cn.values()))
     print(f"a6gw ingress: https://{host}:{port}/v1/events for {names}", flush=True)
@@ -133,6 +139,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="no Kafka producer: discrepancy commands are answered 503 API-READONLY",
     )
     logs.add_arguments(p)
+    add_metrics_port(p, "metrics.api_port", "; the API's own port serves only the API")
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser(
@@ -145,6 +152,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--host", help="listen address (default: connectors.ingress_host)")
     p.add_argument("--port", type=int, help="listen port (default: connectors.ingress_port)")
     logs.add_arguments(p)
+    add_metrics_port(p, "metrics.ingress_port")
     p.set_defaults(func=cmd_ingress)
 
     p = sub.add_parser("pki", help="a local test PKI (CA, server and client certificates)")

@@ -34,3 +34,20 @@ def add_api_client(p: argparse.ArgumentParser, api_help: str) -> None:
     p.add_argument("--cert", help="(--api) client certificate for mutual TLS")
     p.add_argument("--key", help="(--api) its private key")
     p.add_argument("--token", help="(--api) a bearer token instead of a client certificate")
+
+
+def add_metrics_port(p: argparse.ArgumentParser, key: str, more: str = "") -> None:
+    """``--metrics-port PORT``: the plain-HTTP port of /metrics, /livez and /readyz."""
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help=f"serve Prometheus metrics at /metrics and health at /livez and /readyz on "
+        f"metrics.host:PORT, plain HTTP, unauthenticated (default: {key}; 0: none){more}",
+    )
+
+
+def metrics_port_of(args: argparse.Namespace, configured: int) -> int:
+    """``--metrics-port`` if given, else ``configured``."""
+    port: int | None = args.metrics_port
+    return configured if port is None else port

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gateway import logs
 from gateway.cli.config import started
-from gateway.cli.options import add_config, config_of
+from gateway.cli.options import add_config, add_metrics_port, config_of, metrics_port_of
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -39,6 +39,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             gateway_id=lc.config.gateway.id,
             instance_id=args.instance_id,
             static=args.static,
+            metrics_port=metrics_port_of(args, lc.config.metrics.worker_port),
         )
         return supervise(members)
     if args.processes != 1:
@@ -48,7 +49,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.static:
         ident = args.instance_id and clean_instance_id(args.instance_id)
         ident = ident or instance_id_for(lc.config.gateway.id, datadir)
-    return run_worker(lc, loglevel=level, datadir=datadir, instance_id=ident)
+    port = metrics_port_of(args, lc.config.metrics.worker_port)
+    return run_worker(lc, loglevel=level, datadir=datadir, instance_id=ident, metrics_port=port)
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
@@ -115,6 +117,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         action="store_false",
         help="run the worker in this process, without restarting it when its watchdog "
         "finds it stalled (for service managers that restart on failure)",
+    )
+    add_metrics_port(
+        p,
+        "metrics.worker_port",
+        "; with --processes N, process i serves PORT + i (one port per process: scrape "
+        "each, and sum over them)",
     )
     p.set_defaults(func=cmd_worker)
 

@@ -58,14 +58,19 @@ def client_tls(ca: str, cert: str | None = None, key: str | None = None) -> ssl.
 
 
 class ServerThread:
-    """The API in a background thread with its own event loop (tests, the demo).
+    """An aiohttp application in a background thread with its own event loop (the API in
+    tests and the demo, the metrics and health server); ``tls`` None: plain HTTP.
 
     ``build`` runs in that thread, so a store opened there belongs to it (SQLite
     connections stay in the thread that made them).
     """
 
     def __init__(
-        self, build: Callable[[], web.Application], host: str, port: int, tls: ssl.SSLContext
+        self,
+        build: Callable[[], web.Application],
+        host: str,
+        port: int,
+        tls: ssl.SSLContext | None,
     ) -> None:
         self.build, self.host, self.port, self.tls = build, host, port, tls
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -75,6 +80,7 @@ class ServerThread:
 
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
+        runner: web.AppRunner | None = None
         try:
             runner = web.AppRunner(self.build(), access_log=None)
             loop.run_until_complete(runner.setup())
@@ -82,6 +88,9 @@ class ServerThread:
             loop.run_until_complete(site.start())
         except BaseException as exc:  # reported to start()
             self._error = exc
+            if runner is not None:  # e.g. the port is taken: nothing is left open
+                loop.run_until_complete(runner.cleanup())
+            loop.close()
             self._ready.set()
             return
         self._ready.set()

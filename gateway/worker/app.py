@@ -58,7 +58,14 @@ def create_app(
 ) -> faust.App:
     """The faust app; ``datadir`` holds its RocksDB tables (one folder per worker);
     ``instance_id`` is its static group-instance id (``gateway.worker.run``)."""
+    return create_runtime(lc, datadir=datadir, instance_id=instance_id).app
+
+
+def create_runtime(
+    lc: LoadedConfig, *, datadir: Path | None = None, instance_id: str | None = None
+) -> Runtime:
+    """:func:`create_app`'s runtime, every agent family installed on it."""
     rt = Runtime.build(lc, datadir=datadir, instance_id=instance_id)
     for install in FAMILIES:
         install(rt)
-    return rt.app
+    return rt

@@ -52,6 +52,7 @@ from faust.types import EventT, StreamT, TopicT
 
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
+from gateway.observe.tally import InputTally
 from gateway.worker.exits import Exit
 from gateway.worker.faults import MAX_STARTS, Shield, is_edge
 from gateway.worker.gaps import Guard, cursor_key, raw_of
@@ -186,6 +187,7 @@ class Batches:
         self.shield = shield
         self.seal = seal
         self.check_mac = check_mac
+        self.tally = InputTally(stage.step)
         self.batches = 0
         self.records = 0
         # Seconds spent deciding and committing since the last report (every REPORT_S).
@@ -203,6 +205,7 @@ class Batches:
                 items[:] = await self._complete(events)
 
             await self.shield.retry(self.stage.step, complete)  # the broker may fail
+            self.tally.inputs(rec.topic for rec, _ in items)
             attempts = self.shield.attempts
             for solo, run in runs(items, attempts.starts):
                 if solo:
@@ -265,6 +268,7 @@ class Batches:
             raise
         attempts.end_all(begun)
         self.trail.emit(stage.step, stage.outputs)
+        self.tally.batch()
         self.batches += 1
         self.records += len(run)
         self._account(len(run), decided - started, time.monotonic() - decided)

@@ -30,6 +30,7 @@ from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput
 from gateway.core.topics import AUDIT_TOPIC, DISCREPANCY_TOPIC, retry_topic
 from gateway.errors import RegistryError
+from gateway.observe.metrics import DELIVERIES
 
 log = logging.getLogger("a6gw.worker")
 
@@ -69,6 +70,7 @@ class Delivery:
         self.clock_ms = clock_ms
         self.pause_s = pause_s
         self.delivered = 0
+        self.counted = {r: DELIVERIES.labels(registry, r) for r in ("delivered", "parked")}
 
     def _key(self, rec: RawInput) -> str:
         return rec.key.decode() if rec.key else message_id(rec.value)
@@ -78,11 +80,13 @@ class Delivery:
         if self.parked.get(key):
             self.parked[key] = int(self.parked[key]) + 1
             await self.send(retry_topic(self.registry), key.encode(), rec.value)
+            self.counted["parked"].inc()
             return
         msg_id = message_id(rec.value)
         try:
             await self.deliver(MESSAGES_PATH, rec.value, msg_id)
             self.delivered += 1
+            self.counted["delivered"].inc()
         except RegistryError as exc:
             await self._park(rec, key, msg_id, exc)
 
@@ -90,6 +94,7 @@ class Delivery:
         log.warning("%s: parking %s (key %s): %s", self.registry, msg_id, key, exc)
         self.parked[key] = 1
         await self.send(retry_topic(self.registry), key.encode(), rec.value)
+        self.counted["parked"].inc()
         entry, discrepancy = parked_entry(
             self.registry, msg_id, key, exc.code, str(exc.args[0]), iso_ms(self.clock_ms())
         )
@@ -110,6 +115,7 @@ class Delivery:
                 )
                 await asyncio.sleep(self.pause_s)
         self.delivered += 1
+        self.counted["delivered"].inc()
         left = int(self.parked.get(key) or 0) - 1
         if left > 0:
             self.parked[key] = left

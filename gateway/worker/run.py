@@ -65,12 +65,15 @@ def run_worker(
     loglevel: str = "info",
     datadir: Path | None = None,
     instance_id: str | None = None,
+    metrics_port: int | None = None,
 ) -> NoReturn:
     """The faust worker in this process; exits the process when stopped. ``instance_id``:
-    the consumer's static group-instance id (None: a dynamic member)."""
+    the consumer's static group-instance id (None: a dynamic member); ``metrics_port``: of
+    its metrics and health server (None: ``metrics.worker_port``; 0: none)."""
     import faust
 
-    from gateway.worker.app import create_app
+    from gateway.worker import observed
+    from gateway.worker.app import create_runtime
 
     datadir = datadir or (lc.data_dir / "worker")
     if not hold_folder(datadir, "worker.lock"):
@@ -83,14 +86,16 @@ def run_worker(
     # The worker may not create topics (its principal has no CREATE): they must be there.
     topics, _configs = topic_plan(lc.config)
     asyncio.run(wait_for_topics(clients_for(lc, "worker"), topics))
-    app = create_app(lc, datadir=datadir, instance_id=instance_id)
+    rt = create_runtime(lc, datadir=datadir, instance_id=instance_id)
     # The command configured logging (gateway.logs): faust must not replace its handler
     # with its own colour console (override_logging=False), so faust's lines, the agents'
     # and aiokafka's all come out in the chosen format.
     worker = faust.Worker(
-        app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False
+        rt.app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False
     )
     worker.spinner = None  # its terminal codes would break the lines; "Ready" is logged
+    port = lc.config.metrics.worker_port if metrics_port is None else metrics_port
+    observed.start(rt, port, lambda: worker.loop)
     worker.execute_from_commandline()  # exits the process (SystemExit) when stopped
 
 
@@ -153,12 +158,14 @@ def plan_members(
     instance_id: str | None = None,
     static: bool = True,
     host: str | None = None,
+    metrics_port: int | None = None,
 ) -> list[Member]:
     """The children of ``--processes N``: one alone uses ``datadir``, several use
     ``datadir/<i>``. Their ids: ``instance_id`` (``instance_id-<i>`` for several), else
     :func:`instance_id_for` each child's folder; none if not ``static``. Each child runs
     ``base_cmd --no-supervise --datadir D`` with ``--instance-id ID`` or
-    ``--no-instance-id``."""
+    ``--no-instance-id``; with ``metrics_port`` P, ``--metrics-port P+i`` (one port per
+    process; P 0: ``--metrics-port 0``, none)."""
     if processes < 1:
         raise ValueError("at least one worker process")
     out = []
@@ -171,6 +178,8 @@ def plan_members(
             ident = instance_id_for(gateway_id, folder, host=host)
         cmd = [*base_cmd, "--no-supervise", "--datadir", str(folder)]
         cmd += ["--instance-id", ident] if ident else ["--no-instance-id"]
+        if metrics_port is not None:
+            cmd += ["--metrics-port", str(metrics_port + i if metrics_port else 0)]
         out.append(Member(i, folder, ident, tuple(cmd)))
     return out
 

@@ -30,6 +30,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.core.topics import AUDIT_TOPIC, CHECKPOINT_TOPIC
 from gateway.errors import AuditError, WorkerError
+from gateway.observe.sequencer import SequencerView
 from gateway.transport.clients import KafkaClients
 from gateway.worker.gaps import Guard, RangeReader
 from gateway.worker.sealed import Seal
@@ -71,6 +72,7 @@ class AuditWriter:
             previous=lc.previous_log_verifiers(),
         )
         self.generation: int | None = None
+        self.view = SequencerView(store)
 
     async def _take_over(self, generation: int) -> None:
         """Check the store against the last published checkpoint; claim a new epoch.
@@ -81,6 +83,7 @@ class AuditWriter:
         note = published.value.decode("utf-8") if published is not None else None
         epoch = self.sequencer.take_over(f"{self.owner}/generation-{generation}", note)
         self.generation = generation
+        self.view.took_over(self.sequencer.signed_size)
         log.info(
             "sequencer: took over the audit log (epoch %d, %d entries)", epoch, self.store.size()
         )
@@ -99,16 +102,17 @@ class AuditWriter:
             await self.send_all(dead)
             for rec, entry in lettered:
                 log_entry("sequencer", rec, entry)
+        stamped = self.sequencer.stamp_records(items)
         try:
-            added = self.sequencer.append(
-                self.sequencer.stamp_records(items), (AUDIT_TOPIC, 0, records[-1].offset)
-            )
+            added = self.sequencer.append(stamped, (AUDIT_TOPIC, 0, records[-1].offset))
         except AuditError as exc:
             if exc.code != "AUD-FENCED":
                 raise
             log.warning("sequencer: %s; leaving the batch to the new owner", exc)
             self.generation = None
+            self.view.left()
             return
+        self.view.appended(stamped, added)
         log.info("sequenced %d of %d entries; log size %d", added, len(items), self.store.size())
         if requested or self.sequencer.due():
             await self.publish()
@@ -121,6 +125,7 @@ class AuditWriter:
     async def publish(self) -> None:
         checkpoint, note = self.sequencer.checkpoint()
         await self.send(CHECKPOINT_TOPIC, str(checkpoint.size).encode(), note.encode("utf-8"))
+        self.view.published(checkpoint.size)
         log.info("checkpoint: %d entries, root %s", checkpoint.size, checkpoint.root.hex())
 
 

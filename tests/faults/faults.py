@@ -564,33 +564,7 @@ def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict
     world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
     try:
         setup = phases(world, 8)[0]
-        per = 1000
-        issue = [
-            _ev(
-                world,
-                "MNG01",
-                "issuance",
-                f"big-{n}",
-                {
-                    "transaction_id": f"BIG-{n}",
-                    "ca_id": "CA0001",
-                    "registry_id": "MNG01",
-                    "decision_id": "MN003-1",
-                    "vintage": 2025,
-                    "unit_type": "JCM",
-                    "blocks": [
-                        {
-                            "serial_start": str(i * 2 + 1),
-                            "serial_end": str(i * 2 + 1),
-                            "account_id": "MN-PP-1",
-                        }
-                        for i in range(n * per, (n + 1) * per)
-                    ],
-                },
-                "accepted",
-            )
-            for n in range(blocks // per)
-        ]
+        issue = big_issuances(world, blocks)
         t = time.monotonic()
         for phase in (setup, issue):
             asyncio.run(_publish(broker.clients(), phase))
@@ -622,6 +596,37 @@ def recovery(workdir: Path, *, blocks: int, port: int, say: Any = print) -> dict
     finally:
         worker.stop()
         broker.stop()
+
+
+def big_issuances(world: World, blocks: int, per: int = 1000) -> list[Input]:
+    """Issuances of ``blocks`` one-unit blocks on CA0001, ``per`` blocks each (the recovery
+    load: every other serial, so no two blocks merge)."""
+    return [
+        _ev(
+            world,
+            "MNG01",
+            "issuance",
+            f"big-{n}",
+            {
+                "transaction_id": f"BIG-{n}",
+                "ca_id": "CA0001",
+                "registry_id": "MNG01",
+                "decision_id": "MN003-1",
+                "vintage": 2025,
+                "unit_type": "JCM",
+                "blocks": [
+                    {
+                        "serial_start": str(i * 2 + 1),
+                        "serial_end": str(i * 2 + 1),
+                        "account_id": "MN-PP-1",
+                    }
+                    for i in range(n * per, (n + 1) * per)
+                ],
+            },
+            "accepted",
+        )
+        for n in range(blocks // per)
+    ]
 
 
 def _probe(world: World, n: int) -> Input:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
@@ -11,6 +12,7 @@ from faust.types import TP, StreamT
 
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import AuditError
+from gateway.observe.server import REFUSAL_LINGER_S, serving
 from gateway.worker.exits import Exit
 from gateway.worker.gaps import raw_of
 from gateway.worker.runtime import Runtime
@@ -42,6 +44,9 @@ def install(rt: Runtime) -> None:
                 # A store behind or apart from what was published must not go on: stop
                 # for an operator (the supervisor restarts only stalled workers).
                 log.critical("sequencer: %s; stopping the worker", exc)
+                writer.view.refused(exc.code, str(exc))
+                if serving():  # let Prometheus see the refusal first
+                    await asyncio.sleep(REFUSAL_LINGER_S)
                 logging.shutdown()
                 os._exit(Exit.REFUSED)
 

@@ -1,0 +1,52 @@
+"""The request metrics of an aiohttp server: :func:`middleware` counts each answer by route
+(the path template, never the path: ids would make a label per request) and status, and
+times it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from gateway.observe import metrics as m
+
+__all__ = ["UNMATCHED", "middleware", "route_of"]
+
+#: The route label of a request no route serves (a 404 or 405 from aiohttp).
+UNMATCHED = "unmatched"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def route_of(request: web.Request) -> str:
+    """The path template of the route that serves ``request`` (``/v1/entries/{index}``)."""
+    info = request.match_info
+    route = getattr(info, "route", None)
+    resource = getattr(route, "resource", None)
+    if resource is None or getattr(info, "http_exception", None) is not None:
+        return UNMATCHED
+    return str(resource.canonical)
+
+
+def middleware(server: str) -> Any:
+    """A middleware (put it first, so it sees every answer) counting ``server``'s requests."""
+
+    @web.middleware
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            route = route_of(request)
+            m.HTTP_REQUESTS.labels(server, route, request.method, str(status)).inc()
+            m.HTTP_SECONDS.labels(server, route).observe(time.perf_counter() - started)
+
+    return count
