@@ -78,6 +78,9 @@ class Runtime:
     audit_topic: TopicT
     #: run when the worker shuts down, in the order they were added
     closers: list[Closer] = field(default_factory=list)
+    #: the sequencer refused the store and the worker is about to exit: nothing runs on
+    #: (the watchdog must not take the wait before the exit for a stall)
+    refusing: bool = False
     #: how long to wait for the global tables' copies (gateway.worker.standbys)
     standbys: StandbyWait = field(default_factory=lambda: StandbyWait(STANDBY_WAIT_S))
     #: what ingest forwarded lately, for the ledger of this process (gateway.core.forwarded)
@@ -183,7 +186,8 @@ class Runtime:
         app: Any = self.app
         recovery = app.tables.recovery
         return (
-            not app.should_stop
+            not self.refusing
+            and not app.should_stop
             and not app.rebalancing
             and recovery.completed.is_set()
             and self.standbys.settled(recovery, app.consumer_generation_id)

@@ -65,6 +65,9 @@ def audit_store(r: Report, lc: LoadedConfig, *, creates: bool = False) -> None:
             else:
                 r.warn("A6-CFG-STORE", path, "no audit store yet", hint)
         return
+    if creates and _no_tables(path):
+        r.ok(f"audit store {path}: empty (the worker creates its tables)")
+        return
     try:
         store = open_store(path, readonly=True)
     except GatewayError as exc:
@@ -75,6 +78,20 @@ def audit_store(r: Report, lc: LoadedConfig, *, creates: bool = False) -> None:
     finally:
         store.close()
     r.ok(f"audit store {path}: {size} entries")
+
+
+def _no_tables(path: Path) -> bool:
+    """Whether ``path`` is an SQLite database with no tables at all (an empty file, or one
+    whose tables were never created): the worker creates them as for a new store."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return bool(row[0] == 0)
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
 
 
 def nonce_store(r: Report, lc: LoadedConfig) -> None:

@@ -45,6 +45,7 @@ def install(rt: Runtime) -> None:
                 # for an operator (the supervisor restarts only stalled workers).
                 log.critical("sequencer: %s; stopping the worker", exc)
                 writer.view.refused(exc.code, str(exc))
+                rt.refusing = True
                 if serving():  # let Prometheus see the refusal first
                     await asyncio.sleep(REFUSAL_LINGER_S)
                 logging.shutdown()

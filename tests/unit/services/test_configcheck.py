@@ -279,6 +279,19 @@ def test_a_file_that_is_no_audit_store_is_named_and_left_as_it_is(world: Path) -
     assert store.read_bytes() == b"x" * 4096
 
 
+def test_a_store_without_tables_is_one_the_worker_creates_them_in(world: Path) -> None:
+    """An empty SQLite file (say a backup copied without its -wal) is a new store to the
+    worker, which creates its tables; a reader of the store cannot use it."""
+    data = world.parent / "data"
+    data.mkdir()
+    store = data / "audit.sqlite"
+    store.write_bytes(b"")
+    assert run(world, processes=["worker"]).errors == []
+    problem = only_error(run(world, processes=["api"]))
+    assert (problem.code, problem.file) == ("A6-CFG-STORE", str(store))
+    assert store.read_bytes() == b""
+
+
 def test_the_check_creates_no_store(world: Path) -> None:
     assert run(world).errors == []
     assert not (world.parent / "data").exists()
