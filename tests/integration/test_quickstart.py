@@ -13,24 +13,16 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from gateway.core.signing import public_key_b64
 from gateway.demo.https import REGISTRY as HTTPS_REGISTRY
-from gateway.demo.https import HttpsPartner, configure, start_partner
-from gateway.demo.stack import Gateway, start_gateway
-from gateway.http.pki import LocalCA
-from gateway.http.tls import client_tls
 from gateway.transport.acls import registry_principal
 from gateway.transport.clients import KafkaClients, credentials_path
-from tests.adversarial.adversary import ApiProcess
-from tests.adversarial.hostile_http import wait_serving
-from tests.ports import free_port
+from tests.adversarial.adversary import Stack, serve
 
 # A broker of its own: the demo world's topics and checkpoints must not be another test's.
 pytestmark = [pytest.mark.kafka, pytest.mark.own_broker, pytest.mark.slow]
@@ -40,54 +32,25 @@ KAFKA_REGISTRY = "JPN01"
 ENTRY = re.compile(r"^audit log: entry (\d+) (\S+): (\w+)$", re.M)
 
 
-@dataclass
-class Stack:
-    gw: Gateway
-    partner: HttpsPartner
-    api: ApiProcess
-    api_url: str
-
-    @property
-    def root(self) -> Path:
-        return self.gw.world.root
-
-
 @pytest.fixture(scope="module")
 def stack(kafka_admin: KafkaClients, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The demo world with IDN01 over HTTPS; JPN01 and IDN01 may read their Party's entries
-    on the API with their client certificates."""
+    """The demo world with IDN01 over HTTPS (a worker, the ingress, the API); JPN01 and
+    IDN01 may read their Party's entries on the API with their client certificates."""
+    clients = [
+        {"name": KAFKA_REGISTRY, "party": "JPN"},
+        {"name": HTTPS_REGISTRY, "party": "IDN"},
+    ]
     root = tmp_path_factory.mktemp("quickstart")
-    ports: dict[str, int] = {}
-
-    def adjust(world: Any) -> None:
-        ports["sim"], ports["ingress"] = configure(world, root)
-        LocalCA.load(root / "pki").issue(KAFKA_REGISTRY)
-        doc = yaml.safe_load(world.config_path.read_text())
-        doc.setdefault("api", {})["clients"] = [
-            {"name": KAFKA_REGISTRY, "party": "JPN"},
-            {"name": HTTPS_REGISTRY, "party": "IDN"},
-        ]
-        world.config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
-
-    gw = start_gateway(root, kafka_admin, adjust=adjust)
-    partner = start_partner(gw.world, root, ports["sim"], ports["ingress"])
-    port = free_port()
-    api = ApiProcess(gw.world.config_path, port, root / "api.log")
-    running = Stack(gw, partner, api, f"https://127.0.0.1:{port}")
+    running = serve(root, kafka_admin, clients, issue=(KAFKA_REGISTRY,))
     try:
-        pki = root / "pki"
-        tls = client_tls(str(pki / "ca.pem"), str(pki / "JPN01.pem"), str(pki / "JPN01.key"))
-        wait_serving(running.api_url + "/v1/checkpoint", tls, 60)
         yield running
     finally:
-        api.stop()
-        gw.worker.stop()
-        partner.stop()
+        running.stop()
 
 
 def snippet_env(stack: Stack, registry: str, **more: str) -> dict[str, str]:
     """The variables the snippets' docstrings list, from the demo world's files."""
-    world, pki = stack.gw.world, stack.root / "pki"
+    world, pki = stack.gw.world, stack.gw.world.root / "pki"
     signer = world.keys[stack.gw.lc.config.gateway.id]
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TMPDIR", "LANG")}
     return keep | {
