@@ -148,15 +148,39 @@ class Stack:
 
 def start(root: Path, admin: KafkaClients) -> Stack:
     """The demo world with IDN01 over HTTPS: a worker, the ingress, the API; all ready."""
+    stack = serve(
+        root, admin, ["auditor", {"name": OPERATOR, "role": "operator"}], issue=(OPERATOR,)
+    )  # the operator posts the API's commands
+    try:
+        figures = Figures()
+        asyncio.run(_probe_all(stack, figures, topics=stack_inputs(stack), timeout=180))
+        if figures.stalled:
+            raise RuntimeError(f"the worker does not decide: {stack.gw.worker.log_tail(20)}")
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def serve(
+    root: Path,
+    admin: KafkaClients,
+    api_clients: list[Any],
+    *,
+    issue: tuple[str, ...] = (),
+    stall_s: float = STALL_S,
+) -> Stack:
+    """The demo world with IDN01 over HTTPS (a worker, the ingress, the API with
+    ``api_clients``), once the API answers; ``issue``: more client certificates."""
     ports: dict[str, int] = {}
 
     def adjust(world: Any) -> None:
         ports["sim"], ports["ingress"] = configure(world, root)
-        LocalCA.load(root / "pki").issue(OPERATOR)  # posts the API's commands
+        for name in issue:
+            LocalCA.load(root / "pki").issue(name)
         doc = yaml.safe_load(world.config_path.read_text())
-        doc["timeouts"]["stall_s"] = STALL_S
-        api = doc.setdefault("api", {})
-        api["clients"] = ["auditor", {"name": OPERATOR, "role": "operator"}]
+        doc["timeouts"]["stall_s"] = stall_s
+        doc.setdefault("api", {})["clients"] = api_clients
         world.config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
     gw = start_gateway(root, admin, adjust=adjust)
@@ -165,11 +189,8 @@ def start(root: Path, admin: KafkaClients) -> Stack:
     api = ApiProcess(gw.world.config_path, port, root / "api.log")
     stack = Stack(gw, partner, api, f"https://127.0.0.1:{port}", Log(gw.store))
     try:
-        hostile_http.wait_serving(stack.api_url + "/v1/checkpoint", stack.tls("auditor"), 60)
-        figures = Figures()
-        asyncio.run(_probe_all(stack, figures, topics=stack_inputs(stack), timeout=180))
-        if figures.stalled:
-            raise RuntimeError(f"the worker does not decide: {gw.worker.log_tail(20)}")
+        client = next(c if isinstance(c, str) else c["name"] for c in api_clients)
+        hostile_http.wait_serving(stack.api_url + "/v1/checkpoint", stack.tls(client), 60)
     except BaseException:
         stack.stop()
         raise
