@@ -164,6 +164,6 @@ def envelopes_document() -> dict[str, Any]:
         "description": "Signed a6gw CloudEvents envelopes (TEST-ONLY keys, see keys.json).",
         "signature": "Ed25519 (RFC 8032) over signing_input: the RFC 8785 bytes of the envelope "
         "without a6signature; a6signature is its standard base64 with padding",
-        "trust_file": {"keys": [JPN01.describe()["trust_file_entry"], MNG01.describe()["trust_file_entry"]]},
+        "trust_file": {"keys": [k.describe()["trust_file_entry"] for k in (JPN01, MNG01)]},
         "vectors": envelope_vectors(),
     }

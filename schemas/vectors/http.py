@@ -103,8 +103,9 @@ def _with_header(request: dict[str, Any], name: str, value: str) -> dict[str, An
     return request | {"headers": headers}
 
 
-def _refused(code: str, why: str) -> dict[str, Any]:
-    return {"valid": False, "code": code, "why": why}
+def _refused(code: str, why: str, *, rfc9421: bool = False) -> dict[str, Any]:
+    """The ingress refuses with ``code``; ``rfc9421``: the signature itself is valid."""
+    return {"rfc9421": rfc9421, "ingress": False, "code": code, "why": why}
 
 
 def _b26() -> dict[str, Any]:
@@ -130,9 +131,13 @@ def _b26() -> dict[str, Any]:
         "signature": B26_SIGNATURE,
         "key_id": RFC9421.key_id,
         "verify_at": 1618884473,
-        "expect": {"rfc9421": True, "ingress": False, "code": "REG-SIG-MALFORMED",
-                   "why": "a valid RFC 9421 signature outside the ingress's profile (no nonce, "
-                   "no alg, and the ingress's components not covered)"},
+        "expect": {
+            "rfc9421": True,
+            "ingress": False,
+            "code": "REG-SIG-MALFORMED",
+            "why": "a valid RFC 9421 signature outside the ingress's profile (no nonce, "
+            "no alg, and the ingress's components not covered)",
+        },
     }
 
 
@@ -194,7 +199,7 @@ def http_vectors() -> list[dict[str, Any]]:
             "description": "verified 301 s after created (the ingress allows 300 s)",
             "label": LABEL,
             "verify_at": CREATED + MAX_AGE_S + 1,
-            "expect": _refused("REG-SIG-STALE", "created is too old"),
+            "expect": _refused("REG-SIG-STALE", "created is too old", rfc9421=True),
         },
     ]
 

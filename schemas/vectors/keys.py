@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+_SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
 #: Validity of the registry keys in the trust file entries (the envelopes' times fall inside)
 VALID_FROM, VALID_TO = "2026-01-01T00:00:00Z", "2031-01-01T00:00:00Z"
 #: The checkpoints' origin and the log key's name (C2SP tlog-checkpoint, signed-note)
@@ -66,7 +67,7 @@ class TestKey:
             .decode("ascii")
             .rstrip("="),
             "public_key_pem": self.private.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(serialization.Encoding.PEM, _SPKI)
             .decode("ascii"),
         }
         if self.role == "log":
