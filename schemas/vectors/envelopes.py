@@ -77,11 +77,10 @@ def vector(
     """One vector: the envelope, its signing input (JCS), digest, signature and verdict."""
     signing_input = rfc8785.dumps({k: v for k, v in envelope.items() if k != SIGNATURE_ATTRIBUTE})
     signature = base64.b64decode(envelope[SIGNATURE_ATTRIBUTE])
-    registry = envelope["source"]
     return {
         "name": name,
         "description": description,
-        "topic": f"a6.in.{registry}",
+        "registry": envelope["source"],  # whose input topic the record is on
         "arrival": ARRIVAL,
         "arrival_ms": ARRIVAL_MS,
         "envelope": envelope,

@@ -36,10 +36,9 @@ POSITIVE = [v for v in VECTORS if v["expect"]["valid"]]
 
 
 def _authenticate(v: dict[str, Any]) -> None:
-    registry = v["topic"].removeprefix("a6.in.")
-    assert v["topic"] == topics.input_topic(registry)
+    registry = v["registry"]
     raw = RawInput(
-        topic=v["topic"],
+        topic=topics.input_topic(registry),
         partition=0,
         offset=0,
         key=v["envelope"]["id"].encode(),
