@@ -12,10 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
+import schemas as schemas_json
 from gateway.core import topics
 from gateway.core.canonical import canonical_bytes, plain_bytes
 from gateway.core.ingest import LOG_APPEND_TIME, RawInput, authenticate
@@ -124,3 +127,13 @@ def test_rfc8785_appendix_b_numbers_through_the_gateways_encoder(n: dict[str, st
     assert canonical_bytes([value]).decode("ascii") == f"[{n['canonical']}]"
     if value.is_integer() and abs(value) < 2**53:  # as a JSON integer, too (the fast path)
         assert canonical_bytes({"n": int(value)}) == f'{{"n":{n["canonical"]}}}'.encode()
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=ids(VECTORS))
+def test_every_envelope_matches_the_published_schemas(v: dict[str, Any]) -> None:
+    folder = Path(schemas_json.__file__).resolve().parent / "json"
+    envelope = json.loads((folder / "envelope.schema.json").read_text(encoding="utf-8"))
+    Draft202012Validator(envelope).validate(v["envelope"])
+    name = v["envelope"]["type"]
+    data = json.loads((folder / f"{name}.schema.json").read_text(encoding="utf-8"))
+    Draft202012Validator(data).validate(v["envelope"]["data"])
