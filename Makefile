@@ -61,6 +61,7 @@ lint: setup
 	$(BIN)/mypy gateway schemas connectors tests
 	$(BIN)/python -m schemas.gen --check
 	$(BIN)/python -m gateway.api.gen --check
+	$(BIN)/python -m gateway.transport.asyncapi --check
 	$(BIN)/lint-imports
 
 unit: setup
