@@ -130,7 +130,7 @@ def channels() -> list[Channel]:
             "checkpoints", topics.CHECKPOINT_TOPIC, "Signed checkpoints of the audit log",
             ("checkpoint",), "the tree size, in decimal", "the worker's sequencer",
             "`a6gw audit checkpoint`, `a6gw audit restore` (no group)", ("send", "receive"),
-            "auditor (also served by the audit API)", group=False,
+            "internal (auditors get checkpoints over the audit API and in bundles)", group=False,
         ),
         Channel(
             "discrepancies", topics.FINDINGS_TOPIC, "Discrepancies found and updated",
@@ -264,13 +264,12 @@ def _operations(chans: list[Channel]) -> dict[str, Any]:
     ops: dict[str, Any] = {}
     for chan in chans:
         for action in chan.actions:
-            towards = "to" if action == "send" else "from"
             op: dict[str, Any] = {
                 "action": action,
                 "channel": {"$ref": f"#/channels/{chan.id}"},
                 "title": f"{action.capitalize()} on {chan.address}",
                 "description": (
-                    f"The gateway's side: it {action}s {towards} the {chan.peer}. "
+                    f"The gateway {action}s; the other party: {chan.peer}. "
                     f"Written by {chan.writer}; read by {chan.reader}."
                 ),
                 "messages": [{"$ref": f"#/channels/{chan.id}/messages/{m}"} for m in chan.messages],

@@ -13,7 +13,18 @@ import pytest
 import yaml
 
 from gateway.config import Config
-from gateway.core.topics import AUDIT_TOPIC, changelog_topic, input_topic, parked_table
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    CHECKPOINT_TOPIC,
+    LEDGER_TOPIC,
+    changelog_topic,
+    input_topic,
+    inventory_input_topic,
+    inventory_output_topic,
+    output_topic,
+    parked_table,
+    retry_topic,
+)
 from gateway.transport import asyncapi, asyncapi_messages
 from gateway.transport.acls import principal_table
 from gateway.transport.topic_plan import topic_plan
@@ -62,31 +73,34 @@ def test_every_topic_of_the_plan_has_exactly_one_channel(doc: dict[str, Any]) ->
 
 def test_channels_of_concrete_names() -> None:
     chans = asyncapi.channels()
-    of = {n: asyncapi.channel_of(n, chans).address for n in (
-        input_topic("JPN01"), "a6.in.inventory.JPN", "a6.out.inventory.JPN", AUDIT_TOPIC,
-        changelog_topic("gw-east-2", "cursors"),
-        changelog_topic("gw-east-2", parked_table("CHE07")),
-    )}  # fmt: skip
-    assert of == {
-        "a6.in.JPN01": "a6.in.{registryId}",
-        "a6.in.inventory.JPN": "a6.in.inventory.{party}",
-        "a6.out.inventory.JPN": "a6.out.inventory.{party}",
-        "a6.audit.log": "a6.audit.log",
-        "gw-east-2-cursors-changelog": "{gatewayId}-{table}-changelog",
-        "gw-east-2-parked-CHE07-changelog": "{gatewayId}-parked-{registryId}-changelog",
+    names = {
+        input_topic("JPN01"): input_topic("{registryId}"),
+        inventory_input_topic("JPN"): inventory_input_topic("{party}"),
+        inventory_output_topic("JPN"): inventory_output_topic("{party}"),
+        output_topic("JPN01"): output_topic("{registryId}"),
+        retry_topic("CHE07"): retry_topic("{registryId}"),
+        AUDIT_TOPIC: AUDIT_TOPIC,
+        changelog_topic("gw-east-2", "cursors"): "{gatewayId}-{table}-changelog",
+        changelog_topic("gw-east-2", parked_table("CHE07")): (
+            "{gatewayId}-parked-{registryId}-changelog"
+        ),
     }
+    assert {n: asyncapi.channel_of(n, chans).address for n in names} == names
 
 
-@pytest.mark.parametrize("name", ["a6.in.jpn01", "a6.in.JPN1", "a6.unknown", "x-other-changelog"])
+@pytest.mark.parametrize(
+    "name",
+    [input_topic("jpn01"), input_topic("JPN1"), LEDGER_TOPIC + ".x", "x-other-changelog"],
+)
 def test_a_name_no_address_stands_for_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match="matches 0 channels"):
         asyncapi.channel_of(name, asyncapi.channels())
 
 
 def test_address_pattern_escapes_the_literal_parts() -> None:
-    pattern = asyncapi.address_pattern("a6.in.{registryId}")
-    assert pattern.fullmatch("a6.in.JPN01")
-    assert not pattern.fullmatch("a6xinxJPN01")
+    pattern = asyncapi.address_pattern(input_topic("{registryId}"))
+    assert pattern.fullmatch(input_topic("JPN01"))
+    assert not pattern.fullmatch(input_topic("JPN01").replace(".", "x"))
 
 
 def test_bindings_are_the_plans_settings(doc: dict[str, Any]) -> None:
@@ -102,8 +116,8 @@ def test_bindings_are_the_plans_settings(doc: dict[str, Any]) -> None:
         c["address"]: c["bindings"]["kafka"].get("partitions") for c in doc["channels"].values()
     }
     assert {a: n for a, n in fixed.items() if n is not None} == {
-        "a6.audit.log": 1,
-        "a6.audit.checkpoints": 1,
+        AUDIT_TOPIC: 1,
+        CHECKPOINT_TOPIC: 1,
     }
     audit = doc["channels"]["auditLog"]["bindings"]["kafka"]["topicConfiguration"]
     assert audit["message.timestamp.type"] == "LogAppendTime"
@@ -127,7 +141,8 @@ def test_a_channel_whose_topics_disagree_is_refused(monkeypatch: pytest.MonkeyPa
 
     def uneven(cfg: Config) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
         topics, configs = real(cfg)
-        configs["a6.in.XBB01"] = {**configs["a6.in.XBB01"], "retention.ms": "1000"}
+        name = input_topic("XBB01")
+        configs[name] = {**configs[name], "retention.ms": "1000"}
         return topics, configs
 
     monkeypatch.setattr(asyncapi, "topic_plan", uneven)
