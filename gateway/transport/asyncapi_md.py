@@ -123,7 +123,9 @@ def page(doc: dict[str, Any]) -> str:
         f"The AsyncAPI {doc['asyncapi']} document "
         f"[`schemas/asyncapi/a6gw.asyncapi.yaml`]({_TO_DOC}a6gw.asyncapi.yaml) "
         f"(version {info['version']}) describes every topic of the gateway. This page "
-        "is rendered from it.",
+        "is rendered from it. To check it with the reference parser (`@asyncapi/parser`, "
+        "pinned in `tools/asyncapi/`): `cd tools/asyncapi && npm ci --ignore-scripts && "
+        "node check.mjs ../../schemas/asyncapi/a6gw.asyncapi.yaml`.",
         "",
         info["description"].replace("\n", " ").strip(),
         "",
