@@ -65,9 +65,23 @@ class Channel:
     internal: bool = False  # MAC'd by the gateway's processes (header a6-mac)
     group: bool = True  # the gateway receives in its consumer group (else by assignment)
 
+    def key_of(self, message: str) -> str:
+        """What the record key is for one of the channel's messages."""
+        return MESSAGE_KEYS.get((self.id, message), self.key)
+
     @property
     def parameters(self) -> list[str]:
         return re.findall(r"\{(\w+)\}", self.address)
+
+
+#: a record key that differs between the messages of one channel
+MESSAGE_KEYS = {
+    ("registryOutput", "decision"): "the input's event id",
+    ("registryOutput", "notice"): "the transaction id it is about, else the input's event id; "
+    "`reconciliation.requested`: the reconciliation id",
+    ("auditLog", "auditEntry"): "the entry id",
+    ("auditLog", "checkpointRequest"): "`a6gw.checkpoint-request`",
+}
 
 
 def channels() -> list[Channel]:
@@ -236,7 +250,7 @@ def _channel(chan: Channel, binding: dict[str, Any]) -> dict[str, Any]:
             "payload": {"$ref": f"#/components/schemas/{mid}"},
             "bindings": {
                 "kafka": {
-                    "key": {"type": "string", "description": chan.key},
+                    "key": {"type": "string", "description": chan.key_of(mid)},
                     "bindingVersion": BINDING,
                 }
             },
@@ -247,17 +261,19 @@ def _channel(chan: Channel, binding: dict[str, Any]) -> dict[str, Any]:
             message["headers"] = msgs.INPUT_HEADERS
         messages[mid] = message
     partitions = binding.get("partitions", "`kafka.partitions` of the config")
-    return {
+    out: dict[str, Any] = {
         "address": chan.address,
         "title": chan.title,
         "description": (
             f"Written by {chan.writer}. Read by {chan.reader}. Record key: {chan.key}. "
             f"Partitions: {partitions}."
         ),
-        "parameters": {p: {"description": PARAMETERS[p][0]} for p in chan.parameters},
         "messages": messages,
         "bindings": {"kafka": binding},
     }
+    if chan.parameters:
+        out["parameters"] = {p: {"description": PARAMETERS[p][0]} for p in chan.parameters}
+    return out
 
 
 def _operations(chans: list[Channel]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def _channel_rows(doc: dict[str, Any]) -> list[str]:
     for cid, ch in doc["channels"].items():
         binding = ch["bindings"]["kafka"]
         writer = ch["description"].split(". Read by ")[0].removeprefix("Written by ")
-        first = next(iter(ch["messages"].values()))
+        key = ch["description"].split("Record key: ")[1].split(". Partitions: ")[0]
         rows.append(
             "| "
             + " | ".join(
@@ -69,7 +69,7 @@ def _channel_rows(doc: dict[str, Any]) -> list[str]:
                     _direction(doc, cid),
                     writer,
                     ", ".join(f"[{m}](#{m.lower()})" for m in ch["messages"]),
-                    first["bindings"]["kafka"]["key"]["description"],
+                    key,
                     str(binding.get("partitions", "`kafka.partitions`")),
                     _configs(binding),
                 )
@@ -84,7 +84,8 @@ def _message_sections(doc: dict[str, Any]) -> list[str]:
     first: dict[str, dict[str, Any]] = {}
     for ch in doc["channels"].values():
         for mid, msg in ch["messages"].items():
-            where.setdefault(mid, []).append(f"`{ch['address']}`")
+            key = msg["bindings"]["kafka"]["key"]["description"]
+            where.setdefault(mid, []).append(f"`{ch['address']}`, key: {key}")
             first.setdefault(mid, msg)
     out: list[str] = []
     for mid, multi in doc["components"]["schemas"].items():
@@ -98,7 +99,7 @@ def _message_sections(doc: dict[str, Any]) -> list[str]:
             f"{msg['title']}",
             "",
             f"- name: `{msg['name']}`; content type: `{msg['contentType']}`",
-            f"- on: {', '.join(where[mid])}",
+            *(f"- on {w}" for w in where[mid]),
             f"- payload schema: {_schema_link(payload)}",
         ]
         if "headers" in msg:

@@ -134,9 +134,9 @@ CHECKPOINT_REQUEST_BODY = {
     "entry, a request for a checkpoint once everything before it is appended.",
 }
 CHANGELOG_RECORD = {
-    "description": "A table row as faust's changelog keeps it (the worker's own state, "
-    "MAC'd like the other internal records): not an interface, listed so that every topic "
-    "is named.",
+    "description": "A table row as faust's changelog keeps it: the worker's own state, JSON "
+    "with its MAC appended to the value (gateway.worker.sealed); not an interface, listed so "
+    "that every topic is named.",
 }
 
 #: message id -> (name, title, payload schema, content type)
@@ -151,7 +151,7 @@ INTERNAL: dict[str, tuple[str, dict[str, Any], str]] = {
     "checkpoint": ("Signed checkpoint", CHECKPOINT_NOTE, "text/plain; charset=utf-8"),
     "finding": ("Discrepancy", FINDING, "application/json"),
     "deadLetter": ("Dead letter", DEAD_LETTER, "application/json"),
-    "changelogRecord": ("Table changelog record", CHANGELOG_RECORD, "application/json"),
+    "changelogRecord": ("Table changelog record", CHANGELOG_RECORD, "application/octet-stream"),
 }
 
 MAC_HEADERS = {

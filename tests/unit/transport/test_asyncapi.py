@@ -152,7 +152,8 @@ def test_a_channel_whose_topics_disagree_is_refused(monkeypatch: pytest.MonkeyPa
 
 def test_parameters_are_declared_on_each_channel(doc: dict[str, Any]) -> None:
     for chan in asyncapi.channels():
-        assert sorted(doc["channels"][chan.id]["parameters"]) == sorted(chan.parameters)
+        declared = doc["channels"][chan.id].get("parameters", {})
+        assert sorted(declared) == sorted(chan.parameters)
     assert asyncapi.channels()[0].parameters == ["registryId"]
 
 
@@ -224,6 +225,12 @@ def test_the_page_lists_every_channel_and_message(doc: dict[str, Any]) -> None:
         for mid in chan["messages"]:
             assert f"### {mid}\n" in page
     assert "inline in the document (no published schema yet)" in page  # dead letters
+
+
+def test_the_readme_links_the_page() -> None:
+    readme = (asyncapi.REPO / "README.md").read_text(encoding="utf-8")
+    assert "(docs/asyncapi.md)" in readme
+    assert "(schemas/asyncapi/a6gw.asyncapi.yaml)" in readme
 
 
 def test_the_document_is_yaml_without_aliases() -> None:
