@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.config import Config
+from gateway.config import Config, load_config
 from gateway.core.topics import (
     AUDIT_TOPIC,
     CHECKPOINT_TOPIC,
@@ -25,6 +25,7 @@ from gateway.core.topics import (
     parked_table,
     retry_topic,
 )
+from gateway.demo.world import write_world
 from gateway.transport import asyncapi, asyncapi_messages
 from gateway.transport.acls import principal_table
 from gateway.transport.topic_plan import topic_plan
@@ -69,6 +70,15 @@ def test_every_topic_of_the_plan_has_exactly_one_channel(doc: dict[str, Any]) ->
     # every topic a grant names (literally) is planned, so the principals' view agrees
     granted = {g.name for g in principal_table(cfg) if g.resource == "topic"}
     assert {n for n in granted if not n.endswith("-")} <= set(planned)
+
+
+def test_the_demo_worlds_topics_have_channels(tmp_path: Path) -> None:
+    """The demo's own config (its registries, Parties and gateway id) maps onto the
+    document's channels, every kind of topic of the plan included."""
+    world = write_world(tmp_path, bootstrap="127.0.0.1:1")
+    planned, _ = topic_plan(load_config(world.config_path).config)
+    chans = asyncapi.channels()
+    assert len({asyncapi.channel_of(name, chans).id for name in planned}) >= 8
 
 
 def test_channels_of_concrete_names() -> None:
