@@ -62,6 +62,7 @@ lint: setup
 	$(BIN)/python -m schemas.gen --check
 	$(BIN)/python -m gateway.api.gen --check
 	$(BIN)/python -m schemas.vectors --check
+	$(BIN)/python -m gateway.transport.asyncapi --check
 	$(BIN)/lint-imports
 
 unit: setup

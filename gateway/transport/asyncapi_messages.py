@@ -1,0 +1,203 @@
+"""The messages of the AsyncAPI document (:mod:`gateway.transport.asyncapi`): their payloads.
+
+A signed event's payload is the published envelope schema with its ``type`` fixed and its
+``data`` the event type's own schema (``schemas/json/``, referenced by relative path). The
+gateway's internal records have no published schema yet: each gets here the minimal schema
+its writer's code guarantees (named below), marked as such, so that a reader knows what to
+expect without trusting more than is promised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.core import mac
+from gateway.core.audit_records import CHECKPOINT_REQUEST
+from gateway.core.decision import REPLAY_HEADER
+from schemas.events import EVENT_TYPES
+
+#: where the document lives relative to the JSON Schemas (schemas/asyncapi -> schemas/json)
+SCHEMA_REF = "../json/"
+ENVELOPE_FILE = "envelope.schema.json"
+AUDIT_ENTRY_FILE = "audit-entry.schema.json"
+SCHEMA_FORMAT = "application/schema+json;version=2020-12"
+CLOUDEVENTS_JSON = "application/cloudevents+json"
+#: the note that marks a schema written here rather than published under schemas/json
+UNPUBLISHED = "No published JSON Schema yet: the fields below are what the writer guarantees."
+
+
+def message_id(event_type: str) -> str:
+    """``a6gw.transfer.answer.v1`` -> ``transferAnswer``: a document-wide message id."""
+    words = event_type.removeprefix("a6gw.").rsplit(".v", 1)[0].replace("-", ".").split(".")
+    return words[0] + "".join(w.capitalize() for w in words[1:])
+
+
+def event_ids(roles: frozenset[str]) -> list[str]:
+    """Message ids of the event types a signer of one of ``roles`` may publish, in the
+    catalogue's order."""
+    return [message_id(t) for t, et in EVENT_TYPES.items() if roles & set(et.roles)]
+
+
+def event_payload(event_type: str) -> dict[str, Any]:
+    """The envelope, with ``type`` fixed and ``data`` the type's published schema."""
+    return {
+        "allOf": [
+            {"$ref": SCHEMA_REF + ENVELOPE_FILE},
+            {
+                "type": "object",
+                "properties": {
+                    "type": {"const": event_type},
+                    "data": {"$ref": f"{SCHEMA_REF}{event_type}.schema.json"},
+                },
+            },
+        ]
+    }
+
+
+def _unpublished(description: str, required: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": f"{description} {UNPUBLISHED}",
+        "required": sorted(required),
+        "properties": required | extra,
+        "additionalProperties": True,
+    }
+
+
+_STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+_OBJ = {"type": "object"}
+
+# gateway.core.forwarded.forward / gateway.core.steps.timeout_record
+LEDGER_RECORD = _unpublished(
+    "The ingest stage's hand-off of an authenticated input to the ledger stage "
+    "(gateway.core.forwarded): the event's attributes, its data as the JSON text checked, "
+    "its digest, signer and role, its topic's owner and its arrival time.",
+    {
+        "event": _OBJ,
+        "data": {"type": "string", "description": "the event's data, as JSON text"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "signer": _STR,
+        "role": _STR,
+        "owner": _OBJ,
+        "timestamp_ms": _INT,
+    },
+    replays={"type": "object", "description": "the dead letter a replayed input replays"},
+)
+# gateway.core.decision.dead_letter_record (+ faults.fault_outputs)
+DEAD_LETTER = _unpublished(
+    "A dead letter (gateway.core.decision.dead_letter_record): why, where the input was "
+    "read (topic, partition, offset: the input's identity), its digest and size, and its "
+    "first bytes (base64); the audit entry that records it.",
+    {
+        "reason_code": _STR,
+        "reason": _STR,
+        "topic": _STR,
+        "partition": _INT,
+        "offset": _INT,
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "size": _INT,
+        "value_b64": _STR,
+        "truncated": _BOOL,
+        "audit_entry_id": _STR,
+    },
+    fault={"type": "object", "description": "a gateway fault: its step and exception"},
+    key_b64={"type": ["string", "null"], "description": "a gateway fault: the record's key"},
+    timestamp_ms={"type": "integer", "description": "a gateway fault: the record's time"},
+)
+# gateway.core.discrepancy.record
+FINDING = _unpublished(
+    "A discrepancy as found or updated (gateway.core.discrepancy.record).",
+    {
+        "discrepancy_id": _STR,
+        "code": _STR,
+        "severity": _STR,
+        "registries": {"type": "array", "items": _STR},
+        "blocks": {"type": "array", "items": _OBJ},
+        "first_seen": _STR,
+        "found_by": _STR,
+        "source_entry": _STR,
+        "summary": _STR,
+        "detail": _OBJ,
+    },
+    status=_STR,
+    history={"type": "array", "items": _OBJ},
+)
+CHECKPOINT_NOTE = {
+    "type": "string",
+    "description": "A signed note (C2SP signed-note) whose text is a tlog checkpoint (C2SP "
+    "tlog-checkpoint): the log's origin, size and root hash, then its Ed25519 signature lines.",
+}
+CHECKPOINT_REQUEST_BODY = {
+    "type": "object",
+    "maxProperties": 0,
+    "description": f"An empty object under the key {CHECKPOINT_REQUEST.decode()!r}: not an "
+    "entry, a request for a checkpoint once everything before it is appended.",
+}
+CHANGELOG_RECORD = {
+    "description": "A table row as faust's changelog keeps it: the worker's own state, JSON "
+    "with its MAC appended to the value (gateway.worker.sealed); not an interface, listed so "
+    "that every topic is named.",
+}
+
+#: message id -> (name, title, payload schema, content type)
+INTERNAL: dict[str, tuple[str, dict[str, Any], str]] = {
+    "ledgerRecord": ("Ledger hand-off", LEDGER_RECORD, "application/json"),
+    "auditEntry": (
+        "Audit entry",
+        {"$ref": SCHEMA_REF + AUDIT_ENTRY_FILE},
+        "application/json",
+    ),
+    "checkpointRequest": ("Checkpoint request", CHECKPOINT_REQUEST_BODY, "application/json"),
+    "checkpoint": ("Signed checkpoint", CHECKPOINT_NOTE, "text/plain; charset=utf-8"),
+    "finding": ("Discrepancy", FINDING, "application/json"),
+    "deadLetter": ("Dead letter", DEAD_LETTER, "application/json"),
+    "changelogRecord": ("Table changelog record", CHANGELOG_RECORD, "application/octet-stream"),
+}
+
+MAC_HEADERS = {
+    "type": "object",
+    "required": [mac.HEADER],
+    "properties": {
+        mac.HEADER: {
+            "type": "string",
+            "description": "HMAC-SHA256 (32 bytes) of topic, key and value under the "
+            "gateway's shared secret; a record without a valid one is dead-lettered.",
+        }
+    },
+}
+INPUT_HEADERS = {
+    "type": "object",
+    "properties": {
+        REPLAY_HEADER: {
+            "type": "string",
+            "description": "Only on an input `a6gw dlq replay` put back: topic/partition/"
+            "offset of the dead letter it replays.",
+        }
+    },
+}
+
+
+def payload_schemas() -> dict[str, dict[str, Any]]:
+    """``components.schemas``: one payload per message id, each a Multi Format Schema
+    Object, as the published schemas are JSON Schema 2020-12 (not AsyncAPI's draft-07
+    superset, whose ``discriminator`` is a string)."""
+    out = {message_id(t): event_payload(t) for t in EVENT_TYPES}
+    out |= {mid: schema for mid, (_, schema, _) in INTERNAL.items()}
+    return {mid: {"schemaFormat": SCHEMA_FORMAT, "schema": s} for mid, s in out.items()}
+
+
+def title_of(mid: str) -> str:
+    for t, et in EVENT_TYPES.items():
+        if message_id(t) == mid:
+            doc = (et.model.__doc__ or "").strip().splitlines()
+            return doc[0] if doc else t
+    return INTERNAL[mid][0]
+
+
+def name_of(mid: str) -> str:
+    """The CloudEvents type of an event message, else the message id."""
+    return next((t for t in EVENT_TYPES if message_id(t) == mid), mid)
+
+
+def content_type(mid: str) -> str:
+    return INTERNAL[mid][2] if mid in INTERNAL else CLOUDEVENTS_JSON
