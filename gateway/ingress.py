@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from connectors.httpsig import verify_request
 from gateway.alerts import alert
 from gateway.config import LoadedConfig
-from gateway.core import mac, topics
+from gateway.core import binding, mac, topics
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
 from gateway.core.refusals import RATE_CODE, RefusalBudget, rate_entry, refusal_entry
@@ -263,6 +263,7 @@ class KafkaSend:
         await self.start()
         assert self._producer is not None
         headers = mac.headers(self.mac_key, topic, key, value)
+        headers.extend(binding.headers_for(topic))  # the envelope, in structured mode
         await self._producer.send_and_wait(topic, value, key=key, headers=headers)
 
     async def close(self) -> None:

@@ -96,6 +96,13 @@ CATALOGUE: tuple[Check, ...] = (
         I_,
         "gateway defence in depth (HMAC-SHA-256, shared key)",
     ),
+    Check(
+        "MSG-011",
+        "an input is a CloudEvent in structured content mode, not in binary mode "
+        "(ce_ headers without an envelope)",
+        I_,
+        "CloudEvents Kafka protocol binding 1.0 §3 (only a whole envelope is signed)",
+    ),
     Check("ACC-001", "the transferring account exists", P, "UKETS check1002, TL check10001"),
     Check(
         "ACC-002",

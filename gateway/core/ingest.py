@@ -31,7 +31,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from gateway.core import jsonlimits
+from gateway.core import binding, jsonlimits
 from gateway.core.canonical import NotPlain, refuse_float, sha256_hex, short_int
 from gateway.core.frozen import quick_init
 from gateway.core.model import Event
@@ -231,12 +231,22 @@ def authenticate(
     The key's validity is judged at ``arrival(envelope)`` (ms; by default the record's
     timestamp), which becomes the event's ``received_ms``.
 
-    :raises SchemaError: (MSG-001, MSG-008) the bytes are not an envelope.
+    :raises SchemaError: (MSG-001, MSG-008) the bytes are not an envelope; (MSG-011) nor
+        are they, and the record's ``ce_`` headers say it is a binary-mode CloudEvent.
     :raises AuthenticationError: (MSG-002, MSG-003) the signer may not send it or the
         signature does not verify.
     :raises PayloadInvalid: (MSG-001) authentic envelope, invalid ``data``; carries the event.
     """
-    obj, envelope, plain = read_envelope(raw.value, max_bytes)
+    try:
+        obj, envelope, plain = read_envelope(raw.value, max_bytes)
+    except SchemaError as exc:
+        if exc.code == "MSG-001" and binding.binary_mode(raw.headers):
+            raise SchemaError(
+                "a CloudEvent in binary content mode (ce_ headers): the gateway takes only "
+                f"structured mode, the signed envelope as the value ({exc.args[0]})",
+                code="MSG-011",
+            ) from exc
+        raise
     received_ms = raw.timestamp_ms if arrival is None else arrival(envelope)
     received = datetime.fromtimestamp(received_ms / 1000, tz=UTC)
     key = check_signer(trust, envelope, owner, joint_committees, received)

@@ -20,7 +20,7 @@ from typing import Any
 from aiokafka.structs import TopicPartition
 
 from gateway.config import LoadedConfig
-from gateway.core import topics
+from gateway.core import binding, topics
 from gateway.core.decision import event_entry_id
 from gateway.core.decision_time import iso_ms
 from gateway.core.ingest import RawInput, authenticate
@@ -96,7 +96,9 @@ async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> 
     producer = clients_for(lc, "reconcile").producer(acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topics.output_topic(registry), value, key=rec_id.encode())
+        out = topics.output_topic(registry)
+        headers = list(binding.headers_for(out))  # a CloudEvent in structured mode
+        await producer.send_and_wait(out, value, key=rec_id.encode(), headers=headers)
     finally:
         await producer.stop()
 

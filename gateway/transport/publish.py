@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.core import mac
+from gateway.core import binding, mac
 from gateway.transport.clients import KafkaClients
 
 
@@ -13,13 +13,15 @@ async def publish(
     mac_key: bytes | None = None,
 ) -> None:
     """Write ``items`` (topic, key, value); with ``mac_key``, each with its MAC header
-    (:mod:`gateway.core.mac`), as every record on an internal topic must carry."""
+    (:mod:`gateway.core.mac`), as every record on an internal topic must carry; an envelope
+    with its ``content-type`` header (:mod:`gateway.core.binding`)."""
     producer = clients.producer(acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for topic, key, value in items:
-            headers = mac.headers(mac_key, topic, key, value) if mac_key is not None else None
-            await producer.send(topic, value, key=key, headers=headers)
+            headers = mac.headers(mac_key, topic, key, value) if mac_key is not None else []
+            headers.extend(binding.headers_for(topic))
+            await producer.send(topic, value, key=key, headers=headers or None)
         await producer.flush()
     finally:
         await producer.stop()

@@ -27,7 +27,7 @@ from faust.serializers import codecs
 from faust.types import TableT
 
 from gateway.alerts import alert
-from gateway.core import mac
+from gateway.core import binding, mac
 from gateway.core.ingest import RawInput
 from gateway.core.internal import refused
 from gateway.core.steps import Output
@@ -49,7 +49,11 @@ class Seal:
         self.refused = 0
 
     def headers(self, topic: str, key: bytes | None, value: bytes) -> list[tuple[str, bytes]]:
-        return mac.headers(self.secret, topic, key, value)
+        """The MAC, and ``content-type`` on a record that is a CloudEvent
+        (:mod:`gateway.core.binding`; the MAC covers topic, key and value, not headers)."""
+        out = mac.headers(self.secret, topic, key, value)
+        out.extend(binding.headers_for(topic))
+        return out
 
     def refusal(self, rec: RawInput) -> tuple[str, list[Output]] | None:
         """None when ``rec`` is not on an internal topic or its MAC verifies; else its dead

@@ -171,6 +171,7 @@ class Pipe:
         ts: int | None = None,
         ts_type: int = LOG_APPEND_TIME,
         now: int | None = None,
+        headers: tuple[tuple[str, bytes], ...] = (),
     ) -> list[tuple[str, str, bytes]]:
         """Publish at ``offset`` (next by default), stamped ``ts`` (``TS + offset``) of
         ``ts_type`` (the broker's append time by default); stage A reads it at ``now``
@@ -178,7 +179,7 @@ class Pipe:
         off = self.offsets.get(topic, 0) if offset is None else offset
         self.offsets[topic] = max(self.offsets.get(topic, 0), off + 1)
         stamp = TS + off if ts is None else ts
-        raw = RawInput(topic, 0, off, key, value, stamp, ts_type)
+        raw = RawInput(topic, 0, off, key, value, stamp, ts_type, headers)
         k = self.kit
         owner = k.owner(topic)
         res = ingest_step(
