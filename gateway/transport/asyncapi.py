@@ -255,10 +255,10 @@ def _channel(chan: Channel, binding: dict[str, Any]) -> dict[str, Any]:
                 }
             },
         }
-        if chan.internal:
-            message["headers"] = msgs.MAC_HEADERS
-        elif chan.id in ("registryInput", "inventoryInput"):
-            message["headers"] = msgs.INPUT_HEADERS
+        is_input = chan.id in ("registryInput", "inventoryInput")
+        headers = msgs.headers_of(chan.address, internal=chan.internal, is_input=is_input)
+        if headers is not None:
+            message["headers"] = headers
         messages[mid] = message
     partitions = binding.get("partitions", "`kafka.partitions` of the config")
     out: dict[str, Any] = {

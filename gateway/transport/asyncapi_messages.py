@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.core import mac
+from gateway.core import binding, mac
 from gateway.core.audit_records import CHECKPOINT_REQUEST
+from gateway.core.topics import COMMANDS_TOPIC
 from gateway.core.decision import REPLAY_HEADER
 from schemas.events import EVENT_TYPES
 
@@ -175,6 +176,32 @@ INPUT_HEADERS = {
         }
     },
 }
+
+#: structured content mode (CloudEvents Kafka protocol binding §3.2.1)
+STRUCTURED_HEADER = {
+    "type": "string",
+    "const": binding.STRUCTURED.decode("ascii"),
+    "description": "CloudEvents structured content mode: the value is the whole envelope. "
+    "A record with `ce_` headers and no envelope (binary mode) is refused (MSG-011).",
+}
+
+
+def headers_of(address: str, *, internal: bool, is_input: bool) -> dict[str, Any] | None:
+    """The Kafka headers of a channel's records: the MAC on internal topics, the replay
+    header on inputs, ``content-type`` where the records are CloudEvents (required where
+    only the gateway writes them)."""
+    out: dict[str, Any]
+    if internal:
+        out = {**MAC_HEADERS, "properties": dict(MAC_HEADERS["properties"])}
+    elif is_input:
+        out = {**INPUT_HEADERS, "properties": dict(INPUT_HEADERS["properties"])}
+    else:
+        out = {"type": "object", "properties": {}}
+    if binding.carries_envelopes(address):
+        out["properties"][binding.CONTENT_TYPE] = STRUCTURED_HEADER
+        if not is_input and address != COMMANDS_TOPIC:
+            out["required"] = [*out.get("required", []), binding.CONTENT_TYPE]
+    return out if out["properties"] else None
 
 
 def payload_schemas() -> dict[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cloudevents.core.bindings import kafka as ce_kafka
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.api.client import AuditClient
@@ -33,6 +34,7 @@ from gateway.audit.verify import verify_inclusion
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
 from gateway.core.decision import raw_entry_id
+from gateway.core.ingest import RawInput
 from gateway.core.oversight import command_entry_id, command_envelope
 from gateway.core.topics import COMMANDS_TOPIC, input_topic, output_topic
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
@@ -42,9 +44,12 @@ from gateway.demo.world import World, now_utc, signed_event
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.transport.clients import KafkaClients, clients_for
+from gateway.transport.read import read_partition
+from gateway.transport.topic_plan import topic_plan
 from gateway.worker.exits import Exit
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
+from schemas.events import EVENT_TYPES
 from tests.integration.offsets import commit_to_end
 
 pytestmark = pytest.mark.kafka
@@ -193,6 +198,60 @@ def test_transfer_proposal_reaches_the_acquiring_registry(running: Running) -> N
     kinds = [(t, n["kind"]) for t, n in running.observed["notices"]]
     assert (output_topic("JPN01"), "transfer.proposed") in kinds
     assert (output_topic("MNG01"), "transfer.completed") in kinds
+
+
+async def _records(clients: KafkaClients, topic: str, partitions: int) -> list[RawInput]:
+    return [
+        rec
+        for p in range(partitions)
+        async for batch in read_partition(clients, topic, p)
+        for rec in batch
+    ]
+
+
+def test_decisions_read_back_through_the_cloudevents_kafka_binding(running: Running) -> None:
+    topic = output_topic("MNG01")
+    parts = topic_plan(running.lc.config)[0][topic]
+    records = asyncio.run(_records(running.admin, topic, parts))
+    assert records, f"nothing on {topic}"
+    types = set()
+    for rec in records:
+        headers = dict(rec.headers)
+        # structured content mode (Kafka protocol binding §3.2.1): no ce_ header at all
+        assert headers["content-type"] == b"application/cloudevents+json; charset=UTF-8"
+        assert not any(name.startswith("ce_") for name in headers)
+        message = ce_kafka.KafkaMessage(headers=headers, key=rec.key, value=rec.value)
+        event = ce_kafka.from_kafka_event(message)  # the SDK picks the mode from the headers
+        envelope = json.loads(rec.value)
+        assert event.get_id() == envelope["id"] and event.get_source() == envelope["source"]
+        assert event.get_type() == envelope["type"]
+        assert event.get_data() == envelope["data"]
+        assert event.get_extension("a6signature") == envelope["a6signature"]
+        types.add(event.get_type())
+    assert EVENT_TYPES["a6gw.decision.v1"].type in types
+
+
+def test_a_binary_mode_input_is_dead_lettered_with_msg011(running: Running) -> None:
+    topic = input_topic("JPN01")
+    ce = [("ce_specversion", b"1.0"), ("ce_id", b"bin-1"), ("ce_source", b"JPN01")]
+    ce += [("ce_type", b"a6gw.account.v1"), ("content-type", b"application/json")]
+
+    async def send() -> Any:
+        producer = running.admin.producer(acks="all")
+        await producer.start()
+        try:
+            return await producer.send_and_wait(
+                topic, b'{"registry_id":"JPN01"}', key=b"bin-1", headers=ce
+            )
+        finally:
+            await producer.stop()
+
+    meta = asyncio.run(send())
+    entry_id = raw_entry_id(topic, meta.partition, meta.offset)
+    entry = _wait_for(running.store, entry_id, running.worker)
+    assert entry["outcome"] == "dead-lettered"
+    assert [r["code"] for r in entry["results"]] == ["MSG-011"]
+    assert running.worker.alive()
 
 
 def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running) -> None:

@@ -193,6 +193,25 @@ def test_operations_take_the_gateways_side(doc: dict[str, Any]) -> None:
     assert "bindings" not in ops["receiveCheckpoints"]
 
 
+def test_cloudevents_channels_declare_structured_mode_and_the_others_do_not(
+    doc: dict[str, Any],
+) -> None:
+    def headers(channel: str) -> dict[str, Any]:
+        (msg, *_) = doc["channels"][channel]["messages"].values()
+        return dict(msg.get("headers", {}))
+
+    structured = "application/cloudevents+json; charset=UTF-8"
+    for channel in ("registryOutput", "inventoryOutput", "partnerRetry"):  # the gateway's
+        assert headers(channel)["properties"]["content-type"]["const"] == structured
+        assert "content-type" in headers(channel)["required"]
+    for channel in ("registryInput", "inventoryInput", "discrepancyCommands"):  # optional
+        assert headers(channel)["properties"]["content-type"]["const"] == structured
+        assert "content-type" not in headers(channel).get("required", [])
+    assert headers("partnerRetry")["required"] == ["a6-mac", "content-type"]
+    for channel in ("ledger", "auditLog", "deadLetters", "discrepancies", "checkpoints"):
+        assert "content-type" not in headers(channel).get("properties", {})
+
+
 def test_message_ids() -> None:
     assert asyncapi_messages.message_id("a6gw.transfer.answer.v1") == "transferAnswer"
     assert asyncapi_messages.message_id("a6gw.jcm.issuance.decided.v1") == "jcmIssuanceDecided"

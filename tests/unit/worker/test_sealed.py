@@ -14,7 +14,14 @@ from gateway.alerts import counts
 from gateway.core import mac
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
-from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC, input_topic, retry_topic
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    DLQ_TOPIC,
+    LEDGER_TOPIC,
+    input_topic,
+    output_topic,
+    retry_topic,
+)
 from gateway.errors import WorkerError
 from gateway.worker.sealed import Seal
 
@@ -87,3 +94,14 @@ def test_a_sealed_table_recovers_through_the_sealed_codec() -> None:
     assert app.serializers.loads_value(None, sealed, serializer=topic.value_serializer) == {"a": 1}
     with pytest.raises(Exception, match="WORKER-MAC"):  # faust wraps it as ValueDecodeError
         app.serializers.loads_value(None, b'{"a": 1}', serializer=topic.value_serializer)
+
+
+def test_envelopes_written_carry_content_type_and_their_mac_still_verifies() -> None:
+    seal = Seal(SECRET, skew_s=300)
+    value = b'{"specversion":"1.0"}'
+    for topic in (output_topic("MNG01"), retry_topic("MNG01")):
+        headers = seal.headers(topic, b"k", value)
+        assert [n for n, _ in headers] == [mac.HEADER, "content-type"]
+        assert headers[1][1] == b"application/cloudevents+json; charset=UTF-8"
+        assert mac.problem(SECRET, topic, b"k", value, headers) is None  # headers not MAC'd
+    assert [n for n, _ in seal.headers(AUDIT_TOPIC, b"k", value)] == [mac.HEADER]
