@@ -13,8 +13,8 @@ from typing import Any
 
 from gateway.core import binding, mac
 from gateway.core.audit_records import CHECKPOINT_REQUEST
-from gateway.core.topics import COMMANDS_TOPIC
 from gateway.core.decision import REPLAY_HEADER
+from gateway.core.topics import COMMANDS_TOPIC
 from schemas.events import EVENT_TYPES
 
 #: where the document lives relative to the JSON Schemas (schemas/asyncapi -> schemas/json)
@@ -155,7 +155,7 @@ INTERNAL: dict[str, tuple[str, dict[str, Any], str]] = {
     "changelogRecord": ("Table changelog record", CHANGELOG_RECORD, "application/octet-stream"),
 }
 
-MAC_HEADERS = {
+MAC_HEADERS: dict[str, Any] = {
     "type": "object",
     "required": [mac.HEADER],
     "properties": {
@@ -166,7 +166,7 @@ MAC_HEADERS = {
         }
     },
 }
-INPUT_HEADERS = {
+INPUT_HEADERS: dict[str, Any] = {
     "type": "object",
     "properties": {
         REPLAY_HEADER: {
