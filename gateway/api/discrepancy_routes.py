@@ -31,6 +31,7 @@ from gateway.api.models import (
     StepOut,
 )
 from gateway.audit.logstore import LogStore
+from gateway.core import binding
 from gateway.core import discrepancy as dsc
 from gateway.core.ingest import RawInput, parse_envelope
 from gateway.core.oversight import authenticate_command
@@ -256,7 +257,8 @@ class KafkaPublisher:
     async def __call__(self, topic: str, key: bytes, value: bytes) -> None:
         producer = await self._started()
         try:
-            await producer.send_and_wait(topic, value, key=key)
+            headers = list(binding.headers_for(topic))  # a signed command: a CloudEvent
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
         except KafkaError as exc:
             raise GatewayError(
                 f"the broker did not take the command: {exc}", code="API-PUBLISH"
