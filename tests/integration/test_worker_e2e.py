@@ -36,7 +36,7 @@ from gateway.core import discrepancy as dsc
 from gateway.core.decision import raw_entry_id
 from gateway.core.ingest import RawInput
 from gateway.core.oversight import command_entry_id, command_envelope
-from gateway.core.topics import COMMANDS_TOPIC, input_topic, output_topic
+from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, input_topic, output_topic
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.stack import start_gateway
@@ -229,6 +229,9 @@ def test_decisions_read_back_through_the_cloudevents_kafka_binding(running: Runn
         assert event.get_extension("a6signature") == envelope["a6signature"]
         types.add(event.get_type())
     assert EVENT_TYPES["a6gw.decision.v1"].type in types
+    # the audit log's entries are no CloudEvents: no content-type, only the MAC
+    entries = asyncio.run(_records(running.admin, AUDIT_TOPIC, 1))
+    assert entries and {tuple(n for n, _ in r.headers) for r in entries} == {("a6-mac",)}
 
 
 def test_a_binary_mode_input_is_dead_lettered_with_msg011(running: Running) -> None:
