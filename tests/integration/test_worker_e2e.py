@@ -32,6 +32,7 @@ from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_inclusion
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
+from gateway.core.canonical import canonical_bytes
 from gateway.core.decision import raw_entry_id
 from gateway.core.oversight import command_entry_id, command_envelope
 from gateway.core.topics import COMMANDS_TOPIC, input_topic, output_topic
@@ -45,6 +46,7 @@ from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.exits import Exit
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
+from tests import records_check
 from tests.integration.offsets import commit_to_end
 
 pytestmark = pytest.mark.kafka
@@ -193,6 +195,21 @@ def test_transfer_proposal_reaches_the_acquiring_registry(running: Running) -> N
     kinds = [(t, n["kind"]) for t, n in running.observed["notices"]]
     assert (output_topic("JPN01"), "transfer.proposed") in kinds
     assert (output_topic("MNG01"), "transfer.completed") in kinds
+
+
+def test_dead_letters_and_notices_read_from_the_broker_fit_their_schemas(
+    running: Running,
+) -> None:
+    """What a registry reads from ``a6.out.<registryId>`` and an operator from ``a6.dlq``
+    validates against ``notice-data.schema.json`` and ``dead-letter.schema.json``."""
+    letters = running.observed["dlq"]
+    for letter in letters:
+        records_check.check_dead_letter(canonical_bytes(letter))
+        assert letter["topic"] in running.lc.config.input_topics()
+        assert letter["key_b64"] is not None
+    notices = running.observed["notices"]
+    kinds = {records_check.check_notice(data)["kind"] for _, data in notices}
+    assert len(letters) == 3 and {"transfer.proposed", "transfer.completed"} <= kinds
 
 
 def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running) -> None:
