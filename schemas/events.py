@@ -329,7 +329,9 @@ class Decision(Strict):
 
 
 class GatewayNotice(Strict):
-    """A message from the gateway to a registry besides a decision (e.g. a transfer proposal)."""
+    """A message from the gateway to a registry besides a decision (e.g. a transfer proposal).
+
+    Open to new kinds; each kind's body: ``schemas.records`` (notice-data.schema.json)."""
 
     kind: str = Field(pattern=r"^[a-z.]+$")
     body: dict[str, Any]

@@ -17,6 +17,7 @@ from pathlib import Path
 from schemas.entries import AUDIT_ENTRY
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
+from schemas.records import DEAD_LETTER, DEAD_LETTER_SCHEMA, NOTICE, NOTICE_SCHEMA, urn
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "json"
 PATTERN = "*.schema.json"
@@ -38,6 +39,21 @@ def render() -> dict[str, str]:
     for name, schema in docs:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"a6gw/{name}.schema.json"
+        files[f"{name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    return files | records()
+
+
+def records() -> dict[str, str]:
+    """The gateway's own records (:mod:`schemas.records`), with absolute ``$id``s."""
+    dead = DEAD_LETTER.json_schema()
+    dead["$comment"] = "A dead letter: the JSON value of one record of a6.dlq"
+    notice = NOTICE.json_schema()
+    notice["$comment"] = "The data of a signed a6gw.notice.v1 event on a6.out.<registryId>, by kind"
+    notice["title"] = "Notice"
+    files: dict[str, str] = {}
+    for name, schema in ((DEAD_LETTER_SCHEMA, dead), (NOTICE_SCHEMA, notice)):
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = urn(name)
         files[f"{name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     return files
 

@@ -224,13 +224,16 @@ def dead_letter_model(raw: RawInput, finding: Finding) -> en.DeadLetterEntry:
 
 
 def dead_letter_record(raw: RawInput, finding: Finding, *, keep_bytes: int) -> dict[str, Any]:
-    """The ``a6.dlq`` record: where the input came from, why, and (a prefix of) its bytes."""
+    """The ``a6.dlq`` record: where the input came from (topic, partition, offset, key,
+    time), why, and (a prefix of) its bytes (published: ``schemas.records.DeadLetter``)."""
     return {
         "reason_code": finding.code,
         "reason": finding.message,
         "topic": raw.topic,
         "partition": raw.partition,
         "offset": raw.offset,
+        "key_b64": None if raw.key is None else base64.b64encode(raw.key).decode("ascii"),
+        "timestamp_ms": raw.timestamp_ms,
         "sha256": raw.sha256,
         "size": len(raw.value),
         "value_b64": base64.b64encode(raw.value[:keep_bytes]).decode("ascii"),

@@ -11,7 +11,6 @@ the fault is fixed (``a6gw dlq replay``).
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,8 +53,6 @@ def fault_outputs(
     entry = dec.dead_letter_model(raw, finding)
     record = dec.dead_letter_record(raw, finding, keep_bytes=keep_bytes) | {
         "fault": {"step": step, "exception": exception},
-        "key_b64": None if raw.key is None else base64.b64encode(raw.key).decode("ascii"),
-        "timestamp_ms": raw.timestamp_ms,
     }
     eid = entry.entry_id
     return [

@@ -81,18 +81,18 @@ def assemble(pages: Iterable[Page]) -> tuple[list[dict[str, Any]], list[str]] | 
     return [r for p in ordered for r in p.rows], [p.entry_id for p in ordered]
 
 
+def request_notice(registry: str, rec_id: str, at_ms: int) -> dict[str, Any]:
+    """The ``data`` of the ``reconciliation.requested`` notice (``schemas.records``)."""
+    body = {"reconciliation_id": rec_id, "registry_id": registry, "snapshot_at": iso_ms(at_ms)}
+    return {"kind": "reconciliation.requested", "body": body}
+
+
 async def announce(lc: LoadedConfig, registry: str, rec_id: str, at_ms: int) -> None:
     """Put the signed ``reconciliation.requested`` notice on the registry's output topic."""
     signer = gateway_signer(lc)
-    data = {
-        "kind": "reconciliation.requested",
-        "body": {
-            "reconciliation_id": rec_id,
-            "registry_id": registry,
-            "snapshot_at": iso_ms(at_ms),
-        },
-    }
-    value = signer.envelope("notice", f"ntc-{rec_id}", iso_ms(at_ms), data)
+    value = signer.envelope(
+        "notice", f"ntc-{rec_id}", iso_ms(at_ms), request_notice(registry, rec_id, at_ms)
+    )
     producer = clients_for(lc, "reconcile").producer(acks="all")
     await producer.start()
     try:

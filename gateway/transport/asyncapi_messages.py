@@ -1,10 +1,12 @@
 """The messages of the AsyncAPI document (:mod:`gateway.transport.asyncapi`): their payloads.
 
 A signed event's payload is the published envelope schema with its ``type`` fixed and its
-``data`` the event type's own schema (``schemas/json/``, referenced by relative path). The
-gateway's internal records have no published schema yet: each gets here the minimal schema
-its writer's code guarantees (named below), marked as such, so that a reader knows what to
-expect without trusting more than is promised.
+``data`` the event type's own schema (``schemas/json/``, referenced by relative path; a
+notice's is ``notice-data.schema.json``, one body per kind). Dead letters and audit entries
+reference their published schemas too. The gateway's other internal records have no
+published schema yet: each gets here the minimal schema its writer's code guarantees (named
+below), marked as such, so that a reader knows what to expect without trusting more than is
+promised.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from gateway.core.audit_records import CHECKPOINT_REQUEST
 from gateway.core.decision import REPLAY_HEADER
 from gateway.core.topics import COMMANDS_TOPIC
 from schemas.events import EVENT_TYPES
+from schemas.records import DEAD_LETTER_SCHEMA, NOTICE_SCHEMA
 
 #: where the document lives relative to the JSON Schemas (schemas/asyncapi -> schemas/json)
 SCHEMA_REF = "../json/"
@@ -23,6 +26,8 @@ ENVELOPE_FILE = "envelope.schema.json"
 AUDIT_ENTRY_FILE = "audit-entry.schema.json"
 SCHEMA_FORMAT = "application/schema+json;version=2020-12"
 CLOUDEVENTS_JSON = "application/cloudevents+json"
+#: event types whose ``data`` has a schema narrower than the catalogue model's
+DATA_SCHEMAS = {"a6gw.notice.v1": f"{NOTICE_SCHEMA}.schema.json"}
 #: the note that marks a schema written here rather than published under schemas/json
 UNPUBLISHED = "No published JSON Schema yet: the fields below are what the writer guarantees."
 
@@ -40,7 +45,9 @@ def event_ids(roles: frozenset[str]) -> list[str]:
 
 
 def event_payload(event_type: str) -> dict[str, Any]:
-    """The envelope, with ``type`` fixed and ``data`` the type's published schema."""
+    """The envelope, with ``type`` fixed and ``data`` the type's published schema (for a
+    notice, the one that fixes each kind's body)."""
+    data = DATA_SCHEMAS.get(event_type, f"{event_type}.schema.json")
     return {
         "allOf": [
             {"$ref": SCHEMA_REF + ENVELOPE_FILE},
@@ -48,7 +55,7 @@ def event_payload(event_type: str) -> dict[str, Any]:
                 "type": "object",
                 "properties": {
                     "type": {"const": event_type},
-                    "data": {"$ref": f"{SCHEMA_REF}{event_type}.schema.json"},
+                    "data": {"$ref": SCHEMA_REF + data},
                 },
             },
         ]
@@ -83,27 +90,6 @@ LEDGER_RECORD = _unpublished(
         "timestamp_ms": _INT,
     },
     replays={"type": "object", "description": "the dead letter a replayed input replays"},
-)
-# gateway.core.decision.dead_letter_record (+ faults.fault_outputs)
-DEAD_LETTER = _unpublished(
-    "A dead letter (gateway.core.decision.dead_letter_record): why, where the input was "
-    "read (topic, partition, offset: the input's identity), its digest and size, and its "
-    "first bytes (base64); the audit entry that records it.",
-    {
-        "reason_code": _STR,
-        "reason": _STR,
-        "topic": _STR,
-        "partition": _INT,
-        "offset": _INT,
-        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "size": _INT,
-        "value_b64": _STR,
-        "truncated": _BOOL,
-        "audit_entry_id": _STR,
-    },
-    fault={"type": "object", "description": "a gateway fault: its step and exception"},
-    key_b64={"type": ["string", "null"], "description": "a gateway fault: the record's key"},
-    timestamp_ms={"type": "integer", "description": "a gateway fault: the record's time"},
 )
 # gateway.core.discrepancy.record
 FINDING = _unpublished(
@@ -151,7 +137,11 @@ INTERNAL: dict[str, tuple[str, dict[str, Any], str]] = {
     "checkpointRequest": ("Checkpoint request", CHECKPOINT_REQUEST_BODY, "application/json"),
     "checkpoint": ("Signed checkpoint", CHECKPOINT_NOTE, "text/plain; charset=utf-8"),
     "finding": ("Discrepancy", FINDING, "application/json"),
-    "deadLetter": ("Dead letter", DEAD_LETTER, "application/json"),
+    "deadLetter": (
+        "Dead letter",
+        {"$ref": f"{SCHEMA_REF}{DEAD_LETTER_SCHEMA}.schema.json"},
+        "application/json",
+    ),
     "changelogRecord": ("Table changelog record", CHANGELOG_RECORD, "application/octet-stream"),
 }
 

@@ -3,7 +3,8 @@
 On the real broker with a running worker: a record written by anyone else to ``a6.ledger`` or
 ``a6.audit.log`` (no valid MAC header) is dead-lettered (MSG-010), never decided and never
 appended; a back-dated proposal is stale (MSG-005) whether its topic stamps LogAppendTime or
-its producer stamped a back-dated CreateTime.
+its producer stamped a back-dated CreateTime. The dead letters ``a6.dlq`` then holds fit
+their published schema.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from gateway.audit.export import export_bundle
 from gateway.core.canonical import canonical_bytes, sha256_hex
 from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.core.decision_time import iso_ms
-from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC, input_topic
+from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC, input_topic
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.demo.world import signed_event
 from gateway.transport import LocalBroker
@@ -31,6 +32,7 @@ from gateway.transport.admin import alter_topic_configs
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.transport.topic_plan import topic_plan
 from gateway.worker.sequencing import request_checkpoint
+from tests import records_check
 
 pytestmark = pytest.mark.kafka
 
@@ -208,3 +210,36 @@ def test_a_back_dated_proposal_is_stale(
     assert (entry["outcome"], [r["code"] for r in entry["results"]]) == ("rejected", ["MSG-005"])
     decided = datetime.fromisoformat(entry["decided_at"].replace("Z", "+00:00")).timestamp()
     assert sent_at - 5 < decided < time.time() + 1  # the arrival, not the back-dated time
+
+
+async def _dead_letters(kafka: KafkaClients, want: set[str], timeout: float = 30.0) -> list[bytes]:
+    """Every record of ``a6.dlq`` from the beginning, once those keyed ``want`` are read."""
+    consumer = kafka.consumer(DLQ_TOPIC, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    got: dict[str, bytes] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while not want <= set(got) and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                got |= {(r.key or b"").decode(): r.value for r in records if r.value is not None}
+    finally:
+        await consumer.stop()
+    return list(got.values())
+
+
+def test_the_dead_letters_read_from_the_broker_fit_their_schema(gw: Gateway) -> None:
+    """The internal topics' dead letters above, as ``a6.dlq`` holds them: each validates
+    against ``dead-letter.schema.json`` and names where its input was read."""
+    partition, offset, _ = asyncio.run(_send(gw.admin, LEDGER_TOPIC, b"k-schema", b"{"))
+    dead_id = raw_entry_id(LEDGER_TOPIC, partition, offset)
+    assert _wait(gw, dead_id)["entry_id"] == dead_id
+    letters = [
+        records_check.check_dead_letter(v) for v in asyncio.run(_dead_letters(gw.admin, {dead_id}))
+    ]
+    mine = next(x for x in letters if x["audit_entry_id"] == dead_id)
+    assert (mine["topic"], mine["partition"], mine["offset"]) == (LEDGER_TOPIC, partition, offset)
+    assert (mine["reason_code"], mine["key_b64"], mine["value_b64"]) == (
+        "MSG-010",
+        "ay1zY2hlbWE=",
+        "ew==",
+    )

@@ -33,6 +33,7 @@ from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_inclusion
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
+from gateway.core.canonical import canonical_bytes
 from gateway.core.decision import raw_entry_id
 from gateway.core.ingest import RawInput
 from gateway.core.oversight import command_entry_id, command_envelope
@@ -50,6 +51,7 @@ from gateway.worker.exits import Exit
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
 from schemas.events import EVENT_TYPES
+from tests import records_check
 from tests.integration.offsets import commit_to_end
 
 pytestmark = pytest.mark.kafka
@@ -255,6 +257,21 @@ def test_a_binary_mode_input_is_dead_lettered_with_msg011(running: Running) -> N
     assert entry["outcome"] == "dead-lettered"
     assert [r["code"] for r in entry["results"]] == ["MSG-011"]
     assert running.worker.alive()
+
+
+def test_dead_letters_and_notices_read_from_the_broker_fit_their_schemas(
+    running: Running,
+) -> None:
+    """What a registry reads from ``a6.out.<registryId>`` and an operator from ``a6.dlq``
+    validates against ``notice-data.schema.json`` and ``dead-letter.schema.json``."""
+    letters = running.observed["dlq"]
+    for letter in letters:
+        records_check.check_dead_letter(canonical_bytes(letter))
+        assert letter["topic"] in running.lc.config.input_topics()
+        assert letter["key_b64"] is not None
+    notices = running.observed["notices"]
+    kinds = {records_check.check_notice(data)["kind"] for _, data in notices}
+    assert len(letters) == 3 and {"transfer.proposed", "transfer.completed"} <= kinds
 
 
 def test_kill_9_then_restart_recovers_state_without_duplicates(running: Running) -> None:

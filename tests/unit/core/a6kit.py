@@ -23,6 +23,7 @@ from gateway.core.steps import Handoff, Signer, ingest_step, ledger_step, parse_
 from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC, input_topic
 from gateway.core.trust import TopicOwner, Trust
 from gateway.demo.world import REGISTRIES, SIGNERS, World, write_world
+from tests import records_check
 from tests.unit.core.a6book import (
     DIRECTORY,
     TIME,
@@ -223,6 +224,7 @@ class Pipe:
         self, topic: str, key: str, value: bytes, sent: list[tuple[str, str, bytes]]
     ) -> None:
         if topic != LEDGER_TOPIC:
+            records_check.check(topic, value)  # dead letters and notices fit their schemas
             sent.append((topic, key, value))
             if topic == AUDIT_TOPIC:
                 self.audit.setdefault(key, value)

@@ -20,6 +20,7 @@ from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC
 from gateway.demo.scenario import load_steps
 from gateway.demo.world import write_world
 from gateway.worker.context import WorkerContext
+from tests import records_check
 
 
 class MemoryPipeline:
@@ -65,6 +66,7 @@ class MemoryPipeline:
             self._route(out.topic, out.key, out.value)
 
     def _route(self, topic: str, key: str, value: bytes) -> None:
+        records_check.check(topic, value)  # dead letters and notices fit their schemas
         self.sent.append((topic, key, value))
         if topic == AUDIT_TOPIC:
             self.audit.setdefault(key, value)

@@ -1,0 +1,178 @@
+"""The gateway's own records besides decisions: dead letters and the kinds of notice.
+
+A dead letter (:class:`DeadLetter`) is the JSON object the gateway writes on ``a6.dlq``
+(``gateway.core.decision.dead_letter_record``, with a gateway fault's extra ``fault``). A
+notice is the ``data`` of a signed ``a6gw.notice.v1`` event on ``a6.out.<registryId>``: a
+``kind`` and a ``body``, whose fields each kind fixes (:data:`NOTICE`, discriminated by
+``kind``). ``python -m schemas.gen`` publishes both with absolute ``urn:a6gw:schema:...``
+identifiers (:data:`URN`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, TypeAdapter
+
+from schemas._types import CooperativeApproachId, RegistryId, SerialRange, Strict, TransactionId
+from schemas.entry_parts import IsoMs, RawEntryId, Sha256
+from schemas.events import AccountRef
+
+__all__ = [
+    "DEAD_LETTER",
+    "DEAD_LETTER_SCHEMA",
+    "NOTICE",
+    "NOTICE_KINDS",
+    "NOTICE_SCHEMA",
+    "URN",
+    "DeadLetter",
+    "Fault",
+    "Notice",
+    "urn",
+]
+
+#: The base of the ``$id`` of the records' schemas: ``urn:a6gw:schema:<name>:<major version>``.
+URN = "urn:a6gw:schema:"
+DEAD_LETTER_SCHEMA = "dead-letter"
+NOTICE_SCHEMA = "notice-data"
+
+Base64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
+Offset = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+def urn(name: str, version: int = 1) -> str:
+    """The absolute ``$id`` of the published schema ``name`` at major ``version``."""
+    return f"{URN}{name}:{version}"
+
+
+class Fault(Strict):
+    """Where the gateway failed on the input (GWF-001/GWF-002): a step and an exception."""
+
+    step: str = Field(description="the gateway's step that raised or died on the input")
+    exception: str = Field(description="the exception's class name (empty: a death)")
+
+
+class DeadLetter(Strict):
+    """A dead letter on ``a6.dlq``: why the input was set aside, where it was read (topic,
+    partition, offset: its identity, and the key ``a6gw dlq replay`` takes), its key, its
+    broker time, digest and size, and its first bytes; the audit entry that records it."""
+
+    reason_code: str = Field(
+        pattern=r"^[A-Z][A-Z0-9]*-[0-9]{3}$", description="the coded reason (docs/codes.md)"
+    )
+    reason: str = Field(description="the reason, for a person")
+    topic: str = Field(min_length=1, description="the topic the input was read from")
+    partition: int = Field(ge=0, le=2**31 - 1)
+    offset: Offset
+    key_b64: Base64 | None = Field(description="the input record's key, base64; null: none")
+    timestamp_ms: int = Field(description="the input record's Kafka timestamp (ms since epoch)")
+    sha256: Sha256 = Field(description="SHA-256 of the input's complete value")
+    size: int = Field(ge=0, description="the input value's size in bytes")
+    value_b64: Base64 = Field(description="the first bytes of the input's value, base64")
+    truncated: bool = Field(description="true when value_b64 holds only a prefix of the value")
+    audit_entry_id: RawEntryId
+    fault: Fault | None = Field(
+        default=None, description="only on a gateway fault (GWF-001, GWF-002)"
+    )
+
+
+# --- notice bodies, one per kind (gateway.core.transfers, gateway.services.snapshots) ---
+
+
+class TransferProposedBody(Strict):
+    """Sent to the acquiring registry: a cross-registry transfer awaits its answer."""
+
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    origin: RegistryId = Field(description="the units' originating registry")
+    transferring: AccountRef
+    acquiring: AccountRef
+    ranges: tuple[SerialRange, ...] = Field(min_length=1, description="the serials, merged")
+
+
+class TransferCompletedBody(Strict):
+    """Sent to the transferring registry: the acquiring one accepted."""
+
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    status: Literal["completed"]
+    reason_code: int | None = Field(description="the acquiring registry's DES reason code")
+
+
+class TransferRejectedBody(TransferCompletedBody):
+    """Sent to the transferring registry: the acquiring one refused."""
+
+    status: Literal["rejected"]  # type: ignore[assignment]
+
+
+class TransferCancelledBody(Strict):
+    """Sent to both registries: no answer came by the deadline (DES status 7)."""
+
+    transaction_id: TransactionId
+    ca_id: CooperativeApproachId
+    status: Literal["cancelled"]
+    reason: str
+
+
+class ReconciliationRequestedBody(Strict):
+    """Asks a registry for its holdings at ``snapshot_at`` (answered by signed
+    ``a6gw.holdings.snapshot.v1`` pages carrying ``reconciliation_id``)."""
+
+    reconciliation_id: TransactionId
+    registry_id: RegistryId
+    snapshot_at: IsoMs
+
+
+class TransferProposed(Strict):
+    """``transfer.proposed``: to the acquiring registry, which answers it."""
+
+    kind: Literal["transfer.proposed"]
+    body: TransferProposedBody
+
+
+class TransferCompleted(Strict):
+    """``transfer.completed``: the acquiring registry accepted; the units moved."""
+
+    kind: Literal["transfer.completed"]
+    body: TransferCompletedBody
+
+
+class TransferRejected(Strict):
+    """``transfer.rejected``: the acquiring registry refused; the units are held again."""
+
+    kind: Literal["transfer.rejected"]
+    body: TransferRejectedBody
+
+
+class TransferCancelled(Strict):
+    """``transfer.cancelled``: the gateway timed the proposal out; the units are held again."""
+
+    kind: Literal["transfer.cancelled"]
+    body: TransferCancelledBody
+
+
+class ReconciliationRequested(Strict):
+    """``reconciliation.requested``: the gateway asks for a holdings snapshot."""
+
+    kind: Literal["reconciliation.requested"]
+    body: ReconciliationRequestedBody
+
+
+Notice = Annotated[
+    TransferProposed
+    | TransferCompleted
+    | TransferRejected
+    | TransferCancelled
+    | ReconciliationRequested,
+    Field(discriminator="kind"),
+]
+NOTICE: TypeAdapter[Notice] = TypeAdapter(Notice)
+DEAD_LETTER: TypeAdapter[DeadLetter] = TypeAdapter(DeadLetter)
+#: every notice kind the gateway writes
+NOTICE_KINDS: tuple[str, ...] = (
+    "transfer.proposed",
+    "transfer.completed",
+    "transfer.rejected",
+    "transfer.cancelled",
+    "reconciliation.requested",
+)
