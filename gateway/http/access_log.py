@@ -27,6 +27,28 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Who = Callable[[web.Request], dict[str, Any]]
 
 
+class Outcome:
+    """The status a request was answered with, known also when the handler raised: an
+    ``HTTPException``'s status, 499 when the client went away before the answer (as nginx
+    logs it), 500 for any other error."""
+
+    def __init__(self) -> None:
+        self.status = 500
+
+    async def of(self, handler: Handler, request: web.Request) -> web.StreamResponse:
+        """``handler``'s answer to ``request``, its status noted here."""
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            self.status = exc.status
+            raise
+        except asyncio.CancelledError:
+            self.status = 499
+            raise
+        self.status = response.status
+        return response
+
+
 def peer_cn(request: web.Request) -> str | None:
     """The common name of the request's client certificate (only present once verified
     against the server's client CA), else None."""
@@ -49,18 +71,11 @@ def access_log(logger: str, who: Who | None = None) -> Any:
             return await handler(request)
         started = time.perf_counter()
         cn = peer_cn(request)
-        status = 500
+        outcome = Outcome()
         try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        except asyncio.CancelledError:
-            status = 499  # the client went away before the answer (as nginx logs it)
-            raise
+            return await outcome.of(handler, request)
         finally:
+            status = outcome.status
             fields: dict[str, Any] = {
                 "method": request.method,
                 "path": request.path,

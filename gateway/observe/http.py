@@ -5,19 +5,17 @@ times it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from gateway.http.access_log import Handler, Outcome
 from gateway.observe import metrics as m
 
 __all__ = ["UNMATCHED", "middleware", "route_of"]
 
 #: The route label of a request no route serves (a 404 or 405 from aiohttp).
 UNMATCHED = "unmatched"
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def route_of(request: web.Request) -> str:
@@ -36,17 +34,12 @@ def middleware(server: str) -> Any:
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
-        status = 500
+        outcome = Outcome()
         try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
+            return await outcome.of(handler, request)
         finally:
             route = route_of(request)
-            m.HTTP_REQUESTS.labels(server, route, request.method, str(status)).inc()
+            m.HTTP_REQUESTS.labels(server, route, request.method, str(outcome.status)).inc()
             m.HTTP_SECONDS.labels(server, route).observe(time.perf_counter() - started)
 
     return count
