@@ -61,6 +61,7 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family("RECON", "a reconciliation run cannot get its inputs"),
     Family("REG", "partner registries: the connectors, the HTTPS ingress, the simulator"),
+    Family("RPT", "a report at a checkpoint (`a6gw summary`, `a6gw aef export`, their routes)"),
     Family("WORKER", "the worker process and the records it re-reads"),
 )
 
@@ -135,6 +136,11 @@ CODES: tuple[Code, ...] = (
     Code("CTF-101", "the Party has no NDC period in the config", _GW, 409),
     Code("CTF-102", "a year outside the Party's NDC period", _GW, 400),
     Code("CTF-103", "a recorded row or figure cannot be read", _GW, 409),
+    # -- reports at a checkpoint ----------------------------------------------------------------
+    Code("RPT-SIZE", "no published checkpoint has that tree size (`--size`, `?size=`)", _GW, 404),
+    Code("RPT-SETTINGS", "no settings for the Party: none in the log, no config", _GW, 409),
+    Code("RPT-LOG", "a party-settings entry cannot be read, or its id is not its own", _GW, 409),
+    Code("RPT-BUNDLE", "a bundle that does not verify, or a range bundle, for a report", _GW),
     # -- the demo -------------------------------------------------------------------------------
     Code("DEMO-DELIVERY", "not every message reached the HTTPS partner", _WORKER),
     Code("DEMO-LOG", "a planted registry or the operator did not see its log in time", _GW),

@@ -7,7 +7,7 @@ discrepancies and runs folded from their entries) and the answers are the models
 --api`` does). The one write, an operator's signed discrepancy command, is checked as the
 worker will check it and then published to Kafka (:mod:`gateway.api.discrepancy_routes`);
 without a publisher the API is read-only. A Party's structured summary and AEF are computed
-from the log by :mod:`gateway.api.reporting`.
+from the log at a published checkpoint by :mod:`gateway.api.reporting`.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class AuditAPI:
     @cached_property
     def reports(self) -> Reporting:
         """The reporting routes' handlers, over the same store and Parties."""
-        return Reporting(self.store, self.parties, self.party_sources)
+        return Reporting(self.store, self.parties, self.verifiers)
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -5,11 +5,16 @@ Table 4 rows 5 and 7-14 per year, the rows the Party reported, the check's findi
 check is not recorded), each block and inventory figure with the leaf index of its entry
 so that an auditor can prove it included (``/v1/proofs/inclusion?index=``). ``GET
 /v1/aef`` answers what ``a6gw aef export`` writes, once the Party's holdings roll forward:
-the JSON document, a zip of the five CSV files, or the XLSX workbook.
+the JSON document, a zip of the five CSV files and their manifest, or the XLSX workbook.
 
-Both call the pure functions of the use cases (:mod:`gateway.services.reporting`:
-:func:`~gateway.services.reporting.results`, :func:`~gateway.services.reporting.export_party`)
-over the entries of the store, read whole for every request (see :meth:`Reporting.entries`).
+Both are computed at a published checkpoint: the latest, or ``?size=N``, which must be the
+tree size of one (``RPT-SIZE``, 404, otherwise). Only the entries below it count, and each
+answer names it (``checkpoint``: origin, size, root; in the CSV zip, the manifest; in the
+workbook, its ``Checkpoint`` sheet) with the source of the Party's settings (``settings``:
+``log`` or ``config``). Both call the use cases (:mod:`gateway.services.reporting`:
+:func:`~gateway.services.reporting.summary_at`, :func:`~gateway.services.reporting.aef_at`)
+over the entries ``[0, size)`` of the store, read for every request (see
+:meth:`Reporting.log_at`).
 The response models live here rather than in
 :mod:`gateway.api.models`, which imports them for its route table.
 """
@@ -18,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,22 +33,17 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.audit.logstore import LogStore
+from gateway.audit.note import Verifier
 from gateway.config import PartyConfig
 from gateway.core import aef_vocab as v
-from gateway.core import summary as sm
 from gateway.core import summary_check as sc
 from gateway.core import summary_log as sl
 from gateway.core.aef import Aef
 from gateway.core.aef_write import FORMATS, write
+from gateway.core.report_stamp import Stamp
 from gateway.errors import AuditError
-from gateway.services.reporting import (
-    LABELS,
-    YearResult,
-    export_party,
-    method_of,
-    results,
-    today_utc,
-)
+from gateway.services import report_log as rl
+from gateway.services.reporting import LABELS, SummaryAt, YearResult, aef_at, summary_at, today_utc
 
 __all__ = [
     "STATUS",
@@ -65,6 +64,9 @@ STATUS = {
     "CTF-101": 409,  # the Party has no NDC period in the config
     "CTF-102": 400,  # a year outside the NDC period
     "CTF-103": 409,  # a recorded row or figure cannot be read
+    rl.NO_SUCH_SIZE: 404,  # ?size= that is not a published checkpoint's
+    rl.NO_SETTINGS: 409,
+    "RPT-LOG": 409,  # a party-settings entry that cannot be read
     v.BAD_PARAMETER: 400,  # version, date or year of the submission
     v.MISSING: 409,
     v.UNKNOWN: 409,
@@ -157,9 +159,25 @@ class SummaryYear(_Model):
     findings: list[FindingOut]
 
 
+class CheckpointRef(_Model):
+    """The published checkpoint a report was computed at (only entries below ``size``)."""
+
+    origin: str
+    size: int = Field(ge=0, description="tree size: the report counts entries [0, size)")
+    root: str = Field(description="root hash (hex) of the tree of that size")
+
+
+SETTINGS = (
+    "where the Party's NDC period and corresponding-adjustment method came from: log (its "
+    "last party-settings entry below the checkpoint) or config (a log that records none)"
+)
+
+
 class SummaryOut(_Model):
     """A Party's structured summary (CTF Table 4 rows 5, 7-14), checked, per year."""
 
+    checkpoint: CheckpointRef
+    settings: str = Field(description=SETTINGS)
     party: str
     ca_method: str
     ca_year: str
@@ -170,6 +188,8 @@ class SummaryOut(_Model):
 class AefOut(_Model):
     """The AEF as one JSON document (``format=json``); csv and xlsx answer files."""
 
+    checkpoint: CheckpointRef
+    settings: str = Field(description=SETTINGS)
     party: str
     reported_year: int
     version: str
@@ -252,9 +272,12 @@ def _finding(f: sc.SummaryFinding, index: Indexer) -> FindingOut:
     )
 
 
-def summary_out(method: sm.Method, rs: Sequence[YearResult], index: Indexer) -> SummaryOut:
+def summary_out(at: SummaryAt, index: Indexer) -> SummaryOut:
     """The answer of ``/v1/summary`` from checked year results."""
+    method, rs = at.method, at.years
     return SummaryOut(
+        checkpoint=CheckpointRef(**at.stamp.checkpoint()),
+        settings=at.stamp.settings,
         party=method.code,
         ca_method=method.ca_method,
         ca_year=method.ca_year,
@@ -274,60 +297,65 @@ def zipped(files: Mapping[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def aef_file(aef: Aef, fmt: str) -> tuple[bytes, str, str | None]:
+def aef_file(aef: Aef, fmt: str, stamp: Stamp | None = None) -> tuple[bytes, str, str | None]:
     """(body, content type, attachment file name) of the answer of ``/v1/aef``.
 
     json: the document, as ``a6gw aef export`` writes it (no attachment); csv: the five
-    files in ``aef-<PARTY>-<YEAR>-csv.zip``; xlsx: the workbook, under its own name.
+    files and the manifest in ``aef-<PARTY>-<YEAR>-csv.zip``; xlsx: the workbook, under its
+    own name. Each carries ``stamp`` (:func:`gateway.core.aef_write.write`).
     """
-    files = write(aef, fmt)
+    files = write(aef, fmt, stamp)
     if fmt == "csv":
         return zipped(files), ZIP, f"aef-{aef.party}-{aef.reported_year}-csv.zip"
     ((name, data),) = files.items()
     return (data, XLSX, name) if fmt == "xlsx" else (data, "application/json", None)
 
 
-def _year_param(params: Mapping[str, str]) -> int | None:
-    raw = params.get("year")
+def _int_param(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name)
     if not raw:
         return None
     try:
         return int(raw)
     except ValueError as exc:
-        raise AuditError("parameter 'year' is not an integer", code="API-REQUEST") from exc
+        raise AuditError(f"parameter {name!r} is not an integer", code="API-REQUEST") from exc
+
+
+def _year_param(params: Mapping[str, str]) -> int | None:
+    return _int_param(params, "year")
 
 
 # -- the routes ------------------------------------------------------------------------------
 
 
-def parsed(raw: list[bytes]) -> list[dict[str, Any]]:
-    return [json.loads(b) for b in raw]
-
-
 @dataclass
 class Reporting:
-    """``GET /v1/summary`` and ``GET /v1/aef`` for the Parties of the config."""
+    """``GET /v1/summary`` and ``GET /v1/aef`` at a published checkpoint of the store."""
 
     store: LogStore
-    parties: Mapping[str, PartyConfig]
-    registries: Mapping[str, tuple[str, ...]]  # Party code: its registries' ids
+    parties: Mapping[str, PartyConfig]  # the settings of a log that records none
+    verifiers: Sequence[Verifier] = ()  # the log's keys, for the checkpoints' notes
     today: Callable[[], str] = today_utc  # the default date of submission, dd/mm/yyyy
 
-    def party(self, params: Mapping[str, str]) -> PartyConfig:
-        """:raises AuditError: API-REQUEST without a party, API-PARTY for an unknown one."""
+    def party(self, params: Mapping[str, str], log: rl.LogAt) -> str:
+        """:raises AuditError: API-REQUEST without a party, API-PARTY for a Party neither
+        the log nor the config has settings for."""
         code = params.get("party")
         if not code:
             raise AuditError("parameter 'party' is required", code="API-REQUEST")
-        found = self.parties.get(code)
-        if found is None:
-            raise AuditError(f"no Party {code!r} in the gateway's config", code="API-PARTY")
-        return found
+        if rl.settings_for(log, code, self.parties) is None:
+            raise AuditError(f"no Party {code!r} in the log or the config", code="API-PARTY")
+        return code
 
-    def raw_entries(self) -> list[bytes]:
-        """Every entry of the log, as stored. Each request reads the whole log (the store
-        is read in the server's thread); parsing and computing run in a worker thread
-        (:func:`parsed`), so other requests are served meanwhile."""
-        return list(self.store.entries())
+    def log_at(self, params: Mapping[str, str]) -> rl.LogAt:
+        """The entries ``[0, size)`` of the checkpoint ``?size=`` names (default: the
+        latest). The store is read in the server's thread; parsing and computing run in a
+        worker thread, so other requests are served meanwhile.
+
+        :raises GatewayError: RPT-SIZE (404) no checkpoint of that size; AUD-NOT-FOUND none
+            published yet; API-REQUEST a size that is not an integer.
+        """
+        return rl.from_store(self.store, self.verifiers, _int_param(params, "size"))
 
     def indexer(self) -> Indexer:
         """The leaf index of an entry id (one look-up per id and request)."""
@@ -343,37 +371,33 @@ class Reporting:
 
     async def get_summary(self, request: web.Request) -> BaseModel:
         params = dict(request.query)
-        party = self.party(params)
         year = _year_param(params)
-        method = method_of(party)
+        log = self.log_at(params)
 
-        def compute() -> list[YearResult]:
-            facts = sl.collect(raw, party.code)  # stored bytes, read through the models
-            years = [year] if year is not None else sm.default_years(facts, method)
-            return results(facts, method, years, check=True)
+        def compute() -> SummaryAt:
+            party = self.party(params, log)
+            return summary_at(log, party, self.parties, year, check=True)
 
-        raw = self.raw_entries()
-        return summary_out(method, await asyncio.to_thread(compute), self.indexer())
+        return summary_out(await asyncio.to_thread(compute), self.indexer())
 
     async def get_aef(self, request: web.Request) -> web.Response:
         params = dict(request.query)
-        party = self.party(params)
         year = _year_param(params)
         if year is None:
             raise AuditError("parameter 'year' is required", code="API-REQUEST")
         fmt = params.get("format") or "json"
         if fmt not in FORMATS:
             raise AuditError(f"format is one of {', '.join(FORMATS)}", code="API-REQUEST")
-        registries = self.registries.get(party.code, ())
+        log = self.log_at(params)
         submitted, version = params.get("date") or self.today(), params.get("version") or "1.0"
 
         def compute() -> tuple[bytes, str, str | None]:
-            _, aef = export_party(
-                party, registries, parsed(raw), year=year, submitted=submitted, version=version
+            party = self.party(params, log)
+            _, aef, stamp = aef_at(
+                log, party, self.parties, year=year, submitted=submitted, version=version
             )
-            return aef_file(aef, fmt)
+            return aef_file(aef, fmt, stamp)
 
-        raw = self.raw_entries()
         body, media, name = await asyncio.to_thread(compute)
         headers = {"Content-Disposition": f'attachment; filename="{name}"'} if name else {}
         return web.Response(body=body, content_type=media, headers=headers)

@@ -79,9 +79,12 @@ ERRORS = {
     403: "the client's role or Party scope does not allow it (API-ROLE: only an operator "
     "posts commands; API-SCOPE: an entry, discrepancy, run or Party outside the client's "
     "Party)",
-    404: "no such entry, tree size, discrepancy, run or Party (API-PARTY)",
+    404: "no such entry, tree size, discrepancy, run or Party (API-PARTY), no published "
+    "checkpoint of the report's tree size (RPT-SIZE)",
     409: "the log or the config does not allow the answer: an AEF refused (A6-AEF-003 no "
-    "roll-forward, A6-AEF-00x), a row that cannot be read (CTF-103), no NDC period (CTF-101)",
+    "roll-forward, A6-AEF-00x), a row that cannot be read (CTF-103), no NDC period (CTF-101), "
+    "no settings for the Party (RPT-SETTINGS), a party-settings entry that cannot be read "
+    "(RPT-LOG)",
     413: "the body is larger than limits.max_message_bytes (MSG-008)",
     422: "an envelope that is not a valid discrepancy command (MSG-001)",
     503: "commands are not accepted: no Kafka producer (API-READONLY), or the broker did "
@@ -95,7 +98,13 @@ PAGING = (
 )
 SIZE = Param("size", "tree size (default: the latest checkpoint's)", "integer")
 DISCREPANCY = Param("discrepancy_id", "discrepancy id (dsc-…)", where="path", required=True)
-PARTY = Param("party", "a Party code of the config, e.g. JPN", required=True)
+PARTY = Param("party", "a Party code of the log or the config, e.g. JPN", required=True)
+REPORT_SIZE = Param(
+    "size",
+    "compute at the published checkpoint of this tree size (default: the latest); "
+    "another size is RPT-SIZE (404)",
+    "integer",
+)
 
 SEARCH_PARAMS: tuple[Param, ...] = (
     Param("event", "event id of the input"),
@@ -238,6 +247,7 @@ ROUTES: tuple[Route, ...] = (
         (
             PARTY,
             Param("year", "a year of the NDC period (default: up to the latest data)", "integer"),
+            REPORT_SIZE,
         ),
         errors=(400, 401, 403, 404, 409),
         party_scoped=True,
@@ -255,6 +265,7 @@ ROUTES: tuple[Route, ...] = (
             Param("format", f"json (default: the document), csv ({ZIP}) or xlsx ({XLSX})"),
             Param("version", "the submission's version X.Y (default 1.0)"),
             Param("date", "date of submission dd/mm/yyyy (default: today, UTC)"),
+            REPORT_SIZE,
         ),
         errors=(400, 401, 403, 404, 409),
         media=(ZIP, XLSX),

@@ -6,9 +6,16 @@ cooperative approach, authorization and vintage), and only then writes the five 
 (:mod:`gateway.core.aef`) as CSV files, one JSON document or one XLSX workbook
 (:mod:`gateway.core.aef_write`); the work is :mod:`gateway.services.reporting`'s.
 
+The AEF is computed at a published checkpoint (the latest, or ``--size N``), and every
+format names it (origin, tree size, root) with the settings' source: the JSON document's
+``checkpoint`` and ``settings`` members, a ``-manifest.json`` file beside the CSV files,
+a ``Checkpoint`` sheet of the workbook. ``--bundle DIR`` recomputes it from a verified
+audit bundle alone (``--vkey FILE`` pins the log key).
+
 Exit codes: 0 written; 1 refused (the holdings do not roll forward, or a coded refusal of
 the export: a required value missing, a value outside its controlled vocabulary, ...);
-2 a usage or configuration error.
+2 a usage or configuration error (RPT-SIZE no published checkpoint of that size,
+RPT-BUNDLE a bundle that does not verify, RPT-SETTINGS no settings for the Party).
 """
 
 from __future__ import annotations
@@ -17,20 +24,24 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.cli.options import add_config, config_of
+from gateway.cli.report_source import add_source, source_of
+from gateway.cli.verify import UsageProblem
 from gateway.core.aef import Aef
 from gateway.core.aef_rollforward import RollForward
-from gateway.core.aef_vocab import CARP_FIELDS, FIELDS, TABLES
+from gateway.core.aef_vocab import BAD_PARAMETER, CARP_FIELDS, FIELDS, TABLES
 from gateway.core.aef_write import FORMATS, write
+from gateway.core.report_stamp import Stamp
 from gateway.errors import AefError
-from gateway.services.reporting import export, log_entries, today_utc, write_files
+from gateway.services.report_log import settings_for
+from gateway.services.reporting import aef_at, today_utc, write_files
 
 DESCRIPTION = """\
 Write a Party's Agreed Electronic Format (AEF, current "V2") for one reported year, from
 the audit log alone:
 
   Table 1 Submission           Party, version, reported year, date of submission, and the
-                               NDC implementation period (parties[].ndc_period in the config)
+                               NDC implementation period (the log's party-settings entry,
+                               else parties[].ndc_period in the config)
   Table 2 Authorizations       the Party's authorizations dated up to 31 December, each in
                                its latest version so dated (revoked ones too)
   Table 3 Actions              the Party's Article 6 actions decided in the year (UTC): first
@@ -47,11 +58,18 @@ vintage): holdings(Y-1) + acquisitions + first transfers that stay + ITMOs broug
 opening holdings - transfers out - uses - cancellations = holdings(Y). If they do not, or
 a value is missing or outside its CN-2026 controlled vocabulary, nothing is written and the
 command exits 1 with the coded error.
+
+The AEF is computed at a published checkpoint of the log (the latest, or --size N): only
+the entries below it count, and the files name it (origin, tree size, root) and the
+settings' source (log or config): the JSON document's "checkpoint" and "settings", a
+-manifest.json file beside the CSV files (with each file's SHA-256), a "Checkpoint" sheet
+in the workbook. --bundle DIR recomputes it from a verified audit bundle alone.
 """
 
 
-def summary(rf: RollForward, aef: Aef, written: list[Path]) -> str:
+def summary(rf: RollForward, aef: Aef, stamp: Stamp, written: list[Path]) -> str:
     lines = [f"AEF of {aef.party} for {aef.reported_year}, version {aef.version}"]
+    lines.append(stamp.text())
     lines += [f"  Table {n} {t}: {len(aef.tables[t])} rows" for n, t in enumerate(TABLES, 1)]
     lines.append(f"roll-forward (I-AEF-1): {len(rf.lines)} keys, all consistent")
     lines += [f"  {line.text()}" for line in rf.lines]
@@ -61,19 +79,29 @@ def summary(rf: RollForward, aef: Aef, written: list[Path]) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    lc = config_of(args)
-    entries = log_entries(lc)
+    try:
+        source = source_of(args)
+    except UsageProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     submitted = args.date or today_utc()
     try:
-        rf, aef = export(
-            lc, entries, party=args.party, year=args.year, submitted=submitted, version=args.version
+        if source.lc is not None and settings_for(source.log, args.party, source.parties) is None:
+            raise AefError(f"no party {args.party!r} in the log or the config", code=BAD_PARAMETER)
+        rf, aef, stamp = aef_at(
+            source.log,
+            args.party,
+            source.parties,
+            year=args.year,
+            submitted=submitted,
+            version=args.version,
         )
     except AefError as exc:
         print(f"a6gw: refused: {exc}", file=sys.stderr)
         print("nothing was written", file=sys.stderr)
         return 1
-    written = write_files(Path(args.out), write(aef, args.format))
-    print(summary(rf, aef, written))
+    written = write_files(Path(args.out), write(aef, args.format, stamp))
+    print(summary(rf, aef, stamp, written))
     return 0
 
 
@@ -93,7 +121,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description=DESCRIPTION.format(carp=carp) + f"\nFields written: {counts}.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_config(e)
+    add_source(e)
     e.add_argument("--party", required=True, help="the reporting Party (alpha-3), e.g. JPN")
     e.add_argument("--year", required=True, type=int, help="the reported year, e.g. 2025")
     e.add_argument(

@@ -12,11 +12,17 @@ its header (:data:`gateway.core.aef_vocab.FIELDS`, the CARP-populated ones left 
   numbers, the header row bold; an empty field is an absent cell. An integer of more than
   15 digits is written as text: a spreadsheet number keeps only 15 significant digits, and
   serials may have 18. The package is byte-for-byte reproducible (fixed timestamps).
+
+With a :class:`~gateway.core.report_stamp.Stamp` (the checkpoint the AEF was computed at),
+each format carries it: JSON adds ``checkpoint: {origin, size, root}`` and ``settings``; CSV
+adds a manifest file ``<stem>-manifest.json`` (the stamp and the SHA-256 of each CSV file);
+XLSX adds a last sheet ``Checkpoint`` with one (name, value) row per line of the stamp.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -26,11 +32,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 from gateway.core.aef import Aef, Cell, Row
 from gateway.core.aef_vocab import FIELDS, TABLES, UNWRITABLE
+from gateway.core.report_stamp import Stamp
 from gateway.errors import AefError
 
 FORMATS = ("csv", "json", "xlsx")
 #: Worksheet names (at most 31 characters, none of ``[]:*?/\``).
 SHEETS = {t: f"Table {n} {t}" for n, t in enumerate(TABLES, start=1)}
+#: The metadata sheet of a stamped workbook (after the tables).
+STAMP_SHEET = "Checkpoint"
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -43,7 +52,7 @@ def stem(aef: Aef) -> str:
     return f"aef-{aef.party}-{aef.reported_year}-v{aef.version}"
 
 
-def to_csv(aef: Aef) -> dict[str, bytes]:
+def to_csv(aef: Aef, stamp: Stamp | None = None) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for n, table in enumerate(TABLES, start=1):
         buf = io.StringIO()
@@ -53,21 +62,27 @@ def to_csv(aef: Aef) -> dict[str, bytes]:
             writer.writerow(["" if row[f] is None else row[f] for f in FIELDS[table]])
         name = f"{stem(aef)}-table{n}-{table.lower().replace(' ', '-')}.csv"
         out[name] = buf.getvalue().encode("utf-8")
+    if stamp is not None:
+        files = {n: hashlib.sha256(data).hexdigest() for n, data in out.items()}
+        manifest = {**stamp.to_dict(), "files": files}
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        out[f"{stem(aef)}-manifest.json"] = text.encode("utf-8")
     return out
 
 
-def document(aef: Aef) -> dict[str, object]:
+def document(aef: Aef, stamp: Stamp | None = None) -> dict[str, object]:
     """The JSON document of a submission (rows keyed by field name, in field order)."""
-    return {
+    doc: dict[str, object] = {
         "party": aef.party,
         "reported_year": aef.reported_year,
         "version": aef.version,
         "tables": {t: [{f: row[f] for f in FIELDS[t]} for row in aef.tables[t]] for t in TABLES},
     }
+    return doc if stamp is None else doc | stamp.to_dict()
 
 
-def to_json(aef: Aef) -> dict[str, bytes]:
-    text = json.dumps(document(aef), indent=2, ensure_ascii=False)
+def to_json(aef: Aef, stamp: Stamp | None = None) -> dict[str, bytes]:
+    text = json.dumps(document(aef, stamp), indent=2, ensure_ascii=False)
     return {f"{stem(aef)}.json": (text + "\n").encode("utf-8")}
 
 
@@ -110,8 +125,18 @@ def sheet_xml(fields: Sequence[str], rows: Sequence[Row]) -> str:
     )
 
 
-def _parts(aef: Aef) -> list[tuple[str, str]]:
-    n = len(TABLES)
+def _sheets(aef: Aef, stamp: Stamp | None) -> list[tuple[str, str]]:
+    """(sheet name, worksheet XML) of each sheet, in order."""
+    out = [(SHEETS[t], sheet_xml(FIELDS[t], aef.tables[t])) for t in TABLES]
+    if stamp is not None:
+        rows: list[Row] = [{"name": k, "value": v} for k, v in stamp.lines()]
+        out.append((STAMP_SHEET, sheet_xml(("name", "value"), rows)))
+    return out
+
+
+def _parts(aef: Aef, stamp: Stamp | None = None) -> list[tuple[str, str]]:
+    named = _sheets(aef, stamp)
+    n = len(named)
     sheets = [f"xl/worksheets/sheet{i}.xml" for i in range(1, n + 1)]
     overrides = "".join(
         f'<Override PartName="/{p}" ContentType="{_CT}.worksheet+xml"/>' for p in sheets
@@ -130,8 +155,8 @@ def _parts(aef: Aef) -> list[tuple[str, str]]:
         f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
     )
     entries = "".join(
-        f'<sheet name={quoteattr(SHEETS[t])} sheetId="{i}" r:id="rId{i}"/>'
-        for i, t in enumerate(TABLES, start=1)
+        f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
+        for i, (name, _) in enumerate(named, start=1)
     )
     workbook = f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{entries}</sheets></workbook>'
     book_rels = "".join(
@@ -165,24 +190,25 @@ def _parts(aef: Aef) -> list[tuple[str, str]]:
         ("xl/_rels/workbook.xml.rels", head + book_rels),
         ("xl/styles.xml", head + styles),
     ]
-    for path, table in zip(sheets, TABLES, strict=True):
-        parts.append((path, sheet_xml(FIELDS[table], aef.tables[table])))
+    for path, (_, xml) in zip(sheets, named, strict=True):
+        parts.append((path, xml))
     return parts
 
 
-def to_xlsx(aef: Aef) -> dict[str, bytes]:
+def to_xlsx(aef: Aef, stamp: Stamp | None = None) -> dict[str, bytes]:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path, text in _parts(aef):
+        for path, text in _parts(aef, stamp):
             info = zipfile.ZipInfo(path, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, text.encode("utf-8"))
     return {f"{stem(aef)}.xlsx": buf.getvalue()}
 
 
-def write(aef: Aef, fmt: str) -> dict[str, bytes]:
-    """The files of ``aef`` in format ``fmt`` (``csv``, ``json`` or ``xlsx``)."""
+def write(aef: Aef, fmt: str, stamp: Stamp | None = None) -> dict[str, bytes]:
+    """The files of ``aef`` in format ``fmt`` (``csv``, ``json`` or ``xlsx``), each carrying
+    ``stamp`` if given (see the module docstring)."""
     writers = {"csv": to_csv, "json": to_json, "xlsx": to_xlsx}
     if fmt not in writers:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return writers[fmt](aef)
+    return writers[fmt](aef, stamp)

@@ -11,6 +11,12 @@ Table 4 per year (:mod:`gateway.core.summary`), beside the rows the Party report
 against them on request (:mod:`gateway.core.summary_check`); a check is recorded as an
 audit entry per year and a discrepancy per finding (:func:`records`, published by
 :func:`record_check`).
+
+Both are computed at a published checkpoint (:mod:`gateway.services.report_log`): only the
+entries ``[0, size)`` count, the Party's settings are the log's at that size (or the
+config's for a log that records none), and the answer carries the checkpoint's origin,
+size and root and the settings' source (:class:`~gateway.core.report_stamp.Stamp`):
+:func:`summary_at`, :func:`aef_at`.
 """
 
 from __future__ import annotations
@@ -18,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.audit.open import open_store
 from gateway.config import LoadedConfig, PartyConfig
@@ -35,8 +41,25 @@ from gateway.core.aef_rollforward import RollForward, require, roll_forward
 from gateway.core.aef_vocab import BAD_PARAMETER
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
+from gateway.core.report_stamp import Stamp
+from gateway.core.settings_log import ENTRY_TYPE as SETTINGS_TYPE
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import AefError
+from gateway.services.report_log import LogAt, require_settings
+
+
+class Settings(Protocol):
+    """A Party's reporting settings: a ``PartyConfig`` or a logged ``PartySettings``."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def ndc_period(self) -> tuple[int, int] | None: ...
+    @property
+    def ca_method(self) -> sm.CaMethod: ...
+    @property
+    def ca_year(self) -> sm.CaYear: ...
+
 
 # -- the AEF -------------------------------------------------------------------------------
 
@@ -46,7 +69,7 @@ def today_utc() -> str:
 
 
 def export_party(
-    party: PartyConfig,
+    party: Settings,
     registries: Collection[str],
     entries: Iterable[dict[str, Any]],
     *,
@@ -147,7 +170,7 @@ class YearResult:
         return out
 
 
-def method_of(p: PartyConfig) -> sm.Method:
+def method_of(p: Settings) -> sm.Method:
     return sm.Method(p.code, p.ndc_period, p.ca_method, p.ca_year)
 
 
@@ -260,3 +283,75 @@ def stored_entries(lc: LoadedConfig) -> list[bytes]:
 def log_entries(lc: LoadedConfig) -> list[dict[str, Any]]:
     """Every entry of the config's audit store, decoded, in log order."""
     return [json.loads(raw) for raw in stored_entries(lc)]
+
+
+# -- at a checkpoint -----------------------------------------------------------------------
+
+
+def report_entries(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries a report reads: all but the Parties' settings (read apart)."""
+    return [e for e in entries if e.get("entry_type") != SETTINGS_TYPE]
+
+
+@dataclass(frozen=True)
+class SummaryAt:
+    """A Party's structured summary at a checkpoint: how it was computed, each year's rows."""
+
+    method: sm.Method
+    years: list[YearResult]
+    stamp: Stamp
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``a6gw summary --json`` prints."""
+        return {
+            "party": self.method.code,
+            "years": [r.to_dict() for r in self.years],
+            **self.stamp.to_dict(),
+        }
+
+
+def summary_at(
+    log: LogAt,
+    party: str,
+    configured: Mapping[str, PartyConfig] | None,
+    year: int | None = None,
+    *,
+    check: bool = False,
+) -> SummaryAt:
+    """``party``'s summary over ``log`` (every year of the NDC period up to the latest with
+    data, or ``year``), with the settings the log records, else the config's.
+
+    :raises GatewayError: RPT-SETTINGS (no settings), CTF-101/102/103 (see
+        :mod:`gateway.core.summary`), RPT-LOG (a settings entry that cannot be read).
+    """
+    settings, source = require_settings(log, party, configured)
+    method = method_of(settings)
+    facts = sl.collect(report_entries(log.entries), settings.code)
+    years = [year] if year is not None else sm.default_years(facts, method)
+    return SummaryAt(method, results(facts, method, years, check=check), log.stamp(source))
+
+
+def aef_at(
+    log: LogAt,
+    party: str,
+    configured: Mapping[str, PartyConfig] | None,
+    *,
+    year: int,
+    submitted: str,
+    version: str = "1.0",
+) -> tuple[RollForward, Aef, Stamp]:
+    """``party``'s AEF for ``year`` over ``log``: its registries as the log names them, its
+    settings as the log records them (else the config's), and the stamp of the checkpoint.
+
+    :raises GatewayError: RPT-SETTINGS; AefError as :func:`export_party`.
+    """
+    settings, source = require_settings(log, party, configured)
+    rf, aef = export_party(
+        settings,
+        log.registries(settings.code),
+        report_entries(log.entries),
+        year=year,
+        submitted=submitted,
+        version=version,
+    )
+    return rf, aef, log.stamp(source)

@@ -18,10 +18,12 @@ from gateway.core import summary as sm
 from gateway.core import summary_check as sc
 from gateway.core import summary_log as sl
 from gateway.core.aef_write import to_csv, to_json, to_xlsx
-from gateway.services.reporting import YearResult
+from gateway.core.report_stamp import Stamp
+from gateway.services.reporting import SummaryAt, YearResult
 from tests.unit.aeflog import aef_of, the_log
 
 METHOD = sm.Method("MNG", (2021, 2030), "averaging")
+STAMP = Stamp("a6gw.test/log", 13, "ab" * 32, "config")
 INDEX = {"ev-ft-1": 7, "ev-ft-2": 9, "ev-inv-1": 3, "ev-inv-2": 11, "ev-ctf": 12, "ev-use": 5}
 
 
@@ -61,7 +63,9 @@ def test_the_summary_answer_carries_every_leaf_index() -> None:
         asked.append(entry_id)
         return INDEX[entry_id]
 
-    out = summary_out(METHOD, [_checked()], index)
+    out = summary_out(SummaryAt(METHOD, [_checked()], STAMP), index)
+    assert out.checkpoint.model_dump() == {"origin": "a6gw.test/log", "size": 13, "root": "ab" * 32}
+    assert out.settings == "config"
     assert (out.party, out.ca_method, out.ca_year, out.ndc_period) == (
         "MNG",
         "averaging",
@@ -107,7 +111,7 @@ def test_the_summary_answer_carries_every_leaf_index() -> None:
 
 
 def test_no_years_is_an_empty_list() -> None:
-    out = summary_out(METHOD, [], lambda _e: 0)
+    out = summary_out(SummaryAt(METHOD, [], STAMP), lambda _e: 0)
     assert out.years == [] and out.ndc_period == [2021, 2030]
 
 
@@ -119,13 +123,18 @@ def test_the_csv_files_come_zipped_and_reproducible() -> None:
         assert zf.namelist() == list(to_csv(aef))
         assert {n: zf.read(n) for n in zf.namelist()} == to_csv(aef)
     assert aef_file(aef, "csv")[0] == body == zipped(to_csv(aef))
+    stamped, _, _ = aef_file(aef, "csv", STAMP)
+    with zipfile.ZipFile(io.BytesIO(stamped)) as zf:
+        manifest = json.loads(zf.read("aef-JPN-2025-v1.0-manifest.json"))
+        assert manifest["checkpoint"] == STAMP.checkpoint() and manifest["settings"] == "config"
+        assert sorted(manifest["files"]) == sorted(to_csv(aef))
 
 
 def test_the_workbook_and_the_document_are_the_writers_bytes() -> None:
     aef = aef_of(the_log(), "JPN", 2025)
     assert aef_file(aef, "xlsx") == (*to_xlsx(aef).values(), XLSX, "aef-JPN-2025-v1.0.xlsx")
-    body, media, name = aef_file(aef, "json")
-    assert (body, media, name) == (*to_json(aef).values(), "application/json", None)
+    body, media, name = aef_file(aef, "json", STAMP)
+    assert (body, media, name) == (*to_json(aef, STAMP).values(), "application/json", None)
     AefOut.model_validate(json.loads(body))  # the document has the declared shape
     with pytest.raises(ValueError, match="unknown format"):
         aef_file(aef, "pdf")
@@ -141,7 +150,10 @@ def test_the_route_table_declares_the_files_and_the_codes_have_statuses() -> Non
         "application/json": {"schema": {"$ref": "#/components/schemas/SummaryOut"}}
     }
     assert [p["name"] for p in summary["parameters"] if p["required"]] == ["party"]
+    for route in (aef, summary):
+        assert "size" in [p["name"] for p in route["parameters"]]
     assert {"SummaryOut", "CountedOut", "AefOut"} <= set(doc["components"]["schemas"])
     assert [r.media for r in ROUTES if r.media] == [(ZIP, XLSX)]
     assert (STATUS["API-PARTY"], STATUS["CTF-102"], STATUS["A6-AEF-003"]) == (404, 400, 409)
     assert STATUS["AUD-NOT-FOUND"] == 404  # the server's own stay
+    assert (STATUS["RPT-SIZE"], STATUS["RPT-SETTINGS"], STATUS["RPT-LOG"]) == (404, 409, 409)

@@ -28,6 +28,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.audit.note import LogKey
 from gateway.audit.store import AuditStore
 from gateway.cli.main import main
 from gateway.core import decision as dec
@@ -44,6 +45,7 @@ from gateway.errors import GatewayError
 from gateway.services.reporting import YearResult, records, year_text
 from gateway.transport.clients import Credentials, KafkaClients
 from schemas import entry_parts as ep
+from tests.unit.reportlog import ORIGIN, sign_checkpoint
 from tests.unit.schemas import factories as fx
 
 CA = "CA0001"
@@ -685,8 +687,12 @@ def test_rows_of_other_parties_are_ignored(
 
 
 def _config(tmp_path: Path, entries: list[dict[str, Any]], **jpn: Any) -> Path:
+    (tmp_path / "keys").mkdir(exist_ok=True)
+    key = LogKey.generate(ORIGIN)
+    key.save(tmp_path / "keys" / "log.key")
     store = AuditStore(tmp_path / "audit.sqlite")
     store.append([(e["entry_id"], canonical_bytes(e)) for e in entries])
+    sign_checkpoint(store, key)
     store.close()
     parties = [
         {"code": "JPN", "name": "Japan", "ndc_period": [2021, 2030]} | jpn,
@@ -699,7 +705,6 @@ def _config(tmp_path: Path, entries: list[dict[str, Any]], **jpn: Any) -> Path:
     }
     path = tmp_path / "config.yaml"
     path.write_text(json.dumps(doc), encoding="utf-8")  # JSON is YAML
-    (tmp_path / "keys").mkdir(exist_ok=True)
     write_mac_key(tmp_path / "keys" / "internal.mac")
     return path
 

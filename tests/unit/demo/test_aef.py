@@ -6,11 +6,13 @@ taken from the entries' decision times.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from gateway.audit.store import AuditStore
@@ -20,6 +22,7 @@ from gateway.core.aef import Aef, build
 from gateway.core.aef_rollforward import roll_forward
 from gateway.core.canonical import canonical_bytes
 from gateway.demo.scenario import load_steps
+from tests.unit.reportlog import sign_checkpoint
 from tests.unit.worker.test_pipeline import MemoryPipeline
 
 
@@ -177,6 +180,7 @@ def _store(pipe: MemoryPipeline, extra: Sequence[dict[str, Any]] = ()) -> Path:
             store.append([(json.loads(raw)["entry_id"], raw)])
         for e in extra:
             store.append([(e["entry_id"], canonical_bytes(e))])
+        sign_checkpoint(store, pipe.lc.load_log_key())
     finally:
         store.close()
     return path
@@ -211,11 +215,38 @@ def test_cli_exports_each_format(
     assert "roll-forward (I-AEF-1): 1 keys, all consistent" in text
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(p for p in names if p.startswith(f"aef-JPN-{year}-v1.0"))
-    assert len(names) == (5 if fmt == "csv" else 1)
+    assert len(names) == (6 if fmt == "csv" else 1)  # csv: the tables and their manifest
     assert all(n in text for n in names)
+    # every format names the checkpoint it was computed at, and where the settings came from
+    store = AuditStore(Path(demo.lc.audit_store()), readonly=True)
+    try:
+        size, root = store.size(), store.root().hex()
+    finally:
+        store.close()
+    checkpoint = {"origin": "a6gw.test/audit", "size": size, "root": root}
+    assert f"at checkpoint a6gw.test/audit size {size} root {root}" in text
     if fmt == "json":
         doc = json.loads((out / names[0]).read_text(encoding="utf-8"))
         assert doc["tables"]["Submission"][0]["Date of submission"] == "31/03/2027"
+        assert (doc["checkpoint"], doc["settings"]) == (checkpoint, "config")
+    elif fmt == "csv":
+        (manifest,) = [n for n in names if n.endswith("-manifest.json")]
+        doc = json.loads((out / manifest).read_text(encoding="utf-8"))
+        assert (doc["checkpoint"], doc["settings"]) == (checkpoint, "config")
+        tables = {n: hashlib.sha256((out / n).read_bytes()).hexdigest() for n in names}
+        assert doc["files"] == {n: h for n, h in tables.items() if n != manifest}
+    else:
+        book = openpyxl.load_workbook(out / names[0], read_only=True)
+        assert book.sheetnames[-1] == "Checkpoint"
+        rows = list(book["Checkpoint"].iter_rows(values_only=True))
+        assert rows == [
+            ("name", "value"),
+            ("checkpoint origin", "a6gw.test/audit"),
+            ("checkpoint size", size),
+            ("checkpoint root", root),
+            ("settings", "config"),
+        ]
+        book.close()
 
 
 def test_cli_refuses_a_log_that_does_not_roll_forward(
