@@ -155,10 +155,13 @@ class AuditClient:
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def summary(self, party: str, year: int | None = None) -> dict[str, Any]:
+    def summary(
+        self, party: str, year: int | None = None, *, size: int | None = None
+    ) -> dict[str, Any]:
         """The Party's structured summary per year (every year with data when ``year`` is
-        None): rows, drill-down, reported rows, findings."""
-        return self.get("/v1/summary", party=party, year=year)
+        None): rows, drill-down, reported rows, findings; at the published checkpoint of
+        tree size ``size`` (default: the latest), which the answer names."""
+        return self.get("/v1/summary", party=party, year=year, size=size)
 
     def aef(
         self,
@@ -168,13 +171,16 @@ class AuditClient:
         *,
         version: str | None = None,
         date: str | None = None,
+        size: int | None = None,
     ) -> bytes:
-        """The AEF's bytes: the JSON document, a zip of the CSV files, or the workbook.
+        """The AEF's bytes: the JSON document, a zip of the CSV files and their manifest, or
+        the workbook; at the published checkpoint of tree size ``size`` (default: the latest).
 
-        :raises ApiProblem: e.g. 409 A6-AEF-003 when the holdings do not roll forward.
+        :raises ApiProblem: e.g. 409 A6-AEF-003 when the holdings do not roll forward, 404
+            RPT-SIZE when no checkpoint was published at ``size``.
         """
         found = self.fetch(
-            "/v1/aef", party=party, year=year, format=fmt, version=version, date=date
+            "/v1/aef", party=party, year=year, format=fmt, version=version, date=date, size=size
         )
         return found.content
 

@@ -37,6 +37,7 @@ from gateway.config import LoadedConfig
 from gateway.core.aef import build
 from gateway.core.aef_write import document, to_csv
 from gateway.core.canonical import canonical_bytes
+from gateway.core.report_stamp import Stamp
 from gateway.core.summary_log import collect
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.demo.scenario import load_steps
@@ -177,6 +178,12 @@ def proved(env: Env, index: int) -> dict[str, Any]:
     return body
 
 
+def stamp(env: Env) -> Stamp:
+    """The stamp of the latest checkpoint of the scenario's store (settings: the config's)."""
+    cp = open_checkpoint(get(env, "/v1/checkpoint").json()["note"], env.key.verifier())
+    return Stamp(cp.origin, cp.size, cp.root.hex(), "config")
+
+
 def without_indices(row: dict[str, Any]) -> dict[str, Any]:
     """A row of the answer as ``a6gw summary --json`` has it."""
     return {
@@ -197,6 +204,7 @@ def test_japan_summary_is_the_commands_with_its_drill_down_proved(env: Env) -> N
         doc = client.summary("JPN")
     finally:
         client.close()
+    assert (doc["checkpoint"], doc["settings"]) == (stamp(env).checkpoint(), "config")
     assert (doc["party"], doc["ca_method"], doc["ca_year"]) == (
         "JPN",
         "trajectory",
@@ -303,7 +311,7 @@ def test_the_aef_document_is_build_of_the_same_log(env: Env, party: str) -> None
         submitted="31/03/2027",
         version="2.1",
     )
-    assert got == json.loads(json.dumps(document(aef)))
+    assert got == json.loads(json.dumps(document(aef, stamp(env))))
     assert got["tables"]["Actions"]  # the scenario has Article 6 actions for both
     (submission,) = default["tables"]["Submission"]
     today = datetime.now(UTC).strftime("%d/%m/%Y")
@@ -326,8 +334,9 @@ def test_the_aef_as_csv_files_in_a_zip(env: Env) -> None:
     )
     with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
         names = zf.namelist()
-        assert len(names) == 5 and all(n.endswith(".csv") for n in names)
-        assert {n: zf.read(n) for n in names} == to_csv(aef)
+        assert len(names) == 6 and names[-1].endswith("-manifest.json")
+        assert all(n.endswith(".csv") for n in names[:5])
+        assert {n: zf.read(n) for n in names} == to_csv(aef, stamp(env))
 
 
 def test_the_aef_as_a_workbook(env: Env) -> None:
