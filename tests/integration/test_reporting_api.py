@@ -40,15 +40,14 @@ from gateway.core.canonical import canonical_bytes
 from gateway.core.report_stamp import Stamp
 from gateway.core.summary_log import collect
 from gateway.core.topics import AUDIT_TOPIC
-from gateway.demo.scenario import load_steps
 from gateway.errors import ApiProblem
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.services.reporting import method_of, results
 from schemas import entry_parts as ep
 from tests.ports import free_port
+from tests.unit.reportlog import scenario
 from tests.unit.schemas import factories as fx
-from tests.unit.worker.test_pipeline import MemoryPipeline
 
 ORIGIN = "a6gw.test/reporting"
 
@@ -97,9 +96,9 @@ def forged_retirement(entries: list[dict[str, Any]], year: int) -> dict[str, Any
     return forged.wire()
 
 
-def sequenced(path: Path, key: LogKey, entries: list[dict[str, Any]]) -> str:
+def sequenced(path: Path, key: LogKey, entries: list[dict[str, Any]], origin: str = ORIGIN) -> str:
     """A store with the entries and a checkpoint over all of them."""
-    seq = Sequencer(open_store(str(path)), key, ORIGIN)
+    seq = Sequencer(open_store(str(path)), key, origin)
     try:
         seq.take_over("test", None)
         items = [(str(e["entry_id"]), canonical_bytes(e)) for e in entries]
@@ -113,15 +112,7 @@ def sequenced(path: Path, key: LogKey, entries: list[dict[str, Any]]) -> str:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     root = tmp_path_factory.mktemp("reporting")
-    pipe = MemoryPipeline(root / "world")
-    for step in load_steps(pipe.world):
-        if not step.awaits:
-            pipe.publish(step.topic, step.key, step.value)
-    pipe.fire_timers(pipe.ts + 10**9)
-    entries = [json.loads(raw) for raw in pipe.audit.values()]
-    years = {int(e["decided_at"][:4]) for e in entries if e.get("a6")}
-    assert len(years) == 1, years  # the scenario runs within one year
-    year = years.pop()
+    pipe, entries, year = scenario(root / "world")
     init_pki(root / "pki", ("auditor",))
     key = LogKey.generate("a6gw.test/reporting")
     clean = sequenced(root / "audit.sqlite", key, entries)

@@ -36,14 +36,14 @@ from gateway.config import load_config
 from gateway.core.canonical import canonical_bytes
 from gateway.core.settings_log import PartySettings, settings_entry
 from gateway.core.topics import AUDIT_TOPIC
-from gateway.demo.scenario import load_steps
 from gateway.errors import GatewayError
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.services.report_log import from_bundle, from_store
 from gateway.services.reporting import summary_at
-from tests.integration.test_reporting_api import forged_retirement
+from tests.integration.test_reporting_api import forged_retirement, sequenced
 from tests.ports import free_port
+from tests.unit.reportlog import scenario
 from tests.unit.worker.test_pipeline import MemoryPipeline
 
 DATE = "31/03/2027"
@@ -88,24 +88,12 @@ def settings_entries(pipe: MemoryPipeline) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("reports-at")
-    pipe = MemoryPipeline(root / "world")
-    for step in load_steps(pipe.world):
-        if not step.awaits:
-            pipe.publish(step.topic, step.key, step.value)
-    pipe.fire_timers(pipe.ts + 10**9)
-    entries = [*settings_entries(pipe), *(json.loads(raw) for raw in pipe.audit.values())]
-    year = next(int(e["decided_at"][:4]) for e in entries if e.get("a6"))
+    pipe, logged, year = scenario(root / "world")
+    entries = [*settings_entries(pipe), *logged]
     key = pipe.lc.load_log_key()
     store_at = pipe.lc.audit_store()
     Path(store_at).unlink(missing_ok=True)
-    seq = Sequencer(open_store(store_at), key, pipe.lc.config.gateway.log_origin)
-    try:
-        seq.take_over("test", None)
-        items = [(str(e["entry_id"]), canonical_bytes(e)) for e in entries]
-        seq.append(items, (AUDIT_TOPIC, 0, len(items) - 1))
-        seq.checkpoint()
-    finally:
-        seq.store.close()
+    sequenced(Path(store_at), key, entries, pipe.lc.config.gateway.log_origin)
     vkey = root / "log.vkey"
     vkey.write_text(key.verifier().to_vkey() + "\n", encoding="utf-8")
     pki = root / "pki"

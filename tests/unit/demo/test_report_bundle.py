@@ -16,8 +16,7 @@ from gateway.audit.export import export_bundle
 from gateway.audit.store import AuditStore
 from gateway.cli.main import main
 from gateway.core.canonical import canonical_bytes
-from gateway.demo.scenario import load_steps
-from tests.unit.reportlog import party_settings, sign_checkpoint
+from tests.unit.reportlog import party_settings, scenario, sign_checkpoint
 from tests.unit.worker.test_pipeline import MemoryPipeline
 
 
@@ -41,13 +40,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     instead of trajectory) and Mongolia's not; one checkpoint, a bundle cut there, then one
     more entry and a second checkpoint."""
     root = tmp_path_factory.mktemp("report-bundle")
-    pipe = MemoryPipeline(root / "world")
-    for step in load_steps(pipe.world):
-        if not step.awaits:
-            pipe.publish(step.topic, step.key, step.value)
-    pipe.fire_timers(pipe.ts + 10**9)
-    entries = [json.loads(raw) for raw in pipe.audit.values()]
-    year = next(int(e["decided_at"][:4]) for e in entries if e.get("a6"))
+    pipe, entries, year = scenario(root / "world")
     key = pipe.lc.load_log_key()
     jpn = party_settings("JPN", (2021, 2030), "budget", "first-transfer", name="Japan")
     path = Path(pipe.lc.audit_store())
