@@ -105,7 +105,11 @@ def from_store(store: LogStore, verifiers: Sequence[Verifier], size: int | None 
         keys (AUD-CHECKPOINT); the store does not hold its tree (AUD-FORK).
     :raises GatewayError: (RPT-SIZE) no checkpoint was published at ``size``.
     """
-    stored = checkpoint_of(store.checkpoints(), size)
+    latest = store.latest_checkpoint()
+    if size is None or latest is None or latest.size == size:
+        stored = checkpoint_of([] if latest is None else [latest], None)
+    else:  # an earlier one: look through all
+        stored = checkpoint_of(store.checkpoints(), size)
     try:
         cp = open_checkpoint(stored.note, verifiers)
     except VerificationError as exc:
