@@ -237,6 +237,7 @@ def test_a_wrong_dataschema_is_answered_with_a_coded_decision(kit: Kit) -> None:
 
 
 def _stage_a(kit: Kit, value: bytes, headers: tuple[tuple[str, bytes], ...] = ()) -> list[Output]:
+    """Stage A's outputs for ``value`` read from MNG01's topic with ``headers``."""
     owner = kit.owner(MNG)
     raw = RawInput(MNG, 0, 0, b"ev-1", value, TS, LOG_APPEND_TIME, headers)
     return ingest_step(
@@ -305,18 +306,7 @@ def test_no_trace_context_means_no_trace_headers(kit: Kit) -> None:
 
 def test_a_decision_made_at_ingest_carries_the_hop_too(kit: Kit) -> None:
     value = issuance(kit, dataschema="urn:a6gw:schema:retirement:1", traceparent=PARENT)
-    owner = kit.owner(MNG)
-    raw = RawInput(MNG, 0, 0, b"ev-1", value, TS)
-    out = ingest_step(
-        raw,
-        owner,
-        kit.trust,
-        kit.public_keys,
-        kit.lc.config.joint_committees_of(owner.party),
-        {},
-        kit.signer,
-        max_bytes=kit.max_bytes,
-    ).outputs
+    out = _stage_a(kit, value)
     assert {o.topic for o in out} == {AUDIT_TOPIC, output_topic("MNG01")}
     assert {_parent(o).trace_id for o in out} == {TRACE_ID}
 
