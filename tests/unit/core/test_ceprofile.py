@@ -9,7 +9,9 @@ import json
 from typing import Any
 
 import pytest
+from cloudevents.core.bindings import kafka as ce_kafka
 
+from gateway.core import binding
 from gateway.core import tracecontext as tc
 from gateway.core.ingest import LOG_APPEND_TIME, RawInput
 from gateway.core.state import LedgerState
@@ -20,6 +22,7 @@ from schemas.entries import DecisionEntry, parse_entry
 from schemas.envelope import Envelope, data_schema_id
 from schemas.events import EVENT_TYPES
 from schemas.records import urn
+from tests import records_check
 from tests.unit.core.a6kit import DIRECTORY, TS, Kit, Pipe, envelope
 from tests.unit.core.arrival import AUTH
 from tests.unit.core.test_ingest import ISSUANCE, fails
@@ -203,6 +206,25 @@ def test_the_decision_entry_carries_subject_and_originating_trace(kit: Kit) -> N
     entry = _decision(pipe.publish(MNG, b"ev-1", value))
     wire = entry.input.model_dump(mode="json")
     assert {k: wire[k] for k in attributes} == attributes
+    # the entry as written fits the published audit-entry schema
+    (written,) = pipe.audit.values()
+    records_check.validator("audit-entry").validate(json.loads(written))
+
+
+def test_a_stock_cloudevents_consumer_reads_the_optional_attributes(kit: Kit) -> None:
+    """The CloudEvents SDK's Kafka binding reads a profile envelope in structured mode:
+    subject and dataschema as the core attributes, the trace context as the distributed
+    tracing extension's, a6keyid and a6signature as extensions."""
+    value = issuance(kit, **ALL)
+    message = ce_kafka.KafkaMessage(
+        headers=dict(binding.STRUCTURED_HEADERS), key=b"ev-1", value=value
+    )
+    event = ce_kafka.from_kafka_event(message)
+    assert (event.get_subject(), event.get_dataschema()) == (ALL["subject"], ALL["dataschema"])
+    assert event.get_extension("traceparent") == PARENT
+    assert event.get_extension("tracestate") == STATE
+    assert event.get_extension("a6signature") == json.loads(value)["a6signature"]
+    assert kit.authenticate(MNG, value).subject == ALL["subject"]
 
 
 def test_an_entry_without_them_is_as_before(kit: Kit) -> None:
