@@ -62,12 +62,13 @@ class SchemaError(GatewayError):
 
 
 class PayloadInvalid(SchemaError):
-    """The envelope is authentic but its ``data`` does not match the event type (MSG-001).
+    """The envelope is authentic but its ``data`` does not match the event type (MSG-001),
+    or its ``dataschema`` names another schema (MSG-012).
 
     ``event`` is the authenticated :class:`gateway.core.model.Event` (its data unchecked)."""
 
-    def __init__(self, message: str, event: Any) -> None:
-        super().__init__(message, code="MSG-001")
+    def __init__(self, message: str, event: Any, *, code: str = "MSG-001") -> None:
+        super().__init__(message, code=code)
         self.event = event
 
 

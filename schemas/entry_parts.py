@@ -79,8 +79,11 @@ class Result(Strict):
 # -- decision ------------------------------------------------------------------------------
 
 
-class DecisionInput(Strict):
-    """The authenticated input decided."""
+class DecisionInput(Omitting):
+    """The authenticated input decided; ``subject``, ``traceparent`` and ``tracestate`` are
+    its envelope's, as signed, and absent when it had none (docs/cloudevents.md)."""
+
+    _omitted: ClassVar[frozenset[str]] = frozenset({"subject", "traceparent", "tracestate"})
 
     source: str
     id: str
@@ -89,6 +92,15 @@ class DecisionInput(Strict):
     time: str
     sha256: Sha256
     signer: str
+    subject: str | None = Field(
+        default=None, description="the envelope's subject: what the event is about"
+    )
+    traceparent: str | None = Field(
+        default=None, description="the originating trace the envelope carried (W3C traceparent)"
+    )
+    tracestate: str | None = Field(
+        default=None, description="the originating trace's vendor state (W3C tracestate)"
+    )
 
 
 class BlockRecord(Strict):

@@ -1,17 +1,17 @@
 """The CloudEvents Kafka protocol binding, as the gateway uses it: structured content mode only.
 
 Every envelope is a CloudEvents 1.0 event in the JSON event format, carried whole as the
-record's value: *structured content mode* (CloudEvents Kafka protocol binding 1.0, §3.2).
+record's value: *structured content mode* (CloudEvents Kafka protocol binding 1.0, §3.3).
 There the Kafka header ``content-type`` carries the event format's media type, so a stock
 CloudEvents consumer reads the record as an event rather than as a binary-mode payload
-(§3.2.1; the JSON format's media type: CloudEvents JSON format §4). The gateway writes that
+(§3.3.1; the JSON format's media type: CloudEvents JSON format §4). The gateway writes that
 header on every record whose value is an envelope (:func:`headers_for`): its decisions and
 notices on ``a6.out.*``, the parked copies of them on ``a6.retry.*``, and the inputs the
 ingress and the command line put on ``a6.in.*`` and ``a6.discrepancy.commands``. Records
 that are no CloudEvent (the ledger hand-off, audit entries, findings, dead letters,
 checkpoints, changelogs) get no ``content-type``.
 
-*Binary content mode* (§3.1: the attributes in ``ce_``-prefixed headers, the value the bare
+*Binary content mode* (§3.2: the attributes in ``ce_``-prefixed headers, the value the bare
 data) is refused: only a whole envelope can be signed and verified (MSG-011,
 :func:`binary_mode`).
 """
@@ -22,11 +22,11 @@ from collections.abc import Iterable
 
 from gateway.core.topics import COMMANDS_TOPIC, INPUT_PREFIX, OUTPUT_PREFIX, RETRY_PREFIX
 
-#: the Kafka header of the event format (CloudEvents Kafka protocol binding §3.2.1)
+#: the Kafka header of the event format (CloudEvents Kafka protocol binding §3.3.1)
 CONTENT_TYPE = "content-type"
 #: the JSON event format's media type (CloudEvents JSON format §4), with its charset
 STRUCTURED = b"application/cloudevents+json; charset=UTF-8"
-#: the prefix of attribute headers in binary content mode (Kafka protocol binding §3.1.3)
+#: the prefix of attribute headers in binary content mode (Kafka protocol binding §3.2.3.1)
 BINARY_PREFIX = "ce_"
 #: the headers of a structured-mode record: one constant, shared by every record
 STRUCTURED_HEADERS: tuple[tuple[str, bytes], ...] = ((CONTENT_TYPE, STRUCTURED),)

@@ -103,6 +103,20 @@ CATALOGUE: tuple[Check, ...] = (
         I_,
         "CloudEvents Kafka protocol binding 1.0 §3 (only a whole envelope is signed)",
     ),
+    Check(
+        "MSG-012",
+        "an envelope's dataschema, when present, is the $id of the published schema of its "
+        "type's data (urn:a6gw:schema:<name>:<major> for a6gw.<name>.v<major>)",
+        I_,
+        "CloudEvents 1.0 dataschema; the a6gw profile (docs/cloudevents.md)",
+    ),
+    Check(
+        "MSG-013",
+        "an envelope's traceparent and tracestate, when present, are W3C Trace Context "
+        "Level 1 (traceparent version 00, ids not all zeros; tracestate only with it)",
+        I_,
+        "CloudEvents distributed tracing extension; W3C Trace Context §3.2, §3.3",
+    ),
     Check("ACC-001", "the transferring account exists", P, "UKETS check1002, TL check10001"),
     Check(
         "ACC-002",

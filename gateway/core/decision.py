@@ -113,6 +113,9 @@ def decision_model(
             time=event.time,
             sha256=event.sha256,
             signer=event.signer_principal,
+            subject=event.subject,
+            traceparent=event.traceparent,
+            tracestate=event.tracestate,
         ),
         ca_id=ca_id,
         outcome=evaluation.outcome,
@@ -159,6 +162,7 @@ def decision_wire(
             "time": event.time,
             "sha256": event.sha256,
             "signer": event.signer_principal,
+            **_originating(event),
         },
         "ca_id": ca_id,
         "outcome": evaluation.outcome,
@@ -188,6 +192,18 @@ def decision_wire(
     if replays is not None:
         out["replays"] = ep.ReplayOf.model_validate(replays).model_dump(mode="json")
     return out
+
+
+def _originating(event: Event) -> dict[str, str]:
+    """The envelope's ``subject`` and trace context an entry's ``input`` keeps, if any."""
+    if event.subject is None and event.traceparent is None:
+        return {}
+    found = {
+        "subject": event.subject,
+        "traceparent": event.traceparent,
+        "tracestate": event.tracestate,
+    }
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def decision_bytes(entry: dict[str, Any]) -> bytes:

@@ -52,6 +52,14 @@ def forward(
         # the arrival time: the ledger judges and dates the input at this time
         "timestamp_ms": arrived,
     }
+    head = record["event"]
+    for name, given in (
+        ("subject", event.subject),
+        ("traceparent", event.traceparent),
+        ("tracestate", event.tracestate),
+    ):
+        if given is not None:  # absent when the envelope has none: the record as before
+            head[name] = given
     if replays is not None:
         record["replays"] = replays  # the dead letter this input replays (a6gw dlq replay)
         value = canonical_bytes(record)  # an offset may pass 15 digits
@@ -74,7 +82,15 @@ def parse_forwarded(record: Mapping[str, Any]) -> Event:
             head = record["event"]
             if head.get("type") not in EVENT_TYPES:
                 raise SchemaError(f"forwarded event of unknown type {head.get('type')!r}")
-            fields = EventHead(head["source"], head["id"], head["type"], head["time"])
+            fields = EventHead(
+                head["source"],
+                head["id"],
+                head["type"],
+                head["time"],
+                head.get("subject"),
+                head.get("traceparent"),
+                head.get("tracestate"),
+            )
             return event_from(fields, record["data"], record["sha256"], signer, role, at)
         envelope = Envelope.model_validate(json.loads(record["value"]))
         return event_of(envelope, record["sha256"], signer, role, at)

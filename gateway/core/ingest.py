@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from gateway.core import binding, jsonlimits
 from gateway.core.canonical import NotPlain, refuse_float, sha256_hex, short_int
+from gateway.core.ceprofile import check_trace, dataschema_problem, problems, refusal
 from gateway.core.frozen import quick_init
 from gateway.core.model import Event
 from gateway.core.signing import load_public_key_b64, verify_envelope
@@ -103,18 +104,13 @@ _PLAIN = json.JSONDecoder(
 _ANY = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys).decode
 
 
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()[:10]
-    )
-
-
 def parse_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelope]:
     """Decode and validate the envelope.
 
     :raises SchemaError: MSG-008 when larger than ``max_bytes``; MSG-001 when not a valid
         envelope (bad UTF-8, bad JSON, duplicate members, missing or extra attributes,
-        nesting or integers beyond :mod:`gateway.core.jsonlimits`).
+        nesting or integers beyond :mod:`gateway.core.jsonlimits`); MSG-006 for a ``time``
+        and MSG-013 for trace context of the wrong form (:mod:`gateway.core.ceprofile`).
     """
     obj, envelope, _ = read_envelope(value, max_bytes)
     return obj, envelope
@@ -135,14 +131,7 @@ def read_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelop
     try:
         envelope = Envelope.model_validate(obj)
     except ValidationError as exc:
-        if [(e["loc"], e["type"]) for e in exc.errors()] == [
-            (("time",), "string_pattern_mismatch")
-        ]:
-            # The AEF's action dates are ISO 8601 UTC; so are the gateway's event times.
-            raise SchemaError(
-                f"time is not RFC 3339 UTC: {obj.get('time')!r}", code="MSG-006"
-            ) from exc
-        raise SchemaError(f"invalid envelope: {_problems(exc)}", code="MSG-001") from exc
+        raise refusal(exc, obj) from exc  # MSG-001, MSG-006 (time), MSG-013 (trace)
     try:
         # The pattern admits impossible dates and times (2026-02-30, 24:00): not RFC 3339.
         parse_time(envelope.time)
@@ -150,6 +139,7 @@ def read_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelop
         raise SchemaError(
             f"time is not RFC 3339 UTC: {envelope.time!r} ({exc})", code="MSG-006"
         ) from exc
+    check_trace(envelope)  # MSG-013
     return obj, envelope, plain
 
 
@@ -235,7 +225,8 @@ def authenticate(
         are they, and the record's ``ce_`` headers say it is a binary-mode CloudEvent.
     :raises AuthenticationError: (MSG-002, MSG-003) the signer may not send it or the
         signature does not verify.
-    :raises PayloadInvalid: (MSG-001) authentic envelope, invalid ``data``; carries the event.
+    :raises PayloadInvalid: (MSG-001) authentic envelope, invalid ``data``; (MSG-012) its
+        ``dataschema`` is not its type's; carries the event.
     """
     try:
         obj, envelope, plain = read_envelope(raw.value, max_bytes)
@@ -252,7 +243,11 @@ def authenticate(
     key = check_signer(trust, envelope, owner, joint_committees, received)
     public = public_keys.get(key.key_id) or load_public_key_b64(key.public_key)
     verify_envelope(obj, public, plain=plain)
-    return event_of(envelope, raw.sha256, key.principal, key.role, received_ms)
+    event = event_of(envelope, raw.sha256, key.principal, key.role, received_ms)
+    wrong_schema = dataschema_problem(envelope)
+    if wrong_schema is not None:
+        raise PayloadInvalid(wrong_schema, event, code="MSG-012")
+    return event
 
 
 def event_of(
@@ -262,19 +257,31 @@ def event_of(
 
     :raises PayloadInvalid: (MSG-001) when ``data`` does not match the event type's model.
     """
-    head = EventHead(envelope.source, envelope.id, envelope.type, envelope.time)
+    head = EventHead(
+        envelope.source,
+        envelope.id,
+        envelope.type,
+        envelope.time,
+        envelope.subject,
+        envelope.traceparent,
+        envelope.tracestate,
+    )
     return event_from(head, json.dumps(envelope.data), sha256, principal, role, received_ms)
 
 
 @quick_init
 @dataclass(frozen=True)
 class EventHead:
-    """The envelope attributes an event keeps (its ``source``, ``id``, ``type``, ``time``)."""
+    """The envelope attributes an event keeps (its ``source``, ``id``, ``type``, ``time``;
+    ``subject`` and the originating trace context when it has them)."""
 
     source: str
     id: str
     type: str
     time: str
+    subject: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 def event_from(
@@ -301,12 +308,15 @@ def event_from(
             signer_role=role,
             received_ms=received_ms,
             data_json=data_json,
+            subject=head.subject,
+            traceparent=head.traceparent,
+            tracestate=head.tracestate,
         )
 
     try:
         payload = et.model.model_validate_json(data_json)
     except ValidationError as exc:
-        raise PayloadInvalid(f"invalid {et.name} data: {_problems(exc)}", event(_EMPTY)) from exc
+        raise PayloadInvalid(f"invalid {et.name} data: {problems(exc)}", event(_EMPTY)) from exc
     return event(payload)
 
 

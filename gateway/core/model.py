@@ -100,6 +100,11 @@ class Event:
     # The envelope's ``data`` as the JSON text ``payload`` was validated from: stage A
     # forwards it so the ledger rebuilds the same payload without parsing the envelope again.
     data_json: str = field(default="", compare=False, repr=False)
+    # The envelope's optional attributes the audit entry keeps: what the event is about, and
+    # the originating trace (W3C traceparent / tracestate; docs/cloudevents.md).
+    subject: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     def payload_field(self, name: str) -> Any:
         """``getattr(self.payload, name, None)``: a payload model keeps its fields (and

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from gateway.core import decision as dec
 from gateway.core import discrepancy as dsc
-from gateway.core import topics
+from gateway.core import topics, tracecontext
 from gateway.core.canonical import canonical_bytes, plain_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.forwarded import Forwarded as Forwarded  # the ledger record: re-exported
@@ -57,6 +57,8 @@ class Output:
     topic: str
     key: str
     value: bytes
+    #: headers besides the MAC and ``content-type``: the per-hop trace context, if any
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ def ingest_step(
             raw, owner, trust, public_keys, joint_committees, max_bytes=max_bytes, arrival=arrival
         )
     except PayloadInvalid as exc:
-        return _decide_here(exc.event, Finding(exc.code, str(exc)), raw, owner, seen, signer)
+        decided = _decide_here(exc.event, Finding(exc.code, str(exc)), raw, owner, seen, signer)
+        return traced(decided, raw.headers, exc.event, "ingest")
     except (SchemaError, AuthenticationError) as exc:
         finding = Finding(exc.code, str(exc))
         dead = dec.dead_letter_model(raw, finding)
@@ -197,6 +200,41 @@ def ingest_step(
                 Output(AUDIT_TOPIC, dead.entry_id, dec.entry_bytes(dead.wire())),
             ]
         )
+    judged = _judge(event, raw, owner, seen, signer, max_age_s=max_age_s, skew_s=skew_s)
+    return traced(judged, raw.headers, event, "ingest")
+
+
+def traced(
+    result: IngestResult, headers: Sequence[tuple[str, bytes]], event: Event, stage: str
+) -> IngestResult:
+    """``result``, each output with the trace context of ``stage``'s hop when the input
+    carried one (:mod:`gateway.core.tracecontext`; ``headers``: the input record's)."""
+    result.outputs = _hop(result.outputs, headers, event, stage)
+    return result
+
+
+def _hop(
+    outputs: list[Output], headers: Sequence[tuple[str, bytes]], event: Event, stage: str
+) -> list[Output]:
+    ctx = tracecontext.parent(headers, event.traceparent, event.tracestate)
+    if ctx is None:
+        return outputs
+    extra = tracecontext.headers(tracecontext.hop(ctx, stage))
+    return [replace(o, headers=extra) for o in outputs]
+
+
+def _judge(
+    event: Event,
+    raw: RawInput,
+    owner: TopicOwner,
+    seen: Mapping[str, Any],
+    signer: Signer,
+    *,
+    max_age_s: int | None,
+    skew_s: int,
+) -> IngestResult:
+    """Stage A's judgement of an authenticated input: fresh, new or a redelivery, keyed
+    right; forwarded to the ledger, or decided here."""
     arrived = event.received_ms
     seen_key = f"{event.source}|{event.id}"
     prior = seen.get(seen_key)
@@ -267,10 +305,12 @@ def ledger_step(
     *,
     version: int,
     event: Event | None = None,
+    headers: Sequence[tuple[str, bytes]] = (),
 ) -> LedgerResult:
     """Stage B for one forwarded input; ``version`` is its offset in its ledger partition.
     ``event``: ``parse_forwarded(record)`` when the caller has it already (the
-    :class:`Forwarded` of the ingest step that wrote ``record``)."""
+    :class:`Forwarded` of the ingest step that wrote ``record``). ``headers``: the ledger
+    record's, whose trace context the outputs continue (:func:`traced`)."""
     if event is None:
         event = parse_forwarded(record)
     owner = owner_of(record["owner"])
@@ -280,6 +320,7 @@ def ledger_step(
         # Redelivery: re-apply the stored state change and re-send the stored messages.
         effects = [Put(t, k, v) for t, k, v in stored["effects"]]
         outputs = [Output(t, k, v.encode("utf-8")) for t, k, v in stored["outputs"]]
+        outputs = _hop(outputs, headers, event, "ledger")
         return LedgerResult(outputs, None, effects, int(stored["version"]))
     evaluation = evaluate(event, state, directory)
     after = [e.value for e in evaluation.effects if e.table == "blocks"]
@@ -311,6 +352,7 @@ def ledger_step(
         "effects": [[e.table, e.key, e.value] for e in evaluation.effects],
         "outputs": [[o.topic, o.key, o.value.decode("utf-8")] for o in outputs],
     }
+    outputs = _hop(outputs, headers, event, "ledger")
     return LedgerResult(outputs, Put("decisions", key, stored_value), evaluation.effects, version)
 
 

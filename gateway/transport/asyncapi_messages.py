@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.core import binding, mac
+from gateway.core import binding, mac, tracecontext
 from gateway.core.audit_records import CHECKPOINT_REQUEST
 from gateway.core.decision import REPLAY_HEADER
-from gateway.core.topics import COMMANDS_TOPIC
+from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 from schemas.events import EVENT_TYPES
 from schemas.records import DEAD_LETTER_SCHEMA, NOTICE_SCHEMA
 
@@ -172,14 +172,33 @@ STRUCTURED_HEADER = {
     "type": "string",
     "const": binding.STRUCTURED.decode("ascii"),
     "description": "CloudEvents structured content mode: the value is the whole envelope. "
-    "A record with `ce_` headers and no envelope (binary mode) is refused (MSG-011).",
+    "A record with `ce_` headers and no envelope (binary mode) is refused (MSG-011). "
+    "What the envelope may carry: docs/cloudevents.md (the a6gw profile of CloudEvents 1.0).",
 }
+
+#: the per-hop trace context (W3C Trace Context over Kafka headers; docs/cloudevents.md)
+TRACE_HEADERS = {
+    tracecontext.TRACEPARENT: {
+        "type": "string",
+        "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-.*)?$",
+        "description": "W3C traceparent of the hop that wrote the record. On what the "
+        "gateway writes in answer to an input that carried trace context: the same trace "
+        "id, a new parent id per stage. Never part of the signed envelope "
+        "(docs/cloudevents.md).",
+    },
+    tracecontext.TRACESTATE: {
+        "type": "string",
+        "description": "W3C tracestate, passed on unchanged beside traceparent.",
+    },
+}
+#: the internal topics whose records answer an input (and so may continue its trace)
+TRACED_INTERNAL = frozenset({LEDGER_TOPIC, AUDIT_TOPIC, FINDINGS_TOPIC})
 
 
 def headers_of(address: str, *, internal: bool, is_input: bool) -> dict[str, Any] | None:
     """The Kafka headers of a channel's records: the MAC on internal topics, the replay
     header on inputs, ``content-type`` where the records are CloudEvents (required where
-    only the gateway writes them)."""
+    only the gateway writes them), the per-hop trace context where a record may carry it."""
     out: dict[str, Any]
     if internal:
         out = {**MAC_HEADERS, "properties": dict(MAC_HEADERS["properties"])}
@@ -191,6 +210,8 @@ def headers_of(address: str, *, internal: bool, is_input: bool) -> dict[str, Any
         out["properties"][binding.CONTENT_TYPE] = STRUCTURED_HEADER
         if not is_input and address != COMMANDS_TOPIC:
             out["required"] = [*out.get("required", []), binding.CONTENT_TYPE]
+    if binding.carries_envelopes(address) or address in TRACED_INTERNAL:
+        out["properties"].update(TRACE_HEADERS)
     return out if out["properties"] else None
 
 

@@ -231,6 +231,7 @@ class Sender:
         for o in outputs:
             key = o.key.encode()
             headers = self.seal.headers(o.topic, key, o.value)
+            headers.extend(o.headers)  # the per-hop trace context (gateway.core.tracecontext)
             futures.append(await send(o.topic, key, o.value, None, None, headers))
         return futures
 

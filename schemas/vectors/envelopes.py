@@ -49,6 +49,14 @@ ANSWER = {
     "credited": [{"serial_start": "1", "serial_end": "400", "vintage": 2025, "unit_type": "JCM"}],
 }
 
+#: the optional attributes of the a6gw profile of CloudEvents (docs/cloudevents.md)
+PROFILE = {
+    "subject": "JPN01-TX-0002",
+    "dataschema": "urn:a6gw:schema:transfer:1",
+    "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "tracestate": "a6gw=vector",
+}
+
 
 def unsigned(key: TestKey, event_id: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
     """An envelope before signing, from ``key``'s principal."""
@@ -120,6 +128,13 @@ def envelope_vectors() -> list[dict[str, Any]]:
     other_source = signed(
         unsigned(MNG01, "MNG01-EV-0002", "transfer", TRANSFER) | {"source": "JPN01"}, MNG01
     )
+    traced = signed(unsigned(JPN01, "JPN01-EV-0005", "transfer", TRANSFER) | PROFILE, JPN01)
+    resubjected = traced | {"subject": "JPN01-TX-0003"}
+    other_schema = signed(
+        unsigned(JPN01, "JPN01-EV-0006", "transfer", TRANSFER)
+        | {"dataschema": "urn:a6gw:schema:issuance:1"},
+        JPN01,
+    )
     return [
         vector("issuance", "JPN01 proposes an issuance of 1000 JCM units", issuance, VALID),
         vector("transfer", "JPN01 proposes moving 400 units to MNG01", transfer, VALID),
@@ -153,6 +168,25 @@ def envelope_vectors() -> list[dict[str, Any]]:
             "MNG01's key signs an envelope whose source is JPN01, sent on JPN01's topic",
             other_source,
             _invalid("MSG-002", "the source is not the signer's principal"),
+        ),
+        vector(
+            "transfer-optional-attributes",
+            "the transfer with subject, dataschema and the originating trace context "
+            "(traceparent, tracestate): all signed (docs/cloudevents.md)",
+            traced,
+            VALID,
+        ),
+        vector(
+            "tampered-subject",
+            "that transfer with subject changed after signing",
+            resubjected,
+            _invalid("MSG-003", "the Ed25519 signature does not verify"),
+        ),
+        vector(
+            "wrong-dataschema",
+            "a transfer whose signed dataschema names the issuance schema",
+            other_schema,
+            _invalid("MSG-012", "dataschema is not urn:a6gw:schema:transfer:1"),
         ),
     ]
 

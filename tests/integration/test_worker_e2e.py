@@ -33,11 +33,19 @@ from gateway.audit.store import AuditStore
 from gateway.audit.verify import verify_inclusion
 from gateway.config import LoadedConfig
 from gateway.core import discrepancy as dsc
-from gateway.core.canonical import canonical_bytes
-from gateway.core.decision import raw_entry_id
+from gateway.core import tracecontext
+from gateway.core.canonical import canonical_bytes, sha256_hex
+from gateway.core.decision import event_entry_id, raw_entry_id
 from gateway.core.ingest import RawInput
 from gateway.core.oversight import command_entry_id, command_envelope
-from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, input_topic, output_topic
+from gateway.core.signing import sign_envelope
+from gateway.core.topics import (
+    AUDIT_TOPIC,
+    COMMANDS_TOPIC,
+    LEDGER_TOPIC,
+    input_topic,
+    output_topic,
+)
 from gateway.demo.run import DEMO_ANSWER_S, check, replay
 from gateway.demo.scenario import Expect, Step, load_steps
 from gateway.demo.stack import start_gateway
@@ -257,6 +265,80 @@ def test_a_binary_mode_input_is_dead_lettered_with_msg011(running: Running) -> N
     assert entry["outcome"] == "dead-lettered"
     assert [r["code"] for r in entry["results"]] == ["MSG-011"]
     assert running.worker.alive()
+
+
+def test_subject_dataschema_and_trace_context_travel_as_the_profile_says(
+    running: Running,
+) -> None:
+    """An input with ``subject``, ``dataschema`` and the originating trace
+    (docs/cloudevents.md) is decided; its audit entry keeps them; the decision on
+    ``a6.out`` continues the trace in its Kafka headers (same trace id, a new parent id),
+    never in its signed envelope."""
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    extra = {
+        "subject": "JP-TRACE-1",
+        "dataschema": "urn:a6gw:schema:account.opened:1",
+        "traceparent": f"00-{trace_id}-{parent_id}-01",
+        "tracestate": "a6gw=e2e",
+    }
+    env = {
+        "specversion": "1.0",
+        "id": "jpn-trace-1",
+        "source": "JPN01",
+        "type": "a6gw.account.opened.v1",
+        "time": now_utc(),
+        "datacontenttype": "application/json",
+        "a6keyid": running.world.key_id("JPN01"),
+        "data": {
+            "registry_id": "JPN01",
+            "account_id": "JP-TRACE-1",
+            "account_type": "participant-holding",
+            "holder": "Tracing Co.",
+        },
+    } | extra
+    value = canonical_bytes(sign_envelope(env, running.world.keys["JPN01"]))
+    topic = input_topic("JPN01")
+
+    async def send() -> None:
+        producer = running.admin.producer(acks="all")
+        await producer.start()
+        try:
+            headers = [("content-type", b"application/cloudevents+json; charset=UTF-8")]
+            await producer.send_and_wait(topic, value, key=b"jpn-trace-1", headers=headers)
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    entry_id = event_entry_id("JPN01", "jpn-trace-1", sha256_hex(value))
+    entry = _wait_for(running.store, entry_id, running.worker)
+    assert entry["outcome"] == "recorded", entry["results"]
+    assert {k: entry["input"][k] for k in ("subject", "traceparent", "tracestate")} == {
+        k: extra[k] for k in ("subject", "traceparent", "tracestate")
+    }
+    out = output_topic("JPN01")
+    parts = topic_plan(running.lc.config)[0][out]
+    (decision,) = [
+        r for r in asyncio.run(_records(running.admin, out, parts)) if r.key == b"jpn-trace-1"
+    ]
+    hop = tracecontext.from_headers(decision.headers)
+    assert hop is not None, decision.headers
+    assert hop.trace_id == trace_id and hop.parent_id != parent_id
+    assert (hop.flags, hop.state) == ("01", "a6gw=e2e")
+    # the ledger hand-off is a hop of its own: the trace's span between the two
+    ledger_parts = topic_plan(running.lc.config)[0][LEDGER_TOPIC]
+    handoffs = asyncio.run(_records(running.admin, LEDGER_TOPIC, ledger_parts))
+    (handoff,) = [r for r in handoffs if json.loads(r.value)["event"]["id"] == "jpn-trace-1"]
+    ingest_hop = tracecontext.from_headers(handoff.headers)
+    assert ingest_hop is not None and ingest_hop.trace_id == trace_id
+    assert len({parent_id, ingest_hop.parent_id, hop.parent_id}) == 3
+    envelope = json.loads(decision.value)
+    assert envelope["data"]["input_id"] == "jpn-trace-1"
+    assert not {"traceparent", "tracestate", "subject", "dataschema"} & set(envelope)
+    # the stock SDK still reads the decision in structured mode
+    message = ce_kafka.KafkaMessage(
+        headers=dict(decision.headers), key=decision.key, value=decision.value
+    )
+    assert ce_kafka.from_kafka_event(message).get_id() == envelope["id"]
 
 
 def test_dead_letters_and_notices_read_from_the_broker_fit_their_schemas(

@@ -47,7 +47,13 @@ class LedgerStage(Collecting):
         record, parsed = rt.handoff.read(rec.value)  # json.loads, unless ingest kept it
         state = rt.ledger.current()
         result = ledger_step(
-            record, state, rt.ctx.directory, rt.ctx.signer, version=rec.offset, event=parsed
+            record,
+            state,
+            rt.ctx.directory,
+            rt.ctx.signer,
+            version=rec.offset,
+            event=parsed,
+            headers=rec.headers,  # the hop's trace context, if any
         )
         try:
             state.apply(result.effects, result.version)

@@ -40,12 +40,13 @@ def codes_in_tests() -> set[str]:
 
 
 def emitted_codes() -> set[str]:
-    """Codes the core can emit: findings, and the codes ingest and signing raise with."""
+    """Codes the core can emit: findings, and the codes ingest (with the CloudEvents
+    profile) and signing raise with."""
     out = {SchemaError.code, AuthenticationError.code}  # raised without an explicit code
     for path in CORE.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         out |= set(EMITTED.findall(text))
-        if path.name in ("ingest.py", "signing.py"):
+        if path.name in ("ingest.py", "ceprofile.py", "signing.py"):
             out |= set(RAISED.findall(text))
     return out
 

@@ -127,12 +127,12 @@ def _mutated(kit: Kit, change: str) -> bytes:
     if change == "missing":
         del env["time"]
     elif change == "extra":
-        env["subject"] = "x"
+        env["partitionkey"] = "x"  # an extension the profile refuses
     elif change == "specversion":
         env["specversion"] = "0.3"
     elif change == "time-and-extra":  # MSG-006 only when the time is the only problem
         env["time"] = "2026-01-01T00:00:00+00:00"
-        env["subject"] = "x"
+        env["partitionkey"] = "x"  # an extension the profile refuses
     elif change == "type":
         env["type"] = "a6gw.nothing.v1"
     elif change == "bad-signature-chars":
