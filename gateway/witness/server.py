@@ -96,6 +96,12 @@ class Witness:
             return add_cosignatures(request.note, [line])
 
         self._state.advance(checkpoint, lambda latest: judge(request, checkpoint, latest), cosign)
+        log.info(
+            "cosigned %s at size %d",
+            checkpoint.origin,
+            checkpoint.size,
+            extra={"origin": checkpoint.origin, "size": checkpoint.size, "old": request.old_size},
+        )
         return line
 
     def latest_note(self, origin_hash: str) -> str | None:
@@ -108,10 +114,10 @@ class Witness:
 
 def _refused(exc: Refusal) -> web.Response:
     if exc.status == 409:  # the body is the spec's: the latest size and a newline
-        body, ctype = f"{exc.latest_size}\n", SIZE_TYPE
+        response = web.Response(status=409, body=f"{exc.latest_size}\n".encode("ascii"))
+        response.headers["Content-Type"] = SIZE_TYPE  # exactly, without a charset
     else:
-        body, ctype = f"{exc.args[0]}\n", "text/plain"
-    response = web.Response(status=exc.status, text=body, content_type=ctype)
+        response = web.Response(status=exc.status, text=f"{exc.args[0]}\n")
     response.headers[CODE_HEADER] = exc.code
     return response
 
@@ -127,7 +133,6 @@ def make_app(witness: Witness, prefix: str = "") -> web.Application:
             level = logging.WARNING if exc.status in (403, 422) else logging.INFO
             log.log(level, "refused: %s", exc, extra={"status": exc.status, "code": exc.code})
             return _refused(exc)
-        log.info("cosigned", extra={"bytes": len(body)})
         return web.Response(text=line, content_type="text/plain")
 
     async def checkpoint(request: web.Request) -> web.Response:
