@@ -51,10 +51,10 @@ class Setup:
         return ctx
 
 
-def _a6gw(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+def _a6gw(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gateway", *args], capture_output=True, text=True, timeout=60, **kw
-    )  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", "gateway", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture(scope="module")
