@@ -51,6 +51,7 @@ __all__ = [
     "cosignature_key_id",
     "cosigned_message",
     "parse_witness_vkey",
+    "require_cosignatures",
     "verified_cosignatures",
 ]
 
@@ -194,6 +195,34 @@ def verified_cosignatures(
         timestamp = cosigner.verify(text, blob)
         found.setdefault((name, kid), Cosignature(name, kid, timestamp))
     return checkpoint, list(found.values())
+
+
+def require_cosignatures(
+    note: str | bytes, cosigners: Iterable[Cosigner], min_witnesses: int
+) -> list[Cosignature]:
+    """The reader's policy: at least ``min_witnesses`` distinct pinned witnesses cosigned
+    this very checkpoint (each line checked by :func:`verified_cosignatures`).
+
+    Preconditions: ``1 <= min_witnesses <= len(cosigners)`` (AuditError otherwise: a policy
+    no note can meet is a mistake, not a failed verification).
+
+    :raises VerificationError: with fewer valid cosignatures, or a pinned witness's line
+        that does not verify over the checkpoint.
+    """
+    pinned = list(cosigners)
+    names = {(c.name, c.key_id) for c in pinned}
+    if not 1 <= min_witnesses <= len(names):
+        raise AuditError(
+            f"at least {min_witnesses} witnesses required but {len(names)} witness keys pinned"
+        )
+    checkpoint, found = verified_cosignatures(note, pinned)
+    if len(found) < min_witnesses:
+        got = ", ".join(c.name for c in found) or "none"
+        raise VerificationError(
+            f"checkpoint {checkpoint.origin} at size {checkpoint.size} has {len(found)} valid "
+            f"cosignatures by pinned witnesses ({got}), want at least {min_witnesses}"
+        )
+    return found
 
 
 def add_cosignatures(note: str, lines: Iterable[str]) -> str:

@@ -19,6 +19,7 @@ from gateway.audit.cosignature import (
     cosignature_key_id,
     cosigned_message,
     parse_witness_vkey,
+    require_cosignatures,
     verified_cosignatures,
 )
 from gateway.audit.note import Checkpoint, LogKey, key_id, open_checkpoint
@@ -152,3 +153,20 @@ def test_the_witness_key_file_round_trips(tmp_path: Path) -> None:
     again = WitnessKey.load(tmp_path / "w.key")
     assert again.vkey() == key.vkey() and again.name == key.name
     assert Cosigner.of(key.name, key.key.public_key_bytes()) == key.cosigner()
+
+
+def test_require_cosignatures_counts_distinct_pinned_witnesses(
+    log: LogKey, jp: WitnessKey, mn: WitnessKey
+) -> None:
+    pinned = [jp.cosigner(), mn.cosigner()]
+    note = add_cosignatures(log.sign(CP.to_text()), [jp.cosign(CP, 5)])
+    assert [c.name for c in require_cosignatures(note, pinned, 1)] == [jp.name]
+    with pytest.raises(VerificationError, match="1 valid cosignatures .*want at least 2"):
+        require_cosignatures(note, pinned, 2)
+    both = add_cosignatures(note, [mn.cosign(CP, 6)])
+    assert len(require_cosignatures(both, pinned, 2)) == 2
+    for k in (0, 3):
+        with pytest.raises(AuditError, match="witness keys pinned"):
+            require_cosignatures(both, pinned, k)
+    with pytest.raises(AuditError, match="2 witness keys pinned"):
+        require_cosignatures(both, [*pinned, jp.cosigner()], 3)  # a key pinned twice: once
