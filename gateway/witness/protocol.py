@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from gateway.audit.note import Checkpoint, Verifier, _split_note, verify_note
 from gateway.audit.rfc6962 import EMPTY_ROOT, HASH_SIZE
+from gateway.audit.tlog_witness import MAX_PROOF_LINES
 from gateway.audit.verify import verify_consistency
 from gateway.errors import GatewayError, VerificationError
 
@@ -33,8 +34,6 @@ __all__ = [
     "parse_request",
 ]
 
-#: tlog-witness §add-checkpoint: a client MUST NOT send more than 63 proof lines.
-MAX_PROOF_LINES = 63
 _SIZE_RE = re.compile(r"0|[1-9][0-9]{0,19}")  # ASCII decimal, no leading zeroes
 _MAX_SIZE = 2**64 - 1
 

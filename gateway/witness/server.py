@@ -31,6 +31,7 @@ from aiohttp import web
 
 from gateway.audit.cosignature import WitnessKey, add_cosignatures
 from gateway.audit.note import Verifier
+from gateway.audit.tlog_witness import SIZE_TYPE
 from gateway.errors import ConfigError
 from gateway.http.access_log import access_log
 from gateway.http.tls import server_tls
@@ -43,8 +44,6 @@ T = TypeVar("T")
 log = logging.getLogger("a6gw.witness")
 #: The header of a refusal's project code (never in a 409 body: its content is the spec's).
 CODE_HEADER = "A6GW-Code"
-#: tlog-witness §add-checkpoint: the media type of a 409's body.
-SIZE_TYPE = "text/x.tlog.size"
 MAX_BODY = 64 * 1024  # a checkpoint, its signatures and 63 proof lines fit many times over
 
 

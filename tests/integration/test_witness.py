@@ -22,6 +22,7 @@ import yaml
 
 from gateway.audit.cosignature import parse_witness_vkey, verified_cosignatures
 from gateway.audit.note import LogKey, open_checkpoint
+from gateway.audit.tlog_witness import parse_size_body
 from gateway.http.pki import init_pki
 from tests.ports import free_port
 from tests.unit.witness.logs import TreeLog
@@ -163,7 +164,7 @@ def test_each_refusal_has_the_specs_status(setup: Setup, witness: subprocess.Pop
     older = post(setup, log.body(0, 3))  # older than the last it cosigned
     _refused(older, 409, "WITNESS-CONFLICT")
     assert older.headers["Content-Type"] == "text/x.tlog.size"
-    assert older.content == b"5\n"
+    assert older.content == b"5\n" and parse_size_body(older.content) == 5
     _refused(post(setup, b"old 5\n\nnot a note"), 400, "WITNESS-REQUEST")
     _cosigned(setup, log, 12, post(setup, log.body(5, 12)))
     # the monitoring endpoint serves the latest cosigned checkpoint with both signatures

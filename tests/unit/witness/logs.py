@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
 from gateway.audit.note import Checkpoint, LogKey
 from gateway.audit.proof import consistency_proof
 from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
+from gateway.audit.tlog_witness import add_checkpoint_body
 
 ORIGIN = "a6gw.example/log"
 
@@ -34,5 +33,4 @@ class TreeLog:
 
     def body(self, old: int, size: int, note: str | None = None) -> bytes:
         """An add-checkpoint body from ``old`` to ``size`` (tlog-witness)."""
-        lines = [f"old {old}", *(base64.b64encode(h).decode() for h in self.proof(old, size))]
-        return ("\n".join(lines) + "\n\n" + (note or self.note(size))).encode()
+        return add_checkpoint_body(old, self.proof(old, size), note or self.note(size))

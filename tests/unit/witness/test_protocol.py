@@ -11,6 +11,8 @@ import pytest
 
 from gateway.audit.note import LogKey
 from gateway.audit.rfc6962 import EMPTY_ROOT
+from gateway.audit.tlog_witness import add_checkpoint_body, parse_size_body
+from gateway.errors import AuditError, VerificationError
 from gateway.witness.protocol import (
     MAX_PROOF_LINES,
     AddCheckpoint,
@@ -137,3 +139,21 @@ def test_size_zero_rules_are_422() -> None:
     wrong_empty = KEY.sign(f"{ORIGIN}\n0\n{base64.b64encode(bytes(32)).decode()}\n")
     with _refusal(422, "WITNESS-PROOF"):
         _judge(b"old 0\n\n" + wrong_empty.encode(), none)
+
+
+def test_the_clients_body_is_what_the_witness_parses() -> None:
+    proof = LOG.proof(5, 9)
+    body = add_checkpoint_body(5, proof, LOG.note(9))
+    assert body.startswith(b"old 5\n") and body.count(b"\n\n") == 2
+    assert parse_request(body) == AddCheckpoint(5, tuple(proof), LOG.note(9))
+    for bad in ((-1, []), (1, [bytes(31)]), (1, [bytes(32)] * 64)):
+        with pytest.raises(AuditError):
+            add_checkpoint_body(bad[0], bad[1], LOG.note(9))
+
+
+def test_a_409_body_is_a_size_and_a_newline() -> None:
+    assert parse_size_body(b"0\n") == 0
+    assert parse_size_body(b"20852014\n") == 20852014
+    for bad in (b"5", b"05\n", b"5\n\n", b"-1\n", b"", b"five\n", b"18446744073709551616\n"):
+        with pytest.raises(VerificationError):
+            parse_size_body(bad)
