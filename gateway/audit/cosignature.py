@@ -29,15 +29,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gateway.audit.note import (
-    _KEY_ID_RE,
     SIG_PREFIX,
     Checkpoint,
     LogKey,
-    _b64decode,
     _is_valid_key_name,
     _raw_public,
     _signature_line,
     _split_note,
+    vkey_parts,
 )
 from gateway.errors import AuditError, VerificationError
 
@@ -148,15 +147,7 @@ def parse_witness_vkey(line: str) -> Cosigner:
 
     :raises VerificationError: if malformed, not type 0x04, or the key ID does not match.
     """
-    parts = line.strip().split("+", 2)
-    if len(parts) != 3:
-        raise VerificationError(f"witness key {line!r}: want name+hexid+base64key")
-    name, id_hex, key_b64 = parts
-    if not _is_valid_key_name(name):
-        raise VerificationError(f"witness key: invalid name {name!r}")
-    if not _KEY_ID_RE.fullmatch(id_hex):
-        raise VerificationError(f"witness key: key ID {id_hex!r} is not 8 hex digits")
-    key = _b64decode(key_b64, "witness key")
+    name, id_hex, key = vkey_parts(line.strip(), "witness key")
     if len(key) != 33 or key[:1] != COSIGNATURE_TYPE:
         got = key[:1].hex() or "nothing"
         raise VerificationError(

@@ -41,6 +41,11 @@ def _cosign(bundle: Path, *lines: str) -> None:
     path.write_text(add_cosignatures(path.read_text(), lines))
 
 
+def _pin(log: Path, jp: Path, mn: Path, k: int) -> tuple[str | Path, ...]:
+    """The log key and both witnesses pinned, K required."""
+    return ("--vkey", log, "--witness-key", jp, "--witness-key", mn, "--min-witnesses", str(k))
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
     code = main(["verify", *(str(a) for a in args)])
     out = capsys.readouterr()
@@ -53,18 +58,7 @@ def test_two_cosignatures_meet_k_2(
 ) -> None:
     bundle, cp, log, jp, mn = world
     _cosign(bundle, JP.cosign(cp, 100), MN.cosign(cp, 101))
-    code, out, err = run(
-        capsys,
-        bundle,
-        "--vkey",
-        log,
-        "--witness-key",
-        jp,
-        "--witness-key",
-        mn,
-        "--min-witnesses",
-        "2",
-    )
+    code, out, err = run(capsys, bundle, *_pin(log, jp, mn, 2))
     assert (code, err) == (0, "")
     assert "cosigned by 2 pinned witnesses (at least 2)" in out and JP.name in out
     # one file may hold both keys; K defaults to 1
@@ -81,7 +75,7 @@ def test_too_few_cosignatures_fail(
     assert code == 1 and "0 valid cosignatures" in err and err.startswith("FAIL:")
     _cosign(bundle, JP.cosign(cp, 100))
     _cosign(bundle, JP.cosign(cp, 100))  # the same line twice counts once
-    args = ("--vkey", log, "--witness-key", jp, "--witness-key", mn, "--min-witnesses", "2")
+    args = _pin(log, jp, mn, 2)
     code, _, err = run(capsys, bundle, *args)
     assert code == 1 and "1 valid cosignatures" in err and "want at least 2" in err
     # a witness that is not pinned does not count
@@ -96,18 +90,7 @@ def test_a_cosignature_over_another_checkpoint_fails(
     bundle, cp, log, jp, mn = world
     other = Checkpoint(ORIGIN, 2, cp.root)  # e.g. what the witness saw on a fork
     _cosign(bundle, JP.cosign(cp, 100), MN.cosign(other, 100))
-    code, _, err = run(
-        capsys,
-        bundle,
-        "--vkey",
-        log,
-        "--witness-key",
-        jp,
-        "--witness-key",
-        mn,
-        "--min-witnesses",
-        "1",
-    )
+    code, _, err = run(capsys, bundle, *_pin(log, jp, mn, 1))
     assert code == 1 and "does not verify over this checkpoint" in err
 
 
