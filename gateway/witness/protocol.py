@@ -103,6 +103,21 @@ def parse_request(body: bytes) -> AddCheckpoint:
     return AddCheckpoint(int(old), tuple(proof), note)
 
 
+def _checkpoint_of(note: str) -> tuple[Checkpoint, bool]:
+    """The note's checkpoint, and whether the note has signature lines at all: an unsigned
+    checkpoint (its body alone, or with an empty signature block) is refused with 403 like
+    any checkpoint no trusted key signed, not as a malformed request."""
+    try:
+        text, _lines = _split_note(note)
+        return Checkpoint.from_text(text), True
+    except VerificationError as exc:
+        bare = note[:-1] if note.endswith("\n\n") else note
+        try:
+            return Checkpoint.from_text(bare), False
+        except VerificationError:
+            raise _bad(f"the checkpoint note is malformed: {exc.args[0]}") from exc
+
+
 def check_signed(request: AddCheckpoint, logs: Mapping[str, Sequence[Verifier]]) -> Checkpoint:
     """The request's checkpoint, signed by a key the witness trusts for its origin.
 
@@ -110,14 +125,12 @@ def check_signed(request: AddCheckpoint, logs: Mapping[str, Sequence[Verifier]])
         (WITNESS-ORIGIN) for an unknown origin; 403 (WITNESS-SIGNATURE) when no trusted
         key signed it or a trusted key's signature fails (tlog-witness §add-checkpoint).
     """
-    try:
-        text, _lines = _split_note(request.note)
-        checkpoint = Checkpoint.from_text(text)
-    except VerificationError as exc:
-        raise _bad(f"the checkpoint note is malformed: {exc.args[0]}") from exc
+    checkpoint, signed = _checkpoint_of(request.note)
     verifiers = logs.get(checkpoint.origin)
     if verifiers is None:
         raise Refusal(404, "WITNESS-ORIGIN", f"unknown log origin {checkpoint.origin!r}")
+    if not signed:
+        raise Refusal(403, "WITNESS-SIGNATURE", "the checkpoint carries no signature")
     try:
         verify_note(request.note, verifiers)
     except VerificationError as exc:

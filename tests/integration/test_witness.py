@@ -157,6 +157,8 @@ def test_each_refusal_has_the_specs_status(setup: Setup, witness: subprocess.Pop
     unknown = TreeLog(LogKey.generate("a6gw.test/nobody"), 3)
     _refused(post(setup, unknown.body(0, 3)), 404, "WITNESS-ORIGIN")
     _refused(post(setup, stranger.body(0, 5)), 403, "WITNESS-SIGNATURE")
+    unsigned = b"old 0\n\n" + log.checkpoint(5).to_text().encode()
+    _refused(post(setup, unsigned), 403, "WITNESS-SIGNATURE")
     _cosigned(setup, log, 5, post(setup, log.body(0, 5)))
     _refused(post(setup, b"old 9\n\n" + log.note(5).encode()), 400, "WITNESS-SIZE")
     _refused(post(setup, fork.body(5, 9)), 422, "WITNESS-PROOF")  # inconsistent

@@ -93,6 +93,16 @@ def test_no_trusted_signature_is_403() -> None:
         check_signed(parse_request(LOG.body(0, 3, tampered)), LOGS)
 
 
+def test_an_unsigned_checkpoint_is_403_and_its_unknown_origin_404() -> None:
+    text = LOG.checkpoint(3).to_text()
+    for unsigned in (text, text + "\n"):
+        with _refusal(403, "WITNESS-SIGNATURE"):
+            check_signed(parse_request(b"old 0\n\n" + unsigned.encode()), LOGS)
+    other = TreeLog(LogKey.generate("other.example/log"), 3).checkpoint(3).to_text()
+    with _refusal(404, "WITNESS-ORIGIN"):
+        check_signed(parse_request(b"old 0\n\n" + other.encode()), LOGS)
+
+
 def test_extra_signatures_by_unknown_keys_are_ignored() -> None:
     other = LogKey.generate("witness.example/else")
     note = LOG.note(3) + other.sign(LOG.checkpoint(3).to_text()).split("\n\n")[1]
