@@ -58,8 +58,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"for {origins}\n{key.vkey()}",
         flush=True,
     )
-    # access_log=None: the app logs each request itself (gateway.http.access_log)
-    web.run_app(app, host=host, port=port, ssl_context=tls, print=None, access_log=None)
+    try:  # access_log=None: the app logs each request itself (gateway.http.access_log)
+        web.run_app(app, host=host, port=port, ssl_context=tls, print=None, access_log=None)
+    except OSError as exc:  # the port is taken, the address is not ours
+        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     return 0
 
 

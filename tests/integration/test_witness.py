@@ -276,3 +276,11 @@ def test_config_mistakes_are_named(setup: Setup, tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(config))
     done = _a6gw("witness", "serve", "--config", str(bad))
     assert done.returncode == 2 and "A6-CFG-KEY" in done.stderr, done.stderr
+    with socket.socket() as taken:  # the port is in use: a clear error, no traceback
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = _a6gw(
+            "witness", "serve", "--config", str(setup.config), "--port", str(taken.getsockname()[1])
+        )
+    assert done.returncode == 2 and "cannot listen on 127.0.0.1" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
