@@ -224,13 +224,13 @@ CODES: tuple[Code, ...] = (
     Code("WORKER-REPLAY", "a dead-lettered record cannot be replayed", _WORKER),
     Code("WORKER-VERSION", "a changelog record was written by a newer release", _WORKER),
     # -- the witness (tlog-witness statuses; the code goes in the A6GW-Code header) ------------
-    Code("WITNESS-REQUEST", "the add-checkpoint body or its checkpoint is malformed", _GW, 400),
-    Code("WITNESS-ORIGIN", "the witness does not know the checkpoint's log origin", _GW, 404),
-    Code("WITNESS-SIGNATURE", "no valid signature by a key trusted for the origin", _GW, 403),
-    Code("WITNESS-SIZE", "the old size is larger than the checkpoint's size", _GW, 400),
-    Code("WITNESS-CONFLICT", "the old size is not the latest size cosigned", _GW, 409),
+    Code("WITNESS-REQUEST", "the add-checkpoint body or its checkpoint is malformed", None, 400),
+    Code("WITNESS-ORIGIN", "the witness does not know the checkpoint's log origin", None, 404),
+    Code("WITNESS-SIGNATURE", "no valid signature by a key trusted for the origin", None, 403),
+    Code("WITNESS-SIZE", "the old size is larger than the checkpoint's size", None, 400),
+    Code("WITNESS-CONFLICT", "the old size is not the latest size cosigned", None, 409),
     Code(
-        "WITNESS-PROOF", "the consistency proof fails, or the same size has another root", _GW, 422
+        "WITNESS-PROOF", "the consistency proof fails, or the same size has another root", None, 422
     ),
 )
 
