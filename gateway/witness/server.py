@@ -32,7 +32,7 @@ from aiohttp import web
 from gateway.audit.cosignature import WitnessKey, add_cosignatures
 from gateway.audit.note import Verifier
 from gateway.audit.tlog_witness import SIZE_TYPE
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, GatewayError
 from gateway.http.access_log import access_log
 from gateway.http.tls import server_tls
 from gateway.witness.protocol import Refusal, check_signed, judge, parse_request
@@ -132,6 +132,11 @@ def make_app(witness: Witness, prefix: str = "") -> web.Application:
             level = logging.WARNING if exc.status in (403, 422) else logging.INFO
             log.log(level, "refused: %s", exc, extra={"status": exc.status, "code": exc.code})
             return _refused(exc)
+        except GatewayError as exc:  # the state failed: nothing was cosigned
+            log.error("cannot cosign: %s", exc, extra={"code": exc.code})
+            response = web.Response(status=500, text="the witness cannot record checkpoints\n")
+            response.headers[CODE_HEADER] = exc.code
+            return response
         return web.Response(text=line, content_type="text/plain")
 
     async def checkpoint(request: web.Request) -> web.Response:
