@@ -63,6 +63,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("REG", "partner registries: the connectors, the HTTPS ingress, the simulator"),
     Family("RPT", "a report at a checkpoint (`a6gw summary`, `a6gw aef export`, their routes)"),
     Family("WORKER", "the worker process and the records it re-reads"),
+    Family("WITNESS", "`a6gw witness serve` refuses to cosign (code in the `A6GW-Code` header)"),
 )
 
 _CFG = e.ConfigError
@@ -228,6 +229,15 @@ CODES: tuple[Code, ...] = (
     Code("WORKER-READ", "a topic was not read to its end in time", _WORKER),
     Code("WORKER-REPLAY", "a dead-lettered record cannot be replayed", _WORKER),
     Code("WORKER-VERSION", "a changelog record was written by a newer release", _WORKER),
+    # -- the witness (tlog-witness statuses; the code goes in the A6GW-Code header) ------------
+    Code("WITNESS-REQUEST", "the add-checkpoint body or its checkpoint is malformed", None, 400),
+    Code("WITNESS-ORIGIN", "the witness does not know the checkpoint's log origin", None, 404),
+    Code("WITNESS-SIGNATURE", "no valid signature by a key trusted for the origin", None, 403),
+    Code("WITNESS-SIZE", "the old size is larger than the checkpoint's size", None, 400),
+    Code("WITNESS-CONFLICT", "the old size is not the latest size cosigned", None, 409),
+    Code(
+        "WITNESS-PROOF", "the consistency proof fails, or the same size has another root", None, 422
+    ),
 )
 
 #: old code -> the code that replaced it. Empty: no code has been renamed.

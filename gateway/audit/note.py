@@ -127,6 +127,22 @@ def vkey_line(name: str, public_key: Ed25519PublicKey | bytes) -> str:
     return Verifier(name, key_id(name, raw), raw).to_vkey()
 
 
+def vkey_parts(line: str, what: str) -> tuple[str, str, bytes]:
+    """The key name, hex key ID and decoded key (type byte first) of a vkey line.
+
+    :raises VerificationError: if the line is not ``name+8 hex digits+base64``.
+    """
+    parts = line.split("+", 2)
+    if len(parts) != 3:
+        raise VerificationError(f"{what} {line!r}: want name+hexid+base64key")
+    name, id_hex, key_b64 = parts
+    if not _is_valid_key_name(name):
+        raise VerificationError(f"{what}: invalid key name {name!r}")
+    if not _KEY_ID_RE.fullmatch(id_hex):
+        raise VerificationError(f"{what}: key ID {id_hex!r} is not 8 hex digits")
+    return name, id_hex, _b64decode(key_b64, what)
+
+
 def parse_vkey(line: str) -> Verifier:
     """Parse a verifier key line ``name+hexid+base64(0x01||pub)`` (no trailing newline).
 
@@ -135,15 +151,7 @@ def parse_vkey(line: str) -> Verifier:
 
     :raises VerificationError: if the line is malformed or the key ID does not match.
     """
-    parts = line.split("+", 2)
-    if len(parts) != 3:
-        raise VerificationError(f"verifier key {line!r}: want name+hexid+base64key")
-    name, id_hex, key_b64 = parts
-    if not _is_valid_key_name(name):
-        raise VerificationError(f"verifier key: invalid key name {name!r}")
-    if not _KEY_ID_RE.fullmatch(id_hex):
-        raise VerificationError(f"verifier key: key ID {id_hex!r} is not 8 hex digits")
-    key = _b64decode(key_b64, "verifier key")
+    name, id_hex, key = vkey_parts(line, "verifier key")
     if len(key) != 33 or key[:1] != ED25519_TYPE:
         raise VerificationError("verifier key: not an Ed25519 key (want 0x01 || 32 bytes)")
     got = key_id(name, key[1:])

@@ -20,6 +20,7 @@ from gateway.cli import (
     schemas,
     summary,
     verify,
+    witness,
     worker,
 )
 from gateway.errors import GatewayError
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     checks.add_parser(sub)
     schemas.add_parser(sub)
     config.add_parser(sub)  # config check
+    witness.add_parser(sub)  # witness serve, witness keygen
     return parser
 
 

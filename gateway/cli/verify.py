@@ -5,9 +5,12 @@ gives the same; sigstore's verifier exits 1 on a failed verification too):
 
 - 0: verified;
 - 1: does not verify: a tampered or incomplete bundle, a bad signature, a bad proof, a log
-  that is not an extension of the ``--since`` checkpoint (``FAIL: ...`` on stderr);
-- 2: nothing was checked: a usage error, a ``--vkey`` or ``--since`` file that cannot be
-  read or does not parse, a bundle folder that is not a folder, an API that cannot be asked.
+  that is not an extension of the ``--since`` checkpoint, a checkpoint without
+  ``--min-witnesses`` valid cosignatures by the ``--witness-key`` witnesses (``FAIL: ...``
+  on stderr);
+- 2: nothing was checked: a usage error, a ``--vkey``, ``--witness-key`` or ``--since``
+  file that cannot be read or does not parse, a bundle folder that is not a folder, an API
+  that cannot be asked.
 
 Without ``--vkey`` a bundle is checked only against the keys it carries itself: a warning on
 stderr says so.
@@ -18,9 +21,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.cli.options import add_api_client
 from gateway.errors import AuditError, GatewayError
+
+if TYPE_CHECKING:
+    from gateway.audit.cosignature import Cosigner
 
 #: What a bundle check without a pinned key proves, and what it does not.
 UNPINNED = (
@@ -61,6 +68,49 @@ def _vkeys(path: str) -> list[str]:
     return [line.strip() for line in lines]
 
 
+def _witness_policy(args: argparse.Namespace) -> tuple[list[Cosigner], int] | None:
+    """The pinned witness keys (``--witness-key``) and ``--min-witnesses`` (default 1),
+    or None when no witness key is given.
+
+    :raises UsageProblem: a file that cannot be read or holds no witness key (type 0x04),
+        or a K below 1 or above the number of keys pinned.
+    """
+    from gateway.audit.cosignature import parse_witness_vkey
+
+    files, k = args.witness_key or [], args.min_witnesses
+    if not files:
+        if k is not None:
+            raise UsageProblem("--min-witnesses needs --witness-key FILE: the witnesses you pin")
+        return None
+    cosigners = []
+    for path in files:
+        lines = [line.strip() for line in _read_text(path, "--witness-key").splitlines()]
+        lines = [line for line in lines if line]
+        if not lines:
+            raise UsageProblem(f"--witness-key {path}: no witness key line")
+        for n, line in enumerate(lines, 1):
+            try:
+                cosigners.append(parse_witness_vkey(line))
+            except AuditError as exc:
+                raise UsageProblem(f"--witness-key {path} line {n}: {exc.args[0]}") from exc
+    k = 1 if k is None else k
+    distinct = len({(c.name, c.key_id) for c in cosigners})
+    if not 1 <= k <= distinct:
+        raise UsageProblem(f"--min-witnesses {k}: give a number from 1 to {distinct} (keys pinned)")
+    return cosigners, k
+
+
+def _check_witnesses(note: str | bytes, policy: tuple[list[Cosigner], int] | None) -> None:
+    """Apply the reader's policy to a checkpoint note (VerificationError: exit 1)."""
+    from gateway.audit.cosignature import require_cosignatures
+
+    if policy is None:
+        return
+    found = require_cosignatures(note, policy[0], policy[1])
+    names = ", ".join(c.name for c in found)
+    print(f"OK: cosigned by {len(found)} pinned witnesses (at least {policy[1]}): {names}")
+
+
 def _since(path: str | None) -> Path | None:
     if path is not None:
         _read_text(path, "--since")
@@ -77,6 +127,7 @@ def verify_api_command(args: argparse.Namespace) -> int:
     if not args.ca:
         raise UsageProblem("--api needs --ca FILE: the CA of the API's certificate")
     verifiers = [parse_vkey(line) for line in _vkeys(args.vkey)]
+    policy = _witness_policy(args)
     since_path = _since(args.since)
     since = since_path.read_text(encoding="utf-8") if since_path else None
     try:
@@ -90,6 +141,7 @@ def verify_api_command(args: argparse.Namespace) -> int:
         )
     finally:
         client.close()
+    _check_witnesses(report.note, policy)
     save = Path(args.save) if args.save else since_path or Path("a6gw-api.checkpoint")
     save_checkpoint(save, report.note)
     cp = report.checkpoint
@@ -99,13 +151,14 @@ def verify_api_command(args: argparse.Namespace) -> int:
 
 
 def verify_bundle_command(args: argparse.Namespace) -> int:
-    from gateway.audit.bundle import verify_bundle
+    from gateway.audit.bundle import CHECKPOINT_FILE, verify_bundle
 
     bundle = Path(args.bundle)
     if not bundle.is_dir():
         what = "is not a folder" if bundle.exists() else "does not exist"
         raise UsageProblem(f"the bundle {bundle} {what}")
     trusted = _vkeys(args.vkey)[0] if args.vkey else None  # the current key comes first
+    policy = _witness_policy(args)
     since = _since(args.since)
 
     def progress(done: int, total: int) -> None:
@@ -119,6 +172,7 @@ def verify_bundle_command(args: argparse.Namespace) -> int:
     print(f"OK: {report.size} entries, root {report.root}, origin {report.origin} ({pinned})")
     if since:
         print(f"OK: consistent with the earlier checkpoint {since}")
+    _check_witnesses((bundle / CHECKPOINT_FILE).read_bytes(), policy)
     return 0
 
 
@@ -163,6 +217,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         metavar="FILE",
         help="the log key you trust (a vkey line); the bundle's log.vkey alone only proves "
         "that the bundle is consistent with itself (a warning says so)",
+    )
+    p.add_argument(
+        "--witness-key",
+        action="append",
+        metavar="FILE",
+        help="a witness's verifier key (C2SP cosignature/v1, type 0x04; `a6gw witness keygen` "
+        "writes it); repeatable, a file may hold several lines. The checkpoint then needs "
+        "cosignatures by at least --min-witnesses of them",
+    )
+    p.add_argument(
+        "--min-witnesses",
+        type=int,
+        metavar="K",
+        help="valid cosignatures by distinct pinned witnesses the checkpoint needs (default 1 "
+        "with --witness-key)",
     )
     add_api_client(p, "verify a live API instead of a bundle")
     p.add_argument(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from schemas.vectors import VECTORS_DIR
+from schemas.vectors.cosignatures import cosignatures_document
 from schemas.vectors.envelopes import envelopes_document
 from schemas.vectors.http import http_document
 from schemas.vectors.jcs import jcs_document
@@ -21,6 +22,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "http-signatures.json": http_document,
     "log.json": log_document,
     "jcs.json": jcs_document,
+    "cosignatures.json": cosignatures_document,
 }
 
 
