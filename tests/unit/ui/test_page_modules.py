@@ -102,7 +102,10 @@ def test_every_label_the_page_uses_is_in_the_dictionary() -> None:
         used |= set(re.findall(r'"(reason\.[\w-]+)"', path.read_text(encoding="utf-8")))
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     used |= set(re.findall(r'data-i18n(?:-[\w-]+)?="([\w.-]+)"', html))
-    used |= {f"state.{s}" for s in ("verified", "not-verified", "unpinned", "unsupported", "fork", "checking")}
+    used |= {
+        f"state.{s}"
+        for s in ("verified", "not-verified", "unpinned", "unsupported", "fork", "checking")
+    }
     assert sorted(used - en) == []
 
 

@@ -36,6 +36,7 @@ export const en = {
   "reason.unpinned": "no log key is pinned",
   "reason.unsupported": "this browser has no Ed25519 in WebCrypto",
   "reason.nosignature": "no signature by the pinned key",
+  "reason.badkey": "the pinned key cannot be read",
   "reason.badsignature": "the signature by the pinned key does not hold",
   "reason.signed": "signed by the pinned key",
   "reason.fields": "the answer's fields differ from its signed note",

@@ -36,6 +36,7 @@ export const ja = {
   "reason.unpinned": "ログ鍵が固定されていません",
   "reason.unsupported": "このブラウザのWebCryptoはEd25519に対応していません",
   "reason.nosignature": "固定した鍵による署名がありません",
+  "reason.badkey": "固定された鍵を読み取れません",
   "reason.badsignature": "固定した鍵による署名が正しくありません",
   "reason.signed": "固定した鍵で署名されています",
   "reason.fields": "応答の項目が署名付きノートと一致しません",

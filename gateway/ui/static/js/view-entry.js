@@ -27,7 +27,7 @@ function value(v) {
 
 function inputFields(input) {
   if (!input || typeof input !== "object") return null;
-  return fields(Object.entries(input).map(([k, v]) => [k, value(v)]), { class: "fields nested" });
+  return fields(Object.entries(input).map(([k, v]) => [h("code", {}, k), value(v)]), { class: "fields nested" });
 }
 
 function results(list) {
@@ -114,7 +114,7 @@ export function entryFields(entry, doc) {
     doc.actions ? [h("h3", {}, t("entry.actions")), h("p", { id: "entry-actions" }, doc.actions.length ? doc.actions.join(", ") : t("entry.noactions"))] : null,
     doc.a6 && doc.a6.length ? [h("h3", {}, t("entry.a6")), actionRows(doc.a6)] : null,
     doc.blocks && doc.blocks.length ? [h("h3", {}, t("entry.blocks")), blocks(doc.blocks)] : null,
-    other.length ? [h("h3", {}, t("entry.other")), fields(other.map(([k, v]) => [k, value(v)]), { id: "entry-other" })] : null,
+    other.length ? [h("h3", {}, t("entry.other")), fields(other.map(([k, v]) => [h("code", {}, k), value(v)]), { id: "entry-other" })] : null,
   ];
 }
 
