@@ -65,6 +65,7 @@ export function parseHash(hash) {
 }
 
 let rendering = 0;
+let routed = false; // the first view keeps the focus where the page starts
 
 async function render() {
   const hash = window.location.hash;
@@ -90,7 +91,9 @@ async function render() {
   }
   const title = document.getElementById("view-title");
   const active = document.activeElement;
-  if (title && (!active || active === document.body || active.closest("nav"))) title.focus({ preventScroll: true });
+  const moved = routed && (!active || active === document.body || active.closest("nav"));
+  if (title && moved) title.focus({ preventScroll: true });
+  routed = true;
   document.title = `${title ? title.textContent : ""} · ${t("title")}`;
 }
 

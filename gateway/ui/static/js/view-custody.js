@@ -83,6 +83,7 @@ export async function renderCustody({ params }) {
   out.push(badge({ id: "custody-checkpoint-state" }, opened));
   if (consistency.state === "fork") out.push(badge({ id: "custody-consistency-state" }, consistency));
   const steps = await Promise.all(answer.items.map((item) => step(item, opened)));
+  out.push(h("h3", {}, t("custody.timeline")));
   out.push(steps.length ? h("ol", { id: "custody-timeline", class: "timeline" }, steps) : h("p", { id: "custody-timeline", class: "empty" }, t("custody.none")));
   if (answer.next_after !== null && answer.next_after !== undefined) {
     out.push(h("a", { id: "custody-next", href: route("custody", { itmo, after: answer.next_after }) }, t("search.next")));

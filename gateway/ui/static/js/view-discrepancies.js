@@ -72,7 +72,7 @@ export async function renderDiscrepancies({ params }) {
             h("td", {}, h("span", { class: `status status-${d.status}` }, d.status)),
             h("td", {}, d.registries.join(", ")),
             h("td", {}, when(d.first_seen)),
-            h("td", {}, d.summary))))
+            h("td", {}, d.summary))), t("dsc.list", { n: list.items.length }))
       : h("p", { id: "discrepancy-list", class: "empty" }, t("dsc.none")),
   );
   out.push(h("h3", {}, t("run.list", { n: runs.items.length })));
@@ -87,7 +87,7 @@ export async function renderDiscrepancies({ params }) {
             h("td", {}, r.report_status),
             h("td", {}, r.status),
             h("td", {}, String(r.discrepancy_ids.length)),
-            h("td", {}, String(r.pending)))))
+            h("td", {}, String(r.pending)))), t("run.list", { n: runs.items.length }))
       : h("p", { id: "run-list", class: "empty" }, t("run.none")),
   );
   return out;

@@ -67,6 +67,7 @@ function blocks(list) {
         h("td", {}, b.first_transferred ? t("yes") : t("no")),
       ),
     ),
+    t("entry.blocks"),
   );
 }
 
@@ -89,6 +90,7 @@ function actionRows(list) {
         h("td", {}, a.purposes),
       ),
     ),
+    t("entry.a6"),
   );
 }
 

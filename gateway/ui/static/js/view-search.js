@@ -86,7 +86,7 @@ export async function renderSearch({ params }) {
   const page = await getJSON("/v1/search", query);
   out.push(h("h3", { id: "search-count" }, t("search.count", { n: page.items.length })));
   if (page.items.length) {
-    out.push(table({ id: "search-results" }, ["col.index", "col.kind", "col.type", "col.source", "col.outcome", "col.codes", "col.decided"], page.items.map(row)));
+    out.push(table({ id: "search-results" }, ["col.index", "col.kind", "col.type", "col.source", "col.outcome", "col.codes", "col.decided"], page.items.map(row), t("search.title")));
   } else {
     out.push(h("p", { id: "search-results", class: "empty" }, t("search.none")));
   }

@@ -53,7 +53,7 @@ function drill(drillEl, year, name) {
           h("td", {}, b.origin),
           h("td", {}, h("a", { href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.first}-${b.last}` }) }, `${b.first}–${b.last}`)),
           h("td", {}, b.quantity),
-          h("td", {}, b.action))))
+          h("td", {}, b.action))), t("drill.title", { row: name, label: t(`row.${name}`), year: year.year }))
       : h("p", { class: "hint" }, t("drill.noblocks")),
     indices.length ? h("h4", {}, t("drill.entries")) : null,
     h("ul", { id: "drill-entries", class: "checks" },
@@ -90,7 +90,7 @@ function summaryTable(answer, drillEl) {
       })));
   const outcome = h("tr", {}, h("th", { scope: "row" }, t("summary.outcome")),
     answer.years.map((y) => h("td", { testid: "summary-outcome", "data-year": y.year, "data-outcome": y.outcome, class: `outcome outcome-${y.outcome}` }, t(`outcome.${y.outcome}`))));
-  return h("div", { class: "table-wrap" }, h("table", { id: "summary-table" }, h("thead", {}, head), h("tbody", {}, body, outcome)));
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": t("summary.table") }, h("table", { id: "summary-table" }, h("thead", {}, head), h("tbody", {}, body, outcome)));
 }
 
 function findings(answer) {
