@@ -125,6 +125,78 @@ const example = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy1
 expect((await note.parseVkey(example)).name === "PeterNeumann", "signed-note example vkey");
 expect(await note.ed25519Supported(), "Ed25519 in WebCrypto");
 
+// -- checks.js: consistency with the checkpoint seen before, over a stubbed API ----------
+const store = new Map();
+globalThis.localStorage = {
+  getItem: (k) => (store.has(k) ? store.get(k) : null),
+  setItem: (k, v) => store.set(k, String(v)),
+  removeItem: (k) => store.delete(k),
+};
+globalThis.sessionStorage = { getItem: () => null, setItem() {}, removeItem() {} };
+globalThis.window = { location: { origin: "http://page.test" } };
+let consistencyAnswer = null;
+globalThis.fetch = async (url) => {
+  const u = new URL(url);
+  if (u.pathname !== "/v1/proofs/consistency") return new Response("{}", { status: 404 });
+  return new Response(JSON.stringify(consistencyAnswer(u.searchParams)), { status: 200 });
+};
+const checks = await js("checks.js");
+const cp7 = log.checkpoints.find((c) => c.name === "checkpoint-7");
+const proof4to7 = log.consistency.find((c) => c.size1 === 4 && c.size2 === 7);
+const b64proof = (hs) => ({ hashes: hs.map((x) => Buffer.from(x, "hex").toString("base64")) });
+store.set(checks.VKEY_KEY, log.vkey);
+const served7 = { origin: log.origin, size: 7, root: log.roots["7"], note: cp7.note };
+const seen = (size, root) => store.set(checks.SEEN_KEY, JSON.stringify({ [log.origin]: { size: String(size), root } }));
+async function consistency() {
+  const opened = await checks.openServed(served7);
+  return (await checks.checkConsistency(opened)).state;
+}
+expect((await checks.openServed(served7)).state === "verified", "checks: served checkpoint verified");
+expect((await checks.openServed({ ...served7, size: 8 })).state === "not-verified", "checks: served fields differ from the note");
+store.delete(checks.SEEN_KEY);
+expect((await consistency()) === "unpinned", "checks: nothing seen before");
+expect(checks.seenFor(log.origin).size === "7", "checks: the first checkpoint is remembered");
+expect((await consistency()) === "verified", "checks: the same checkpoint again");
+consistencyAnswer = (q) => (q.get("from") === "4" && q.get("to") === "7" ? b64proof(proof4to7.proof) : { hashes: [] });
+seen(4, log.roots["4"]);
+expect((await consistency()) === "verified", "checks: 4 to 7 consistent");
+expect(checks.seenFor(log.origin).size === "7", "checks: the newer checkpoint is remembered");
+seen(4, log.roots["3"]);
+expect((await consistency()) === "fork", "checks: another root seen at 4 is a fork");
+expect(checks.seenFor(log.origin).size === "4", "checks: a fork does not overwrite what was seen");
+consistencyAnswer = () => b64proof(proof4to7.proof.map((x) => x.replace(/^./, x[0] === "0" ? "1" : "0")));
+seen(4, log.roots["4"]);
+expect((await consistency()) === "fork", "checks: a proof that does not hold is a fork");
+seen(7, log.roots["6"]);
+expect((await consistency()) === "fork", "checks: another root at the same size is a fork");
+seen(9, log.roots["7"]);
+expect((await consistency()) === "fork", "checks: a log smaller than seen before is a fork");
+store.set(checks.VKEY_KEY, log.vkey.replace(/\+[0-9a-f]{8}\+/, "+00000000+"));
+expect((await checks.openServed(served7)).state === "not-verified", "checks: an unreadable pinned key verifies nothing");
+store.delete(checks.VKEY_KEY);
+expect((await checks.openServed(served7)).state === "unpinned", "checks: no key pinned");
+// inclusion: the leaf hash comes from the bytes, never from the answer
+const opened7 = await checks.openServed(served7);
+const inc = log.inclusion.find((p) => p.size === 7);
+const entry = { index: inc.index, body: log.entries[inc.index].utf8, leaf_hash: "00".repeat(32) };
+expect((await checks.checkInclusion(entry, b64proof(inc.proof), opened7)).state === "unpinned", "checks: inclusion holds, key unpinned");
+store.set(checks.VKEY_KEY, log.vkey);
+const pinned7 = await checks.openServed(served7);
+expect((await checks.checkInclusion(entry, b64proof(inc.proof), pinned7)).state === "verified", "checks: inclusion verified");
+const altered = { ...entry, body: entry.body.replace("}", ',"x":1}') };
+expect((await checks.checkInclusion(altered, b64proof(inc.proof), pinned7)).state === "not-verified", "checks: altered bytes not verified");
+
+// -- the custody timeline's steps, and the chart's axis --------------------------------
+const { stepOf } = await js("view-custody.js");
+expect(stepOf({ actions: ["Issuance"], input: { type: "a6gw.issuance.v1" } }) === "issuance", "step: issuance");
+expect(stepOf({ actions: ["First transfer"], a6: [] }) === "first-transfer", "step: first transfer");
+expect(stepOf({ actions: ["Acquisition"], a6: [{ action: "First transfer" }, { action: "Acquisition" }] }) === "acquisition", "step: the answer to a first transfer is an acquisition");
+expect(stepOf({ actions: ["Use"], a6: [{ action: "Use" }] }) === "use", "step: use");
+expect(stepOf({ actions: [], input: { type: "a6gw.cancellation.v1" } }) === "cancellation", "step: cancellation by type");
+expect(stepOf({}) === "other", "step: other");
+const { niceMax } = await js("chart.js");
+expect(niceMax(45302100) === 50000000 && niceMax(2100) === 5000 && niceMax(0) === 1, "chart: nice axis maximum");
+
 // -- i18n: Japanese has every English key, and the same {placeholders} -----------------
 const missing = i18n.missingKeys("ja");
 expect(missing.length === 0, `ja lacks ${missing.join(", ")}`);
