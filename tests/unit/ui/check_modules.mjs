@@ -125,6 +125,21 @@ const example = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy1
 expect((await note.parseVkey(example)).name === "PeterNeumann", "signed-note example vkey");
 expect(await note.ed25519Supported(), "Ed25519 in WebCrypto");
 
+// -- a browser without Ed25519: "unsupported", never "verified" ---------------------------
+{
+  const subtle = globalThis.crypto.subtle;
+  const realImport = subtle.importKey;
+  subtle.importKey = async (format, key, alg, ...rest) => {
+    if (alg && alg.name === "Ed25519") throw new DOMException("no Ed25519", "NotSupportedError");
+    return realImport.call(subtle, format, key, alg, ...rest);
+  };
+  const fresh = await import(`${pathToFileURL(join(root, "gateway/ui/static/js/note.js")).href}?no-ed25519`);
+  const cp = log.checkpoints.find((c) => c.expect.valid);
+  expect((await fresh.openCheckpoint(cp.note, vkey)).state === "unsupported", "no Ed25519: unsupported");
+  expect((await fresh.openCheckpoint(cp.note, null)).state === "unpinned", "no Ed25519, no key: unpinned");
+  delete subtle.importKey;
+}
+
 // -- checks.js: consistency with the checkpoint seen before, over a stubbed API ----------
 const store = new Map();
 globalThis.localStorage = {

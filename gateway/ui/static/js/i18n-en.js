@@ -176,6 +176,7 @@ export const en = {
   "dsc.owner": "Acknowledged by",
   "dsc.resolution": "Resolution",
   "dsc.latest": "Latest entry",
+  "dsc.detail": "What was found, in detail",
   "dsc.steps": "History, entry by entry",
   "filter.status": "Status",
   "filter.found_by": "Found by",

@@ -176,6 +176,7 @@ export const ja = {
   "dsc.owner": "確認者",
   "dsc.resolution": "解決",
   "dsc.latest": "最新のエントリ",
+  "dsc.detail": "検出内容の詳細",
   "dsc.steps": "エントリごとの履歴",
   "filter.status": "状態",
   "filter.found_by": "検出方法",

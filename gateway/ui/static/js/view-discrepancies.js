@@ -115,7 +115,8 @@ export async function renderDiscrepancy({ arg }) {
   const d = found.discrepancy;
   return [
     heading("dsc.one", { code: d.code }),
-    h("section", { id: "discrepancy-detail" }, discrepancyFields(d)),
+    h("section", { id: "discrepancy-detail" }, discrepancyFields(d),
+      h("details", { class: "raw" }, h("summary", {}, t("dsc.detail")), h("pre", { class: "json" }, JSON.stringify(d.detail, null, 2)))),
     h("h3", {}, t("dsc.steps")),
     h("ol", { id: "discrepancy-steps", class: "timeline" },
       found.entries.map((s) =>
