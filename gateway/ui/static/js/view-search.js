@@ -33,10 +33,9 @@ function form(params) {
     const id = `q-${name}`;
     const hint = `${id}-hint`;
     const value = params.get(name) || "";
-    const control = name === "outcome"
-      ? h("select", { id, name, "aria-describedby": hint },
-        ["", ...OUTCOMES].map((o) => h("option", { value: o, selected: o === value }, o ? outcomeText(o) : t("filter.any"))))
-      : h("input", { id, name, type, value, autocomplete: "off", spellcheck: "false", "aria-describedby": hint });
+    // the outcome: typed as the log writes it, with the choices offered in the reader's language
+    const list = name === "outcome" ? "outcomes" : null;
+    const control = h("input", { id, name, type, value, list, autocomplete: "off", spellcheck: "false", "aria-describedby": hint });
     return h("div", { class: "field" }, h("label", { for: id }, t(`term.${name}`)), control, h("small", { id: hint, class: "hint" }, t(`term.${name}.hint`)));
   });
   const limit = h("div", { class: "field" },
@@ -58,6 +57,7 @@ function form(params) {
       },
     },
     h("div", { class: "grid" }, inputs, limit),
+    h("datalist", { id: "outcomes" }, OUTCOMES.map((o) => h("option", { value: o, label: outcomeText(o) }))),
     h("button", { id: "search-submit", type: "submit" }, t("search.submit")),
   );
 }
