@@ -34,6 +34,7 @@
 import { ApiError, getToken, setToken } from "./api.js";
 import { pinKey, pinnedKey, unpinKey } from "./checks.js";
 import { fill, h } from "./dom.js";
+import { toHex } from "./merkle.js";
 import { LANG_KEY, applyStatic, initialLanguage, setLanguage, t } from "./i18n.js";
 import { errorBox } from "./ui.js";
 import { renderCustody } from "./view-custody.js";
@@ -105,7 +106,7 @@ async function showKey() {
     status.setAttribute("data-state", "not-verified");
     return;
   }
-  status.textContent = key ? t("vkey.pinned", { key: `${key.name}+${Array.from(key.id, (b) => b.toString(16).padStart(2, "0")).join("")}` }) : t("vkey.none");
+  status.textContent = key ? t("vkey.pinned", { key: `${key.name}+${toHex(key.id)}` }) : t("vkey.none");
   status.setAttribute("data-state", key ? "verified" : "unpinned");
 }
 

@@ -63,6 +63,12 @@ const ACTIONS = {
 /** An Article 6 action (as the log names it) in the reader's language. */
 export const actionText = (action) => (action in ACTIONS ? t(`step.${ACTIONS[action]}`) : action);
 
+/** A link to the chain of custody of a serial range (its text: `text`, else the range). */
+export function custodyLink(ca, origin, first, last, text, attrs = {}) {
+  const itmo = `${ca}:${origin}:${first}-${last}`;
+  return h("a", { ...attrs, href: route("custody", { itmo }) }, text ?? `${ca}:${origin}:${first}–${last}`);
+}
+
 /** A link to an entry's view. */
 export const entryLink = (index, text) =>
   h("a", { href: `#/entry/${index}`, testid: "entry-link", "data-index": index }, text ?? `#${index}`);

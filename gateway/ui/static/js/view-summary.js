@@ -8,7 +8,7 @@ import { balanceChart } from "./chart.js";
 import { fields, fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { entryCheck } from "./view-discrepancies.js";
-import { actionText, entryLink, heading, route, table, verbatim } from "./ui.js";
+import { actionText, custodyLink, entryLink, heading, route, table, verbatim } from "./ui.js";
 
 export const ROWS = ["R5", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14"];
 const MAX_CHECKED = 25; // entries checked at once in a drill-down
@@ -27,7 +27,15 @@ function form(params) {
       },
     },
     h("label", { for: "summary-party" }, t("summary.party")),
-    h("input", { id: "summary-party", name: "party", value: params.get("party") || "", required: true, autocomplete: "off", spellcheck: "false", size: "6" }),
+    h("input", {
+      id: "summary-party",
+      name: "party",
+      value: params.get("party") || "",
+      required: true,
+      autocomplete: "off",
+      spellcheck: "false",
+      size: "6",
+    }),
     h("button", { id: "summary-submit", type: "submit" }, t("summary.submit")),
   );
 }
@@ -51,7 +59,7 @@ function drill(drillEl, year, name) {
           h("td", {}, entryLink(b.index)),
           h("td", {}, b.ca_id),
           h("td", {}, b.origin),
-          h("td", {}, h("a", { href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.first}-${b.last}` }) }, `${b.first}–${b.last}`)),
+          h("td", {}, custodyLink(b.ca_id, b.origin, b.first, b.last, `${b.first}–${b.last}`)),
           h("td", {}, b.quantity),
           h("td", {}, actionText(b.action)))), t("drill.title", { row: name, label: t(`row.${name}`), year: year.year }))
       : h("p", { class: "hint" }, t("drill.noblocks")),
@@ -89,8 +97,12 @@ function summaryTable(answer, drillEl) {
           code ? h("span", { class: "finding-mark" }, ` ${code} (${t("summary.reported")} ${reported ?? "—"})`) : null);
       })));
   const outcome = h("tr", {}, h("th", { scope: "row" }, t("summary.outcome")),
-    answer.years.map((y) => h("td", { testid: "summary-outcome", "data-year": y.year, "data-outcome": y.outcome, class: `outcome outcome-${y.outcome}` }, t(`outcome.${y.outcome}`))));
-  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": t("summary.table") }, h("table", { id: "summary-table" }, h("thead", {}, head), h("tbody", {}, body, outcome)));
+    answer.years.map((y) => {
+      const attrs = { testid: "summary-outcome", "data-year": y.year, "data-outcome": y.outcome };
+      return h("td", { ...attrs, class: `outcome outcome-${y.outcome}` }, t(`outcome.${y.outcome}`));
+    }));
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": t("summary.table") },
+    h("table", { id: "summary-table" }, h("thead", {}, head), h("tbody", {}, body, outcome)));
 }
 
 function findings(answer) {
@@ -101,7 +113,7 @@ function findings(answer) {
       h("strong", {}, `${f.code} · ${f.year} · ${f.row}`), " ",
       t("summary.finding", { reported: f.reported ?? "—", computed: f.computed ?? "—" }), " ",
       h("span", { class: "hint" }, verbatim(f.message)), " ",
-      f.blocks.map((b) => h("a", { class: "chip", href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.first}-${b.last}` }) }, `${b.ca_id}:${b.origin}:${b.first}–${b.last}`)),
+      f.blocks.map((b) => custodyLink(b.ca_id, b.origin, b.first, b.last, null, { class: "chip" })),
       f.entry ? entryLink(f.entry.index) : null)));
 }
 
