@@ -51,7 +51,8 @@ export const vocab = (kind, value) => (hasLabel(`${kind}.${value}`) ? t(`${kind}
 /** An entry's outcome (a decision's, a discrepancy's, a run's) in the reader's language. */
 export const outcomeText = (value) => (hasLabel(`outcome.${value}`) ? t(`outcome.${value}`) : vocab("run", value));
 
-const ACTIONS = {
+/** The Article 6 actions as the log names them, and the step (label step.*) each is. */
+export const ACTIONS = {
   Issuance: "issuance",
   "First transfer": "first-transfer",
   Transfer: "transfer",

@@ -5,23 +5,14 @@ import { getJSON } from "./api.js";
 import { checkConsistency, checkInclusion, openServed } from "./checks.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
-import { badge, entryLink, heading, outcomeText, route, when } from "./ui.js";
-
-const STEP_OF_ACTION = {
-  Issuance: "issuance",
-  "First transfer": "first-transfer",
-  Transfer: "transfer",
-  Acquisition: "acquisition",
-  Use: "use",
-  Cancellation: "cancellation",
-};
+import { ACTIONS, badge, entryLink, heading, outcomeText, route, when } from "./ui.js";
 
 /** What a step of the chain is: issuance, first-transfer, transfer, acquisition, use,
  * cancellation, or other (its Article 6 action first, else its event type). */
 export function stepOf(doc) {
   // The entry's own actions first (an answer's a6 rows also repeat the transfer it answers).
   for (const a of [...(doc.actions || []), ...(doc.a6 || []).map((r) => r.action)]) {
-    if (a in STEP_OF_ACTION) return STEP_OF_ACTION[a];
+    if (a in ACTIONS) return ACTIONS[a];
   }
   const type = String((doc.input && doc.input.type) || "");
   if (type.includes("issuance")) return "issuance";
