@@ -154,7 +154,10 @@ export async function renderEntry({ arg }) {
   (async () => {
     try {
       const { opened } = await latest();
-      const check = await proveEntry(entry, opened);
+      // the proof is of the index asked for: an answer about another leaf proves nothing here
+      const check = String(entry.index) === arg
+        ? await proveEntry(entry, opened)
+        : { state: "not-verified", reason: "reason.otherentry", detail: `${entry.index} != ${arg}`, leaf: "", root: "" };
       setBadge(state, check);
       leaf.textContent = check.leaf;
       root.textContent = check.root;

@@ -7,8 +7,9 @@ import { latest } from "./checks.js";
 import { balanceChart } from "./chart.js";
 import { fields, fill, h } from "./dom.js";
 import { t } from "./i18n.js";
+import { checkCell } from "./summary-math.js";
 import { entryCheck } from "./view-discrepancies.js";
-import { actionText, custodyLink, entryLink, heading, route, table, verbatim } from "./ui.js";
+import { actionText, badge, custodyLink, entryLink, heading, route, table, verbatim } from "./ui.js";
 
 export const ROWS = ["R5", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14"];
 const MAX_CHECKED = 25; // entries checked at once in a drill-down
@@ -42,7 +43,7 @@ function form(params) {
 
 const num = (v) => (v === null || v === undefined ? null : Number(v));
 
-function drill(drillEl, year, name) {
+function drill(drillEl, answer, year, name) {
   const row = year.rows[name];
   const indices = [...new Set([...row.entries.map((e) => e.index), ...row.blocks.map((b) => b.index)])];
   fill(
@@ -53,6 +54,7 @@ function drill(drillEl, year, name) {
       [t("drill.status"), t(`status.${String(row.status).replace(/ /g, "-")}`)],
       [t("drill.reason"), verbatim(row.reason)],
     ]),
+    arithmetic(answer, year, name),
     row.blocks.length
       ? table({ id: "drill-blocks" }, ["col.index", "block.ca", "block.origin", "block.serials", "a6.quantity", "a6.action"],
         row.blocks.map((b) => h("tr", {},
@@ -68,6 +70,14 @@ function drill(drillEl, year, name) {
       indices.slice(0, MAX_CHECKED).map((i) => h("li", {}, entryLink(i), " ", entryCheck(i, { testid: "drill-state" })))),
   );
   drillEl.querySelector("#drill-title").focus();
+}
+
+/** The row's value recomputed here from the other rows and its blocks (summary-math.js). */
+function arithmetic(answer, year, name) {
+  const check = checkCell(answer, year, name);
+  if (!check) return null;
+  const reason = check.state === "verified" ? "drill.sum.ok" : "drill.sum.bad";
+  return badge({ id: "drill-sum", testid: "drill-sum" }, { state: check.state, reason, vars: { value: check.want, rule: t(`rule.${name}`) } });
 }
 
 function summaryTable(answer, drillEl) {
@@ -91,7 +101,7 @@ function summaryTable(answer, drillEl) {
               "data-year": y.year,
               "data-finding": code || null,
               "aria-label": t("summary.cell", { row: name, year: y.year, value: row.value ?? "—" }),
-              on: { click: () => drill(drillEl, y, name) },
+              on: { click: () => drill(drillEl, answer, y, name) },
             }, row.value ?? "—")
             : "",
           code ? h("span", { class: "finding-mark" }, ` ${code} (${t("summary.reported")} ${reported ?? "—"})`) : null);
