@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from schemas._types import (
     AccountId,
@@ -315,7 +315,10 @@ class DecisionResult(Strict):
 
 
 class Decision(Strict):
-    """The gateway's signed answer to one input (published on ``a6.out.<registry-id>``)."""
+    """The gateway's signed answer to one input, v1: what it wrote before decision v2.
+
+    Stays published for the records that hold it; its members are closed (a strict reader
+    refuses any addition), so the transaction id and the note came as a new major version."""
 
     input_source: str
     input_id: str
@@ -323,6 +326,54 @@ class Decision(Strict):
     input_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     outcome: Literal["accepted", "rejected", "recorded", "discrepancy"]
     results: tuple[DecisionResult, ...] = ()
+    derived_actions: tuple[str, ...] = ()
+    audit_entry_id: str
+    quantity: DecimalInt = "0"
+
+
+#: What ``a6gw.decision.v2`` promises a reader about later versions of itself.
+OPEN_TO_ADDITIONS = (
+    "Open to later optional additions: within v2 the gateway may add optional members "
+    "(here and in each result), never remove, rename or retype one; a reader ignores "
+    "members it does not know. Any other change is a new major version."
+)
+_OPEN = ConfigDict(json_schema_extra={"additionalProperties": True})
+
+
+class DecisionResultV2(DecisionResult):
+    """One check that failed (or a note on one): its code, its message, the blocks it names."""
+
+    model_config = _OPEN
+
+
+class DecisionV2(Strict):
+    """The gateway's signed answer to one input, with its transaction id and a note.
+
+    Published on ``a6.out.<registry-id>`` (or ``a6.out.inventory.<party>``); the note is a
+    sentence for a person. Open to later optional additions (:data:`OPEN_TO_ADDITIONS`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "additionalProperties": True,
+            "description": "The gateway's signed answer to one input, with the input's "
+            "transaction id and a sentence for a person. " + OPEN_TO_ADDITIONS,
+        }
+    )
+
+    input_source: str
+    input_id: str
+    input_type: str
+    input_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    transaction_id: TransactionId | None = Field(
+        description="the input's transaction_id (its data's), null when it has none"
+    )
+    outcome: Literal["accepted", "rejected", "recorded", "discrepancy"]
+    note: str = Field(
+        min_length=1,
+        description="what happened, for a person: the first result's message when a check "
+        "failed, else what was done (e.g. 'transfer T-1 cancelled: no answer by <deadline>')",
+    )
+    results: tuple[DecisionResultV2, ...] = ()
     derived_actions: tuple[str, ...] = ()
     audit_entry_id: str
     quantity: DecimalInt = "0"
@@ -345,10 +396,11 @@ class EventType:
     model: type[Strict]
     kind: Kind
     roles: tuple[Role, ...]
+    major: int = 1
 
     @property
     def type(self) -> str:
-        return f"a6gw.{self.name}.v1"
+        return f"a6gw.{self.name}.v{self.major}"
 
 
 _CATALOGUE: tuple[EventType, ...] = (
@@ -369,16 +421,21 @@ _CATALOGUE: tuple[EventType, ...] = (
     EventType("inventory.emissions", InventoryEmissions, "notification", ("inventory-agency",)),
     EventType("summary.reported", StructuredSummaryReported, "notification", ("inventory-agency",)),
     EventType("discrepancy.command", DiscrepancyCommand, "notification", ("operator",)),
+    # v1: what the gateway wrote before v2; kept published for the records that hold it
     EventType("decision", Decision, "notification", ("gateway",)),
+    EventType("decision", DecisionV2, "notification", ("gateway",), major=2),
     EventType("notice", GatewayNotice, "notification", ("gateway",)),
 )
 
 EVENT_TYPES: dict[str, EventType] = {et.type: et for et in _CATALOGUE}
+#: short name -> the newest major version of that type (what the gateway writes)
+CURRENT: dict[str, EventType] = {et.name: et for et in _CATALOGUE}
 
 
 def event_type(name: str) -> EventType:
-    """Look up a catalogue row by short name (``"issuance"``) or full type string."""
-    for et in _CATALOGUE:
-        if name in (et.name, et.type):
-            return et
-    raise KeyError(name)
+    """Look up a catalogue row by full type string, or by short name (``"issuance"``): the
+    newest major version."""
+    found = EVENT_TYPES.get(name) or CURRENT.get(name)
+    if found is None:
+        raise KeyError(name)
+    return found

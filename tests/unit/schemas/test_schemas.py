@@ -63,7 +63,7 @@ def test_every_event_type_has_a_schema_file_with_its_kind() -> None:
         doc = json.loads((SCHEMA_DIR / f"{et.type}.schema.json").read_text())
         assert f"kind: {et.kind}" in doc["$comment"]
         assert et.kind in ("proposal", "notification")
-        assert et.type.endswith(".v1")
+        assert et.type.endswith(f".v{et.major}")
 
 
 @pytest.mark.parametrize(
