@@ -23,11 +23,14 @@ from gateway.core.steps import Signer
 from gateway.core.topics import (
     AUDIT_TOPIC,
     CHECKPOINT_TOPIC,
+    COMMANDS_TOPIC,
     DLQ_TOPIC,
     FINDINGS_TOPIC,
     LEDGER_TOPIC,
+    changelog_topic,
     input_topic,
     inventory_output_topic,
+    is_output,
     output_topic,
     retry_topic,
 )
@@ -121,7 +124,8 @@ def test_checkpoints_go_to_the_checker_and_other_topics_are_refused() -> None:
     opened: list[str] = []
     rc.check_record(_rec(CHECKPOINT_TOPIC, b"origin\n1\nroot\n"), opened.append)
     assert opened == ["origin\n1\nroot\n"]
-    for topic in (input_topic("JPN01"), "a6gw-decisions-changelog", "a6.other"):
+    others = (input_topic("JPN01"), changelog_topic("a6gw", "decisions"), COMMANDS_TOPIC)
+    for topic in others:
         with pytest.raises(AssertionError, match="not a topic the gateway writes"):
             rc.check_record(_rec(topic, b"{}"), _none)
 
@@ -140,6 +144,6 @@ def test_every_record_of_the_demo_scenario_in_memory_fits(tmp_path: Path) -> Non
     notes = [
         json.loads(v)["data"]["note"]
         for t, _, v in pipe.sent
-        if t.startswith("a6.out.") and b'"a6gw.decision.v2"' in v
+        if is_output(t) and b'"a6gw.decision.v2"' in v
     ]
     assert any(" cancelled: no answer by " in n for n in notes), notes
