@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from schemas._types import (
     AccountId,
@@ -36,6 +36,7 @@ from schemas._types import (
     TransactionId,
     Year,
 )
+from schemas.decisions import Decision, DecisionV2
 
 Kind = Literal["proposal", "notification"]
 Role = Literal[
@@ -306,77 +307,6 @@ class DiscrepancyCommand(Strict):
     note: str = Field(default="", max_length=2000)
     # resolve-by-hand: what the operator changed, and where (DES manual intervention)
     correction: str = Field(default="", max_length=4000)
-
-
-class DecisionResult(Strict):
-    code: str
-    message: str
-    blocks: tuple[SerialRange, ...] = ()
-
-
-class Decision(Strict):
-    """The gateway's signed answer to one input, v1: what it wrote before decision v2.
-
-    Stays published for the records that hold it; its members are closed (a strict reader
-    refuses any addition), so the transaction id and the note came as a new major version."""
-
-    input_source: str
-    input_id: str
-    input_type: str
-    input_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    outcome: Literal["accepted", "rejected", "recorded", "discrepancy"]
-    results: tuple[DecisionResult, ...] = ()
-    derived_actions: tuple[str, ...] = ()
-    audit_entry_id: str
-    quantity: DecimalInt = "0"
-
-
-#: What ``a6gw.decision.v2`` promises a reader about later versions of itself.
-OPEN_TO_ADDITIONS = (
-    "Open to later optional additions: within v2 the gateway may add optional members "
-    "(here and in each result), never remove, rename or retype one; a reader ignores "
-    "members it does not know. Any other change is a new major version."
-)
-_OPEN = ConfigDict(json_schema_extra={"additionalProperties": True})
-
-
-class DecisionResultV2(DecisionResult):
-    """One check that failed (or a note on one): its code, its message, the blocks it names."""
-
-    model_config = _OPEN
-
-
-class DecisionV2(Strict):
-    """The gateway's signed answer to one input, with its transaction id and a note.
-
-    Published on ``a6.out.<registry-id>`` (or ``a6.out.inventory.<party>``); the note is a
-    sentence for a person. Open to later optional additions (:data:`OPEN_TO_ADDITIONS`)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "additionalProperties": True,
-            "description": "The gateway's signed answer to one input, with the input's "
-            "transaction id and a sentence for a person. " + OPEN_TO_ADDITIONS,
-        }
-    )
-
-    input_source: str
-    input_id: str
-    input_type: str
-    input_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    transaction_id: TransactionId | None = Field(
-        description="the input's transaction_id (its data's), null when it has none"
-    )
-    outcome: Literal["accepted", "rejected", "recorded", "discrepancy"]
-    note: str = Field(
-        min_length=1,
-        description="what happened, for a person: the first result's message when a check "
-        "failed, else what was done (e.g. 'transfer T-1 cancelled: no answer by <deadline>')",
-    )
-    results: tuple[DecisionResultV2, ...] = ()
-    derived_actions: tuple[str, ...] = ()
-    audit_entry_id: str
-    quantity: DecimalInt = "0"
 
 
 class GatewayNotice(Strict):

@@ -14,7 +14,8 @@ import jsonschema
 import pytest
 
 from gateway.core.decision import decision_data, decision_note
-from schemas.events import CURRENT, EVENT_TYPES, DecisionV2, event_type
+from schemas.decisions import DecisionV2
+from schemas.events import CURRENT, EVENT_TYPES, event_type
 from schemas.gen import SCHEMA_DIR
 
 SHA = "ab" * 32

@@ -24,7 +24,8 @@ from gateway.core.topics import (
     output_topic,
 )
 from gateway.errors import SchemaError
-from schemas.events import EVENT_TYPES, DecisionV2, GatewayNotice
+from schemas.decisions import DecisionV2
+from schemas.events import EVENT_TYPES, GatewayNotice
 from tests.unit.core.a6kit import TS, Kit, Pipe, envelope, rng
 from tests.unit.core.arrival import AUTH
 

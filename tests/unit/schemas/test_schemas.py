@@ -11,7 +11,8 @@ from gateway.api.gen import OPENAPI_DIR
 from gateway.api.gen import stale as stale_openapi
 from gateway.api.routes import ROUTES
 from schemas import EVENT_TYPES, Envelope
-from schemas.events import Decision, Issuance, Transfer
+from schemas.decisions import Decision
+from schemas.events import Issuance, Transfer
 from schemas.gen import SCHEMA_DIR, render, stale, stale_in
 
 TRANSFER = {
