@@ -23,10 +23,12 @@ from schemas.records import (
     DEAD_LETTER_SCHEMA,
     DISCREPANCY,
     DISCREPANCY_SCHEMA,
+    HOLDINGS_PAGE_SCHEMA,
     LEDGER_RECORD_SCHEMA,
     NOTICE,
     NOTICE_SCHEMA,
     CheckpointRequest,
+    HoldingsPage,
     LedgerRecord,
     urn,
 )
@@ -69,6 +71,8 @@ def records() -> dict[str, str]:
     ledger["$comment"] = "The JSON value of one record of a6.ledger (internal, for auditors)"
     request = CheckpointRequest.model_json_schema()
     request["$comment"] = "The value of a record keyed a6gw.checkpoint-request on a6.audit.log"
+    page = HoldingsPage.model_json_schema()
+    page["$comment"] = "One page of an HTTPS partner's GET /v1/holdings (reconciliation)"
     return _files(
         [
             (name, urn(name), schema)
@@ -78,6 +82,7 @@ def records() -> dict[str, str]:
                 (DISCREPANCY_SCHEMA, found),
                 (LEDGER_RECORD_SCHEMA, ledger),
                 (CHECKPOINT_REQUEST_SCHEMA, request),
+                (HOLDINGS_PAGE_SCHEMA, page),
             )
         ]
     )

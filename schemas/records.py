@@ -7,7 +7,9 @@ notice is the ``data`` of a signed ``a6gw.notice.v1`` event on ``a6.out.<registr
 ``kind`` and a ``body``, whose fields each kind fixes (:data:`NOTICE`, discriminated by
 ``kind``). A finding on ``a6.discrepancies`` is a :data:`DISCREPANCY` (as found, or as an
 operator moved it); the ledger stage's hand-off on ``a6.ledger`` a :class:`LedgerRecord`; a
-request for a checkpoint on ``a6.audit.log`` an empty :class:`CheckpointRequest`.
+request for a checkpoint on ``a6.audit.log`` an empty :class:`CheckpointRequest`. An HTTPS
+partner's holdings snapshot (``GET /v1/holdings``, read by reconciliation) is a sequence of
+:class:`HoldingsPage` (a Kafka registry sends signed ``a6gw.holdings.snapshot.v1`` pages).
 ``python -m schemas.gen`` publishes each with an absolute ``urn:a6gw:schema:...`` identifier
 (:data:`URN`), as it does every other schema.
 """
@@ -18,7 +20,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, TypeAdapter
 
-from schemas._types import CooperativeApproachId, RegistryId, SerialRange, Strict, TransactionId
+from schemas._types import (
+    AccountId,
+    CooperativeApproachId,
+    RegistryId,
+    SerialRange,
+    Strict,
+    TransactionId,
+    Year,
+)
 from schemas.entry_parts import IsoMs, OpenRecord, RawEntryId, ReplayOf, Sha256, TrackedRecord
 from schemas.events import AccountRef
 
@@ -32,10 +42,12 @@ __all__ = [
     "URN",
     "DISCREPANCY",
     "DISCREPANCY_SCHEMA",
+    "HOLDINGS_PAGE_SCHEMA",
     "LEDGER_RECORD_SCHEMA",
     "CheckpointRequest",
     "DeadLetter",
     "Fault",
+    "HoldingsPage",
     "LedgerRecord",
     "Notice",
     "urn",
@@ -48,6 +60,7 @@ NOTICE_SCHEMA = "notice-data"
 DISCREPANCY_SCHEMA = "discrepancy"
 LEDGER_RECORD_SCHEMA = "ledger-record"
 CHECKPOINT_REQUEST_SCHEMA = "checkpoint-request"
+HOLDINGS_PAGE_SCHEMA = "holdings-page"
 
 Base64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
 Offset = Annotated[int, Field(ge=0, le=2**63 - 1)]
@@ -234,3 +247,22 @@ class LedgerRecord(Strict):
 class CheckpointRequest(Strict):
     """The value of a record keyed ``a6gw.checkpoint-request`` on ``a6.audit.log``: no entry,
     a request for a checkpoint once everything before it is appended (an empty object)."""
+
+
+class HoldingRow(SerialRange):
+    """Units one account of the partner's registry holds (one serial range of one space)."""
+
+    account_id: AccountId
+    ca_id: CooperativeApproachId
+    origin: RegistryId = Field(description="the units' originating registry")
+    unit_type: Literal["JCM", "A6.4ER", "MO"]
+    vintage: Year
+
+
+class HoldingsPage(Strict):
+    """One page of an HTTPS partner's answer to the gateway's ``GET /v1/holdings?limit=<n>
+    [&after=<cursor>]`` (mutual TLS, RFC 9421 signed): its rows, and the cursor of the next
+    page (null on the last; a cursor is never repeated)."""
+
+    rows: list[HoldingRow]
+    next: str | None = Field(description="the ``after`` of the next page; null: the last")

@@ -36,6 +36,7 @@ from schemas.records import (
     CHECKPOINT_REQUEST_SCHEMA,
     DEAD_LETTER_SCHEMA,
     DISCREPANCY_SCHEMA,
+    HOLDINGS_PAGE_SCHEMA,
     LEDGER_RECORD_SCHEMA,
     NOTICE_SCHEMA,
     urn,
@@ -198,3 +199,10 @@ def check_record(rec: RawInput, checkpoint: Callable[[str], Any]) -> str:
         by_id(urn(name)).validate(json.loads(rec.value))
     TOPIC_SEEN[kind] += 1
     return kind
+
+
+def check_holdings_page(page: Any) -> dict[str, Any]:
+    """An HTTPS partner's holdings page (``GET /v1/holdings``), after validating it."""
+    by_id(urn(HOLDINGS_PAGE_SCHEMA)).validate(page)
+    assert isinstance(page, dict)
+    return page

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from connectors.partner_sim import PartnerSim
 from gateway.core import binding
 from gateway.core import discrepancy as dsc
 from gateway.core.audit_records import CHECKPOINT_REQUEST
@@ -147,3 +148,27 @@ def test_every_record_of_the_demo_scenario_in_memory_fits(tmp_path: Path) -> Non
         if is_output(t) and b'"a6gw.decision.v2"' in v
     ]
     assert any(" cancelled: no answer by " in n for n in notes), notes
+
+
+def test_the_partner_simulators_holdings_pages_fit_and_broken_ones_fail(tmp_path: Path) -> None:
+    row = {
+        "account_id": "IDN01-HOLD-1",
+        "ca_id": "CA0002",
+        "origin": "IDN01",
+        "serial_start": "1",
+        "serial_end": "10",
+        "unit_type": "JCM",
+        "vintage": 2025,
+        "extra": "dropped by the simulator",
+    }
+    sim = PartnerSim("IDN01", tmp_path, gateway_keys={}, holdings=[row])
+    rc.check_holdings_page({"rows": sim.holdings, "next": None})
+    rc.check_holdings_page({"rows": [], "next": "100"})
+    for broken in (
+        {"rows": sim.holdings},  # no next
+        {"rows": [row], "next": None},  # a member the schema does not name
+        {"rows": [sim.holdings[0] | {"serial_start": 1}], "next": None},  # not a decimal string
+        {"rows": [sim.holdings[0] | {"origin": "idn"}], "next": None},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            rc.check_holdings_page(broken)
