@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import jsonschema
 import pytest
@@ -36,7 +36,9 @@ from gateway.core.topics import (
     retry_topic,
 )
 from gateway.demo.scenario import load_steps
+from schemas.entries import ENTRY_KINDS
 from schemas.gen import SCHEMA_DIR
+from schemas.records import urn
 from tests import records_check as rc
 from tests.unit.core.test_decision_v2 import _entry
 from tests.unit.worker.test_pipeline import MemoryPipeline
@@ -172,3 +174,16 @@ def test_the_partner_simulators_holdings_pages_fit_and_broken_ones_fail(tmp_path
     ):
         with pytest.raises(jsonschema.ValidationError):
             rc.check_holdings_page(broken)
+
+
+def test_every_entry_kind_is_in_the_published_audit_entry_schema() -> None:
+    """Each kind of :data:`schemas.entries.ENTRY_KINDS` (the union the writers' models
+    make) is a branch of ``audit-entry.schema.json`` that accepts exactly its entry_type."""
+    schema = json.loads((SCHEMA_DIR / "audit-entry.schema.json").read_text(encoding="utf-8"))
+    mapping = schema["discriminator"]["mapping"]
+    kinds = {get_args(kind.model_fields["entry_type"].annotation)[0] for kind in ENTRY_KINDS}
+    assert kinds == set(mapping) and len(schema["oneOf"]) == len(ENTRY_KINDS)
+    entry = _entry("recorded")
+    rc.by_id(urn("audit-entry")).validate(entry)
+    with pytest.raises(jsonschema.ValidationError):
+        rc.by_id(urn("audit-entry")).validate(entry | {"entry_type": "a-kind-nobody-wrote"})
