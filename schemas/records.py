@@ -211,12 +211,16 @@ DISCREPANCY: TypeAdapter[OpenRecord | TrackedRecord] = TypeAdapter(OpenRecord | 
 
 
 class LedgerEvent(Strict):
-    """The authenticated event's CloudEvents attributes (its envelope is not forwarded)."""
+    """The authenticated event's CloudEvents attributes (its envelope is not forwarded); the
+    optional ones only when the envelope carried them (docs/cloudevents.md)."""
 
     source: str
     id: str
     type: str = Field(pattern=r"^a6gw\.[a-z.-]+\.v[1-9][0-9]*$")
     time: str
+    subject: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 class LedgerOwner(Strict):

@@ -93,7 +93,7 @@ def test_internal_records_pass_and_broken_ones_fail() -> None:
         id="dsc-" + "1" * 40, code="REC-002", severity="error", registries=("JPN01",),
         blocks=(("CA0001", "MNG01", 1, 10),), first_seen=AT, summary="s",
     )  # fmt: skip
-    ledger = {
+    ledger: dict[str, Any] = {
         "event": {"source": "JPN01", "id": "e-1", "type": "a6gw.transfer.v1", "time": AT},
         "data": "{}",
         "sha256": "ab" * 32,
@@ -102,9 +102,12 @@ def test_internal_records_pass_and_broken_ones_fail() -> None:
         "owner": {"registry": "JPN01", "party": "JPN"},
         "timestamp_ms": 1,
     }
+    # the envelope's optional attributes ride along when it had them (docs/cloudevents.md)
+    traced = {"subject": "S-1", "traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"}
     good = [
         (FINDINGS_TOPIC, None, dsc.record(found)),
         (LEDGER_TOPIC, None, ledger),
+        (LEDGER_TOPIC, None, ledger | {"event": ledger["event"] | traced}),
         (AUDIT_TOPIC, None, _entry("recorded")),
         (AUDIT_TOPIC, CHECKPOINT_REQUEST, {}),
     ]
