@@ -36,6 +36,7 @@ from schemas._types import (
     TransactionId,
     Year,
 )
+from schemas.decisions import Decision, DecisionV2
 
 Kind = Literal["proposal", "notification"]
 Role = Literal[
@@ -308,26 +309,6 @@ class DiscrepancyCommand(Strict):
     correction: str = Field(default="", max_length=4000)
 
 
-class DecisionResult(Strict):
-    code: str
-    message: str
-    blocks: tuple[SerialRange, ...] = ()
-
-
-class Decision(Strict):
-    """The gateway's signed answer to one input (published on ``a6.out.<registry-id>``)."""
-
-    input_source: str
-    input_id: str
-    input_type: str
-    input_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    outcome: Literal["accepted", "rejected", "recorded", "discrepancy"]
-    results: tuple[DecisionResult, ...] = ()
-    derived_actions: tuple[str, ...] = ()
-    audit_entry_id: str
-    quantity: DecimalInt = "0"
-
-
 class GatewayNotice(Strict):
     """A message from the gateway to a registry besides a decision (e.g. a transfer proposal).
 
@@ -345,10 +326,11 @@ class EventType:
     model: type[Strict]
     kind: Kind
     roles: tuple[Role, ...]
+    major: int = 1
 
     @property
     def type(self) -> str:
-        return f"a6gw.{self.name}.v1"
+        return f"a6gw.{self.name}.v{self.major}"
 
 
 _CATALOGUE: tuple[EventType, ...] = (
@@ -369,16 +351,21 @@ _CATALOGUE: tuple[EventType, ...] = (
     EventType("inventory.emissions", InventoryEmissions, "notification", ("inventory-agency",)),
     EventType("summary.reported", StructuredSummaryReported, "notification", ("inventory-agency",)),
     EventType("discrepancy.command", DiscrepancyCommand, "notification", ("operator",)),
+    # v1: what the gateway wrote before v2; kept published for the records that hold it
     EventType("decision", Decision, "notification", ("gateway",)),
+    EventType("decision", DecisionV2, "notification", ("gateway",), major=2),
     EventType("notice", GatewayNotice, "notification", ("gateway",)),
 )
 
 EVENT_TYPES: dict[str, EventType] = {et.type: et for et in _CATALOGUE}
+#: short name -> the newest major version of that type (what the gateway writes)
+CURRENT: dict[str, EventType] = {et.name: et for et in _CATALOGUE}
 
 
 def event_type(name: str) -> EventType:
-    """Look up a catalogue row by short name (``"issuance"``) or full type string."""
-    for et in _CATALOGUE:
-        if name in (et.name, et.type):
-            return et
-    raise KeyError(name)
+    """Look up a catalogue row by full type string, or by short name (``"issuance"``): the
+    newest major version."""
+    found = EVENT_TYPES.get(name) or CURRENT.get(name)
+    if found is None:
+        raise KeyError(name)
+    return found

@@ -17,43 +17,83 @@ from pathlib import Path
 from schemas.entries import AUDIT_ENTRY
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES
-from schemas.records import DEAD_LETTER, DEAD_LETTER_SCHEMA, NOTICE, NOTICE_SCHEMA, urn
+from schemas.records import (
+    CHECKPOINT_REQUEST_SCHEMA,
+    DEAD_LETTER,
+    DEAD_LETTER_SCHEMA,
+    DISCREPANCY,
+    DISCREPANCY_SCHEMA,
+    HOLDINGS_PAGE_SCHEMA,
+    LEDGER_RECORD_SCHEMA,
+    NOTICE,
+    NOTICE_SCHEMA,
+    CheckpointRequest,
+    HoldingsPage,
+    LedgerRecord,
+    urn,
+)
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "json"
 PATTERN = "*.schema.json"
 
 
 def render() -> dict[str, str]:
-    """Return ``{file name: JSON text}`` for the envelope and every event type."""
-    files: dict[str, str] = {}
-    docs: list[tuple[str, dict[str, object]]] = [("envelope", Envelope.model_json_schema())]
+    """Return ``{file name: JSON text}`` for the envelope, every event type, the audit entry
+    and the gateway's own records, each with its absolute ``$id`` (:func:`urn`): an event
+    type ``a6gw.<name>.v<major>``'s data is ``urn:a6gw:schema:<name>:<major>`` (file names
+    stay ``<type>.schema.json``)."""
+    docs: list[tuple[str, str, dict[str, object]]] = [
+        ("envelope", urn("envelope"), Envelope.model_json_schema())
+    ]
     for et in EVENT_TYPES.values():
         schema = et.model.model_json_schema()
         schema["$comment"] = (
             f"CloudEvents type {et.type}; kind: {et.kind}; signed by: " + ", ".join(et.roles)
         )
-        docs.append((et.type, schema))
+        docs.append((et.type, urn(et.name, et.major), schema))
     entries = AUDIT_ENTRY.json_schema()
     entries["$comment"] = "An audit entry: the JSON document of one leaf of the audit log"
-    docs.append(("audit-entry", entries))
-    for name, schema in docs:
-        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["$id"] = f"a6gw/{name}.schema.json"
-        files[f"{name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    return files | records()
+    docs.append(("audit-entry", urn("audit-entry"), entries))
+    return _files(docs) | records()
 
 
 def records() -> dict[str, str]:
-    """The gateway's own records (:mod:`schemas.records`), with absolute ``$id``s."""
+    """The gateway's own records (:mod:`schemas.records`)."""
     dead = DEAD_LETTER.json_schema()
     dead["$comment"] = "A dead letter: the JSON value of one record of a6.dlq"
     notice = NOTICE.json_schema()
     notice["$comment"] = "The data of a signed a6gw.notice.v1 event on a6.out.<registryId>, by kind"
     notice["title"] = "Notice"
+    found = DISCREPANCY.json_schema()
+    found["$comment"] = "A discrepancy: the JSON value of one record of a6.discrepancies"
+    found["title"] = "Discrepancy"
+    ledger = LedgerRecord.model_json_schema()
+    ledger["$comment"] = "The JSON value of one record of a6.ledger (internal, for auditors)"
+    request = CheckpointRequest.model_json_schema()
+    request["$comment"] = "The value of a record keyed a6gw.checkpoint-request on a6.audit.log"
+    page = HoldingsPage.model_json_schema()
+    page["$comment"] = "One page of an HTTPS partner's GET /v1/holdings (reconciliation)"
+    return _files(
+        [
+            (name, urn(name), schema)
+            for name, schema in (
+                (DEAD_LETTER_SCHEMA, dead),
+                (NOTICE_SCHEMA, notice),
+                (DISCREPANCY_SCHEMA, found),
+                (LEDGER_RECORD_SCHEMA, ledger),
+                (CHECKPOINT_REQUEST_SCHEMA, request),
+                (HOLDINGS_PAGE_SCHEMA, page),
+            )
+        ]
+    )
+
+
+def _files(docs: list[tuple[str, str, dict[str, object]]]) -> dict[str, str]:
+    """``{name}.schema.json`` -> the schema's JSON text, with its ``$schema`` and ``$id``."""
     files: dict[str, str] = {}
-    for name, schema in ((DEAD_LETTER_SCHEMA, dead), (NOTICE_SCHEMA, notice)):
+    for name, sid, schema in docs:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["$id"] = urn(name)
+        schema["$id"] = sid
         files[f"{name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     return files
 

@@ -136,7 +136,7 @@ async def publish_and_read_decision(registry: str) -> dict[str, Any]:
         async with asyncio.timeout(120):
             async for record in consumer:  # decisions and notices: find this event's
                 envelope = json.loads(record.value)
-                if envelope["type"].startswith("a6gw.decision."):
+                if envelope["type"] == "a6gw.decision.v2":
                     if envelope["data"]["input_id"] == event_id:
                         break
     finally:
@@ -145,6 +145,7 @@ async def publish_and_read_decision(registry: str) -> dict[str, Any]:
     decision: dict[str, Any] = envelope["data"]
     assert decision["input_sha256"] == hashlib.sha256(value).hexdigest()
     print(f"decision: {decision['outcome']}, signed by {envelope['a6keyid']} (verified)")
+    print(f"note: {decision['note']}")  # v2: a sentence for a person, and the transaction_id
     return decision
 
 

@@ -281,21 +281,44 @@ def replay_of(headers: Sequence[tuple[str, bytes]]) -> dict[str, Any] | None:
 
 
 def decision_data(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``data`` of the signed ``a6gw.decision.v1`` message sent back to the registry,
+    """The ``data`` of the signed ``a6gw.decision.v2`` message sent back to the registry,
     from a decision entry's JSON object (:func:`decision_wire`, or one kept and read back
-    through the entry model)."""
+    through the entry model): v1's members, the input's ``transaction_id`` (null when it
+    has none) and a :func:`decision_note` for a person."""
     inp = entry["input"]
     return {
         "input_source": inp["source"],
         "input_id": inp["id"],
         "input_type": inp["type"],
         "input_sha256": inp["sha256"],
+        "transaction_id": entry.get("transaction_id"),
         "outcome": entry["outcome"],
+        "note": decision_note(entry),
         "results": entry["results"],
         "derived_actions": list(entry["actions"]),
         "audit_entry_id": entry["entry_id"],
         "quantity": entry["quantity"],
     }
+
+
+def decision_note(entry: Mapping[str, Any]) -> str:
+    """One sentence on a decision for a person: the first failed check's message; else the
+    ledger's own note (a timeout's "transfer T cancelled: no answer by D"); else what was
+    decided and done ("transfer T accepted: First transfer, 100 units")."""
+    outcome = entry["outcome"]
+    results = entry["results"]
+    if results and outcome in ("rejected", "discrepancy"):
+        first = results[0]
+        return str(first["message"] or first["code"])
+    if entry.get("note"):
+        return str(entry["note"])
+    inp = entry["input"]
+    name = inp["type"].removeprefix("a6gw.").rsplit(".v", 1)[0]
+    said = f"{name} {entry.get('transaction_id') or inp['id']} {outcome}"
+    done = list(entry["actions"])
+    if entry["quantity"] != "0":
+        done.append(f"{entry['quantity']} units")
+    return f"{said}: {', '.join(done)}" if done else said
 
 
 def entry_bytes(entry: dict[str, Any]) -> bytes:

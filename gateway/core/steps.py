@@ -48,7 +48,7 @@ from gateway.core.trust import TopicOwner, Trust
 from gateway.errors import AuthenticationError, PayloadInvalid, SchemaError
 from schemas import entries as en
 from schemas.envelope import SIGNATURE_ATTRIBUTE, Envelope
-from schemas.events import EVENT_TYPES
+from schemas.events import CURRENT, EVENT_TYPES
 
 
 @quick_init
@@ -89,7 +89,7 @@ class Signer:
             "specversion": "1.0",
             "id": msg_id,
             "source": self.source,
-            "type": EVENT_TYPES[f"a6gw.{name}.v1"].type,
+            "type": CURRENT[name].type,
             "time": time,
             "datacontenttype": "application/json",
             "a6keyid": self.key_id,

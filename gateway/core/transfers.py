@@ -398,7 +398,11 @@ def transfer_timeout(event: Event, state: LedgerState, d: Directory) -> Evaluati
     )
     ranges = [Range(int(r["serial_start"]), int(r["serial_end"])) for r in tx["ranges"]]
     return Evaluation(
-        "recorded", effects=tuple(effects), notices=notices, quantity=quantity_of(ranges)
+        "recorded",
+        effects=tuple(effects),
+        notices=notices,
+        quantity=quantity_of(ranges),
+        note=f"transfer {p.transaction_id} cancelled: {body['reason']}",
     )
 
 

@@ -86,7 +86,7 @@ class OutputCollector:
         return {
             body["data"]["audit_entry_id"]: body["data"]
             for topic, body in self.messages
-            if tn.is_output(topic) and body.get("type") == "a6gw.decision.v1"
+            if tn.is_output(topic) and body.get("type") == "a6gw.decision.v2"
         }
 
     def notices(self) -> list[tuple[str, dict[str, Any]]]:

@@ -76,12 +76,17 @@ class Channel:
 
 #: a record key that differs between the messages of one channel
 MESSAGE_KEYS = {
+    ("registryOutput", "decisionV2"): "the input's event id",
     ("registryOutput", "decision"): "the input's event id",
     ("registryOutput", "notice"): "the transaction id it is about, else the input's event id; "
     "`reconciliation.requested`: the reconciliation id",
     ("auditLog", "auditEntry"): "the entry id",
     ("auditLog", "checkpointRequest"): "`a6gw.checkpoint-request`",
 }
+
+
+#: what the gateway writes now (v2), then what records written before it hold (v1)
+_DECISIONS = ("decisionV2", "decision")
 
 
 def channels() -> list[Channel]:
@@ -106,7 +111,7 @@ def channels() -> list[Channel]:
         ),
         Channel(
             "registryOutput", topics.output_topic("{registryId}"), "Decisions and notices "
-            "for a registry", ("decision", "notice"), out_keys + "; `reconciliation."
+            "for a registry", _DECISIONS + ("notice",), out_keys + "; `reconciliation."
             "requested`: the reconciliation id", "the gateway's worker; `a6gw reconcile` "
             "(`reconciliation.requested`)", "the registry in its group `registry-{registryId}`"
             "; for an HTTPS partner the worker, which POSTs each to the partner",
@@ -114,13 +119,13 @@ def channels() -> list[Channel]:
         ),
         Channel(
             "inventoryOutput", topics.inventory_output_topic("{party}"), "Decisions for a "
-            "Party's inventory agency", ("decision",), "the input's event id",
+            "Party's inventory agency", _DECISIONS, "the input's event id",
             "the gateway's worker", "the inventory agency in its group `inventory-{party}`",
             ("send",), "inventory agency",
         ),
         Channel(
             "partnerRetry", topics.retry_topic("{registryId}"), "An HTTPS partner's parked "
-            "deliveries", ("decision", "notice"), "the output record's key",
+            "deliveries", _DECISIONS + ("notice",), "the output record's key",
             "the gateway's worker, when the partner cannot be reached",
             "the gateway's worker, which delivers them in order when it is back",
             ("send", "receive"), "internal (for an HTTPS partner)", internal=True,

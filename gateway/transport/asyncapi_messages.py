@@ -14,11 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.core import binding, mac, tracecontext
-from gateway.core.audit_records import CHECKPOINT_REQUEST
 from gateway.core.decision import REPLAY_HEADER
 from gateway.core.topics import AUDIT_TOPIC, COMMANDS_TOPIC, FINDINGS_TOPIC, LEDGER_TOPIC
 from schemas.events import EVENT_TYPES
-from schemas.records import DEAD_LETTER_SCHEMA, NOTICE_SCHEMA
+from schemas.records import (
+    CHECKPOINT_REQUEST_SCHEMA,
+    DEAD_LETTER_SCHEMA,
+    DISCREPANCY_SCHEMA,
+    LEDGER_RECORD_SCHEMA,
+    NOTICE_SCHEMA,
+)
 
 #: where the document lives relative to the JSON Schemas (schemas/asyncapi -> schemas/json)
 SCHEMA_REF = "../json/"
@@ -34,8 +39,14 @@ UNPUBLISHED = "No published JSON Schema yet: the fields below are what the write
 
 def message_id(event_type: str) -> str:
     """``a6gw.transfer.answer.v1`` -> ``transferAnswer``: a document-wide message id."""
-    words = event_type.removeprefix("a6gw.").rsplit(".v", 1)[0].replace("-", ".").split(".")
-    return words[0] + "".join(w.capitalize() for w in words[1:])
+    head, major = event_type.removeprefix("a6gw.").rsplit(".v", 1)
+    words = head.replace("-", ".").split(".")
+    # a later major version is its own message: a6gw.decision.v2 -> decisionV2
+    return (
+        words[0]
+        + "".join(w.capitalize() for w in words[1:])
+        + ("" if major == "1" else f"V{major}")
+    )
 
 
 def event_ids(roles: frozenset[str]) -> list[str]:
@@ -62,63 +73,10 @@ def event_payload(event_type: str) -> dict[str, Any]:
     }
 
 
-def _unpublished(description: str, required: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": f"{description} {UNPUBLISHED}",
-        "required": sorted(required),
-        "properties": required | extra,
-        "additionalProperties": True,
-    }
-
-
-_STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-_OBJ = {"type": "object"}
-
-# gateway.core.forwarded.forward / gateway.core.steps.timeout_record
-LEDGER_RECORD = _unpublished(
-    "The ingest stage's hand-off of an authenticated input to the ledger stage "
-    "(gateway.core.forwarded): the event's attributes, its data as the JSON text checked, "
-    "its digest, signer and role, its topic's owner and its arrival time.",
-    {
-        "event": _OBJ,
-        "data": {"type": "string", "description": "the event's data, as JSON text"},
-        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "signer": _STR,
-        "role": _STR,
-        "owner": _OBJ,
-        "timestamp_ms": _INT,
-    },
-    replays={"type": "object", "description": "the dead letter a replayed input replays"},
-)
-# gateway.core.discrepancy.record
-FINDING = _unpublished(
-    "A discrepancy as found or updated (gateway.core.discrepancy.record).",
-    {
-        "discrepancy_id": _STR,
-        "code": _STR,
-        "severity": _STR,
-        "registries": {"type": "array", "items": _STR},
-        "blocks": {"type": "array", "items": _OBJ},
-        "first_seen": _STR,
-        "found_by": _STR,
-        "source_entry": _STR,
-        "summary": _STR,
-        "detail": _OBJ,
-    },
-    status=_STR,
-    history={"type": "array", "items": _OBJ},
-)
 CHECKPOINT_NOTE = {
     "type": "string",
     "description": "A signed note (C2SP signed-note) whose text is a tlog checkpoint (C2SP "
     "tlog-checkpoint): the log's origin, size and root hash, then its Ed25519 signature lines.",
-}
-CHECKPOINT_REQUEST_BODY = {
-    "type": "object",
-    "maxProperties": 0,
-    "description": f"An empty object under the key {CHECKPOINT_REQUEST.decode()!r}: not an "
-    "entry, a request for a checkpoint once everything before it is appended.",
 }
 CHANGELOG_RECORD = {
     "description": "A table row as faust's changelog keeps it: the worker's own state, JSON "
@@ -128,15 +86,27 @@ CHANGELOG_RECORD = {
 
 #: message id -> (name, title, payload schema, content type)
 INTERNAL: dict[str, tuple[str, dict[str, Any], str]] = {
-    "ledgerRecord": ("Ledger hand-off", LEDGER_RECORD, "application/json"),
+    "ledgerRecord": (
+        "Ledger hand-off",
+        {"$ref": f"{SCHEMA_REF}{LEDGER_RECORD_SCHEMA}.schema.json"},
+        "application/json",
+    ),
     "auditEntry": (
         "Audit entry",
         {"$ref": SCHEMA_REF + AUDIT_ENTRY_FILE},
         "application/json",
     ),
-    "checkpointRequest": ("Checkpoint request", CHECKPOINT_REQUEST_BODY, "application/json"),
+    "checkpointRequest": (
+        "Checkpoint request",
+        {"$ref": f"{SCHEMA_REF}{CHECKPOINT_REQUEST_SCHEMA}.schema.json"},
+        "application/json",
+    ),
     "checkpoint": ("Signed checkpoint", CHECKPOINT_NOTE, "text/plain; charset=utf-8"),
-    "finding": ("Discrepancy", FINDING, "application/json"),
+    "finding": (
+        "Discrepancy",
+        {"$ref": f"{SCHEMA_REF}{DISCREPANCY_SCHEMA}.schema.json"},
+        "application/json",
+    ),
     "deadLetter": (
         "Dead letter",
         {"$ref": f"{SCHEMA_REF}{DEAD_LETTER_SCHEMA}.schema.json"},

@@ -93,6 +93,7 @@ def test_publish_over_kafka_reads_the_signed_decision_and_finds_the_entry(stack:
     assert published is not None, out
     gateway_key = stack.gw.world.key_id(stack.gw.lc.config.gateway.id)
     assert f"decision: recorded, signed by {gateway_key} (verified)" in out
+    assert f"note: account.opened {published.group(1)} recorded\n" in out
     entry = entry_of(stack, out)
     assert entry["input"]["id"] == published.group(1)
     assert entry["input"]["source"] == KAFKA_REGISTRY

@@ -6,6 +6,7 @@ goes in the Kafka headers of what the gateway writes in answer."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,11 +69,16 @@ def test_each_optional_attribute_is_accepted_and_kept(kit: Kit, attributes: dict
     }
 
 
+SCHEMAS = Path(__file__).parents[3] / "schemas" / "json"
+
+
 def test_every_event_type_names_its_data_schema_by_urn() -> None:
     assert data_schema_id("a6gw.transfer.answer.v1") == "urn:a6gw:schema:transfer.answer:1"
     assert data_schema_id("a6gw.decision.v2") == urn("decision", 2)
     for et in EVENT_TYPES.values():
-        assert data_schema_id(et.type) == urn(et.name, 1)
+        assert data_schema_id(et.type) == urn(et.name, et.major)
+        on_disk = SCHEMAS / f"{et.type}.schema.json"
+        assert json.loads(on_disk.read_text())["$id"] == data_schema_id(et.type)
 
 
 # ---- refused --------------------------------------------------------------------------
@@ -251,7 +257,7 @@ def test_a_wrong_dataschema_is_answered_with_a_coded_decision(kit: Kit) -> None:
     assert [r.code for r in entry.results] == ["MSG-012"]
     assert entry.input.subject == "MNG01-ISS-1"
     answer = json.loads(next(v for t, _, v in sent if t == output_topic("MNG01")))
-    assert answer["type"] == "a6gw.decision.v1"
+    assert answer["type"] == "a6gw.decision.v2"
     assert not {"traceparent", "tracestate", "subject"} & set(answer)  # nothing per-hop signed
 
 

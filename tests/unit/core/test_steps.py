@@ -24,7 +24,8 @@ from gateway.core.topics import (
     output_topic,
 )
 from gateway.errors import SchemaError
-from schemas.events import EVENT_TYPES, Decision, GatewayNotice
+from schemas.decisions import DecisionV2
+from schemas.events import EVENT_TYPES, GatewayNotice
 from tests.unit.core.a6kit import TS, Kit, Pipe, envelope, rng
 from tests.unit.core.arrival import AUTH
 
@@ -85,11 +86,13 @@ def entries(sent: list[tuple[str, str, bytes]]) -> list[dict[str, Any]]:
 
 def decision(kit: Kit, sent: list[tuple[str, str, bytes]]) -> dict[str, Any]:
     """The one signed decision among ``sent``, verified with the gateway's trusted key."""
-    (value,) = [v for t, _, v in sent if t.startswith(OUTPUT_PREFIX) and b'"a6gw.decision.v1"' in v]
-    return checked(kit, value, Decision)
+    (value,) = [v for t, _, v in sent if t.startswith(OUTPUT_PREFIX) and b'"a6gw.decision.v2"' in v]
+    return checked(kit, value, DecisionV2)
 
 
-def checked(kit: Kit, value: bytes, model: type[Decision] | type[GatewayNotice]) -> dict[str, Any]:
+def checked(
+    kit: Kit, value: bytes, model: type[DecisionV2] | type[GatewayNotice]
+) -> dict[str, Any]:
     obj, env = parse_envelope(value, kit.max_bytes)
     gateway_key = kit.trust.by_id[kit.lc.config.gateway.signing_key_id]
     assert (env.source, env.a6keyid, gateway_key.role) == (
@@ -242,7 +245,7 @@ def test_every_gateway_message_is_a_valid_signed_envelope(pipe: Pipe) -> None:
         if b'"a6gw.notice.v1"' in value:
             assert checked(pipe.kit, value, GatewayNotice)["kind"].startswith("transfer.")
             continue
-        data = checked(pipe.kit, value, Decision)
+        data = checked(pipe.kit, value, DecisionV2)
         entry = audit[data["audit_entry_id"]]
         assert (data["outcome"], data["input_id"]) == (entry["outcome"], entry["input"]["id"])
         outcomes.add((topic, data["outcome"], tuple(r["code"] for r in data["results"])))
@@ -341,7 +344,7 @@ def test_the_signer_writes_what_signing_and_canonicalising_the_envelope_write(
         "specversion": "1.0",
         "id": "dec-1",
         "source": signer.source,
-        "type": EVENT_TYPES["a6gw.decision.v1"].type,
+        "type": EVENT_TYPES["a6gw.decision.v2"].type,
         "time": "2026-01-01T00:00:00.000Z",
         "datacontenttype": "application/json",
         "a6keyid": key_id,

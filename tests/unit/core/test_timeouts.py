@@ -24,6 +24,8 @@ def test_an_unanswered_transfer_is_cancelled_and_its_units_released(book: Book) 
     assert ("MNG01", "MN-A", "reserved") in book.holdings()
     ev = timeout(book)
     assert (ev.outcome, codes(ev)) == ("recorded", [])
+    # the decision's note (a6gw.decision.v2) names the transfer and the deadline it missed
+    assert ev.note == "transfer TX-1 cancelled: no answer by 2026-01-02T00:00:00.000Z"
     assert ("MNG01", "MN-A", "reserved") not in book.holdings()
     assert merge(book.holdings()[("MNG01", "MN-A", "held")]) == [(1, 100)]
     assert book.state.get("transfers", "CA0001|TX-1")["status"] == "cancelled"  # type: ignore[index]
