@@ -62,6 +62,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("RECON", "a reconciliation run cannot get its inputs"),
     Family("REG", "partner registries: the connectors, the HTTPS ingress, the simulator"),
     Family("WORKER", "the worker process and the records it re-reads"),
+    Family("UI", "the auditors' page: its files (`/ui/` on the API) and `a6gw ui`'s forwarder"),
 )
 
 _CFG = e.ConfigError
@@ -222,6 +223,11 @@ CODES: tuple[Code, ...] = (
     Code("WORKER-READ", "a topic was not read to its end in time", _WORKER),
     Code("WORKER-REPLAY", "a dead-lettered record cannot be replayed", _WORKER),
     Code("WORKER-VERSION", "a changelog record was written by a newer release", _WORKER),
+    # -- the auditors' page (gateway.ui.serve) ---------------------------------------------
+    Code("UI-NOT-FOUND", "no such file of the page", None, 404),
+    Code("UI-HOST", "`a6gw ui` does not answer that Host (only the address it listens on)", None, 421),
+    Code("UI-METHOD", "`a6gw ui` forwards GET and HEAD only: the page reads", None, 405),
+    Code("UI-UPSTREAM", "`a6gw ui` cannot reach the API, or the API refused its credentials", _GW, 502),
 )
 
 #: old code -> the code that replaced it. Empty: no code has been renamed.

@@ -19,6 +19,7 @@ from gateway.cli import (
     reconcile,
     schemas,
     summary,
+    ui,
     verify,
     worker,
 )
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     checks.add_parser(sub)
     schemas.add_parser(sub)
     config.add_parser(sub)  # config check
+    ui.add_parser(sub)
     return parser
 
 
