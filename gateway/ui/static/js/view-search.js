@@ -1,0 +1,5 @@
+import { heading } from "./ui.js";
+
+export async function renderSearch() {
+  return [heading("nav.search")];
+}

@@ -1,0 +1,5 @@
+import { heading } from "./ui.js";
+
+export async function renderSummary() {
+  return [heading("nav.summary")];
+}
