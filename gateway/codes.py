@@ -225,9 +225,16 @@ CODES: tuple[Code, ...] = (
     Code("WORKER-VERSION", "a changelog record was written by a newer release", _WORKER),
     # -- the auditors' page (gateway.ui.serve) ---------------------------------------------
     Code("UI-NOT-FOUND", "no such file of the page", None, 404),
-    Code("UI-HOST", "`a6gw ui` does not answer that Host (only the address it listens on)", None, 421),
+    Code(
+        "UI-HOST", "`a6gw ui` does not answer that Host (only the address it listens on)", None, 421
+    ),
     Code("UI-METHOD", "`a6gw ui` forwards GET and HEAD only: the page reads", None, 405),
-    Code("UI-UPSTREAM", "`a6gw ui` cannot reach the API, or the API refused its credentials", _GW, 502),
+    Code(
+        "UI-UPSTREAM",
+        "`a6gw ui` cannot reach the API, or the API refused its credentials",
+        _GW,
+        502,
+    ),
 )
 
 #: old code -> the code that replaced it. Empty: no code has been renamed.

@@ -66,7 +66,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     logs.configure_from(args)
     api = args.api.rstrip("/")
     if not api.startswith("https://"):
-        print("a6gw ui: error: --api must be an https:// URL (the API serves TLS only)", file=sys.stderr)
+        print(
+            "a6gw ui: error: --api must be an https:// URL (the API serves TLS only)",
+            file=sys.stderr,
+        )
         return 2
     if args.key and not args.cert:
         print("a6gw ui: error: --key needs --cert", file=sys.stderr)

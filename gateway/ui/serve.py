@@ -153,7 +153,9 @@ def add_page(app: web.Application, files: Mapping[str, PageFile]) -> None:
         headers = {**HEADERS, "ETag": found.etag, "Cache-Control": "no-cache"}
         if found.etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers=headers)
-        return web.Response(body=found.body, headers={**headers, "Content-Type": found.content_type})
+        return web.Response(
+            body=found.body, headers={**headers, "Content-Type": found.content_type}
+        )
 
     async def to_index(_request: web.Request) -> web.Response:
         return web.Response(status=308, headers={**HEADERS, "Location": f"{PREFIX}/"})
@@ -284,9 +286,7 @@ def make_app(
         if upstream.token is not None:
             headers["Authorization"] = f"Bearer {upstream.token}"
         try:
-            r = await request.app[CLIENT].request(
-                request.method, request.raw_path, headers=headers
-            )
+            r = await request.app[CLIENT].request(request.method, request.raw_path, headers=headers)
         except httpx.HTTPError as exc:
             log.warning("the API at %s cannot be reached: %s", upstream.url, _why(exc))
             return _page_problem(
@@ -302,4 +302,3 @@ def make_app(
     app.router.add_get("/", to_page)
     app.router.add_route("*", "/v1/{tail:.*}", forward)
     return app
-

@@ -31,6 +31,26 @@ VIEWS = {
 }
 
 
+#: Every text on screen and every label of an element (aria-label, placeholder, title),
+#: leaving out code, raw bytes and the language switch's own names.
+SHOWN_TEXT = """() => {
+    const out = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+        const el = walk.currentNode.parentElement;
+        if (el.closest('pre, code, .raw, option') || !el.checkVisibility()) continue;
+        out.push(walk.currentNode.textContent.trim());
+    }
+    const labelled = document.querySelectorAll('[aria-label], [placeholder], [title]');
+    for (const el of labelled) {
+        for (const a of ['aria-label', 'placeholder', 'title']) {
+            if (el.getAttribute(a)) out.push(el.getAttribute(a));
+        }
+    }
+    return out.filter(Boolean);
+}"""
+
+
 def test_the_page_loads_with_no_console_error_and_no_outside_request(guarded: Guarded) -> None:
     page = guarded.open()
     assert page.evaluate("window.isSecureContext")
@@ -115,9 +135,7 @@ def test_the_japanese_view_has_no_english_label_left(browser: Browser, world: Wo
     try:
         page = g.open()
         assert page.evaluate("document.documentElement.lang") == "ja"
-        missing = page.evaluate(
-            "import('/ui/js/i18n.js').then((m) => m.missingKeys('ja'))"
-        )
+        missing = page.evaluate("import('/ui/js/i18n.js').then((m) => m.missingKeys('ja'))")
         assert missing == [], f"labels without a Japanese text: {missing}"
         # Every English label that Japanese translates differently: none may be on screen.
         english: list[str] = page.evaluate(
@@ -129,23 +147,7 @@ def test_the_japanese_view_has_no_english_label_left(browser: Browser, world: Wo
         assert english, "the English dictionary is empty"
         for name, route in VIEWS.items():
             g.open(route)
-            shown = page.evaluate(
-                """() => {
-                    const out = [];
-                    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-                    while (walk.nextNode()) {
-                        const el = walk.currentNode.parentElement;
-                        if (el.closest('pre, code, .raw, [lang=en], option') || !el.checkVisibility()) continue;
-                        out.push(walk.currentNode.textContent.trim());
-                    }
-                    for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
-                        for (const a of ['aria-label', 'placeholder', 'title']) {
-                            if (el.getAttribute(a)) out.push(el.getAttribute(a));
-                        }
-                    }
-                    return out.filter(Boolean);
-                }"""
-            )
+            shown: list[str] = page.evaluate(SHOWN_TEXT)
             left = sorted({s for s in shown for label in english if _has(s, label)})
             assert left == [], f"{name}: English labels in the Japanese view: {left}"
         g.check()

@@ -85,7 +85,10 @@ def demo_api(root: Path) -> Iterator[World]:
 
     def build() -> web.Application:
         api = AuditAPI(
-            open_store(store_at), [key.verifier()], sources, parties={p.code: p for p in cfg.parties}
+            open_store(store_at),
+            [key.verifier()],
+            sources,
+            parties={p.code: p for p in cfg.parties},
         )
         return make_app(api, access)
 
