@@ -12,7 +12,7 @@
 //            #vkey-status #error #view #view-title [data-testid=view-error]
 //   log:     #checkpoint-state #checkpoint-origin #checkpoint-size #checkpoint-root
 //            #checkpoint-age #checkpoint-signer #unpinned-warning #consistency-state
-//            #consistency-forget #consistency-form #consistency-from
+//            #consistency-forget #checkpoint-note
 //   entry:   #inclusion-state #entry-index #entry-id #entry-type #entry-outcome
 //            #entry-results [data-testid=result data-code] #entry-blocks #entry-actions
 //            #entry-bytes #entry-leaf-hash #entry-root #entry-proof
@@ -65,6 +65,7 @@ export function parseHash(hash) {
 }
 
 let rendering = 0;
+let routed = false; // the first view keeps the focus where the page starts
 
 async function render() {
   const hash = window.location.hash;
@@ -89,13 +90,21 @@ async function render() {
     if (mine === rendering) view.removeAttribute("aria-busy");
   }
   const title = document.getElementById("view-title");
-  if (title && document.activeElement === document.body) title.focus({ preventScroll: true });
+  const active = document.activeElement;
+  const moved = routed && (!active || active === document.body || active.closest("nav"));
+  if (title && moved) title.focus({ preventScroll: true });
+  routed = true;
   document.title = `${title ? title.textContent : ""} · ${t("title")}`;
 }
 
 async function showKey() {
   const key = await pinnedKey();
   const status = document.getElementById("vkey-status");
+  if (key && key.invalid) {
+    status.textContent = t("vkey.invalid", { detail: key.invalid });
+    status.setAttribute("data-state", "not-verified");
+    return;
+  }
   status.textContent = key ? t("vkey.pinned", { key: `${key.name}+${Array.from(key.id, (b) => b.toString(16).padStart(2, "0")).join("")}` }) : t("vkey.none");
   status.setAttribute("data-state", key ? "verified" : "unpinned");
 }
@@ -156,7 +165,7 @@ async function start() {
   wireSettings();
   applyStatic(document);
   const key = await pinnedKey();
-  if (key) document.getElementById("vkey").value = key.line;
+  if (key && key.line) document.getElementById("vkey").value = key.line;
   await showKey();
   window.addEventListener("hashchange", render);
   await render();

@@ -27,14 +27,17 @@ import { openCheckpoint, parseVkey } from "./note.js";
 export const VKEY_KEY = "a6gw.vkey";
 export const SEEN_KEY = "a6gw.seen";
 
-/** The pinned key, parsed; null when none is pinned (or what is stored is not a key). */
+/**
+ * The pinned key, parsed; null when none is pinned; `{invalid: message}` when what is
+ * stored is not a verifier key (nothing then verifies).
+ */
 export async function pinnedKey() {
   const line = localStorage.getItem(VKEY_KEY);
   if (!line) return null;
   try {
     return await parseVkey(line);
-  } catch {
-    return null;
+  } catch (e) {
+    return { invalid: e.message };
   }
 }
 
@@ -78,7 +81,9 @@ export function forgetSeen(origin) {
  * served fields must say the same or the checkpoint is not verified.
  */
 export async function openServed(served) {
-  const opened = await openCheckpoint(served.note, await pinnedKey());
+  const key = await pinnedKey();
+  const opened = await openCheckpoint(served.note, key && key.invalid ? null : key);
+  if (key && key.invalid) return { ...opened, state: "not-verified", reason: "reason.badkey", detail: key.invalid };
   const cp = opened.checkpoint;
   if (
     cp &&

@@ -87,11 +87,12 @@ export function age(ms) {
 /** A heading for a view, focused so that a screen reader announces the new view. */
 export const heading = (key, vars) => h("h2", { id: "view-title", tabindex: "-1" }, t(key, vars));
 
-/** A table from column label keys and rows of cells. */
-export function table(attrs, columns, rows) {
+/** A table from column label keys and rows of cells; `label` names its scrolling region. */
+export function table(attrs, columns, rows, label = t("table.region")) {
   return h(
     "div",
-    { class: "table-wrap" },
+    // focusable: a keyboard user can scroll a wide table sideways (WCAG 2.1.1)
+    { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label },
     h(
       "table",
       attrs,

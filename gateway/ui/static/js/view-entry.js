@@ -1,5 +1,161 @@
-import { heading } from "./ui.js";
+// view-entry.js: one entry laid out for a person, its exact bytes, and its inclusion proof
+// recomputed here (leaf hash from the bytes, root from the proof) against the checkpoint.
 
-export async function renderEntry() {
-  return [heading("nav.entry")];
+import { getJSON } from "./api.js";
+import { latest, proveEntry } from "./checks.js";
+import { fields, h } from "./dom.js";
+import { t } from "./i18n.js";
+import { badge, checking, heading, route, setBadge, table, when } from "./ui.js";
+
+const SHOWN = new Set([
+  "entry_version", "entry_type", "entry_id", "input", "outcome", "results", "actions", "a6",
+  "blocks", "decided_at", "logged_at", "ca_id", "quantity", "transaction_id", "note",
+]);
+
+/** A serial range as people write it. */
+export const range = (b) => {
+  const first = b.start ?? b.first ?? b.serial_start;
+  const last = b.end ?? b.last ?? b.serial_end;
+  return first === last ? String(first) : `${first}–${last}`;
+};
+
+function value(v) {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "object") return h("pre", { class: "json" }, JSON.stringify(v, null, 2));
+  return String(v);
+}
+
+function inputFields(input) {
+  if (!input || typeof input !== "object") return null;
+  return fields(Object.entries(input).map(([k, v]) => [h("code", {}, k), value(v)]), { class: "fields nested" });
+}
+
+function results(list) {
+  if (!list || list.length === 0) return h("p", { id: "entry-results" }, t("entry.noresults"));
+  return h(
+    "ul",
+    { id: "entry-results", class: "results" },
+    list.map((r) =>
+      h(
+        "li",
+        { testid: "result", "data-code": r.code },
+        h("a", { href: route("search", { code: r.code }), class: "code" }, r.code),
+        " ",
+        h("span", {}, r.message),
+        r.blocks && r.blocks.length ? h("span", { class: "blocks" }, ` (${r.blocks.map(range).join(", ")})`) : null,
+      ),
+    ),
+  );
+}
+
+function blocks(list) {
+  if (!list || list.length === 0) return null;
+  return table(
+    { id: "entry-blocks" },
+    ["block.ca", "block.origin", "block.serials", "block.vintage", "block.registry", "block.account", "block.state", "block.first"],
+    list.map((b) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, b.ca_id),
+        h("td", {}, b.origin),
+        h("td", {}, h("a", { href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.start}-${b.end}` }) }, range(b))),
+        h("td", {}, b.vintage),
+        h("td", {}, b.registry),
+        h("td", {}, b.account),
+        h("td", {}, b.state),
+        h("td", {}, b.first_transferred ? t("yes") : t("no")),
+      ),
+    ),
+    t("entry.blocks"),
+  );
+}
+
+function actionRows(list) {
+  if (!list || list.length === 0) return null;
+  return table(
+    { id: "entry-a6" },
+    ["a6.action", "a6.party", "block.ca", "block.origin", "block.serials", "a6.quantity", "block.vintage", "a6.purposes"],
+    list.map((a) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, a.action + (a.subtype ? ` (${a.subtype})` : "")),
+        h("td", {}, a.party),
+        h("td", {}, a.ca_id),
+        h("td", {}, a.origin),
+        h("td", {}, range(a)),
+        h("td", {}, a.quantity),
+        h("td", {}, a.vintage),
+        h("td", {}, a.purposes),
+      ),
+    ),
+    t("entry.a6"),
+  );
+}
+
+/** The entry's fields for a person: what was decided, on what, with which codes. */
+export function entryFields(entry, doc) {
+  const other = Object.entries(doc).filter(([k]) => !SHOWN.has(k));
+  return [
+    fields([
+      [t("entry.index"), String(entry.index), "entry-index"],
+      [t("entry.id"), h("code", {}, entry.entry_id), "entry-id"],
+      [t("entry.type"), doc.entry_type, "entry-type"],
+      [t("entry.outcome"), h("span", { class: `outcome outcome-${doc.outcome}` }, doc.outcome), "entry-outcome"],
+      [t("entry.decided"), when(doc.decided_at)],
+      [t("entry.logged"), when(doc.logged_at)],
+      [t("entry.ca"), doc.ca_id],
+      [t("entry.transaction"), doc.transaction_id],
+      [t("entry.quantity"), doc.quantity],
+      [t("entry.note"), doc.note],
+      [t("entry.input"), inputFields(doc.input)],
+    ]),
+    h("h3", {}, t("entry.results")),
+    results(doc.results),
+    doc.actions ? [h("h3", {}, t("entry.actions")), h("p", { id: "entry-actions" }, doc.actions.length ? doc.actions.join(", ") : t("entry.noactions"))] : null,
+    doc.a6 && doc.a6.length ? [h("h3", {}, t("entry.a6")), actionRows(doc.a6)] : null,
+    doc.blocks && doc.blocks.length ? [h("h3", {}, t("entry.blocks")), blocks(doc.blocks)] : null,
+    other.length ? [h("h3", {}, t("entry.other")), fields(other.map(([k, v]) => [h("code", {}, k), value(v)]), { id: "entry-other" })] : null,
+  ];
+}
+
+/** The exact bytes, and the proof as checked (filled in once checked). */
+function proofPart(entry, leaf, root) {
+  return [
+    h("h3", {}, t("entry.bytes")),
+    h("pre", { id: "entry-bytes", class: "bytes", tabindex: "0", "aria-label": t("entry.bytes") }, entry.body),
+    fields([
+      [t("entry.leafhash"), leaf],
+      [t("entry.root"), root],
+    ]),
+  ];
+}
+
+export async function renderEntry({ arg }) {
+  if (!/^[0-9]+$/.test(arg)) throw new Error(t("entry.badindex"));
+  const entry = await getJSON(`/v1/entries/${arg}`);
+  let doc;
+  try {
+    doc = JSON.parse(entry.body);
+  } catch {
+    doc = {};
+  }
+  const state = badge({ id: "inclusion-state" }, checking());
+  const leaf = h("code", { class: "hash", id: "entry-leaf-hash" }, "…");
+  const root = h("code", { class: "hash", id: "entry-root" }, "…");
+  const out = [heading("entry.title", { index: entry.index }), state, entryFields(entry, doc), proofPart(entry, leaf, root)];
+  // Checked after the view is shown: the state element says "checking" until then.
+  (async () => {
+    try {
+      const { opened } = await latest();
+      const check = await proveEntry(entry, opened);
+      setBadge(state, check);
+      leaf.textContent = check.leaf;
+      root.textContent = check.root;
+    } catch (e) {
+      setBadge(state, { state: "not-verified", reason: "reason.noproof", detail: e.message });
+    }
+  })();
+  return out;
 }
