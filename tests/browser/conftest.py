@@ -126,7 +126,7 @@ class Guarded:
     def settled(self) -> None:
         """Wait until the view is rendered and no check is still running."""
         self.page.wait_for_selector("#view[aria-busy='false'], #view:not([aria-busy])")
-        self.page.wait_for_function("!document.querySelector('[data-state=checking]')")
+        self.page.wait_for_function("() => !document.querySelector('[data-state=checking]')")
 
     def check(self) -> None:
         assert self.outside == [], f"requests outside {self.origin}: {self.outside}"
