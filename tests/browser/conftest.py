@@ -61,7 +61,8 @@ def playwright() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
+def browser(playwright: Playwright, world: World) -> Iterator[Browser]:
+    """Chromium, closed before the demo world's API stops (its connections with it)."""
     b = playwright.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_ARGS)
     try:
         yield b

@@ -25,7 +25,7 @@ VIEWS = {
     "log": "#/log",
     "search": "#/search?outcome=accepted",
     "entry": "#/entry/3",
-    "custody": "#/custody",
+    "custody": "#/custody?itmo=CA0001:MNG01:1-1000",
     "discrepancies": "#/discrepancies",
     "summary": "#/summary?party=MNG",
 }
