@@ -4,6 +4,7 @@ itself holds no credential), and its clear refusals before serving."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,10 +68,15 @@ def serving(args: list[str], log: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def local(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``a6gw ui`` with the auditor's client certificate."""
-    log = tmp_path_factory.mktemp("ui") / "ui.log"
-    with serving([*ui_args(world, *cert_args(world)), "--log-format", "json"], log) as url:
+def local_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ui") / "ui.log"
+
+
+@pytest.fixture(scope="module")
+def local(world: World, local_log: Path) -> Iterator[str]:
+    """``a6gw ui`` with the auditor's client certificate, logging JSON lines."""
+    args = [*ui_args(world, *cert_args(world)), "--log-format", "json"]
+    with serving(args, local_log) as url:
         yield url
 
 
@@ -91,6 +97,16 @@ def test_the_local_server_forwards_with_the_client_certificate(local: str, world
         assert http.get("/").headers["location"] == "/ui/"
         refused = http.post("/v1/discrepancies/dsc-x/commands", content=b"{}")
         assert refused.status_code == 405 and refused.json()["code"] == "UI-METHOD"
+
+
+def test_each_request_is_logged_as_a_json_line(local: str, local_log: Path) -> None:
+    httpx.get(f"{local}/v1/entries/1?secret-looking=query", timeout=30)
+    lines = [json.loads(line) for line in local_log.read_text().splitlines() if line[:1] == "{"]
+    forwarded = [
+        x for x in lines if x["logger"] == "a6gw.ui.access" and x["path"] == "/v1/entries/1"
+    ]
+    assert forwarded and forwarded[-1]["status"] == 200 and forwarded[-1]["method"] == "GET"
+    assert all("secret-looking" not in json.dumps(x) for x in lines)  # never the query
 
 
 def test_another_host_name_is_refused(local: str) -> None:
