@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -115,57 +116,53 @@ def seen(world: World, size: int, root: bytes) -> str:
     return json.dumps({origin: {"size": str(size), "root": root.hex()}})
 
 
-def remembered(browser: Browser, world: World, before: str) -> Guarded:
+#: the tree size of the checkpoint the browser saw before, in the consistency tests
+SEEN_SIZE = 47
+
+
+@contextmanager
+def remembering(browser: Browser, world: World, root: bytes) -> Iterator[Guarded]:
+    """A page that saw the checkpoint (:data:`SEEN_SIZE`, ``root``) before; checked after."""
+    assert 0 < SEEN_SIZE < len(world.bodies)
     g = new_page(browser, world.url, vkey=world.vkey)
+    before = seen(world, SEEN_SIZE, root)
     g.page.context.add_init_script(f"localStorage.setItem('a6gw.seen', {before!r});")
-    return g
-
-
-def test_consistency_with_the_checkpoint_seen_before(browser: Browser, world: World) -> None:
-    size = len(world.bodies) - 7
-    g = remembered(browser, world, seen(world, size, world.root(size)))
     try:
-        page = g.open("#/log")
-        assert state(page, "#consistency-state") == "verified"
+        yield g
         g.check()
     finally:
         g.page.context.close()
+
+
+def test_consistency_with_the_checkpoint_seen_before(browser: Browser, world: World) -> None:
+    with remembering(browser, world, world.root(SEEN_SIZE)) as g:
+        page = g.open("#/log")
+        assert state(page, "#consistency-state") == "verified"
 
 
 def test_a_rewritten_history_is_shown_as_a_fork(browser: Browser, world: World) -> None:
     # The browser saw a log whose entry 3 was other bytes: the API's history is not it.
-    size = len(world.bodies) - 7
-    other = [*world.bodies[:3], b'{"rewritten":true}', *world.bodies[4:size]]
-    forked = World(world.url, world.pki, world.key, world.entries, other).root(size)
-    g = remembered(browser, world, seen(world, size, forked))
-    try:
+    other = [*world.bodies[:3], b'{"rewritten":true}', *world.bodies[4:SEEN_SIZE]]
+    forked = World(world.url, world.pki, world.key, world.entries, other).root(SEEN_SIZE)
+    with remembering(browser, world, forked) as g:
         page = g.open("#/log")
         assert state(page, "#consistency-state") == "fork"
-        g.check()
-    finally:
-        g.page.context.close()
 
 
 def test_a_consistency_proof_that_does_not_hold_is_a_fork(browser: Browser, world: World) -> None:
-    size = len(world.bodies) - 7
-    g = remembered(browser, world, seen(world, size, world.root(size)))
-
     def flipped(route: Route) -> None:
         proof: dict[str, Any] = world.get(
-            "/v1/proofs/consistency", **{"from": size, "to": len(world.bodies)}
+            "/v1/proofs/consistency", **{"from": SEEN_SIZE, "to": len(world.bodies)}
         ).json()
         first = bytearray(base64.b64decode(proof["hashes"][0]))
         first[0] ^= 1
         proof["hashes"][0] = base64.b64encode(bytes(first)).decode()
         route.fulfill(status=200, content_type="application/json", body=json.dumps(proof))
 
-    try:
+    with remembering(browser, world, world.root(SEEN_SIZE)) as g:
         g.page.route("**/v1/proofs/consistency*", flipped)
         page = g.open("#/log")
         assert state(page, "#consistency-state") == "fork"
-        g.check()
-    finally:
-        g.page.context.close()
 
 
 def test_mongolias_planted_summary_discrepancy_is_shown(guarded: Guarded) -> None:
