@@ -26,6 +26,7 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3
 help:
 	@echo "make demo         set up, then replay the bundled JCM scenario on a local Kafka broker"
 	@echo "make test         set up, then run lint, unit tests and integration tests (real broker)"
+	@echo "                  and the browser tests of the auditors' page (tests/browser, Chromium)"
 	@echo "make unit         unit tests only (no broker)"
 	@echo "make integration  integration tests only (starts a broker for the session)"
 	@echo "make lint         ruff, ruff format --check, mypy (tests too), schema freshness, import layers,"

@@ -93,12 +93,15 @@ def test_no_folder_is_listed(world: World) -> None:
         "/ui/index.html%00.py",
         "/ui/.hidden",
         "/ui/js/app.js/..",
+        "/ui/../v1/checkpoint",
+        "/ui/..%2fv1/checkpoint",
+        "/ui/%2e%2e/v1/checkpoint",
     ],
 )
 def test_no_path_leads_out_of_the_page(world: World, path: str) -> None:
     status, body = raw_get(world, path)
     assert status in (400, 401, 404), (path, status)
-    for secret in (b"STATIC = Path", b"[project]", b"root:", b"def make_app"):
+    for secret in (b"STATIC = Path", b"[project]", b"root:", b"def make_app", b'"note"'):
         assert secret not in body, path
 
 
