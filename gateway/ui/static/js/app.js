@@ -69,8 +69,8 @@ let routed = false; // the first view keeps the focus where the page starts
 
 async function render() {
   const hash = window.location.hash;
-  if (hash && !hash.startsWith("#/")) return; // an in-page anchor (the skip link)
-  const { name, arg, params } = parseHash(hash || "#/log");
+  if (routed && hash && !hash.startsWith("#/")) return; // an in-page anchor (the skip link)
+  const { name, arg, params } = parseHash(hash.startsWith("#/") ? hash : "#/log");
   const view = document.getElementById("view");
   const mine = ++rendering;
   for (const a of document.querySelectorAll("nav a")) {

@@ -33,6 +33,9 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
+/** Whether there is a label `key` (for values of a closed vocabulary). */
+export const hasLabel = (key) => key in en;
+
 /** Keys English has that `lang` lacks (a test requires none). */
 export function missingKeys(lang) {
   return Object.keys(en).filter((k) => !(k in DICTIONARIES[lang]));

@@ -1,7 +1,7 @@
 // ui.js: small pieces every view uses (state badges, links, errors, times).
 
 import { fill, h } from "./dom.js";
-import { language, t } from "./i18n.js";
+import { hasLabel, language, t } from "./i18n.js";
 
 /** The states a check can be in (data-state values). */
 export const STATES = ["verified", "not-verified", "unpinned", "unsupported", "fork", "checking"];
@@ -38,6 +38,30 @@ const ICONS = {
 };
 
 export const checking = () => ({ state: "checking", reason: "reason.checking" });
+
+/**
+ * Text recorded in the log or written by the server (a check's message, a finding, a
+ * reason): shown as it is, in English, marked so (lang="en") for screen readers.
+ */
+export const verbatim = (text) => (text ? h("span", { class: "raw verbatim", lang: "en" }, text) : null);
+
+/** A value of a closed vocabulary (an outcome, a status) in the reader's language. */
+export const vocab = (kind, value) => (hasLabel(`${kind}.${value}`) ? t(`${kind}.${value}`) : value);
+
+/** An entry's outcome (a decision's, a discrepancy's, a run's) in the reader's language. */
+export const outcomeText = (value) => (hasLabel(`outcome.${value}`) ? t(`outcome.${value}`) : vocab("run", value));
+
+const ACTIONS = {
+  Issuance: "issuance",
+  "First transfer": "first-transfer",
+  Transfer: "transfer",
+  Acquisition: "acquisition",
+  Use: "use",
+  Cancellation: "cancellation",
+};
+
+/** An Article 6 action (as the log names it) in the reader's language. */
+export const actionText = (action) => (action in ACTIONS ? t(`step.${ACTIONS[action]}`) : action);
 
 /** A link to an entry's view. */
 export const entryLink = (index, text) =>

@@ -5,7 +5,7 @@ import { getJSON } from "./api.js";
 import { checkConsistency, checkInclusion, openServed } from "./checks.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
-import { badge, entryLink, heading, route, when } from "./ui.js";
+import { badge, entryLink, heading, outcomeText, route, when } from "./ui.js";
 
 const STEP_OF_ACTION = {
   Issuance: "issuance",
@@ -67,7 +67,7 @@ async function step(item, opened) {
     { testid: "custody-step", "data-step": kind, "data-state": check.state, "data-index": item.entry.index, class: `step step-${kind}` },
     h("h4", {}, t(`step.${kind}`), " ", entryLink(item.entry.index)),
     badge({ testid: "step-state" }, check),
-    h("p", {}, [input.type, input.source, doc.outcome].filter(Boolean).join(" · ")),
+    h("p", {}, h("code", {}, [input.type, input.source].filter(Boolean).join(" · ")), " · ", outcomeText(doc.outcome)),
     doc.decided_at ? h("p", { class: "hint" }, when(doc.decided_at)) : null,
   );
 }

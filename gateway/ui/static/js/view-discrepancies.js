@@ -6,7 +6,7 @@ import { latest, proveEntry } from "./checks.js";
 import { fields, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { range } from "./view-entry.js";
-import { badge, checking, entryLink, heading, route, setBadge, table, when } from "./ui.js";
+import { badge, checking, entryLink, heading, route, setBadge, table, verbatim, vocab, when } from "./ui.js";
 
 const FILTERS = [
   ["status", ["", "open", "acknowledged", "resolved"]],
@@ -19,7 +19,7 @@ function filterForm(params) {
   const controls = FILTERS.map(([name, choices]) => {
     const id = `f-${name}`;
     const control = choices
-      ? h("select", { id, name }, choices.map((c) => h("option", { value: c, selected: params.get(name) === c }, c || t("filter.any"))))
+      ? h("select", { id, name }, choices.map((c) => h("option", { value: c, selected: params.get(name) === c }, c ? vocab(name === "status" ? "outcome" : "found", c) : t("filter.any"))))
       : h("input", { id, name, value: params.get(name) || "", autocomplete: "off", spellcheck: "false" });
     return h("div", { class: "field" }, h("label", { for: id }, t(`filter.${name}`)), control);
   });
@@ -68,11 +68,11 @@ export async function renderDiscrepancies({ params }) {
           h("tr", { testid: "discrepancy-row", "data-code": d.code, "data-status": d.status },
             h("td", {}, h("a", { href: `#/discrepancy/${encodeURIComponent(d.discrepancy_id)}` }, d.discrepancy_id.slice(0, 16) + "…")),
             h("td", {}, d.code),
-            h("td", {}, d.severity),
-            h("td", {}, h("span", { class: `status status-${d.status}` }, d.status)),
+            h("td", {}, vocab("severity", d.severity)),
+            h("td", {}, h("span", { class: `status status-${d.status}` }, vocab("outcome", d.status))),
             h("td", {}, d.registries.join(", ")),
             h("td", {}, when(d.first_seen)),
-            h("td", {}, d.summary))), t("dsc.list", { n: list.items.length }))
+            h("td", {}, verbatim(d.summary)))), t("dsc.list", { n: list.items.length }))
       : h("p", { id: "discrepancy-list", class: "empty" }, t("dsc.none")),
   );
   out.push(h("h3", {}, t("run.list", { n: runs.items.length })));
@@ -84,8 +84,8 @@ export async function renderDiscrepancies({ params }) {
             h("td", {}, h("a", { href: `#/run/${encodeURIComponent(r.run_id)}` }, r.run_id.slice(0, 16) + "…")),
             h("td", {}, r.registry),
             h("td", {}, when(r.decided_at)),
-            h("td", {}, r.report_status),
-            h("td", {}, r.status),
+            h("td", {}, vocab("run", r.report_status)),
+            h("td", {}, vocab("run", r.status)),
             h("td", {}, String(r.discrepancy_ids.length)),
             h("td", {}, String(r.pending)))), t("run.list", { n: runs.items.length }))
       : h("p", { id: "run-list", class: "empty" }, t("run.none")),
@@ -97,15 +97,15 @@ function discrepancyFields(d) {
   return fields([
     [t("dsc.id"), h("code", {}, d.discrepancy_id)],
     [t("dsc.code"), h("a", { href: route("search", { code: d.code }) }, d.code)],
-    [t("dsc.severity"), d.severity],
-    [t("dsc.status"), d.status],
-    [t("dsc.found_by"), d.found_by],
+    [t("dsc.severity"), vocab("severity", d.severity)],
+    [t("dsc.status"), vocab("outcome", d.status)],
+    [t("dsc.found_by"), vocab("found", d.found_by)],
     [t("dsc.registries"), d.registries.join(", ")],
     [t("dsc.blocks"), d.blocks.map((b) => h("a", { href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.start}-${b.end}` }), class: "chip" }, `${b.ca_id}:${b.origin}:${range(b)}`))],
     [t("dsc.first_seen"), when(d.first_seen)],
-    [t("dsc.summary"), d.summary],
+    [t("dsc.summary"), verbatim(d.summary)],
     [t("dsc.owner"), d.owner],
-    [t("dsc.resolution"), d.resolution],
+    [t("dsc.resolution"), verbatim(d.resolution)],
     [t("dsc.latest"), entryLink(d.latest_index)],
   ]);
 }
@@ -121,9 +121,9 @@ export async function renderDiscrepancy({ arg }) {
     h("ol", { id: "discrepancy-steps", class: "timeline" },
       found.entries.map((s) =>
         h("li", { class: "step", "data-outcome": s.outcome },
-          h("h4", {}, s.outcome, " ", entryLink(s.index)),
+          h("h4", {}, vocab("outcome", s.outcome), " ", entryLink(s.index)),
           entryCheck(s.index),
-          h("p", {}, [s.codes.join(", "), s.by, s.message].filter(Boolean).join(" · ")),
+          h("p", {}, [s.codes.join(", "), s.by].filter(Boolean).join(" · "), " ", verbatim(s.message)),
           h("p", { class: "hint" }, when(s.at))))),
   ];
 }
@@ -140,13 +140,13 @@ export async function renderRun({ arg }) {
         [t("run.entry"), entryLink(r.index)],
         [t("run.registry"), r.registry],
         [t("run.decided"), when(r.decided_at)],
-        [t("run.found"), r.report_status],
-        [t("run.status"), r.status],
+        [t("run.found"), vocab("run", r.report_status)],
+        [t("run.status"), vocab("run", r.status)],
         [t("run.pending"), String(r.pending)],
       ])),
     h("h3", {}, t("run.discrepancies")),
     found.discrepancies.length
-      ? h("ul", {}, found.discrepancies.map((d) => h("li", {}, h("a", { href: `#/discrepancy/${encodeURIComponent(d.discrepancy_id)}` }, `${d.code} · ${d.status}`), " ", d.summary)))
+      ? h("ul", {}, found.discrepancies.map((d) => h("li", {}, h("a", { href: `#/discrepancy/${encodeURIComponent(d.discrepancy_id)}` }, `${d.code} · ${vocab("outcome", d.status)}`), " ", verbatim(d.summary))))
       : h("p", { class: "empty" }, t("dsc.none")),
     h("details", { class: "raw" }, h("summary", {}, t("run.report")), h("pre", { class: "json" }, JSON.stringify(found.report, null, 2))),
   ];

@@ -5,7 +5,7 @@ import { getJSON } from "./api.js";
 import { latest, proveEntry } from "./checks.js";
 import { fields, h } from "./dom.js";
 import { t } from "./i18n.js";
-import { badge, checking, heading, route, setBadge, table, when } from "./ui.js";
+import { actionText, badge, checking, heading, outcomeText, route, setBadge, table, verbatim, vocab, when } from "./ui.js";
 
 const SHOWN = new Set([
   "entry_version", "entry_type", "entry_id", "input", "outcome", "results", "actions", "a6",
@@ -22,7 +22,7 @@ export const range = (b) => {
 function value(v) {
   if (v === null || v === undefined) return "—";
   if (typeof v === "object") return h("pre", { class: "json" }, JSON.stringify(v, null, 2));
-  return String(v);
+  return h("code", {}, String(v)); // a recorded value (an id, a type, a time), as it is
 }
 
 function inputFields(input) {
@@ -41,7 +41,7 @@ function results(list) {
         { testid: "result", "data-code": r.code },
         h("a", { href: route("search", { code: r.code }), class: "code" }, r.code),
         " ",
-        h("span", {}, r.message),
+        verbatim(r.message),
         r.blocks && r.blocks.length ? h("span", { class: "blocks" }, ` (${r.blocks.map(range).join(", ")})`) : null,
       ),
     ),
@@ -63,7 +63,7 @@ function blocks(list) {
         h("td", {}, b.vintage),
         h("td", {}, b.registry),
         h("td", {}, b.account),
-        h("td", {}, b.state),
+        h("td", {}, vocab("unit", b.state)),
         h("td", {}, b.first_transferred ? t("yes") : t("no")),
       ),
     ),
@@ -80,7 +80,7 @@ function actionRows(list) {
       h(
         "tr",
         {},
-        h("td", {}, a.action + (a.subtype ? ` (${a.subtype})` : "")),
+        h("td", {}, actionText(a.action), a.subtype ? [" (", verbatim(a.subtype), ")"] : null),
         h("td", {}, a.party),
         h("td", {}, a.ca_id),
         h("td", {}, a.origin),
@@ -101,8 +101,8 @@ export function entryFields(entry, doc) {
     fields([
       [t("entry.index"), String(entry.index), "entry-index"],
       [t("entry.id"), h("code", {}, entry.entry_id), "entry-id"],
-      [t("entry.type"), doc.entry_type, "entry-type"],
-      [t("entry.outcome"), h("span", { class: `outcome outcome-${doc.outcome}` }, doc.outcome), "entry-outcome"],
+      [t("entry.type"), h("span", { "data-kind": doc.entry_type }, vocab("kind", doc.entry_type)), "entry-type"],
+      [t("entry.outcome"), h("span", { class: `outcome outcome-${doc.outcome}`, "data-outcome": doc.outcome }, outcomeText(doc.outcome)), "entry-outcome"],
       [t("entry.decided"), when(doc.decided_at)],
       [t("entry.logged"), when(doc.logged_at)],
       [t("entry.ca"), doc.ca_id],
@@ -113,7 +113,7 @@ export function entryFields(entry, doc) {
     ]),
     h("h3", {}, t("entry.results")),
     results(doc.results),
-    doc.actions ? [h("h3", {}, t("entry.actions")), h("p", { id: "entry-actions" }, doc.actions.length ? doc.actions.join(", ") : t("entry.noactions"))] : null,
+    doc.actions ? [h("h3", {}, t("entry.actions")), h("p", { id: "entry-actions" }, doc.actions.length ? doc.actions.map(actionText).join(", ") : t("entry.noactions"))] : null,
     doc.a6 && doc.a6.length ? [h("h3", {}, t("entry.a6")), actionRows(doc.a6)] : null,
     doc.blocks && doc.blocks.length ? [h("h3", {}, t("entry.blocks")), blocks(doc.blocks)] : null,
     other.length ? [h("h3", {}, t("entry.other")), fields(other.map(([k, v]) => [h("code", {}, k), value(v)]), { id: "entry-other" })] : null,

@@ -3,7 +3,7 @@
 import { getJSON } from "./api.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
-import { entryLink, heading, route, table, when } from "./ui.js";
+import { entryLink, heading, outcomeText, route, table, vocab, when } from "./ui.js";
 
 /** The search terms of /v1/search (gateway.api.routes SEARCH_PARAMS), in form order. */
 export const TERMS = [
@@ -21,14 +21,22 @@ export const TERMS = [
   ["to", "text"],
 ];
 
-const OUTCOMES = ["accepted", "rejected", "recorded", "discrepancy", "dead-lettered", "refused", "parked", "open", "acknowledged", "resolved", "consistent", "inconsistent", "unreported"];
+/** The outcomes entries end as (schemas/entries.py), the choices of the outcome term. */
+const OUTCOMES = [
+  "accepted", "rejected", "recorded", "discrepancy", "dead-lettered", "refused", "parked", "open",
+  "acknowledged", "resolved", "consistent", "inconsistent", "unreported", "initiated",
+  "totals-inconsistent", "blocks-inconsistent", "completed", "completed-with-manual-intervention",
+];
 
 function form(params) {
   const inputs = TERMS.map(([name, type]) => {
     const id = `q-${name}`;
-    const attrs = { id, name, type, value: params.get(name) || "", autocomplete: "off", spellcheck: "false" };
-    if (name === "outcome") attrs.list = "outcomes";
-    return h("div", { class: "field" }, h("label", { for: id }, t(`term.${name}`)), h("input", attrs), h("small", { class: "hint" }, t(`term.${name}.hint`)));
+    const hint = `${id}-hint`;
+    const value = params.get(name) || "";
+    // the outcome: typed as the log writes it, with the choices offered in the reader's language
+    const list = name === "outcome" ? "outcomes" : null;
+    const control = h("input", { id, name, type, value, list, autocomplete: "off", spellcheck: "false", "aria-describedby": hint });
+    return h("div", { class: "field" }, h("label", { for: id }, t(`term.${name}`)), control, h("small", { id: hint, class: "hint" }, t(`term.${name}.hint`)));
   });
   const limit = h("div", { class: "field" },
     h("label", { for: "q-limit" }, t("term.limit")),
@@ -49,7 +57,7 @@ function form(params) {
       },
     },
     h("div", { class: "grid" }, inputs, limit),
-    h("datalist", { id: "outcomes" }, OUTCOMES.map((o) => h("option", { value: o }))),
+    h("datalist", { id: "outcomes" }, OUTCOMES.map((o) => h("option", { value: o, label: outcomeText(o) }))),
     h("button", { id: "search-submit", type: "submit" }, t("search.submit")),
   );
 }
@@ -68,10 +76,10 @@ function row(item) {
     "tr",
     { testid: "search-row", "data-index": item.index },
     h("td", {}, entryLink(item.index)),
-    h("td", {}, doc.entry_type || ""),
-    h("td", {}, input.type || input.action || ""),
+    h("td", {}, vocab("kind", doc.entry_type || "")),
+    h("td", {}, h("code", {}, input.type || input.action || "")),
     h("td", {}, input.source || input.registry || ""),
-    h("td", {}, h("span", { class: `outcome outcome-${doc.outcome}` }, doc.outcome || "")),
+    h("td", {}, h("span", { class: `outcome outcome-${doc.outcome}` }, outcomeText(doc.outcome || ""))),
     h("td", {}, codes),
     h("td", {}, when(doc.decided_at)),
   );

@@ -8,7 +8,7 @@ import { balanceChart } from "./chart.js";
 import { fields, fill, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { entryCheck } from "./view-discrepancies.js";
-import { entryLink, heading, route, table } from "./ui.js";
+import { actionText, entryLink, heading, route, table, verbatim } from "./ui.js";
 
 export const ROWS = ["R5", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14"];
 const MAX_CHECKED = 25; // entries checked at once in a drill-down
@@ -43,7 +43,7 @@ function drill(drillEl, year, name) {
     fields([
       [t("drill.value"), row.value ?? "—"],
       [t("drill.status"), t(`status.${String(row.status).replace(/ /g, "-")}`)],
-      [t("drill.reason"), row.reason],
+      [t("drill.reason"), verbatim(row.reason)],
     ]),
     row.blocks.length
       ? table({ id: "drill-blocks" }, ["col.index", "block.ca", "block.origin", "block.serials", "a6.quantity", "a6.action"],
@@ -53,7 +53,7 @@ function drill(drillEl, year, name) {
           h("td", {}, b.origin),
           h("td", {}, h("a", { href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.first}-${b.last}` }) }, `${b.first}–${b.last}`)),
           h("td", {}, b.quantity),
-          h("td", {}, b.action))), t("drill.title", { row: name, label: t(`row.${name}`), year: year.year }))
+          h("td", {}, actionText(b.action)))), t("drill.title", { row: name, label: t(`row.${name}`), year: year.year }))
       : h("p", { class: "hint" }, t("drill.noblocks")),
     indices.length ? h("h4", {}, t("drill.entries")) : null,
     h("ul", { id: "drill-entries", class: "checks" },
@@ -100,7 +100,7 @@ function findings(answer) {
     all.map((f) => h("li", { testid: "summary-finding", "data-code": f.code, "data-row": f.row, "data-year": f.year },
       h("strong", {}, `${f.code} · ${f.year} · ${f.row}`), " ",
       t("summary.finding", { reported: f.reported ?? "—", computed: f.computed ?? "—" }), " ",
-      h("span", { class: "hint" }, f.message), " ",
+      h("span", { class: "hint" }, verbatim(f.message)), " ",
       f.blocks.map((b) => h("a", { class: "chip", href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.first}-${b.last}` }) }, `${b.ca_id}:${b.origin}:${b.first}–${b.last}`)),
       f.entry ? entryLink(f.entry.index) : null)));
 }
