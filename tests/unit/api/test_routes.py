@@ -21,8 +21,8 @@ def served(tmp_path: Path) -> set[tuple[str, str]]:
     aside: aiohttp answers it for every GET, and OpenAPI leaves it implicit; the auditors'
     page's static files aside: they are no API, and are served under /ui only)."""
     app = make_app(AuditAPI(AuditStore(tmp_path / "audit.sqlite"), []), Access())
-    found = set()
-    page = set()
+    found: set[tuple[str, str]] = set()
+    page: set[tuple[str, str]] = set()
     for route in app.router.routes():
         assert route.resource is not None
         if route.method != "HEAD":
