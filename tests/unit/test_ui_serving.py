@@ -4,6 +4,7 @@ themselves are tested over real TLS and in Chromium (tests/browser)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
@@ -97,3 +98,25 @@ def test_a_changed_file_makes_the_digests_stale(tmp_path: Path) -> None:
     assert changed != text and changed.startswith("intro\n") and changed.endswith(f"{END}\nrest\n")
     with pytest.raises(ValueError, match="no lines"):
         render("no markers", tmp_path)
+
+
+def test_the_forwarder_answers_502_when_the_api_cannot_be_reached(tmp_path: Path) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from gateway.ui.serve import Upstream, make_app
+    from tests.ports import free_port
+
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    upstream = Upstream(f"https://127.0.0.1:{free_port()}", client_context(None, None, None))
+
+    async def ask() -> tuple[int, dict[str, str], int]:
+        app = make_app(load_page(tmp_path), upstream, hosts=None)
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+            down = await client.get("/v1/checkpoint")
+            problem = await down.json(content_type=None)
+            page = await client.get("/ui/")
+            return down.status, problem, page.status
+
+    status, problem, page = asyncio.run(ask())
+    assert (status, problem["code"], page) == (502, "UI-UPSTREAM", 200)
+    assert upstream.url in problem["detail"]
