@@ -11,7 +11,6 @@ are both let in.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,12 +25,10 @@ from gateway.audit.note import LogKey
 from gateway.audit.open import open_store
 from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
 from gateway.core.canonical import canonical_bytes
-from gateway.demo.scenario import load_steps
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
-from tests.integration.test_reporting_api import sequenced
+from tests.integration.test_reporting_api import scenario_log, sequenced
 from tests.ports import free_port
-from tests.unit.worker.test_pipeline import MemoryPipeline
 
 TOKEN = "browser-test-token-0123456789abcdef"
 
@@ -66,12 +63,7 @@ class World:
 @contextmanager
 def demo_api(root: Path) -> Iterator[World]:
     """The API over the demo scenario's log, served until the context ends."""
-    pipe = MemoryPipeline(root / "world")
-    for step in load_steps(pipe.world):
-        if not step.awaits:
-            pipe.publish(step.topic, step.key, step.value)
-    pipe.fire_timers(pipe.ts + 10**9)
-    entries = [json.loads(raw) for raw in pipe.audit.values()]
+    pipe, entries = scenario_log(root / "world")
     init_pki(root / "pki", ("auditor",))
     key = LogKey.generate("a6gw.test/browser")
     store_at = sequenced(root / "audit.sqlite", key, entries)

@@ -109,15 +109,21 @@ def sequenced(path: Path, key: LogKey, entries: list[dict[str, Any]]) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    root = tmp_path_factory.mktemp("reporting")
-    pipe = MemoryPipeline(root / "world")
+def scenario_log(world: Path) -> tuple[MemoryPipeline, list[dict[str, Any]]]:
+    """The demo scenario run in memory (its world written in ``world``): the pipeline, and
+    its audit entries in order."""
+    pipe = MemoryPipeline(world)
     for step in load_steps(pipe.world):
         if not step.awaits:
             pipe.publish(step.topic, step.key, step.value)
     pipe.fire_timers(pipe.ts + 10**9)
-    entries = [json.loads(raw) for raw in pipe.audit.values()]
+    return pipe, [json.loads(raw) for raw in pipe.audit.values()]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    root = tmp_path_factory.mktemp("reporting")
+    pipe, entries = scenario_log(root / "world")
     years = {int(e["decided_at"][:4]) for e in entries if e.get("a6")}
     assert len(years) == 1, years  # the scenario runs within one year
     year = years.pop()
