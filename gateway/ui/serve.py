@@ -210,8 +210,11 @@ def client_context(cacert: str | None, cert: str | None, key: str | None) -> ssl
 def _why(exc: httpx.HTTPError) -> str:
     """What went wrong in words: the innermost cause (the TLS alert, the refused connection)."""
     cause: BaseException = exc
-    while cause.__cause__ is not None or cause.__context__ is not None:
-        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    for _ in range(10):  # a chain is short; never follow a cycle
+        inner = cause.__cause__ or cause.__context__
+        if inner is None:
+            break
+        cause = inner
     return str(cause) or type(exc).__name__
 
 
