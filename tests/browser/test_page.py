@@ -161,3 +161,27 @@ def test_the_japanese_view_has_no_english_label_left(browser: Browser, world: Wo
 def _has(text: str, label: str) -> bool:
     """Does ``text`` show ``label`` as words (not inside an identifier or a value)?"""
     return re.search(rf"(?<![\w-]){re.escape(label)}(?![\w-])", text) is not None
+
+
+def test_the_page_on_the_api_reads_with_the_browsers_client_certificate(
+    browser: Browser, world: World
+) -> None:
+    context = browser.new_context(
+        ignore_https_errors=True,
+        client_certificates=[
+            {
+                "origin": world.url,
+                "certPath": str(world.pki / "auditor.pem"),
+                "keyPath": str(world.pki / "auditor.key"),
+            }
+        ],
+    )
+    context.add_init_script(f"localStorage.setItem('a6gw.vkey', {world.vkey!r});")
+    g = Guarded(context.new_page(), world.url)  # no token in this tab
+    try:
+        page = g.open("#/log")
+        assert page.evaluate("sessionStorage.getItem('a6gw.token')") is None
+        assert page.locator("#checkpoint-state").get_attribute("data-state") == "verified"
+        g.check()
+    finally:
+        context.close()
