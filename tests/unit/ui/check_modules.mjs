@@ -212,6 +212,34 @@ expect(stepOf({}) === "other", "step: other");
 const { niceMax } = await js("chart.js");
 expect(niceMax(45302100) === 50000000 && niceMax(2100) === 5000 && niceMax(0) === 1, "chart: nice axis maximum");
 
+// -- summary-math.js: CTF Table 4's arithmetic redone over the rows ------------------------
+const sm = await js("summary-math.js");
+const dec = sm.parseDecimal;
+expect(sm.decimalText(sm.add(dec("44100000.25"), dec("-0.5"))) === "44099999.75", "decimal add");
+expect(sm.same(dec("2100"), dec("2100.00")) && !sm.same(dec("2100"), dec("2101")), "decimal same");
+expect(dec("1e3") === null && dec("01") === null && dec("-0.5").n === -5n, "decimal parse");
+const row = (value, blocks = []) => ({ value, status: value === null ? "unknown" : "computed", blocks });
+const blk = (quantity) => ({ quantity });
+function yearOf(year, r) {
+  return { year, rows: { R5: row(r.R5), R7: row(r.R7, r.b7 || []), R8: row("0"), R9: row(r.R9 || "0", r.b9 || []), R10: row(r.R10), R11: row(null), R12: row(r.R12), R13: row(r.R13), R14: row(r.R14) } };
+}
+const y2025 = yearOf(2025, { R5: "44100000", R7: "0", R10: "0", R12: "0", R13: "0", R14: "44100000" });
+const y2026 = yearOf(2026, { R5: "45300000", R7: "2100", b7: [blk("2000"), blk("100")], R9: "100", b9: [blk("100")], R10: "2000", R12: "2100", R13: "2000", R14: "45302100" });
+const answer = { ndc_period: [2025, 2030], years: [y2025, y2026] };
+for (const name of ["R7", "R9", "R10", "R13", "R14"]) {
+  const c = sm.checkCell(answer, y2026, name);
+  expect(c && c.state === "verified", `summary: ${name} 2026 recomputed`);
+}
+expect(sm.checkCell(answer, y2026, "R5") === null && sm.checkCell(answer, y2026, "R11") === null, "summary: R5, R11 not recomputed");
+const bad = yearOf(2026, { R5: "45300000", R7: "2200", b7: [blk("2000"), blk("100")], R10: "2100", R12: "2100", R13: "2100", R14: "45302000" });
+const badAnswer = { ndc_period: [2025, 2030], years: [y2025, bad] };
+for (const [name, want] of [["R7", "2100"], ["R10", "2200"], ["R14", "45302100"]]) {
+  const c = sm.checkCell(badAnswer, bad, name);
+  expect(c && c.state === "not-verified" && c.want === want, `summary: a wrong ${name} is caught (${c && c.want})`);
+}
+const gap = { ndc_period: [2021, 2030], years: [y2025, y2026] };
+expect(sm.checkCell(gap, y2026, "R13") === null, "summary: R13 only over the whole period");
+
 // -- i18n: Japanese has every English key, and the same {placeholders} -----------------
 const missing = i18n.missingKeys("ja");
 expect(missing.length === 0, `ja lacks ${missing.join(", ")}`);

@@ -13,10 +13,11 @@
 //   log:     #checkpoint-state #checkpoint-origin #checkpoint-size #checkpoint-root
 //            #checkpoint-age #checkpoint-signer #unpinned-warning #consistency-state
 //            #consistency-forget #checkpoint-note
-//   entry:   #inclusion-state #entry-index #entry-id #entry-type #entry-outcome
+//   entry:   #inclusion-state #entry-index #entry-id #entry-type[data-kind]
+//            #entry-outcome[data-outcome] (their text is in the reader's language)
 //            #entry-results [data-testid=result data-code] #entry-blocks #entry-actions
 //            #entry-bytes #entry-leaf-hash #entry-root #entry-proof
-//   search:  #search-form, inputs #q-<term> (event source party type outcome code ca
+//   search:  #search-form, inputs #q-<term> (as /v1/search names them: (event source party type outcome code ca
 //            transaction discrepancy itmo from to limit), #search-submit #search-results
 //            [data-testid=search-row data-index] #search-next #search-first
 //   custody: #custody-form #custody-itmo #custody-submit #custody-checkpoint-state
@@ -28,12 +29,14 @@
 //   summary: #summary-form #summary-party #summary-submit #summary-table
 //            [data-testid=summary-cell data-row data-year] #summary-findings
 //            [data-testid=summary-finding data-code] #summary-chart #drill
-//            [data-testid=drill-state data-state] #aef-year #aef-format #aef-download
+//            [data-testid=drill-state data-state] #drill-sum (the row recomputed)
+//            #aef-year #aef-format #aef-download #aef-status
 // Any [data-testid=entry-link data-index] leads to #/entry/<index>.
 
 import { ApiError, getToken, setToken } from "./api.js";
 import { pinKey, pinnedKey, unpinKey } from "./checks.js";
 import { fill, h } from "./dom.js";
+import { toHex } from "./merkle.js";
 import { LANG_KEY, applyStatic, initialLanguage, setLanguage, t } from "./i18n.js";
 import { errorBox } from "./ui.js";
 import { renderCustody } from "./view-custody.js";
@@ -105,7 +108,7 @@ async function showKey() {
     status.setAttribute("data-state", "not-verified");
     return;
   }
-  status.textContent = key ? t("vkey.pinned", { key: `${key.name}+${Array.from(key.id, (b) => b.toString(16).padStart(2, "0")).join("")}` }) : t("vkey.none");
+  status.textContent = key ? t("vkey.pinned", { key: `${key.name}+${toHex(key.id)}` }) : t("vkey.none");
   status.setAttribute("data-state", key ? "verified" : "unpinned");
 }
 

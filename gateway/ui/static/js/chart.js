@@ -33,9 +33,11 @@ export function balanceChart(points) {
     s("line", { x1: PAD.left, x2: W - PAD.right, y1: y(top * f), y2: y(top * f), class: "grid" }),
     s("text", { x: PAD.left - 6, y: y(top * f) + 4, class: "axis", "text-anchor": "end" }, fmt(top * f)),
   ]);
+  const column = (left, v, row, title) =>
+    v === null ? null : s("rect", { x: left, y: y(v), width: bar, height: y(0) - y(v), class: `bar-${row}` }, s("title", {}, title));
   const marks = points.map((p, i) => [
-    p.r5 !== null ? s("rect", { x: x(i) - bar - 1, y: y(p.r5), width: bar, height: y(0) - y(p.r5), class: "bar-r5" }, s("title", {}, `${p.year} R5 ${p.r5}`)) : null,
-    p.r14 !== null ? s("rect", { x: x(i) + 1, y: y(p.r14), width: bar, height: y(0) - y(p.r14), class: "bar-r14" }, s("title", {}, `${p.year} R14 ${p.r14}`)) : null,
+    column(x(i) - bar - 1, p.r5, "r5", `${p.year} R5 ${p.r5}`),
+    column(x(i) + 1, p.r14, "r14", `${p.year} R14 ${p.r14}`),
     s("text", { x: x(i), y: H - PAD.bottom + 16, class: "axis", "text-anchor": "middle" }, String(p.year)),
   ]);
   const legend = [

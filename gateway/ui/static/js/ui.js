@@ -51,7 +51,8 @@ export const vocab = (kind, value) => (hasLabel(`${kind}.${value}`) ? t(`${kind}
 /** An entry's outcome (a decision's, a discrepancy's, a run's) in the reader's language. */
 export const outcomeText = (value) => (hasLabel(`outcome.${value}`) ? t(`outcome.${value}`) : vocab("run", value));
 
-const ACTIONS = {
+/** The Article 6 actions as the log names them, and the step (label step.*) each is. */
+export const ACTIONS = {
   Issuance: "issuance",
   "First transfer": "first-transfer",
   Transfer: "transfer",
@@ -62,6 +63,12 @@ const ACTIONS = {
 
 /** An Article 6 action (as the log names it) in the reader's language. */
 export const actionText = (action) => (action in ACTIONS ? t(`step.${ACTIONS[action]}`) : action);
+
+/** A link to the chain of custody of a serial range (its text: `text`, else the range). */
+export function custodyLink(ca, origin, first, last, text, attrs = {}) {
+  const itmo = `${ca}:${origin}:${first}-${last}`;
+  return h("a", { ...attrs, href: route("custody", { itmo }) }, text ?? `${ca}:${origin}:${first}–${last}`);
+}
 
 /** A link to an entry's view. */
 export const entryLink = (index, text) =>

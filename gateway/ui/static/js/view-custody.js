@@ -5,23 +5,14 @@ import { getJSON } from "./api.js";
 import { checkConsistency, checkInclusion, openServed } from "./checks.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
-import { badge, entryLink, heading, outcomeText, route, when } from "./ui.js";
-
-const STEP_OF_ACTION = {
-  Issuance: "issuance",
-  "First transfer": "first-transfer",
-  Transfer: "transfer",
-  Acquisition: "acquisition",
-  Use: "use",
-  Cancellation: "cancellation",
-};
+import { ACTIONS, badge, entryLink, heading, outcomeText, route, when } from "./ui.js";
 
 /** What a step of the chain is: issuance, first-transfer, transfer, acquisition, use,
  * cancellation, or other (its Article 6 action first, else its event type). */
 export function stepOf(doc) {
   // The entry's own actions first (an answer's a6 rows also repeat the transfer it answers).
   for (const a of [...(doc.actions || []), ...(doc.a6 || []).map((r) => r.action)]) {
-    if (a in STEP_OF_ACTION) return STEP_OF_ACTION[a];
+    if (a in ACTIONS) return ACTIONS[a];
   }
   const type = String((doc.input && doc.input.type) || "");
   if (type.includes("issuance")) return "issuance";
@@ -46,7 +37,15 @@ function form(itmo) {
       },
     },
     h("label", { for: "custody-itmo" }, t("custody.itmo")),
-    h("input", { id: "custody-itmo", name: "itmo", value: itmo, required: true, spellcheck: "false", autocomplete: "off", "aria-describedby": "custody-hint" }),
+    h("input", {
+      id: "custody-itmo",
+      name: "itmo",
+      value: itmo,
+      required: true,
+      spellcheck: "false",
+      autocomplete: "off",
+      "aria-describedby": "custody-hint",
+    }),
     h("button", { id: "custody-submit", type: "submit" }, t("custody.submit")),
     h("small", { id: "custody-hint", class: "hint" }, t("term.itmo.hint")),
   );
@@ -79,12 +78,17 @@ export async function renderCustody({ params }) {
   const answer = await getJSON("/v1/custody", { itmo, after: params.get("after") || "" });
   const opened = await openServed(answer.checkpoint);
   const consistency = await checkConsistency(opened);
-  out.push(h("p", {}, t("custody.range", { ca: answer.ca_id, origin: answer.origin, first: answer.serial_start, last: answer.serial_end })));
+  const { ca_id: ca, origin, serial_start: first, serial_end: last } = answer;
+  out.push(h("p", {}, t("custody.range", { ca, origin, first, last })));
   out.push(badge({ id: "custody-checkpoint-state" }, opened));
   if (consistency.state === "fork") out.push(badge({ id: "custody-consistency-state" }, consistency));
   const steps = await Promise.all(answer.items.map((item) => step(item, opened)));
   out.push(h("h3", {}, t("custody.timeline")));
-  out.push(steps.length ? h("ol", { id: "custody-timeline", class: "timeline" }, steps) : h("p", { id: "custody-timeline", class: "empty" }, t("custody.none")));
+  out.push(
+    steps.length
+      ? h("ol", { id: "custody-timeline", class: "timeline" }, steps)
+      : h("p", { id: "custody-timeline", class: "empty" }, t("custody.none")),
+  );
   if (answer.next_after !== null && answer.next_after !== undefined) {
     out.push(h("a", { id: "custody-next", href: route("custody", { itmo, after: answer.next_after }) }, t("search.next")));
   }

@@ -5,8 +5,7 @@ import { getJSON } from "./api.js";
 import { latest, proveEntry } from "./checks.js";
 import { fields, h } from "./dom.js";
 import { t } from "./i18n.js";
-import { range } from "./view-entry.js";
-import { badge, checking, entryLink, heading, route, setBadge, table, verbatim, vocab, when } from "./ui.js";
+import { badge, checking, custodyLink, entryLink, heading, route, setBadge, table, verbatim, vocab, when } from "./ui.js";
 
 const FILTERS = [
   ["status", ["", "open", "acknowledged", "resolved"]],
@@ -15,11 +14,13 @@ const FILTERS = [
   ["registry", null],
 ];
 
+const choiceText = (name, c) => (c ? vocab(name === "status" ? "outcome" : "found", c) : t("filter.any"));
+
 function filterForm(params) {
   const controls = FILTERS.map(([name, choices]) => {
     const id = `f-${name}`;
     const control = choices
-      ? h("select", { id, name }, choices.map((c) => h("option", { value: c, selected: params.get(name) === c }, c ? vocab(name === "status" ? "outcome" : "found", c) : t("filter.any"))))
+      ? h("select", { id, name }, choices.map((c) => h("option", { value: c, selected: params.get(name) === c }, choiceText(name, c))))
       : h("input", { id, name, value: params.get(name) || "", autocomplete: "off", spellcheck: "false" });
     return h("div", { class: "field" }, h("label", { for: id }, t(`filter.${name}`)), control);
   });
@@ -63,7 +64,8 @@ export async function renderDiscrepancies({ params }) {
   out.push(h("h3", {}, t("dsc.list", { n: list.items.length })));
   out.push(
     list.items.length
-      ? table({ id: "discrepancy-list" }, ["dsc.id", "dsc.code", "dsc.severity", "dsc.status", "dsc.registries", "dsc.first_seen", "dsc.summary"],
+      ? table({ id: "discrepancy-list" },
+        ["dsc.id", "dsc.code", "dsc.severity", "dsc.status", "dsc.registries", "dsc.first_seen", "dsc.summary"],
         list.items.map((d) =>
           h("tr", { testid: "discrepancy-row", "data-code": d.code, "data-status": d.status },
             h("td", {}, h("a", { href: `#/discrepancy/${encodeURIComponent(d.discrepancy_id)}` }, d.discrepancy_id.slice(0, 16) + "…")),
@@ -101,7 +103,7 @@ function discrepancyFields(d) {
     [t("dsc.status"), vocab("outcome", d.status)],
     [t("dsc.found_by"), vocab("found", d.found_by)],
     [t("dsc.registries"), d.registries.join(", ")],
-    [t("dsc.blocks"), d.blocks.map((b) => h("a", { href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.start}-${b.end}` }), class: "chip" }, `${b.ca_id}:${b.origin}:${range(b)}`))],
+    [t("dsc.blocks"), d.blocks.map((b) => custodyLink(b.ca_id, b.origin, b.start, b.end, null, { class: "chip" }))],
     [t("dsc.first_seen"), when(d.first_seen)],
     [t("dsc.summary"), verbatim(d.summary)],
     [t("dsc.owner"), d.owner],
@@ -146,7 +148,10 @@ export async function renderRun({ arg }) {
       ])),
     h("h3", {}, t("run.discrepancies")),
     found.discrepancies.length
-      ? h("ul", {}, found.discrepancies.map((d) => h("li", {}, h("a", { href: `#/discrepancy/${encodeURIComponent(d.discrepancy_id)}` }, `${d.code} · ${vocab("outcome", d.status)}`), " ", verbatim(d.summary))))
+      ? h("ul", {}, found.discrepancies.map((d) => h("li", {},
+        h("a", { href: `#/discrepancy/${encodeURIComponent(d.discrepancy_id)}` }, `${d.code} · ${vocab("outcome", d.status)}`),
+        " ",
+        verbatim(d.summary))))
       : h("p", { class: "empty" }, t("dsc.none")),
     h("details", { class: "raw" }, h("summary", {}, t("run.report")), h("pre", { class: "json" }, JSON.stringify(found.report, null, 2))),
   ];

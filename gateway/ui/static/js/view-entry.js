@@ -5,7 +5,7 @@ import { getJSON } from "./api.js";
 import { latest, proveEntry } from "./checks.js";
 import { fields, h } from "./dom.js";
 import { t } from "./i18n.js";
-import { actionText, badge, checking, heading, outcomeText, route, setBadge, table, verbatim, vocab, when } from "./ui.js";
+import { actionText, badge, checking, custodyLink, heading, outcomeText, route, setBadge, table, verbatim, vocab, when } from "./ui.js";
 
 const SHOWN = new Set([
   "entry_version", "entry_type", "entry_id", "input", "outcome", "results", "actions", "a6",
@@ -25,9 +25,12 @@ function value(v) {
   return h("code", {}, String(v)); // a recorded value (an id, a type, a time), as it is
 }
 
+/** A recorded field: its name and value as the log has them. */
+const keyValue = ([k, v]) => [h("code", {}, k), value(v)];
+
 function inputFields(input) {
   if (!input || typeof input !== "object") return null;
-  return fields(Object.entries(input).map(([k, v]) => [h("code", {}, k), value(v)]), { class: "fields nested" });
+  return fields(Object.entries(input).map(keyValue), { class: "fields nested" });
 }
 
 function results(list) {
@@ -59,7 +62,7 @@ function blocks(list) {
         {},
         h("td", {}, b.ca_id),
         h("td", {}, b.origin),
-        h("td", {}, h("a", { href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.start}-${b.end}` }) }, range(b))),
+        h("td", {}, custodyLink(b.ca_id, b.origin, b.start, b.end, range(b))),
         h("td", {}, b.vintage),
         h("td", {}, b.registry),
         h("td", {}, b.account),
@@ -97,12 +100,14 @@ function actionRows(list) {
 /** The entry's fields for a person: what was decided, on what, with which codes. */
 export function entryFields(entry, doc) {
   const other = Object.entries(doc).filter(([k]) => !SHOWN.has(k));
+  const outcome = h("span", { class: `outcome outcome-${doc.outcome}`, "data-outcome": doc.outcome }, outcomeText(doc.outcome));
+  const actions = doc.actions && doc.actions.length ? doc.actions.map(actionText).join(", ") : t("entry.noactions");
   return [
     fields([
       [t("entry.index"), String(entry.index), "entry-index"],
       [t("entry.id"), h("code", {}, entry.entry_id), "entry-id"],
       [t("entry.type"), h("span", { "data-kind": doc.entry_type }, vocab("kind", doc.entry_type)), "entry-type"],
-      [t("entry.outcome"), h("span", { class: `outcome outcome-${doc.outcome}`, "data-outcome": doc.outcome }, outcomeText(doc.outcome)), "entry-outcome"],
+      [t("entry.outcome"), outcome, "entry-outcome"],
       [t("entry.decided"), when(doc.decided_at)],
       [t("entry.logged"), when(doc.logged_at)],
       [t("entry.ca"), doc.ca_id],
@@ -113,10 +118,10 @@ export function entryFields(entry, doc) {
     ]),
     h("h3", {}, t("entry.results")),
     results(doc.results),
-    doc.actions ? [h("h3", {}, t("entry.actions")), h("p", { id: "entry-actions" }, doc.actions.length ? doc.actions.map(actionText).join(", ") : t("entry.noactions"))] : null,
+    doc.actions ? [h("h3", {}, t("entry.actions")), h("p", { id: "entry-actions" }, actions)] : null,
     doc.a6 && doc.a6.length ? [h("h3", {}, t("entry.a6")), actionRows(doc.a6)] : null,
     doc.blocks && doc.blocks.length ? [h("h3", {}, t("entry.blocks")), blocks(doc.blocks)] : null,
-    other.length ? [h("h3", {}, t("entry.other")), fields(other.map(([k, v]) => [h("code", {}, k), value(v)]), { id: "entry-other" })] : null,
+    other.length ? [h("h3", {}, t("entry.other")), fields(other.map(keyValue), { id: "entry-other" })] : null,
   ];
 }
 
@@ -149,7 +154,10 @@ export async function renderEntry({ arg }) {
   (async () => {
     try {
       const { opened } = await latest();
-      const check = await proveEntry(entry, opened);
+      // the proof is of the index asked for: an answer about another leaf proves nothing here
+      const check = String(entry.index) === arg
+        ? await proveEntry(entry, opened)
+        : { state: "not-verified", reason: "reason.otherentry", detail: `${entry.index} != ${arg}`, leaf: "", root: "" };
       setBadge(state, check);
       leaf.textContent = check.leaf;
       root.textContent = check.root;

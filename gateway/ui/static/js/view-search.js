@@ -36,7 +36,10 @@ function form(params) {
     // the outcome: typed as the log writes it, with the choices offered in the reader's language
     const list = name === "outcome" ? "outcomes" : null;
     const control = h("input", { id, name, type, value, list, autocomplete: "off", spellcheck: "false", "aria-describedby": hint });
-    return h("div", { class: "field" }, h("label", { for: id }, t(`term.${name}`)), control, h("small", { id: hint, class: "hint" }, t(`term.${name}.hint`)));
+    return h("div", { class: "field" },
+      h("label", { for: id }, t(`term.${name}`)),
+      control,
+      h("small", { id: hint, class: "hint" }, t(`term.${name}.hint`)));
   });
   const limit = h("div", { class: "field" },
     h("label", { for: "q-limit" }, t("term.limit")),
@@ -94,7 +97,8 @@ export async function renderSearch({ params }) {
   const page = await getJSON("/v1/search", query);
   out.push(h("h3", { id: "search-count" }, t("search.count", { n: page.items.length })));
   if (page.items.length) {
-    out.push(table({ id: "search-results" }, ["col.index", "col.kind", "col.type", "col.source", "col.outcome", "col.codes", "col.decided"], page.items.map(row), t("search.title")));
+    const columns = ["col.index", "col.kind", "col.type", "col.source", "col.outcome", "col.codes", "col.decided"];
+    out.push(table({ id: "search-results" }, columns, page.items.map(row), t("search.title")));
   } else {
     out.push(h("p", { id: "search-results", class: "empty" }, t("search.none")));
   }

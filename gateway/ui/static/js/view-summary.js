@@ -7,8 +7,9 @@ import { latest } from "./checks.js";
 import { balanceChart } from "./chart.js";
 import { fields, fill, h } from "./dom.js";
 import { t } from "./i18n.js";
+import { checkCell } from "./summary-math.js";
 import { entryCheck } from "./view-discrepancies.js";
-import { actionText, entryLink, heading, route, table, verbatim } from "./ui.js";
+import { actionText, badge, custodyLink, entryLink, heading, route, table, verbatim } from "./ui.js";
 
 export const ROWS = ["R5", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14"];
 const MAX_CHECKED = 25; // entries checked at once in a drill-down
@@ -27,14 +28,22 @@ function form(params) {
       },
     },
     h("label", { for: "summary-party" }, t("summary.party")),
-    h("input", { id: "summary-party", name: "party", value: params.get("party") || "", required: true, autocomplete: "off", spellcheck: "false", size: "6" }),
+    h("input", {
+      id: "summary-party",
+      name: "party",
+      value: params.get("party") || "",
+      required: true,
+      autocomplete: "off",
+      spellcheck: "false",
+      size: "6",
+    }),
     h("button", { id: "summary-submit", type: "submit" }, t("summary.submit")),
   );
 }
 
 const num = (v) => (v === null || v === undefined ? null : Number(v));
 
-function drill(drillEl, year, name) {
+function drill(drillEl, answer, year, name) {
   const row = year.rows[name];
   const indices = [...new Set([...row.entries.map((e) => e.index), ...row.blocks.map((b) => b.index)])];
   fill(
@@ -45,13 +54,14 @@ function drill(drillEl, year, name) {
       [t("drill.status"), t(`status.${String(row.status).replace(/ /g, "-")}`)],
       [t("drill.reason"), verbatim(row.reason)],
     ]),
+    arithmetic(answer, year, name),
     row.blocks.length
       ? table({ id: "drill-blocks" }, ["col.index", "block.ca", "block.origin", "block.serials", "a6.quantity", "a6.action"],
         row.blocks.map((b) => h("tr", {},
           h("td", {}, entryLink(b.index)),
           h("td", {}, b.ca_id),
           h("td", {}, b.origin),
-          h("td", {}, h("a", { href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.first}-${b.last}` }) }, `${b.first}–${b.last}`)),
+          h("td", {}, custodyLink(b.ca_id, b.origin, b.first, b.last, `${b.first}–${b.last}`)),
           h("td", {}, b.quantity),
           h("td", {}, actionText(b.action)))), t("drill.title", { row: name, label: t(`row.${name}`), year: year.year }))
       : h("p", { class: "hint" }, t("drill.noblocks")),
@@ -60,6 +70,14 @@ function drill(drillEl, year, name) {
       indices.slice(0, MAX_CHECKED).map((i) => h("li", {}, entryLink(i), " ", entryCheck(i, { testid: "drill-state" })))),
   );
   drillEl.querySelector("#drill-title").focus();
+}
+
+/** The row's value recomputed here from the other rows and its blocks (summary-math.js). */
+function arithmetic(answer, year, name) {
+  const check = checkCell(answer, year, name);
+  if (!check) return null;
+  const reason = check.state === "verified" ? "drill.sum.ok" : "drill.sum.bad";
+  return badge({ id: "drill-sum", testid: "drill-sum" }, { state: check.state, reason, vars: { value: check.want, rule: t(`rule.${name}`) } });
 }
 
 function summaryTable(answer, drillEl) {
@@ -83,14 +101,18 @@ function summaryTable(answer, drillEl) {
               "data-year": y.year,
               "data-finding": code || null,
               "aria-label": t("summary.cell", { row: name, year: y.year, value: row.value ?? "—" }),
-              on: { click: () => drill(drillEl, y, name) },
+              on: { click: () => drill(drillEl, answer, y, name) },
             }, row.value ?? "—")
             : "",
           code ? h("span", { class: "finding-mark" }, ` ${code} (${t("summary.reported")} ${reported ?? "—"})`) : null);
       })));
   const outcome = h("tr", {}, h("th", { scope: "row" }, t("summary.outcome")),
-    answer.years.map((y) => h("td", { testid: "summary-outcome", "data-year": y.year, "data-outcome": y.outcome, class: `outcome outcome-${y.outcome}` }, t(`outcome.${y.outcome}`))));
-  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": t("summary.table") }, h("table", { id: "summary-table" }, h("thead", {}, head), h("tbody", {}, body, outcome)));
+    answer.years.map((y) => {
+      const attrs = { testid: "summary-outcome", "data-year": y.year, "data-outcome": y.outcome };
+      return h("td", { ...attrs, class: `outcome outcome-${y.outcome}` }, t(`outcome.${y.outcome}`));
+    }));
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": t("summary.table") },
+    h("table", { id: "summary-table" }, h("thead", {}, head), h("tbody", {}, body, outcome)));
 }
 
 function findings(answer) {
@@ -101,7 +123,7 @@ function findings(answer) {
       h("strong", {}, `${f.code} · ${f.year} · ${f.row}`), " ",
       t("summary.finding", { reported: f.reported ?? "—", computed: f.computed ?? "—" }), " ",
       h("span", { class: "hint" }, verbatim(f.message)), " ",
-      f.blocks.map((b) => h("a", { class: "chip", href: route("custody", { itmo: `${b.ca_id}:${b.origin}:${b.first}-${b.last}` }) }, `${b.ca_id}:${b.origin}:${b.first}–${b.last}`)),
+      f.blocks.map((b) => custodyLink(b.ca_id, b.origin, b.first, b.last, null, { class: "chip" })),
       f.entry ? entryLink(f.entry.index) : null)));
 }
 
