@@ -54,13 +54,15 @@ def chromium() -> str:
     )
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session-scoped: Playwright's sync API keeps an asyncio loop running in
+# the main thread while it is started, and the tests after these (asyncio.run) need none.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, world: World) -> Iterator[Browser]:
     """Chromium, closed before the demo world's API stops (its connections with it)."""
     b = playwright.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_ARGS)
