@@ -26,9 +26,11 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3
 help:
 	@echo "make demo         set up, then replay the bundled JCM scenario on a local Kafka broker"
 	@echo "make test         set up, then run lint, unit tests and integration tests (real broker)"
+	@echo "                  and the browser tests of the auditors' page (tests/browser, Chromium)"
 	@echo "make unit         unit tests only (no broker)"
 	@echo "make integration  integration tests only (starts a broker for the session)"
-	@echo "make lint         ruff, ruff format --check, mypy (tests too), schema freshness, import layers"
+	@echo "make lint         ruff, ruff format --check, mypy (tests too), schema freshness, import layers,"
+	@echo "                  the page's digests in the README"
 	@echo "make schemas      regenerate schemas/json and schemas/openapi from the models"
 	@echo "make faults       kill -9 the worker 10x and restart the broker during 50,000 inputs;"
 	@echo "                  3 workers, one lost and one joining mid-run, during 5,000;"
@@ -63,6 +65,7 @@ lint: setup
 	$(BIN)/python -m gateway.api.gen --check
 	$(BIN)/python -m schemas.vectors --check
 	$(BIN)/python -m gateway.transport.asyncapi --check
+	$(BIN)/python -m gateway.ui.digests --check
 	$(BIN)/lint-imports
 
 unit: setup

@@ -64,6 +64,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("RPT", "a report at a checkpoint (`a6gw summary`, `a6gw aef export`, their routes)"),
     Family("WORKER", "the worker process and the records it re-reads"),
     Family("WITNESS", "`a6gw witness serve` refuses to cosign (code in the `A6GW-Code` header)"),
+    Family("UI", "the auditors' page: its files (`/ui/` on the API) and `a6gw ui`'s forwarder"),
 )
 
 _CFG = e.ConfigError
@@ -237,6 +238,18 @@ CODES: tuple[Code, ...] = (
     Code("WITNESS-CONFLICT", "the old size is not the latest size cosigned", None, 409),
     Code(
         "WITNESS-PROOF", "the consistency proof fails, or the same size has another root", None, 422
+    ),
+    # -- the auditors' page (gateway.ui.serve) ---------------------------------------------
+    Code("UI-NOT-FOUND", "no such file of the page", None, 404),
+    Code(
+        "UI-HOST", "`a6gw ui` does not answer that Host (only the address it listens on)", None, 421
+    ),
+    Code("UI-METHOD", "`a6gw ui` forwards GET and HEAD only: the page reads", None, 405),
+    Code(
+        "UI-UPSTREAM",
+        "`a6gw ui` cannot reach the API, or the API refused its credentials",
+        _GW,
+        502,
     ),
 )
 

@@ -14,6 +14,10 @@ A client is a client certificate's common name (``api.clients``) or a bearer tok
   when their ``party`` is P. Search, custody, and the lists of discrepancies and runs leave
   out what does not touch P (a page may then hold fewer items than its limit: follow
   ``next_after``). Checkpoints and consistency proofs carry no entry and are served to all.
+
+The auditors' page (``/ui`` and everything under ``/ui/``: :func:`is_public`) is served to
+anyone, without a certificate or a token: it is the same static files the package ships,
+and holds no data; the page then asks ``/v1/`` with the client's own credentials.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from aiohttp import web
 
 from gateway.errors import GatewayError
 from gateway.services.entries import read_entry
+from gateway.ui.serve import PREFIX
 from schemas.entries import (
     AuditEntry,
     DecisionEntry,
@@ -41,9 +46,12 @@ from schemas.entry_parts import Opened
 if TYPE_CHECKING:
     from gateway.config import ApiSection
 
-__all__ = ["Access", "Grant", "Role", "Scope", "entry_touches"]
+__all__ = ["Access", "Grant", "Role", "Scope", "entry_touches", "is_public"]
 
 Role = Literal["auditor", "operator"]
+
+#: where the API serves the auditors' page (gateway.ui.serve.PREFIX)
+PAGE = PREFIX
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,11 @@ class Access:
 
     def allows(self, request: web.Request) -> bool:
         return self.grant(request) is not None
+
+
+def is_public(path: str) -> bool:
+    """Is ``path`` the auditors' page's (``/ui``, ``/ui/...``), served without credentials?"""
+    return path == PAGE or path.startswith(PAGE + "/")
 
 
 def _grants(given: Mapping[str, Grant] | Iterable[str]) -> dict[str, Grant]:

@@ -8,13 +8,13 @@ parameters no store can hold, and every error as an RFC 9457 problem with its st
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from gateway.api import reporting
-from gateway.api.access import Access, Grant, Scope
+from gateway.api.access import Access, Grant, Scope, is_public
 from gateway.api.handlers import SCOPE, AuditAPI
 from gateway.api.routes import ROUTES, Route
 from gateway.errors import CommandProblem, GatewayError
@@ -23,6 +23,8 @@ from gateway.http.problems import problem
 from gateway.http.tls import ServerThread, server_tls
 from gateway.observe import http as observe_http
 from gateway.observe.health import Checks, producer_connected
+from gateway.ui import STATIC
+from gateway.ui.serve import PageFile, add_page, load_page
 
 __all__ = [
     "Access",
@@ -88,11 +90,16 @@ def _who(access: Access) -> Who:
 HTTP_CODES = {404: "API-NOT-FOUND", 405: "API-METHOD", 413: "MSG-008"}
 
 
-def make_app(api: AuditAPI, access: Access) -> web.Application:
-    """The aiohttp application: the routes of :data:`gateway.api.routes.ROUTES`."""
+def make_app(
+    api: AuditAPI, access: Access, page: Mapping[str, PageFile] | None = None
+) -> web.Application:
+    """The aiohttp application: the routes of :data:`gateway.api.routes.ROUTES`, and the
+    auditors' page under ``/ui/`` (``page``: its files, by default the packaged ones)."""
 
     @web.middleware
     async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]) -> Any:
+        if is_public(request.path) and request.method in ("GET", "HEAD"):
+            return await handler(request)  # the page's static files (gateway.ui.serve)
         grant = access.grant(request)
         if grant is None:
             response = problem(
@@ -131,6 +138,7 @@ def make_app(api: AuditAPI, access: Access) -> web.Application:
         api.store.close()
 
     app.on_cleanup.append(close_store)
+    add_page(app, load_page(STATIC) if page is None else page)
     for route in ROUTES:
         if route.method == "get":  # and HEAD
             app.router.add_get(route.path, _handle(api, route))

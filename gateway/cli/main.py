@@ -19,6 +19,7 @@ from gateway.cli import (
     reconcile,
     schemas,
     summary,
+    ui,
     verify,
     witness,
     worker,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.add_parser(sub)
     config.add_parser(sub)  # config check
     witness.add_parser(sub)  # witness serve, witness keygen
+    ui.add_parser(sub)
     return parser
 
 

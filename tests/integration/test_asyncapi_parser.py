@@ -8,8 +8,6 @@ Skipped only when node or npm is not installed.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from gateway.transport.asyncapi import DOCUMENT
+from tests.npm_tools import installed
 
 NODE, NPM = shutil.which("node"), shutil.which("npm")
 if NODE is None or NPM is None:
@@ -25,41 +24,13 @@ if NODE is None or NPM is None:
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / "tools" / "asyncapi"
 CHECK = TOOL / "check.mjs"
-MANIFESTS = ("package.json", "package-lock.json")
-
-
-def _cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "a6gw"
 
 
 @pytest.fixture(scope="module")
 def modules() -> Path:
     """A folder holding the locked parser's node_modules (installed on first use)."""
-    digest = hashlib.sha256(b"".join((TOOL / m).read_bytes() for m in MANIFESTS)).hexdigest()
-    target = _cache_root() / f"asyncapi-{digest[:16]}"
-    if (target / "node_modules" / "@asyncapi" / "parser").is_dir():
-        return target
-    staging = target.with_name(f"{target.name}.{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for name in MANIFESTS:
-        shutil.copy(TOOL / name, staging / name)
-    # --ignore-scripts: nothing of the dependencies runs at install time
-    done = subprocess.run(
-        [str(NPM), "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-        cwd=staging,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
-    try:
-        staging.rename(target)
-    except OSError:  # another run installed it meanwhile
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    assert NPM is not None
+    return installed("asyncapi", "node_modules/@asyncapi/parser", NPM)
 
 
 def check(document: Path, modules: Path) -> subprocess.CompletedProcess[str]:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.ui import STATIC
+from gateway.ui.serve import page_paths
 from tests.ports import free_port_pair
 
 pytestmark = pytest.mark.wheel
@@ -100,6 +102,13 @@ def test_the_wheel_carries_its_files_and_licence(installed: Installed) -> None:
     assert "gateway/demo/scenario.yaml" in names
     assert any(n.startswith("schemas/json/") and n.endswith(".schema.json") for n in names)
     assert "schemas/openapi/audit-api.openapi.json" in names
+    # The auditors' page: every file it is served from, byte for byte (README's digests).
+    page = list(page_paths(STATIC))
+    assert any(rel == "index.html" for rel, _ in page)
+    for rel, path in page:
+        name = f"gateway/ui/static/{rel}"
+        assert name in names, name
+        assert zipfile.ZipFile(installed.wheel).read(name) == path.read_bytes(), name
     meta = zipfile.ZipFile(installed.wheel).read("a6gw-0.1.0.dist-info/METADATA").decode()
     assert "License-Expression: Apache-2.0" in meta and "License-File: LICENSE" in meta
     licence = zipfile.ZipFile(installed.wheel).read("a6gw-0.1.0.dist-info/licenses/LICENSE")
@@ -112,10 +121,19 @@ def test_the_installed_package_runs_from_the_virtualenv(installed: Installed) ->
     assert _outside_checkout(Path(where.strip()))
     installed.ok("python", "-m", "pip", "check")  # the lock satisfies the wheel's requirements
     help_text = installed.ok("a6gw", "--help")
-    for command in ("kafka", "init", "worker", "api", "ingress", "verify", "demo"):
+    for command in ("kafka", "init", "worker", "api", "ingress", "verify", "demo", "ui"):
         assert f"\n    {command} " in help_text, command
     # The JSON Schema and OpenAPI files installed with it match its models.
     installed.ok("a6gw", "schemas", "--check")
+    # The page's files load from the installed package (as a6gw ui and the API serve them).
+    loaded = installed.ok(
+        "python",
+        "-c",
+        "from gateway.ui import STATIC; from gateway.ui.serve import load_page; "
+        "print(STATIC); print(len(load_page(STATIC)))",
+    ).split()
+    assert _outside_checkout(Path(loaded[0])) and int(loaded[1]) == len(list(page_paths(STATIC)))
+    assert "--api URL" in installed.ok("a6gw", "ui", "--help")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gateway.api.access import Access
+from gateway.api.access import Access, is_public
 from gateway.api.gen import OPENAPI_DIR
 from gateway.api.handlers import AuditAPI
 from gateway.api.openapi import openapi
@@ -17,14 +17,18 @@ from gateway.audit.store import AuditStore
 
 
 def served(tmp_path: Path) -> set[tuple[str, str]]:
-    """``(method, path)`` of every route the built application serves (HEAD aside: aiohttp
-    answers it for every GET, and OpenAPI leaves it implicit)."""
+    """``(method, path)`` of every route of the API the built application serves (HEAD
+    aside: aiohttp answers it for every GET, and OpenAPI leaves it implicit; the auditors'
+    page's static files aside: they are no API, and are served under /ui only)."""
     app = make_app(AuditAPI(AuditStore(tmp_path / "audit.sqlite"), []), Access())
-    found = set()
+    found: set[tuple[str, str]] = set()
+    page: set[tuple[str, str]] = set()
     for route in app.router.routes():
         assert route.resource is not None
         if route.method != "HEAD":
-            found.add((route.method.lower(), route.resource.canonical))
+            into = page if is_public(route.resource.canonical) else found
+            into.add((route.method.lower(), route.resource.canonical))
+    assert page == {("get", "/ui"), ("get", "/ui/{path}")}
     return found
 
 
