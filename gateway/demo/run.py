@@ -39,7 +39,7 @@ from gateway.transport.clients import KafkaClients, clients_for
 from gateway.transport.topic_plan import topic_plan
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
-from schemas.entries import DecisionEntry
+from schemas.entries import INPUT_KINDS, DecisionEntry
 
 Say = Callable[[str], None]
 # How long the demo's acquiring registries have to answer a transfer proposal.
@@ -163,7 +163,7 @@ async def replay(
 
 def check(steps: list[Step], observed: dict[str, Any], store: AuditStore) -> list[StepRow]:
     """Compare every step with its expectation; one row per step for the summary."""
-    entries = {e.entry_id: e for e in read_entries(store.entries())}
+    entries = {e.entry_id: e for e in read_entries(store.entries()) if isinstance(e, INPUT_KINDS)}
     rows: list[StepRow] = []
     for step in steps:
         entry = entries.get(observed["entries"].get(step.id, ""))
