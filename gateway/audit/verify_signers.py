@@ -6,8 +6,8 @@ also records the trust file's keys as they change (``trust-key`` entries,
 :mod:`gateway.core.trust_log`). :func:`check_signers` walks the log once, folding the keys
 in, and checks each decision against the keys the log knew at that entry's position: its
 signer must have a key that is active, valid at ``decided_at`` and of a role allowed to sign
-the input's type (``schemas.events``; the catalogue's roles). When the entry names the key
-(``input.key_id``), that key must be it.
+the input's type (``schemas.events``; the catalogue's roles). A decision names its signer's
+principal, not the key: any of the principal's keys that passes will do, as at ingest.
 
 Not checked: the gateway's own inputs (a transfer's timeout: signed by the gateway, whose
 key is no trust-file key), and decisions logged before the first trust entry (a log begun
@@ -43,6 +43,7 @@ class SignerReport:
     own: int  # the gateway's own inputs (no trust-file key)
     before: int  # decisions logged before the first trust entry
     trust_entries: int
+    unreadable: int = 0  # decision entries the entry models refuse (not checked)
 
     def text(self) -> str:
         if not self.trust_entries:
@@ -52,6 +53,8 @@ class SignerReport:
             parts.append(f"{self.own} of the gateway's own inputs")
         if self.before:
             parts.append(f"{self.before} before the first trust entry, not checked")
+        if self.unreadable:
+            parts.append(f"{self.unreadable} decision entries unreadable, not checked")
         return "; ".join(parts)
 
 
@@ -61,8 +64,6 @@ def _time(text: str) -> datetime:
 
 def _why_not(key: TrustedKey, entry: en.DecisionEntry, roles: tuple[Role, ...]) -> str | None:
     """Why ``key`` could not have signed the input of ``entry``, or None if it could."""
-    if key.principal != entry.input.signer:
-        return f"key {key.key_id} is {key.principal}'s"
     if key.status != "active":
         return f"key {key.key_id} is {key.status}"
     at = _time(entry.decided_at)
@@ -74,16 +75,7 @@ def _why_not(key: TrustedKey, entry: en.DecisionEntry, roles: tuple[Role, ...]) 
 
 
 def _problem(fold: TrustFold, entry: en.DecisionEntry, roles: tuple[Role, ...]) -> str | None:
-    trust = fold.trust()
-    key_id = getattr(entry.input, "key_id", None)  # recorded by newer gateways
-    if isinstance(key_id, str):
-        key = trust.by_id.get(key_id)
-        return (
-            f"key {key_id} is not in the log's trust"
-            if key is None
-            else _why_not(key, entry, roles)
-        )
-    mine = [k for k in trust.keys if k.principal == entry.input.signer]
+    mine = [k for k in fold.trust().keys if k.principal == entry.input.signer]
     if not mine:
         return f"{entry.input.signer} has no key in the log's trust"
     reasons = [_why_not(k, entry, roles) for k in mine]
@@ -97,12 +89,13 @@ def check_signers(entries: Iterable[bytes]) -> SignerReport:
         such key, and why each of its keys would not do.
     """
     fold = TrustFold()
-    checked = own = before = 0
+    checked = own = before = unreadable = 0
     for index, body in enumerate(entries):
         if fold.add(body) or _DECISION not in body:
             continue
         entry = en.read_entry(body)
         if not isinstance(entry, en.DecisionEntry):
+            unreadable += entry is None
             continue
         roles = _ROLES.get(entry.input.type, ())
         if roles == ("gateway",):
@@ -117,7 +110,7 @@ def check_signers(entries: Iterable[bytes]) -> SignerReport:
             )
         else:
             checked += 1
-    return SignerReport(checked, own, before, fold.seen)
+    return SignerReport(checked, own, before, fold.seen, unreadable)
 
 
 def check_bundle_signers(directory: Path) -> SignerReport | None:

@@ -111,7 +111,7 @@ def test_a_party_gone_from_the_config_is_left_as_recorded() -> None:
 
 def test_the_party_settings_id_follows_the_fixed_formula() -> None:
     (first,) = changes([], (trust(), [PARTY]), at_ms=AT)
-    settings = {
+    settings: dict[str, Any] = {
         "party": "JPN",
         "name": "Japan",
         "ndc_period": [2021, 2030],
