@@ -232,33 +232,6 @@ class TrustKeyEntry(Entry):
     recorded_at: IsoMs
 
 
-AuditEntry = Annotated[
-    DecisionEntry
-    | DeadLetterEntry
-    | HttpRefusalEntry
-    | DeliveryParkedEntry
-    | DiscrepancyEntry
-    | SummaryCheckEntry
-    | ReconciliationEntry
-    | PartySettingsEntry
-    | TrustKeyEntry,
-    Field(discriminator="entry_type"),
-]
-
-
-#: Every kind, in the order of the union.
-ENTRY_KINDS: tuple[type[Entry], ...] = (
-    DecisionEntry,
-    DeadLetterEntry,
-    HttpRefusalEntry,
-    DeliveryParkedEntry,
-    DiscrepancyEntry,
-    SummaryCheckEntry,
-    ReconciliationEntry,
-    PartySettingsEntry,
-    TrustKeyEntry,
-)
-
 #: The kinds that record an input (each has ``input``, ``outcome``, ``results`` and
 #: ``decided_at``); the trust-key and party-settings entries record the gateway's trust
 #: and configuration instead.
@@ -280,6 +253,15 @@ INPUT_KINDS = (
     SummaryCheckEntry,
     ReconciliationEntry,
 )
+
+AuditEntry = Annotated[
+    InputEntry | PartySettingsEntry | TrustKeyEntry,
+    Field(discriminator="entry_type"),
+]
+
+
+#: Every kind, in the order of the union.
+ENTRY_KINDS: tuple[type[Entry], ...] = (*INPUT_KINDS, PartySettingsEntry, TrustKeyEntry)
 
 
 AUDIT_ENTRY: TypeAdapter[AuditEntry] = TypeAdapter(AuditEntry)
