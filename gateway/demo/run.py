@@ -246,7 +246,11 @@ def run_demo(
             print("FAIL: a worker agent crashed:\n" + "\n".join(crashes[:5]))
             return 1
         expected_size = len([s for s in steps if not s.is_redelivery])
-        decided = [e for e in read_entries(entries) if e.entry_type != "discrepancy"]
+        decided = [
+            e
+            for e in read_entries(entries)
+            if isinstance(e, INPUT_KINDS) and e.entry_type != "discrepancy"
+        ]
         if len(decided) != expected_size:
             print(f"FAIL: the log has {len(decided)} decisions, expected {expected_size}")
             return 1
