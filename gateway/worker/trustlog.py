@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from gateway.audit.logstore import LogStore
 from gateway.audit.open import open_store
@@ -27,6 +28,7 @@ from gateway.config import LoadedConfig
 from gateway.core.canonical import canonical_bytes
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.core.trust_log import KEY_TYPE, SETTINGS_TYPE, changes
+from gateway.files import is_postgres_url
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.transport.publish import publish
 
@@ -49,6 +51,17 @@ def recorded(store: LogStore) -> Iterator[bytes]:
         after = found[-1]
 
 
+def _reader(where: str) -> LogStore | None:
+    """The audit store to read the records from; None for a SQLite store not made yet."""
+    if is_postgres_url(where):
+        return open_store(where)  # makes its tables in a new database
+    if not Path(where).is_file():
+        return None  # the first start: nothing recorded yet
+    # Read-only: closing it never checkpoints the file nor removes the write-ahead log that
+    # other processes' connections read.
+    return open_store(where, readonly=True)
+
+
 async def record_trust(lc: LoadedConfig, clients: KafkaClients | None = None) -> int:
     """Write the entries that put the trust file and the config's Parties on record (as the
     ``worker`` principal, unless ``clients`` are given); how many were written.
@@ -58,13 +71,13 @@ async def record_trust(lc: LoadedConfig, clients: KafkaClients | None = None) ->
     :raises aiokafka.errors.KafkaError: the broker did not take them.
     """
     trust, mac_key = lc.load_trust(), lc.load_mac_key()
-    store = open_store(lc.audit_store())
+    store = _reader(lc.audit_store())
     try:
-        entries = changes(
-            recorded(store), (trust, lc.config.parties), at_ms=int(time.time() * 1000)
-        )
+        known = list(recorded(store)) if store is not None else []
     finally:
-        store.close()
+        if store is not None:
+            store.close()
+    entries = changes(known, (trust, lc.config.parties), at_ms=int(time.time() * 1000))
     if entries:
         items = [(AUDIT_TOPIC, e["entry_id"].encode(), canonical_bytes(e)) for e in entries]
         await publish(clients or clients_for(lc, "worker"), items, mac_key=mac_key)
