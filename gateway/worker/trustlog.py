@@ -28,6 +28,7 @@ from gateway.config import LoadedConfig
 from gateway.core.canonical import canonical_bytes
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.core.trust_log import KEY_TYPE, SETTINGS_TYPE, changes
+from gateway.errors import AuditError
 from gateway.files import is_postgres_url
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.transport.publish import publish
@@ -57,9 +58,12 @@ def _reader(where: str) -> LogStore | None:
         return open_store(where)  # makes its tables in a new database
     if not Path(where).is_file():
         return None  # the first start: nothing recorded yet
-    # Read-only: closing it never checkpoints the file nor removes the write-ahead log that
-    # other processes' connections read.
-    return open_store(where, readonly=True)
+    try:
+        # Read-only: closing it never checkpoints the file nor removes the write-ahead log
+        # that other processes' connections read.
+        return open_store(where, readonly=True)
+    except AuditError:
+        return open_store(where)  # a file without the store's tables: they are made
 
 
 async def record_trust(lc: LoadedConfig, clients: KafkaClients | None = None) -> int:

@@ -34,3 +34,11 @@ def test_the_store_gives_back_the_trust_entries_in_log_order(
     assert got == [b for b in items if b != items[2]]
     assert changes(got, revoked, at_ms=AT + 1) == []
     store.close()
+
+
+def test_a_store_not_made_yet_has_nothing_on_record(tmp_path: Path) -> None:
+    assert trustlog._reader(str(tmp_path / "none.sqlite")) is None  # noqa: SLF001
+    (tmp_path / "empty.sqlite").touch()  # a file without the store's tables (a bare copy)
+    store = trustlog._reader(str(tmp_path / "empty.sqlite"))  # noqa: SLF001
+    assert store is not None and list(trustlog.recorded(store)) == []
+    store.close()
