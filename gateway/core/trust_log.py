@@ -41,6 +41,7 @@ from gateway.core.trust import Trust, TrustedKey
 __all__ = [
     "KEY_FIELDS",
     "KEY_TYPE",
+    "KINDS",
     "SETTINGS_FIELDS",
     "SETTINGS_TYPE",
     "PartyLike",
@@ -56,6 +57,9 @@ __all__ = [
 
 KEY_TYPE = "trust-key"
 SETTINGS_TYPE = "party-settings"
+#: The kinds that record the gateway's trust and configuration, not an input: they have no
+#: ``decided_at``, ``input`` or ``blocks`` (readers of decisions pass them over).
+KINDS = (KEY_TYPE, SETTINGS_TYPE)
 #: The members of a key that a trust-key entry records (and whose change it logs).
 KEY_FIELDS = ("key_id", "public_key", "principal", "role", "valid_from", "valid_to", "status")
 #: The members of a Party's settings that a party-settings entry records.

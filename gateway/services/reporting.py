@@ -30,6 +30,7 @@ from gateway.core import discrepancy as dsc
 from gateway.core import summary as sm
 from gateway.core import summary_check as sc
 from gateway.core import summary_log as sl
+from gateway.core import trust_log
 from gateway.core.aef import Aef, build
 from gateway.core.aef_rollforward import RollForward, require, roll_forward
 from gateway.core.aef_vocab import BAD_PARAMETER
@@ -59,7 +60,7 @@ def export_party(
 
     :raises AefError: when the holdings do not roll forward, or the export is refused.
     """
-    log = list(entries)
+    log = [e for e in entries if e.get("entry_type") not in trust_log.KINDS]  # no decision
     rf = require(roll_forward(log, party.code, year, registries))
     aef = build(
         log,
