@@ -34,9 +34,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
 from gateway.core.trust import Trust, TrustedKey
+from schemas import entries as en
 
 __all__ = [
     "KEY_FIELDS",
@@ -159,19 +162,25 @@ class TrustFold:
     _trust: Trust | None = field(default=None, repr=False)
 
     def add(self, raw: bytes | str | Mapping[str, Any]) -> bool:
-        """Fold one entry in; True when it was a trust-key or party-settings entry."""
+        """Fold one entry in; True when it was a trust-key or party-settings entry (one the
+        entry models refuse, or a key with a time that is no time, is not)."""
         obj = _obj(raw)
-        if obj is None:
+        entry = en.read_entry(obj) if obj is not None else None
+        if isinstance(entry, en.TrustKeyEntry):
+            doc = {k: getattr(entry, k) for k in KEY_FIELDS}
+            try:
+                TrustedKey.model_validate(doc)
+            except ValidationError:
+                return False  # not a key the gateway could have loaded: not a trust entry
+            gone = entry.change == "withdrawn"
+            self.keys[entry.key_id] = (entry.entry_id, None if gone else doc)
+            self._trust = None
+        elif isinstance(entry, en.PartySettingsEntry):
+            doc = {k: getattr(entry, k) for k in SETTINGS_FIELDS}
+            self.parties[entry.party] = (entry.entry_id, doc)
+        else:
             return False
         self.seen += 1
-        if obj["entry_type"] == KEY_TYPE:
-            self._trust = None
-            doc = {k: obj.get(k) for k in KEY_FIELDS}
-            gone = obj.get("change") == "withdrawn"
-            self.keys[str(obj["key_id"])] = (str(obj["entry_id"]), None if gone else doc)
-        else:
-            doc = {k: obj.get(k) for k in SETTINGS_FIELDS}
-            self.parties[str(obj["party"])] = (str(obj["entry_id"]), doc)
         return True
 
     def trust(self) -> Trust:

@@ -146,4 +146,8 @@ def test_other_entries_and_garbage_are_not_folded() -> None:
     assert not fold.add(b'{"entry_type":"decision"}')
     assert not fold.add(b'{"entry_type":"trust-key" not json')
     assert not fold.add({"entry_type": "decision"})
+    (good,) = changes([], (trust(key("k")), []), at_ms=AT)
+    assert not fold.add(good | {"valid_from": "yesterday"})  # no time: not a key
+    assert not fold.add({k: v for k, v in good.items() if k != "key_id"})
     assert fold.seen == 0 and fold.trust() == trust()
+    assert fold.add(canonical_bytes(good)) and fold.trust() == trust(key("k"))
