@@ -134,6 +134,7 @@ CODES: tuple[Code, ...] = (
     Code("AUD-VERSION", "a store or file was written by a newer release", _AUD),
     Code("AUD-RESTORE", "`a6gw audit restore` cannot write into the store it was given", _AUD),
     Code("AUD-FENCED", "another sequencer took over the store", _AUD),
+    Code("AUD-SIGNER", "a decision's signer had no key the log trusted", e.VerificationError),
     # -- structured summary -------------------------------------------------------------------
     Code("CTF-101", "the Party has no NDC period in the config", _GW, 409),
     Code("CTF-102", "a year outside the Party's NDC period", _GW, 400),

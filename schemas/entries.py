@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, cast
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 
 from schemas.entry_parts import (
     AccountOf,
@@ -50,10 +50,12 @@ from schemas.entry_parts import (
     RunStatus,
     TrackedRecord,
 )
+from schemas.events import Role
 
 __all__ = [
     "AUDIT_ENTRY",
     "ENTRY_KINDS",
+    "INPUT_KINDS",
     "AuditEntry",
     "EntryLike",
     "DeadLetterEntry",
@@ -62,8 +64,11 @@ __all__ = [
     "DiscrepancyEntry",
     "Entry",
     "HttpRefusalEntry",
+    "InputEntry",
+    "PartySettingsEntry",
     "ReconciliationEntry",
     "SummaryCheckEntry",
+    "TrustKeyEntry",
     "parse_entry",
     "read_entry",
 ]
@@ -186,20 +191,60 @@ class ReconciliationEntry(Entry):
     decided_at: IsoMs
 
 
-AuditEntry = Annotated[
+#: A party-settings entry's id: ``cfg-`` and 40 hex digits (``gateway.core.trust_log``).
+SettingsEntryId = Annotated[str, StringConstraints(pattern=r"^cfg-[0-9a-f]{40}$")]
+#: A trust-key entry's id: ``key-`` and 40 hex digits (``gateway.core.trust_log``).
+KeyEntryId = Annotated[str, StringConstraints(pattern=r"^key-[0-9a-f]{40}$")]
+
+
+class PartySettingsEntry(Entry):
+    """A Party's corresponding-adjustment settings as the gateway's config has them, logged
+    when they are first seen and whenever they change: a Party's settings at log size N are
+    those of its last such entry before N."""
+
+    entry_type: Literal["party-settings"]
+    entry_id: SettingsEntryId
+    party: str
+    name: str
+    #: first and last year of the NDC implementation period, or null when not configured
+    ndc_period: list[int] | None = Field(min_length=2, max_length=2)
+    ca_method: Literal["trajectory", "averaging", "budget"]
+    ca_year: Literal["first-transfer", "vintage"]
+    recorded_at: IsoMs
+
+
+class TrustKeyEntry(Entry):
+    """A key of the trust file as the gateway loaded it, logged when it is first seen
+    (``registered``), when any of its fields changes (``changed``: suspended, revoked,
+    ``valid_to`` set by a rotation...), and when it leaves the file (``withdrawn``: the key
+    as it last stood; it is no longer trusted)."""
+
+    entry_type: Literal["trust-key"]
+    entry_id: KeyEntryId
+    change: Literal["registered", "changed", "withdrawn"]
+    key_id: str
+    public_key: str
+    principal: str
+    role: Role
+    valid_from: str = Field(description="RFC 3339 UTC, e.g. 2026-01-01T00:00:00Z")
+    valid_to: str | None = Field(description="RFC 3339 UTC, or null: no end")
+    status: Literal["active", "suspended", "revoked"]
+    recorded_at: IsoMs
+
+
+#: The kinds that record an input (each has ``input``, ``outcome``, ``results`` and
+#: ``decided_at``); the trust-key and party-settings entries record the gateway's trust
+#: and configuration instead.
+InputEntry = (
     DecisionEntry
     | DeadLetterEntry
     | HttpRefusalEntry
     | DeliveryParkedEntry
     | DiscrepancyEntry
     | SummaryCheckEntry
-    | ReconciliationEntry,
-    Field(discriminator="entry_type"),
-]
-
-
-#: Every kind, in the order of the union.
-ENTRY_KINDS: tuple[type[Entry], ...] = (
+    | ReconciliationEntry
+)
+INPUT_KINDS = (
     DecisionEntry,
     DeadLetterEntry,
     HttpRefusalEntry,
@@ -208,6 +253,15 @@ ENTRY_KINDS: tuple[type[Entry], ...] = (
     SummaryCheckEntry,
     ReconciliationEntry,
 )
+
+AuditEntry = Annotated[
+    InputEntry | PartySettingsEntry | TrustKeyEntry,
+    Field(discriminator="entry_type"),
+]
+
+
+#: Every kind, in the order of the union.
+ENTRY_KINDS: tuple[type[Entry], ...] = (*INPUT_KINDS, PartySettingsEntry, TrustKeyEntry)
 
 
 AUDIT_ENTRY: TypeAdapter[AuditEntry] = TypeAdapter(AuditEntry)

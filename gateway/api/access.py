@@ -39,7 +39,9 @@ from schemas.entries import (
     DeliveryParkedEntry,
     DiscrepancyEntry,
     HttpRefusalEntry,
+    PartySettingsEntry,
     ReconciliationEntry,
+    TrustKeyEntry,
 )
 from schemas.entry_parts import Opened
 
@@ -111,6 +113,10 @@ def named(entry: AuditEntry) -> list[str | None]:
             return [entry.input.source, entry.input.signer, *(b.origin for b in entry.blocks)]
         case HttpRefusalEntry() | DeliveryParkedEntry() | ReconciliationEntry():
             return [entry.input.registry]
+        case PartySettingsEntry():
+            return [entry.party]
+        case TrustKeyEntry():
+            return [entry.principal]
         case DiscrepancyEntry():
             inp = entry.input
             found: list[str | None] = [inp.source]

@@ -5,6 +5,8 @@ API can search a log of millions of entries with index lookups:
 
 - ``event``: the input's event id; ``source``: the registry (or Party) that sent it;
 - ``type``: the event type; ``outcome``; ``code``: each check code in the results;
+  a ``trust-key`` or ``party-settings`` entry: its kind as ``type``, and the key's
+  principal or the Party as ``source`` (``recorded_at`` as its time);
 - ``ca``: the cooperative approach; ``transaction``: the transaction id, when the input has
   one; ``decided``: the decision time (ISO 8601, UTC; searched as a period);
 - serial ranges: ``(ca_id, originating registry, first serial, last serial)`` of every block
@@ -65,6 +67,10 @@ def index_of_entry(body: bytes) -> tuple[list[tuple[str, str]], str, list[Serial
     entry = en.read_entry(body)
     if entry is None:
         return [], "", []
+    if isinstance(entry, en.TrustKeyEntry | en.PartySettingsEntry):
+        # found by their kind as ``type`` and by whom they concern as ``source``
+        who = entry.principal if isinstance(entry, en.TrustKeyEntry) else entry.party
+        return sorted({("type", entry.entry_type), ("source", who)}), entry.recorded_at, []
     terms: list[tuple[str, str]] = []
 
     def add(field: str, value: str | None) -> None:

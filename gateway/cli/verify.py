@@ -6,8 +6,9 @@ gives the same; sigstore's verifier exits 1 on a failed verification too):
 - 0: verified;
 - 1: does not verify: a tampered or incomplete bundle, a bad signature, a bad proof, a log
   that is not an extension of the ``--since`` checkpoint, a checkpoint without
-  ``--min-witnesses`` valid cosignatures by the ``--witness-key`` witnesses (``FAIL: ...``
-  on stderr);
+  ``--min-witnesses`` valid cosignatures by the ``--witness-key`` witnesses, a decision
+  whose signer had no active key of an allowed role in the trust the log records before it
+  (``AUD-SIGNER``, :mod:`gateway.audit.verify_signers`) (``FAIL: ...`` on stderr);
 - 2: nothing was checked: a usage error, a ``--vkey``, ``--witness-key`` or ``--since``
   file that cannot be read or does not parse, a bundle folder that is not a folder, an API
   that cannot be asked.
@@ -152,6 +153,7 @@ def verify_api_command(args: argparse.Namespace) -> int:
 
 def verify_bundle_command(args: argparse.Namespace) -> int:
     from gateway.audit.bundle import CHECKPOINT_FILE, verify_bundle
+    from gateway.audit.verify_signers import check_bundle_signers
 
     bundle = Path(args.bundle)
     if not bundle.is_dir():
@@ -166,12 +168,14 @@ def verify_bundle_command(args: argparse.Namespace) -> int:
             print(f"  hashed {done:,}/{total:,} entries", file=sys.stderr, flush=True)
 
     report = verify_bundle(bundle, since=since, progress=progress, trusted_vkey=trusted)
+    signers = check_bundle_signers(bundle)
     if trusted is None:
         print(UNPINNED, file=sys.stderr)
     pinned = "pinned key" if trusted else "the bundle's own key, not pinned"
     print(f"OK: {report.size} entries, root {report.root}, origin {report.origin} ({pinned})")
     if since:
         print(f"OK: consistent with the earlier checkpoint {since}")
+    print(signers.text() if signers else "signers: not checked (a range bundle)")
     _check_witnesses((bundle / CHECKPOINT_FILE).read_bytes(), policy)
     return 0
 

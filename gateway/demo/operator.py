@@ -34,7 +34,7 @@ from gateway.services.entries import read_entries
 from gateway.services.reconciliation import run
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.process import WorkerProcess
-from schemas.entries import AuditEntry, ReconciliationEntry
+from schemas.entries import INPUT_KINDS, AuditEntry, ReconciliationEntry
 
 Say = Callable[[str], None]
 OPERATOR = "ops-1"
@@ -146,7 +146,7 @@ def operate(
     asyncio.run(_publish(clients_for(lc, "discrepancy"), commands))
     _wait(store, list(expected), worker)
     problems: list[str] = []
-    by_id = {e.entry_id: e for e in _entries(store)}
+    by_id = {e.entry_id: e for e in _entries(store) if isinstance(e, INPUT_KINDS)}
     for entry_id, outcome in expected.items():
         got = by_id[entry_id]
         if got.outcome != outcome:

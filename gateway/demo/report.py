@@ -12,7 +12,7 @@ from gateway.audit.bundle import BundleReport
 from gateway.audit.note import Checkpoint
 from gateway.demo.scenario import Step
 from gateway.services.entries import read_entries
-from schemas.entries import AuditEntry, DecisionEntry
+from schemas.entries import DecisionEntry, InputEntry
 from schemas.entry_parts import BlockRecord
 
 
@@ -39,7 +39,7 @@ class StepRow:
     from its expectation."""
 
     step: Step
-    entry: AuditEntry | None
+    entry: InputEntry | None
     codes: tuple[str, ...]
     problems: list[str]
 

@@ -39,7 +39,7 @@ from gateway.transport.clients import KafkaClients, clients_for
 from gateway.transport.topic_plan import topic_plan
 from gateway.worker.process import WorkerProcess
 from gateway.worker.sequencing import request_checkpoint
-from schemas.entries import DecisionEntry
+from schemas.entries import INPUT_KINDS, DecisionEntry
 
 Say = Callable[[str], None]
 # How long the demo's acquiring registries have to answer a transfer proposal.
@@ -163,7 +163,7 @@ async def replay(
 
 def check(steps: list[Step], observed: dict[str, Any], store: AuditStore) -> list[StepRow]:
     """Compare every step with its expectation; one row per step for the summary."""
-    entries = {e.entry_id: e for e in read_entries(store.entries())}
+    entries = {e.entry_id: e for e in read_entries(store.entries()) if isinstance(e, INPUT_KINDS)}
     rows: list[StepRow] = []
     for step in steps:
         entry = entries.get(observed["entries"].get(step.id, ""))
@@ -246,7 +246,11 @@ def run_demo(
             print("FAIL: a worker agent crashed:\n" + "\n".join(crashes[:5]))
             return 1
         expected_size = len([s for s in steps if not s.is_redelivery])
-        decided = [e for e in read_entries(entries) if e.entry_type != "discrepancy"]
+        decided = [
+            e
+            for e in read_entries(entries)
+            if isinstance(e, INPUT_KINDS) and e.entry_type != "discrepancy"
+        ]
         if len(decided) != expected_size:
             print(f"FAIL: the log has {len(decided)} decisions, expected {expected_size}")
             return 1

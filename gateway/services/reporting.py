@@ -36,13 +36,13 @@ from gateway.core import discrepancy as dsc
 from gateway.core import summary as sm
 from gateway.core import summary_check as sc
 from gateway.core import summary_log as sl
+from gateway.core import trust_log
 from gateway.core.aef import Aef, build
 from gateway.core.aef_rollforward import RollForward, require, roll_forward
 from gateway.core.aef_vocab import BAD_PARAMETER
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
 from gateway.core.report_stamp import Stamp
-from gateway.core.settings_log import ENTRY_TYPE as SETTINGS_TYPE
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
 from gateway.errors import AefError
 from gateway.services.report_log import LogAt, require_settings
@@ -82,7 +82,7 @@ def export_party(
 
     :raises AefError: when the holdings do not roll forward, or the export is refused.
     """
-    log = list(entries)
+    log = [e for e in entries if e.get("entry_type") not in trust_log.KINDS]  # no decision
     rf = require(roll_forward(log, party.code, year, registries))
     aef = build(
         log,
@@ -289,8 +289,8 @@ def log_entries(lc: LoadedConfig) -> list[dict[str, Any]]:
 
 
 def report_entries(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The entries a report reads: all but the Parties' settings (read apart)."""
-    return [e for e in entries if e.get("entry_type") != SETTINGS_TYPE]
+    """The entries a report reads: all but the trust and the Parties' settings (read apart)."""
+    return [e for e in entries if e.get("entry_type") not in trust_log.KINDS]
 
 
 @dataclass(frozen=True)

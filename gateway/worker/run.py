@@ -74,6 +74,7 @@ def run_worker(
 
     from gateway.worker import observed
     from gateway.worker.app import create_runtime
+    from gateway.worker.trustlog import record_trust
 
     datadir = datadir or (lc.data_dir / "worker")
     if not hold_folder(datadir, "worker.lock"):
@@ -86,6 +87,9 @@ def run_worker(
     # The worker may not create topics (its principal has no CREATE): they must be there.
     topics, _configs = topic_plan(lc.config)
     asyncio.run(wait_for_topics(clients_for(lc, "worker"), topics))
+    # The trust file's keys and the Parties' settings go on record, if they changed, before
+    # this worker decides anything (gateway.worker.trustlog).
+    asyncio.run(record_trust(lc))
     rt = create_runtime(lc, datadir=datadir, instance_id=instance_id)
     # The command configured logging (gateway.logs): faust must not replace its handler
     # with its own colour console (override_logging=False), so faust's lines, the agents'

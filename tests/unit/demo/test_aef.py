@@ -298,3 +298,20 @@ def test_cli_refuses_a_log_that_does_not_roll_forward(
     # Mongolia's holdings are untouched: its export still runs
     argv[argv.index("JPN")] = "MNG"
     assert main(argv) == 0
+
+
+def test_cli_exports_over_a_log_with_trust_and_settings_records(
+    demo: MemoryPipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The records a worker puts on the log at start (no decision time, no blocks) are
+    not the AEF's: the export passes them over."""
+    from gateway.core.trust_log import changes
+
+    current = (demo.lc.load_trust(), demo.lc.config.parties)
+    records = changes([], current, at_ms=1_777_000_000_000)
+    _store(demo, extra=records)
+    year = year_of(entries_of(demo))
+    argv = ["aef", "export", "--config", str(demo.world.config_path), "--party", "JPN"]
+    argv += ["--year", str(year), "--format", "json", "--out", str(tmp_path / "aef")]
+    assert main(argv) == 0
+    assert "roll-forward (I-AEF-1): 1 keys, all consistent" in capsys.readouterr().out

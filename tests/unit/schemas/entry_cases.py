@@ -236,7 +236,29 @@ def cases() -> dict[str, dict[str, Any]]:
         }
         | _discrepancies()
         | _reconciliation()
+        | _trust()
     )
+
+
+def _trust() -> dict[str, dict[str, Any]]:
+    """A key registered, then rotated out (``valid_to`` set) and withdrawn; a Party's
+    settings (``gateway.core.trust_log``)."""
+    from gateway.core.trust import Trust
+    from gateway.core.trust_log import changes
+    from tests.unit.core.test_trust_log import PARTY, key
+
+    at = 1_777_864_921_123
+    k = key("JPN01-2026")
+    first = changes([], (Trust(keys=(k,)), [PARTY]), at_ms=at)
+    rotated = Trust(keys=(key("JPN01-2026", valid_to="2026-12-31T00:00:00Z"),))
+    changed = changes(first, (rotated, [PARTY]), at_ms=at)
+    withdrawn = changes(first + changed, (Trust(keys=()), [PARTY]), at_ms=at)
+    return {
+        "trust-key-registered": first[0],
+        "trust-key-changed": changed[0],
+        "trust-key-withdrawn": withdrawn[0],
+        "party-settings": first[1],
+    }
 
 
 def main() -> int:
