@@ -81,12 +81,12 @@ def test_every_cosignature_vector_in_both_verifiers(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     bundle = _vector_bundle(tmp_path / "b", v["note"])
-    pins = ["--vkey", vector_keys["log"], "--witness-key", vector_keys["jp"]]
+    pins: list[str | Path] = ["--vkey", vector_keys["log"], "--witness-key", vector_keys["jp"]]
     pins += ["--witness-key", vector_keys["mn"]]
     names = {COSIG["witnesses"][s]["name"]: s for s in COSIG["witnesses"]}
     if not v["expect"]["valid"]:
-        for k in ("1", "2"):
-            code, _, err, _ = both(capsys, bundle, *pins, "--min-witnesses", k)
+        for bad_k in ("1", "2"):
+            code, _, err, _ = both(capsys, bundle, *pins, "--min-witnesses", bad_k)
             assert code == 1 and "does not verify over this checkpoint" in err
         return
     want = v["expect"]["witnesses"]
