@@ -6,10 +6,12 @@
 //   - RFC 9162 §2.1.1  Merkle tree hash (SHA-256)
 //   - C2SP signed-note     https://c2sp.org/signed-note     (Ed25519, type 0x01)
 //   - C2SP tlog-checkpoint https://c2sp.org/tlog-checkpoint
+//   - C2SP tlog-cosignature https://c2sp.org/tlog-cosignature (cosignature/v1, type 0x04)
 // Plain Node.js (>= 18), built-in modules only, no npm dependencies.
 //
 // Usage:
 //   node tools/verify-bundle.mjs DIR [--since OLD_CHECKPOINT_FILE] [--vkey VKEY_FILE]
+//        [--witness-key WITNESS_VKEY_FILE ...] [--min-witnesses K]
 //
 //   DIR holds the bundle:
 //     entries.ndjson  one entry per line, in log order; the bytes of line i without its
@@ -23,20 +25,35 @@
 //   --since FILE  an earlier checkpoint note from the same log (size m): require m <= n, the
 //                 same origin, and that the first m entries of this bundle give its root,
 //                 i.e. the log was only appended to, never rewritten.
+//   --witness-key FILE  (repeatable) pin witnesses: FILE holds witness verifier keys, one a
+//                 line, <name>+<hex key id>+<base64(0x04 || pubkey)>. The checkpoint must then
+//                 carry valid cosignature/v1 lines by at least K distinct pinned witnesses
+//                 over exactly its body; a pinned witness's line that does not verify over it
+//                 (e.g. a cosignature of another checkpoint) fails the bundle. Lines by
+//                 witnesses not pinned are ignored.
+//   --min-witnesses K   the K above (default 1 with --witness-key; 1 <= K <= keys pinned).
 //
-// Success: prints "OK origin=<origin> size=<n> root=<hex>" and exits 0.
+// Success: prints "OK origin=<origin> size=<n> root=<hex>" (and, with witnesses, "OK: cosigned
+// by <n> pinned witnesses (at least <K>): <names>") and exits 0.
 // Failure: prints "FAIL: <what failed>" to stderr and exits 1. Usage errors exit 2 (also a
-// bundle path that is not a folder, an unreadable --vkey or --since file), as `a6gw verify`.
+// bundle path that is not a folder, an unreadable --vkey, --since or --witness-key file, a
+// --witness-key file without a witness key, a K no checkpoint can meet), as `a6gw verify`.
 
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const USAGE = `usage: node tools/verify-bundle.mjs DIR [--since OLD_CHECKPOINT_FILE] [--vkey VKEY_FILE]
+           [--witness-key WITNESS_VKEY_FILE ...] [--min-witnesses K]
 Verify the audit bundle in DIR (entries.ndjson, checkpoint, log.vkey) offline.
-  --vkey FILE   trusted verifier key; the bundle's log.vkey must equal it
-  --since FILE  earlier signed checkpoint of the same log; it must be a prefix of this one
-Prints "OK origin=... size=... root=..." (exit 0) or "FAIL: ..." on stderr (exit 1).`;
+  --vkey FILE         trusted verifier key; the bundle's log.vkey must equal it
+  --since FILE        earlier signed checkpoint of the same log; it must be a prefix of this one
+  --witness-key FILE  a witness's verifier key(s) (cosignature/v1, type 0x04), one a line;
+                      repeatable. The checkpoint then needs valid cosignatures by at least K
+                      distinct pinned witnesses over exactly this checkpoint
+  --min-witnesses K   that K (default 1 with --witness-key)
+Prints "OK origin=... size=... root=..." (exit 0) or "FAIL: ..." on stderr (exit 1);
+usage errors exit 2, nothing checked.`;
 
 class Fail extends Error {}
 const fail = (msg) => { throw new Fail(msg); };
@@ -102,18 +119,25 @@ function utf8(buf, what) {
 const validKeyName = (name) => name.length > 0 && !/[\s+\u0000-\u001f\u007f]/u.test(name);
 
 // ---- signed-note verifier key -------------------------------------------------------------
-// "<name>+<hex(key id)>+<base64(0x01 || 32-byte Ed25519 public key)>";
-// key id = SHA-256(name || 0x0A || 0x01 || public key)[:4] (signed-note §Verifier keys).
-function parseVkey(text, what) {
+// "<name>+<hex(key id)>+<base64(type || 32-byte Ed25519 public key)>";
+// key id = SHA-256(name || 0x0A || type || public key)[:4] (signed-note §Verifier keys).
+// type 0x01: a log's Ed25519 note key; 0x04: a witness's cosignature/v1 key
+// (tlog-cosignature §Format).
+const ED25519 = 0x01, COSIGNATURE_V1 = 0x04;
+function parseVkey(text, what, type = ED25519) {
   const p1 = text.indexOf('+'), p2 = text.indexOf('+', p1 + 1); // base64 may contain "+"
   if (p1 < 0 || p2 < 0) fail(`${what}: want <name>+<hex key id>+<base64 key>`);
   const name = text.slice(0, p1), idHex = text.slice(p1 + 1, p2);
   if (!validKeyName(name)) fail(`${what}: invalid key name ${JSON.stringify(name)}`);
   if (!/^[0-9a-fA-F]{8}$/.test(idHex)) fail(`${what}: key id ${JSON.stringify(idHex)} is not 8 hex digits`);
   const key = b64decode(text.slice(p2 + 1), what);
-  if (key.length !== 33 || key[0] !== 0x01) fail(`${what}: not an Ed25519 key (want 0x01 || 32 bytes)`);
+  if (key.length !== 33 || key[0] !== type) {
+    if (type === ED25519) fail(`${what}: not an Ed25519 key (want 0x01 || 32 bytes)`);
+    const got = key.length ? key.subarray(0, 1).toString('hex') : 'nothing';
+    fail(`${what}: witness key ${name}: type byte ${got}, want 04 (cosignature/v1) and 32 key bytes`);
+  }
   const pub = key.subarray(1);
-  const keyId = sha256(Buffer.from(name, 'utf8'), Buffer.from([NL, 0x01]), pub).subarray(0, 4);
+  const keyId = sha256(Buffer.from(name, 'utf8'), Buffer.from([NL, type]), pub).subarray(0, 4);
   if (keyId.toString('hex') !== idHex.toLowerCase()) {
     fail(`${what}: vkey key id mismatch: vkey says ${idHex}, computed ${keyId.toString('hex')}`);
   }
@@ -131,8 +155,9 @@ function readVkeyFile(path) {
 }
 
 // ---- signed-note verification (c2sp.org/signed-note §Format, §Signatures) ----------------
-// Returns the note text (a Buffer, ending in "\n"): the signed message.
-function verifyNote(note, vkeys, what) {
+// Splits a note into its text (a Buffer ending in "\n": the signed message) and its
+// signature lines {name, keyId, sig} (sig: the blob after the 4-byte key id).
+function splitNote(note, what) {
   const str = utf8(note, what);
   const ctl = str.search(/[\u0000-\u0009\u000b-\u001f]/);
   if (ctl >= 0) fail(`${what}: control character at offset ${ctl}`);
@@ -143,29 +168,71 @@ function verifyNote(note, vkeys, what) {
   if (block.length === 0 || block[block.length - 1] !== NL) fail(`${what}: signature block is empty or lacks its final newline`);
   const lines = block.subarray(0, -1).toString('utf8').split('\n');
   if (lines.length > MAX_SIG_LINES) fail(`${what}: ${lines.length} signature lines, max ${MAX_SIG_LINES}`);
-  const seen = [];
-  let verified = false;
-  lines.forEach((line, i) => {
+  const sigs = lines.map((line, i) => {
     const m = /^\u2014 (\S+) (\S+)$/u.exec(line); // em dash U+2014, space, name, space, blob
     if (!m || !validKeyName(m[1])) fail(`${what}: signature line ${i + 1} is malformed: ${JSON.stringify(line)}`);
     const blob = b64decode(m[2], `${what}: signature line ${i + 1}`);
     if (blob.length < 5) fail(`${what}: signature line ${i + 1} is too short`);
-    const keyId = blob.subarray(0, 4), sig = blob.subarray(4);
-    seen.push(`${m[1]}+${keyId.toString('hex')}`);
-    const vkey = vkeys.find((k) => k.name === m[1] && keyId.equals(k.keyId));
-    if (vkey === undefined) return; // unknown key: ignored
+    return { name: m[1], keyId: blob.subarray(0, 4), sig: blob.subarray(4) };
+  });
+  return { text, sigs };
+}
+
+const keyOf = (keys, s) => keys.find((k) => k.name === s.name && s.keyId.equals(k.keyId));
+
+// Returns the note text (a Buffer, ending in "\n"): the signed message.
+function verifyNote(note, vkeys, what) {
+  const { text, sigs } = splitNote(note, what);
+  let verified = false;
+  sigs.forEach((s, i) => {
+    const vkey = keyOf(vkeys, s);
+    if (vkey === undefined) return; // unknown key (a witness's, say): ignored
     // Ed25519 (RFC 8032) over the text including its final newline. A bad signature by a
     // known key rejects the note.
-    if (sig.length !== 64 || !cryptoVerify(null, text, vkey.publicKey, sig)) {
+    if (s.sig.length !== 64 || !cryptoVerify(null, text, vkey.publicKey, s.sig)) {
       fail(`${what}: checkpoint signature invalid (line ${i + 1}, key ${vkey.name}+${vkey.keyId.toString('hex')})`);
     }
     verified = true;
   });
   if (!verified) {
     const known = vkeys.map((k) => `${k.name}+${k.keyId.toString('hex')}`).join(', ');
-    fail(`${what}: no signature by the log key ${known} (found: ${seen.join(', ')})`);
+    const seen = sigs.map((s) => `${s.name}+${s.keyId.toString('hex')}`).join(', ');
+    fail(`${what}: no signature by the log key ${known} (found: ${seen})`);
   }
   return text;
+}
+
+// ---- cosignature/v1 (c2sp.org/tlog-cosignature §Format, §Ed25519 signed message) --------
+// A witness's line: "— <name> base64(key id || u64 big-endian timestamp || Ed25519 sig)",
+// the signature over "cosignature/v1\n" + "time <timestamp>\n" + the checkpoint body.
+const MAX_TIMESTAMP = (1n << 63n) - 1n; // §Format: at most 2^63 - 1
+const cosignedMessage = (text, time) => Buffer.concat([Buffer.from(`cosignature/v1\ntime ${time}\n`, 'utf8'), text]);
+
+// The reader's policy: at least k distinct pinned witnesses cosigned exactly this checkpoint.
+// A pinned witness's line that does not verify rejects the note: a cosignature of another
+// checkpoint is evidence, not noise. A line repeated counts once.
+function checkWitnesses(path, witnesses, k) {
+  const { text, sigs } = splitNote(readFile(path), path);
+  const cp = parseCheckpoint(text, path);
+  const found = new Map();
+  for (const s of sigs) {
+    const w = keyOf(witnesses, s);
+    if (w === undefined) continue; // the log's own line, a witness not pinned
+    const who = `${w.name}+${w.keyId.toString('hex')}`;
+    if (s.sig.length !== 72) fail(`cosignature by ${w.name} has ${s.sig.length} bytes, want 72`);
+    const time = s.sig.readBigUInt64BE(0);
+    if (time > MAX_TIMESTAMP) fail(`cosignature by ${w.name}: timestamp above 2^63-1`);
+    if (!cryptoVerify(null, cosignedMessage(text, time), w.publicKey, s.sig.subarray(8))) {
+      fail(`cosignature by ${who} does not verify over this checkpoint`);
+    }
+    if (!found.has(who)) found.set(who, w.name);
+  }
+  const names = [...found.values()].join(', ');
+  if (found.size < k) {
+    fail(`checkpoint ${cp.origin} at size ${cp.size} has ${found.size} valid cosignatures by ` +
+      `pinned witnesses (${names || 'none'}), want at least ${k}`);
+  }
+  return `OK: cosigned by ${found.size} pinned witnesses (at least ${k}): ${names}`;
 }
 
 // ---- tlog-checkpoint body (c2sp.org/tlog-checkpoint §Note text) --------------------------
@@ -290,6 +357,37 @@ function usageError(msg) {
   process.exit(2);
 }
 
+// --witness-key files and --min-witnesses: checked before anything else (exit 2 on a policy
+// no checkpoint can meet), as `a6gw verify` does.
+function witnessPolicy(files, kText) {
+  if (files.length === 0) {
+    if (kText !== undefined) usageError('--min-witnesses needs --witness-key FILE: the witnesses you pin');
+    return null;
+  }
+  const witnesses = [];
+  for (const path of files) {
+    let text;
+    try { text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path)); } catch (e) {
+      usageError(`cannot read --witness-key ${path}: ${e.code || 'not UTF-8 text'}`);
+    }
+    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l);
+    if (lines.length === 0) usageError(`--witness-key ${path}: no witness key line`);
+    lines.forEach((line, i) => {
+      try { witnesses.push(parseVkey(line, `--witness-key ${path} line ${i + 1}`, COSIGNATURE_V1)); } catch (e) {
+        if (e instanceof Fail) usageError(e.message);
+        throw e;
+      }
+    });
+  }
+  const distinct = new Set(witnesses.map((w) => `${w.name}+${w.keyId.toString('hex')}`)).size;
+  if (kText !== undefined && !/^[+-]?[0-9]+$/.test(kText)) usageError(`--min-witnesses ${kText}: not a whole number`);
+  const k = kText === undefined ? 1 : Number(kText);
+  if (!(k >= 1 && k <= distinct)) usageError(`--min-witnesses ${k}: give a number from 1 to ${distinct} (keys pinned)`);
+  return { witnesses, k };
+}
+
+const SINGLE = ['--since', '--vkey', '--min-witnesses'];
+
 function main(argv) {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${USAGE}\n`); return 0; }
   if (argv[0] === '--note-only') { // hidden: verify a bare signed note, for spec vectors
@@ -297,11 +395,12 @@ function main(argv) {
     verifyNote(readFile(argv[1]), readVkeyFile(argv[2]), argv[1]);
     return 'OK note';
   }
-  const opts = {}, positional = [];
+  const opts = {}, positional = [], witnessFiles = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--since' || a === '--vkey') {
-      if (i + 1 >= argv.length) usageError(`${a} needs a file argument`);
+    if (SINGLE.includes(a) || a === '--witness-key') {
+      if (i + 1 >= argv.length) usageError(`${a} needs ${a === '--min-witnesses' ? 'a number' : 'a file argument'}`);
+      if (a === '--witness-key') { witnessFiles.push(argv[++i]); continue; }
       if (opts[a] !== undefined) usageError(`${a} given twice`);
       opts[a] = argv[++i];
     } else if (a.startsWith('-') && a !== '-') {
@@ -320,7 +419,10 @@ function main(argv) {
     if (opts[opt] === undefined) continue;
     try { readFileSync(opts[opt]); } catch (e) { usageError(`cannot read ${opt} ${opts[opt]}: ${e.code || e.message}`); }
   }
-  return verifyBundle(positional[0], opts['--since'], opts['--vkey']);
+  const policy = witnessPolicy(witnessFiles, opts['--min-witnesses']);
+  const out = verifyBundle(positional[0], opts['--since'], opts['--vkey']);
+  if (policy === null) return out;
+  return `${out}\n${checkWitnesses(join(positional[0], 'checkpoint'), policy.witnesses, policy.k)}`;
 }
 
 try {

@@ -1,5 +1,6 @@
 // Runs the page's pure modules (gateway/ui/static/js) under Node against the repository's
-// vectors: schemas/vectors/log.json (entries, roots, proofs, C2SP checkpoints) and
+// vectors: schemas/vectors/log.json (entries, roots, proofs, C2SP checkpoints),
+// schemas/vectors/cosignatures.json (witnesses' cosignature/v1 lines) and
 // tests/vectors/merkle (RFC 9162 proofs, good and mutated). Every hash is computed from the
 // bytes. Prints one JSON line {"checked": N, "failures": [...]}; run by test_page_modules.py.
 //
@@ -200,6 +201,114 @@ const pinned7 = await checks.openServed(served7);
 expect((await checks.checkInclusion(entry, b64proof(inc.proof), pinned7)).state === "verified", "checks: inclusion verified");
 const altered = { ...entry, body: entry.body.replace("}", ',"x":1}') };
 expect((await checks.checkInclusion(altered, b64proof(inc.proof), pinned7)).state === "not-verified", "checks: altered bytes not verified");
+
+// -- cosignature.js: witnesses' cosignatures (schemas/vectors/cosignatures.json) --------
+const cosig = await js("cosignature.js");
+const cv = JSON.parse(readFileSync(join(vroot, "schemas/vectors/cosignatures.json"), "utf8"));
+const wit = {};
+for (const [short, w] of Object.entries(cv.witnesses)) {
+  wit[short] = await cosig.parseWitnessVkey(w.vkey);
+  expect(merkle.toHex(wit[short].id) === w.key_id_hex && merkle.toHex(wit[short].publicKey) === w.public_key_hex, `witness ${short}: key id and key`);
+}
+const refused = (p, code) => p.then(() => false, (e) => e instanceof note.NoteError && (code === undefined || e.code === code));
+expect(await refused(cosig.parseWitnessVkey(cv.log_vkey), "vkey"), "a log key (type 0x01) is no witness key");
+expect(await refused(note.parseVkey(cv.witnesses.jp.vkey), "vkey"), "a witness key is no log key");
+expect(await refused(cosig.parseWitnessVkey(cv.witnesses.jp.vkey.replace(`+${cv.witnesses.jp.key_id_hex}+`, "+00000000+")), "vkey-id"), "a witness key id that is not its key's");
+const msgExample = cv.signed_message_example;
+expect(merkle.toHex(cosig.cosignedMessage(cv.vectors[0].checkpoint_text, BigInt(cv.time))) === msgExample.hex, "the cosignature/v1 signed message");
+const shortOf = { [wit.jp.name]: "jp", [wit.mn.name]: "mn" };
+for (const v of cv.vectors) {
+  for (const k of [1, 2]) {
+    const r = await cosig.checkCosignatures(v.note, [wit.jp, wit.mn], k);
+    if (!v.expect.valid) {
+      expect(r.state === "not-verified" && r.reason === "reason.badcosignature", `${v.name} K=${k}: ${r.state} (${r.reason}), want not-verified (reason.badcosignature)`);
+      expect(r.witnesses.find((w) => w.name === wit.jp.name).state === "not-verified", `${v.name}: JP's row not verified`);
+      continue;
+    }
+    const got = r.witnesses.filter((w) => w.state === "verified").map((w) => shortOf[w.name]);
+    expect(got.join() === v.expect.witnesses.join(), `${v.name}: verified [${got}], want [${v.expect.witnesses}]`);
+    expect(r.witnesses.filter((w) => w.state === "absent").length === 2 - got.length, `${v.name}: the others absent`);
+    expect(r.witnesses.every((w) => w.state !== "verified" || w.time === BigInt(cv.time)), `${v.name}: the cosignatures' time`);
+    const want = got.length >= k ? "verified" : "not-verified";
+    expect(r.state === want, `${v.name} K=${k}: ${r.state}, want ${want}`);
+  }
+}
+
+// -- cosignatures made here with Node's own Ed25519, over log.json's checkpoints ----------
+{
+  const { createHash, generateKeyPairSync, sign } = await import("node:crypto");
+  const made = (name) => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const pub = Buffer.from(publicKey.export({ format: "jwk" }).x, "base64url");
+    const id = createHash("sha256").update(Buffer.concat([Buffer.from(`${name}\n`), Buffer.of(4), pub])).digest().subarray(0, 4);
+    const vkey = `${name}+${id.toString("hex")}+${Buffer.concat([Buffer.of(4), pub]).toString("base64")}`;
+    const line = (text, time = 1796000000n) => {
+      const t = Buffer.alloc(8);
+      t.writeBigUInt64BE(time);
+      const sig = sign(null, Buffer.from(`cosignature/v1\ntime ${time}\n${text}`), privateKey);
+      return `\u2014 ${name} ${Buffer.concat([id, t, sig]).toString("base64")}\n`;
+    };
+    return { vkey, line };
+  };
+  const A = made("witness.a.test/a6gw"), B = made("witness.b.test/a6gw"), C = made("witness.c.test/a6gw");
+  const a = await cosig.parseWitnessVkey(A.vkey), b = await cosig.parseWitnessVkey(B.vkey);
+  const cp4 = log.checkpoints.find((c) => c.name === "checkpoint-4");
+  const text7 = cp7.note.split("\n\n")[0] + "\n", text4 = cp4.note.split("\n\n")[0] + "\n";
+  const state = async (n, k, pins = [a, b]) => (await cosig.checkCosignatures(n, pins, k)).state;
+  const cases = [
+    [[], 1, "not-verified"], [[A], 1, "verified"], [[A], 2, "not-verified"],
+    [[A, B], 2, "verified"], [[B, A], 1, "verified"], [[C], 1, "not-verified"], [[A, C], 2, "not-verified"],
+  ];
+  for (const [signers, k, want] of cases) {
+    const n = cp7.note + signers.map((w) => w.line(text7)).join("");
+    expect((await state(n, k)) === want, `made: ${signers.length} cosignatures, K=${k}: want ${want}`);
+  }
+  const both7 = cp7.note + A.line(text7) + B.line(text7);
+  const r2 = await cosig.checkCosignatures(both7, [a, b], 2);
+  expect(r2.reason === "reason.cosigned" && r2.vars.count === 2 && r2.vars.k === 2, "made: the count and K are reported");
+  const stale = await cosig.checkCosignatures(cp7.note + A.line(text4) + B.line(text7), [a, b], 1);
+  expect(stale.state === "not-verified" && stale.reason === "reason.badcosignature", "made: a cosignature of checkpoint 4 on checkpoint 7");
+  expect(stale.witnesses.map((w) => w.state).join() === "not-verified,verified", "made: the row of the stale cosignature");
+  expect(stale.detail === `${A.vkey.split("+").slice(0, 2).join("+")}`, "made: the witness whose line fails is named");
+  expect((await state(cp7.note + A.line(text4) + B.line(text7), 1, [b])) === "verified", "made: a stale line by a witness not pinned is ignored");
+  const twice = cp7.note + A.line(text7) + A.line(text7) + A.line(text7, 1796000060n);
+  expect((await state(twice, 2)) === "not-verified", "made: a line repeated counts once (K=2)");
+  expect((await cosig.checkCosignatures(twice, [a, b], 1)).vars.count === 1, "made: a line repeated counts once (count)");
+  expect((await cosig.checkCosignatures(both7, [a, a], 2)).reason === "reason.witnesspolicy", "made: one key pinned twice is one witness");
+  expect((await state(both7, 1, [])) === "unpinned", "made: no witness pinned");
+  expect((await state("not a note", 1)) === "not-verified", "made: an unreadable note");
+  const altered = both7.replace(`\n7\n`, `\n8\n`);
+  expect((await state(altered, 1)) === "not-verified", "made: the checkpoint altered under the cosignatures");
+  // the policy's parsing
+  const pol = await cosig.parsePolicy([A.vkey, B.vkey, A.vkey], "");
+  expect(pol.witnesses.length === 2 && pol.k === 1, "policy: K defaults to 1, repeats dropped");
+  for (const [lines, k] of [[[A.vkey], "2"], [[A.vkey], "0"], [[A.vkey], "x"], [[], "1"], [[A.vkey, log.vkey], "1"]]) {
+    expect(await refused(cosig.parsePolicy(lines, k)), `policy refused: ${lines.length} lines, K ${k}`);
+  }
+  // storage (view-witness.js): a6gw.witnesses and a6gw.minWitnesses
+  const vw = await js("view-witness.js");
+  await vw.pinWitnesses(`${A.vkey}\n\n ${B.vkey} \n`, "2");
+  expect(JSON.parse(store.get(vw.WITNESSES_KEY)).join() === [A.vkey, B.vkey].join() && store.get(vw.MIN_WITNESSES_KEY) === "2", "storage: the pinned lines and K");
+  expect((await vw.checkStored(both7)).state === "verified", "storage: both pinned witnesses cosigned");
+  expect((await vw.checkStored(cp7.note + A.line(text7))).state === "not-verified", "storage: one of K=2");
+  expect(await refused(vw.pinWitnesses(A.vkey, "3")), "storage: a K above the keys is refused");
+  expect(store.get(vw.MIN_WITNESSES_KEY) === "2", "storage: nothing stored when refused");
+  store.set(vw.WITNESSES_KEY, JSON.stringify([log.vkey]));
+  const badStored = await vw.checkStored(both7);
+  expect(badStored.state === "not-verified" && badStored.reason === "reason.badwitnesskey", "storage: an unreadable stored key verifies nothing");
+  vw.unpinWitnesses();
+  expect((await vw.checkStored(both7)).state === "unpinned", "storage: unpinned");
+  // a browser without Ed25519: "unsupported", never "verified"
+  const subtle = globalThis.crypto.subtle;
+  const realImport = subtle.importKey;
+  subtle.importKey = async (format, key, alg, ...rest) => {
+    if (alg && alg.name === "Ed25519") throw new DOMException("no Ed25519", "NotSupportedError");
+    return realImport.call(subtle, format, key, alg, ...rest);
+  };
+  const none = await cosig.checkCosignatures(both7, [a, b], 1);
+  expect(none.state === "unsupported" && none.witnesses.every((w) => w.state === "unsupported"), "no Ed25519: cosignatures unsupported");
+  delete subtle.importKey;
+}
 
 // -- the custody timeline's steps, and the chart's axis --------------------------------
 const { stepOf } = await js("view-custody.js");

@@ -100,6 +100,7 @@ def test_every_label_the_page_uses_is_in_the_dictionary() -> None:
         used |= set(re.findall(r'\bt\(\s*"([\w.-]+)"', path.read_text(encoding="utf-8")))
         used |= set(re.findall(r'\bheading\(\s*"([\w.-]+)"', path.read_text(encoding="utf-8")))
         used |= set(re.findall(r'"(reason\.[\w-]+)"', path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'"(witness\.row\.[\w-]+)"', path.read_text(encoding="utf-8")))
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     used |= set(re.findall(r'data-i18n(?:-[\w-]+)?="([\w.-]+)"', html))
     used |= {
@@ -119,3 +120,20 @@ def test_the_page_needs_no_inline_script_or_style() -> None:
         assert not re.search(r"https?://", text), path
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), path
         assert not re.search(r"\sstyle=|\.style\b|innerHTML|eval\(|new Function", text), path
+
+
+@node
+def test_a_cosignature_of_another_checkpoint_said_valid_is_caught(tmp_path: Path) -> None:
+    """cosignature.js must refuse JP's line over the size-4 checkpoint on the size-7 one,
+    and count JP's valid line (the vectors' verdicts are the Python reader's)."""
+    _copy_vectors(tmp_path)
+    path = tmp_path / "schemas/vectors/cosignatures.json"
+    doc = json.loads(path.read_text())
+    stale = next(v for v in doc["vectors"] if v["name"] == "cosignature-of-another-checkpoint")
+    stale["expect"] = {"valid": True, "witnesses": ["jp"]}
+    only_jp = next(v for v in doc["vectors"] if v["name"] == "cosigned-by-jp")
+    only_jp["expect"]["witnesses"] = ["jp", "mn"]
+    path.write_text(json.dumps(doc))
+    failures = _run(tmp_path)["failures"]
+    assert "cosignature-of-another-checkpoint: verified [], want [jp]" in failures
+    assert "cosigned-by-jp: verified [jp], want [jp,mn]" in failures

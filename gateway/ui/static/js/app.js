@@ -3,7 +3,8 @@
 // Routes: #/log · #/search?<terms>&after=N · #/entry/<index> · #/custody?itmo=CA:ORIGIN:A-B
 //   · #/discrepancies[?status=..] · #/discrepancy/<id> · #/run/<id> · #/summary?party=P[&year=Y]
 // Storage: session "a6gw.token" (the API token); local "a6gw.vkey" (pinned log key line),
-//   "a6gw.seen" ({origin: {size, root hex}}: the last checkpoint seen), "a6gw.lang".
+//   "a6gw.seen" ({origin: {size, root hex}}: the last checkpoint seen), "a6gw.lang",
+//   "a6gw.witnesses" (JSON list of pinned witness key lines), "a6gw.minWitnesses" (K).
 //
 // Stable ids and test ids (every verification state element has
 // data-state="verified|not-verified|unpinned|unsupported|fork|checking"):
@@ -13,6 +14,11 @@
 //   log:     #checkpoint-state #checkpoint-origin #checkpoint-size #checkpoint-root
 //            #checkpoint-age #checkpoint-signer #unpinned-warning #consistency-state
 //            #consistency-forget #checkpoint-note
+//            witnesses (view-witness.js): #witness-state (data-state verified only with >= K
+//            valid cosignatures by pinned witnesses) #witness-list [data-testid=witness-row
+//            data-state=verified|not-verified|absent|unsupported data-witness=<name+key id>]
+//            #witness-form #witness-keys #witness-file #witness-min #witness-pin
+//            #witness-clear #witness-error
 //   entry:   #inclusion-state #entry-index #entry-id #entry-type[data-kind]
 //            #entry-outcome[data-outcome] (their text is in the reader's language)
 //            #entry-results [data-testid=result data-code] #entry-blocks #entry-actions

@@ -27,19 +27,24 @@ const MAX_SIGNATURES = 100; // signed-note: verifiers accept at least 16 signatu
 export const validKeyName = (name) =>
   typeof name === "string" && name.length > 0 && !/[\s+\u0000-\u001f\u007f]/u.test(name);
 
-/** signed-note: key id = SHA-256(name || 0x0A || 0x01 || public key)[:4]. */
-export async function keyId(name, publicKey) {
-  const digest = await sha256(utf8(name), Uint8Array.of(0x0a, ALG_ED25519), publicKey);
+/**
+ * signed-note: key id = SHA-256(name || 0x0A || type || public key)[:4]; type 0x01 for a
+ * log's Ed25519 key, 0x04 for a witness's cosignature/v1 key (cosignature.js).
+ */
+export async function keyId(name, publicKey, type = ALG_ED25519) {
+  const digest = await sha256(utf8(name), Uint8Array.of(0x0a, type), publicKey);
   return digest.slice(0, 4);
 }
 
+const KEY_KINDS = { [ALG_ED25519]: "an Ed25519 key", 0x04: "a witness key" };
+
 /**
- * A verifier key line `<name>+<hex key id>+<base64(0x01 || 32-byte public key)>`, with its
- * key id checked against the name and key.
+ * A verifier key line `<name>+<hex key id>+<base64(type || 32-byte public key)>`, with its
+ * key id checked against the name and key; `type` 0x01 (a log key) unless given.
  * @returns {Promise<{name: string, id: Uint8Array, publicKey: Uint8Array, line: string}>}
  * @throws {NoteError} when the line is not such a key.
  */
-export async function parseVkey(text) {
+export async function parseVkey(text, type = ALG_ED25519) {
   const line = String(text).trim();
   const p1 = line.indexOf("+");
   const p2 = line.indexOf("+", p1 + 1); // base64 may hold "+" too: split on the first two
@@ -54,11 +59,13 @@ export async function parseVkey(text) {
   } catch (e) {
     throw new NoteError(`the key is not base64: ${e.message}`, "vkey");
   }
-  if (key.length !== 33 || key[0] !== ALG_ED25519) {
-    throw new NoteError("not an Ed25519 key (want 0x01 || 32 bytes)", "vkey");
+  if (key.length !== 33 || key[0] !== type) {
+    const want = `0x${type.toString(16).padStart(2, "0")}`;
+    const got = key.length ? `, type byte 0x${key[0].toString(16).padStart(2, "0")}` : "";
+    throw new NoteError(`not ${KEY_KINDS[type]} (want ${want} || 32 bytes${got})`, "vkey");
   }
   const publicKey = key.slice(1);
-  const id = await keyId(name, publicKey);
+  const id = await keyId(name, publicKey, type);
   if (toHex(id) !== idHex.toLowerCase()) {
     throw new NoteError(`key id ${idHex} is not the key's (${toHex(id)})`, "vkey-id");
   }

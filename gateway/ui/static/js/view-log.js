@@ -7,6 +7,7 @@ import { fields, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { toHex } from "./merkle.js";
 import { age, badge, heading, setBadge } from "./ui.js";
+import { witnessSection } from "./view-witness.js";
 
 /** The checkpoint's facts: from the note's text (the served fields are only compared). */
 export function checkpointFacts(opened, prefix) {
@@ -36,6 +37,8 @@ export async function renderLog() {
   // that of the newest entry it covers, read from that entry's own logged_at.
   if (cp && cp.size > 0n) out.push(ageLine(cp.size - 1n));
   out.push(h("details", { class: "raw" }, h("summary", {}, t("cp.note")), h("pre", { id: "checkpoint-note" }, served.note)));
+  // The witnesses' cosignatures of this very note (the reader's policy, in this browser).
+  out.push(await witnessSection(served.note));
 
   out.push(h("h3", {}, t("log.consistency")));
   const cons = badge({ id: "consistency-state" }, { ...consistency, vars: consistency.from || {} });
