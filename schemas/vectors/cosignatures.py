@@ -18,7 +18,7 @@ from schemas.vectors.keys import LOG, LOG_ORIGIN, TestKey, note_key_id
 from schemas.vectors.log import ENTRIES, checkpoint, mth
 
 COSIGNATURE_TYPE = b"\x04"
-#: The cosignatures' fixed time: 2026-12-01T00:00:00Z as a POSIX timestamp.
+#: The cosignatures' fixed time: 2026-11-30T00:00:00Z as a POSIX timestamp.
 TIME = 1795996800
 
 
