@@ -27,7 +27,7 @@ from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.sequencing import request_checkpoint
 from tests.integration.test_worker_e2e import _a6gw, _retirement, _step
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker]  # its worker publishes checkpoints
 
 KINDS = ("trust-key", "party-settings")
 
