@@ -173,6 +173,17 @@ def test_mongolias_planted_summary_discrepancy_is_shown(guarded: Guarded) -> Non
     assert page.locator("#summary-chart svg, svg#summary-chart").count() >= 1
 
 
+def test_the_summary_names_its_checkpoint_and_the_aef_is_fetched_at_it(
+    guarded: Guarded, world: World
+) -> None:
+    at = world.get("/v1/summary", party="MNG").json()["checkpoint"]
+    page = guarded.open("#/summary?party=MNG")
+    assert str(at["size"]) in page.locator("#summary-checkpoint").inner_text()
+    with page.expect_request("**/v1/aef?*") as asked:
+        page.locator("#aef-download").click()
+    assert f"size={at['size']}" in asked.value.url
+
+
 def tab_to(page: Page, selector: str, most: int = 80) -> None:
     """Press Tab until the focused element matches ``selector``."""
     for _ in range(most):

@@ -139,7 +139,8 @@ function aefForm(answer) {
         const format = ev.target.elements.format.value;
         status.textContent = t("aef.fetching");
         try {
-          const file = await getFile("/v1/aef", { party: answer.party, year, format });
+          const at = answer.checkpoint ? { size: String(answer.checkpoint.size) } : {};
+          const file = await getFile("/v1/aef", { party: answer.party, year, format, ...at });
           const url = URL.createObjectURL(file.blob);
           const a = h("a", { href: url, download: file.name || `aef-${answer.party}-${year}.json` });
           document.body.append(a);
@@ -166,7 +167,10 @@ export async function renderSummary({ params }) {
   const out = [heading("summary.title"), form(params)];
   if (!party) return [...out, h("p", { class: "hint" }, t("summary.help"))];
   const [answer, { opened }] = await Promise.all([getJSON("/v1/summary", { party }), latest()]);
-  const size = opened.checkpoint ? opened.checkpoint.size.toString() : "?";
+  // The checkpoint the summary was computed at (the API names it); older APIs did not, so
+  // fall back to the latest checkpoint read beside it.
+  const at = answer.checkpoint || opened.checkpoint;
+  const size = at ? at.size.toString() : "?";
   out.push(fields([
     [t("summary.party"), answer.party],
     [t("summary.method"), `${answer.ca_method} · ${answer.ca_year}`],
