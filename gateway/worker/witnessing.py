@@ -123,13 +123,15 @@ class Collector:
             if out.kind == "retry":
                 w.breaker.failure()
                 failures += 1
-                if failures >= RETRIES:
+                if w.breaker.state == "open":  # it just opened
                     alerts.alert(
                         "A6-ALERT-005",
-                        f"witness {w.name} did not answer: {out.why}",
+                        f"witness {w.name} keeps failing ({out.why}); its breaker opened",
                         witness=w.name,
                         size=cp.size,
                     )
+                    return "retry"
+                if failures >= RETRIES:
                     return "retry"
                 await self.sleep(self.backoff.delay(failures - 1, random.random))  # noqa: S311
                 continue
