@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from gateway.config import load_config
 from gateway.demo.world import World
 from gateway.errors import GatewayError
 
@@ -121,6 +122,17 @@ def start_witnesses(root: Path, origin: str, log_vkey: str, pki: Path) -> list[W
             w.stop()
         raise
     return out
+
+
+def start_for(world: World, root: Path, pki: Path) -> list[WitnessProcess]:
+    """Start the witnesses of the world's log (its origin and key) and configure the gateway
+    to need both witnesses' cosignatures (K = 2); TLS from ``pki`` (``ca.pem``, ``server.*``).
+    """
+    lc = load_config(world.config_path)
+    key = lc.load_log_key()
+    witnesses = start_witnesses(root, lc.config.gateway.log_origin, key.public_vkey(), pki)
+    configure(world, witnesses, len(witnesses), pki / "ca.pem")
+    return witnesses
 
 
 def configure(world: World, witnesses: list[WitnessProcess], quorum: int, ca: Path) -> None:
