@@ -57,7 +57,8 @@ def _verify(bundle: Path, witnesses: list[WitnessProcess], k: int) -> tuple[int,
         [*cmd, "--min-witnesses", str(k)], capture_output=True, text=True, timeout=120
     )
     lines = (done.stdout + done.stderr).strip().splitlines()
-    return done.returncode, lines[-1] if lines else ""
+    said = [ln for ln in lines if "cosign" in ln or ln.startswith("FAIL")]  # the policy's line
+    return done.returncode, (said or lines or [""])[-1]
 
 
 def show_cosigned(bundle: Path, witnesses: list[WitnessProcess], say: Say) -> list[str]:

@@ -63,7 +63,7 @@ class WitnessLink:
     url: str  # the submission prefix; the request goes to <url>/add-checkpoint
     key: Cosigner
     client: httpx.AsyncClient
-    breaker: CircuitBreaker = field(default_factory=lambda: CircuitBreaker(3, 30.0))
+    breaker: CircuitBreaker = field(default_factory=lambda: CircuitBreaker(3, 10.0))
 
 
 def links_for(lc: LoadedConfig, timeout_s: float | None = None) -> list[WitnessLink]:

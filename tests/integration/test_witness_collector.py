@@ -28,6 +28,7 @@ from gateway.audit.proof import consistency_proof
 from gateway.audit.rfc6962 import leaf_hash, root_from_leaf_hashes
 from gateway.audit.store import AuditStore
 from gateway.audit.tlog_witness import add_checkpoint_body
+from gateway.core.topics import input_topic
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.demo.witnesses import WitnessProcess, configure, start_witnesses
 from gateway.demo.world import LOG_ORIGIN
@@ -88,7 +89,7 @@ def _grow_and_checkpoint(s: Setup, n: int = 2) -> int:
         await producer.start()
         try:
             for i in range(n):
-                await producer.send_and_wait("a6.in.MNG01", f"junk {before} {i}".encode())
+                await producer.send_and_wait(input_topic("MNG01"), f"junk {before} {i}".encode())
         finally:
             await producer.stop()
 
