@@ -347,14 +347,29 @@ class PostgresStore(TreeReads):
         rows = self._rows("SELECT size, note FROM checkpoints ORDER BY size")
         return [StoredCheckpoint(int(size), str(note)) for size, note in rows]
 
+    def _cosignature_rows(
+        self, query: LiteralString, params: Sequence[object]
+    ) -> list[tuple[Any, ...]]:
+        if not self._has_cosignatures():
+            return []
+        return self._rows(query, params)
+
+    def _has_cosignatures(self) -> bool:
+        """Whether the table exists: a reader's session on tables that no writer of this
+        release opened yet (they are created when one does) reads no cosignatures."""
+        row = self._one("SELECT to_regclass('cosignatures') IS NOT NULL")
+        return bool(row and row[0])
+
     def cosignature_lines(self, size: int) -> list[str]:
-        rows = self._rows("SELECT line FROM cosignatures WHERE size = %s ORDER BY witness", (size,))
+        rows = self._cosignature_rows(
+            "SELECT line FROM cosignatures WHERE size = %s ORDER BY witness", (size,)
+        )
         return [str(r[0]) for r in rows]
 
     def cosigned_checkpoints(
         self, witnesses: Sequence[str], at_least: int, limit: int = 16
     ) -> list[StoredCheckpoint]:
-        rows = self._rows(
+        rows = self._cosignature_rows(
             "SELECT c.size, c.note FROM checkpoints c WHERE c.size IN (SELECT size FROM "
             "cosignatures WHERE witness = ANY(%s) "
             "GROUP BY size HAVING count(*) >= %s) ORDER BY c.size DESC LIMIT %s",
@@ -363,8 +378,10 @@ class PostgresStore(TreeReads):
         return [StoredCheckpoint(int(size), str(note)) for size, note in rows]
 
     def witness_size(self, witness: str) -> int | None:
-        row = self._one("SELECT MAX(size) FROM cosignatures WHERE witness = %s", (witness,))
-        return None if row is None or row[0] is None else int(row[0])
+        rows = self._cosignature_rows(
+            "SELECT MAX(size) FROM cosignatures WHERE witness = %s", (witness,)
+        )
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
 
 def safe_dsn(dsn: str) -> str:

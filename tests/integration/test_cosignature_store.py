@@ -1,19 +1,25 @@
 """The stores keep witnesses' cosignature lines beside the checkpoints (SQLite and
 PostgreSQL, through the store contract's fixtures), and readers get the newest checkpoint
-with K valid cosignatures; a read-only SQLite store written by an earlier release (no
-``cosignatures`` table) reads as having none."""
+with K valid cosignatures; a read-only store written by an earlier release (no
+``cosignatures`` table) reads as having none, on either store."""
 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
+
+import psycopg
 
 from gateway.audit.cosignature import WitnessKey
 from gateway.audit.cosigned import for_readers
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, LogKey
-from gateway.audit.store import AuditStore
-from tests.integration.test_store_contract import backend, entry, store  # noqa: F401 (fixtures)
+from gateway.audit.open import open_store
+from tests.integration.test_store_contract import (  # noqa: F401 (fixtures)
+    Backend,
+    backend,
+    entry,
+    store,
+)
 
 KEY = LogKey.generate("a6gw.test/cosigned")
 JP = WitnessKey.generate("witness.jp.test/a6gw")
@@ -47,15 +53,18 @@ def test_cosignatures_are_kept_per_witness_and_size(store: LogStore) -> None:  #
     assert for_readers(store, keys, 1).size == 9  # type: ignore[union-attr]
 
 
-def test_a_store_of_an_earlier_release_has_no_cosignatures(tmp_path: Path) -> None:
-    path = tmp_path / "audit.sqlite"
-    s = AuditStore(path)
+def test_a_store_of_an_earlier_release_has_no_cosignatures(backend: Backend) -> None:  # noqa: F811
+    s = backend.open()
     _checkpoint(s, 3)
     s.close()
-    with sqlite3.connect(path) as db:
-        db.execute("DROP TABLE cosignatures")
-    db.close()
-    old = AuditStore(path, readonly=True)
+    if backend.kind == "sqlite":
+        with sqlite3.connect(backend.location) as db:
+            db.execute("DROP TABLE cosignatures")
+        db.close()
+    else:
+        with psycopg.connect(backend.location, autocommit=True) as pg:
+            pg.execute("DROP TABLE cosignatures")
+    old = open_store(backend.location, readonly=True)
     assert old.cosignature_lines(3) == [] and old.witness_size(JP.name) is None
     assert for_readers(old, [JP.cosigner()], 1) is None
     latest = for_readers(old, [JP.cosigner()], 0)
