@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from gateway.api.server import AuditAPI
 from gateway.audit.cosignature import Cosigner, parse_witness_vkey, require_cosignatures
@@ -31,11 +33,12 @@ from gateway.audit.tlog_witness import add_checkpoint_body
 from gateway.core.topics import input_topic
 from gateway.demo.stack import Gateway, start_gateway
 from gateway.demo.witnesses import WitnessProcess, configure, start_witnesses
-from gateway.demo.world import LOG_ORIGIN
+from gateway.demo.world import LOG_ORIGIN, World
 from gateway.http.pki import init_pki
 from gateway.http.tls import client_tls
 from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.sequencing import request_checkpoint
+from tests.ports import free_port
 
 pytestmark = pytest.mark.kafka
 
@@ -60,16 +63,14 @@ class Setup:
 def setup(tmp_path_factory: pytest.TempPathFactory, kafka_admin: KafkaClients) -> Iterator[Setup]:
     root = tmp_path_factory.mktemp("witnessed")
     pki = root / "pki"
-    init_pki(pki, ())
+    init_pki(pki, ("auditor",))
     (root / "keys").mkdir(mode=0o700)
     key = LogKey.generate(LOG_ORIGIN)
     key.save(root / "keys" / "log.key")
     jp, mn = start_witnesses(root, LOG_ORIGIN, key.public_vkey(), pki)
     gw = None
     try:
-        gw = start_gateway(
-            root, kafka_admin, adjust=lambda w: configure(w, [jp, mn], 2, pki / "ca.pem")
-        )
+        gw = start_gateway(root, kafka_admin, adjust=lambda w: _configure(w, [jp, mn], pki))
         keys = [parse_witness_vkey(w.vkey_file.read_text().strip()) for w in (jp, mn)]
         yield Setup(root, gw, key, jp, mn, keys)
     finally:
@@ -78,6 +79,13 @@ def setup(tmp_path_factory: pytest.TempPathFactory, kafka_admin: KafkaClients) -
             print(gw.worker.log_tail(30))
         jp.stop()
         mn.stop()
+
+
+def _configure(world: World, witnesses: list[WitnessProcess], pki: Path) -> None:
+    configure(world, witnesses, 2, pki / "ca.pem")
+    doc = yaml.safe_load(world.config_path.read_text())
+    doc["api"] = {"port": free_port()}  # its TLS files: the defaults, pki/ under the root
+    world.config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
 def _grow_and_checkpoint(s: Setup, n: int = 2) -> int:
@@ -197,6 +205,7 @@ def test_a_witness_holding_a_fork_is_a_discrepancy_and_an_alert(setup: Setup) ->
     assert s.store.witness_size(s.mn.name) == base
     api = AuditAPI(s.store, [s.key.verifier()], witnesses=s.keys, quorum=2)
     assert api.checkpoint()[0].size == base
+    _verify_api(s, base)
     one = AuditAPI(s.store, [s.key.verifier()], witnesses=s.keys, quorum=1)
     assert one.checkpoint()[0].size == newer
 
@@ -210,3 +219,39 @@ def _wait_discrepancy(s: Setup) -> dict[str, Any]:
                 return dict(entry["discrepancy"])
         assert time.monotonic() < deadline, "no WIT-001 discrepancy was logged"
         time.sleep(0.5)
+
+
+def _verify_api(s: Setup, size: int) -> None:
+    """``a6gw api`` (a real process) serves the checkpoint both witnesses cosigned, and
+    ``a6gw verify --api`` with both witnesses pinned accepts it."""
+    cfg = s.gw.world.config_path
+    port = s.gw.lc.config.api.port
+    log = open(s.root / "api.log", "ab")  # noqa: SIM115 - the child owns it
+    cmd = [sys.executable, "-m", "gateway", "api", "--config", str(cfg), "--read-only"]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    pki = s.root / "pki"
+    (s.root / "log.vkey").write_text(s.key.public_vkey() + "\n")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (s.root / "api.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the API did not listen"
+                time.sleep(0.2)
+        keys = [a for w in (s.jp, s.mn) for a in ("--witness-key", str(w.vkey_file))]
+        verified = _cli(
+            "verify", "--api", f"https://127.0.0.1:{port}", "--vkey", str(s.root / "log.vkey"),
+            "--ca", str(pki / "ca.pem"), "--cert", str(pki / "auditor.pem"),
+            "--key", str(pki / "auditor.key"), "--save", str(s.root / "api.checkpoint"),
+            *keys, "--min-witnesses", "2",
+        )  # fmt: skip
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "OK: cosigned by 2 pinned witnesses" in verified.stdout
+        assert f"OK: {size} entries" in verified.stdout
+    finally:
+        proc.terminate()
+        proc.wait(15)
