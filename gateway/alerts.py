@@ -24,6 +24,11 @@ ALERTS: dict[str, str] = {
     "A6-ALERT-003": "a record on an internal topic failed its MAC and was dead-lettered",
     "A6-ALERT-004": "a client exceeded its refusal budget at the ingress and was answered 429",
     "A6-ALERT-005": "an edge (broker, store, network) keeps failing; the step is retried",
+    "A6-ALERT-006": "a witness refused a checkpoint as a fork (422, or another root at the "
+    "size it cosigned): two histories of the audit log may exist",
+    "A6-ALERT-007": "a witness refused the gateway's request (400, 403: it does not trust the "
+    "log key, 404: it does not know the origin) or sent a cosignature that does not verify "
+    "against its pinned key: check the witnesses' configuration",
 }
 
 _lock = threading.Lock()

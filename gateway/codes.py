@@ -64,7 +64,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("RPT", "a report at a checkpoint (`a6gw summary`, `a6gw aef export`, their routes)"),
     Family("WORKER", "the worker process and the records it re-reads"),
     Family("WITNESS", "`a6gw witness serve` refuses to cosign (code in the `A6GW-Code` header)"),
-    Family("UI", "the auditors' page: its files (`/ui/` on the API) and `a6gw ui`'s forwarder"),
+    Family("WIT", "a discrepancy found by the witness collector (recorded in the log)"),
 )
 
 _CFG = e.ConfigError
@@ -107,6 +107,8 @@ CODES: tuple[Code, ...] = (
     Code("A6-ALERT-003", "a record on an internal topic failed its MAC and was dead-lettered"),
     Code("A6-ALERT-004", "a client exceeded its refusal budget at the ingress (429)"),
     Code("A6-ALERT-005", "an edge (broker, store, network) keeps failing; the step is retried"),
+    Code("A6-ALERT-006", "a witness refused a checkpoint as a fork: two histories may exist"),
+    Code("A6-ALERT-007", "a witness refused the gateway's request, or its cosignature is invalid"),
     # -- the auditors' API ------------------------------------------------------------------
     Code("API-AUTH", "no valid client certificate or bearer token", None, 401),
     Code("API-ROLE", "the client's role may not post commands (only an operator may)", None, 403),
@@ -151,6 +153,7 @@ CODES: tuple[Code, ...] = (
     Code("DEMO-TIMEOUT", "an expected message or audit entry did not come in time", _GW),
     # -- discrepancies (recorded in the audit log) ----------------------------------------------
     Code("DLV-001", "a message could not be delivered to a partner registry"),
+    Code("WIT-001", "a witness refused a checkpoint as a fork (tlog-witness 422)"),
     Code("MSG-000", "no result code: the entry a discrepancy step reads has no results"),
     Code("REC-001", "reconciliation: a unit block differs (in general)"),
     Code("REC-002", "reconciliation: held here, missing at the registry"),

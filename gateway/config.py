@@ -14,11 +14,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gateway.audit.cosignature import Cosigner, parse_witness_vkey
 from gateway.audit.note import LogKey, Verifier, parse_vkey
 from gateway.core import topics
 from gateway.core.mac import MIN_KEY_BYTES
 from gateway.core.trust import TopicOwner, Trust
-from gateway.errors import AuditError, ConfigError
+from gateway.errors import AuditError, ConfigError, VerificationError
 from schemas._types import CooperativeApproachId, PartyCode, RegistryId
 
 
@@ -220,6 +221,17 @@ class MetricsSection(_Model):
     ingress_port: int = Field(default=9466, ge=0, le=65535)
 
 
+class WitnessSection(_Model):
+    """A witness the gateway submits its checkpoints to (C2SP tlog-witness; docs/witness.md)."""
+
+    name: str = Field(min_length=1)  # the witness's key name (its vkey's first field)
+    url: str = Field(pattern=r"^https://[^\s]+[^/\s]$")  # the submission prefix, no trailing /
+    vkey: str  # its cosignature/v1 verifier key: the line itself, or a file holding it
+    ca_file: Path | None = None  # the CA of its server certificate (default connectors.ca_file)
+    client_cert: Path | None = None  # mutual TLS, if the witness asks for it
+    client_key: Path | None = None
+
+
 class Config(_Model):
     gateway: GatewaySection = GatewaySection()
     kafka: KafkaConfig = KafkaConfig()
@@ -232,6 +244,9 @@ class Config(_Model):
     parties: tuple[PartyConfig, ...] = Field(min_length=1)
     registries: tuple[RegistryConfig, ...] = Field(min_length=1)
     cooperative_approaches: tuple[CooperativeApproachConfig, ...] = ()
+    witnesses: tuple[WitnessSection, ...] = ()
+    #: readers get the latest checkpoint with at least this many valid cosignatures
+    witness_quorum: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -248,6 +263,13 @@ class Config(_Model):
         ids = [r.id for r in self.registries]
         if len(ids) != len(set(ids)):
             problems.append("registry ids must be unique")
+        names = [w.name for w in self.witnesses]
+        if len(names) != len(set(names)):
+            problems.append("witness names must be unique")
+        if self.witness_quorum > len(names):
+            problems.append(
+                f"witness_quorum {self.witness_quorum} exceeds the {len(names)} witnesses"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -363,6 +385,30 @@ class LoadedConfig:
                 code="A6-CFG-006",
             )
         return secret
+
+    def witness_keys(self) -> list[Cosigner]:
+        """Each configured witness's pinned cosignature key, in config order.
+
+        :raises ConfigError: (A6-CFG-001) for an unreadable or malformed key, or one whose
+            name is not the witness's.
+        """
+        out: list[Cosigner] = []
+        for n, w in enumerate(self.config.witnesses):
+            where = f"witnesses.{n}.vkey"
+            line = w.vkey.strip()
+            if "+" not in line:  # a file
+                try:
+                    line = self.path(Path(line)).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise ConfigError(f"{where}: {exc}", code="A6-CFG-001") from exc
+            try:
+                key = parse_witness_vkey(line.splitlines()[0] if line else "")
+            except (AuditError, VerificationError) as exc:
+                raise ConfigError(f"{where}: {exc.args[0]}", code="A6-CFG-001") from exc
+            if key.name != w.name:
+                raise ConfigError(f"{where}: the key is {key.name!r}'s", code="A6-CFG-001")
+            out.append(key)
+        return out
 
     def previous_log_verifiers(self) -> list[Verifier]:
         """:raises ConfigError: (A6-CFG-001) for a malformed vkey line."""

@@ -237,7 +237,7 @@ class HistoryItem(Strict):
 
 Severity = Literal["info", "warning", "error"]
 
-FoundBy = Literal["reconciliation", "decision", "delivery", "summary"]
+FoundBy = Literal["reconciliation", "decision", "delivery", "summary", "witness"]
 
 
 class OpenRecord(Strict):

@@ -35,6 +35,8 @@ from gateway.api.models import (
     InclusionOut,
 )
 from gateway.api.reporting import Reporting
+from gateway.audit.cosignature import Cosigner
+from gateway.audit.cosigned import for_readers, no_checkpoint
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, Verifier, open_checkpoint
 from gateway.audit.rfc6962 import leaf_hash
@@ -64,18 +66,23 @@ class AuditAPI:
     trust: Trust | None = None
     max_command_bytes: int = 256 * 1024
     clock_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+    #: readers get the latest checkpoint cosigned by at least ``quorum`` of ``witnesses``
+    witnesses: Sequence[Cosigner] = ()
+    quorum: int = 0
 
     @cached_property
     def reports(self) -> Reporting:
         """The reporting routes' handlers, over the same store and Parties."""
-        return Reporting(self.store, self.parties, self.verifiers)
+        return Reporting(
+            self.store, self.parties, self.verifiers, witnesses=self.witnesses, quorum=self.quorum
+        )
 
     # -- helpers ------------------------------------------------------------------------
 
     def checkpoint(self) -> tuple[Checkpoint, str]:
-        latest = self.store.latest_checkpoint()
+        latest = for_readers(self.store, self.witnesses, self.quorum)
         if latest is None:
-            raise AuditError("no checkpoint has been published yet", code="AUD-NOT-FOUND")
+            raise AuditError(no_checkpoint(self.quorum), code="AUD-NOT-FOUND")
         try:
             return open_checkpoint(latest.note, self.verifiers), latest.note
         except VerificationError as exc:

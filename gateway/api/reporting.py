@@ -32,6 +32,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.audit.cosignature import Cosigner
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Verifier
 from gateway.config import PartyConfig
@@ -336,6 +337,8 @@ class Reporting:
     parties: Mapping[str, PartyConfig]  # the settings of a log that records none
     verifiers: Sequence[Verifier] = ()  # the log's keys, for the checkpoints' notes
     today: Callable[[], str] = today_utc  # the default date of submission, dd/mm/yyyy
+    witnesses: Sequence[Cosigner] = ()  # the latest checkpoint: cosigned by >= quorum
+    quorum: int = 0
 
     def party(self, params: Mapping[str, str], log: rl.LogAt) -> str:
         """:raises AuditError: API-REQUEST without a party, API-PARTY for a Party neither
@@ -355,7 +358,13 @@ class Reporting:
         :raises GatewayError: RPT-SIZE (404) no checkpoint of that size; AUD-NOT-FOUND none
             published yet; API-REQUEST a size that is not an integer.
         """
-        return rl.from_store(self.store, self.verifiers, _int_param(params, "size"))
+        return rl.from_store(
+            self.store,
+            self.verifiers,
+            _int_param(params, "size"),
+            witnesses=self.witnesses,
+            quorum=self.quorum,
+        )
 
     def indexer(self) -> Indexer:
         """The leaf index of an entry id (one look-up per id and request)."""

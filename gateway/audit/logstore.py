@@ -8,7 +8,7 @@ stored nodes in one batch of O(log n) reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,6 +92,22 @@ class LogStore(Protocol):
     def latest_checkpoint(self) -> StoredCheckpoint | None: ...
 
     def checkpoints(self) -> list[StoredCheckpoint]: ...
+
+    def save_cosignature(self, size: int, witness: str, line: str) -> None:
+        """Keep ``witness``'s cosignature line over the checkpoint of ``size`` (one per
+        witness and size; the caller verified it)."""
+
+    def cosignature_lines(self, size: int) -> list[str]:
+        """The cosignature lines kept for the checkpoint of ``size``."""
+
+    def cosigned_checkpoints(
+        self, witnesses: Sequence[str], at_least: int, limit: int = 16
+    ) -> list[StoredCheckpoint]:
+        """Stored checkpoints (the log's note alone) with lines by at least ``at_least`` of
+        ``witnesses``, newest first, ``limit`` at most."""
+
+    def witness_size(self, witness: str) -> int | None:
+        """The largest size ``witness`` cosigned, as far as this store knows."""
 
 
 class TreeReads:

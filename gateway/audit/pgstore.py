@@ -68,6 +68,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     note       text   NOT NULL,
     stored_at  double precision NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cosignatures (
+    size       bigint NOT NULL,
+    witness    text   NOT NULL,
+    line       text   NOT NULL,
+    stored_at  double precision NOT NULL,
+    PRIMARY KEY (size, witness)
+);
 """
 
 #: The layout of the tables (``store_meta``'s ``schema_version``); as in the SQLite store
@@ -259,6 +266,14 @@ class PostgresStore(TreeReads):
             (size, note, time.time()),
         )
 
+    def save_cosignature(self, size: int, witness: str, line: str) -> None:
+        self._rows(
+            "INSERT INTO cosignatures (size, witness, line, stored_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line, "
+            "stored_at = excluded.stored_at",
+            (size, witness, line, time.time()),
+        )
+
     # -- reading ---------------------------------------------------------------------
 
     def size(self) -> int:
@@ -331,6 +346,42 @@ class PostgresStore(TreeReads):
     def checkpoints(self) -> list[StoredCheckpoint]:
         rows = self._rows("SELECT size, note FROM checkpoints ORDER BY size")
         return [StoredCheckpoint(int(size), str(note)) for size, note in rows]
+
+    def _cosignature_rows(
+        self, query: LiteralString, params: Sequence[object]
+    ) -> list[tuple[Any, ...]]:
+        if not self._has_cosignatures():
+            return []
+        return self._rows(query, params)
+
+    def _has_cosignatures(self) -> bool:
+        """Whether the table exists: a reader's session on tables that no writer of this
+        release opened yet (they are created when one does) reads no cosignatures."""
+        row = self._one("SELECT to_regclass('cosignatures') IS NOT NULL")
+        return bool(row and row[0])
+
+    def cosignature_lines(self, size: int) -> list[str]:
+        rows = self._cosignature_rows(
+            "SELECT line FROM cosignatures WHERE size = %s ORDER BY witness", (size,)
+        )
+        return [str(r[0]) for r in rows]
+
+    def cosigned_checkpoints(
+        self, witnesses: Sequence[str], at_least: int, limit: int = 16
+    ) -> list[StoredCheckpoint]:
+        rows = self._cosignature_rows(
+            "SELECT c.size, c.note FROM checkpoints c WHERE c.size IN (SELECT size FROM "
+            "cosignatures WHERE witness = ANY(%s) "
+            "GROUP BY size HAVING count(*) >= %s) ORDER BY c.size DESC LIMIT %s",
+            (list(witnesses), at_least, limit),
+        )
+        return [StoredCheckpoint(int(size), str(note)) for size, note in rows]
+
+    def witness_size(self, witness: str) -> int | None:
+        rows = self._cosignature_rows(
+            "SELECT MAX(size) FROM cosignatures WHERE witness = %s", (witness,)
+        )
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
 
 def safe_dsn(dsn: str) -> str:

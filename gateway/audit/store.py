@@ -9,10 +9,12 @@ Proofs and roots are read from those nodes (:mod:`gateway.audit.tree`), O(log n)
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from gateway.audit import sqlindex
 from gateway.audit.logstore import StoredCheckpoint, TreeReads
@@ -52,6 +54,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     size       INTEGER PRIMARY KEY,
     note       TEXT    NOT NULL,
     stored_at  REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cosignatures (
+    size       INTEGER NOT NULL,
+    witness    TEXT    NOT NULL,
+    line       TEXT    NOT NULL,
+    stored_at  REAL    NOT NULL,
+    PRIMARY KEY (size, witness)
 );
 """
 
@@ -231,6 +240,13 @@ class AuditStore(TreeReads):
             (size, note, time.time()),
         )
 
+    def save_cosignature(self, size: int, witness: str, line: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO cosignatures (size, witness, line, stored_at) "
+            "VALUES (?, ?, ?, ?)",
+            (size, witness, line, time.time()),
+        )
+
     # -- reading ---------------------------------------------------------------------
 
     def size(self) -> int:
@@ -307,6 +323,37 @@ class AuditStore(TreeReads):
     def checkpoints(self) -> list[StoredCheckpoint]:
         rows = self._db.execute("SELECT size, note FROM checkpoints ORDER BY size")
         return [StoredCheckpoint(int(size), str(note)) for size, note in rows]
+
+    def _cosignature_rows(self, query: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        try:
+            return self._db.execute(query, params).fetchall()
+        except sqlite3.OperationalError as exc:  # a store no writer of this release opened
+            if "no such table" in str(exc):
+                return []
+            raise AuditError(f"audit store query failed: {exc}", code="AUD-STORE") from exc
+
+    def cosignature_lines(self, size: int) -> list[str]:
+        rows = self._cosignature_rows(
+            "SELECT line FROM cosignatures WHERE size = ? ORDER BY witness", (size,)
+        )
+        return [str(r[0]) for r in rows]
+
+    def cosigned_checkpoints(
+        self, witnesses: Sequence[str], at_least: int, limit: int = 16
+    ) -> list[StoredCheckpoint]:
+        rows = self._cosignature_rows(
+            "SELECT c.size, c.note FROM checkpoints c WHERE c.size IN (SELECT size FROM "
+            "cosignatures WHERE witness IN (SELECT value FROM json_each(?)) "
+            "GROUP BY size HAVING count(*) >= ?) ORDER BY c.size DESC LIMIT ?",
+            (json.dumps(list(witnesses)), at_least, limit),
+        )
+        return [StoredCheckpoint(int(size), str(note)) for size, note in rows]
+
+    def witness_size(self, witness: str) -> int | None:
+        rows = self._cosignature_rows(
+            "SELECT MAX(size) FROM cosignatures WHERE witness = ?", (witness,)
+        )
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
 
 def _chunks(items: list[int] | list[Node], n: int) -> Iterator[list]:  # type: ignore[type-arg]

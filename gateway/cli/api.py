@@ -42,6 +42,8 @@ def cmd_api(args: argparse.Namespace) -> int:
         publisher=publisher,
         trust=lc.load_trust(),
         max_command_bytes=cfg.limits.max_message_bytes,
+        witnesses=lc.witness_keys(),
+        quorum=cfg.witness_quorum,
     )
     access = access_of(cfg.api)
     tls = server_tls(

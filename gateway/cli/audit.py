@@ -11,15 +11,17 @@ from gateway.cli.restore import add_restore_parser
 
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
+    from gateway.audit.cosigned import for_readers, no_checkpoint
     from gateway.audit.export import export_bundle
     from gateway.audit.open import open_store
 
     lc = config_of(args)
     store = open_store(lc.audit_store(), readonly=True)
-    latest = store.latest_checkpoint()
+    quorum = lc.config.witness_quorum
+    latest = for_readers(store, lc.witness_keys(), quorum)
     if latest is None:
         print(
-            "error: no checkpoint has been published yet; run the worker, or ask for one "
+            f"error: {no_checkpoint(quorum)}; run the worker, or ask for one "
             "with `a6gw audit checkpoint`",
             file=sys.stderr,
         )

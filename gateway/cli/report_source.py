@@ -76,7 +76,14 @@ def source_of(args: argparse.Namespace) -> Source:
         verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
         store = open_store(lc.audit_store(), readonly=True)
         try:
-            return Source(from_store(store, verifiers, args.size), lc)
+            at = from_store(
+                store,
+                verifiers,
+                args.size,
+                witnesses=lc.witness_keys(),
+                quorum=lc.config.witness_quorum,
+            )
+            return Source(at, lc)
         finally:
             store.close()
     trusted = _vkeys(args.vkey)[0] if args.vkey else None  # the current key comes first

@@ -36,9 +36,9 @@ Action = Literal["acknowledge", "resolve", "resolve-by-hand"]
 Severity = Literal["info", "warning", "error"]
 #: What found it: a reconciliation run, a decision on a notification whose checks failed (an
 #: act a registry completed on its own), a message that could not be delivered, or a check
-#: of a Party's reported structured summary.
-FoundBy = Literal["reconciliation", "decision", "delivery", "summary"]
-FOUND_BY: tuple[FoundBy, ...] = ("reconciliation", "decision", "delivery", "summary")
+#: of a Party's reported structured summary, or a witness that refused a checkpoint as a fork.
+FoundBy = Literal["reconciliation", "decision", "delivery", "summary", "witness"]
+FOUND_BY: tuple[FoundBy, ...] = ("reconciliation", "decision", "delivery", "summary", "witness")
 #: (ca_id, originating registry or "" when unknown, first serial, last serial)
 BlockRef = tuple[str, str, int, int]
 ENTRY_TYPE: Final = "discrepancy"

@@ -31,6 +31,9 @@ from gateway.demo.report import StepRow, holdings_from_entries, render_summary
 from gateway.demo.reporting import check_summaries, export_aefs
 from gateway.demo.scenario import Step, load_steps
 from gateway.demo.stack import start_gateway
+from gateway.demo.witnessed import show_cosigned, show_fork, wait_cosigned
+from gateway.demo.witnesses import WitnessProcess, start_for
+from gateway.demo.world import World
 from gateway.errors import GatewayError
 from gateway.redaction import protect_config
 from gateway.services.entries import read_entries, read_entry
@@ -100,6 +103,8 @@ def export_at_new_checkpoint(lc: LoadedConfig, store: AuditStore, directory: Pat
     """Ask the running sequencer for a checkpoint now and export the bundle it signs."""
     kafka = clients_for(lc, "checkpoint")
     note = asyncio.run(request_checkpoint(kafka, lc.load_mac_key(), min_size=store.size()))
+    if lc.config.witness_quorum:  # the bundle carries the witnesses' cosignatures
+        note = wait_cosigned(lc, store, int(note.split("\n")[1]))
     verifiers = [lc.load_log_key().verifier(), *lc.previous_log_verifiers()]
     return export_bundle(directory, store, note, verifiers)
 
@@ -201,13 +206,16 @@ def run_demo(
     _say(f"Kafka answers at {broker.bootstrap} after {time.monotonic() - t0:.1f}s")
     worker: WorkerProcess | None = None
     https: HttpsPartner | None = None
+    witnesses: list[WitnessProcess] = []
     try:
         ports: list[int] = []
+
+        def adjust(world: World) -> None:
+            ports.extend(configure(world, workdir))  # makes the demo's CA in workdir/pki
+            witnesses.extend(start_for(world, workdir, workdir / "pki"))
+
         gw = start_gateway(
-            workdir,
-            broker.clients(),
-            transfer_answer_s=DEMO_ANSWER_S,
-            adjust=lambda w: ports.extend(configure(w, workdir)),
+            workdir, broker.clients(), transfer_answer_s=DEMO_ANSWER_S, adjust=adjust
         )
         world, lc, worker, store = gw.world, gw.lc, gw.worker, gw.store
         protect_config(lc)  # the ingress runs here: its keys are masked in any log line
@@ -240,6 +248,9 @@ def run_demo(
         report = verify_bundle(bundle_dir, trusted_vkey=lc.load_log_key().public_vkey())
         holdings = holdings_from_entries(entries)
         print(render_summary(rows, holdings, checkpoint, report, bundle_dir, observed))
+        _say("witnesses: Japan's and Mongolia's witnesses check each checkpoint and cosign it")
+        planted += show_cosigned(bundle_dir, witnesses, _say)
+        planted += show_fork(lc, store, witnesses, workdir, _say)
         failed = [r for r in rows if r.problems]
         crashes = worker.crashes()
         if crashes:
@@ -264,7 +275,8 @@ def run_demo(
             "OK: every input ended as its expected decision; the planted inconsistencies "
             "were found (continuously and by snapshot reconciliation), each resolved on "
             "record; Mongolia's wrong summary row was found; every Party's AEF rolls "
-            "forward; the bundle verifies."
+            "forward; the bundle verifies, cosigned by both witnesses, who refused a "
+            "forked copy of the log."
         )
         if keep_running:
             _say("broker and worker keep running; press Ctrl-C to stop")
@@ -281,4 +293,6 @@ def run_demo(
             https.stop()
         if worker is not None:
             worker.stop()
+        for w in witnesses:
+            w.stop()
         broker.stop()

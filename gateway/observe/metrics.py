@@ -182,6 +182,15 @@ RESTARTS = Gauge(
     registry=REGISTRY,
 )
 
+WITNESS_ANSWERS = Counter(
+    "a6gw_witness_submissions",
+    "Checkpoints the collector submitted to a witness, by witness and outcome (cosigned, "
+    "resubmit, superseded, fork, misconfigured, retry, invalid: a cosignature that did not "
+    "verify).",
+    ["witness", "outcome"],
+    registry=REGISTRY,
+)
+
 # -- the HTTPS servers -----------------------------------------------------------------------
 
 HTTP_REQUESTS = Counter(

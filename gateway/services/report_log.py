@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.audit.bundle import ENTRIES_FILE, RANGE_FILE, verify_bundle
+from gateway.audit.cosignature import Cosigner
+from gateway.audit.cosigned import for_readers, no_checkpoint
 from gateway.audit.logstore import LogStore, StoredCheckpoint
 from gateway.audit.note import Verifier, open_checkpoint
 from gateway.config import PartyConfig
@@ -98,14 +100,24 @@ def checkpoint_of(checkpoints: Sequence[StoredCheckpoint], size: int | None) -> 
     return found
 
 
-def from_store(store: LogStore, verifiers: Sequence[Verifier], size: int | None = None) -> LogAt:
-    """The store's entries at its published checkpoint of tree size ``size`` (None: latest).
+def from_store(
+    store: LogStore,
+    verifiers: Sequence[Verifier],
+    size: int | None = None,
+    *,
+    witnesses: Sequence[Cosigner] = (),
+    quorum: int = 0,
+) -> LogAt:
+    """The store's entries at its published checkpoint of tree size ``size`` (None: the
+    latest cosigned by at least ``quorum`` of ``witnesses``, :mod:`gateway.audit.cosigned`).
 
     :raises AuditError: no checkpoint (AUD-NOT-FOUND); its note is not signed by the log's
         keys (AUD-CHECKPOINT); the store does not hold its tree (AUD-FORK).
     :raises GatewayError: (RPT-SIZE) no checkpoint was published at ``size``.
     """
-    latest = store.latest_checkpoint()
+    latest = for_readers(store, witnesses, quorum)
+    if size is None and latest is None:
+        raise AuditError(no_checkpoint(quorum), code="AUD-NOT-FOUND")
     if size is None or latest is None or latest.size == size:
         stored = checkpoint_of([] if latest is None else [latest], None)
     else:  # an earlier one: look through all

@@ -12,6 +12,7 @@
   one audit entry per record (``gateway.core.oversight``);
 - ``deliver-<id>`` / ``redeliver-<id>`` for each HTTPS partner (``gateway.worker.delivery``);
 - ``watchdog``: stuck partitions sought back, a wedged worker restarted.
+- ``witnesses``: checkpoints submitted to the configured witnesses, cosignatures kept.
 
 Each family is one module of ``gateway.worker.agents`` with an ``install(rt)`` over the
 shared :class:`gateway.worker.runtime.Runtime`, built once here.
@@ -38,7 +39,16 @@ from pathlib import Path
 import faust
 
 from gateway.config import LoadedConfig
-from gateway.worker.agents import delivery, ingest, ledger, oversight, sequencer, timers, watchdog
+from gateway.worker.agents import (
+    delivery,
+    ingest,
+    ledger,
+    oversight,
+    sequencer,
+    timers,
+    watchdog,
+    witnesses,
+)
 from gateway.worker.runtime import Runtime
 
 #: The agent families, in the order they are declared on the app.
@@ -50,6 +60,7 @@ FAMILIES: tuple[Callable[[Runtime], None], ...] = (
     sequencer.install,
     delivery.install,
     watchdog.install,
+    witnesses.install,
 )
 
 

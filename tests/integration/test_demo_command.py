@@ -57,6 +57,7 @@ def test_demo_exits_0_with_summary_and_a_verifying_bundle(tmp_path: Path) -> Non
     node = subprocess.run(["node", str(tool), str(bundle)], capture_output=True, text=True)
     assert node.returncode == 0, node.stderr
     assert f"size={report.size} root={report.root}" in node.stdout
+    _check_witnesses(tmp_path / "demo", bundle, err, tool)
     data = bytearray((bundle / "entries.ndjson").read_bytes())
     data[len(data) // 2] ^= 0x01
     (bundle / "entries.ndjson").write_bytes(bytes(data))
@@ -68,3 +69,28 @@ def test_demo_exits_0_with_summary_and_a_verifying_bundle(tmp_path: Path) -> Non
 
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", 19392)) != 0
+
+
+def _check_witnesses(workdir: Path, bundle: Path, err: str, tool: Path) -> None:
+    """Japan's and Mongolia's witnesses cosigned the bundle's checkpoint and refused the
+    forked copy; both verifiers agree when both witnesses' keys are pinned."""
+    jp, mn = "JP (witness.mofa.go.jp/a6gw)", "MN (witness.mfa.gov.mn/a6gw)"
+    assert f"entries cosigned by {jp} and {mn}" in err
+    assert "a6gw verify --min-witnesses 2: OK: cosigned by 2 pinned witnesses" in err
+    assert "fork: witness JP refused it (422)" in err
+    assert "fork: witness MN refused it (422)" in err
+    assert "fork: a6gw verify --min-witnesses 1 of the forked bundle: exit 1: FAIL:" in err
+    keys = [
+        a
+        for w in ("jp", "mn")
+        for a in ("--witness-key", str(workdir / f"witness-{w}" / "witness.key.vkey"))
+    ]
+    forked = workdir / "forked-bundle"
+    ours = [sys.executable, "-m", "gateway", "verify"]
+    assert subprocess.run([*ours, str(bundle), *keys, "--min-witnesses", "2"]).returncode == 0
+    assert subprocess.run([*ours, str(forked), *keys, "--min-witnesses", "1"]).returncode == 1
+    # The Node verifier's witness policy (same flags): checked once the verifier has them.
+    if "--witness-key" in tool.read_text(encoding="utf-8"):
+        node = ["node", str(tool)]
+        assert subprocess.run([*node, str(bundle), *keys, "--min-witnesses", "2"]).returncode == 0
+        assert subprocess.run([*node, str(forked), *keys, "--min-witnesses", "1"]).returncode == 1

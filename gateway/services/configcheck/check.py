@@ -15,6 +15,7 @@ from pathlib import Path
 import gateway.services.configcheck.files as files
 import gateway.services.configcheck.stores as stores
 import gateway.services.configcheck.tls as tls
+import gateway.services.configcheck.witnesses as witnesses
 from gateway.config import LoadedConfig
 from gateway.errors import ConfigError
 from gateway.services.configcheck.report import Report
@@ -48,6 +49,10 @@ def check(
         files.mac_key(r, lc)
     _kafka_files(r, lc, wanted, api_read_only=api_read_only)
     _tls_files(r, lc, wanted, https=https, now=now or datetime.now(UTC))
+    if wanted & {"worker", "api"}:
+        witnesses.keys(r, lc)
+    if "worker" in wanted:
+        witnesses.files(r, lc, now or datetime.now(UTC))
     if wanted & {"worker", "ingress"}:
         stores.data_dir(r, lc)
     if wanted & {"worker", "api"}:
