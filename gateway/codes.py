@@ -64,6 +64,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("RPT", "a report at a checkpoint (`a6gw summary`, `a6gw aef export`, their routes)"),
     Family("WORKER", "the worker process and the records it re-reads"),
     Family("WITNESS", "`a6gw witness serve` refuses to cosign (code in the `A6GW-Code` header)"),
+    Family("UI", "the auditors' page: its files (`/ui/` on the API) and `a6gw ui`'s forwarder"),
     Family("WIT", "a discrepancy found by the witness collector (recorded in the log)"),
 )
 

@@ -27,8 +27,9 @@ from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import GatewayError
 from gateway.services import discrepancies as dq
 from gateway.services.entries import read_entries
+from gateway.services.report_log import from_bundle
 from gateway.services.reporting import (
-    export,
+    aef_at,
     method_of,
     records,
     results,
@@ -94,24 +95,26 @@ def check_summaries(
     return problems
 
 
-def export_aefs(lc: LoadedConfig, store: AuditStore, workdir: Path, say: Say) -> list[str]:
-    """Each Party's AEF for the current year, in the three formats; returns the problems."""
+def export_aefs(lc: LoadedConfig, bundle: Path, workdir: Path, say: Say) -> list[str]:
+    """Each Party's AEF for the current year, in the three formats, recomputed from the
+    exported audit bundle alone (its checkpoint, the Parties' settings it records), as an
+    auditor would; returns the problems."""
     problems: list[str] = []
-    entries = _entries(store)
+    log = from_bundle(bundle, trusted_vkey=lc.load_log_key().public_vkey())
     year = datetime.now(UTC).year
     for party in lc.config.parties:
         try:
-            rf, aef = export(lc, entries, party=party.code, year=year, submitted=today_utc())
+            rf, aef, stamp = aef_at(log, party.code, None, year=year, submitted=today_utc())
         except GatewayError as exc:
             problems.append(f"AEF of {party.code}: {exc}")
             continue
         out = workdir / "aef" / party.code
         written = []
         for fmt in ("csv", "json", "xlsx"):
-            written += write_files(out, write(aef, fmt))
+            written += write_files(out, write(aef, fmt, stamp))
         counts = ", ".join(f"{name} {len(rows)}" for name, rows in aef.tables.items())
         say(
-            f"AEF {party.code} {year}: {counts}; holdings roll forward on {len(rf.lines)} "
-            f"keys; {len(written)} files in {out}"
+            f"AEF {party.code} {year} at checkpoint size {log.size} (from the bundle): {counts}; "
+            f"holdings roll forward on {len(rf.lines)} keys; {len(written)} files in {out}"
         )
     return problems

@@ -39,12 +39,10 @@ from gateway.core import summary_log as sl
 from gateway.core import trust_log
 from gateway.core.aef import Aef, build
 from gateway.core.aef_rollforward import RollForward, require, roll_forward
-from gateway.core.aef_vocab import BAD_PARAMETER
 from gateway.core.canonical import canonical_bytes
 from gateway.core.decision_time import iso_ms
 from gateway.core.report_stamp import Stamp
 from gateway.core.topics import AUDIT_TOPIC, FINDINGS_TOPIC
-from gateway.errors import AefError
 from gateway.services.report_log import LogAt, require_settings
 
 
@@ -94,28 +92,6 @@ def export_party(
         version=version,
     )
     return rf, aef
-
-
-def export(
-    lc: LoadedConfig,
-    entries: Iterable[dict[str, Any]],
-    *,
-    party: str,
-    year: int,
-    submitted: str,
-    version: str = "1.0",
-) -> tuple[RollForward, Aef]:
-    """:func:`export_party` for the Party ``party`` of the config and its registries.
-
-    :raises AefError: (A6-AEF-004) no such Party in the config; as :func:`export_party`.
-    """
-    config = next((p for p in lc.config.parties if p.code == party), None)
-    if config is None:
-        raise AefError(f"no party {party!r} in the config", code=BAD_PARAMETER)
-    registries = {r.id for r in lc.config.registries if r.party == party}
-    return export_party(
-        config, registries, entries, year=year, submitted=submitted, version=version
-    )
 
 
 def write_files(out: Path, files: dict[str, bytes]) -> list[Path]:
