@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, Route
 
 from gateway.audit.note import LogKey
 from gateway.audit.rfc6962 import leaf_hash
+from gateway.core.catalogue import BY_CODE
 from tests.browser.conftest import Guarded, new_page
 from tests.browser.world import World
 
@@ -191,6 +192,17 @@ def tab_to(page: Page, selector: str, most: int = 80) -> None:
         if page.evaluate("(s) => document.activeElement?.matches(s) ?? false", selector):
             return
     raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_an_entrys_codes_carry_the_catalogues_rule(guarded: Guarded, world: World) -> None:
+    index, code = next(
+        (i, e["results"][0]["code"])
+        for i, e in enumerate(world.entries)
+        if e.get("results") and e["results"][0]["code"] in BY_CODE
+    )
+    page = guarded.open(f"#/entry/{index}")
+    result = page.locator(f"[data-testid=result][data-code={code}]").first
+    assert result.locator("[data-testid=rule]").inner_text() == BY_CODE[code].rule
 
 
 def test_search_entry_and_proof_with_the_keyboard_alone(guarded: Guarded, world: World) -> None:

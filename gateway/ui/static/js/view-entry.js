@@ -33,7 +33,20 @@ function inputFields(input) {
   return fields(Object.entries(input).map(keyValue), { class: "fields nested" });
 }
 
-function results(list) {
+let catalogue = null;
+
+/** The catalogue of checks shipped with the page (catalogue.json, beside index.html):
+ * {code: {rule, applies_to, source, status, reason}}; {} when it cannot be read. */
+export function loadCatalogue() {
+  if (catalogue === null) {
+    catalogue = fetch("catalogue.json")
+      .then((r) => (r.ok ? r.json() : {}))
+      .catch(() => ({}));
+  }
+  return catalogue;
+}
+
+function results(list, checks = {}) {
   if (!list || list.length === 0) return h("p", { id: "entry-results" }, t("entry.noresults"));
   return h(
     "ul",
@@ -43,6 +56,7 @@ function results(list) {
         "li",
         { testid: "result", "data-code": r.code },
         h("a", { href: route("search", { code: r.code }), class: "code" }, r.code),
+        checks[r.code] ? h("span", { class: "rule raw", lang: "en", testid: "rule" }, checks[r.code].rule) : null,
         " ",
         verbatim(r.message),
         r.blocks && r.blocks.length ? h("span", { class: "blocks" }, ` (${r.blocks.map(range).join(", ")})`) : null,
@@ -98,7 +112,7 @@ function actionRows(list) {
 }
 
 /** The entry's fields for a person: what was decided, on what, with which codes. */
-export function entryFields(entry, doc) {
+export function entryFields(entry, doc, checks = {}) {
   const other = Object.entries(doc).filter(([k]) => !SHOWN.has(k));
   const outcome = h("span", { class: `outcome outcome-${doc.outcome}`, "data-outcome": doc.outcome }, outcomeText(doc.outcome));
   const actions = doc.actions && doc.actions.length ? doc.actions.map(actionText).join(", ") : t("entry.noactions");
@@ -117,7 +131,7 @@ export function entryFields(entry, doc) {
       [t("entry.input"), inputFields(doc.input)],
     ]),
     h("h3", {}, t("entry.results")),
-    results(doc.results),
+    results(doc.results, checks),
     doc.actions ? [h("h3", {}, t("entry.actions")), h("p", { id: "entry-actions" }, actions)] : null,
     doc.a6 && doc.a6.length ? [h("h3", {}, t("entry.a6")), actionRows(doc.a6)] : null,
     doc.blocks && doc.blocks.length ? [h("h3", {}, t("entry.blocks")), blocks(doc.blocks)] : null,
@@ -149,7 +163,7 @@ export async function renderEntry({ arg }) {
   const state = badge({ id: "inclusion-state" }, checking());
   const leaf = h("code", { class: "hash", id: "entry-leaf-hash" }, "…");
   const root = h("code", { class: "hash", id: "entry-root" }, "…");
-  const out = [heading("entry.title", { index: entry.index }), state, entryFields(entry, doc), proofPart(entry, leaf, root)];
+  const out = [heading("entry.title", { index: entry.index }), state, entryFields(entry, doc, await loadCatalogue()), proofPart(entry, leaf, root)];
   // Checked after the view is shown: the state element says "checking" until then.
   (async () => {
     try {
