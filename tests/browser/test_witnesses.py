@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Page, Route
 
 from gateway.audit.cosignature import WitnessKey, add_cosignatures
 from gateway.audit.note import Checkpoint
-from tests.browser.conftest import Guarded, new_page
+from tests.browser.conftest import Guarded
 from tests.browser.world import World
 
 pytestmark = pytest.mark.browser
@@ -48,16 +47,6 @@ def served(world: World, *cosigners: WitnessKey, text: str | None = None) -> dic
     return {**answer, "note": add_cosignatures(answer["note"], lines)}
 
 
-@pytest.fixture
-def page_on(browser: Browser, world: World) -> Iterator[Guarded]:
-    g = new_page(browser, world.url, vkey=world.vkey)
-    try:
-        yield g
-        g.check()
-    finally:
-        g.page.context.close()
-
-
 def serve(g: Guarded, answer: dict[str, Any]) -> None:
     def fulfil(route: Route) -> None:
         route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
@@ -78,11 +67,11 @@ def key_of(w: WitnessKey) -> str:
     return f"{c.name}+{c.key_id.hex()}"
 
 
-def test_two_pinned_witnesses_cosigned_the_checkpoint(page_on: Guarded, world: World) -> None:
-    serve(page_on, served(world, JP, MN))
-    page = page_on.open("#/log")
+def test_two_pinned_witnesses_cosigned_the_checkpoint(guarded: Guarded, world: World) -> None:
+    serve(guarded, served(world, JP, MN))
+    page = guarded.open("#/log")
     assert state(page, "#witness-state") == "unpinned"
-    pin(page_on, f"{JP.vkey()}\n{MN.vkey()}\n", "2")
+    pin(guarded, f"{JP.vkey()}\n{MN.vkey()}\n", "2")
     page.wait_for_selector("#witness-state[data-state=verified]")
     assert rows(page) == {key_of(JP): "verified", key_of(MN): "verified"}
     assert state(page, "#checkpoint-state") == "verified"  # the log's signature, apart
@@ -90,38 +79,38 @@ def test_two_pinned_witnesses_cosigned_the_checkpoint(page_on: Guarded, world: W
     assert json.loads(stored) == [JP.vkey(), MN.vkey()]
     assert page.evaluate("localStorage.getItem('a6gw.minWitnesses')") == "2"
     page.reload()  # what was pinned is kept
-    page_on.settled()
+    guarded.settled()
     assert state(page, "#witness-state") == "verified"
 
 
-def test_one_cosignature_of_two_required_is_not_enough(page_on: Guarded, world: World) -> None:
-    serve(page_on, served(world, JP))
-    page = page_on.open("#/log")
-    pin(page_on, f"{JP.vkey()}\n{MN.vkey()}", "2")
+def test_one_cosignature_of_two_required_is_not_enough(guarded: Guarded, world: World) -> None:
+    serve(guarded, served(world, JP))
+    page = guarded.open("#/log")
+    pin(guarded, f"{JP.vkey()}\n{MN.vkey()}", "2")
     page.wait_for_selector("#witness-state[data-state=not-verified]")
     assert rows(page) == {key_of(JP): "verified", key_of(MN): "absent"}
-    pin(page_on, f"{JP.vkey()}\n{MN.vkey()}", "1")
+    pin(guarded, f"{JP.vkey()}\n{MN.vkey()}", "1")
     page.wait_for_selector("#witness-state[data-state=verified]")
 
 
 def test_a_cosignature_of_another_checkpoint_is_not_verified(
-    page_on: Guarded, world: World
+    guarded: Guarded, world: World
 ) -> None:
     answer: dict[str, Any] = world.get("/v1/checkpoint").json()
     older = f"{answer['origin']}\n47\n{base64.b64encode(world.root(47)).decode()}\n"
     stale = served(world, JP, text=older)
     good = MN.cosign(Checkpoint.from_text(answer["note"].split("\n\n")[0] + "\n"), TIME)
-    serve(page_on, {**stale, "note": stale["note"] + good})
-    page = page_on.open("#/log")
-    pin(page_on, f"{JP.vkey()}\n{MN.vkey()}", "1")
+    serve(guarded, {**stale, "note": stale["note"] + good})
+    page = guarded.open("#/log")
+    pin(guarded, f"{JP.vkey()}\n{MN.vkey()}", "1")
     page.wait_for_selector("#witness-state[data-state=not-verified]")
     assert rows(page) == {key_of(JP): "not-verified", key_of(MN): "verified"}
     assert key_of(JP) in page.locator("#witness-state").inner_text()
 
 
-def test_a_log_key_is_refused_as_a_witness_key(page_on: Guarded, world: World) -> None:
-    page = page_on.open("#/log")
-    pin(page_on, world.vkey, "1")
+def test_a_log_key_is_refused_as_a_witness_key(guarded: Guarded, world: World) -> None:
+    page = guarded.open("#/log")
+    pin(guarded, world.vkey, "1")
     assert page.locator("#witness-error").is_visible()
     assert "witness key" in page.locator("#witness-error").inner_text()
     assert page.evaluate("localStorage.getItem('a6gw.witnesses')") is None
