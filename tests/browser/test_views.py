@@ -219,6 +219,9 @@ def test_search_entry_and_proof_with_the_keyboard_alone(guarded: Guarded, world:
     tab_to(page, "#search-results [data-testid=entry-link]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/ui/#/entry/*")
+    # the URL changes before the entry's view replaces the search: wait for the entry's own
+    # check to finish (settled() alone could see the search view, already settled)
+    page.wait_for_selector("#inclusion-state:not([data-state=checking])")
     guarded.settled()
     assert state(page, "#inclusion-state") == "verified"
     # the exact bytes are reachable, and the proof as checked is shown beside them

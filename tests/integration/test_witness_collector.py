@@ -40,7 +40,7 @@ from gateway.transport.clients import KafkaClients, clients_for
 from gateway.worker.sequencing import request_checkpoint
 from tests.ports import free_port
 
-pytestmark = pytest.mark.kafka
+pytestmark = [pytest.mark.kafka, pytest.mark.own_broker]  # its worker publishes checkpoints
 
 WAIT_S = 90.0
 
