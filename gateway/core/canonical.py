@@ -14,15 +14,50 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import rfc8785
 
 from gateway.errors import SchemaError
 
-_FAST = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
-).encode
+
+def encoder(**options: Any) -> Callable[[Any], str]:
+    """``json.JSONEncoder(**options).encode``, built once.
+
+    ``encode`` builds a C encoder (and a float-formatting closure) on every call; the one
+    built here writes the same text. It keeps no circular-reference markers: the values the
+    gateway encodes come from JSON text or are built from such values, never cyclic (a
+    cyclic value raises ``RecursionError`` instead of ``ValueError``).
+    """
+    enc = json.JSONEncoder(**options)
+    make: Callable[..., Any] | None = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or options.get("indent") is not None:
+        return enc.encode
+    c_encode = make(
+        None,
+        enc.default,
+        json.encoder.encode_basestring_ascii
+        if enc.ensure_ascii
+        else json.encoder.encode_basestring,
+        None,
+        enc.key_separator,
+        enc.item_separator,
+        enc.sort_keys,
+        enc.skipkeys,
+        enc.allow_nan,
+    )
+
+    def encode(obj: Any) -> str:
+        return "".join(c_encode(obj, 0))
+
+    return encode
+
+
+#: compact, keys sorted, non-ASCII as is, no NaN
+_fast = encoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":"))
+#: ``json.dumps(value)`` with its default arguments
+dumps = encoder()
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -55,10 +90,10 @@ def _plain(obj: Any) -> str | None:
     back as something else.
     """
     try:
-        text = _FAST(obj)
+        text = _fast(obj)
         if _READ_BACK(text) != obj:
             return None
-    except (TypeError, ValueError, NotPlain):
+    except (TypeError, ValueError, RecursionError, NotPlain):
         return None
     if not text.isascii() and _ASTRAL.search(text):
         return None
@@ -93,8 +128,8 @@ def plain_bytes(obj: Any) -> bytes:
     character outside the BMP or a lone surrogate, which go through :func:`canonical_bytes`.
     """
     try:
-        text = _FAST(obj)
-    except (TypeError, ValueError):
+        text = _fast(obj)
+    except (TypeError, ValueError, RecursionError):
         return canonical_bytes(obj)
     if not text.isascii() and _ASTRAL.search(text):
         return canonical_bytes(obj)

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from gateway.core import binding, jsonlimits
-from gateway.core.canonical import NotPlain, refuse_float, sha256_hex, short_int
+from gateway.core.canonical import NotPlain, dumps, refuse_float, sha256_hex, short_int
 from gateway.core.ceprofile import check_trace, dataschema_problem, problems, refusal
 from gateway.core.frozen import quick_init
 from gateway.core.model import Event
@@ -266,7 +266,7 @@ def event_of(
         envelope.traceparent,
         envelope.tracestate,
     )
-    return event_from(head, json.dumps(envelope.data), sha256, principal, role, received_ms)
+    return event_from(head, dumps(envelope.data), sha256, principal, role, received_ms)
 
 
 @quick_init

@@ -36,8 +36,9 @@ def _long_digit_run(value: bytes) -> bool:
 def nesting_depth(value: bytes, limit: int = MAX_DEPTH) -> int:
     """The deepest bracket nesting of JSON text ``value`` (strings ignored), counted up to
     the first level beyond ``limit``; cheap when there are few brackets."""
-    if value.count(b"[") + value.count(b"{") <= limit:
-        return value.count(b"[") + value.count(b"{")  # an upper bound within the limit
+    opened = value.count(b"[") + value.count(b"{")
+    if opened <= limit:
+        return opened  # an upper bound within the limit
     depth = deepest = 0
     for m in _BRACKET.finditer(_STRING.sub(b'""', value)):
         if m.group() in (b"[", b"{"):

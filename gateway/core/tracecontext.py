@@ -160,6 +160,8 @@ def parent(
     """The context a stage's work on a record continues: the record's per-hop headers, else
     the originating trace its envelope carried (``traceparent``, ``tracestate``), else
     none."""
+    if traceparent is None and isinstance(headers, tuple | list) and not headers:
+        return None  # the common case, without building the header lists
     return from_headers(headers) or of_envelope(traceparent, tracestate)
 
 

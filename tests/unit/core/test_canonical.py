@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.core.canonical import canonical_bytes
+from gateway.core.canonical import canonical_bytes, encoder
 from gateway.errors import SchemaError
 
 # keys and strings from every plane, control characters, quotes and backslashes included
@@ -71,3 +72,38 @@ def test_edge_cases_match(obj: Any) -> None:
 def test_what_jcs_cannot_carry_is_refused(obj: Any) -> None:
     with pytest.raises(SchemaError):
         canonical_bytes(obj)
+
+
+ENCODER_OPTIONS: list[dict[str, Any]] = [
+    {"ensure_ascii": False, "allow_nan": False, "sort_keys": True, "separators": (",", ":")},
+    {},  # json.dumps's defaults
+    {"ensure_ascii": True, "sort_keys": True},
+]
+more_values = st.recursive(
+    scalars | st.sampled_from([float("nan"), float("inf"), 10**40, ("a", 1)]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(text | st.integers(-3, 3) | st.none(), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def outcome(encode: Any, obj: Any) -> str | type[Exception]:
+    try:
+        return str(encode(obj))
+    except (TypeError, ValueError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(more_values)
+def test_the_encoder_built_once_writes_what_json_writes(obj: Any) -> None:
+    for options in ENCODER_OPTIONS:
+        assert outcome(encoder(**options), obj) == outcome(json.JSONEncoder(**options).encode, obj)
+
+
+def test_the_encoder_built_once_keeps_json_dumps_defaults() -> None:
+    obj = {"b": [1, 2.5, None], "a": "é\n", "c": {"d": True}}
+    assert encoder()(obj) == json.dumps(obj)
+    assert encoder(indent=2)(obj) == json.dumps(obj, indent=2)

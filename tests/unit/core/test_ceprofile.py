@@ -6,6 +6,7 @@ goes in the Kafka headers of what the gateway writes in answer."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -377,3 +378,14 @@ def test_the_published_envelope_schema_describes_the_profile() -> None:
     assert schema["additionalProperties"] is False
     assert not {"subject", "dataschema", "traceparent", "tracestate"} & set(schema["required"])
     assert all("default" not in p for p in schema["properties"].values())
+
+
+def test_the_parent_context_of_empty_headers_is_the_envelopes() -> None:
+    parent = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"
+    empties: list[Iterable[tuple[str, bytes]]] = [(), [], iter(())]
+    for empty in empties:
+        assert tc.parent(empty, None, None) is None
+        assert tc.parent(empty, parent, "a=b") == tc.of_envelope(parent, "a=b")
+    hop = "00-" + "3" * 32 + "-" + "4" * 16 + "-00"
+    found = tc.parent([("traceparent", hop.encode())], None, None)
+    assert found is not None and found.trace_id == "3" * 32
