@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -91,6 +92,18 @@ class WitnessProcess:
         self.proc = None
 
 
+def witness_config(w: WitnessProcess, origin: str, log_vkey: str, pki: Path) -> dict[str, Any]:
+    """The config file of witness ``w``: its key and state beside the file, TLS from ``pki``
+    (absolute: a config's relative paths are read from the config's own folder)."""
+    pki = pki.resolve()
+    return {
+        "witness": {"name": w.name, "key_file": "witness.key", "state_file": "state.db"},
+        "listen": {"host": "127.0.0.1", "port": w.port, "prefix": PREFIX},
+        "tls": {"cert_file": str(pki / "server.pem"), "key_file": str(pki / "server.key")},
+        "logs": [{"origin": origin, "vkeys": [log_vkey]}],
+    }
+
+
 def start_witnesses(root: Path, origin: str, log_vkey: str, pki: Path) -> list[WitnessProcess]:
     """Make a key and a config for each of :data:`WITNESSES` under ``root/witness-<short>``
     and start them (TLS: ``pki``'s server certificate, as ``a6gw pki init`` makes it).
@@ -108,12 +121,7 @@ def start_witnesses(root: Path, origin: str, log_vkey: str, pki: Path) -> list[W
                 )
                 if made.returncode != 0:
                     raise GatewayError(f"witness keygen: {made.stderr}", code="DEMO-TIMEOUT")
-            config = {
-                "witness": {"name": name, "key_file": "witness.key", "state_file": "state.db"},
-                "listen": {"host": "127.0.0.1", "port": w.port, "prefix": PREFIX},
-                "tls": {"cert_file": str(pki / "server.pem"), "key_file": str(pki / "server.key")},
-                "logs": [{"origin": origin, "vkeys": [log_vkey]}],
-            }
+            config = witness_config(w, origin, log_vkey, pki)
             w.config.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
             out.append(w)
             w.start()
@@ -139,7 +147,13 @@ def configure(world: World, witnesses: list[WitnessProcess], quorum: int, ca: Pa
     """The gateway's config: submit to ``witnesses``; readers need ``quorum`` cosignatures."""
     doc = yaml.safe_load(world.config_path.read_text(encoding="utf-8"))
     doc["witnesses"] = [
-        {"name": w.name, "url": w.url, "vkey": str(w.vkey_file), "ca_file": str(ca)}
+        # absolute: the gateway reads its config's relative paths from the config's folder
+        {
+            "name": w.name,
+            "url": w.url,
+            "vkey": str(w.vkey_file.resolve()),
+            "ca_file": str(ca.resolve()),
+        }
         for w in witnesses
     ]
     doc["witness_quorum"] = quorum
