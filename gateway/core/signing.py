@@ -7,10 +7,10 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from gateway.core import ed25519
 from gateway.core.canonical import canonical_bytes, plain_bytes
 from gateway.errors import AuthenticationError, ConfigError
 from schemas.envelope import SIGNATURE_ATTRIBUTE
@@ -45,11 +45,10 @@ def verify_envelope(
         signature = base64.b64decode(raw, validate=True)
     except binascii.Error as exc:
         raise AuthenticationError("signature is not valid base64", code="MSG-003") from exc
-    try:
-        unsigned = {k: v for k, v in envelope.items() if k != SIGNATURE_ATTRIBUTE}
-        key.verify(signature, plain_bytes(unsigned) if plain else canonical_bytes(unsigned))
-    except InvalidSignature as exc:
-        raise AuthenticationError("Ed25519 signature does not verify", code="MSG-003") from exc
+    unsigned = {k: v for k, v in envelope.items() if k != SIGNATURE_ATTRIBUTE}
+    message = plain_bytes(unsigned) if plain else canonical_bytes(unsigned)
+    if not ed25519.verify(key, signature, message):
+        raise AuthenticationError("Ed25519 signature does not verify", code="MSG-003")
 
 
 def public_key_b64(key: Ed25519PublicKey) -> str:

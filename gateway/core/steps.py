@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from gateway.core import decision as dec
 from gateway.core import discrepancy as dsc
-from gateway.core import topics, tracecontext
+from gateway.core import ed25519, topics, tracecontext
 from gateway.core.canonical import canonical_bytes, plain_bytes, sha256_hex
 from gateway.core.decision_time import iso_ms
 from gateway.core.forwarded import Forwarded as Forwarded  # the ledger record: re-exported
@@ -74,6 +74,10 @@ class Signer:
         """The first member of every envelope's canonical bytes, and the comma after it."""
         return b'{"a6keyid":' + canonical_bytes(self.key_id) + b","
 
+    @cached_property
+    def _sign(self) -> Callable[[bytes], bytes]:
+        return ed25519.signer(self.key)
+
     def envelope(
         self, name: str, msg_id: str, time: str, data: dict[str, Any], *, plain: bool = False
     ) -> bytes:
@@ -100,7 +104,7 @@ class Signer:
         if not signed.startswith(head):  # cannot happen: a6keyid sorts first
             raise SchemaError("the envelope's canonical bytes do not start with a6keyid")
         # base64 is ASCII with nothing JSON escapes: its canonical form is the text quoted
-        signature = base64.b64encode(self.key.sign(signed))
+        signature = base64.b64encode(self._sign(signed))
         return b"".join((head, _SIGNATURE_MEMBER, signature, b'",', signed[len(head) :]))
 
 
