@@ -149,12 +149,24 @@ class KafkaClients:
         return AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **self.security(), **args)
 
     def faust_app(
-        self, app_id: str, *, instance_id: str | None = None, **settings: Any
+        self,
+        app_id: str,
+        *,
+        instance_id: str | None = None,
+        fetch_max_wait_ms: int | None = None,
+        **settings: Any,
     ) -> faust.App:
-        """A faust App with :meth:`faust_settings` (``settings`` may not override them)."""
+        """A faust App with :meth:`faust_settings` (``settings`` may not override them);
+        ``fetch_max_wait_ms``: its worker consumer's fetch wait (None: faust's 1,500 ms;
+        see ``gateway.transport.faust_transport``)."""
         import faust
 
-        return faust.App(app_id, **self.faust_settings(instance_id), **settings)
+        from gateway.transport import faust_transport
+
+        app = faust.App(app_id, **self.faust_settings(instance_id), **settings)
+        if fetch_max_wait_ms is not None:
+            faust_transport.install(app, fetch_max_wait_ms)
+        return app
 
     def faust_settings(self, instance_id: str | None = None) -> dict[str, Any]:
         """faust.App's broker settings: URL, credentials, request and fetch sizes, and the

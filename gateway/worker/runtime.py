@@ -391,6 +391,7 @@ def _faust_app(
     return kafka.faust_app(
         cfg.gateway.id,
         instance_id=instance_id,
+        fetch_max_wait_ms=cfg.kafka.fetch_max_wait_ms,
         store="rocksdb://" if cfg.gateway.table_store == "rocksdb" else "memory://",
         datadir=str(datadir),
         autodiscover=False,

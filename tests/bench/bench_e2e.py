@@ -21,6 +21,12 @@ benchmark's, see ``tests/bench/e2e_mix.py``):
    batched, one commit per fetched batch) over the same records, read back from the input
    topics: the broker's own pace in the same run, the burst's yardstick.
 
+Each session's broker first carries ``--broker-warm-up`` seconds of untimed traffic of the
+gateway's kinds on a scratch topic: a fresh JVM compiles its request paths during its first
+seconds of traffic, which would otherwise be charged to the burst (the pipe runs later, on
+a warm broker). The burst also reports the broker's and this benchmark's own CPU per input:
+one machine runs all three.
+
 Then one burst with a single hot approach (every input on one approach; ``--no-hot`` skips
 it), and the recovery: a worker whose ledger holds ``--recovery-blocks`` blocks (0 skips
 it) is killed with ``kill -9`` and restarted, on its local tables and then without them;
@@ -61,6 +67,7 @@ QUICK = {
     "drain": 30.0,
     "recovery_blocks": 0,
     "hot": False,
+    "broker_warm_up": 2.0,
 }
 
 
@@ -90,6 +97,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     add("--hot", dest="hot", action="store_true", default=True, help="run the hot approach")
     add("--no-hot", dest="hot", action="store_false", help="skip the hot approach")
     add("--hot-processes", type=int, metavar="N", help="its processes (default: the most)")
+    add(
+        "--broker-warm-up",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="seconds of untimed traffic on each fresh broker first, so its JIT has compiled "
+        "its request paths (0: none)",
+    )
     p.add_argument("--quick", action="store_true", help="a small run: " + json.dumps(QUICK))
     p.add_argument(
         "--port", type=int, default=0, help="the run's broker port, +1 too (default: free ones)"
@@ -166,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         sets = sign_everything(world, args, cas)
         by_ca, by_kind = mix.shares([i for phase in sets.multi[1:] for i in phase])
         say("mix: " + ", ".join(f"{k} {v:.0%}" for k, v in {**by_ca, **by_kind}.items()))
-        plan = Plan(workdir, root, args.port, cas, args.drain, lambda p: adjust(p, cas))
+        plan = Plan(
+            workdir, root, args.port, cas, args.drain, lambda p: adjust(p, cas),
+            args.broker_warm_up,
+        )  # fmt: skip
         for n in _ints(args.processes):
             for r in range(args.runs):
                 label = f"{n} proc, run {r + 1}"

@@ -25,6 +25,7 @@ from tests.bench.e2e_mix import Input
 
 Say = Callable[[str], None]
 PIPE_TOPIC = "bench-pipe"  # the bare pipe's scratch topic (no gateway topic's name)
+WARM_TOPIC = "bench-warm-up"  # the broker's warm-up traffic (no gateway topic's name)
 #: A decision's envelope id starts with "dec-" (a notice's with "ntc-"); its canonical JSON
 #: has no space after the colon.
 DECISION_ID = b'"id":"dec-'
@@ -212,3 +213,40 @@ async def pipe(kafka: KafkaClients, partitions: dict[str, int], say: Say) -> dic
         raise RuntimeError(f"the pipe moved {moved} of {want} records")
     say(f"  pipe: {moved} records in {seconds:.2f} s")
     return {"records": moved, "seconds": seconds, "records_per_s": moved / seconds}
+
+
+async def warm_up(kafka: KafkaClients, seconds: float, say: Say) -> dict[str, Any]:
+    """Traffic of the gateway's kinds (small and large produce batches, acks=all, fetches,
+    offset commits) on a scratch topic for ``seconds``, so the broker's JVM has compiled its
+    request paths before anything is timed: a fresh broker's JIT compilers otherwise spend
+    several CPU seconds during the first timed burst, on a machine the workers share.
+    Returns the records moved and the broker's traffic time."""
+    await create_topics(kafka, {WARM_TOPIC: 4})
+    producer = kafka.producer(acks="all", linger_ms=1)
+    consumer = kafka.consumer(
+        WARM_TOPIC,
+        group_id=f"bench-warm-up-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await producer.start()
+    await consumer.start()
+    value = b"w" * 550  # about an input's size
+    moved, sizes, t0 = 0, (1, 7, 60, 500), time.monotonic()
+    try:
+        while time.monotonic() - t0 < seconds:
+            n = sizes[moved % len(sizes)]
+            sent = [await producer.send(WARM_TOPIC, value, key=str(i).encode()) for i in range(n)]
+            await asyncio.gather(*sent)
+            got = 0
+            while got < n:
+                batch = await consumer.getmany(timeout_ms=1000)
+                got += sum(map(len, batch.values()))
+                if batch:
+                    await consumer.commit()
+            moved += n
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    say(f"  broker warm-up: {moved} records in {time.monotonic() - t0:.0f} s (untimed)")
+    return {"records": moved, "seconds": time.monotonic() - t0}

@@ -85,7 +85,7 @@ def render(doc: dict[str, Any]) -> str:
     lines = ["", "End-to-end benchmark (real broker, authenticated; timings are wall clock)", ""]
     head = (
         f"{'run':<16}{'inputs':>8}{'inputs/s':>10}{'pipe rec/s':>12}{'gw/pipe':>9}"
-        f"{'CPU ms/in':>11}{'rec/in':>8}  checks"
+        f"{'CPU ms/in':>11}{'broker':>8}{'bench':>7}{'rec/in':>8}  checks"
     )
     lines += [head, "-" * len(head)]
     for s in doc["sessions"]:
@@ -97,6 +97,8 @@ def render(doc: dict[str, Any]) -> str:
             f"{s['label']:<16}{b['inputs']:>8}{_num(b['inputs_per_s']):>10}"
             f"{_num(s['pipe']['records_per_s'] if s.get('pipe') else None):>12}"
             f"{_num(s.get('ratio'), '.4f'):>9}{_num(b['cpu_ms_per_input'], '.2f'):>11}"
+            f"{_num(b.get('broker_cpu_ms_per_input'), '.2f'):>8}"
+            f"{_num(b.get('bench_cpu_ms_per_input'), '.2f'):>7}"
             f"{_num(b['records_per_input'], '.2f'):>8}  {'ok' if s['ok'] else 'FAILED'}"
             + (f" ({s['worker_restarts']} worker restarts)" if s.get("worker_restarts") else "")
         )

@@ -23,9 +23,17 @@ from gateway.transport.acls import provision
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients
 from gateway.transport.topic_plan import ensure_topics
-from tests.bench.e2e_kafka import Decisions, Say, end_offsets, pipe, publish, wait_group
+from tests.bench.e2e_kafka import (
+    Decisions,
+    Say,
+    end_offsets,
+    pipe,
+    publish,
+    wait_group,
+    warm_up,
+)
 from tests.bench.e2e_mix import Input
-from tests.bench.e2e_procs import Workers
+from tests.bench.e2e_procs import Workers, tree_cpu_s
 from tests.bench.e2e_report import latency_figures, per_input
 from tests.ports import free_port_pair
 
@@ -40,6 +48,7 @@ class Plan:
     cas: list[str]
     drain: float
     adjust: Callable[[Path], None]
+    warm_up: float = 0.0  # seconds of broker warm-up traffic before the timed parts
 
 
 @dataclass
@@ -54,6 +63,12 @@ class Live:
     store: AuditStore
     partitions: dict[str, int]
     say: Say
+    broker_pid: int | None = None
+
+    def others_cpu_s(self) -> tuple[float, float]:
+        """CPU seconds used so far by the broker's process and by this benchmark's own."""
+        broker = tree_cpu_s([self.broker_pid]) if self.broker_pid is not None else 0.0
+        return broker, time.process_time()
 
 
 @contextmanager
@@ -77,7 +92,10 @@ def fresh_gateway(plan: Plan, label: str, processes: int, say: Say) -> Iterator[
         workers.start()
         store = AuditStore(Path(lc.audit_store()))
         outputs = {t: n for t, n in partitions.items() if is_output(t)}
-        yield Live(kafka, lc, world, workers, Decisions(kafka, outputs), store, partitions, say)
+        yield Live(
+            kafka, lc, world, workers, Decisions(kafka, outputs), store, partitions, say,
+            broker.status().pid,
+        )  # fmt: skip
     except Exception:
         if workers is not None:
             say(workers.log_tail())
@@ -103,7 +121,7 @@ def run_session(
     out: dict[str, Any] = {"label": label, "processes": processes, "hot": hot, "problems": []}
     try:
         with fresh_gateway(plan, label, processes, say) as live:
-            asyncio.run(_drive(live, phases, rates, plan.drain, out))
+            asyncio.run(_drive(live, phases, rates, plan.drain, out, plan.warm_up))
             out["worker_restarts"] = live.workers.restarts()
             if crashes := live.workers.crashes():
                 out["problems"].append(f"agent crashes: {crashes[:2]}")
@@ -126,9 +144,12 @@ async def _drive(
     rates: dict[int, Stream],
     drain: float,
     out: dict[str, Any],
+    warm: float = 0.0,
 ) -> None:
     await live.decisions.start()
     try:
+        if warm:
+            out["broker_warm_up"] = await warm_up(live.kafka, warm, live.say)
         await wait_ready(live)
         await phase(live, phases[0], "warm-up (accounts, decisions, authorizations)")
         out["burst"] = await _burst(live, phases, out["problems"])
@@ -159,6 +180,7 @@ async def _burst(live: Live, phases: list[list[Input]], problems: list[str]) -> 
     timed = [i for inputs in phases[1:] for i in inputs]
     before = await end_offsets(live.kafka)
     cpu0, t0 = live.workers.cpu_s(), time.monotonic()
+    others0 = live.others_cpu_s()
     for n, inputs in enumerate(phases[1:], 1):
         await publish(live.kafka, inputs)
         until = time.monotonic() + 120 + len(inputs) / 20
@@ -176,6 +198,7 @@ async def _burst(live: Live, phases: list[list[Input]], problems: list[str]) -> 
         await asyncio.sleep(0.02)
     stored = time.monotonic()
     cpu1 = live.workers.cpu_s()
+    others1 = live.others_cpu_s()
     last = max((live.decisions.first.get(i.key, 0.0) for i in timed), default=t0)
     seconds = max(last, stored) - t0
     await asyncio.sleep(1.0)  # let the last writes of the burst land before counting
@@ -190,6 +213,9 @@ async def _burst(live: Live, phases: list[list[Input]], problems: list[str]) -> 
         "inputs_per_s": len(timed) / seconds,
         "cpu_s": cpu1 - cpu0,
         "cpu_ms_per_input": (cpu1 - cpu0) * 1000 / len(timed),
+        # the rest of the machine's work in the same seconds (one machine runs it all)
+        "broker_cpu_ms_per_input": (others1[0] - others0[0]) * 1000 / len(timed),
+        "bench_cpu_ms_per_input": (others1[1] - others0[1]) * 1000 / len(timed),
         "by_topic": by_topic,
         "records_per_input": sum(written.values()),
         "checks": checks,

@@ -5,6 +5,7 @@ That no module but the factory constructs a client is checked in test_architectu
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,39 @@ def test_a_worker_joins_its_group_under_its_static_instance_id() -> None:
     app = kafka.faust_app("gw", instance_id="gw-host-1", autodiscover=False)
     assert app.conf.consumer_group_instance_id == "gw-host-1"
     assert kafka.faust_app("gw", autodiscover=False).conf.consumer_group_instance_id is None
+
+
+def _fetch_wait(app) -> int:  # type: ignore[no-untyped-def]
+    """The fetch wait of the AIOKafkaConsumer faust's consumer thread builds for ``app``
+    (built, never started: no broker)."""
+
+    thread = app.consumer._thread  # noqa: SLF001
+
+    async def build() -> int:
+        consumer = thread._create_worker_consumer(app.transport)  # noqa: SLF001
+        try:
+            return int(consumer._fetch_max_wait_ms)  # noqa: SLF001 - what its Fetcher is given
+        finally:
+            await consumer.stop()
+
+    try:
+        return asyncio.run(build())
+    finally:
+        thread.thread_loop.close()  # the thread's own loop (it never ran)
+
+
+def test_the_worker_consumer_fetches_with_the_configured_wait() -> None:
+    kafka = KafkaClients("127.0.0.1:1", Credentials("gw-worker", "secret"))
+    assert _fetch_wait(kafka.faust_app("gw", autodiscover=False, fetch_max_wait_ms=7)) == 7
+    # Without the setting, faust's own wait.
+    assert _fetch_wait(kafka.faust_app("gw", autodiscover=False)) == 1500
+
+
+def test_the_worker_app_takes_the_wait_from_the_config(tmp_path: Path) -> None:
+    from gateway.worker.runtime import _faust_app  # noqa: PLC0415 - the worker's own factory
+
+    world = write_world(tmp_path / "w", bootstrap="127.0.0.1:1")
+    lc = load_config(world.config_path)
+    assert lc.config.kafka.fetch_max_wait_ms == 10
+    kafka = KafkaClients("127.0.0.1:1", Credentials("gw-worker", "secret"))
+    assert _fetch_wait(_faust_app(lc, kafka, tmp_path / "data")) == 10
