@@ -76,6 +76,7 @@ def run_worker(
     from gateway.worker.app import create_runtime
     from gateway.worker.trustlog import record_trust
 
+    log.info("event loop: %s", "uvloop" if use_uvloop() else "asyncio")
     datadir = datadir or (lc.data_dir / "worker")
     if not hold_folder(datadir, "worker.lock"):
         print(
@@ -101,6 +102,19 @@ def run_worker(
     port = lc.config.metrics.worker_port if metrics_port is None else metrics_port
     observed.start(rt, port, lambda: worker.loop)
     worker.execute_from_commandline()  # exits the process (SystemExit) when stopped
+
+
+def use_uvloop() -> bool:
+    """Run the worker's event loops (faust's and its consumer thread's) on uvloop where it
+    is installed (a dependency everywhere but Windows): the stream framework's per-record
+    work is callbacks and futures, which uvloop runs in less CPU than asyncio's own loop
+    (``tests/bench/bench_e2e.py``). Whether it did."""
+    try:
+        import uvloop  # noqa: PLC0415 - present except on Windows
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
 
 
 _held: list[IO[str]] = []

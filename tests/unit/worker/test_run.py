@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -9,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import uvloop
+
 from gateway.worker.exits import Exit
-from gateway.worker.run import Member, supervise
+from gateway.worker.run import Member, supervise, use_uvloop
 
 
 def one(cmd: list[str], datadir: Path | None = None) -> list[Member]:
@@ -92,3 +95,16 @@ def test_a_worker_that_died_is_started_again_and_counted(tmp_path: Path) -> None
     assert supervise(one([sys.executable, "-c", DYING, str(count)], tmp_path)) == 0
     assert count.read_text() == "3"
     assert json.loads(status.read_text()) == {"restarts": 2, "last_exit": -9}
+
+
+def test_the_worker_runs_on_uvloop() -> None:
+    before = asyncio.get_event_loop_policy()
+    try:
+        assert use_uvloop()
+        loop = asyncio.new_event_loop()  # what faust and its consumer thread get
+        try:
+            assert isinstance(loop, uvloop.Loop)
+        finally:
+            loop.close()
+    finally:
+        asyncio.set_event_loop_policy(before)
