@@ -36,7 +36,7 @@ from gateway.transport.clients import (
     clients_for,
     credentials_path,
 )
-from gateway.transport.sizes import largest_record
+from gateway.transport.sizes import FLOOR, largest_record
 
 
 @pytest.fixture
@@ -178,6 +178,14 @@ def test_the_worker_consumer_fetches_with_the_configured_wait() -> None:
     assert _fetch_wait(kafka.faust_app("gw", autodiscover=False, fetch_max_wait_ms=7)) == 7
     # Without the setting, faust's own wait.
     assert _fetch_wait(kafka.faust_app("gw", autodiscover=False)) == 1500
+
+
+def test_the_faust_producer_batches_up_to_512_kib_per_partition() -> None:
+    kafka = KafkaClients("127.0.0.1:1", Credentials("gw-worker", "secret"))
+    app = kafka.faust_app("gw", autodiscover=False)
+    assert app.conf.producer_max_batch_size == 512 * 1024
+    assert app.producer.max_batch_size == 512 * 1024  # what faust gives aiokafka
+    assert app.conf.producer_max_batch_size <= FLOOR  # every topic takes such a batch
 
 
 def test_the_worker_app_takes_the_wait_from_the_config(tmp_path: Path) -> None:
