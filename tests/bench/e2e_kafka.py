@@ -232,10 +232,11 @@ async def warm_up(kafka: KafkaClients, seconds: float, say: Say) -> dict[str, An
     await producer.start()
     await consumer.start()
     value = b"w" * 550  # about an input's size
-    moved, sizes, t0 = 0, (1, 7, 60, 500), time.monotonic()
+    moved, turns, sizes, t0 = 0, 0, (1, 7, 60, 500), time.monotonic()
     try:
         while time.monotonic() - t0 < seconds:
-            n = sizes[moved % len(sizes)]
+            n = sizes[turns % len(sizes)]
+            turns += 1
             sent = [await producer.send(WARM_TOPIC, value, key=str(i).encode()) for i in range(n)]
             await asyncio.gather(*sent)
             got = 0
