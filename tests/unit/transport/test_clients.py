@@ -193,6 +193,6 @@ def test_the_worker_app_takes_the_wait_from_the_config(tmp_path: Path) -> None:
 
     world = write_world(tmp_path / "w", bootstrap="127.0.0.1:1")
     lc = load_config(world.config_path)
-    assert lc.config.kafka.fetch_max_wait_ms == 10
+    assert lc.config.kafka.fetch_max_wait_ms == 100
     kafka = KafkaClients("127.0.0.1:1", Credentials("gw-worker", "secret"))
-    assert _fetch_wait(_faust_app(lc, kafka, tmp_path / "data")) == 10
+    assert _fetch_wait(_faust_app(lc, kafka, tmp_path / "data")) == 100
