@@ -241,6 +241,8 @@ async def warm_up(kafka: KafkaClients, seconds: float, say: Say) -> dict[str, An
             await asyncio.gather(*sent)
             got = 0
             while got < n:
+                if time.monotonic() - t0 > seconds + 60:
+                    raise RuntimeError(f"the broker warm-up read {got} of {n} records back")
                 batch = await consumer.getmany(timeout_ms=1000)
                 got += sum(map(len, batch.values()))
                 if batch:
