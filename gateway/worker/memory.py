@@ -70,7 +70,9 @@ decisions after it. Either derives the indexes once, in bulk (:meth:`WorkerState
 A snapshot is written once the work (decisions + effects) since the last one reaches half
 the state's records (at least :data:`SNAPSHOT_MIN_WORK`): writing one costs ~5-8 µs of CPU
 per record, so snapshots cost ~10-15 µs per unit of work whatever the state's size, and a
-restart re-applies at most that much work after one.
+restart re-applies at most that much work after one. Work below that threshold is
+snapshotted once the ledger has had no batch for :data:`SNAPSHOT_IDLE_S` (:meth:`when_idle`):
+after a burst, a restart re-applies nothing.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ SNAPSHOT_MIN_WORK = 2_000
 SNAPSHOT_SHARE = 2
 #: no snapshot is started this long after a recovery (the first decisions come first)
 SNAPSHOT_QUIET_S = 5.0
+#: work not in a snapshot yet is snapshotted once no batch has settled for this long: a
+#: burst that ended below the threshold leaves a restart nothing to re-apply
+SNAPSHOT_IDLE_S = 2.0
 #: reads each held partition's ``a6.ledger`` records from a position on (None: cannot)
 Tails = Callable[[Mapping[int, int]], Awaitable["Mapping[int, Any] | None"]]
 
@@ -209,6 +214,7 @@ class LedgerMemory:
         #: work since the last snapshot before the next is due (config: snapshot_every)
         self.min_work = SNAPSHOT_MIN_WORK
         self._quiet_until = 0.0
+        self._settled_at = 0.0
         self._writing: asyncio.Task[None] | None = None
 
     def mark_stale(self) -> None:
@@ -278,7 +284,19 @@ class LedgerMemory:
             if p in self.positions:
                 self.positions[p] = max(self.positions[p], offset)
         state.dirty = False
+        self._settled_at = time.monotonic()
         self._maybe_snapshot()
+
+    def when_idle(self) -> None:
+        """Snapshot the work not in a snapshot yet once no batch has settled for
+        :data:`SNAPSHOT_IDLE_S` (the worker's ``ledger-idle`` timer asks every second)."""
+        now = time.monotonic()
+        if (
+            self._state.work > self._work_at_snapshot
+            and now - self._settled_at >= SNAPSHOT_IDLE_S
+            and now >= self._quiet_until
+        ):
+            self.snapshot()
 
     def _maybe_snapshot(self) -> None:
         state = self._state

@@ -124,3 +124,9 @@ def keep_snapshots(rt: Runtime) -> None:
 
     rt.decisions.on_recover(recovered)
     rt.on_shutdown(memory.close)
+
+    @rt.app.timer(interval=1.0)  # type: ignore[untyped-decorator]
+    async def ledger_idle() -> None:
+        """A snapshot of the work not in one once the ledger has been idle a while."""
+        if rt.running():
+            memory.when_idle()

@@ -176,3 +176,39 @@ def test_a_snapshot_is_taken_only_when_every_effect_in_it_is_durable(
         assert memory.written == 2 and writing(memory).done()
 
     asyncio.run(run())
+
+
+def test_work_below_the_threshold_is_snapshotted_once_the_ledger_is_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memory_module, "SNAPSHOT_QUIET_S", 0.0)
+    monkeypatch.setattr(memory_module, "SNAPSHOT_IDLE_S", 0.05)
+    file = SnapshotFile(tmp_path / "ledger-state.snapshot", SECRET)
+    decisions = {f"R|{i}": _decision(i, f"k{i}") for i in range(3000)}
+
+    async def run() -> None:
+        memory = LedgerMemory(decisions, {}, file)
+        await memory.recover({0}, lambda p: 2999, _tails({}))
+        await asyncio.sleep(0.01)
+        assert memory._writing is not None  # noqa: SLF001 - the first one: a rebuild's
+        await memory._writing  # noqa: SLF001
+        assert memory.written == 1
+        memory.when_idle()  # nothing new since: nothing
+        assert memory._writing.done() and memory.written == 1  # noqa: SLF001
+        state = memory.current()
+        for i in range(3000, 3010):  # far below the threshold
+            state.apply([], i)
+        memory.settled({0: 3009})
+        assert memory._writing.done()  # noqa: SLF001 - not due by work
+        memory.when_idle()  # settled just now: not idle yet
+        assert memory._writing.done()  # noqa: SLF001
+        await asyncio.sleep(0.06)
+        memory.when_idle()
+        await memory._writing  # noqa: SLF001
+        assert memory.written == 2
+        snap = file.load()
+        assert snap is not None and snap.positions == {0: 3009}
+        memory.when_idle()  # all of it in the snapshot now
+        assert memory._writing.done() and memory.written == 2  # noqa: SLF001
+
+    asyncio.run(run())
