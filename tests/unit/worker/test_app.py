@@ -69,8 +69,8 @@ def test_the_app_declares_the_same_agents_tables_and_topics(
     assert {k for n, k in kinds.items() if n not in ("inputs", "decisions", "accounts")} == {
         "Table"
     }
-    # The timeouts, checkpoints and watchdog timers.
-    assert len(app._app_tasks) == 3  # noqa: SLF001
+    # The timeouts, checkpoints, watchdog and ledger-idle (snapshot) timers.
+    assert len(app._app_tasks) == 4  # noqa: SLF001
 
 
 def test_exit_statuses_keep_their_numbers() -> None:
