@@ -1,12 +1,14 @@
 """RFC 8785 (JCS) canonical bytes and digests.
 
-The common case goes through the standard library's C encoder: for strings, booleans, null,
-lists and string-keyed objects whose keys sort the same by code point as by UTF-16 code unit
-(every key inside the Basic Multilingual Plane), and integers of at most 15 digits, JCS and
+The common case goes through a C encoder: for strings, booleans, null, lists and
+string-keyed objects whose keys sort the same by code point as by UTF-16 code unit (every key
+inside the Basic Multilingual Plane), and integers of at most 15 digits, JCS and
 ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` write the same
 characters (the same escapes: ``\\b \\t \\n \\f \\r \\" \\\\`` and ``\\u00xx`` for the other
-control characters). Anything else (a float, a longer integer, a non-string key, a tuple, a
-character outside the BMP, a lone surrogate) goes through the reference implementation.
+control characters), and so does ``orjson`` with sorted keys (:func:`sorted_json`, a tenth of
+the standard library's cost). Anything else (a float, a longer integer, a non-string key, a
+tuple, a character outside the BMP, a lone surrogate) goes through the reference
+implementation.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import rfc8785
 
 from gateway.errors import SchemaError
@@ -54,11 +57,26 @@ def encoder(**options: Any) -> Callable[[Any], str]:
     return encode
 
 
-#: compact, keys sorted, non-ASCII as is, no NaN
-_fast = encoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":"))
 #: ``json.dumps(value)`` with its default arguments
 dumps = encoder()
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+#: a character outside the BMP in UTF-8: its lead byte
+_ASTRAL_UTF8 = re.compile(b"[\xf0-\xf4]")
+#: orjson's own encodings of dates, times and dataclasses are refused (TypeError), as the
+#: standard library's encoder refuses them
+_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def sorted_json(obj: Any) -> bytes:
+    """``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` in
+    UTF-8, for a value of strings, booleans, null, lists, tuples, string-keyed objects and
+    integers of at most 64 bits (no float: orjson writes some differently), at a tenth of
+    the cost.
+
+    :raises TypeError: for other values (orjson's ``JSONEncodeError``: a non-string key, a
+        larger integer, a lone surrogate, an object nested more than 254 deep), which the
+        caller encodes otherwise.
+    """
+    return orjson.dumps(obj, option=_SORTED)
 
 
 class NotPlain(Exception):
@@ -82,22 +100,22 @@ def short_int(literal: str) -> int:
 _READ_BACK = json.JSONDecoder(parse_float=refuse_float, parse_int=short_int).decode
 
 
-def _plain(obj: Any) -> str | None:
-    """The JCS text of ``obj`` when the C encoder writes it exactly, else None.
+def _plain(obj: Any) -> bytes | None:
+    """The JCS bytes of ``obj`` when :func:`sorted_json` writes them exactly, else None.
 
     Read back, the text must give ``obj`` again with no float and no integer longer than 15
     digits: a non-string key (which the encoder would write as a string) or a tuple reads
     back as something else.
     """
     try:
-        text = _fast(obj)
-        if _READ_BACK(text) != obj:
+        data = sorted_json(obj)
+        if _READ_BACK(data.decode("utf-8")) != obj:
             return None
     except (TypeError, ValueError, RecursionError, NotPlain):
         return None
-    if not text.isascii() and _ASTRAL.search(text):
+    if not data.isascii() and _ASTRAL_UTF8.search(data):
         return None
-    return text
+    return data
 
 
 def canonical_bytes(obj: Any) -> bytes:
@@ -106,12 +124,9 @@ def canonical_bytes(obj: Any) -> bytes:
     :raises SchemaError: (MSG-001) for values JCS cannot carry (floats out of range,
         integers above 2^53 - 1, non-string keys).
     """
-    text = _plain(obj)
-    if text is not None:
-        try:
-            return text.encode("utf-8")
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: the reference implementation says why it cannot
+    data = _plain(obj)
+    if data is not None:
+        return data
     try:
         return rfc8785.dumps(obj)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
@@ -124,19 +139,17 @@ def plain_bytes(obj: Any) -> bytes:
 
     The caller vouches that ``obj`` holds only strings, booleans, null, lists (or tuples),
     string-keyed objects and integers of at most 15 digits: no float, no other key. For such
-    a value the C encoder writes the JCS text (see the module doc) unless a string carries a
-    character outside the BMP or a lone surrogate, which go through :func:`canonical_bytes`.
+    a value :func:`sorted_json` writes the JCS bytes (see the module doc) unless a string
+    carries a character outside the BMP or a lone surrogate, which go through
+    :func:`canonical_bytes`.
     """
     try:
-        text = _fast(obj)
-    except (TypeError, ValueError, RecursionError):
+        data = sorted_json(obj)
+    except TypeError:
         return canonical_bytes(obj)
-    if not text.isascii() and _ASTRAL.search(text):
+    if not data.isascii() and _ASTRAL_UTF8.search(data):
         return canonical_bytes(obj)
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return canonical_bytes(obj)
+    return data
 
 
 def sha256_hex(data: bytes) -> str:

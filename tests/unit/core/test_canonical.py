@@ -10,7 +10,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.core.canonical import canonical_bytes, encoder
+from gateway.core.canonical import canonical_bytes, encoder, plain_bytes, sorted_json
 from gateway.errors import SchemaError
 
 # keys and strings from every plane, control characters, quotes and backslashes included
@@ -107,3 +107,58 @@ def test_the_encoder_built_once_keeps_json_dumps_defaults() -> None:
     obj = {"b": [1, 2.5, None], "a": "é\n", "c": {"d": True}}
     assert encoder()(obj) == json.dumps(obj)
     assert encoder(indent=2)(obj) == json.dumps(obj, indent=2)
+
+
+# what the gateway builds from validated values: no float, integers of at most 15 digits
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1) | text,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(text, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(plain_values)
+def test_plain_bytes_are_the_reference_implementations(obj: Any) -> None:
+    want = reference(obj)
+    if want is None:  # a lone surrogate
+        with pytest.raises(SchemaError):
+            plain_bytes(obj)
+    else:
+        assert plain_bytes(obj) == want
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | text,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_sorted_json_writes_what_json_writes(obj: Any) -> None:
+    try:
+        want = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        want_bytes = want.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: neither writes UTF-8
+        with pytest.raises(TypeError):
+            sorted_json(obj)
+        return
+    assert sorted_json(obj) == want_bytes
+
+
+def _deep(n: int) -> list[Any]:
+    obj: list[Any] = []
+    for _ in range(n):
+        obj = [obj]
+    return obj
+
+
+@pytest.mark.parametrize("obj", [{1: "int key"}, 2**64, "\ud800", _deep(300)])
+def test_sorted_json_refuses_with_a_type_error(obj: Any) -> None:
+    with pytest.raises(TypeError):
+        sorted_json(obj)
