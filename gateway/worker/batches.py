@@ -21,9 +21,9 @@ batch to :meth:`Batches.run`, which
    partition (``gateway.worker.batched``), not one per row;
 4. returns, so that faust acknowledges the batch's events and commits their offsets after.
 
-Each record gets its attempts-journal line before it is decided and the run's records get
-their closing lines in one write after the commit: a death anywhere in the run, its flushes
-included, counts against every record of the run that had started. On the restart they are
+A run's records get their attempts-journal lines in one write before the first is decided,
+and their closing lines in one write after the commit: a death anywhere in the run, its
+flushes included, counts against every record of the run. On the restart they are
 suspects: they run once more together, alone in the process (a kill no input caused ends
 there, in one run); if they die again, each runs alone, so the bystanders are cleared by
 their next run and only the record that kills the process reaches the quarantine (the batch
@@ -244,20 +244,21 @@ class Batches:
         started = time.monotonic()
         stage.begin()
         self.trail.begin()
-        begun: list[RawInput] = []
+        begun = [rec for rec, _ in run]
+        starts = [attempts.starts(rec) for rec in begun]
         cursors: dict[Part, tuple[int, Event]] = {}
         try:
-            for rec, ev in run:
+            attempts.begin_all(
+                [rec for rec, n in zip(begun, starts, strict=True) if n < MAX_STARTS]
+            )
+            for (rec, ev), n in zip(run, starts, strict=True):
                 part = (rec.topic, rec.partition)
                 if part not in cursors or rec.offset > cursors[part][0]:
                     cursors[part] = (rec.offset, ev)
-                begun.append(rec)
                 made = len(stage.outputs)
-                starts = attempts.starts(rec)
-                if starts >= MAX_STARTS:
-                    stage.add(shield.quarantine_outputs(stage.step, rec, starts))
+                if n >= MAX_STARTS:
+                    stage.add(shield.quarantine_outputs(stage.step, rec, n))
                 else:
-                    attempts.begin(rec)
                     self._decide(rec, ev)
                 self.trail.note(rec, made, len(stage.outputs))
             decided = time.monotonic()

@@ -114,24 +114,35 @@ class Attempts:
         """How many earlier starts at ``rec``'s offset ended in a death."""
         return self.pending.get((rec.topic, rec.partition, rec.offset), 0)
 
-    def _write(self, line: bytes) -> None:
-        os.write(self._fd, line)
-        for one in line[:-1].split(b"\n"):
-            self._fold(one)
-        self._size += len(line)
+    def _write(self, kind: bytes, wheres: list[tuple[str, int, int]]) -> None:
+        """One line per record of ``wheres``, in one write."""
+        lines = b"".join(_line(kind, where) for where in wheres)
+        os.write(self._fd, lines)
+        pending = self.pending
+        for where in wheres:
+            if kind == b"D":
+                pending.pop(where, None)
+            else:
+                pending[where] = pending.get(where, 0) + 1
+        self._size += len(lines)
         if self._size > COMPACT_BYTES:
             self._compact()
 
     def begin(self, rec: RawInput) -> None:
-        self._write(_line(b"B", (rec.topic, rec.partition, rec.offset)))
+        self._write(b"B", [(rec.topic, rec.partition, rec.offset)])
+
+    def begin_all(self, recs: list[RawInput]) -> None:
+        """The line before each of ``recs`` (a run's), in one write."""
+        if recs:
+            self._write(b"B", [(r.topic, r.partition, r.offset) for r in recs])
 
     def end(self, rec: RawInput) -> None:
-        self._write(_line(b"D", (rec.topic, rec.partition, rec.offset)))
+        self._write(b"D", [(rec.topic, rec.partition, rec.offset)])
 
     def end_all(self, recs: list[RawInput]) -> None:
         """The line after each of ``recs`` (a batch's), in one write."""
         if recs:
-            self._write(b"".join(_line(b"D", (r.topic, r.partition, r.offset)) for r in recs))
+            self._write(b"D", [(r.topic, r.partition, r.offset) for r in recs])
 
     def close(self) -> None:
         if self._fd >= 0:
