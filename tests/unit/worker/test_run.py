@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import uvloop
 
 from gateway.worker.exits import Exit
-from gateway.worker.run import Member, supervise, use_uvloop
+from gateway.worker.run import GC_THRESHOLDS, Member, supervise, tune_gc, use_uvloop
 
 
 def one(cmd: list[str], datadir: Path | None = None) -> list[Member]:
@@ -95,6 +96,15 @@ def test_a_worker_that_died_is_started_again_and_counted(tmp_path: Path) -> None
     assert supervise(one([sys.executable, "-c", DYING, str(count)], tmp_path)) == 0
     assert count.read_text() == "3"
     assert json.loads(status.read_text()) == {"restarts": 2, "last_exit": -9}
+
+
+def test_the_worker_collects_garbage_less_often_than_cpythons_default() -> None:
+    before = gc.get_threshold()
+    try:
+        assert tune_gc() == GC_THRESHOLDS == gc.get_threshold()
+        assert GC_THRESHOLDS[0] > before[0]  # the youngest generation: the frequent one
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_the_worker_runs_on_uvloop() -> None:
