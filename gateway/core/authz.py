@@ -50,8 +50,9 @@ def covering(
     """
     covered: list[tuple[Range, dict[str, Any]]] = []
     remaining = [part]
-    # party's non-revoked authorizations in the approach, highest version first
-    for auth in state.authorizations(block.ca_id, party):
+    # party's non-revoked authorizations in the approach, highest version first: those whose
+    # coverage of the block's serial space meets ``part`` (the others would change nothing)
+    for auth in state.authorizations_over(block.ca_id, party, block.origin, part.start, part.end):
         for c in auth.get("coverage", ()):
             if c["originating_registry"] != block.origin:
                 continue

@@ -25,6 +25,7 @@ from gateway.core.blocks import Block, Range
 from gateway.core.canonical import sorted_json
 from gateway.core.decision_time import iso_ms
 from gateway.core.frozen import quick_init
+from gateway.core.intervals import Intervals
 
 TableName = Literal[
     "blocks",
@@ -74,7 +75,9 @@ def newer_or_equal(existing: Mapping[str, Any] | None, version: int) -> bool:
 
 
 # Where an authorization sits in its index: (approach, Party) and (-version, key).
-_AuthSlot = tuple[tuple[str, str], tuple[int, str]]
+#: where an authorization is indexed: its (approach, Party), its order, and its coverage's
+#: serial spans (originating registry, first, last)
+_AuthSlot = tuple[tuple[str, str], tuple[int, str], list[tuple[str, int, int]]]
 
 
 class LedgerState:
@@ -98,6 +101,9 @@ class LedgerState:
         # by key (so the order never depends on the order the tables were written or read)
         self._auths: dict[tuple[str, str], SortedDict] = {}
         self._auth_slot: dict[str, _AuthSlot] = {}
+        # their coverage's serial spans by (approach, Party, originating registry), each
+        # tagged with its authorization's order: what covers a block is found in O(log n)
+        self._cover: dict[tuple[str, str, str], Intervals] = {}
         # units proposed for first transfer under (approach, authorization) by open transfers
         self._ft_pending: dict[tuple[str, str], int] = {}
         self._tx_ft: dict[str, list[tuple[tuple[str, str], int]]] = {}
@@ -128,6 +134,7 @@ class LedgerState:
         self._held.clear()
         self._auths.clear()
         self._auth_slot.clear()
+        self._cover.clear()
         self._ft_pending.clear()
         self._tx_ft.clear()
         self._deadlines.clear()
@@ -175,10 +182,16 @@ class LedgerState:
     def _index_auth(self, key: str, auth: dict[str, Any]) -> None:
         slot = self._auth_slot.pop(key, None)
         if slot is not None:
-            group = self._auths[slot[0]]
-            del group[slot[1]]
+            (ca_id, party), order, spans = slot
+            group = self._auths[(ca_id, party)]
+            del group[order]
             if not group:
-                del self._auths[slot[0]]
+                del self._auths[(ca_id, party)]
+            for origin, start, end in spans:
+                cover = self._cover[(ca_id, party, origin)]
+                cover.discard(start, end, order)
+                if not len(cover):
+                    del self._cover[(ca_id, party, origin)]
         if auth.get("status") == "revoked":
             return
         where = (str(auth["ca_id"]), str(auth["authorizing_party"]))
@@ -187,7 +200,16 @@ class LedgerState:
         if group is None:
             group = self._auths[where] = SortedDict()
         group[order] = auth
-        self._auth_slot[key] = (where, order)
+        spans = [
+            (str(c["originating_registry"]), int(c["serial_start"]), int(c["serial_end"]))
+            for c in auth.get("coverage", ())
+        ]
+        for origin, start, end in spans:
+            index = self._cover.get((*where, origin))
+            if index is None:
+                index = self._cover[(*where, origin)] = Intervals()
+            index.add(start, end, order)
+        self._auth_slot[key] = (where, order, spans)
 
     def _index_transfer(self, key: str, tx: Mapping[str, Any]) -> None:
         for where, qty in self._tx_ft.pop(key, ()):
@@ -259,6 +281,17 @@ class LedgerState:
         group = self._auths.get((ca_id, party)) if party is not None else None
         return list(group.values()) if group else []
 
+    def authorizations_over(
+        self, ca_id: str, party: str | None, origin: str, first: int, last: int
+    ) -> list[dict[str, Any]]:
+        """:meth:`authorizations` whose coverage of ``origin``'s serials shares a serial
+        with ``[first, last]``, in the same order; O(log n), not a scan of the Party's
+        authorizations. Shared records: do not change them."""
+        if party is None or (cover := self._cover.get((ca_id, party, origin))) is None:
+            return []
+        group = self._auths[(ca_id, party)]
+        return [group[order] for order in sorted(cover.overlapping(first, last))]
+
     def pending_first_transfer(self, ca_id: str, authorization_id: str) -> int:
         """Units that open (proposed) transfers of ``ca_id`` would first transfer under
         ``authorization_id`` if accepted."""
@@ -279,6 +312,7 @@ class LedgerState:
         other._held = dict(self._held)
         other._auths = {where: group.copy() for where, group in self._auths.items()}
         other._auth_slot = dict(self._auth_slot)
+        other._cover = {where: cover.copy() for where, cover in self._cover.items()}
         other._ft_pending = dict(self._ft_pending)
         other._tx_ft = dict(self._tx_ft)
         other._deadlines = self._deadlines.copy()

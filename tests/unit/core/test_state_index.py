@@ -87,6 +87,25 @@ def scanned_authorizations(state: LedgerState, ca_id: str, party: str) -> list[d
     return [a for a in ordered if a["status"] != "revoked" and a["authorizing_party"] == party]
 
 
+def scanned_over(
+    state: LedgerState, ca_id: str, party: str, origin: str, first: int, last: int
+) -> list[dict[str, Any]]:
+    # before: every authorization of the Party, whatever its coverage
+    return [
+        a
+        for a in scanned_authorizations(state, ca_id, party)
+        if any(
+            c["originating_registry"] == origin
+            and int(c["serial_start"]) <= last
+            and int(c["serial_end"]) >= first
+            for c in a.get("coverage", ())
+        )
+    ]
+
+
+SPANS = [(1, 1), (5, 20), (9, 9), (10, 10), (11, 10**6), (0, 10**12)]
+
+
 def scanned_pending(state: LedgerState, ca_id: str, auth_id: str) -> int:
     return sum(
         int(r["serial_end"]) - int(r["serial_start"]) + 1
@@ -111,6 +130,10 @@ def agrees_with_scans(state: LedgerState) -> None:
     for s in (state, LedgerState(state.tables)):
         for party in ("MNG", "JPN"):
             assert s.authorizations("CA0001", party) == scanned_authorizations(s, "CA0001", party)
+            for origin in ("MNG01", "JPN01"):
+                for first, last in SPANS:
+                    want = scanned_over(s, "CA0001", party, origin, first, last)
+                    assert s.authorizations_over("CA0001", party, origin, first, last) == want
         named = {a["authorization_id"] for a in scan(s, "authorizations", "")}
         for aid in sorted(named | {"A1", "A2", "A3"}):
             assert s.pending_first_transfer("CA0001", aid) == scanned_pending(s, "CA0001", aid)
@@ -199,6 +222,45 @@ def test_authorizations_by_approach_and_party_highest_version_first_then_by_id()
     assert ids == ["A2", "A3", "A1"]
     assert state.get("authorizations", "CA0001|A2") == auth("A2", 4)
     agrees_with_scans(state)
+
+
+def cover(origin: str, first: int, last: int) -> dict[str, str]:
+    return {"originating_registry": origin, "serial_start": str(first), "serial_end": str(last)}
+
+
+def test_authorizations_over_a_span_are_those_whose_coverage_meets_it() -> None:
+    state = LedgerState()
+    wide = [cover("MNG01", 1, 10**9)]
+    state.apply(
+        [
+            put_auth(auth("A1", 1, coverage=[cover("MNG01", 1, 9), cover("JPN01", 5, 20)])),
+            put_auth(auth("A2", 2, coverage=[cover("MNG01", 15, 15), cover("MNG01", 30, 40)])),
+            put_auth(auth("A3", 1, coverage=wide)),
+            put_auth(auth("A4", 1, coverage=[])),
+        ],
+        1,
+    )
+
+    def over(origin: str, first: int, last: int) -> list[str]:
+        found = state.authorizations_over("CA0001", "MNG", origin, first, last)
+        return [a["authorization_id"] for a in found]
+
+    assert over("MNG01", 9, 14) == ["A1", "A3"]
+    assert over("MNG01", 10, 14) == ["A3"]
+    assert over("MNG01", 14, 30) == ["A2", "A3"]  # A2 twice in the span, once in the answer
+    assert over("JPN01", 1, 4) == []
+    assert over("JPN01", 20, 25) == ["A1"]
+    assert state.authorizations_over("CA0001", None, "MNG01", 1, 9) == []
+    assert state.authorizations_over("CA0001", "JPN", "MNG01", 1, 9) == []
+    # a new version replaces the old coverage; a revoked one leaves the index
+    state.apply([put_auth(auth("A1", 3, coverage=[cover("MNG01", 100, 200)]))], 2)
+    assert over("MNG01", 9, 14) == ["A3"]
+    assert over("MNG01", 150, 150) == ["A1", "A3"]
+    state.apply([put_auth(auth("A3", 2, status="revoked", coverage=wide))], 3)
+    assert over("MNG01", 150, 150) == ["A1"]
+    assert over("JPN01", 20, 25) == []
+    agrees_with_scans(state)
+    agrees_with_scans(state.copy())
 
 
 # ---- transfers -------------------------------------------------------------------------------
