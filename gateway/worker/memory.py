@@ -333,7 +333,7 @@ class LedgerMemory:
             parts.append(part)
             await asyncio.sleep(0)  # let the agents run between the pieces
         try:
-            await asyncio.to_thread(self.snapshots.write, b"".join(parts))
+            await asyncio.to_thread(self.snapshots.write, parts)
         except OSError as exc:
             log.warning("ledger snapshot not written (%s)", exc)
             return

@@ -161,17 +161,20 @@ class SnapshotFile:
             log.warning("ledger snapshot %s ignored (%s); rebuilding in full", self.path, exc)
             return None
 
-    def write(self, body: bytes) -> None:
-        """Replace the snapshot with ``body`` (sealed here) atomically: a temporary file,
-        fsynced, renamed over the old one, then the folder fsynced."""
-        data = seal(self.secret, body)
+    def write(self, parts: Sequence[bytes]) -> None:
+        """Replace the snapshot with the bytes ``parts`` join to (sealed here) atomically: a
+        temporary file, fsynced, renamed over the old one, then the folder fsynced. The
+        parts are written and hashed one by one, never joined: a copy of a state of tens of
+        megabytes would hold the interpreter (and the worker's event loop) while it is made."""
+        tag = mac.tag_parts(self.secret, MAC_TOPIC, None, parts)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for part in (*parts, tag):
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)

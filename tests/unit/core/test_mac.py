@@ -7,6 +7,8 @@ import hmac
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.core import mac
 from gateway.core.topics import (
@@ -87,3 +89,11 @@ def test_table_values_carry_their_mac() -> None:
     assert mac.open_value(SECRET, b'{"sha256":"y"}' + sealed[-32:]) is None
     assert mac.open_value(SECRET, sealed[:31]) is None
     assert mac.open_value(SECRET, b'{"sha256":"x"}') is None  # an unsealed value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=6), st.one_of(st.none(), st.binary(max_size=8)))
+def test_the_tag_of_parts_is_the_tag_of_their_join(parts: list[bytes], key: bytes | None) -> None:
+    secret = b"s" * 32
+    joined = mac.tag(secret, LEDGER_TOPIC, key, b"".join(parts))
+    assert mac.tag_parts(secret, LEDGER_TOPIC, key, parts) == joined

@@ -82,7 +82,9 @@ def test_the_file_is_replaced_whole_and_a_bad_one_is_ignored(tmp_path: Path) -> 
     file = SnapshotFile(path, SECRET)
     assert file.load() is None
     tables: dict[Any, dict[str, Any]] = {n: {} for n in (*TABLES, "accounts", "decisions")}
-    file.write(b"".join(chunks({1: 9}, tables)))
+    parts = list(chunks({1: 9}, tables))
+    file.write(parts)
+    assert path.read_bytes() == seal(SECRET, b"".join(parts))  # written piece by piece
     assert file.load() is not None and not path.with_suffix(".tmp").exists()
     assert file.load().positions == {1: 9}  # type: ignore[union-attr]
     path.write_bytes(path.read_bytes()[:-3])
@@ -108,7 +110,7 @@ def test_a_restart_restores_the_snapshot_and_the_decisions_after_it(tmp_path: Pa
     # The state as it was at `cut` (its decisions up to there), snapshotted.
     early = {k: d for k, d in pipe.decisions.items() if int(d["version"]) <= cut}
     file = SnapshotFile(tmp_path / "data" / "ledger-state.snapshot", SECRET)
-    file.write(b"".join(chunks({0: cut}, rebuild(early, {}).tables_now())))
+    file.write(list(chunks({0: cut}, rebuild(early, {}).tables_now())))
     # Each decision's input on a6.ledger at its version (the pipeline uses one partition).
     key_of = {int(d["version"]): k for k, d in pipe.decisions.items()}
     records = {0: [_record(0, v, *key_of[v].split("|", 1)) for v in sorted(key_of)]}
