@@ -16,8 +16,10 @@ time this process used, so other processes on a shared machine inflate the figur
   ``gateway.core.forwarded.Handoff``; the outputs are checked equal to the two stages run
   apart, the ledger reading the bytes back);
 - scaling: the ledger over a slice of the forwarded records, on states built directly (not
-  through steps) with 10^3, 10^5 and 10^6 blocks in one serial space, and with 0, 10^4 and
-  10^5 open (proposed, unanswered) transfers in the busiest cooperative approach; it prints
+  through steps) with 10^3, 10^5 and 10^6 blocks in one serial space, with 0, 10^4 and
+  10^5 open (proposed, unanswered) transfers in the busiest cooperative approach, and with
+  0, 10^3 and 10^4 authorizations its host Party granted there (over serials the workload
+  never reaches: what covers a block is looked up, not walked through); it prints
   the cost per input of each and the flatness ratio of each series (largest ÷ smallest; the
   checks answer in O(log n), so 1.00 is flat), and what ``LedgerState.overdue`` (the
   timeouts timer's question) costs with the most open transfers.
@@ -34,6 +36,7 @@ byte for byte; any difference ends the run with a non-zero exit status.
 
     python -m tests.bench.bench_checks [--events N] [--repeat R] [--json FILE] [--profile]
         [--scale-blocks 1000,100000,1000000] [--scale-transfers 0,10000,100000]
+        [--scale-authorizations 0,1000,10000]
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ DEFAULT_SCALE_EVENTS = 1_000
 DEFAULT_SCALE_REPEAT = 5
 SCALE_BLOCKS = (1_000, 100_000, 1_000_000)
 SCALE_TRANSFERS = (0, 10_000, 100_000)
+SCALE_AUTHORIZATIONS = (0, 1_000, 10_000)
 FLAT = 1.2  # the issue's "flat (±20%)"
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
 CLOCK = [CLOCKS["cpu"]]  # what the timed runs read (set from --clock)
@@ -824,15 +828,46 @@ def open_transfers(n: int) -> dict[str, dict[str, Any]]:
     return table
 
 
+def granted_authorizations(n: int) -> dict[str, dict[str, Any]]:
+    """``n`` granted authorizations of the busy serial space's host Party, as
+    authorizations-table records, each covering 10 serials the workload never reaches (so no
+    decision changes): what a check that walked through them would have scanned."""
+    ca, origin = SCALE_SPACE
+    table = {}
+    for i in range(n):
+        auth_id = f"SCALE-AUTH-GRANTED-{i:07d}"
+        lo = 3 * SCALE_BASE + 10 * i
+        table[f"{ca}|{auth_id}"] = {
+            "authorization_id": auth_id,
+            "version": 1,
+            "status": "granted",
+            "ca_id": ca,
+            "authorizing_party": PARTY[origin],
+            "date": "2026-01-15",
+            "purposes": "NDC",
+            "first_transfer_definition": "First international transfer",
+            "authorized_quantity": "10",
+            "coverage": [
+                {"originating_registry": origin, "serial_start": str(lo), "serial_end": str(lo + 9)}
+            ],
+            "first_transferred_qty": "0",
+            VERSION: 0,
+        }
+    return table
+
+
 @dataclass(frozen=True)
 class Size:
     """A pre-built state for the scaling slice."""
 
     blocks: int
     transfers: int
+    authorizations: int = 0
 
     @property
     def stage(self) -> str:
+        if self.authorizations:
+            return f"ledger @ {short(self.blocks)} blk, {short(self.authorizations)} auth"
         return f"ledger @ {short(self.blocks)} blk, {short(self.transfers)} open tx"
 
 
@@ -843,11 +878,15 @@ def short(n: int) -> str:
     return str(n)
 
 
-def scale_sizes(blocks: Sequence[int], transfers: Sequence[int]) -> list[Size]:
-    """The blocks series (no open transfers) and the open-transfers series (fewest blocks)."""
+def scale_sizes(
+    blocks: Sequence[int], transfers: Sequence[int], authorizations: Sequence[int] = ()
+) -> list[Size]:
+    """The blocks series (no open transfers), then the open-transfers series and the
+    authorizations series (fewest blocks)."""
     least = min(blocks)
     out = [Size(b, 0) for b in sorted(set(blocks))]
-    return out + [Size(least, t) for t in sorted(set(transfers)) if t]
+    out += [Size(least, t) for t in sorted(set(transfers)) if t]
+    return out + [Size(least, 0, a) for a in sorted(set(authorizations)) if a]
 
 
 # ---- verification ----------------------------------------------------------------------------
@@ -1095,7 +1134,11 @@ def measure_scaling(
     for size in sizes:
         t0 = time.perf_counter()
         built[size] = LedgerState(
-            {"blocks": prepopulated(size.blocks), "transfers": open_transfers(size.transfers)}
+            {
+                "blocks": prepopulated(size.blocks),
+                "transfers": open_transfers(size.transfers),
+                "authorizations": granted_authorizations(size.authorizations),
+            }
         )
         progress(f"{size.stage}: state built in {time.perf_counter() - t0:.1f} s (not measured)")
         if size.transfers not in overdue_us:
@@ -1135,12 +1178,14 @@ STAGES = (
 
 
 def series(r: Results) -> dict[str, list[tuple[Size, Figure]]]:
-    """The blocks series and the open-transfers series of the scaling runs, smallest first."""
+    """The blocks, open-transfers and authorizations series of the scaling runs, smallest
+    first (each series but the first starts from the fewest blocks and nothing else)."""
     least = min(z.blocks for z in r.sizes)
     pairs = list(zip(r.sizes, r.scale, strict=True))
     return {
-        "blocks": [(z, f) for z, f in pairs if z.transfers == 0],
-        "open transfers": [(z, f) for z, f in pairs if z.blocks == least],
+        "blocks": [(z, f) for z, f in pairs if z.transfers == z.authorizations == 0],
+        "open transfers": [(z, f) for z, f in pairs if z.blocks == least and z.authorizations == 0],
+        "authorizations": [(z, f) for z, f in pairs if z.blocks == least and z.transfers == 0],
     }
 
 
@@ -1173,7 +1218,8 @@ def print_scaling(r: Results) -> None:
     small = r.scale[0]
     w(
         f"\nScaling: the ledger over the first {small.events} forwarded records, on states built"
-        f" directly (blocks in {'/'.join(SCALE_SPACE)}, open transfers in {SCALE_SPACE[0]}),"
+        f" directly (blocks in {'/'.join(SCALE_SPACE)}, open transfers and authorizations in"
+        f" {SCALE_SPACE[0]}),"
         f" best of {len(small.times)} rounds:\n"
     )
     for f in r.scale:
@@ -1187,7 +1233,11 @@ def print_scaling(r: Results) -> None:
             continue
         (z0, f0), (z1, f1) = runs[0], runs[-1]
         flat = flatness([f for _, f in runs])
-        lo, hi = (z0.blocks, z1.blocks) if name == "blocks" else (z0.transfers, z1.transfers)
+        lo, hi = {
+            "blocks": (z0.blocks, z1.blocks),
+            "open transfers": (z0.transfers, z1.transfers),
+            "authorizations": (z0.authorizations, z1.authorizations),
+        }[name]
         verdict = "flat" if flat["max_vs_min"] <= FLAT else "NOT FLAT"
         w(
             f"  {name} {lo:,} → {hi:,}: {f0.us:.0f} → {f1.us:.0f} µs per input,"
@@ -1244,8 +1294,8 @@ def print_report(r: Results, info: dict[str, Any], repeat: int) -> None:
         "\nµs/event by input kind (pipeline: whole run, ingest included; ledger@: the scaling"
         " slice)\n"
     )
-    heads = [f"{short(z.blocks)}/{short(z.transfers)}" for z in r.sizes]
-    w("  (ledger@ columns: blocks / open transfers)\n")
+    heads = [f"{short(z.blocks)}/{short(z.transfers)}/{short(z.authorizations)}" for z in r.sizes]
+    w("  (ledger@ columns: blocks / open transfers / authorizations)\n")
     w(f"  {'kind':<24}{'n':>6}{'pipeline':>10}" + "".join(f"{h:>12}" for h in heads) + "\n")
     for label, (n, secs) in sorted(r.pipe_by_label.items(), key=lambda kv: -kv[1][1] / kv[1][0]):
         w(f"  {label:<24}{n:>6}{secs / n * 1e6:>10.1f}")
@@ -1290,6 +1340,7 @@ def report_json(
                     "blocks": r.blocks_seen[f.stage],
                     "prebuilt_blocks": z.blocks,
                     "open_transfers": z.transfers,
+                    "authorizations": z.authorizations,
                 }
                 for z, f in zip(r.sizes, r.scale, strict=True)
             ],
@@ -1372,6 +1423,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="open transfer counts of the scaling section, on the fewest blocks",
     )
     ap.add_argument(
+        "--scale-authorizations",
+        type=sizes_arg,
+        default=SCALE_AUTHORIZATIONS,
+        help="granted authorization counts of the scaling section, on the fewest blocks",
+    )
+    ap.add_argument(
         "--clock",
         choices=sorted(CLOCKS),
         default="cpu",
@@ -1407,7 +1464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress(f"generating and signing {args.events} inputs (not measured)")
         items = Generator(world, random.Random(args.seed)).generate(args.events)
         try:
-            sizes = scale_sizes(args.scale_blocks, args.scale_transfers)
+            sizes = scale_sizes(args.scale_blocks, args.scale_transfers, args.scale_authorizations)
             results = measure(items, c, args.repeat, args.scale_events, sizes, args.scale_repeat)
         except Mismatch as exc:
             print(f"bench_checks: FAILED: {exc}", file=sys.stderr)
