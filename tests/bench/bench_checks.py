@@ -325,25 +325,8 @@ class Generator:
                 origin,
                 PARTY[origin],
                 "authorization",
-                {
-                    "authorization_id": f"{origin}-AUTH-{n}",
-                    "version": 1,
-                    "status": "granted",
-                    "ca_id": ca,
-                    "authorizing_party": PARTY[origin],
-                    "date": "2026-01-15",
-                    "purposes": "NDC",
-                    "first_transfer_definition": "First international transfer",
-                    # room for units that come back from a rejected transfer
-                    "authorized_quantity": str(2 * TRANCHE),
-                    "coverage": [
-                        {
-                            "originating_registry": origin,
-                            "serial_start": str(lo),
-                            "serial_end": str(hi),
-                        }
-                    ],
-                },
+                # room for units that come back from a rejected transfer
+                granted((ca, origin), f"{origin}-AUTH-{n}", lo, hi, 2 * TRANCHE),
                 Expect("recorded", action="Authorization"),
             )
             self.authorized_to[space] = hi
@@ -837,23 +820,29 @@ def granted_authorizations(n: int) -> dict[str, dict[str, Any]]:
     for i in range(n):
         auth_id = f"SCALE-AUTH-GRANTED-{i:07d}"
         lo = 3 * SCALE_BASE + 10 * i
-        table[f"{ca}|{auth_id}"] = {
-            "authorization_id": auth_id,
-            "version": 1,
-            "status": "granted",
-            "ca_id": ca,
-            "authorizing_party": PARTY[origin],
-            "date": "2026-01-15",
-            "purposes": "NDC",
-            "first_transfer_definition": "First international transfer",
-            "authorized_quantity": "10",
-            "coverage": [
-                {"originating_registry": origin, "serial_start": str(lo), "serial_end": str(lo + 9)}
-            ],
-            "first_transferred_qty": "0",
-            VERSION: 0,
-        }
+        record = granted(SCALE_SPACE, auth_id, lo, lo + 9, 10)
+        table[f"{ca}|{auth_id}"] = record | {"first_transferred_qty": "0", VERSION: 0}
     return table
+
+
+def granted(space: tuple[str, str], auth_id: str, lo: int, hi: int, qty: int) -> dict[str, Any]:
+    """An authorization's data: the host Party of ``space`` grants ``qty`` units of its
+    serials ``lo`` to ``hi`` for NDC use, first transferred when they leave the country."""
+    ca, origin = space
+    return {
+        "authorization_id": auth_id,
+        "version": 1,
+        "status": "granted",
+        "ca_id": ca,
+        "authorizing_party": PARTY[origin],
+        "date": "2026-01-15",
+        "purposes": "NDC",
+        "first_transfer_definition": "First international transfer",
+        "authorized_quantity": str(qty),
+        "coverage": [
+            {"originating_registry": origin, "serial_start": str(lo), "serial_end": str(hi)}
+        ],
+    }
 
 
 @dataclass(frozen=True)
