@@ -74,7 +74,6 @@ def newer_or_equal(existing: Mapping[str, Any] | None, version: int) -> bool:
     return existing is None or int(existing.get(VERSION, -1)) <= version
 
 
-# Where an authorization sits in its index: (approach, Party) and (-version, key).
 #: where an authorization is indexed: its (approach, Party), its order, and its coverage's
 #: serial spans (originating registry, first, last)
 _AuthSlot = tuple[tuple[str, str], tuple[int, str], list[tuple[str, int, int]]]
