@@ -51,6 +51,7 @@ from tests.adversarial.counting import (
     judge,
 )
 from tests.ports import free_port, free_port_pair
+from tests.workdirs import finish
 
 #: Who writes the hostile records: a factory of producers. The broker authenticates every
 #: client and its ACLs let a registry write only its own input topic; the hostile records
@@ -409,6 +410,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="a6gw-adversarial-"))
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
+    return finish(workdir, own=args.workdir is None, code=_run(args, workdir))
+
+
+def _run(args: argparse.Namespace, workdir: Path) -> int:
     port = args.port or free_port_pair()
     broker = LocalBroker(workdir / "kafka", port=port, verbose=False)
     broker.start()

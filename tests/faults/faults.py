@@ -39,6 +39,7 @@ from gateway.demo.world import World, signed_event
 from gateway.transport.broker import LocalBroker
 from gateway.transport.clients import KafkaClients
 from tests.faults.crew import Crew, Progress
+from tests.workdirs import finish
 
 BLOCK = 100  # units per issued block
 #: the workers' snapshot_every here; how long the last kill waits for a snapshot
@@ -694,6 +695,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.join and args.workers < 2:
         parser.error("--join needs --workers 2 or more (one is lost)")
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="a6gw-faults-"))
+    return finish(workdir, own=args.workdir is None, code=_run(args, workdir))
+
+
+def _run(args: argparse.Namespace, workdir: Path) -> int:
     if args.recovery_blocks:
         figures = recovery(
             workdir,
