@@ -99,9 +99,14 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 # Built once (json.loads with a hook builds a decoder and its scanner on every call).
 _PLAIN = json.JSONDecoder(
-    object_pairs_hook=_no_duplicate_keys, parse_float=refuse_float, parse_int=short_int
+    object_pairs_hook=_no_duplicate_keys,
+    parse_float=refuse_float,
+    parse_int=short_int,
+    parse_constant=jsonlimits.refuse_constant,
 ).decode
-_ANY = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys).decode
+_ANY = json.JSONDecoder(
+    object_pairs_hook=_no_duplicate_keys, parse_constant=jsonlimits.refuse_constant
+).decode
 
 
 def parse_envelope(value: bytes, max_bytes: int) -> tuple[dict[str, Any], Envelope]:

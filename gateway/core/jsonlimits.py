@@ -52,6 +52,16 @@ def nesting_depth(value: bytes, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
+def refuse_constant(name: str) -> Any:
+    """A ``parse_constant`` hook: ``NaN``, ``Infinity`` and ``-Infinity``, which Python's
+    parser takes by default, are not JSON (RFC 8259, section 6) and have no canonical form
+    (RFC 8785, section 3.2.2.3).
+
+    :raises SchemaError: (MSG-001) always.
+    """
+    raise SchemaError(f"{name} is not a JSON number (RFC 8259, section 6)", code="MSG-001")
+
+
 def check_bounds(value: bytes, *, max_depth: int = MAX_DEPTH) -> None:
     """:raises SchemaError: (MSG-001) when ``value`` nests deeper than ``max_depth`` or
     carries an integer of more than :data:`MAX_INT_DIGITS` digits outside strings."""
@@ -69,10 +79,16 @@ def loads(
 ) -> Any:
     """``json.loads`` of UTF-8 bytes after :func:`check_bounds`.
 
-    :raises SchemaError: (MSG-001) not UTF-8, not JSON, or out of bounds.
+    :raises SchemaError: (MSG-001) not UTF-8, not JSON (``NaN`` and ``Infinity`` included),
+        or out of bounds.
     """
     check_bounds(value, max_depth=max_depth)
-    return _decode(value, lambda text: json.loads(text, object_pairs_hook=object_pairs_hook))
+    return _decode(
+        value,
+        lambda text: json.loads(
+            text, object_pairs_hook=object_pairs_hook, parse_constant=refuse_constant
+        ),
+    )
 
 
 def loads_with(value: bytes, decode: Callable[[str], Any], *, max_depth: int = MAX_DEPTH) -> Any:

@@ -155,6 +155,18 @@ def test_bytes_that_are_not_an_object_are_msg001(kit: Kit, value: bytes) -> None
     fails(kit, MNG, value, "MSG-001", SchemaError)
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_msg001(kit: Kit, constant: str) -> None:
+    """Python's parser takes them, and the fast canonical encoder (orjson) would write them
+    as ``null``: such bytes are refused as they are parsed, before any other check."""
+    env = envelope("MNG01", "issuance", ISSUANCE)
+    env["a6traceparent"] = None
+    value = kit.sign(env).replace(b'"a6traceparent":null', f'"a6traceparent":{constant}'.encode())
+    assert constant.encode() in value
+    message = fails(kit, MNG, value, "MSG-001", SchemaError)
+    assert f"{constant} is not a JSON number" in message
+
+
 @pytest.mark.parametrize(
     "change",
     ["missing", "extra", "specversion", "time-and-extra", "type", "bad-signature-chars"],
