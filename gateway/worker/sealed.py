@@ -32,6 +32,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.internal import refused
 from gateway.core.steps import Output
 from gateway.errors import WorkerError
+from gateway.transport.faust_json import ValuesJson
 
 Handler = Callable[[RawInput], Awaitable[None]]
 SendAll = Callable[[list[Output]], Awaitable[None]]
@@ -101,7 +102,7 @@ class Seal:
 
     def table_codec(self) -> codecs.Codec:
         """The value serializer of every table: JSON, sealed with the MAC."""
-        return codecs.get_codec("json") | _Sealed(secret=self.secret)  # type: ignore[no-any-return]
+        return ValuesJson() | _Sealed(secret=self.secret)  # type: ignore[no-any-return]
 
 
 class _Sealed(codecs.Codec):

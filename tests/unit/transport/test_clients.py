@@ -198,7 +198,7 @@ def test_the_worker_app_takes_the_wait_from_the_config(tmp_path: Path) -> None:
     assert _fetch_wait(_faust_app(lc, kafka, tmp_path / "data")) == 100
 
 
-def test_table_keys_and_values_keep_the_bytes_of_fausts_stdlib_json() -> None:
+def test_table_keys_keep_the_bytes_of_fausts_stdlib_json() -> None:
     """With orjson installed faust would write ``"日本"`` as raw UTF-8; a row keyed so by a
     worker of an earlier release would not be found. The app's codec writes what it did."""
     import orjson  # noqa: PLC0415 - the reason for the pin
@@ -214,3 +214,30 @@ def test_table_keys_and_values_keep_the_bytes_of_fausts_stdlib_json() -> None:
     data = app.serializers.dumps_value(None, row, serializer="json")
     assert data == b'{"event":"evt-\\u65e5\\u672c","n":1,"list":[true,null]}'
     assert app.serializers.loads_value(None, data, serializer="json") == row
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"event": "evt-日本", "n": 1, "list": [True, None]}, id="common"),
+        pytest.param({"effects": [["blocks", "CA1|0", {"start": 0, "end": 99}]]}, id="nested"),
+        pytest.param({"q": 2**70, "neg": -(2**64)}, id="integer-beyond-64-bits"),
+        pytest.param({1: "a", "2": "b"}, id="non-string-key"),
+        pytest.param({"s": "\ud800 lone"}, id="lone-surrogate"),
+        pytest.param({"f": 0.1, "g": 1e16, "h": -2.5e-300}, id="floats"),
+        pytest.param({"astral": "\U0001f600"}, id="outside-the-bmp"),
+    ],
+)
+def test_table_values_read_back_as_the_stdlib_writes_them(value: object) -> None:
+    """orjson writes table values when it can (``ValuesJson``); read back, every value is
+    what the standard library's bytes give."""
+    from gateway.transport.faust_json import StdlibJson, ValuesJson  # noqa: PLC0415
+
+    stdlib, values = StdlibJson(), ValuesJson()
+    assert values.loads(values.dumps(value)) == stdlib.loads(stdlib.dumps(value))
+
+
+def test_table_values_go_through_orjson() -> None:
+    from gateway.transport.faust_json import ValuesJson  # noqa: PLC0415
+
+    assert ValuesJson().dumps({"event": "evt-日本"}) == '{"event":"evt-日本"}'.encode()
