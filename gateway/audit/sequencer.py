@@ -35,6 +35,7 @@ from typing import Any
 
 from gateway.audit.logstore import LogStore
 from gateway.audit.note import Checkpoint, LogKey, Verifier, open_checkpoint
+from gateway.core.canonical import NotPlain, refuse_float, sorted_json
 from gateway.core.decision_time import iso_ms
 from gateway.errors import AuditError, VerificationError
 
@@ -48,23 +49,36 @@ __all__ = [
 ]
 
 
-def _json(obj: Any) -> bytes:
+def _json(obj: Any, plain: bool) -> bytes:
     # RFC 8785 for the values entries hold (strings, integers, lists, objects with ASCII
     # keys): sorted keys, no whitespace, only control characters, quote and backslash
-    # escaped. A tenth of the cost of the general RFC 8785 encoder.
+    # escaped. A tenth of the cost of the general RFC 8785 encoder; orjson (sorted_json)
+    # writes the same bytes at a tenth of that when no float is in the way.
+    if plain:
+        try:
+            return sorted_json(obj)
+        except TypeError:
+            pass  # an integer beyond 64 bits, a lone surrogate: the standard library's
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# built once (json.loads with a hook builds a decoder on every call)
+_READ_PLAIN = json.JSONDecoder(parse_float=refuse_float).decode
 
 
 def stamp(body: bytes, logged_at: str) -> bytes:
     """``body`` (a JSON object) with its ``logged_at`` member set; other bytes unchanged."""
     try:
-        obj = json.loads(body)
+        try:
+            obj, plain = _READ_PLAIN(body.decode(json.detect_encoding(body), "surrogatepass")), True
+        except NotPlain:
+            obj, plain = json.loads(body), False
     except ValueError:
         return body
     if not isinstance(obj, dict):
         return body
     obj["logged_at"] = logged_at
-    return _json(obj)
+    return _json(obj, plain)
 
 
 def stamp_records(

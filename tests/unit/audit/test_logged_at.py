@@ -65,3 +65,24 @@ def test_a_stamped_entry_stays_rfc8785() -> None:
     stamped = stamp(rfc8785.dumps(entry), "2027-01-15T08:00:00.000Z")
     assert stamped == rfc8785.dumps(entry | {"logged_at": "2027-01-15T08:00:00.000Z"})
     assert stamp(b"not json", "x") == b"not json"
+
+
+def _stdlib(obj: Any) -> bytes:
+    """What the sequencer wrote before orjson: the bytes a rebuilt store must come to."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_a_stamp_writes_the_bytes_the_standard_library_wrote() -> None:
+    """A store rebuilt from the topic (``a6gw audit restore``) stamps the entries again:
+    its leaves must be the bytes of the store that logged them first, whatever encoder
+    each release used. orjson writes some floats otherwise (``0.000049305051314766004``, not
+    ``4.9305051314766004e-05``)."""
+    at = "2027-01-15T08:00:00.000Z"
+    for entry in (
+        {"entry_id": "ev-1", "note": "日本\U0001f600\x7f", "n": 2**63, "list": [True, None]},
+        {"entry_id": "ev-2", "big": 2**70},  # beyond orjson's integers
+        {"entry_id": "ev-3", "f": 4.9305051314766004e-05, "g": 0.1},  # floats: not orjson's
+    ):
+        body = json.dumps(entry, ensure_ascii=False).encode()
+        assert stamp(body, at) == _stdlib(entry | {"logged_at": at})
+    assert stamp(b"[1]", at) == b"[1]"
