@@ -79,6 +79,20 @@ def sorted_json(obj: Any) -> bytes:
     return orjson.dumps(obj, option=_SORTED)
 
 
+def glance(data: bytes) -> Any:
+    """``json.loads(data)`` for reading a few fields of gateway-made JSON (an audit entry's
+    type, outcome and codes), at a fifth of the cost: orjson, and the standard library for
+    text orjson refuses (``NaN``, a lone surrogate...). Not for values kept or compared:
+    orjson reads an integer beyond 64 bits as a float.
+
+    :raises ValueError: ``data`` is not JSON.
+    """
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 class NotPlain(Exception):
     """JSON text with a float or an integer of more than 15 digits: its canonical bytes
     need RFC 8785's number rules (the reference implementation)."""

@@ -1,14 +1,13 @@
 """What the worker's hooks count, a batch at a time: audit entries and partition positions.
 
-:func:`entry_facts` reads what the metrics need from an audit entry's bytes (one
-``json.loads``); :class:`EntryTally` counts a sequenced batch with one increment per label
-set, not one per entry; :class:`Positions` keeps the partition gauges to the partitions the
-worker owns now. :class:`InputTally` counts an agent's records per topic.
+:func:`entry_facts` reads what the metrics need from an audit entry's bytes (one parse,
+:func:`gateway.core.canonical.glance`); :class:`EntryTally` counts a sequenced batch with one
+increment per label set, not one per entry; :class:`Positions` keeps the partition gauges
+to the partitions the worker owns now. :class:`InputTally` counts an agent's records per topic.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.core.canonical import glance
 from gateway.observe import metrics as m
 
 __all__ = ["EntryFacts", "EntryTally", "InputTally", "Positions", "arrival_s", "entry_facts"]
@@ -44,7 +44,7 @@ def _text(value: Any) -> str:
 def entry_facts(body: bytes) -> EntryFacts:
     """The facts of an entry's bytes; :data:`UNKNOWN` for bytes that are no JSON object."""
     try:
-        obj = json.loads(body)
+        obj = glance(body)
     except ValueError:
         return UNKNOWN
     if not isinstance(obj, dict):

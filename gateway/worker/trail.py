@@ -18,10 +18,10 @@ When the logger is not enabled for INFO, a run costs one level check and nothing
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+from gateway.core.canonical import glance
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.core.topics import AUDIT_TOPIC
@@ -77,7 +77,7 @@ def entry_fields(value: bytes) -> dict[str, Any]:
     ``outcome``, ``codes``, and ``event_id``/``source`` when its input has them); an entry
     that is not a JSON object gives ``{"entry_type": "unreadable"}``."""
     try:
-        entry = json.loads(value)
+        entry = glance(value)
     except ValueError:
         entry = None
     if not isinstance(entry, dict):

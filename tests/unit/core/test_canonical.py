@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.core.canonical import canonical_bytes, encoder, plain_bytes, sorted_json
+from gateway.core.canonical import canonical_bytes, encoder, glance, plain_bytes, sorted_json
 from gateway.errors import SchemaError
 
 # keys and strings from every plane, control characters, quotes and backslashes included
@@ -162,3 +163,13 @@ def _deep(n: int) -> list[Any]:
 def test_sorted_json_refuses_with_a_type_error(obj: Any) -> None:
     with pytest.raises(TypeError):
         sorted_json(obj)
+
+
+def test_glance_reads_what_json_loads_reads() -> None:
+    for text in (b'{"a":[1,"\\u65e5",null,true]}', '{"a":"日本"}'.encode(), b"[1.5e-7]"):
+        assert glance(text) == json.loads(text)
+    # text orjson refuses goes to the standard library
+    assert glance(b'"\\ud800"') == "\ud800"
+    assert math.isnan(glance(b"NaN"))
+    with pytest.raises(ValueError):
+        glance(b"{not json")
