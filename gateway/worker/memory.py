@@ -84,7 +84,14 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from gateway.core.state import TABLES, VERSION, LedgerState, Put, TableName, newer_or_equal
-from gateway.worker.snapshots import Positions, SnapshotFile, Stored, chunks, to_reapply
+from gateway.worker.snapshots import (
+    Positions,
+    SnapshotFile,
+    Stored,
+    chunks,
+    in_turns,
+    to_reapply,
+)
 
 log = logging.getLogger("a6gw.worker")
 
@@ -328,10 +335,7 @@ class LedgerMemory:
     async def _write(self, positions: Positions, tables: dict[TableName, dict[str, Any]]) -> None:
         assert self.snapshots is not None
         started = time.monotonic()
-        parts = []
-        for part in chunks(positions, tables):
-            parts.append(part)
-            await asyncio.sleep(0)  # let the agents run between the pieces
+        parts = await in_turns(chunks(positions, tables))
         try:
             await asyncio.to_thread(self.snapshots.write, parts)
         except OSError as exc:

@@ -15,7 +15,14 @@ from gateway.core.state import VERSION
 from gateway.core.topics import LEDGER_TOPIC
 from gateway.worker import memory as memory_module
 from gateway.worker.memory import LedgerMemory, WorkerState, rebuild
-from gateway.worker.snapshots import SnapshotFile, chunks, parse, seal, to_reapply
+from gateway.worker.snapshots import (
+    SnapshotFile,
+    chunks,
+    in_turns,
+    parse,
+    seal,
+    to_reapply,
+)
 from tests.unit.worker.test_memory import TABLES, run_scenario
 
 SECRET = b"k" * 32
@@ -214,3 +221,33 @@ def test_work_below_the_threshold_is_snapshotted_once_the_ledger_is_idle(
         assert memory._writing.done() and memory.written == 2  # noqa: SLF001
 
     asyncio.run(run())
+
+
+def test_a_snapshot_is_made_in_turns_with_the_agents() -> None:
+    """Between two pieces, the other tasks of the event loop run."""
+    turns: list[int] = []
+
+    async def scenario() -> list[bytes]:
+        made: list[bytes] = []
+
+        def pieces() -> Any:
+            for i in range(5):
+                made.append(b"%d" % i)
+                turns.append(len(ran))  # the agents' turns so far
+                yield made[-1]
+
+        ran: list[None] = []
+
+        async def agent() -> None:
+            while True:
+                ran.append(None)
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(agent())
+        try:
+            return await in_turns(pieces(), pause=0.001)
+        finally:
+            task.cancel()
+
+    assert asyncio.run(scenario()) == [b"0", b"1", b"2", b"3", b"4"]
+    assert all(later > earlier for earlier, later in zip(turns, turns[1:], strict=False))
