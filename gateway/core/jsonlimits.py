@@ -79,16 +79,10 @@ def loads(
 ) -> Any:
     """``json.loads`` of UTF-8 bytes after :func:`check_bounds`.
 
-    :raises SchemaError: (MSG-001) not UTF-8, not JSON (``NaN`` and ``Infinity`` included),
-        or out of bounds.
+    :raises SchemaError: (MSG-001) not UTF-8, not JSON, or out of bounds.
     """
     check_bounds(value, max_depth=max_depth)
-    return _decode(
-        value,
-        lambda text: json.loads(
-            text, object_pairs_hook=object_pairs_hook, parse_constant=refuse_constant
-        ),
-    )
+    return _decode(value, lambda text: json.loads(text, object_pairs_hook=object_pairs_hook))
 
 
 def loads_with(value: bytes, decode: Callable[[str], Any], *, max_depth: int = MAX_DEPTH) -> Any:

@@ -90,9 +90,9 @@ PIECE_PAUSE_S = 0.005
 async def in_turns(pieces: Iterable[bytes], pause: float = PIECE_PAUSE_S) -> list[bytes]:
     """The pieces, made in the event loop in turns with the agents: a pause after each.
 
-    Made back to back (a pause of 0), a snapshot took a third of the event loop for a
-    second: at 500 inputs/s the inputs of that second waited (p99 ~300 ms, where it is
-    ~150 ms with the pause). Not in a thread: a thread that computes holds the interpreter
+    Made back to back (a pause of 0), a snapshot took a third of the event loop or more for
+    about a second: at 500 inputs/s the inputs of that second waited (p99 ~300 ms, where it
+    is ~150-230 ms with the pause). Not in a thread: a thread that computes holds the interpreter
     for up to its switch interval (5 ms) each time the event loop lets go of it for a
     system call, hundreds of times per batch."""
     out: list[bytes] = []
