@@ -405,8 +405,8 @@ CATALOGUE: tuple[Check, ...] = (
     ),
     Check(
         "GWF-002",
-        "a quarantined input: the process died while handling it on 3 starts at its offset; "
-        "dead-lettered unhandled on the next start",
+        "a quarantined input: the process died while handling it, twice with no other input "
+        "in flight; dead-lettered unhandled on the next start",
         I_,
         "gateway fault handling (a6gw dlq replay)",
     ),

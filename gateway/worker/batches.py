@@ -9,8 +9,8 @@ batch to :meth:`Batches.run`, which
    journal go together; a *suspect* (a record in flight at an earlier death) runs after
    the records before it and alone in the process
    (:meth:`gateway.worker.faults.Shield.alone`): the suspects of one death together, a
-   suspect of more deaths in a run of its own (:func:`runs`); a suspect is quarantined
-   (GWF-002) at its ``MAX_STARTS``-th start;
+   suspect of more deaths in a run of its own (:func:`runs`); a record is quarantined
+   (GWF-002) after :data:`~gateway.worker.faults.MAX_ALONE` deaths in a run of its own;
 3. for each run: checks each record's MAC (a forged record is dead-lettered, MSG-010) and
    decides the records in order, each seeing the effects of the ones before it
    (:meth:`Stage.decide`); an exception one record raises makes that record a gateway-fault
@@ -27,7 +27,9 @@ flushes included, counts against every record of the run. On the restart they ar
 suspects: they run once more together, alone in the process (a kill no input caused ends
 there, in one run); if they die again, each runs alone, so the bystanders are cleared by
 their next run and only the record that kills the process reaches the quarantine (the batch
-is bisected down to single records). An edge error (the broker) retries the whole run: the
+is bisected down to single records). Only deaths in a run of one record count toward the
+quarantine: a kill from outside that lands in the batch and again in the suspects' run
+does not quarantine a bystander. An edge error (the broker) retries the whole run: the
 steps' outputs are idempotent (a decision already made is found and re-sent, not made
 again).
 
@@ -54,7 +56,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.observe.tally import InputTally
 from gateway.worker.exits import Exit
-from gateway.worker.faults import MAX_STARTS, Shield, is_edge
+from gateway.worker.faults import Shield, is_edge
 from gateway.worker.gaps import Guard, cursor_key, raw_of
 from gateway.worker.sealed import Seal
 from gateway.worker.trail import Trail
@@ -132,7 +134,7 @@ def runs(items: Sequence[Item], starts: Callable[[RawInput], int]) -> list[tuple
 
     This bisects a batch the process died in: a kill that no input caused (the common
     case) costs one more run of its suspects, together; when they die again, each runs
-    alone and only the one that kills the process reaches ``MAX_STARTS``.
+    alone and only the one that kills the process is quarantined.
     """
     out: list[tuple[bool, list[Item]]] = []
     last = -1  # the starts of the run being built (-1: none, or a single suspect's)
@@ -217,7 +219,7 @@ class Batches:
                         len(run) - 1, attempts.starts(rec),
                     )  # fmt: skip
                 async with self.shield.alone(solo):
-                    await self.shield.retry(self.stage.step, self._attempt, run)
+                    await self.shield.retry(self.stage.step, self._attempt, run, solo)
         except Exception:
             # Not the input's fault (each record's exception is caught in _attempt) and not
             # the edge's (retried): a bug of this module. The events must not be acked, so
@@ -239,25 +241,27 @@ class Batches:
             items.extend((r, evs[-1]) for r in recs)
         return items
 
-    async def _attempt(self, run: list[Item]) -> None:
+    async def _attempt(self, run: list[Item], solo: bool = False) -> None:
         stage, shield, attempts = self.stage, self.shield, self.shield.attempts
         started = time.monotonic()
         stage.begin()
         self.trail.begin()
         begun = [rec for rec, _ in run]
-        starts = [attempts.starts(rec) for rec in begun]
+        doomed = [attempts.doomed(rec) for rec in begun]
         cursors: dict[Part, tuple[int, Event]] = {}
         try:
+            # A run of one suspect is alone in the process (Shield.alone): its death is its own.
             attempts.begin_all(
-                [rec for rec, n in zip(begun, starts, strict=True) if n < MAX_STARTS]
+                [rec for rec, d in zip(begun, doomed, strict=True) if not d],
+                alone=solo and len(run) == 1,
             )
-            for (rec, ev), n in zip(run, starts, strict=True):
+            for (rec, ev), d in zip(run, doomed, strict=True):
                 part = (rec.topic, rec.partition)
                 if part not in cursors or rec.offset > cursors[part][0]:
                     cursors[part] = (rec.offset, ev)
                 made = len(stage.outputs)
-                if n >= MAX_STARTS:
-                    stage.add(shield.quarantine_outputs(stage.step, rec, n))
+                if d:
+                    stage.add(shield.quarantine_outputs(stage.step, rec, attempts.starts(rec)))
                 else:
                     self._decide(rec, ev)
                 self.trail.note(rec, made, len(stage.outputs))

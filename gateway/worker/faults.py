@@ -8,12 +8,15 @@
   handler is retried with backoff, never dead-lettered; A6-ALERT-005 when it keeps failing.
 - An input the process dies on (``os._exit``, a signal, ``MemoryError``) cannot be caught.
   Before each attempt the shield appends a line to an attempts journal in the worker's data
-  directory, and a line after it; an attempt with no line after it ended in a death. On the
-  start after :data:`MAX_STARTS` such deaths at one offset the input is dead-lettered
-  unhandled (GWF-002, alert A6-ALERT-002). A death strikes every record in flight, in every
-  agent; so a record with a death against it (a *suspect*) is handled alone, with no other
-  handler running, and its next death is its own: a bystander's suspicion is cleared by its
-  next run, and only the input that kills the process reaches the quarantine. The journal
+  directory, and a line after it; an attempt with no line after it ended in a death. A
+  death strikes every record in flight, in every agent; so a record with a death against it
+  (a *suspect*) is handled alone, with no other handler running, and its next death is its
+  own: a bystander's suspicion is cleared by its next run. The line before an attempt says
+  whether the record runs alone; on the start after :data:`MAX_ALONE` deaths *alone* at one
+  offset the input is dead-lettered unhandled (GWF-002, alert A6-ALERT-002). Only those
+  deaths count: a kill from outside (an operator, an orchestrator's probe) that lands while
+  an innocent record is in flight in a batch, and again while it runs with the other
+  suspects, does not quarantine it; the input that kills the process does it alone. The journal
   is written with one ``write(2)`` per
   line and never fsynced: it must outlive the process, not the machine (a reboot that loses
   it only delays the quarantine), and a broker round trip per record would cost the
@@ -51,9 +54,12 @@ log = logging.getLogger("a6gw.worker")
 Handler = Callable[[RawInput], Awaitable[None]]
 SendAll = Callable[[list[Output]], Awaitable[None]]
 Run = Callable[[RawInput, Handler], Awaitable[None]]
+#: a record's place: topic, partition, offset
+Where = tuple[str, int, int]
 
-#: Starts at one offset that may end in the process's death; the next one quarantines it.
-MAX_STARTS = 3
+#: Deaths at one offset while its record ran alone in the process; the next start
+#: quarantines it.
+MAX_ALONE = 2
 FAULTS_ENV = "A6GW_TEST_FAULTS"
 COMPACT_BYTES = 16 * 1024 * 1024
 
@@ -74,11 +80,16 @@ def is_edge(exc: BaseException) -> bool:
 
 class Attempts:
     """The attempts journal: per record (topic, partition, offset), how many starts at it
-    ended without a line after them (a redelivery of earlier offsets changes nothing)."""
+    ended without a line after them, and how many of those ran it alone (a redelivery of
+    earlier offsets changes nothing).
+
+    Lines: ``B`` before an attempt in company, ``A`` before an attempt alone, ``D`` after
+    either; a tab, then topic, partition and offset."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.pending: dict[tuple[str, int, int], int] = {}
+        self.pending: dict[Where, int] = {}
+        self.alone: dict[Where, int] = {}
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             for line in path.read_bytes().split(b"\n"):
@@ -88,21 +99,30 @@ class Attempts:
 
     def _fold(self, line: bytes) -> None:
         parts = line.split(b"\t")
-        if len(parts) != 4 or parts[0] not in (b"B", b"D"):
+        if len(parts) != 4 or parts[0] not in (b"B", b"A", b"D"):
             return  # a line cut short by a crash
         try:
             topic, partition, offset = parts[1].decode(), int(parts[2]), int(parts[3])
         except (UnicodeDecodeError, ValueError):
             return
-        where = (topic, partition, offset)
-        if parts[0] == b"D":
+        self._count(parts[0], (topic, partition, offset))
+
+    def _count(self, kind: bytes, where: Where) -> None:
+        if kind == b"D":
             self.pending.pop(where, None)
-        else:
-            self.pending[where] = self.pending.get(where, 0) + 1
+            self.alone.pop(where, None)
+            return
+        self.pending[where] = self.pending.get(where, 0) + 1
+        if kind == b"A":
+            self.alone[where] = self.alone.get(where, 0) + 1
 
     def _compact(self) -> None:
         tmp = self.path.with_suffix(".tmp")
-        lines = b"".join(_line(b"B", where) * n for where, n in sorted(self.pending.items()))
+        lines = b"".join(
+            _line(b"B", where) * (n - self.alone.get(where, 0))
+            + _line(b"A", where) * self.alone.get(where, 0)
+            for where, n in sorted(self.pending.items())
+        )
         tmp.write_bytes(lines)
         os.replace(tmp, self.path)
         if self._fd >= 0:
@@ -114,27 +134,29 @@ class Attempts:
         """How many earlier starts at ``rec``'s offset ended in a death."""
         return self.pending.get((rec.topic, rec.partition, rec.offset), 0)
 
-    def _write(self, kind: bytes, wheres: list[tuple[str, int, int]]) -> None:
+    def doomed(self, rec: RawInput) -> bool:
+        """Whether the process died :data:`MAX_ALONE` times while ``rec`` ran alone: the
+        input kills it, and this start quarantines it."""
+        return self.alone.get((rec.topic, rec.partition, rec.offset), 0) >= MAX_ALONE
+
+    def _write(self, kind: bytes, wheres: list[Where]) -> None:
         """One line per record of ``wheres``, in one write."""
         lines = b"".join(_line(kind, where) for where in wheres)
         os.write(self._fd, lines)
-        pending = self.pending
         for where in wheres:
-            if kind == b"D":
-                pending.pop(where, None)
-            else:
-                pending[where] = pending.get(where, 0) + 1
+            self._count(kind, where)
         self._size += len(lines)
         if self._size > COMPACT_BYTES:
             self._compact()
 
-    def begin(self, rec: RawInput) -> None:
-        self._write(b"B", [(rec.topic, rec.partition, rec.offset)])
+    def begin(self, rec: RawInput, *, alone: bool = False) -> None:
+        """The line before an attempt at ``rec``; ``alone``: no other record is in flight."""
+        self.begin_all([rec], alone=alone)
 
-    def begin_all(self, recs: list[RawInput]) -> None:
+    def begin_all(self, recs: list[RawInput], *, alone: bool = False) -> None:
         """The line before each of ``recs`` (a run's), in one write."""
         if recs:
-            self._write(b"B", [(r.topic, r.partition, r.offset) for r in recs])
+            self._write(b"A" if alone else b"B", [(r.topic, r.partition, r.offset) for r in recs])
 
     def end(self, rec: RawInput) -> None:
         self._write(b"D", [(rec.topic, rec.partition, rec.offset)])
@@ -150,7 +172,7 @@ class Attempts:
             self._fd = -1
 
 
-def _line(kind: bytes, where: tuple[str, int, int]) -> bytes:
+def _line(kind: bytes, where: Where) -> bytes:
     return b"%s\t%s\t%d\t%d\n" % (kind, where[0].encode(), where[1], where[2])
 
 
@@ -272,14 +294,14 @@ class Shield:
             await self._leave(solo)
 
     async def _run(self, step: str, rec: RawInput, handle: Handler, starts: int) -> None:
-        if starts >= MAX_STARTS:
+        if self.attempts.doomed(rec):
             await self._quarantine(step, rec, starts)
             self.attempts.end(rec)
             return
         failures = 0
         pause = self.pause_s
         while True:
-            self.attempts.begin(rec)
+            self.attempts.begin(rec, alone=starts > 0)
             try:
                 self._maybe_inject(rec)
                 await handle(rec)

@@ -17,7 +17,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.core.topics import DLQ_TOPIC, LEDGER_TOPIC
 from gateway.worker.batches import Batches, Event, Part, consume, runs, write_cursors
-from gateway.worker.faults import MAX_STARTS, Attempts, Shield
+from gateway.worker.faults import MAX_ALONE, Attempts, Shield
 from gateway.worker.gaps import Guard, cursor_key
 from gateway.worker.sealed import Seal
 
@@ -181,10 +181,9 @@ def test_after_a_death_the_suspects_run_alone_and_the_culprit_is_quarantined(
     the rest runs together."""
     path = tmp_path / "attempts.log"
     journal = Attempts(path)
-    for o in range(4):
-        journal.begin(RawInput(LEDGER_TOPIC, 0, o, None, b"", 0))
-    for _ in range(MAX_STARTS - 1):
-        journal.begin(RawInput(LEDGER_TOPIC, 0, 2, None, b"", 0))
+    journal.begin_all([RawInput(LEDGER_TOPIC, 0, o, None, b"", 0) for o in range(4)])
+    for _ in range(MAX_ALONE):
+        journal.begin(RawInput(LEDGER_TOPIC, 0, 2, None, b"", 0), alone=True)
     journal.close()
     batches, stage, cursors, _ = setup(tmp_path)
     asyncio.run(batches.run(events(0, list(range(6)))))
@@ -193,6 +192,56 @@ def test_after_a_death_the_suspects_run_alone_and_the_culprit_is_quarantined(
     assert [(d["offset"], d["reason_code"]) for d in letters] == [(2, "GWF-002")]
     assert Attempts(path).pending == {}
     assert cursors[cursor_key(LEDGER_TOPIC, 0)] == 5
+
+
+def test_kills_from_outside_in_the_batch_and_the_suspects_run_do_not_quarantine(
+    tmp_path: Path,
+) -> None:
+    """3 was in flight at three kills no input caused: in its batch, in the suspects' run,
+    and once alone. One death alone is not enough: it runs alone again and is decided."""
+    path = tmp_path / "attempts.log"
+    journal = Attempts(path)
+    journal.begin_all([RawInput(LEDGER_TOPIC, 0, o, None, b"", 0) for o in range(5)])
+    journal.begin_all([RawInput(LEDGER_TOPIC, 0, o, None, b"", 0) for o in (3, 4)])
+    journal.begin(RawInput(LEDGER_TOPIC, 0, 3, None, b"", 0), alone=True)
+    journal.close()
+    reopened = Attempts(path)  # compacted as it opens: the counts hold
+    three = RawInput(LEDGER_TOPIC, 0, 3, None, b"", 0)
+    assert (reopened.starts(three), reopened.alone) == (3, {(LEDGER_TOPIC, 0, 3): 1})
+    reopened.close()
+    batches, stage, _, _ = setup(tmp_path)
+    asyncio.run(batches.run(events(0, list(range(6)))))
+    assert stage.commits == [[(0, 0), (0, 1), (0, 2)], [(0, 3)], [(0, 4)], [(0, 5)]]
+    assert [o for o in stage.sent if o.topic == DLQ_TOPIC] == []
+    assert Attempts(path).pending == {}
+
+
+def test_an_input_that_kills_the_process_is_quarantined_after_two_deaths_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start after start on the same records, 2 kills the process: in the batch, in the
+    suspects' run, then twice alone; the next start quarantines it and decides the rest."""
+
+    def exit_(status: int) -> None:
+        raise SystemExit(status)
+
+    monkeypatch.setattr(os, "_exit", exit_)
+    monkeypatch.setenv("A6GW_TEST_FAULTS", "exit:poison")
+    deaths = 0
+    while True:
+        batches, stage, _, _ = setup(tmp_path)
+        try:
+            asyncio.run(batches.run(events(0, list(range(4)), {2: b"poison"})))
+            break
+        except SystemExit:
+            deaths += 1
+        finally:
+            batches.shield.attempts.close()
+    assert deaths == 2 + MAX_ALONE
+    assert [(0, 2)] not in stage.commits and stage.commits[-1] == [(0, 3)]
+    letters = [json.loads(o.value) for o in stage.sent if o.topic == DLQ_TOPIC]
+    assert [(d["offset"], d["reason_code"]) for d in letters] == [(2, "GWF-002")]
+    assert "after 4 starts" in letters[0]["reason"]
 
 
 class FakeStream:

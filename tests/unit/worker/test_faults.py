@@ -15,7 +15,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.core.topics import AUDIT_TOPIC, DLQ_TOPIC, LEDGER_TOPIC, input_topic
 from gateway.errors import AuditError
-from gateway.worker.faults import MAX_STARTS, Attempts, Shield
+from gateway.worker.faults import MAX_ALONE, Attempts, Shield
 
 
 def rec(offset: int = 4, value: bytes = b"[[[") -> RawInput:
@@ -80,10 +80,10 @@ def test_an_input_the_process_dies_on_is_quarantined_on_the_fourth_start(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "attempts.log"
-    for _ in range(MAX_STARTS):  # each start begins the attempt, and the process dies
+    for n in range(1 + MAX_ALONE):  # each start begins the attempt, and the process dies
         journal = Attempts(path)
-        assert journal.starts(rec()) < MAX_STARTS
-        journal.begin(rec())
+        assert journal.starts(rec()) == n and not journal.doomed(rec())
+        journal.begin(rec(), alone=n > 0)  # the first in company, then alone (Shield.run)
         journal.close()
     sent = Sent()
     handled = []
@@ -129,11 +129,11 @@ def test_deaths_count_per_record_and_a_suspect_runs_alone(tmp_path: Path) -> Non
     journal.begin(culprit)
     journal.begin(bystander)
     journal.close()  # the first death
-    for _ in range(MAX_STARTS - 1):  # later starts: earlier offsets again, then the culprit
+    for _ in range(MAX_ALONE):  # later starts: earlier offsets again, then the culprit alone
         journal = Attempts(path)
         journal.begin(rec(6))
         journal.end(rec(6))
-        journal.begin(culprit)
+        journal.begin(culprit, alone=True)
         journal.close()
     sent = Sent()
     shield = Shield(Attempts(path), sent)
