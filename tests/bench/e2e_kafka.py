@@ -50,6 +50,8 @@ class Decisions:
     kafka: KafkaClients
     partitions: dict[str, int]  # output topic -> partitions
     first: dict[bytes, float] = field(default_factory=dict)
+    # when the gateway wrote it: the record's timestamp (its producer's clock), as monotonic
+    made: dict[bytes, float] = field(default_factory=dict)
     count: Counter[bytes] = field(default_factory=Counter)
     sample: dict[bytes, bytes] = field(default_factory=dict)  # a few values, to verify
     _watch: set[bytes] = field(default_factory=set)  # the keys a wait is waiting for
@@ -72,6 +74,7 @@ class Decisions:
         while True:
             batch = await consumer.getmany(timeout_ms=50, max_records=20_000)
             now = time.monotonic()
+            shift = time.time() - now
             for records in batch.values():
                 for r in records:
                     value = r.value or b""
@@ -79,6 +82,7 @@ class Decisions:
                         continue  # a notice, not a decision
                     if r.key not in self.first:
                         self.first[r.key] = now
+                        self.made[r.key] = r.timestamp / 1000 - shift
                         if r.key in self._watch:
                             self._left -= 1
                     self.count[r.key] += 1

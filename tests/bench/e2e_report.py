@@ -114,16 +114,20 @@ def render(doc: dict[str, Any]) -> str:
         lines += ["", "Latency, scheduled send → signed decision on the output topic (ms):"]
         lines.append(
             f"  {'run':<16}{'offered/s':>10}{'sent':>8}{'p50':>8}{'p99':>8}{'max':>8}"
-            f"{'undecided':>10}{'p50, p99 of the decided':>25}  kept up"
+            f"{'undecided':>10}{'p50, p99 of the decided':>25}{'written':>12}  kept up"
         )
         for label, r in lat:
             decided = f"{_ms(r['decided_p50_s'])}, {_ms(r['decided_p99_s'])}"
+            written = f"{_ms(r.get('written_p50_s'))}, {_ms(r.get('written_p99_s'))}"
             lines.append(
                 f"  {label:<16}{r['rate']:>10}{r['sent']:>8}{_ms(r['p50_s']):>8}"
-                f"{_ms(r['p99_s']):>8}{_ms(r['max_s']):>8}{r['undecided']:>10}{decided:>25}  "
-                + ("yes" if r["kept_up"] else f"NO ({r['why']})")
+                f"{_ms(r['p99_s']):>8}{_ms(r['max_s']):>8}{r['undecided']:>10}{decided:>25}"
+                f"{written:>12}  " + ("yes" if r["kept_up"] else f"NO ({r['why']})")
             )
-        lines.append("  (-: beyond the inputs decided when the wait ended)")
+        lines.append(
+            "  (-: beyond the inputs decided when the wait ended; written: p50, p99 to the "
+            "decision record's timestamp, when the gateway wrote it)"
+        )
     summary = doc["summary"]
     lines += [""]
     for n, fig in summary["by_processes"].items():

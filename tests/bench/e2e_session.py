@@ -34,7 +34,7 @@ from tests.bench.e2e_kafka import (
 )
 from tests.bench.e2e_mix import Input
 from tests.bench.e2e_procs import Workers, tree_cpu_s
-from tests.bench.e2e_report import latency_figures, per_input
+from tests.bench.e2e_report import latency_figures, per_input, percentile
 from tests.ports import free_port_pair
 
 Stream = tuple[list[list[Input]], list[Input]]
@@ -306,6 +306,10 @@ async def _open_loop(live: Live, inputs: list[Input], rate: int, drain: float) -
     lat = [first[k] - s if k in first else None for k, s in zip(keys, sched, strict=True)]
     on_time = sum(1 for k in keys if k in first and first[k] <= end + 1.0)
     fig = latency_figures(lat)
+    # The same to the decision record's timestamp: the gateway's part, without this tail's.
+    made = live.decisions.made
+    written = [made[k] - s for k, s in zip(keys, sched, strict=True) if k in made]
+    fig |= {"written_p50_s": percentile(written, 50), "written_p99_s": percentile(written, 99)}
     why = ""
     if fig["undecided"]:
         why = f"{fig['undecided']} undecided {drain:.0f} s after the last send"
