@@ -13,6 +13,7 @@ import pytest
 from gateway.core.ingest import RawInput
 from gateway.core.state import VERSION
 from gateway.core.topics import LEDGER_TOPIC
+from gateway.worker import forked
 from gateway.worker import memory as memory_module
 from gateway.worker.memory import LedgerMemory, WorkerState, rebuild
 from gateway.worker.snapshots import (
@@ -251,3 +252,37 @@ def test_a_snapshot_is_made_in_turns_with_the_agents() -> None:
 
     assert asyncio.run(scenario()) == [b"0", b"1", b"2", b"3", b"4"]
     assert all(later > earlier for earlier, later in zip(turns, turns[1:], strict=False))
+
+
+@pytest.mark.parametrize("can_fork", [True, False])
+def test_a_snapshot_holds_the_state_at_its_start_forked_or_made_in_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, can_fork: bool
+) -> None:
+    """Written by a forked child (or in the loop where the process cannot fork): the state
+    as it was when the snapshot started, not what the worker changed after."""
+    if not can_fork:
+        monkeypatch.setattr(forked, "start", lambda work: None)
+    file = SnapshotFile(tmp_path / "ledger-state.snapshot", SECRET)
+    decisions = {f"R|{i}": _decision(i, f"k{i}") for i in range(10)}
+
+    async def run() -> None:
+        memory = LedgerMemory(decisions, {}, file)
+        await memory.recover({0}, lambda p: 9, _tails({}))
+        await asyncio.sleep(0.01)
+        if memory._writing is not None:  # noqa: SLF001 - the rebuild's, if any
+            await memory._writing  # noqa: SLF001
+        written = memory.written
+        before = memory.current().tables_now()
+        memory.current().apply([], 10)  # after the start of the next one
+        memory.current().dirty = False
+        memory.snapshot()
+        memory.current().apply([], 11)
+        memory.current().tables["blocks"]["late"] = {"v": 1}  # while it is written
+        assert memory._writing is not None  # noqa: SLF001
+        await memory._writing  # noqa: SLF001
+        assert memory.written == written + 1
+        snap = file.load()
+        assert snap is not None and snap.positions == {0: 9}
+        assert snap.tables["blocks"] == before["blocks"] and "late" not in snap.tables["blocks"]
+
+    asyncio.run(run())
