@@ -73,7 +73,7 @@ per record, so snapshots cost ~10-15 µs per unit of work whatever the state's s
 restart re-applies at most that much work after one. Work below that threshold is
 snapshotted once the ledger has had no batch for :data:`SNAPSHOT_IDLE_S` (:meth:`when_idle`):
 after a burst, a restart re-applies nothing. A forked child writes each snapshot from the
-state as it was at the fork (``gateway.worker.forked``): the event loop pays ~10-20 ms for
+state as it was at the fork (``gateway.worker.forked``): the event loop pays 7-25 ms for
 the fork of a worker holding 130,000 records, not the ~250 ms of making the bytes.
 """
 
