@@ -273,7 +273,7 @@ def test_a_snapshot_holds_the_state_at_its_start_forked_or_made_in_the_loop(
             await memory._writing  # noqa: SLF001
         written = memory.written
         before = memory.current().tables_now()
-        memory.current().apply([], 10)  # after the start of the next one
+        memory.current().apply([], 10)  # work the next snapshot holds (made durable)
         memory.current().dirty = False
         memory.snapshot()
         memory.current().apply([], 11)
