@@ -1,28 +1,29 @@
-"""Free loopback ports for the brokers and servers the tests and scripts start."""
+"""Free loopback ports for the brokers and servers the tests and scripts start.
+
+They come from ``gateway.http.ports``: below the kernel's range for outgoing connections,
+so no client connection takes one between the pick and the server's bind.
+"""
 
 from __future__ import annotations
 
 import socket
 
+from gateway.http.ports import loopback_port
+
 
 def free_port() -> int:
-    """A port free on 127.0.0.1 now (the kernel's pick)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free on 127.0.0.1 now, not handed out before in this process."""
+    return loopback_port()
 
 
 def free_port_pair() -> int:
     """A free port whose successor is free too (a broker's controller listens there)."""
-    for _ in range(100):
-        port = free_port()
-        if port < 65535 and ports_free(port, port + 1):
-            return port
-    raise RuntimeError("no free pair of loopback ports")
+    return loopback_port(span=2)
 
 
 def ports_free(*ports: int) -> bool:
-    """Whether each of ``ports`` can be bound on 127.0.0.1 now."""
+    """Whether each of ``ports`` can be bound on 127.0.0.1 now (a port in TIME_WAIT can:
+    the fixed test ports are reused session after session, and the servers reuse them)."""
     for port in ports:
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

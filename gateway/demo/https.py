@@ -9,7 +9,6 @@ gateway's messages to IDN01 are delivered to the partner by the worker.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +25,11 @@ from gateway.core.signing import load_public_key_b64
 from gateway.demo.world import World
 from gateway.errors import WorkerError
 from gateway.http.pki import init_pki
+from gateway.http.ports import loopback_port
 from gateway.ingress import KafkaSend, ingress_from_config, ingress_tls, make_app
 from gateway.transport.clients import KafkaClients, clients_for
 
 REGISTRY = "IDN01"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -67,7 +61,7 @@ def configure(world: World, root: Path) -> tuple[int, int]:
     """IDN01 as an HTTPS registry in the world's config; returns (partner port, ingress port)."""
     pki = root / "pki"
     init_pki(pki, ("a6gw-gateway", REGISTRY, "auditor"))
-    sim_port, ingress_port = _free_port(), _free_port()
+    sim_port, ingress_port = loopback_port(), loopback_port()
     doc = yaml.safe_load(world.config_path.read_text())
     for reg in doc["registries"]:
         if reg["id"] == REGISTRY:

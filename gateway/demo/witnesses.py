@@ -21,16 +21,11 @@ import yaml
 from gateway.config import load_config
 from gateway.demo.world import World
 from gateway.errors import GatewayError
+from gateway.http.ports import loopback_port
 
 #: The demo's witnesses: a short name, and the witness's key name.
 WITNESSES = {"jp": "witness.mofa.go.jp/a6gw", "mn": "witness.mfa.gov.mn/a6gw"}
 PREFIX = "/witness"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _a6gw(*args: str) -> subprocess.CompletedProcess[str]:
@@ -113,7 +108,7 @@ def start_witnesses(root: Path, origin: str, log_vkey: str, pki: Path) -> list[W
     out = []
     try:
         for short, name in WITNESSES.items():
-            w = WitnessProcess(short, name, root / f"witness-{short}", _free_port())
+            w = WitnessProcess(short, name, root / f"witness-{short}", loopback_port())
             w.root.mkdir(parents=True, exist_ok=True)
             if not (w.root / "witness.key").exists():
                 made = _a6gw(

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -64,6 +63,7 @@ from gateway.worker.sequencing import request_checkpoint
 from schemas.events import EVENT_TYPES
 from tests import records_check
 from tests.integration.offsets import commit_to_end
+from tests.ports import free_port
 
 pytestmark = pytest.mark.kafka
 
@@ -581,9 +581,7 @@ def test_the_chain_of_custody_of_a_demo_unit_over_the_api(running: Running, tmp_
     key = lc.load_log_key()
     init_pki(tmp_path / "pki", ("auditor",))
     pki = tmp_path / "pki"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
 
     def build():  # type: ignore[no-untyped-def]
         api = AuditAPI(open_store(lc.audit_store()), [key.verifier()])
