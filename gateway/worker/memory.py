@@ -351,11 +351,13 @@ class LedgerMemory:
     async def _reap(
         self, pid: int, positions: Positions, records: int, started: float, fork_s: float
     ) -> None:
-        code = await forked.exited(pid)
-        if code != 0:
+        end = await forked.exited(pid)
+        if end is None or end.code != 0:
+            code = None if end is None else end.code
             log.warning("ledger snapshot not written (its writer, pid %d, exited %s)", pid, code)
             return
-        self._written(positions, records, started, f"by pid {pid}, forked in {fork_s * 1e3:.1f} ms")
+        how = f"by pid {pid} with {end.cpu_s:.2f} s of CPU, forked in {fork_s * 1e3:.1f} ms"
+        self._written(positions, records, started, how)
 
     async def _write(self, positions: Positions, tables: dict[TableName, dict[str, Any]]) -> None:
         assert self.snapshots is not None

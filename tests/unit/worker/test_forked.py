@@ -23,13 +23,14 @@ def test_the_child_sees_the_memory_as_it_was_at_the_fork(tmp_path: Path) -> None
         time.sleep(0.05)  # the parent changes its state meanwhile
         out.write_text(str(state["n"]))
 
-    async def main() -> int | None:
+    async def main() -> forked.Exit | None:
         pid = forked.start(work)
         assert pid is not None and pid != os.getpid()
         state["n"] = 2
         return await forked.exited(pid, poll_s=0.005)
 
-    assert asyncio.run(main()) == 0
+    end = asyncio.run(main())
+    assert end is not None and end.code == 0
     assert out.read_text() == "1" and state["n"] == 2
 
 
@@ -37,23 +38,40 @@ def test_a_child_whose_work_raises_exits_failed(capfd: pytest.CaptureFixture[str
     def work() -> None:
         raise ValueError("no room")
 
-    async def main() -> int | None:
+    async def main() -> forked.Exit | None:
         pid = forked.start(work)
         assert pid is not None
         return await forked.exited(pid, poll_s=0.005)
 
-    assert asyncio.run(main()) == forked.FAILED
+    end = asyncio.run(main())
+    assert end is not None and end.code == forked.FAILED
     assert "ValueError: no room" in capfd.readouterr().err
 
 
 def test_a_child_collected_by_another_waiter_is_reported_as_unknown() -> None:
-    async def main() -> int | None:
+    async def main() -> forked.Exit | None:
         pid = forked.start(lambda: None)
         assert pid is not None
         os.waitpid(pid, 0)
         return await forked.exited(pid, poll_s=0.005)
 
     assert asyncio.run(main()) is None
+
+
+def test_the_child_s_cpu_time_is_reported() -> None:
+    def work() -> None:
+        until = time.process_time() + 0.2
+        while time.process_time() < until:  # busy: CPU time, not sleep
+            pass
+
+    async def main() -> forked.Exit | None:
+        pid = forked.start(work)
+        assert pid is not None
+        return await forked.exited(pid, poll_s=0.005)
+
+    end = asyncio.run(main())
+    # the parent's own CPU time is not in it: it mostly slept, polling
+    assert end is not None and end.code == 0 and 0.2 <= end.cpu_s < 2
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
