@@ -1,8 +1,13 @@
 """End-to-end benchmark of the gateway on its own real, authenticated Kafka broker.
 
-In one run, for each number of worker processes (``--processes 1,2``) and each run
-(``--runs 3``), on a fresh broker with the demo world's gateway (the approaches are the
-benchmark's, see ``tests/bench/e2e_mix.py``):
+In one run, run by run (``--runs 3``), for each number of worker processes in turn
+(``--processes 1,2``: 1, 2, 1, 2, 1, 2), on a fresh broker with the demo world's gateway
+(the approaches are the benchmark's, see ``tests/bench/e2e_mix.py``):
+
+0. the machine's pace: Ed25519 sign + verify + SHA-256 of a ~550-byte event, per second of
+   CPU on one core, before anything else of the session starts (``ref/s``); the workers'
+   CPU per input is also given in these reference events (``ref/in``), which compare
+   across days and machines (``tests/bench/e2e_machine.py``);
 
 1. burst: ``--inputs`` pre-signed valid inputs of a realistic mix (issuances, transfers
    within and across registries, the acquiring registry's acceptances, authorizations,
@@ -30,8 +35,9 @@ one machine runs all three.
 Then one burst with a single hot approach (every input on one approach; ``--no-hot`` skips
 it), and the recovery: a worker whose ledger holds ``--recovery-blocks`` blocks (0 skips
 it) is killed with ``kill -9`` and restarted, on its local tables and then without them;
-the seconds from the restart to the next decision. It prints a table (``--json FILE`` writes
-every figure) and exits non-zero when a correctness check fails.
+the seconds from the restart to the next decision. It prints a table (2 ÷ 1 processes
+both as the ratio of the medians and as the median of each run's own ratio; ``--json
+FILE`` writes every figure) and exits non-zero when a correctness check fails.
 
     python -m tests.bench.bench_e2e [--inputs 50000] [--processes 1,2] [--runs 3]
     python -m tests.bench.bench_e2e --quick      # a few hundred inputs, for a smoke test
@@ -185,11 +191,14 @@ def main(argv: list[str] | None = None) -> int:
             workdir, root, args.port, cas, args.drain, lambda p: adjust(p, cas),
             args.broker_warm_up,
         )  # fmt: skip
-        for n in _ints(args.processes):
-            for r in range(args.runs):
+        # Run by run, each process count in turn: a change in the machine's pace during the
+        # run falls on every count alike, not on the last one measured.
+        for r in range(args.runs):
+            for n in _ints(args.processes):
                 label = f"{n} proc, run {r + 1}"
                 rates = sets.streams if r == 0 else {}
-                sessions.append(run_session(plan, label, n, sets.multi, rates, say))
+                session = run_session(plan, label, n, sets.multi, rates, say)
+                sessions.append({**session, "run": r + 1})
         if sets.hot is not None:
             n = args.hot_processes or max(_ints(args.processes))
             sessions.append(run_session(plan, f"hot, {n} proc", n, sets.hot, {}, say, hot=True))

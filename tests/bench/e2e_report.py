@@ -7,6 +7,8 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from tests.bench.e2e_machine import in_references
+
 
 def percentile(values: Sequence[float | None], q: float) -> float | None:
     """The nearest-rank ``q`` percentile (0 < q <= 100) of ``values``; None stands for an
@@ -55,12 +57,17 @@ def summarize(sessions: list[dict[str, Any]], rec: dict[str, Any] | None) -> dic
             "inputs_per_s": median([s["burst"]["inputs_per_s"] for s in runs]),
             "ratio": median([s["ratio"] for s in runs if s.get("ratio") is not None]),
             "cpu_ms_per_input": median([s["burst"]["cpu_ms_per_input"] for s in runs]),
+            "cpu_refs_per_input": median([r for s in runs if (r := _refs(s)) is not None]),
+            "reference_per_s": median(
+                [s["reference_per_s"] for s in runs if s.get("reference_per_s")]
+            ),
         }
     one, two = by.get("1", {}).get("inputs_per_s"), by.get("2", {}).get("inputs_per_s")
     hot = next((s for s in sessions if s["hot"] and s["burst"]), None)
     return {
         "by_processes": by,
         "scaling": two / one if one and two else None,
+        "scaling_paired": median(paired_ratios(sessions)),
         "hot": None
         if hot is None
         else {
@@ -70,6 +77,24 @@ def summarize(sessions: list[dict[str, Any]], rec: dict[str, Any] | None) -> dic
         },
         "recovery": rec,
     }
+
+
+def paired_ratios(sessions: list[dict[str, Any]]) -> list[float]:
+    """2 ÷ 1 processes run by run: each run's two bursts ran back to back, at the same pace
+    of the machine."""
+    burst: dict[tuple[int, int], float] = {
+        (s["run"], s["processes"]): s["burst"]["inputs_per_s"]
+        for s in sessions
+        if not s["hot"] and s["burst"] and s.get("run") is not None
+    }
+    return [v / burst[(r, 1)] for (r, n), v in sorted(burst.items()) if n == 2 and (r, 1) in burst]
+
+
+def _refs(session: dict[str, Any]) -> float | None:
+    burst = session["burst"]
+    return in_references(
+        burst["cpu_ms_per_input"] if burst else None, session.get("reference_per_s")
+    )
 
 
 def _ms(v: float | None) -> str:
@@ -85,7 +110,7 @@ def render(doc: dict[str, Any]) -> str:
     lines = ["", "End-to-end benchmark (real broker, authenticated; timings are wall clock)", ""]
     head = (
         f"{'run':<16}{'inputs':>8}{'inputs/s':>10}{'pipe rec/s':>12}{'gw/pipe':>9}"
-        f"{'CPU ms/in':>11}{'broker':>8}{'bench':>7}{'rec/in':>8}  checks"
+        f"{'CPU ms/in':>11}{'ref/in':>8}{'broker':>8}{'bench':>7}{'rec/in':>8}{'ref/s':>8}  checks"
     )
     lines += [head, "-" * len(head)]
     for s in doc["sessions"]:
@@ -97,9 +122,11 @@ def render(doc: dict[str, Any]) -> str:
             f"{s['label']:<16}{b['inputs']:>8}{_num(b['inputs_per_s']):>10}"
             f"{_num(s['pipe']['records_per_s'] if s.get('pipe') else None):>12}"
             f"{_num(s.get('ratio'), '.4f'):>9}{_num(b['cpu_ms_per_input'], '.2f'):>11}"
+            f"{_num(_refs(s), '.1f'):>8}"
             f"{_num(b.get('broker_cpu_ms_per_input'), '.2f'):>8}"
             f"{_num(b.get('bench_cpu_ms_per_input'), '.2f'):>7}"
-            f"{_num(b['records_per_input'], '.2f'):>8}  {'ok' if s['ok'] else 'FAILED'}"
+            f"{_num(b['records_per_input'], '.2f'):>8}{_num(s.get('reference_per_s')):>8}"
+            f"  {'ok' if s['ok'] else 'FAILED'}"
             + (f" ({s['worker_restarts']} worker restarts)" if s.get("worker_restarts") else "")
         )
     first = next((s["burst"] for s in doc["sessions"] if s["burst"]), None)
@@ -134,10 +161,17 @@ def render(doc: dict[str, Any]) -> str:
         failed = f" (checks FAILED in {fig['failed_checks']})" if fig["failed_checks"] else ""
         lines.append(
             f"{n} worker process(es): median {_num(fig['inputs_per_s'])} inputs/s over "
-            f"{fig['runs']} run(s){failed}, gateway ÷ pipe {_num(fig['ratio'], '.4f')}"
+            f"{fig['runs']} run(s){failed}, gateway ÷ pipe {_num(fig['ratio'], '.4f')}, "
+            f"worker CPU {_num(fig.get('cpu_ms_per_input'), '.2f')} ms/input "
+            f"({_num(fig.get('cpu_refs_per_input'), '.1f')} ref/input at "
+            f"{_num(fig.get('reference_per_s'))} ref/s)"
         )
     if summary.get("scaling") is not None:
-        lines.append(f"2 ÷ 1 worker processes (medians): {summary['scaling']:.2f}×")
+        paired = summary.get("scaling_paired")
+        lines.append(
+            f"2 ÷ 1 worker processes (medians): {summary['scaling']:.2f}×"
+            + ("" if paired is None else f"; run by run, median {paired:.2f}×")
+        )
     if summary.get("hot"):
         h = summary["hot"]
         lines.append(

@@ -32,6 +32,7 @@ from tests.bench.e2e_kafka import (
     wait_group,
     warm_up,
 )
+from tests.bench.e2e_machine import reference_per_s
 from tests.bench.e2e_mix import Input
 from tests.bench.e2e_procs import Workers, tree_cpu_s
 from tests.bench.e2e_report import latency_figures, per_input, percentile
@@ -117,8 +118,14 @@ def run_session(
     hot: bool = False,
 ) -> dict[str, Any]:
     """One session on a fresh broker; returns its figures and problems."""
-    say(f"session '{label}': fresh broker, {processes} worker process(es)")
-    out: dict[str, Any] = {"label": label, "processes": processes, "hot": hot, "problems": []}
+    ref = reference_per_s()
+    say(
+        f"session '{label}': fresh broker, {processes} worker process(es); machine {ref:,.0f} ref/s"
+    )
+    out: dict[str, Any] = {
+        "label": label, "processes": processes, "hot": hot, "problems": [],
+        "reference_per_s": ref,
+    }  # fmt: skip
     try:
         with fresh_gateway(plan, label, processes, say) as live:
             asyncio.run(_drive(live, phases, rates, plan.drain, out, plan.warm_up))

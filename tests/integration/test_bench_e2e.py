@@ -45,4 +45,7 @@ def test_the_quick_benchmark_decides_every_input_once_and_reports_sane_figures(
     assert rate["rate"] == 50 and rate["sent"] == 100
     assert rate["undecided"] == 0
     assert 0 < rate["p50_s"] <= rate["p99_s"] <= rate["max_s"]
-    assert doc["summary"]["by_processes"]["1"]["runs"] == 1
+    one = doc["summary"]["by_processes"]["1"]
+    assert one["runs"] == 1 and session["run"] == 1
+    # the machine's pace, and the workers' CPU in its units
+    assert session["reference_per_s"] > 100 and one["cpu_refs_per_input"] > 0

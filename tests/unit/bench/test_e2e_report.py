@@ -9,6 +9,7 @@ import pytest
 from tests.bench.e2e_report import (
     latency_figures,
     median,
+    paired_ratios,
     per_input,
     percentile,
     render,
@@ -90,10 +91,13 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
     assert "RESULT: FAILED: 1 proc, run 1: lost: 1" in text
 
 
-def _session(n: int, rate: float | None, ok: bool = True, hot: bool = False) -> dict[str, Any]:
+def _session(
+    n: int, rate: float | None, ok: bool = True, hot: bool = False, run: int | None = None
+) -> dict[str, Any]:
     burst = None if rate is None else {"inputs_per_s": rate, "cpu_ms_per_input": 2.0}
     return {"processes": n, "hot": hot, "ok": ok and burst is not None, "burst": burst,
-            "ratio": None if rate is None else rate / 1000}  # fmt: skip
+            "ratio": None if rate is None else rate / 1000, "run": run,
+            "reference_per_s": 5000.0}  # fmt: skip
 
 
 def test_the_summary_takes_medians_per_process_count_and_their_ratio() -> None:
@@ -113,3 +117,33 @@ def test_the_summary_takes_medians_per_process_count_and_their_ratio() -> None:
 def test_no_ratio_without_both_process_counts() -> None:
     summary = summarize([_session(1, 100.0), _session(2, None, hot=True)], None)
     assert summary["scaling"] is None and summary["hot"] is None
+
+
+def test_two_over_one_run_by_run() -> None:
+    sessions = [
+        _session(1, 100.0, run=1), _session(2, 150.0, run=1),
+        _session(1, 200.0, run=2), _session(2, 240.0, run=2),
+        _session(1, 100.0, run=3), _session(2, None, run=3),  # a failed burst: no pair
+        _session(2, 50.0, hot=True),
+    ]  # fmt: skip
+    assert paired_ratios(sessions) == [1.5, 1.2]
+    summary = summarize(sessions, None)
+    assert summary["scaling_paired"] == pytest.approx(1.35)
+    assert summary["scaling"] == pytest.approx(195.0 / 100.0)  # the medians' ratio
+
+
+def test_cpu_in_machine_references() -> None:
+    summary = summarize([_session(1, 100.0, run=1)], None)
+    one = summary["by_processes"]["1"]
+    # 2 ms per input on a machine doing 5,000 reference events per second: 10 of them
+    assert one["cpu_refs_per_input"] == pytest.approx(10.0)
+    assert one["reference_per_s"] == 5000.0
+    doc = {"sessions": [], "summary": summary, "ok": True, "problems": []}
+    assert "(10.0 ref/input at 5,000 ref/s)" in render(doc)
+
+
+def test_the_reference_is_measured_on_this_machine() -> None:
+    from tests.bench.e2e_machine import in_references, reference_per_s
+
+    assert reference_per_s(0.05) > 100  # Ed25519 sign + verify: thousands per second
+    assert in_references(None, 5000.0) is None and in_references(1.0, None) is None
