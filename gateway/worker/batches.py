@@ -192,8 +192,9 @@ class Batches:
         self.tally = InputTally(stage.step)
         self.batches = 0
         self.records = 0
-        # Seconds spent deciding and committing since the last report (every REPORT_S).
-        self.spent = [0.0, 0.0]
+        # Seconds spent deciding and committing since the last report (every REPORT_S), and
+        # the CPU seconds of the deciding (it does not await: the loop runs nothing else).
+        self.spent = [0.0, 0.0, 0.0]
         self.counts = [0, 0]
         self.reported = time.monotonic()
         self.trail = Trail()  # a line per decision and dead letter (gateway.worker.trail)
@@ -243,7 +244,7 @@ class Batches:
 
     async def _attempt(self, run: list[Item], solo: bool = False) -> None:
         stage, shield, attempts = self.stage, self.shield, self.shield.attempts
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.thread_time()
         stage.begin()
         self.trail.begin()
         begun = [rec for rec, _ in run]
@@ -265,7 +266,7 @@ class Batches:
                 else:
                     self._decide(rec, ev)
                 self.trail.note(rec, made, len(stage.outputs))
-            decided = time.monotonic()
+            decided, cpu = time.monotonic(), time.thread_time() - cpu
             await stage.commit(cursors)
         except Exception as exc:
             if is_edge(exc):  # retried by the caller: the process did not die on these
@@ -276,21 +277,23 @@ class Batches:
         self.tally.batch()
         self.batches += 1
         self.records += len(run)
-        self._account(len(run), decided - started, time.monotonic() - decided)
+        self._account(len(run), decided - started, time.monotonic() - decided, cpu)
 
-    def _account(self, records: int, decide_s: float, commit_s: float) -> None:
+    def _account(self, records: int, decide_s: float, commit_s: float, cpu_s: float) -> None:
         self.counts[0] += 1
         self.counts[1] += records
         self.spent[0] += decide_s
         self.spent[1] += commit_s
+        self.spent[2] += cpu_s
         now = time.monotonic()
         if now - self.reported >= REPORT_S:
             log.info(
-                "%s: %d records in %d batches over %.0f s; deciding %.2f s, committing %.2f s",
+                "%s: %d records in %d batches over %.0f s; deciding %.2f s (%.2f s of CPU), "
+                "committing %.2f s",
                 self.stage.step, self.counts[1], self.counts[0], now - self.reported,
-                self.spent[0], self.spent[1],
+                self.spent[0], self.spent[2], self.spent[1],
             )  # fmt: skip
-            self.spent, self.counts, self.reported = [0.0, 0.0], [0, 0], now
+            self.spent, self.counts, self.reported = [0.0, 0.0, 0.0], [0, 0], now
 
     def _decide(self, rec: RawInput, ev: Event) -> None:
         stage, shield = self.stage, self.shield

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,3 +293,24 @@ def test_consume_decides_a_batch_only_once_ready_says_so(tmp_path: Path) -> None
     assert reader.asked == [(0, range(2, 4))]
     assert stage.decided == [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)]
     assert cursors[cursor_key(LEDGER_TOPIC, 0)] == 4
+
+
+def test_the_report_gives_the_deciding_s_cpu_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    batches, stage, _, _ = setup(tmp_path)
+    decide = stage.decide
+
+    def busy(rec: RawInput, event: Event) -> None:
+        until = time.thread_time() + 0.02  # CPU, not sleep
+        while time.thread_time() < until:
+            pass
+        decide(rec, event)
+
+    monkeypatch.setattr(stage, "decide", busy)
+    monkeypatch.setattr("gateway.worker.batches.REPORT_S", 0.0)
+    with caplog.at_level(logging.INFO, logger="a6gw.worker"):
+        asyncio.run(batches.run(events(0, [0, 1, 2])))
+    (line,) = [r.getMessage() for r in caplog.records if "batches over" in r.getMessage()]
+    cpu = float(re.search(r"\(([0-9.]+) s of CPU\)", line).group(1))  # type: ignore[union-attr]
+    assert line.startswith("ledger: 3 records in 1 batches") and 0.06 <= cpu < 1
