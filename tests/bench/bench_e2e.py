@@ -13,7 +13,9 @@ In one run, run by run (``--runs 3``), for each number of worker processes in tu
    within and across registries, the acquiring registry's acceptances, authorizations,
    retirements) over ``--approaches`` cooperative approaches, published in phases whose
    inputs do not depend on one another; timed from the first publish to the last input's
-   signed decision on its registry's output topic and in the audit store. It reports
+   signed decision on its registry's output topic and in the audit store (the output
+   topics are tailed with fuller fetches, every 100 ms, until the latencies: the end of
+   each phase is seen up to 100 ms late, and the tail costs the shared cores less). It reports
    inputs/s, the workers' CPU per input (user + system of every worker process tree,
    supervisors included), the records written per input by topic (end offsets of every
    topic before and after), and checks that every input has exactly one decision in the

@@ -153,7 +153,7 @@ async def _drive(
     out: dict[str, Any],
     warm: float = 0.0,
 ) -> None:
-    await live.decisions.start()
+    await live.decisions.start(precise=False)  # until the latencies
     try:
         if warm:
             out["broker_warm_up"] = await warm_up(live.kafka, warm, live.say)
@@ -161,6 +161,8 @@ async def _drive(
         await phase(live, phases[0], "warm-up (accounts, decisions, authorizations)")
         out["burst"] = await _burst(live, phases, out["problems"])
         out["rates"] = []
+        if rates:
+            await live.decisions.precise()
         for rate, (prep, stream) in rates.items():
             for n, inputs in enumerate(prep):
                 await phase(live, inputs, f"rate {rate}/s preparation {n + 1}/{len(prep)}")
