@@ -129,6 +129,13 @@ class GatewaySection(_Model):
     # their effects) was done since the last snapshot, and half the state's size: a restart
     # re-applies at most that much after the snapshot (gateway.worker.memory).
     snapshot_every: int = Field(default=2_000, ge=100, le=10_000_000)
+    # Who makes a snapshot's bytes. "loop": the worker, in 1 ms pieces between its batches
+    # (~2 µs of CPU per record, spread over 1-3 s). "fork": a forked child, from the state
+    # as it was at the fork; the worker pays the fork and a copy of each memory page it
+    # writes while the child lives, which on some virtual machines stalls it for 0.5 s or
+    # more per snapshot (p99 at 500 inputs/s 250-1,100 ms, against 230 ms in the loop:
+    # README, "Speed"). Where forking is not possible, the loop is used.
+    snapshot_writer: Literal["loop", "fork"] = "loop"
 
 
 class Limits(_Model):

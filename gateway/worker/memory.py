@@ -72,9 +72,18 @@ the state's records (at least :data:`SNAPSHOT_MIN_WORK`): writing one costs ~5-8
 per record, so snapshots cost ~10-15 µs per unit of work whatever the state's size, and a
 restart re-applies at most that much work after one. Work below that threshold is
 snapshotted once the ledger has had no batch for :data:`SNAPSHOT_IDLE_S` (:meth:`when_idle`):
-after a burst, a restart re-applies nothing. A forked child writes each snapshot from the
-state as it was at the fork (``gateway.worker.forked``): the event loop pays 7-25 ms for
-the fork of a worker holding 130,000 records, not the ~250 ms of making the bytes.
+after a burst, a restart re-applies nothing.
+
+**Who makes the bytes** (config ``gateway.snapshot_writer``). By default the event loop, in
+pieces of ~1 ms between the agents' batches (:func:`gateway.worker.snapshots.in_turns`),
+from a copy of the state's mappings; a thread writes them. Or a forked child, from the state
+as it was at the fork (``gateway.worker.forked``): the loop pays 7-25 ms for the fork of a
+worker holding 130,000 records, not the ~250 ms of making the bytes, but the worker then
+copies each memory page it writes while the child lives. Measured at 500 inputs/s on the
+2-core benchmark machine, that copying took 16,500 page faults and 0.68 s of system time in
+the 3 s after a fork (4,500 and 0.33 s with the loop making the bytes), most of it at once:
+the worker stood still for about half a second and the p99 rose to 250-1,100 ms, against
+230 ms in the loop.
 """
 
 from __future__ import annotations
@@ -82,19 +91,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from gateway.core.state import TABLES, VERSION, LedgerState, Put, TableName, newer_or_equal
+from gateway.core.state import TableName
 from gateway.worker import forked
 from gateway.worker.snapshots import (
     Positions,
     SnapshotFile,
-    Stored,
     chunks,
     in_turns,
     to_reapply,
 )
+from gateway.worker.workerstate import WorkerState, rebuild
 
 log = logging.getLogger("a6gw.worker")
 
@@ -110,100 +119,6 @@ SNAPSHOT_QUIET_S = 5.0
 SNAPSHOT_IDLE_S = 2.0
 #: reads each held partition's ``a6.ledger`` records from a position on (None: cannot)
 Tails = Callable[[Mapping[int, int]], Awaitable["Mapping[int, Any] | None"]]
-
-
-class WorkerState(LedgerState):
-    """The ledger state of one worker: its partitions' effects in memory; decisions read
-    from the ``decisions`` table; accounts from memory or the ``accounts`` global table."""
-
-    def __init__(self, decisions: Mapping[str, Any], accounts: Mapping[str, Any]) -> None:
-        super().__init__()
-        self.decisions = decisions
-        self.global_accounts = accounts
-        self.own_accounts: dict[str, dict[str, Any]] = {}
-        #: decisions + effects applied (what a snapshot saves a restart from re-applying)
-        self.work = 0
-        #: effects applied since the last :meth:`LedgerMemory.settled`, maybe of decisions
-        #: not durable yet: no snapshot may be taken of the state then
-        self.dirty = False
-
-    def apply(self, effects: Iterable[Put], version: int) -> None:
-        effects = list(effects)
-        self.work += 1 + len(effects)
-        self.dirty = True
-        for eff in effects:
-            if eff.table == "accounts":
-                if newer_or_equal(self.own_accounts.get(eff.key), version):
-                    self.own_accounts[eff.key] = {**eff.value, VERSION: version}
-        super().apply([e for e in effects if e.table != "accounts"], version)
-
-    def load(self, stored: Iterable[Stored]) -> None:
-        """Apply stored decisions' effects in bulk, in the order given (version order):
-        each table's last write of each key, then every index derived once."""
-        tables = self.tables
-        own = self.own_accounts
-        for version, effects in stored:
-            self.work += 1 + len(effects)
-            for table, key, value in effects:
-                rec = {**value, VERSION: version}
-                if table == "accounts":
-                    own[key] = rec
-                else:
-                    tables[table][key] = rec
-        self.rebuild_index()
-
-    def tables_now(self) -> dict[TableName, dict[str, Any]]:
-        """The tables as they are now, its own accounts in ``accounts`` (what a snapshot
-        holds): copies of the mappings; the records are never changed in place."""
-        out = {name: dict(self.tables[name]) for name in TABLES}
-        out["accounts"] = dict(self.own_accounts)
-        out["decisions"] = {}
-        return out
-
-    def snapshot_records(self) -> int:
-        """How many records :meth:`tables_now` holds (without copying them)."""
-        left_out = ("accounts", "decisions")
-        kept = sum(len(self.tables[n]) for n in TABLES if n not in left_out)
-        return kept + len(self.own_accounts)
-
-    @classmethod
-    def restored(
-        cls,
-        decisions: Mapping[str, Any],
-        accounts: Mapping[str, Any],
-        tables: Mapping[TableName, dict[str, Any]],
-        later: Iterable[Stored] = (),
-    ) -> WorkerState:
-        """The state a snapshot's tables hold (see :meth:`tables_now`) with the stored
-        decisions ``later`` applied after them (in bulk: the indexes are derived once)."""
-        state = cls(decisions, accounts)
-        for name in TABLES:
-            if name not in ("accounts", "decisions"):
-                state.tables[name] = tables[name]
-        state.own_accounts = dict(tables["accounts"])
-        state.load(later)
-        return state
-
-    def get(self, table: TableName, key: str) -> dict[str, Any] | None:
-        if table == "decisions":
-            stored = self.decisions.get(key)
-            return dict(stored) if stored is not None else None
-        if table == "accounts":
-            return self.account(key)
-        return super().get(table, key)
-
-    def account(self, key: str) -> dict[str, Any] | None:
-        # An account in memory belongs to a partition this worker holds, whose every
-        # decision the state has: it is the newest. Any other is read from the global table.
-        best = self.own_accounts.get(key)
-        if best is None:
-            best = self.global_accounts.get(key)
-        if best is None:
-            return None
-        return {k: v for k, v in best.items() if k != VERSION}
-
-    def size(self) -> int:
-        return sum(len(t) for t in self.tables.values()) + len(self.own_accounts)
 
 
 class LedgerMemory:
@@ -229,6 +144,8 @@ class LedgerMemory:
         self._work_at_snapshot = 0
         #: work since the last snapshot before the next is due (config: snapshot_every)
         self.min_work = SNAPSHOT_MIN_WORK
+        #: a forked child makes the snapshots (config: snapshot_writer), else the loop does
+        self.fork = False
         self._quiet_until = 0.0
         self._settled_at = 0.0
         self._writing: asyncio.Task[None] | None = None
@@ -324,9 +241,9 @@ class LedgerMemory:
 
     def snapshot(self) -> None:
         """Start writing a snapshot of the state as it is now, if it may be taken and none
-        is being written: a forked child writes it (``gateway.worker.forked``); where the
-        process cannot fork, the state is copied now and the bytes are made in the event
-        loop, in turns with the agents, and written in a thread."""
+        is being written: the state is copied now and the bytes are made in the event loop,
+        in turns with the agents, and written in a thread; or, with :attr:`fork` and where
+        the process can fork, a forked child writes it (``gateway.worker.forked``)."""
         state = self._state
         if (
             self.snapshots is None
@@ -339,7 +256,9 @@ class LedgerMemory:
         self._work_at_snapshot = state.work
         positions, file = dict(self.positions), self.snapshots
         started = time.monotonic()
-        pid = forked.start(lambda: file.write(list(chunks(positions, state.tables_now()))))
+        pid = None
+        if self.fork:
+            pid = forked.start(lambda: file.write(list(chunks(positions, state.tables_now()))))
         loop = asyncio.get_running_loop()
         if pid is None:
             self._writing = loop.create_task(self._write(positions, state.tables_now()))
@@ -393,27 +312,6 @@ class LedgerMemory:
             self.snapshot()
         if self._writing is not None:
             await self._writing
-
-
-def rebuild(decisions: Mapping[str, Any], accounts: Mapping[str, Any]) -> WorkerState:
-    """The state the stored decisions make: their effects applied in version order."""
-    started, cpu = time.monotonic(), time.process_time()
-    # Only the effects are kept while sorting (a decision's outputs are most of its bytes).
-    stored = sorted(((int(d["version"]), d["effects"]) for d in decisions.values()), key=_first)
-    state = WorkerState(decisions, accounts)
-    state.load(stored)
-    state.dirty = False
-    log.info(
-        "ledger state rebuilt from %d decisions in %.2f s (%.2f s CPU)",
-        len(stored),
-        time.monotonic() - started,
-        time.process_time() - cpu,
-    )
-    return state
-
-
-def _first(item: Stored) -> int:
-    return item[0]
 
 
 def _known(offset: int | None) -> int:

@@ -45,6 +45,7 @@ from gateway.config import LoadedConfig
 from gateway.transport.admin import wait_for_topics
 from gateway.transport.clients import clients_for
 from gateway.transport.topic_plan import topic_plan
+from gateway.worker import pauses
 from gateway.worker.exits import FINAL, Exit, describe
 
 log = logging.getLogger("a6gw.worker")
@@ -79,6 +80,7 @@ def run_worker(
 
     log.info("event loop: %s", "uvloop" if use_uvloop() else "asyncio")
     log.info("garbage collector thresholds: %s", tune_gc())
+    pauses.watch()
     datadir = datadir or (lc.data_dir / "worker")
     if not hold_folder(datadir, "worker.lock"):
         print(

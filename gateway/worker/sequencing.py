@@ -103,6 +103,7 @@ class AuditWriter:
             for rec, entry in lettered:
                 log_entry("sequencer", rec, entry)
         stamped = self.sequencer.stamp_records(items)
+        started = time.monotonic()
         try:
             added = self.sequencer.append(stamped, (AUDIT_TOPIC, 0, records[-1].offset))
         except AuditError as exc:
@@ -113,7 +114,10 @@ class AuditWriter:
             self.view.left()
             return
         self.view.appended(stamped, added)
-        log.info("sequenced %d of %d entries; log size %d", added, len(items), self.store.size())
+        log.info(
+            "sequenced %d of %d entries in %.1f ms; log size %d",
+            added, len(items), (time.monotonic() - started) * 1e3, self.store.size(),
+        )  # fmt: skip
         if requested or self.sequencer.due():
             await self.publish()
 

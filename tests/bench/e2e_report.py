@@ -35,6 +35,30 @@ def latency_figures(latencies: Sequence[float | None]) -> dict[str, Any]:
     }
 
 
+def timeline(
+    offsets: Sequence[float], latencies: Sequence[float | None], *, worst: int = 5
+) -> list[dict[str, Any]]:
+    """The ``worst`` seconds of an open-loop phase by their p99: each second of the schedule
+    (``offsets``, seconds from the first scheduled send) with how many inputs it offered,
+    their p50, p99 and max (None: one was not decided), in time order, so a spike can be
+    set beside the workers' logs."""
+    seconds: dict[int, list[float | None]] = {}
+    for at, value in zip(offsets, latencies, strict=True):
+        seconds.setdefault(int(at), []).append(value)
+    rows = [
+        {
+            "second": sec,
+            "inputs": len(vals),
+            "p50_s": percentile(vals, 50),
+            "p99_s": percentile(vals, 99),
+            "max_s": percentile(vals, 100),
+        }
+        for sec, vals in seconds.items()
+    ]
+    rows.sort(key=lambda r: math.inf if r["p99_s"] is None else r["p99_s"], reverse=True)
+    return sorted(rows[:worst], key=lambda r: r["second"])
+
+
 def per_input(before: dict[str, int], after: dict[str, int], inputs: int) -> dict[str, float]:
     """Records written to each topic between two end-offset readings, per input."""
     out = {t: (after[t] - before.get(t, 0)) / inputs for t in sorted(after)}
@@ -155,6 +179,12 @@ def render(doc: dict[str, Any]) -> str:
             "  (-: beyond the inputs decided when the wait ended; written: p50, p99 to the "
             "decision record's timestamp, when the gateway wrote it)"
         )
+        for label, r in lat:
+            worst = ", ".join(
+                f"{w['second']} s: {_ms(w['p99_s'])}" for w in r.get("worst_seconds", [])
+            )
+            if worst:
+                lines.append(f"  {label}, {r['rate']}/s, worst seconds by p99 (ms): {worst}")
     summary = doc["summary"]
     lines += [""]
     for n, fig in summary["by_processes"].items():

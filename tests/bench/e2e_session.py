@@ -35,7 +35,7 @@ from tests.bench.e2e_kafka import (
 from tests.bench.e2e_machine import reference_per_s
 from tests.bench.e2e_mix import Input
 from tests.bench.e2e_procs import Workers, tree_cpu_s
-from tests.bench.e2e_report import latency_figures, per_input, percentile
+from tests.bench.e2e_report import latency_figures, per_input, percentile, timeline
 from tests.ports import free_port_pair
 
 Stream = tuple[list[list[Input]], list[Input]]
@@ -288,6 +288,8 @@ async def _open_loop(live: Live, inputs: list[Input], rate: int, drain: float) -
     await producer.start()
     start = time.monotonic() + 0.2
     sched = [start + i / rate for i in range(len(inputs))]
+    at = time.strftime("%H:%M:%S", time.gmtime(time.time() + 0.2))
+    live.say(f"  the schedule starts at {at} UTC (the worst seconds below count from it)")
     futures, late, i, shown = [], 0.0, 0, start
     live.say(f"  offering {rate} inputs/s for {len(inputs) / rate:.0f} s")
     try:
@@ -315,6 +317,7 @@ async def _open_loop(live: Live, inputs: list[Input], rate: int, drain: float) -
     lat = [first[k] - s if k in first else None for k, s in zip(keys, sched, strict=True)]
     on_time = sum(1 for k in keys if k in first and first[k] <= end + 1.0)
     fig = latency_figures(lat)
+    fig["worst_seconds"] = timeline([s - start for s in sched], lat)
     # The same to the decision record's timestamp: the gateway's part, without this tail's.
     made = live.decisions.made
     written = [made[k] - s for k, s in zip(keys, sched, strict=True) if k in made]

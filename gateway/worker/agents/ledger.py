@@ -107,6 +107,7 @@ def keep_snapshots(rt: Runtime) -> None:
     memory = rt.ledger
     memory.snapshots = SnapshotFile(rt.datadir / FILE_NAME, rt.seal.secret)
     memory.min_work = rt.config.gateway.snapshot_every
+    memory.fork = rt.config.gateway.snapshot_writer == "fork"
     tail = LedgerTail(rt.kafka, rt.reader, LEDGER_TOPIC)
 
     def cursor(partition: int) -> int | None:

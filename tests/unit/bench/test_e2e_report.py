@@ -14,6 +14,7 @@ from tests.bench.e2e_report import (
     percentile,
     render,
     summarize,
+    timeline,
 )
 
 
@@ -43,6 +44,16 @@ def test_records_per_input_by_topic() -> None:
     assert per_input(before, after, 4) == {"a": 5.0, "c": 1.0}
 
 
+def test_the_worst_seconds_of_a_phase_in_time_order() -> None:
+    offsets = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    lat: list[float | None] = [0.01, 0.02, 0.9, 0.1, None, 0.03, 0.05]
+    rows = timeline(offsets, lat, worst=2)
+    assert [r["second"] for r in rows] == [1, 2]  # second 2 holds an undecided input
+    assert rows[0] == {"second": 1, "inputs": 2, "p50_s": 0.1, "p99_s": 0.9, "max_s": 0.9}
+    assert rows[1]["p99_s"] is None and rows[1]["inputs"] == 2
+    assert len(timeline(offsets, lat)) == 4
+
+
 def test_median() -> None:
     assert median([3.0, 1.0, 2.0]) == 2.0
     assert median([]) is None
@@ -57,7 +68,9 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
         "by_topic": {"x-changelog": 2.0},
     }
     rate = {"rate": 50, "sent": 250, "p50_s": 0.02, "p99_s": 0.08, "max_s": 0.1, "undecided": 0,
-            "decided_p50_s": 0.02, "decided_p99_s": 0.08, "kept_up": True, "why": ""}  # fmt: skip
+            "decided_p50_s": 0.02, "decided_p99_s": 0.08, "kept_up": True, "why": "",
+            "worst_seconds": [{"second": 3, "inputs": 50, "p50_s": 0.02, "p99_s": 0.4,
+                               "max_s": 0.5}]}  # fmt: skip
     doc = {
         "sessions": [
             {
@@ -89,6 +102,7 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
     assert "250" in text and "0.0250" in text and "3.50" in text and "6.25" in text
     assert "x-changelog" in text and "80" in text and "2.5 s" in text and "4.5 s" in text
     assert "RESULT: FAILED: 1 proc, run 1: lost: 1" in text
+    assert "worst seconds by p99 (ms): 3 s: 400" in text
 
 
 def _session(

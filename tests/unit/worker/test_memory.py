@@ -12,7 +12,8 @@ from gateway.core.state import VERSION, Put, TableName
 from gateway.core.steps import forwarded_key, ledger_step
 from gateway.core.topics import LEDGER_TOPIC
 from gateway.demo.scenario import load_steps
-from gateway.worker.memory import LedgerMemory, WorkerState, rebuild
+from gateway.worker.memory import LedgerMemory
+from gateway.worker.workerstate import WorkerState, rebuild
 from tests.unit.worker.test_pipeline import MemoryPipeline
 
 TABLES: tuple[TableName, ...] = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from gateway.core.state import VERSION
 from gateway.core.topics import LEDGER_TOPIC
 from gateway.worker import forked
 from gateway.worker import memory as memory_module
-from gateway.worker.memory import LedgerMemory, WorkerState, rebuild
+from gateway.worker.memory import LedgerMemory
 from gateway.worker.snapshots import (
     SnapshotFile,
     chunks,
@@ -24,6 +25,7 @@ from gateway.worker.snapshots import (
     seal,
     to_reapply,
 )
+from gateway.worker.workerstate import WorkerState, rebuild
 from tests.unit.worker.test_memory import TABLES, run_scenario
 
 SECRET = b"k" * 32
@@ -254,19 +256,32 @@ def test_a_snapshot_is_made_in_turns_with_the_agents() -> None:
     assert all(later > earlier for earlier, later in zip(turns, turns[1:], strict=False))
 
 
-@pytest.mark.parametrize("can_fork", [True, False])
+def _no_fork(work: object) -> int | None:
+    raise AssertionError("the loop makes the snapshot: nothing is forked")
+
+
+@pytest.mark.parametrize(("writer", "can_fork"), [("loop", True), ("fork", True), ("fork", False)])
 def test_a_snapshot_holds_the_state_at_its_start_forked_or_made_in_the_loop(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, can_fork: bool
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    writer: str,
+    can_fork: bool,
 ) -> None:
-    """Written by a forked child (or in the loop where the process cannot fork): the state
-    as it was when the snapshot started, not what the worker changed after."""
-    if not can_fork:
+    """Made in the loop (the default), or by a forked child when the config says so and the
+    process can fork: the state as it was when the snapshot started, not what the worker
+    changed after."""
+    caplog.set_level(logging.INFO, logger="a6gw.worker")
+    if writer == "loop":
+        monkeypatch.setattr(forked, "start", _no_fork)
+    elif not can_fork:
         monkeypatch.setattr(forked, "start", lambda work: None)
     file = SnapshotFile(tmp_path / "ledger-state.snapshot", SECRET)
     decisions = {f"R|{i}": _decision(i, f"k{i}") for i in range(10)}
 
     async def run() -> None:
         memory = LedgerMemory(decisions, {}, file)
+        memory.fork = writer == "fork"
         await memory.recover({0}, lambda p: 9, _tails({}))
         await asyncio.sleep(0.01)
         if memory._writing is not None:  # noqa: SLF001 - the rebuild's, if any
@@ -286,3 +301,7 @@ def test_a_snapshot_holds_the_state_at_its_start_forked_or_made_in_the_loop(
         assert snap.tables["blocks"] == before["blocks"] and "late" not in snap.tables["blocks"]
 
     asyncio.run(run())
+    written = [r.getMessage() for r in caplog.records if "snapshot written" in r.getMessage()]
+    forked_by = writer == "fork" and can_fork
+    assert written and all(("by pid" in m) == forked_by for m in written)
+    assert all(("in the loop" in m) == (not forked_by) for m in written)

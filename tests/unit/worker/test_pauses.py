@@ -1,0 +1,36 @@
+"""The full collections' pauses are timed and logged (``gateway.worker.pauses``)."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from gateway.worker import pauses
+
+
+@pytest.fixture
+def watched() -> Iterator[pauses.Pauses]:
+    before = list(gc.callbacks)
+    try:
+        yield pauses.watch()
+    finally:
+        gc.callbacks[:] = before
+
+
+def test_a_full_collection_is_timed_and_logged(
+    watched: pauses.Pauses, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="a6gw.worker")
+    gc.collect(0)  # the youngest generation only: not a pause of the whole heap
+    assert watched.count == 0
+    gc.collect()
+    assert watched.count == 1 and watched.total_s > 0
+    assert any("garbage collection of the whole heap" in r.getMessage() for r in caplog.records)
+
+
+def test_watching_twice_keeps_one_callback(watched: pauses.Pauses) -> None:
+    assert pauses.watch() is watched
+    assert sum(isinstance(cb, pauses.Pauses) for cb in gc.callbacks) == 1
