@@ -8,6 +8,7 @@ them): tens to hundreds of milliseconds in which no agent runs. The worker's thr
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -37,10 +38,17 @@ class Pauses:
             self.started = None
             self.count += 1
             self.total_s += took
-            log.info(
-                "garbage collection of the whole heap: %.0f ms, %d objects freed",
-                took * 1e3, info.get("collected", 0),
-            )  # fmt: skip
+            freed = int(info.get("collected", 0))
+            # Logged once the collection is over: a collection can start inside a log
+            # handler's write, which a line written from here would interleave with.
+            try:
+                asyncio.get_running_loop().call_soon(_report, took, freed)
+            except RuntimeError:  # no event loop in this thread
+                _report(took, freed)
+
+
+def _report(took: float, freed: int) -> None:
+    log.info("garbage collection of the whole heap: %.0f ms, %d objects freed", took * 1e3, freed)
 
 
 def watch() -> Pauses:

@@ -45,3 +45,14 @@ def test_a_bad_key_file_is_a_coded_error(
     with pytest.raises(ConfigError) as info:
         load_config(world.config_path).load_mac_key()
     assert info.value.code == "A6-CFG-006" and words in str(info.value)
+
+
+def test_ledger_snapshots_are_made_in_the_loop_unless_fork_is_chosen() -> None:
+    from pydantic import ValidationError
+
+    from gateway.config import GatewaySection
+
+    assert GatewaySection(id="gw").snapshot_writer == "loop"
+    assert GatewaySection(id="gw", snapshot_writer="fork").snapshot_writer == "fork"
+    with pytest.raises(ValidationError):
+        GatewaySection(id="gw", snapshot_writer="thread")
