@@ -1,5 +1,6 @@
-"""faust's aiokafka transport with the worker consumer's fetch wait set by the config, and
-a hand-off of fetched records to the streams that costs one task per record.
+"""faust's aiokafka transport with the worker consumer's fetch wait set by the config, a
+hand-off of fetched records to the streams that costs one task per record, and a publish of
+table changelog records straight to the started producer (:func:`publish`).
 
 **The fetch wait.** faust builds the worker's ``AIOKafkaConsumer`` with
 ``fetch_max_wait_ms=1500`` and no setting to change it. aiokafka sends a broker its next
@@ -22,16 +23,27 @@ without a hand-off, as faust passes them over (they are fetched again from the c
 offsets once the flow resumes). The rest is faust's: a record below the partition's read
 offset is passed over, a jump in offsets of a partition with acknowledgements is recorded
 as a gap, the read offset moves to each record handed over or passed over.
+
+**The publish.** A faust topic's ``publish_message`` looks its producer up through
+``App.maybe_start_producer``, which mode guards against a stampede with three
+``asyncio.sleep(0)``: each changelog record gave the event loop three turns, behind whatever
+else was ready (another agent's batch, the sequencer's append). At 500 inputs/s a commit's
+~10 records took 5-6 ms to hand over, and the lock that keeps them in order as long again
+for the next commit. :func:`publish` does what ``publish_message(wait=False)`` does (the
+send-initiated sensor, the producer's send, the topic's own completion callback, which
+resolves the future message and runs its callback) with the app's producer once started.
 """
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import faust
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import FutureMessage
 
 #: records handed over between two turns given to the rest of the event loop (faust's)
 YIELD_EVERY = 100
@@ -136,3 +148,36 @@ def install(app: faust.App, fetch_max_wait_ms: int) -> None:
     transport = Transport(app.conf.broker_consumer, app)
     transport.fetch_max_wait_ms = fetch_max_wait_ms
     app.transport = transport
+
+
+async def publish(fut: FutureMessage) -> None:
+    """Hand ``fut`` (a faust future message, its key and value serialized) to its app's
+    producer without giving the event loop a turn; before the producer has started (or for
+    a channel that is not a faust topic), through the channel's ``publish_message``."""
+    message = fut.message
+    channel: Any = message.channel
+    producer = channel.app.producer if isinstance(channel, faust.Topic) else None
+    if producer is None or not producer.started:  # not a topic's, or not started yet
+        await channel.publish_message(fut, wait=False)
+        return
+    app = channel.app
+    key, value = message.key, message.value
+    topic = channel.get_topic_name()
+    state = app.sensors.on_send_initiated(
+        producer, topic, message=message, keysize=_size(key), valsize=_size(value)
+    )
+    sent: Any = await producer.send(
+        topic,
+        key,
+        value,
+        partition=message.partition,
+        timestamp=message.timestamp,
+        headers=message.headers,
+    )
+    sent.add_done_callback(
+        partial(channel._on_published, message=fut, state=state, producer=producer)  # noqa: SLF001
+    )
+
+
+def _size(data: Any) -> int:
+    return len(data) if isinstance(data, bytes | str) else 0

@@ -28,6 +28,7 @@ from gateway.core.steps import Handoff, Output
 from gateway.core.topics import AUDIT_TOPIC, LEDGER_TOPIC
 from gateway.core.trust import TopicOwner
 from gateway.transport.clients import KafkaClients, clients_for
+from gateway.transport.faust_transport import publish
 from gateway.worker.batched import BatchedTable, batched_table
 from gateway.worker.context import WorkerContext
 from gateway.worker.faults import Attempts, Shield
@@ -365,7 +366,7 @@ class Changes:
                 batch, self.unsent = self.unsent, []
                 for fut in batch:
                     try:
-                        await fut.message.channel.publish_message(fut, wait=False)
+                        await publish(fut)  # no turn of the loop per record
                     except Exception as exc:  # noqa: BLE001 - reported to the waiters
                         if not fut.done():
                             fut.set_exception(exc)
