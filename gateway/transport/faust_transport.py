@@ -28,8 +28,8 @@ as a gap, the read offset moves to each record handed over or passed over.
 ``App.maybe_start_producer``, which mode guards against a stampede with three
 ``asyncio.sleep(0)``: each changelog record gave the event loop three turns, behind whatever
 else was ready (another agent's batch, the sequencer's append). At 500 inputs/s a commit's
-~10 records took 5-6 ms to hand over, and the lock that keeps them in order as long again
-for the next commit. :func:`publish` does what ``publish_message(wait=False)`` does (the
+~10 records took 4-7 ms to hand over, and the next commit waited 2-3 ms more for the lock
+that keeps them in order. :func:`publish` does what ``publish_message(wait=False)`` does (the
 send-initiated sensor, the producer's send, the topic's own completion callback, which
 resolves the future message and runs its callback) with the app's producer once started.
 """
