@@ -80,8 +80,9 @@ def chunks(
     yield from snapshot_chunks(tables, PIECE_RECORDS)
 
 
-#: records per piece of a snapshot made in the event loop (about a millisecond each), where
-#: the worker cannot fork a child to make it (``gateway.worker.forked``)
+#: records per piece of a snapshot made in the event loop (about a millisecond each): the
+#: default, and where the worker cannot fork the child that config ``snapshot_writer: fork``
+#: asks for (``gateway.worker.forked``)
 PIECE_RECORDS = 500
 #: the pause after each piece, in which the agents run: a snapshot of 130,000 records
 #: (~0.25 s of the worker's CPU) takes ~2 s and a ninth of the event loop
