@@ -19,7 +19,17 @@ from aiokafka.errors import KafkaConnectionError
 from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.core.topics import DLQ_TOPIC, LEDGER_TOPIC
-from gateway.worker.batches import Batches, Event, Part, consume, runs, write_cursors
+from gateway.worker import batches as batches_module
+from gateway.worker.batches import (
+    BATCH_MAX,
+    BATCH_WITHIN_S,
+    Batches,
+    Event,
+    Part,
+    consume,
+    runs,
+    write_cursors,
+)
 from gateway.worker.faults import MAX_ALONE, Attempts, Shield
 from gateway.worker.gaps import Guard, cursor_key
 from gateway.worker.sealed import Seal
@@ -248,12 +258,16 @@ def test_an_input_that_kills_the_process_is_quarantined_after_two_deaths_alone(
 
 
 class FakeStream:
+    """A stream whose batches are given (the batching is ``test_faust_batches``'s)."""
+
     def __init__(self, batches: list[list[Any]]) -> None:
         self.batches = batches
 
-    async def take_events(self, n: int, within: float) -> Any:
-        for batch in self.batches:
-            yield batch
+
+async def fake_take(stream: FakeStream, n: int, within: float) -> Any:
+    assert n == BATCH_MAX and within == BATCH_WITHIN_S
+    for batch in stream.batches:
+        yield batch
 
 
 class FakeApp:
@@ -272,7 +286,9 @@ class FakeApp:
         return declare
 
 
-def test_consume_decides_a_batch_only_once_ready_says_so(tmp_path: Path) -> None:
+def test_consume_decides_a_batch_only_once_ready_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The ledger waits for its tables (the global accounts' copy included) before each
     batch; a batch that ``ready`` refuses (a rebalance began) is left undecided, for the
     contiguity guard to put back when the partition's next record comes."""
@@ -285,6 +301,7 @@ def test_consume_decides_a_batch_only_once_ready_says_so(tmp_path: Path) -> None
         return next(answers)
 
     app = FakeApp()
+    monkeypatch.setattr(batches_module, "take_batches", fake_take)
     consume(app, None, "ledger", batches, ready=ready)  # type: ignore[arg-type]
     stream = FakeStream([events(0, [0, 1]), events(0, [2, 3]), events(0, [4])])
     asyncio.run(app.agents["ledger"](stream))
