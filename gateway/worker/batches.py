@@ -70,7 +70,8 @@ log = logging.getLogger("a6gw.worker")
 #: record has waited BATCH_WITHIN_S, whichever comes first (at most that much latency per
 #: hop, beyond the batch being handled when a record arrives). At 500 inputs/s on the 2-core
 #: benchmark machine, p50/p99 from send to decision were 51/99 ms with 10 ms and 36/71 ms
-#: with 5 ms (one run each; faust's take_events and 10 ms: 62/120 ms).
+#: with 5 ms, 45/123 ms with 2 ms (more, smaller commits: the ledger committed 75% of the
+#: time); faust's take_events and 10 ms: 62/120 ms (one run each).
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.005
 #: how often each agent logs what its batches cost
