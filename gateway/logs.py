@@ -150,6 +150,8 @@ def _plain(value: Any) -> str:
         return value
     if type(value) is int:
         return str(value)
+    if type(value) is list and not value:  # a decision's codes, most often
+        return "[]"
     return json.dumps(value, ensure_ascii=False, default=str)
 
 

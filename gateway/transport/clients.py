@@ -162,17 +162,16 @@ class KafkaClients:
         fetch_max_wait_ms: int | None = None,
         **settings: Any,
     ) -> faust.App:
-        """A faust App with :meth:`faust_settings` (``settings`` may not override them);
+        """A faust App (``gateway.transport.faust_transport.App``: faust's, without its
+        monitor) with :meth:`faust_settings` (``settings`` may not override them);
         ``fetch_max_wait_ms``: its worker consumer's fetch wait (None: faust's 1,500 ms;
         see ``gateway.transport.faust_transport``). faust's ``json`` codec is the standard
         library's (``gateway.transport.faust_json``)."""
-        import faust
-
         from gateway.transport.faust_json import pin
-        from gateway.transport.faust_transport import install
+        from gateway.transport.faust_transport import App, install
 
         pin()
-        app = faust.App(app_id, **self.faust_settings(instance_id), **settings)
+        app = App(app_id, **self.faust_settings(instance_id), **settings)
         if fetch_max_wait_ms is not None:
             install(app, fetch_max_wait_ms)
         return app

@@ -23,6 +23,8 @@ FOLDERS = ("gateway", "schemas", "connectors", "tests")
 FACTORY = "gateway/transport/clients.py"
 TOPICS = "gateway/core/topics.py"
 CLIENT_CLASSES = frozenset({"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient"})
+#: the modules whose ``App`` is a faust app
+APP_MODULES = ("faust", "gateway.transport.faust_transport")
 # A topic name: "a6." and dotted words ("a6.in.JPN01", "a6.audit.log"), or a prefix of one
 # ("a6.in."); an f-string is read with each placeholder as a word ("a6.in.{registry}").
 TOPIC_NAME = re.compile(r"a6\.[a-z]+(\.[A-Za-z0-9-]+)*\.?")
@@ -103,11 +105,12 @@ def _docstrings(tree: ast.Module) -> set[int]:
 
 def kafka_clients(module: Module) -> list[str]:
     """Where the module constructs a Kafka client: ``AIOKafka*(...)``, ``faust.App(...)``,
-    ``App(...)`` of ``from faust import App``, or any call given ``bootstrap_servers=``."""
+    ``App(...)`` of ``from faust import App`` or of the gateway's faust glue (its ``App`` is
+    faust's), or any call given ``bootstrap_servers=``."""
     faust_apps = {
         alias.asname or alias.name
         for node in ast.walk(module.tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "faust"
+        if isinstance(node, ast.ImportFrom) and node.module in APP_MODULES
         for alias in node.names
         if alias.name == "App"
     }
@@ -120,7 +123,11 @@ def kafka_clients(module: Module) -> list[str]:
         what = []
         if name in CLIENT_CLASSES:
             what.append(name)
-        if isinstance(func, ast.Attribute) and name == "App" and ast.unparse(func.value) == "faust":
+        if (
+            isinstance(func, ast.Attribute)
+            and name == "App"
+            and ast.unparse(func.value) in ("faust", "faust_transport", *APP_MODULES)
+        ):
             what.append("faust.App")
         if isinstance(func, ast.Name) and name in faust_apps:
             what.append("faust.App")

@@ -9,6 +9,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from faust.sensors import Sensor
 
 from gateway.config import LoadedConfig, load_config
 from gateway.core.topics import (
@@ -152,6 +153,28 @@ def test_a_worker_joins_its_group_under_its_static_instance_id() -> None:
     app = kafka.faust_app("gw", instance_id="gw-host-1", autodiscover=False)
     assert app.conf.consumer_group_instance_id == "gw-host-1"
     assert kafka.faust_app("gw", autodiscover=False).conf.consumer_group_instance_id is None
+
+
+def test_the_app_leaves_faust_s_monitor_out_of_its_sensors() -> None:
+    """faust adds its monitor to the sensors as the app starts; the gateway's app takes it
+    out again (it timed every record for web views the gateway does not serve), and only
+    it."""
+
+    async def started_sensors() -> tuple[bool, bool]:
+        kafka = KafkaClients("127.0.0.1:1", Credentials("gw-worker", "secret"))
+        app = kafka.faust_app("gw", autodiscover=False)
+        mine = Sensor()
+        app.sensors.add(mine)
+        try:
+            app.on_init_dependencies()  # what the app does as it starts
+            return app.monitor in set(app.sensors), mine in set(app.sensors)
+        finally:
+            # the consumer thread's own loop, made with the consumer (never ran)
+            app.consumer._thread.thread_loop.close()  # type: ignore[attr-defined]  # noqa: SLF001
+
+    monitored, kept = asyncio.run(started_sensors())
+    assert not monitored
+    assert kept
 
 
 def _fetch_wait(app) -> int:  # type: ignore[no-untyped-def]
