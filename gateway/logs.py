@@ -57,11 +57,18 @@ _STANDARD: Final = frozenset(
 )
 
 
+#: the last second formatted and its text (one tuple: threads read it whole)
+_second: tuple[int, str] = (-1, "")
+
+
 def utc_time(created: float) -> str:
     """RFC 3339 in UTC with milliseconds, e.g. ``2026-12-04T14:25:01.123Z``."""
+    global _second  # noqa: PLW0603 - a cache of one second's text
     whole = int(created)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-    return f"{stamp}.{int((created - whole) * 1000):03d}Z"
+    second = _second
+    if second[0] != whole:
+        second = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{second[1]}.{int((created - whole) * 1000):03d}Z"
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, Any]:
@@ -146,8 +153,8 @@ def _scrubbed(value: Any) -> Any:
 def _plain(value: Any) -> str:
     """A field's value in a text line: a string as it is when it has no blank, quote or
     ``=``; anything else as JSON."""
-    if type(value) is str and value and _BARE.match(value):
-        return value
+    if type(value) is str and (value.isalnum() or (value and _BARE.match(value))):
+        return value  # isalnum: no blank, quote or "=" without the pattern (most names)
     if type(value) is int:
         return str(value)
     if type(value) is list and not value:  # a decision's codes, most often

@@ -16,8 +16,11 @@ API can search a log of millions of entries with index lookups:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import get_args
 
+from gateway.core.canonical import glance
 from gateway.errors import AuditError
 from schemas import entries as en
 
@@ -61,42 +64,79 @@ class Query:
             raise AuditError("a search needs at least one criterion", code="AUD-QUERY")
 
 
+#: What an entry that cannot be searched is indexed by: nothing.
+NOTHING: tuple[list[tuple[str, str]], str, list[SerialRange]] = ([], "", [])
+#: The ``entry_type`` of every kind of entry (``schemas.entries``).
+KINDS = frozenset(get_args(k.model_fields["entry_type"].annotation)[0] for k in en.ENTRY_KINDS)
+#: A serial as entries write it (``schemas.entry_parts.Count``).
+_COUNT = re.compile(r"0|[1-9][0-9]*")
+
+
 def index_of_entry(body: bytes) -> tuple[list[tuple[str, str]], str, list[SerialRange]]:
-    """``(terms, decided_at, serial ranges)`` of one entry's bytes (nothing for bytes the
-    entry models refuse: the log stores them, but they cannot be searched)."""
-    entry = en.read_entry(body)
-    if entry is None:
-        return [], "", []
-    if isinstance(entry, en.TrustKeyEntry | en.PartySettingsEntry):
+    """``(terms, decided_at, serial ranges)`` of one entry's bytes.
+
+    The fields are read from the JSON (:func:`~gateway.core.canonical.glance`), each
+    checked for its type, not through the entry models: the sequencer appends only what
+    gateway processes wrote (with their models), and reading each entry through the models
+    again took ~14 µs of the sequencer's CPU, against ~8 µs here. Bytes that are no JSON
+    object, an unknown ``entry_type``, or a kind's time, input or results (a trust key's
+    principal, a Party's settings' party) missing or of another type: nothing (the log
+    stores them, but they cannot be searched). A field of another type is left out, and a
+    block whose serials are not decimal ``start <= end`` is no range.
+    """
+    try:
+        entry = glance(body)
+    except ValueError:
+        return NOTHING
+    kind = entry.get("entry_type") if isinstance(entry, dict) else None
+    if kind not in KINDS:
+        return NOTHING
+    if kind in ("trust-key", "party-settings"):
         # found by their kind as ``type`` and by whom they concern as ``source``
-        who = entry.principal if isinstance(entry, en.TrustKeyEntry) else entry.party
-        return sorted({("type", entry.entry_type), ("source", who)}), entry.recorded_at, []
-    terms: list[tuple[str, str]] = []
-
-    def add(field: str, value: str | None) -> None:
-        if value:
-            terms.append((field, value))
-
+        who = entry.get("principal" if kind == "trust-key" else "party")
+        at = entry.get("recorded_at")
+        if not isinstance(who, str) or not isinstance(at, str):
+            return NOTHING
+        return sorted({("type", kind), ("source", who)}), at, []
+    inp, results, at = entry.get("input"), entry.get("results"), entry.get("decided_at")
+    if not (isinstance(inp, dict) and isinstance(results, list) and isinstance(at, str)):
+        return NOTHING
     # The kinds' inputs differ: an input names the event, its sender and its type when
     # its kind has them (a dead letter's names where it was read, none of these).
-    inp = entry.input
-    add("event", getattr(inp, "id", None))
-    add("source", getattr(inp, "source", None))
-    add("type", getattr(inp, "type", None))
-    add("outcome", entry.outcome)
-    for result in entry.results:
-        add("code", result.code)
-    ranges = []
-    if isinstance(entry, en.DecisionEntry):
-        add("ca", entry.ca_id)
-        add("transaction", entry.transaction_id)
-        for block in entry.blocks:
-            r = SerialRange(block.ca_id, block.origin, int(block.start), int(block.end))
-            if 0 <= r.start <= r.end <= MAX_SERIAL:
+    found = [
+        ("event", inp.get("id")),
+        ("source", inp.get("source")),
+        ("type", inp.get("type")),
+        ("outcome", entry.get("outcome")),
+    ]
+    found += [("code", r.get("code")) for r in results if isinstance(r, dict)]
+    ranges: list[SerialRange] = []
+    if kind == "decision":
+        found += [("ca", entry.get("ca_id")), ("transaction", entry.get("transaction_id"))]
+        blocks = entry.get("blocks")
+        for block in blocks if isinstance(blocks, list) else ():
+            if (r := _range(block)) is not None:
                 ranges.append(r)
-    elif isinstance(entry, en.DiscrepancyEntry) and entry.discrepancy is not None:
-        add("discrepancy", entry.discrepancy.discrepancy_id)
-    return sorted(set(terms)), entry.decided_at, sorted(set(ranges), key=_key)
+        if len(ranges) > 1:
+            ranges = sorted(set(ranges), key=_key)
+    elif kind == "discrepancy" and isinstance(case := entry.get("discrepancy"), dict):
+        found.append(("discrepancy", case.get("discrepancy_id")))
+    terms = sorted({(f, v) for f, v in found if v and isinstance(v, str)})
+    return terms, at, ranges
+
+
+def _range(block: object) -> SerialRange | None:
+    """A block's serial range (None when its fields are not those of a block)."""
+    if not isinstance(block, dict):
+        return None
+    ca_id, origin = block.get("ca_id"), block.get("origin")
+    start, end = block.get("start"), block.get("end")
+    if not (type(ca_id) is str and type(origin) is str and type(start) is str):
+        return None
+    if not (type(end) is str and _COUNT.fullmatch(start) and _COUNT.fullmatch(end)):
+        return None
+    first, last = int(start), int(end)
+    return SerialRange(ca_id, origin, first, last) if first <= last <= MAX_SERIAL else None
 
 
 def _key(r: SerialRange) -> tuple[str, str, int, int]:

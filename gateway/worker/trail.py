@@ -67,9 +67,14 @@ class Trail:
 
 def log_entry(step: str, rec: RawInput, value: bytes) -> None:
     """The INFO line of the audit entry ``value`` that ``step`` wrote for ``rec``."""
+    if not log.isEnabledFor(logging.INFO):
+        return
     fields = entry_fields(value)
     fields.update(step=step, topic=rec.topic, partition=rec.partition, offset=rec.offset)
-    log.info("%s %s", fields["entry_type"], fields.get("outcome"), extra=fields)
+    # log.info's record without its search of the stack for the caller (~3 µs a line; no
+    # formatter of the gateway's shows where a line was logged)
+    args = (fields["entry_type"], fields.get("outcome"))
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, "%s %s", args, None, "", fields))
 
 
 def entry_fields(value: bytes) -> dict[str, Any]:

@@ -76,6 +76,10 @@ def test_an_exception_stays_on_its_json_line() -> None:
 def test_utc_time_is_rfc3339_with_milliseconds() -> None:
     assert logs.utc_time(0.25) == "1970-01-01T00:00:00.250Z"
     assert logs.utc_time(1_767_225_600.999) == "2026-01-01T00:00:00.999Z"
+    # the text of a second is kept for the next line: each second still gets its own
+    assert logs.utc_time(1_767_225_600.5) == "2026-01-01T00:00:00.500Z"
+    assert logs.utc_time(1_767_225_601.0) == "2026-01-01T00:00:01.000Z"
+    assert logs.utc_time(1_767_225_600.25) == "2026-01-01T00:00:00.250Z"
 
 
 def test_a_text_line_ends_with_its_fields() -> None:
@@ -84,6 +88,29 @@ def test_a_text_line_ends_with_its_fields() -> None:
     line = out.getvalue().strip()
     assert RFC3339_UTC.match(line.split(" ")[0])
     assert line.endswith('WARNING a6gw.test: stuck topic=t.1 why="no progress"')
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("JPN01", "JPN01"),
+        ("日本", "日本"),
+        ("a6.in.JPN01", "a6.in.JPN01"),
+        ("", '""'),
+        ("a b", '"a b"'),
+        ("a=b", '"a=b"'),
+        ("it's", '"it\'s"'),
+        ("x\ty", '"x\\ty"'),
+        (7, "7"),
+        ([], "[]"),
+        (["BLK-004"], '["BLK-004"]'),
+        (None, "null"),
+    ],
+)
+def test_a_field_is_bare_only_without_blanks_quotes_or_equals(value: object, shown: str) -> None:
+    out, log = lines("text")
+    log.warning("m", extra={"f": value})
+    assert out.getvalue().strip().endswith(f" f={shown}")
 
 
 def test_the_level_filters_and_the_libraries_keep_their_floors() -> None:
