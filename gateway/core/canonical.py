@@ -85,12 +85,16 @@ def glance(data: bytes) -> Any:
     text orjson refuses (``NaN``, a lone surrogate...). Not for values kept or compared:
     orjson reads an integer beyond 64 bits as a float.
 
-    :raises ValueError: ``data`` is not JSON.
+    :raises ValueError: ``data`` is not JSON, or nests too deeply for the standard
+        library's parser (its ``RecursionError``; orjson refuses beyond 1,024 levels).
     """
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply to read") from exc
 
 
 class NotPlain(Exception):

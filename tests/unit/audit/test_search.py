@@ -97,7 +97,8 @@ def decision_with(**changes: Any) -> bytes:
 
 def test_what_cannot_be_indexed() -> None:
     nothing: tuple[list[Any], str, list[Any]] = ([], "", [])
-    for body in (b"[]", b'"x"', b"{", json.dumps({"entry_type": "novel"}).encode()):
+    deep = b'{"entry_type":"decision","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for body in (b"[]", b'"x"', b"{", json.dumps({"entry_type": "novel"}).encode(), deep):
         assert index_of_entry(body) == nothing
     assert index_of_entry(decision_with(input=[])) == nothing
     assert index_of_entry(decision_with(results={})) == nothing

@@ -173,3 +173,9 @@ def test_glance_reads_what_json_loads_reads() -> None:
     assert math.isnan(glance(b"NaN"))
     with pytest.raises(ValueError):
         glance(b"{not json")
+
+
+def test_glance_refuses_what_nests_too_deeply_as_not_json() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000  # beyond orjson's 1,024 levels and the stack
+    with pytest.raises(ValueError, match="nested too deeply"):
+        glance(deep)
