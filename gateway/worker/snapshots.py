@@ -80,12 +80,15 @@ def chunks(
     yield from snapshot_chunks(tables, PIECE_RECORDS)
 
 
-#: records per piece of a snapshot made in the event loop (about a millisecond each): the
-#: default, and where the worker cannot fork the child that config ``snapshot_writer: fork``
-#: asks for (``gateway.worker.forked``)
-PIECE_RECORDS = 500
-#: the pause after each piece, in which the agents run: a snapshot of 130,000 records
-#: (~0.25 s of the worker's CPU) takes ~2 s and a ninth of the event loop
+#: records per piece of a snapshot made in the event loop (~0.5 ms each, ~3.5 ms for the
+#: piece that sorts the keys of a table of 80,000 records): the default, and where the worker
+#: cannot fork the child that config ``snapshot_writer: fork`` asks for
+#: (``gateway.worker.forked``). Pieces of 500 records (0.13 ms) made a snapshot of 140,000
+#: records take 1.4 s or more of pauses; these take ~0.4 s.
+PIECE_RECORDS = 2_000
+#: the pause after each piece, in which the agents run: a snapshot of 140,000 records
+#: (~60 ms of the worker's CPU for its bytes, ~40 ms more to seal and write them in a
+#: thread) takes ~0.4 s and a tenth of the event loop meanwhile
 PIECE_PAUSE_S = 0.005
 
 
