@@ -6,7 +6,10 @@ once if it waited while the last batch was handled) and hands each to :meth:`Bat
 which
 
 1. puts back, per partition, the records the consumer skipped (the contiguity guard,
-   :meth:`gateway.worker.gaps.Guard.complete`);
+   :meth:`gateway.worker.gaps.Guard.complete`), and leaves out those at or before the
+   partition's cursor: handled already, with everything their run wrote on the broker (a
+   redelivery after a kill or a rebalance, of records whose offsets were not committed
+   yet), so they are neither decided nor sent again;
 2. splits the records into runs: the records with no death against them in the attempts
    journal go together; a *suspect* (a record in flight at an earlier death) runs after
    the records before it and alone in the process
@@ -17,8 +20,9 @@ which
    decides the records in order, each seeing the effects of the ones before it
    (:meth:`Stage.decide`); an exception one record raises makes that record a gateway-fault
    dead letter (GWF-001) and the run goes on; then :meth:`Stage.commit` makes the run
-   durable (the ledger: its decisions with one flush, then its effects, outputs and cursors
-   with one more) and writes one cursor per partition; the run's rows of the ``inputs`` and
+   durable (the ledger: its decisions with one flush, then its effects and outputs with
+   one more) and, once the broker has all of it, writes one cursor per partition (its
+   changelog record goes out with the next writes); the run's rows of the ``inputs`` and
    ``decisions`` tables reach their changelogs in that flush as one record per table
    partition (``gateway.worker.batched``), not one per row;
 4. returns, so that faust acknowledges the batch's events and commits their offsets after.
@@ -156,7 +160,9 @@ def runs(items: Sequence[Item], starts: Callable[[RawInput], int]) -> list[tuple
 
 
 def write_cursors(guard: Guard, cursors: dict[Part, tuple[int, Event]]) -> None:
-    """One cursor write per partition of a run (never moving a cursor back)."""
+    """One cursor write per partition of a run (never moving a cursor back). A stage writes
+    them last, once everything else of the run is on the broker: a record at or before its
+    cursor is skipped when it comes again (:meth:`Batches.run`)."""
     for (topic, partition), (offset, ev) in cursors.items():
         key = cursor_key(topic, partition)
         with in_partition(ev):
@@ -198,6 +204,8 @@ class Batches:
         self.tally = InputTally(stage.step)
         self.batches = 0
         self.records = 0
+        #: records skipped as handled already (at or before their partition's cursor)
+        self.redelivered = 0
         # Seconds spent deciding and committing since the last report (every REPORT_S), and
         # the CPU seconds of the deciding (it does not await: the loop runs nothing else).
         self.spent = [0.0, 0.0, 0.0]
@@ -245,6 +253,15 @@ class Batches:
             with in_partition(evs[-1]):
                 last = self.guard.cursors.get(cursor_key(topic, partition))
             recs = await self.guard.complete(last, [raw_of(e.message) for e in evs])
+            if last is not None:
+                # handled already, its batch durable whole (the cursor is written last): a
+                # redelivery after a kill or a rebalance, before its offset was committed
+                done = sum(1 for r in recs if r.offset <= last)
+                if done:
+                    self.redelivered += done
+                    log.debug("%s: %s[%d]: %d records at or before the cursor %d skipped",
+                              self.stage.step, topic, partition, done, last)  # fmt: skip
+                    recs = [r for r in recs if r.offset > last]
             items.extend((r, evs[-1]) for r in recs)
         return items
 

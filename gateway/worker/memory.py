@@ -42,8 +42,11 @@ decision into the table (its local store at once; the changelog takes the batch'
 decisions together, a record per partition, at the next flush); it then waits until every
 decision of the batch is on the broker (one flush) before it writes anything else: the
 ``accounts`` global table, the outputs (the signed decisions, notices and audit entries)
-and its cursors (one more flush). Only then are the batch's offsets committed. A crash at
-any point therefore leaves each input either
+(one more flush); its cursors are written once that flush returned (their changelog record
+goes out with the next writes). Only then are the batch's offsets committed. An input
+redelivered at or before its partition's cursor is skipped: everything its batch wrote is
+on the broker (``gateway.worker.batches``). A crash at any point therefore leaves each
+input after the cursor either
 
 - with its decision stored: the rebuilt state includes its effects, and the redelivered
   input takes the redelivery path of :func:`gateway.core.steps.ledger_step` (its stored

@@ -46,9 +46,8 @@ class IngestStage(Collecting):
         self.outputs.extend(result.outputs)
 
     async def commit(self, cursors: dict[Part, tuple[int, Event]]) -> None:
-        sent = await self.rt.sender.enqueue(self.outputs)
-        write_cursors(self.rt.guard, cursors)
-        await self.rt.durable(sent)
+        await self.rt.durable(await self.rt.sender.enqueue(self.outputs))
+        write_cursors(self.rt.guard, cursors)  # last: the run is on the broker
 
 
 def install(rt: Runtime) -> None:

@@ -79,9 +79,8 @@ class LedgerStage(Collecting):
             with in_partition(event):
                 if newer_or_equal(rt.accounts.get(key), value[VERSION]):
                     rt.accounts[key] = value
-        sent = await rt.sender.enqueue(self.outputs)
-        write_cursors(rt.guard, cursors)
-        await rt.durable(sent)
+        await rt.durable(await rt.sender.enqueue(self.outputs))
+        write_cursors(rt.guard, cursors)  # last: the run is on the broker
         rt.ledger.settled({p: offset for (_, p), (offset, _) in cursors.items()})
 
 

@@ -74,8 +74,8 @@ class OversightStage(Collecting):
         for key, (event, value) in self.overlay.rows.items():
             with in_partition(event):
                 self.known[key] = value
-        write_cursors(rt.guard, cursors)
         await rt.durable()
+        write_cursors(rt.guard, cursors)  # last: the run is on the broker
 
 
 def install(rt: Runtime) -> None:

@@ -148,9 +148,22 @@ def test_a_batch_is_decided_in_order_and_committed_once_with_one_cursor_per_part
     assert stage.commits == [[(0, 0), (0, 1), (0, 2), (1, 3), (1, 4), (1, 5), (1, 6)]]
     assert cursors == {cursor_key(LEDGER_TOPIC, 0): 2, cursor_key(LEDGER_TOPIC, 1): 6}
     assert batches.shield.attempts.pending == {}
-    # A redelivery of older offsets is decided again and never moves a cursor back.
-    asyncio.run(batches.run(events(0, [1])))
-    assert stage.commits[-1] == [(0, 1)] and cursors[cursor_key(LEDGER_TOPIC, 0)] == 2
+
+
+def test_records_at_or_before_their_cursor_are_handled_already_and_skipped(
+    tmp_path: Path,
+) -> None:
+    """A redelivery after a kill or a rebalance (its offsets not committed yet): everything
+    its run wrote is on the broker, since the cursor is written last."""
+    batches, stage, cursors, reader = setup(tmp_path)
+    cursors[cursor_key(LEDGER_TOPIC, 0)] = 2
+    asyncio.run(batches.run(events(0, [1, 2])))
+    assert stage.decided == [] and stage.commits == [] and batches.redelivered == 2
+    assert cursors[cursor_key(LEDGER_TOPIC, 0)] == 2  # never moved back
+    asyncio.run(batches.run([*events(0, [2, 3]), *events(1, [0])]))
+    assert stage.commits == [[(0, 3), (1, 0)]] and batches.redelivered == 3
+    assert cursors == {cursor_key(LEDGER_TOPIC, 0): 3, cursor_key(LEDGER_TOPIC, 1): 0}
+    assert reader.asked == [] and batches.shield.attempts.pending == {}
 
 
 def test_one_input_that_raises_is_a_dead_letter_and_its_batch_goes_on(tmp_path: Path) -> None:
