@@ -13,9 +13,9 @@ from gateway.worker.runtime import Runtime
 
 
 class IngestStage(Collecting):
-    """Decides a run of input records; its dedup rows (one changelog record per partition),
-    forwards and cursors go in one flush (a forward lost by a crash is made again: the
-    input's offset is not committed yet)."""
+    """Decides a run of input records; its dedup rows (one changelog record per partition)
+    and forwards go in one flush, then its cursors (a forward lost by a crash is made again:
+    the input is after its cursor, and its offset is not committed yet)."""
 
     step = "ingest"
 
