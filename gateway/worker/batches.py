@@ -253,15 +253,20 @@ class Batches:
             with in_partition(evs[-1]):
                 last = self.guard.cursors.get(cursor_key(topic, partition))
             recs = await self.guard.complete(last, [raw_of(e.message) for e in evs])
-            if last is not None:
-                # handled already, its batch durable whole (the cursor is written last): a
-                # redelivery after a kill or a rebalance, before its offset was committed
-                done = sum(1 for r in recs if r.offset <= last)
-                if done:
-                    self.redelivered += done
-                    log.debug("%s: %s[%d]: %d records at or before the cursor %d skipped",
-                              self.stage.step, topic, partition, done, last)  # fmt: skip
-                    recs = [r for r in recs if r.offset > last]
+            if last is not None and recs and recs[0].offset <= last:
+                # handled already, its run whole on the broker (the cursor is written last):
+                # a redelivery after a kill or a rebalance, before its offset was committed
+                done = [r for r in recs if r.offset <= last]
+                self.redelivered += len(done)
+                log.info(
+                    "%s: %s[%d]: %d records at or before the cursor %d skipped (handled "
+                    "already: redelivered after a restart or a rebalance)",
+                    self.stage.step, topic, partition, len(done), last,
+                )  # fmt: skip
+                # a death after the cursor's write and before the run's closing lines
+                attempts = self.shield.attempts
+                attempts.end_all([r for r in done if attempts.starts(r)])
+                recs = [r for r in recs if r.offset > last]
             items.extend((r, evs[-1]) for r in recs)
         return items
 

@@ -157,8 +157,11 @@ def test_records_at_or_before_their_cursor_are_handled_already_and_skipped(
     its run wrote is on the broker, since the cursor is written last."""
     batches, stage, cursors, reader = setup(tmp_path)
     cursors[cursor_key(LEDGER_TOPIC, 0)] = 2
+    # a death after the cursor's write, before the run's closing lines
+    batches.shield.attempts.begin_all([RawInput(LEDGER_TOPIC, 0, 2, b"k", b"ok", 0)])
     asyncio.run(batches.run(events(0, [1, 2])))
     assert stage.decided == [] and stage.commits == [] and batches.redelivered == 2
+    assert batches.shield.attempts.pending == {}  # closed: it will not run again
     assert cursors[cursor_key(LEDGER_TOPIC, 0)] == 2  # never moved back
     asyncio.run(batches.run([*events(0, [2, 3]), *events(1, [0])]))
     assert stage.commits == [[(0, 3), (1, 0)]] and batches.redelivered == 3
