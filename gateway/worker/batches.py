@@ -244,7 +244,8 @@ class Batches:
             os._exit(Exit.CRASHED)
 
     async def _complete(self, events: Sequence[Event]) -> list[Item]:
-        """The batch's records by partition, in order, skipped ones put back."""
+        """The batch's records by partition, in order, skipped ones put back and those at
+        or before their partition's cursor (handled already) left out."""
         parts: dict[Part, list[Event]] = {}
         for ev in events:
             parts.setdefault((ev.message.topic, ev.message.partition), []).append(ev)
