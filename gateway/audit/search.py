@@ -64,15 +64,23 @@ class Query:
             raise AuditError("a search needs at least one criterion", code="AUD-QUERY")
 
 
-#: What an entry that cannot be searched is indexed by: nothing.
-NOTHING: tuple[list[tuple[str, str]], str, list[SerialRange]] = ([], "", [])
+#: what an entry is found by: ``(terms, decided_at, serial ranges)``
+Index = tuple[list[tuple[str, str]], str, list[SerialRange]]
+
+
+def _nothing() -> Index:
+    """What an entry that cannot be searched is indexed by: nothing (new lists each time:
+    the caller owns what it is given)."""
+    return [], "", []
+
+
 #: The ``entry_type`` of every kind of entry (``schemas.entries``).
 KINDS = frozenset(get_args(k.model_fields["entry_type"].annotation)[0] for k in en.ENTRY_KINDS)
 #: A serial as entries write it (``schemas.entry_parts.Count``).
 _COUNT = re.compile(r"0|[1-9][0-9]*")
 
 
-def index_of_entry(body: bytes) -> tuple[list[tuple[str, str]], str, list[SerialRange]]:
+def index_of_entry(body: bytes) -> Index:
     """``(terms, decided_at, serial ranges)`` of one entry's bytes.
 
     The fields are read from the JSON (:func:`~gateway.core.canonical.glance`), each
@@ -87,20 +95,20 @@ def index_of_entry(body: bytes) -> tuple[list[tuple[str, str]], str, list[Serial
     try:
         entry = glance(body)
     except ValueError:
-        return NOTHING
+        return _nothing()
     kind = entry.get("entry_type") if isinstance(entry, dict) else None
     if kind not in KINDS:
-        return NOTHING
+        return _nothing()
     if kind in ("trust-key", "party-settings"):
         # found by their kind as ``type`` and by whom they concern as ``source``
         who = entry.get("principal" if kind == "trust-key" else "party")
         at = entry.get("recorded_at")
         if not isinstance(who, str) or not isinstance(at, str):
-            return NOTHING
+            return _nothing()
         return sorted({("type", kind), ("source", who)}), at, []
     inp, results, at = entry.get("input"), entry.get("results"), entry.get("decided_at")
     if not (isinstance(inp, dict) and isinstance(results, list) and isinstance(at, str)):
-        return NOTHING
+        return _nothing()
     # The kinds' inputs differ: an input names the event, its sender and its type when
     # its kind has them (a dead letter's names where it was read, none of these).
     found = [
