@@ -9,9 +9,12 @@ window after it; at 500 inputs/s that was a third of an input's time at each hop
 
 Here, as a producer's ``linger.ms`` does, the window starts when the first event of the
 next batch arrives: events keep being collected while a batch is handled, and those that
-waited a window already go at once when it returns. A batch is at most ``max_`` events;
-when that many wait, the stream waits for room (so the consumer's buffers, then its
-fetches, hold the rest). As with ``take_events``, the stream's own acknowledgements are
+waited a window already go at once when it returns. A batch is at most ``max_`` events,
+and with ``max_bytes`` it is full once its records' values reach that many bytes (a batch
+holds at least one event): a batch of large records (issuances of thousands of blocks) is
+handled in bounded pieces, not in one turn of the event loop of seconds. When a batch is
+full, the stream waits for room (so the consumer's buffers, then its fetches, hold the
+rest). As with ``take_events``, the stream's own acknowledgements are
 off and each event is acknowledged once the body that handled its batch returns, so faust
 commits no offset of an event that was not handled.
 """
@@ -27,12 +30,15 @@ from faust.types import EventT, StreamT
 Event = EventT[Any]
 
 
-def take_batches(stream: StreamT[Any], max_: int, within: float) -> AsyncIterator[list[Event]]:
-    """The stream's events in batches of at most ``max_``, each handed over once its first
-    event has waited ``within`` seconds, or at once when ``max_`` wait (see the module)."""
-    if max_ < 1 or within < 0:
+def take_batches(
+    stream: StreamT[Any], max_: int, within: float, max_bytes: int | None = None
+) -> AsyncIterator[list[Event]]:
+    """The stream's events in batches of at most ``max_`` (and, with ``max_bytes``, of
+    values of fewer bytes but for their last event), each handed over once its first
+    event has waited ``within`` seconds, or at once when it is full (see the module)."""
+    if max_ < 1 or within < 0 or (max_bytes is not None and max_bytes < 1):
         raise ValueError("a batch holds at least one event and waits no negative time")
-    batches = _batches(stream, max_, within)
+    batches = _batches(stream, max_, within, max_bytes)
     # faust closes the generators a stream registers there when it stops (faust-streaming).
     agens = getattr(stream, "_active_agens", None)
     if agens is not None:
@@ -40,17 +46,23 @@ def take_batches(stream: StreamT[Any], max_: int, within: float) -> AsyncIterato
     return batches
 
 
-async def _batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[Event]]:
+async def _batches(
+    stream: Any, max_: int, within: float, max_bytes: int | None
+) -> AsyncIterator[list[Event]]:
     loop = asyncio.get_running_loop()
     waiting: list[Event] = []
     first_at = 0.0  # when waiting[0] arrived
-    wake = asyncio.Event()  # the first event arrived, or max_ wait
-    room = asyncio.Event()  # fewer than max_ wait
+    size = 0  # the bytes of the waiting events' values (counted with max_bytes only)
+    wake = asyncio.Event()  # the first event arrived, or the batch is full
+    room = asyncio.Event()  # the batch is not full
     room.set()
 
+    def full() -> bool:
+        return len(waiting) >= max_ or (max_bytes is not None and size >= max_bytes)
+
     async def collect(value: Any) -> Any:
-        nonlocal first_at
-        while len(waiting) >= max_:
+        nonlocal first_at, size
+        while full():
             room.clear()
             if (await stream.wait(room)).stopped:
                 return value
@@ -61,7 +73,9 @@ async def _batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[
             first_at = loop.time()
             wake.set()
         waiting.append(event)
-        if len(waiting) >= max_:
+        if max_bytes is not None:
+            size += len(event.message.value or b"")
+        if full():
             wake.set()
         return value
 
@@ -72,9 +86,10 @@ async def _batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[
     try:
         while not stream.should_stop:
             due = first_at + within - loop.time()
-            if waiting and (len(waiting) >= max_ or due <= 0):
+            if waiting and (full() or due <= 0):
                 batch = waiting[:]
                 del waiting[:]
+                size = 0
                 room.set()
                 try:
                     yield batch

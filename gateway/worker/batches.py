@@ -1,9 +1,9 @@
 """Agents decide what a fetch returned as a batch: no broker round trip per record.
 
 An agent takes its records in batches (:func:`gateway.transport.faust_batches.take_batches`:
-up to :data:`BATCH_MAX`, handed over once the first has waited :data:`BATCH_WITHIN_S`, at
-once if it waited while the last batch was handled) and hands each to :meth:`Batches.run`,
-which
+up to :data:`BATCH_MAX` records and :data:`BATCH_MAX_BYTES`, handed over once the first has
+waited :data:`BATCH_WITHIN_S`, at once if it waited while the last batch was handled) and
+hands each to :meth:`Batches.run`, which
 
 1. puts back, per partition, the records the consumer skipped (the contiguity guard,
    :meth:`gateway.worker.gaps.Guard.complete`), and leaves out those at or before the
@@ -78,6 +78,11 @@ log = logging.getLogger("a6gw.worker")
 #: time); faust's take_events and 10 ms: 62/120 ms (one run each).
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.005
+#: A batch is full once its records' values reach this many bytes (the record that crosses
+#: it included): a few hundred ordinary records are ~0.2-0.5 MB, while one issuance of
+#: 1,000 blocks is ~0.1 MB of input and ~0.2 MB of audit entry, which take milliseconds
+#: each to decide or to index; a batch of 500 of them held the event loop for seconds.
+BATCH_MAX_BYTES = 1 << 20
 #: how often each agent logs what its batches cost
 REPORT_S = 10.0
 
@@ -183,7 +188,7 @@ def consume(
     """
 
     async def agent(stream: StreamT[bytes]) -> None:
-        async for batch in take_batches(stream, BATCH_MAX, BATCH_WITHIN_S):
+        async for batch in take_batches(stream, BATCH_MAX, BATCH_WITHIN_S, BATCH_MAX_BYTES):
             if ready is None or await ready():
                 await batches.run(batch)
 

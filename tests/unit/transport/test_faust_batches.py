@@ -45,10 +45,13 @@ class Stream:
     def _enable_passive(self, channel: Any) -> None:
         self.passive = True
 
-    async def deliver(self, *values: int) -> None:
-        """What faust's drain does with each event: every processor, the event current."""
-        for value in values:
-            self.current_event = SimpleNamespace(value=value)
+    async def deliver(self, *values: int, sizes: tuple[int, ...] = ()) -> None:
+        """What faust's drain does with each event: every processor, the event current
+        (its record's value of ``sizes[i]`` bytes, 1 if not given)."""
+        for i, value in enumerate(values):
+            size = sizes[i] if i < len(sizes) else 1
+            message = SimpleNamespace(value=b"x" * size)
+            self.current_event = SimpleNamespace(value=value, message=message)
             for processor in self._processors:
                 await processor(value)
 
@@ -68,9 +71,9 @@ class Stream:
         return True
 
 
-def _take(stream: Stream, max_: int, within: float) -> Any:
+def _take(stream: Stream, max_: int, within: float, max_bytes: int | None = None) -> Any:
     fake: Any = stream
-    return take_batches(fake, max_, within)
+    return take_batches(fake, max_, within, max_bytes)
 
 
 def _values(batch: list[Any]) -> list[int]:
@@ -150,7 +153,38 @@ def test_the_stream_is_restored_when_the_batches_close() -> None:
     assert stream.acked == [7]  # closed after its body: acknowledged
 
 
-@pytest.mark.parametrize(("max_", "within"), [(0, 0.01), (10, -1.0)])
-def test_a_batch_of_nothing_or_a_negative_wait_is_refused(max_: int, within: float) -> None:
+def test_a_batch_is_full_once_its_values_reach_max_bytes() -> None:
+    """Large records go in small batches: the record that reaches the bound is the last of
+    its batch, one larger than the bound is a batch of its own, and the stream waits for
+    room meanwhile, as for a batch full by count."""
+
+    async def scenario() -> tuple[list[list[int]], bool]:
+        stream = Stream()
+        batches = _take(stream, 100, 60.0, max_bytes=10)  # the window never ends here
+        pending = asyncio.ensure_future(anext(batches))
+        await asyncio.sleep(0)
+        feeding = asyncio.ensure_future(
+            stream.deliver(1, 2, 3, 4, 5, 6, 7, sizes=(4, 4, 4, 30, 9, 1, 1))
+        )
+        got = [_values(await asyncio.wait_for(pending, 5))]
+        await asyncio.sleep(0.05)
+        held = not feeding.done()  # 4 waits for the next batch, 5 for room
+        for _ in range(2):
+            got.append(_values(await asyncio.wait_for(anext(batches), 5)))
+        await asyncio.sleep(0.05)
+        await batches.aclose()
+        return got, held
+
+    got, held = asyncio.run(scenario())
+    assert got == [[1, 2, 3], [4], [5, 6]]  # 4+4+4 >= 10; 30 alone; 9+1 >= 10
+    assert held
+
+
+@pytest.mark.parametrize(
+    ("max_", "within", "max_bytes"), [(0, 0.01, None), (10, -1.0, None), (10, 0.01, 0)]
+)
+def test_a_batch_of_nothing_or_a_negative_wait_is_refused(
+    max_: int, within: float, max_bytes: int | None
+) -> None:
     with pytest.raises(ValueError, match="at least one event"):
-        _take(Stream(), max_, within)
+        _take(Stream(), max_, within, max_bytes)

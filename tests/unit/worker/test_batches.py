@@ -22,6 +22,7 @@ from gateway.core.topics import DLQ_TOPIC, LEDGER_TOPIC
 from gateway.worker import batches as batches_module
 from gateway.worker.batches import (
     BATCH_MAX,
+    BATCH_MAX_BYTES,
     BATCH_WITHIN_S,
     Batches,
     Event,
@@ -280,8 +281,8 @@ class FakeStream:
         self.batches = batches
 
 
-async def fake_take(stream: FakeStream, n: int, within: float) -> Any:
-    assert n == BATCH_MAX and within == BATCH_WITHIN_S
+async def fake_take(stream: FakeStream, n: int, within: float, max_bytes: int) -> Any:
+    assert (n, within, max_bytes) == (BATCH_MAX, BATCH_WITHIN_S, BATCH_MAX_BYTES)
     for batch in stream.batches:
         yield batch
 
