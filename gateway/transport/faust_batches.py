@@ -11,12 +11,12 @@ Here, as a producer's ``linger.ms`` does, the window starts when the first event
 next batch arrives: events keep being collected while a batch is handled, and those that
 waited a window already go at once when it returns. A batch is at most ``max_`` events,
 and with ``max_bytes`` it is full once its records' values reach that many bytes (a batch
-holds at least one event): a batch of large records (issuances of thousands of blocks) is
-handled in bounded pieces, not in one turn of the event loop of seconds. When a batch is
-full, the stream waits for room (so the consumer's buffers, then its fetches, hold the
-rest). As with ``take_events``, the stream's own acknowledgements are
-off and each event is acknowledged once the body that handled its batch returns, so faust
-commits no offset of an event that was not handled.
+holds at least one event), so that large records (issuances of thousands of blocks) go in
+small batches, not in one that holds the event loop for seconds. When a batch is full, the
+stream waits for room (so the consumer's buffers, then its fetches, hold the rest). As
+with ``take_events``, the stream's own acknowledgements are off and each event is
+acknowledged once the body that handled its batch returns, so faust commits no offset of
+an event that was not handled.
 """
 
 from __future__ import annotations

@@ -28,9 +28,10 @@ REFUSALS = {"AUD-BEHIND", "AUD-FORK", "AUD-CHECKPOINT"}
 #: The sequencer appends at most this many records at a time, of at most
 #: :data:`~gateway.worker.batches.BATCH_MAX_BYTES` (but for the last record), each batch
 #: once its first record has waited :data:`SEQUENCE_WITHIN_S`: one SQLite transaction (and
-#: fsync) per batch. 500 entries of ~1 KB take 20-30 ms to append; 70 entries of 1,000
-#: blocks each (~0.2 MB) took 550-720 ms, their serial ranges' index rows, in one turn of the
-#: worker's event loop, which the byte bound keeps to ~50 ms.
+#: fsync) per batch. 500 entries of ~1 KB take 20-30 ms to append. Entries of 1,000 blocks
+#: (~0.2 MB each, most of the time their serial ranges' index rows) were appended 48 at a
+#: time in 618 ms, one turn of the worker's event loop; the byte bound makes that 5 at a
+#: time, 35-62 ms each (the benchmark's recovery load, one process).
 SEQUENCE_MAX = 500
 SEQUENCE_WITHIN_S = 0.2
 
