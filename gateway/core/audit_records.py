@@ -17,7 +17,7 @@ back from the same record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gateway.core.faults import audit_item
@@ -25,7 +25,7 @@ from gateway.core.ingest import RawInput
 from gateway.core.steps import Output
 from gateway.core.topics import AUDIT_TOPIC
 
-__all__ = ["CHECKPOINT_REQUEST", "Refusal", "Sorted", "sort_records"]
+__all__ = ["CHECKPOINT_REQUEST", "Refusal", "Sorted", "in_pieces", "sort_records"]
 
 #: The key of a record on ``a6.audit.log`` that asks the sequencer for a checkpoint now.
 CHECKPOINT_REQUEST = b"a6gw.checkpoint-request"
@@ -68,3 +68,22 @@ def sort_records(records: Iterable[RawInput], refusal: Refusal) -> Sorted:
             if letters:
                 out.lettered.append((r, body))
     return out
+
+
+def in_pieces(records: Sequence[RawInput], max_bytes: int) -> list[list[RawInput]]:
+    """``records`` in order, in pieces whose values come to fewer than ``max_bytes`` bytes
+    but for each piece's last record (a record of more is a piece of its own)."""
+    if max_bytes < 1:
+        raise ValueError("a piece holds at least one byte")
+    pieces: list[list[RawInput]] = []
+    piece: list[RawInput] = []
+    size = 0
+    for r in records:
+        piece.append(r)
+        size += len(r.value)
+        if size >= max_bytes:
+            pieces.append(piece)
+            piece, size = [], 0
+    if piece:
+        pieces.append(piece)
+    return pieces

@@ -13,8 +13,6 @@ from faust.types import TP, StreamT
 from gateway.core.topics import AUDIT_TOPIC
 from gateway.errors import AuditError
 from gateway.observe.server import REFUSAL_LINGER_S, serving
-from gateway.transport.faust_batches import take_batches
-from gateway.worker.batches import BATCH_MAX_BYTES
 from gateway.worker.exits import Exit
 from gateway.worker.gaps import raw_of
 from gateway.worker.runtime import Runtime
@@ -25,16 +23,6 @@ log = logging.getLogger("a6gw.worker")
 #: The sequencer refuses a store behind, or apart from, the last published checkpoint.
 REFUSALS = {"AUD-BEHIND", "AUD-FORK", "AUD-CHECKPOINT"}
 
-#: The sequencer appends at most this many records at a time, of at most
-#: :data:`~gateway.worker.batches.BATCH_MAX_BYTES` (but for the last record), each batch
-#: once its first record has waited :data:`SEQUENCE_WITHIN_S`: one SQLite transaction (and
-#: fsync) per batch. 500 entries of ~1 KB take 20-30 ms to append. Entries of 1,000 blocks
-#: (~0.2 MB each, most of the time their serial ranges' index rows) were appended 48 at a
-#: time in 618 ms, one turn of the worker's event loop; the byte bound makes that 5 at a
-#: time, 35-62 ms each (the benchmark's recovery load, one process).
-SEQUENCE_MAX = 500
-SEQUENCE_WITHIN_S = 0.2
-
 
 def install(rt: Runtime) -> None:
     """The ``sequencer`` agent and the ``checkpoints`` timer."""
@@ -43,7 +31,8 @@ def install(rt: Runtime) -> None:
 
     @app.agent(rt.audit_topic, name="sequencer", concurrency=1)
     async def sequencer(stream: StreamT[bytes]) -> None:
-        async for batch in take_batches(stream, SEQUENCE_MAX, SEQUENCE_WITHIN_S, BATCH_MAX_BYTES):
+        # faust's StreamT does not declare take_events (its Stream has it).
+        async for batch in stream.take_events(500, within=0.2):  # type: ignore[attr-defined]
             try:
                 records = [raw_of(e.message) for e in batch]
                 await rt.shield.retry(
