@@ -26,7 +26,9 @@ In one run, run by run (``--runs 3``), for each number of worker processes in tu
    and whether the gateway kept up (``--drain`` seconds after the last send at most);
 3. pipe, with the workers stopped: a bare consume→produce pipe (fresh group, acks=all,
    batched, one commit per fetched batch) over the same records, read back from the input
-   topics: the broker's own pace in the same run, the burst's yardstick.
+   topics: the broker's own pace in the same run, the burst's yardstick, and the CPU its
+   client (this process) and the broker used per record moved, beside the workers' CPU per
+   record they write.
 
 Each session's broker first carries ``--broker-warm-up`` seconds of untimed traffic of the
 gateway's kinds on a scratch topic: a fresh JVM compiles its request paths during its first

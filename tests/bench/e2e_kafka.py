@@ -207,10 +207,17 @@ async def wait_group(kafka: KafkaClients, group: str, members: int, timeout: flo
     raise RuntimeError(f"group {group} not stable with {members} members: {seen}")
 
 
-async def pipe(kafka: KafkaClients, partitions: dict[str, int], say: Say) -> dict[str, Any]:
+async def pipe(
+    kafka: KafkaClients,
+    partitions: dict[str, int],
+    say: Say,
+    cpu: Callable[[], tuple[float, float]] | None = None,
+) -> dict[str, Any]:
     """A bare consume→produce pipe over what the input topics hold: a fresh group reads
     them, each record goes to a scratch topic (acks=all, batched), one commit per fetched
-    batch. Returns records, seconds (first fetch to last commit) and records/s."""
+    batch. Returns records, seconds (first fetch to last commit) and records/s; with
+    ``cpu`` (CPU seconds so far of the broker and of this process), the CPU each used per
+    record moved over the same span."""
     inputs = {t: n for t, n in partitions.items() if t.startswith(INPUT_PREFIX)}
     ends = await end_offsets(kafka)
     want = sum(ends.get(t, 0) for t in inputs)
@@ -226,12 +233,14 @@ async def pipe(kafka: KafkaClients, partitions: dict[str, int], say: Say) -> dic
     await consumer.start()
     await producer.start()
     moved, t0, deadline = 0, 0.0, time.monotonic() + 120 + want / 500
+    cpu0 = cpu1 = (0.0, 0.0)
     try:
         while moved < want and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             if not batch:
                 continue
-            t0 = t0 or time.monotonic()
+            if not t0:
+                t0, cpu0 = time.monotonic(), cpu() if cpu else cpu0
             sent = [
                 await producer.send(PIPE_TOPIC, r.value, key=r.key)
                 for records in batch.values()
@@ -241,13 +250,18 @@ async def pipe(kafka: KafkaClients, partitions: dict[str, int], say: Say) -> dic
             await consumer.commit()
             moved += len(sent)
         seconds = time.monotonic() - t0 if t0 else 0.0
+        cpu1 = cpu() if cpu else cpu1
     finally:
         await producer.stop()
         await consumer.stop()
     if moved < want:
         raise RuntimeError(f"the pipe moved {moved} of {want} records")
+    out = {"records": moved, "seconds": seconds, "records_per_s": moved / seconds}
+    if cpu:
+        out["broker_cpu_us_per_record"] = (cpu1[0] - cpu0[0]) * 1e6 / moved
+        out["client_cpu_us_per_record"] = (cpu1[1] - cpu0[1]) * 1e6 / moved
     say(f"  pipe: {moved} records in {seconds:.2f} s")
-    return {"records": moved, "seconds": seconds, "records_per_s": moved / seconds}
+    return out
 
 
 async def warm_up(kafka: KafkaClients, seconds: float, say: Say) -> dict[str, Any]:

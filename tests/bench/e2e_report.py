@@ -82,6 +82,13 @@ def summarize(sessions: list[dict[str, Any]], rec: dict[str, Any] | None) -> dic
             "ratio": median([s["ratio"] for s in runs if s.get("ratio") is not None]),
             "cpu_ms_per_input": median([s["burst"]["cpu_ms_per_input"] for s in runs]),
             "cpu_refs_per_input": median([r for s in runs if (r := _refs(s)) is not None]),
+            "cpu_us_per_record_written": median(
+                [
+                    s["burst"]["cpu_ms_per_input"] * 1000 / s["burst"]["records_per_input"]
+                    for s in runs
+                    if s["burst"]["records_per_input"]
+                ]
+            ),  # fmt: skip
             "reference_per_s": median(
                 [s["reference_per_s"] for s in runs if s.get("reference_per_s")]
             ),
@@ -100,6 +107,13 @@ def summarize(sessions: list[dict[str, Any]], rec: dict[str, Any] | None) -> dic
             "ok": hot["ok"],
         },
         "recovery": rec,
+        "pipe_cpu_us_per_record": {
+            who: median([s["pipe"][key] for s in sessions if key in (s.get("pipe") or {})])
+            for who, key in (
+                ("client", "client_cpu_us_per_record"),
+                ("broker", "broker_cpu_us_per_record"),
+            )
+        },
     }
 
 
@@ -194,7 +208,15 @@ def render(doc: dict[str, Any]) -> str:
             f"{fig['runs']} run(s){failed}, gateway ÷ pipe {_num(fig['ratio'], '.4f')}, "
             f"worker CPU {_num(fig.get('cpu_ms_per_input'), '.2f')} ms/input "
             f"({_num(fig.get('cpu_refs_per_input'), '.1f')} ref/input at "
-            f"{_num(fig.get('reference_per_s'))} ref/s)"
+            f"{_num(fig.get('reference_per_s'))} ref/s; "
+            f"{_num(fig.get('cpu_us_per_record_written'))} µs per record written)"
+        )
+    pipe_cpu = summary.get("pipe_cpu_us_per_record") or {}
+    if pipe_cpu.get("client") is not None:
+        lines.append(
+            "bare pipe, CPU per record moved (read, written, its offset committed; medians): "
+            f"its client {_num(pipe_cpu['client'])} µs, the broker "
+            f"{_num(pipe_cpu.get('broker'))} µs"
         )
     if summary.get("scaling") is not None:
         paired = summary.get("scaling_paired")

@@ -168,7 +168,7 @@ async def _drive(
                 await phase(live, inputs, f"rate {rate}/s preparation {n + 1}/{len(prep)}")
             out["rates"].append(await _open_loop(live, stream, rate, drain))
         live.workers.stop()  # the pipe has the broker and the cores to itself
-        out["pipe"] = await pipe(live.kafka, live.partitions, live.say)
+        out["pipe"] = await pipe(live.kafka, live.partitions, live.say, live.others_cpu_s)
         out["ratio"] = out["burst"]["inputs_per_s"] / out["pipe"]["records_per_s"]
     finally:
         await live.decisions.stop()

@@ -41,6 +41,9 @@ def test_the_quick_benchmark_decides_every_input_once_and_reports_sane_figures(
     assert burst["by_topic"][AUDIT_TOPIC] == pytest.approx(1.0)
     assert session["pipe"]["records"] >= checks["inputs"]
     assert session["pipe"]["records_per_s"] > 0 and session["ratio"] > 0
+    # the pipe's own CPU per record (its client's, the broker's), beside the workers'
+    assert session["pipe"]["client_cpu_us_per_record"] > 0
+    assert session["pipe"]["broker_cpu_us_per_record"] > 0
     (rate,) = session["rates"]
     assert rate["rate"] == 50 and rate["sent"] == 100
     assert rate["undecided"] == 0
@@ -49,3 +52,9 @@ def test_the_quick_benchmark_decides_every_input_once_and_reports_sane_figures(
     assert one["runs"] == 1 and session["run"] == 1
     # the machine's pace, and the workers' CPU in its units
     assert session["reference_per_s"] > 100 and one["cpu_refs_per_input"] > 0
+    assert one["cpu_us_per_record_written"] == pytest.approx(
+        burst["cpu_ms_per_input"] * 1000 / burst["records_per_input"]
+    )
+    assert doc["summary"]["pipe_cpu_us_per_record"]["client"] == pytest.approx(
+        session["pipe"]["client_cpu_us_per_record"]
+    )

@@ -84,8 +84,15 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
         ],  # fmt: skip
         "summary": {
             "by_processes": {
-                "1": {"runs": 1, "failed_checks": 0, "inputs_per_s": 250.0, "ratio": 0.025}
+                "1": {
+                    "runs": 1,
+                    "failed_checks": 0,
+                    "inputs_per_s": 250.0,
+                    "ratio": 0.025,
+                    "cpu_us_per_record_written": 560.0,
+                }
             },
+            "pipe_cpu_us_per_record": {"client": 21.0, "broker": 34.0},
             "scaling": None,
             "hot": None,
             "recovery": {
@@ -103,12 +110,18 @@ def test_the_table_shows_the_figures_and_the_verdict() -> None:
     assert "x-changelog" in text and "80" in text and "2.5 s" in text and "4.5 s" in text
     assert "RESULT: FAILED: 1 proc, run 1: lost: 1" in text
     assert "worst seconds by p99 (ms): 3 s: 400" in text
+    assert "560 µs per record written" in text
+    assert "its client 21 µs, the broker 34 µs" in text
 
 
 def _session(
     n: int, rate: float | None, ok: bool = True, hot: bool = False, run: int | None = None
 ) -> dict[str, Any]:
-    burst = None if rate is None else {"inputs_per_s": rate, "cpu_ms_per_input": 2.0}
+    burst = (
+        None
+        if rate is None
+        else {"inputs_per_s": rate, "cpu_ms_per_input": 2.0, "records_per_input": 4.0}
+    )
     return {"processes": n, "hot": hot, "ok": ok and burst is not None, "burst": burst,
             "ratio": None if rate is None else rate / 1000, "run": run,
             "reference_per_s": 5000.0}  # fmt: skip
@@ -153,7 +166,23 @@ def test_cpu_in_machine_references() -> None:
     assert one["cpu_refs_per_input"] == pytest.approx(10.0)
     assert one["reference_per_s"] == 5000.0
     doc = {"sessions": [], "summary": summary, "ok": True, "problems": []}
-    assert "(10.0 ref/input at 5,000 ref/s)" in render(doc)
+    # and per record written: 2 ms over 4 records
+    assert one["cpu_us_per_record_written"] == pytest.approx(500.0)
+    assert "(10.0 ref/input at 5,000 ref/s; 500 µs per record written)" in render(doc)
+
+
+def test_the_pipes_cpu_per_record_is_the_median_over_the_sessions() -> None:
+    sessions = [_session(1, 100.0, run=1), _session(2, 150.0, run=1), _session(1, 90.0, run=2)]
+    for s, client, broker in zip(sessions, (20.0, 24.0, 30.0), (40.0, 35.0, 50.0), strict=True):
+        s["pipe"] = {"client_cpu_us_per_record": client, "broker_cpu_us_per_record": broker}
+    summary = summarize([*sessions, _session(2, None, run=2)], None)
+    assert summary["pipe_cpu_us_per_record"] == {"client": 24.0, "broker": 40.0}
+    doc = {"sessions": [], "summary": summary, "ok": True, "problems": []}
+    assert "its client 24 µs, the broker 40 µs" in render(doc)
+    # none measured (an older run's sessions): no line
+    summary = summarize([_session(1, 100.0, run=1)], None)
+    assert summary["pipe_cpu_us_per_record"] == {"client": None, "broker": None}
+    assert "bare pipe, CPU" not in render({**doc, "summary": summary})
 
 
 def test_the_reference_is_measured_on_this_machine() -> None:
