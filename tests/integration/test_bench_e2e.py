@@ -41,9 +41,11 @@ def test_the_quick_benchmark_decides_every_input_once_and_reports_sane_figures(
     assert burst["by_topic"][AUDIT_TOPIC] == pytest.approx(1.0)
     assert session["pipe"]["records"] >= checks["inputs"]
     assert session["pipe"]["records_per_s"] > 0 and session["ratio"] > 0
-    # the pipe's own CPU per record (its client's, the broker's), beside the workers'
+    # the pipe's own CPU per record (its client's, the broker's), beside the workers'; the
+    # broker's is read in clock ticks (10 ms), which a pipe of a few hundred records may
+    # not reach
     assert session["pipe"]["client_cpu_us_per_record"] > 0
-    assert session["pipe"]["broker_cpu_us_per_record"] > 0
+    assert session["pipe"]["broker_cpu_us_per_record"] >= 0
     (rate,) = session["rates"]
     assert rate["rate"] == 50 and rate["sent"] == 100
     assert rate["undecided"] == 0
