@@ -88,7 +88,7 @@ def summarize(sessions: list[dict[str, Any]], rec: dict[str, Any] | None) -> dic
                     for s in runs
                     if s["burst"]["records_per_input"]
                 ]
-            ),  # fmt: skip
+            ),
             "reference_per_s": median(
                 [s["reference_per_s"] for s in runs if s.get("reference_per_s")]
             ),
