@@ -21,9 +21,23 @@ cancellations, about a tenth of a worker's time at a thousand inputs per second.
 (a rebalance) cancels the hand-off in progress (:meth:`Consumer.stop_flow`: a record waiting
 for room in a full stream buffer), and while the flow is stopped records are passed over
 without a hand-off, as faust passes them over (they are fetched again from the committed
-offsets once the flow resumes). The rest is faust's: a record below the partition's read
-offset is passed over, a jump in offsets of a partition with acknowledgements is recorded
-as a gap, the read offset moves to each record handed over or passed over.
+offsets once the flow resumes: every resumption in faust seeks there first). The rest is
+faust's: a record below the partition's read offset is passed over, a jump in offsets of a
+partition with acknowledgements is recorded as a gap, the read offset moves to each record
+handed over, unless a seek moved it while that record was being handed over (faust's moved
+it anyway, and the records the seek was to fetch again were then passed over as below it).
+
+**The seek after a recovery.** Once the tables are recovered, faust resumes the stream
+partitions while the flow still runs (it ran to read the changelogs), seeks them to their
+committed offsets, then clears the streams' buffers (``FlowControlEvent.resume``) and
+resumes the flow. Records fetched while the seek was under way were handed over, then
+cleared from the buffers, and the consumer fetched on from past them: the partition stalled
+until the watchdog sought it back, ~20 s later (about every other restart without the local
+tables in ``tests/bench/bench_e2e.py`` once the worker switched threads every 1 ms,
+``gateway.worker.run``). :meth:`Consumer.perform_seek` stops the flow before it seeks, so
+nothing is handed over until the buffers are cleared and the flow resumes; a record fetched
+meanwhile is passed over, and faust seeks back to it (a fetch that returns while the flow is
+stopped).
 
 **The publish.** A faust topic's ``publish_message`` looks its producer up through
 ``App.maybe_start_producer``, which mode guards against a stampede with three
@@ -82,6 +96,13 @@ class Consumer(faust_aiokafka.Consumer):
         if handing is not None and not handing.done():
             handing.cancel()
 
+    async def perform_seek(self) -> None:
+        """faust's seek of every partition to its committed offset, with the flow stopped
+        (see the module: the seek after a recovery); the caller resumes it, as every caller
+        in faust does right after."""
+        self.stop_flow()
+        await super().perform_seek()
+
     def _stopping(self, fetcher: Any) -> bool:
         return bool(self._stopped.is_set() or fetcher._stopped.is_set())  # noqa: SLF001
 
@@ -129,18 +150,20 @@ class Consumer(faust_aiokafka.Consumer):
         if every is not None and self._n_acked >= every:
             self._n_acked = 0
             await self.commit()
-        if not self.suspend_flow.is_set():
-            handing = self._handing = asyncio.ensure_future(self.callback(message))
-            try:
-                await handing
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if not handing.cancelled() or (task is not None and task.cancelling()):
-                    raise
-                # the flow stopped: passed over
-            finally:
-                self._handing = None
-        self._read_offset[tp] = offset
+        if self.suspend_flow.is_set():
+            return  # passed over: fetched again once the flow resumes
+        handing = self._handing = asyncio.ensure_future(self.callback(message))
+        try:
+            await handing
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not handing.cancelled() or (task is not None and task.cancelling()):
+                raise
+            return  # the flow stopped: passed over
+        finally:
+            self._handing = None
+        if self._read_offset[tp] == read:  # not moved by a seek (or a revocation) meanwhile
+            self._read_offset[tp] = offset
 
 
 class App(faust.App):

@@ -119,3 +119,58 @@ def test_cancelling_the_drain_cancels_the_hand_off(consumer: Consumer) -> None:
         return handing.cancelled(), consumer._read_offset[TP0] is None  # noqa: SLF001
 
     assert asyncio.run(scenario()) == (True, True)
+
+
+def test_nothing_is_handed_over_while_the_partitions_are_sought_back(consumer: Consumer) -> None:
+    """faust seeks the stream partitions after a recovery with the flow running, then clears
+    the streams' buffers: a record handed over during the seek would be lost."""
+
+    async def scenario() -> tuple[list[int], int | None, bool]:
+        streams: Streams = Streams()
+        _wire(consumer, streams, [])
+        sought, seek_done = asyncio.Event(), asyncio.Event()
+
+        async def seek_to_committed() -> dict[TP, int]:
+            sought.set()
+            await seek_done.wait()  # the broker answers
+            return {TP0: 3}
+
+        stand_in: Any = consumer
+        stand_in.seek_to_committed = seek_to_committed
+        await consumer._hand_over(TP0, _message(2))  # noqa: SLF001
+        seeking = asyncio.ensure_future(consumer.perform_seek())
+        await sought.wait()
+        await consumer._hand_over(TP0, _message(5))  # noqa: SLF001 - fetched during the seek
+        seek_done.set()
+        await seeking
+        read_after_seek = consumer._read_offset[TP0]  # noqa: SLF001
+        stopped = not consumer.flow_active
+        consumer.resume_flow()  # faust's recovery: buffers cleared, then the flow resumes
+        for offset in (3, 4, 5):  # fetched again from the committed offset
+            await consumer._hand_over(TP0, _message(offset))  # noqa: SLF001
+        return streams.taken, read_after_seek, stopped
+
+    taken, read_after_seek, stopped = asyncio.run(scenario())
+    assert stopped  # the caller resumes the flow
+    assert read_after_seek == 3
+    assert taken == [2, 3, 4, 5]
+    assert consumer._read_offset[TP0] == 5  # noqa: SLF001
+
+
+def test_a_seek_during_a_hand_off_keeps_its_read_offset(consumer: Consumer) -> None:
+    async def scenario() -> list[int]:
+        streams: Streams = Streams()
+        _wire(consumer, streams, [])
+        for offset in (10, 11):
+            await consumer._hand_over(TP0, _message(offset))  # noqa: SLF001
+        streams.room.clear()
+        waiting = asyncio.ensure_future(consumer._hand_over(TP0, _message(12)))  # noqa: SLF001
+        await streams.waiting.wait()
+        consumer._read_offset[TP0] = 7  # noqa: SLF001 - a seek back to 7 (the watchdog's)
+        streams.room.set()
+        await waiting
+        for offset in (7, 8, 9, 10, 11, 12):  # fetched again from 7
+            await consumer._hand_over(TP0, _message(offset))  # noqa: SLF001
+        return streams.taken
+
+    assert asyncio.run(scenario()) == [10, 11, 12, 7, 8, 9, 10, 11, 12]

@@ -14,7 +14,15 @@ from pathlib import Path
 import uvloop
 
 from gateway.worker.exits import Exit
-from gateway.worker.run import GC_THRESHOLDS, Member, supervise, tune_gc, use_uvloop
+from gateway.worker.run import (
+    GC_THRESHOLDS,
+    SWITCH_INTERVAL_S,
+    Member,
+    supervise,
+    tune_gc,
+    tune_switching,
+    use_uvloop,
+)
 
 
 def one(cmd: list[str], datadir: Path | None = None) -> list[Member]:
@@ -105,6 +113,15 @@ def test_the_worker_collects_garbage_less_often_than_cpythons_default() -> None:
         assert GC_THRESHOLDS[0] > before[0]  # the youngest generation: the frequent one
     finally:
         gc.set_threshold(*before)
+
+
+def test_the_worker_switches_threads_more_often_than_cpythons_default() -> None:
+    before = sys.getswitchinterval()
+    try:
+        assert tune_switching() == SWITCH_INTERVAL_S == sys.getswitchinterval()
+        assert SWITCH_INTERVAL_S < before  # CPython's 5 ms
+    finally:
+        sys.setswitchinterval(before)
 
 
 def test_the_worker_runs_on_uvloop() -> None:
