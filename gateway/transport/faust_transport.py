@@ -98,8 +98,8 @@ class Consumer(faust_aiokafka.Consumer):
 
     async def perform_seek(self) -> None:
         """faust's seek of every partition to its committed offset, with the flow stopped
-        (see the module: the seek after a recovery); the caller resumes it, as every caller
-        in faust does right after."""
+        (see the module: the seek after a recovery). The caller resumes it: faust's recovery
+        does right after the seek; ``getmany`` seeks only when the flow stopped already."""
         self.stop_flow()
         await super().perform_seek()
 
